@@ -1,0 +1,20 @@
+"""The audit log: append-only (a trigger refuses UPDATE and DELETE)."""
+
+from piccolo.columns import JSONB, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.accounts.tables import Account
+from portal.organisations.tables import Organisation
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)  # whose log
+    actor = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    actor_name = Varchar(length=320, default="")  # kept even if the account goes
+    acting_for_id = Integer(null=True, default=None)  # the organisation the actor acted for
+    action = Varchar(length=60, index=True)
+    subject = Varchar(length=300, default="")
+    before = JSONB(null=True, default=None)
+    after = JSONB(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

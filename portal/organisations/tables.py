@@ -1,0 +1,60 @@
+"""Organisations, the people in them (members), invitations and work teams."""
+
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.accounts.tables import Account
+
+
+class Organisation(Table, tablename="organisation"):
+    name = Varchar(length=200)
+    kind = Varchar(length=20, default="company")  # company | person
+    country = Varchar(length=2)
+    currency = Varchar(length=3)  # CHF | EUR, fixed at creation
+    registration_number = Varchar(length=60, default="")
+    vat_number = Varchar(length=40, default="")
+    website = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Membership(Table, tablename="membership"):
+    """A user's place in an organisation. Product-level access of plain users hangs off it."""
+
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=30)  # legal_representative | administrator | user
+    billing_rights = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Team(Table, tablename="team"):
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    leader = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TeamMember(Table, tablename="team_member"):
+    """A team's member; an external user is one with no membership in the organisation."""
+
+    team = ForeignKey(Team, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Invitation(Table, tablename="invitation"):
+    """An emailed invitation to join the organisation (or, with a team, only that team)."""
+
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=320)
+    role = Varchar(length=30, default="user")
+    billing_rights = Boolean(default=False)
+    team = ForeignKey(Team, on_delete=OnDelete.cascade, null=True, default=None)
+    token_hash = Varchar(length=64, unique=True)
+    invited_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    message = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

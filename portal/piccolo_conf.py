@@ -1,0 +1,25 @@
+"""The one database engine and the Piccolo apps, in dependency order.
+
+The engine's address is bound at start-up (`portal.database.bind`), so importing this
+module never needs a database.
+"""
+
+import os
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.postgres import PostgresEngine
+
+DB = PostgresEngine(
+    config={"dsn": os.environ.get("DATABASE_URL", "postgresql:///portal")},
+    extensions=(),
+    log_queries=False,
+)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "portal.accounts.piccolo_app",
+        "portal.organisations.piccolo_app",
+        "portal.audit.piccolo_app",
+        "portal.mail.piccolo_app",
+    ]
+)

@@ -1,0 +1,56 @@
+"""Settings read from the environment into a frozen dataclass; nothing is built at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "partner-portal"
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Partner Portal <no-reply@partner-portal.local>"
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    database_pool_size: int = 10
+
+    @property
+    def outbox_visible(self) -> bool:
+        """Without an SMTP server, mails are read on the development outbox page."""
+        return self.smtp_host is None
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
+        secret = env.get("PORTAL_SECRET_KEY")
+        if not secret:
+            raise RuntimeError("PORTAL_SECRET_KEY is not set; `portal serve` sets it for you.")
+        return cls(
+            secret_key=secret,
+            base_url=env.get("PORTAL_BASE_URL", cls.base_url).rstrip("/"),
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("PORTAL_DATA_DIR") or default_data_dir()),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=int(env.get("SMTP_PORT", "25")),
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("SMTP_STARTTLS", "") in {"1", "true", "yes"},
+            mail_from=env.get("MAIL_FROM", cls.mail_from),
+            session_idle=timedelta(minutes=int(env.get("PORTAL_SESSION_IDLE_MINUTES", "30"))),
+            session_absolute=timedelta(hours=int(env.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12"))),
+            database_pool_size=int(env.get("PORTAL_DB_POOL_SIZE", "10")),
+        )
