@@ -51,3 +51,11 @@ async def execute_script(sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+def ensure_database(server, name: str) -> str:
+    """The URL of database NAME on the embedded SERVER, created on first use."""
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri().replace("/postgres?", f"/{name}?", 1)

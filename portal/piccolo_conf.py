@@ -9,7 +9,16 @@ import os
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
-DB = PostgresEngine(
+
+class PortalEngine(PostgresEngine):
+    """Piccolo asks the server's version when an engine is built, which would connect at
+    import time; the address is only bound at start-up, so that check is skipped."""
+
+    async def check_version(self) -> None:
+        return None
+
+
+DB = PortalEngine(
     config={"dsn": os.environ.get("DATABASE_URL", "postgresql:///portal")},
     extensions=(),
     log_queries=False,

@@ -1,0 +1,249 @@
+"""Reads and writes of accounts, sessions, resets and throttling counters."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from portal.accounts.tables import (
+    Account,
+    BackupCode,
+    LoginFailure,
+    PasswordReset,
+    WebSession,
+)
+
+# The whole request context in one query: session, user, the organisation acted in with the
+# user's role there, the user's teams in it, and the organisations for the switcher.
+CURRENT_SQL = """
+SELECT s.id AS session_id, s.second_factor_pending, s.last_seen_at,
+       a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
+       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
+       m.role, coalesce(m.billing_rights, false) AS billing_rights,
+       ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
+             WHERE tm.account = a.id AND t.organisation = s.organisation_id) AS team_ids,
+       (SELECT coalesce(json_agg(json_build_array(x.id, x.name) ORDER BY x.name), '[]')
+          FROM (SELECT o2.id, o2.name FROM membership m2
+                  JOIN organisation o2 ON o2.id = m2.organisation WHERE m2.account = a.id
+                UNION
+                SELECT o3.id, o3.name FROM team_member tm3 JOIN team t3 ON t3.id = tm3.team
+                  JOIN organisation o3 ON o3.id = t3.organisation WHERE tm3.account = a.id
+               ) x) AS organisations
+FROM web_session s
+JOIN account a ON a.id = s.account
+LEFT JOIN membership m ON m.account = a.id AND m.organisation = s.organisation_id
+LEFT JOIN organisation o ON o.id = s.organisation_id
+WHERE s.token_hash = {} AND s.ended_at IS NULL
+  AND s.last_seen_at > now() - {}::interval AND s.created_at > now() - {}::interval
+"""
+
+
+async def load_current(token_hash: str, idle: timedelta, absolute: timedelta) -> dict | None:
+    rows = await WebSession.raw(CURRENT_SQL, token_hash, idle, absolute)
+    if not rows:
+        return None
+    row = rows[0]
+    row["organisations"] = [tuple(pair) for pair in json.loads(row["organisations"])]
+    return row
+
+
+async def touch_session(session_id: int, now: datetime) -> None:
+    await WebSession.update({WebSession.last_seen_at: now}).where(WebSession.id == session_id)
+
+
+async def account_by_email(email: str) -> dict | None:
+    return await Account.select().where(Account.email == email.lower()).first()
+
+
+async def account_by_id(account_id: int) -> dict | None:
+    return await Account.select().where(Account.id == account_id).first()
+
+
+async def email_taken(email: str) -> bool:
+    return await Account.exists().where(Account.email == email.lower())
+
+
+async def insert_account(email: str, full_name: str, password_hash: str) -> int:
+    rows = await Account.insert(
+        Account(email=email.lower(), full_name=full_name, password_hash=password_hash)
+    ).returning(Account.id)
+    return rows[0]["id"]
+
+
+async def set_password_hash(account_id: int, password_hash: str) -> None:
+    await Account.update({Account.password_hash: password_hash}).where(Account.id == account_id)
+
+
+async def insert_session(
+    token_hash: str,
+    account_id: int,
+    organisation_id: int | None,
+    *,
+    pending: bool,
+    user_agent: str,
+    ip_address: str,
+) -> None:
+    await WebSession.insert(
+        WebSession(
+            token_hash=token_hash,
+            account=account_id,
+            organisation_id=organisation_id,
+            second_factor_pending=pending,
+            user_agent=user_agent[:300],
+            ip_address=ip_address[:64],
+        )
+    )
+
+
+async def end_session(session_id: int, now: datetime) -> None:
+    await WebSession.update({WebSession.ended_at: now}).where(
+        WebSession.id == session_id, WebSession.ended_at.is_null()
+    )
+
+
+async def end_sessions_of(account_id: int, now: datetime, *, keep: int | None = None) -> int:
+    query = WebSession.update({WebSession.ended_at: now}).where(
+        WebSession.account == account_id, WebSession.ended_at.is_null()
+    )
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    rows = await query.returning(WebSession.id)
+    return len(rows)
+
+
+async def live_sessions_of(account_id: int, idle: timedelta, absolute: timedelta) -> list[dict]:
+    return await WebSession.raw(
+        """SELECT id, user_agent, ip_address, created_at, last_seen_at FROM web_session
+           WHERE account = {} AND ended_at IS NULL AND NOT second_factor_pending
+             AND last_seen_at > now() - {}::interval AND created_at > now() - {}::interval
+           ORDER BY last_seen_at DESC""",
+        account_id,
+        idle,
+        absolute,
+    )
+
+
+async def switch_session_organisation(session_id: int, organisation_id: int) -> None:
+    await WebSession.update({WebSession.organisation_id: organisation_id}).where(
+        WebSession.id == session_id
+    )
+
+
+# --- throttling ----------------------------------------------------------------------------
+
+
+async def failures_since(key: str, since: datetime) -> tuple[int, datetime | None]:
+    rows = await LoginFailure.raw(
+        "SELECT count(*) AS failures, max(created_at) AS last FROM login_failure "
+        "WHERE throttle_key = {} AND created_at > {}",
+        key,
+        since,
+    )
+    return rows[0]["failures"], rows[0]["last"]
+
+
+async def record_failures(keys: list[str]) -> None:
+    await LoginFailure.insert(*[LoginFailure(throttle_key=key) for key in keys])
+
+
+async def forget_failures(key: str) -> None:
+    await LoginFailure.delete().where(LoginFailure.throttle_key == key)
+
+
+async def purge_failures_before(moment: datetime) -> None:
+    await LoginFailure.delete().where(LoginFailure.created_at < moment)
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+async def insert_password_reset(account_id: int, token_hash: str, expires_at: datetime) -> None:
+    await PasswordReset.insert(
+        PasswordReset(account=account_id, token_hash=token_hash, expires_at=expires_at)
+    )
+
+
+async def usable_password_reset(token_hash: str, now: datetime) -> dict | None:
+    return (
+        await PasswordReset.select(PasswordReset.id, PasswordReset.account)
+        .where(
+            PasswordReset.token_hash == token_hash,
+            PasswordReset.used_at.is_null(),
+            PasswordReset.expires_at > now,
+        )
+        .lock_rows()
+        .first()
+    )
+
+
+async def use_password_resets(account_id: int, now: datetime) -> None:
+    """Using one link spends every open link of the account."""
+    await PasswordReset.update({PasswordReset.used_at: now}).where(
+        PasswordReset.account == account_id, PasswordReset.used_at.is_null()
+    )
+
+
+# --- second factor -------------------------------------------------------------------------
+
+
+async def set_pending_totp_secret(account_id: int, secret: str | None) -> None:
+    await Account.update({Account.totp_pending_secret: secret}).where(Account.id == account_id)
+
+
+async def enable_totp(account_id: int, secret: str, step: int, code_hashes: list[str]) -> None:
+    await Account.update(
+        {
+            Account.totp_secret: secret,
+            Account.totp_pending_secret: None,
+            Account.totp_last_step: step,
+        }
+    ).where(Account.id == account_id)
+    await BackupCode.delete().where(BackupCode.account == account_id)
+    await BackupCode.insert(
+        *[BackupCode(account=account_id, code_hash=code_hash) for code_hash in code_hashes]
+    )
+
+
+async def disable_totp(account_id: int) -> None:
+    await Account.update(
+        {Account.totp_secret: None, Account.totp_pending_secret: None, Account.totp_last_step: 0}
+    ).where(Account.id == account_id)
+    await BackupCode.delete().where(BackupCode.account == account_id)
+
+
+async def claim_totp_step(account_id: int, step: int) -> bool:
+    """Move the last used step forward; False if another request used this step first."""
+    rows = (
+        await Account.update({Account.totp_last_step: step})
+        .where(Account.id == account_id, Account.totp_last_step < step)
+        .returning(Account.id)
+    )
+    return bool(rows)
+
+
+async def use_backup_code(account_id: int, code_hash: str, now: datetime) -> bool:
+    rows = (
+        await BackupCode.update({BackupCode.used_at: now})
+        .where(
+            BackupCode.account == account_id,
+            BackupCode.code_hash == code_hash,
+            BackupCode.used_at.is_null(),
+        )
+        .returning(BackupCode.id)
+    )
+    return bool(rows)
+
+
+async def unused_backup_codes(account_id: int) -> int:
+    return await BackupCode.count().where(
+        BackupCode.account == account_id, BackupCode.used_at.is_null()
+    )
+
+
+async def first_organisation_of(account_id: int) -> int | None:
+    rows = await WebSession.raw(
+        """SELECT organisation FROM membership WHERE account = {}
+           ORDER BY created_at, id LIMIT 1""",
+        account_id,
+    )
+    return rows[0]["organisation"] if rows else None

@@ -1,0 +1,386 @@
+"""Pages of accounts: sign up, log in and out, second factor, password reset, security."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+
+from portal.accounts import queries, rules, services
+from portal.accounts.current import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    Current,
+    load_current,
+    provide_current,
+)
+from portal.errors import FormErrors, NotFound, TooManyAttempts
+from portal.forms import Form
+from portal.organisations.rules import (
+    CURRENCIES,
+    KINDS,
+    countries,
+    name_problem,
+)
+from portal.organisations.services import OrganisationDetails
+from portal.web import (
+    PUBLIC,
+    client_of,
+    form_page,
+    page,
+    redirect,
+    safe_next,
+    set_cookie,
+)
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _logged_in(
+    request: Request,
+    token: str,
+    target: str,
+    *,
+    account_id: int | None = None,
+    flash: str | None = None,
+) -> Response:
+    response = redirect(request, target, flash=flash)
+    set_cookie(response, SESSION_COOKIE, token)
+    if account_id is not None:
+        secret = request.app.state.settings.secret_key
+        set_cookie(
+            response, DEVICE_COOKIE, rules.device_token(secret, account_id), max_age=ONE_YEAR
+        )
+    return response
+
+
+class SignUpController(Controller):
+    path = "/signup"
+    opt = PUBLIC
+
+    @get("", name="accounts.signup")
+    async def show(self, request: Request) -> Response:
+        return page(
+            request, "accounts/signup.html", _signup_context({"currency": "CHF", "country": "CH"})
+        )
+
+    @post("", name="accounts.signup.submit")
+    async def submit(self, request: Request) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        full_name = form.text("full_name", required=True, label="Your name")
+        email = form.email()
+        password = form.password("password")
+        details = OrganisationDetails(
+            name=form.text("organisation_name", required=True, label="The organisation's name"),
+            kind=form.choice("kind", KINDS, label="a kind"),
+            country=form.choice("country", countries(), label="a country"),
+            currency=form.choice("currency", CURRENCIES, label="CHF or EUR"),
+        )
+        form.add("organisation_name", name_problem(details.name))
+        form.add("terms", None if form.checkbox("terms") else "Accept the terms of use.")
+        try:
+            form.check()
+            token = await services.sign_up(full_name, email, password, details, client_of(request))
+        except FormErrors as error:
+            return form_page(request, "accounts/signup.html", _signup_context(data), error.errors)
+        return _logged_in(
+            request, token, "/", flash=f"Welcome, {full_name}. {details.name} is ready."
+        )
+
+
+def _signup_context(form: dict) -> dict:
+    return {"form": form, "countries": countries(), "kinds": KINDS, "currencies": CURRENCIES}
+
+
+class LoginController(Controller):
+    opt = PUBLIC
+
+    @get("/login", name="accounts.login")
+    async def show(self, request: Request, next: str = "/") -> Response:
+        return page(request, "accounts/login.html", {"next": safe_next(next)})
+
+    @post("/login", name="accounts.login.submit")
+    async def submit(self, request: Request) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        email = form.text("email", required=True, max_length=320, label="Your email address")
+        password = form.password("password")
+        target = safe_next(data.get("next"))
+        context = {"form": {"email": email}, "next": target}
+        try:
+            form.check()
+            outcome = await services.log_in(
+                request.app.state.settings,
+                email,
+                password,
+                client_of(request),
+                request.cookies.get(DEVICE_COOKIE),
+            )
+        except FormErrors as error:
+            return form_page(request, "accounts/login.html", context, error.errors)
+        except TooManyAttempts as error:
+            response = page(
+                request,
+                "accounts/login.html",
+                {**context, "errors": {"password": error.detail}},
+                status=429,
+            )
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
+        if outcome.second_factor_pending:
+            return _logged_in(request, outcome.token, "/login/second-factor?next=" + target)
+        return _logged_in(request, outcome.token, target, account_id=outcome.account_id)
+
+    @get("/login/second-factor", name="accounts.second_factor")
+    async def second_factor(self, request: Request, next: str = "/") -> Response:
+        current = await load_current(request)
+        if current is None or not current.second_factor_pending:
+            return redirect(request, "/login")
+        return page(request, "accounts/second_factor.html", {"next": safe_next(next)})
+
+    @post("/login/second-factor", name="accounts.second_factor.submit")
+    async def second_factor_submit(self, request: Request) -> Response:
+        current = await load_current(request)
+        if current is None or not current.second_factor_pending:
+            return redirect(
+                request, "/login", flash="Your login expired; start again.", level="warning"
+            )
+        data = dict(await request.form())
+        target = safe_next(data.get("next"))
+        try:
+            token = await services.complete_second_factor(
+                current.session_id, current.user_id, str(data.get("code", "")), client_of(request)
+            )
+        except FormErrors as error:
+            return form_page(request, "accounts/second_factor.html", {"next": target}, error.errors)
+        except TooManyAttempts as error:
+            return page(
+                request,
+                "accounts/second_factor.html",
+                {"next": target, "errors": {"code": error.detail}},
+                status=429,
+            )
+        return _logged_in(request, token, target, account_id=current.user_id)
+
+    @post("/logout", name="accounts.logout")
+    async def logout(self, request: Request) -> Response:
+        current = await load_current(request)
+        if current is not None:
+            await services.log_out(current.session_id)
+        response = redirect(request, "/login", flash="You are logged out.", level="info")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+class PasswordResetController(Controller):
+    path = "/password"
+    opt = PUBLIC
+    SENT = (
+        "If an account exists for this address, we have sent it a link to choose a new "
+        "password. The link is valid for one hour."
+    )
+
+    @get("/forgot", name="accounts.password.forgot")
+    async def forgot(self, request: Request) -> Response:
+        return page(request, "accounts/forgot.html")
+
+    @post("/forgot", name="accounts.password.forgot.submit")
+    async def forgot_submit(self, request: Request) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        email = form.email()
+        try:
+            form.check()
+        except FormErrors as error:
+            return form_page(request, "accounts/forgot.html", {"form": data}, error.errors)
+        await services.request_password_reset(request.app.state.settings, email)
+        return page(request, "accounts/forgot.html", {"sent": self.SENT})
+
+    @get("/reset/{token:str}", name="accounts.password.reset")
+    async def reset(self, request: Request, token: str) -> Response:
+        if not await services.password_reset_is_usable(token):
+            return page(
+                request, "accounts/reset.html", {"token": token, "expired": True}, status=410
+            )
+        return page(request, "accounts/reset.html", {"token": token, "expired": False})
+
+    @post("/reset/{token:str}", name="accounts.password.reset.submit")
+    async def reset_submit(self, request: Request, token: str) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        password = form.password("password")
+        if password != data.get("password_again", ""):
+            form.add("password_again", "The two passwords are not the same.")
+        context = {"token": token, "expired": False}
+        try:
+            form.check()
+            await services.reset_password(request.app.state.settings, token, password)
+        except FormErrors as error:
+            if "token" in error.errors:
+                return page(
+                    request, "accounts/reset.html", {"token": token, "expired": True}, status=410
+                )
+            return form_page(request, "accounts/reset.html", context, error.errors)
+        return redirect(request, "/login", flash="Your password is changed. Log in with it.")
+
+
+class SecurityController(Controller):
+    """The user's own security: password, two-factor authentication, sessions."""
+
+    path = "/account"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("/security", name="accounts.security")
+    async def show(self, request: Request, current: Current) -> Response:
+        return page(request, "accounts/security.html", await _security_context(current))
+
+    @post("/password", name="accounts.password.change")
+    async def change_password(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        old = form.password("current_password")
+        new = form.password("new_password")
+        if new != data.get("new_password_again", ""):
+            form.add("new_password_again", "The two new passwords are not the same.")
+        try:
+            form.check()
+            await services.change_password(
+                request.app.state.settings, current.user_id, current.session_id, old, new
+            )
+        except FormErrors as error:
+            return form_page(
+                request, "accounts/security.html", await _security_context(current), error.errors
+            )
+        return redirect(
+            request,
+            "/account/security",
+            flash="Your password is changed; your other sessions were ended.",
+        )
+
+    @post("/two-factor/setup", name="accounts.two_factor.setup")
+    async def begin_two_factor(self, request: Request, current: Current) -> Response:
+        if current.totp_enabled:
+            return redirect(request, "/account/security")
+        secret = await services.begin_totp_setup(current.user_id)
+        return page(request, "accounts/two_factor_setup.html", _setup_context(current, secret))
+
+    @post("/two-factor/confirm", name="accounts.two_factor.confirm")
+    async def confirm_two_factor(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        try:
+            codes = await services.confirm_totp_setup(
+                request.app.state.settings, current.user_id, str(data.get("code", ""))
+            )
+        except FormErrors as error:
+            account = await queries.account_by_id(current.user_id)
+            secret = account["totp_pending_secret"] or await services.begin_totp_setup(
+                current.user_id
+            )
+            return form_page(
+                request,
+                "accounts/two_factor_setup.html",
+                _setup_context(current, secret),
+                error.errors,
+            )
+        return page(request, "accounts/backup_codes.html", {"codes": codes, "first_time": True})
+
+    @post("/two-factor/disable", name="accounts.two_factor.disable")
+    async def disable_two_factor(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        try:
+            await services.disable_totp(
+                request.app.state.settings, current.user_id, str(data.get("password", ""))
+            )
+        except FormErrors as error:
+            return form_page(
+                request,
+                "accounts/security.html",
+                await _security_context(current),
+                {"disable_password": error.errors["password"]},
+            )
+        return redirect(
+            request, "/account/security", flash="Two-factor authentication is off.", level="warning"
+        )
+
+    @post("/two-factor/backup-codes", name="accounts.two_factor.backup_codes")
+    async def new_backup_codes(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        try:
+            codes = await services.regenerate_backup_codes(
+                current.user_id, str(data.get("password", ""))
+            )
+        except FormErrors as error:
+            return form_page(
+                request,
+                "accounts/security.html",
+                await _security_context(current),
+                {"codes_password": error.errors["password"]},
+            )
+        return page(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
+
+    @get("/sessions", name="accounts.sessions")
+    async def sessions(self, request: Request, current: Current) -> Response:
+        return page(
+            request,
+            "accounts/sessions.html",
+            await _sessions_context(request, current),
+            fragment="sessions",
+        )
+
+    @post("/sessions/{session_id:int}/end", name="accounts.sessions.end")
+    async def end_session(self, request: Request, current: Current, session_id: int) -> Response:
+        settings = request.app.state.settings
+        mine = {
+            s["id"]
+            for s in await queries.live_sessions_of(
+                current.user_id, settings.session_idle, settings.session_absolute
+            )
+        }
+        if session_id not in mine or session_id == current.session_id:
+            raise NotFound()
+        await services.log_out(session_id)
+        if request.headers.get("hx-request") == "true":
+            return page(
+                request,
+                "accounts/sessions.html",
+                await _sessions_context(request, current),
+                fragment="sessions",
+            )
+        return redirect(request, "/account/sessions", flash="The session was ended.")
+
+    @post("/sessions/end-others", name="accounts.sessions.end_others")
+    async def end_other_sessions(self, request: Request, current: Current) -> Response:
+        from datetime import UTC, datetime
+
+        count = await queries.end_sessions_of(
+            current.user_id, datetime.now(UTC), keep=current.session_id
+        )
+        return redirect(
+            request,
+            "/account/sessions",
+            flash=f"{count} other session{'s' if count != 1 else ''} ended.",
+        )
+
+
+async def _security_context(current: Current) -> dict:
+    return {"backup_codes_left": await queries.unused_backup_codes(current.user_id)}
+
+
+def _setup_context(current: Current, secret: str) -> dict:
+    import segno
+
+    uri = rules.totp_uri(secret, current.email)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#1f2937")
+    spaced = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return {"secret": spaced, "qr_svg": qr_svg, "uri": uri}
+
+
+async def _sessions_context(request: Request, current: Current) -> dict:
+    settings = request.app.state.settings
+    sessions = await queries.live_sessions_of(
+        current.user_id, settings.session_idle, settings.session_absolute
+    )
+    return {"sessions": sessions}
+
+
+ROUTES = [SignUpController, LoginController, PasswordResetController, SecurityController]

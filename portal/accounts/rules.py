@@ -1,0 +1,166 @@
+"""Pure rules of accounts: passwords, tokens, sessions, login throttling, second factor."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+import pyotp
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+BACKUP_CODE_COUNT = 10
+TOTP_PERIOD_SECONDS = 30
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """Why PASSWORD is refused, or None when it is acceptable."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Use at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Use at most {PASSWORD_MAX_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) < 3:
+        return "This password is too common; choose one that is harder to guess."
+    personal = {email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")}
+    if lowered in personal - {""}:
+        return "Don't use your name or email address as your password."
+    return None
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a token: a leaked table gives no usable cookie or link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def session_is_alive(
+    *,
+    created_at: datetime,
+    last_seen_at: datetime,
+    now: datetime,
+    idle: timedelta,
+    absolute: timedelta,
+) -> bool:
+    return now - last_seen_at < idle and now - created_at < absolute
+
+
+def last_seen_is_stale(last_seen_at: datetime, now: datetime) -> bool:
+    """Refresh `last_seen_at` at most once a minute: one write per minute, not per request."""
+    return now - last_seen_at >= timedelta(minutes=1)
+
+
+# --- login throttling ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    """FREE failures within WINDOW cost nothing; each one beyond doubles the wait."""
+
+    free: int
+    window: timedelta = timedelta(minutes=15)
+    longest_wait: timedelta = timedelta(minutes=15)
+
+
+PER_IP = ThrottleRule(free=20)
+PER_ACCOUNT = ThrottleRule(free=5)  # not applied on a device this account logged in from
+PER_SECOND_FACTOR = ThrottleRule(free=5)
+
+
+def wait_before_next_attempt(
+    rule: ThrottleRule, failures: int, last_failure: datetime | None, now: datetime
+) -> timedelta:
+    """How long an attempt must still wait; zero when it may go ahead."""
+    excess = failures - rule.free
+    if excess < 0 or last_failure is None:
+        return timedelta(0)
+    wait = min(timedelta(seconds=2**excess), rule.longest_wait)
+    return max(timedelta(0), last_failure + wait - now)
+
+
+def device_token(secret: str, account_id: int) -> str:
+    """A cookie marking a device this account has logged in from (exempt from PER_ACCOUNT),
+    so an attacker hammering the account cannot lock its owner out."""
+    signature = hmac.new(secret.encode(), f"device:{account_id}".encode(), "sha256").hexdigest()
+    return f"{account_id}.{signature}"
+
+
+def device_account(secret: str, cookie: str | None) -> int | None:
+    if not cookie or "." not in cookie:
+        return None
+    account_part = cookie.split(".", 1)[0]
+    if not account_part.isdigit():
+        return None
+    account_id = int(account_part)
+    return account_id if hmac.compare_digest(cookie, device_token(secret, account_id)) else None
+
+
+# --- second factor -------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Partner Portal")
+
+
+def totp_step(moment: datetime) -> int:
+    return int(moment.timestamp()) // TOTP_PERIOD_SECONDS
+
+
+def accepted_totp_step(secret: str, code: str, now: datetime, last_step: int) -> int | None:
+    """The step CODE belongs to (this one or a neighbour, for clock drift), or None.
+    A step at or before LAST_STEP was used already: a code works once."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp_step(now)
+    for step in (current - 1, current, current + 1):
+        if step > last_step and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def new_backup_codes() -> list[str]:
+    """Ten single-use codes of 10 characters (50 bits each): `xxxxx-xxxxx`."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _ in range(BACKUP_CODE_COUNT):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def backup_code_hash(code: str) -> str:
+    """Codes carry 50 random bits, so a fast hash suffices (no dictionary to try)."""
+    return hashlib.sha256(code.strip().lower().replace(" ", "").encode()).hexdigest()
+
+
+def looks_like_backup_code(code: str) -> bool:
+    return "-" in code or len(code.strip()) == 10

@@ -1,0 +1,320 @@
+"""Account use cases: sign up, log in (with throttling and a second factor), sessions,
+password reset and change, two-factor set-up. Load → decide (rules) → persist."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from portal.accounts import queries, rules
+from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
+from portal.errors import FormErrors, TooManyAttempts
+from portal.mail.services import Mail, send_mail
+from portal.organisations.services import OrganisationDetails, create_organisation
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+WRONG_CREDENTIALS = "The email address or the password is not right."
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from, as recorded on sessions and used for throttling."""
+
+    ip_address: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    token: str
+    account_id: int
+    second_factor_pending: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def start_session(
+    account_id: int, client: Client, *, pending: bool = False, organisation_id: int | None = None
+) -> str:
+    """A new session with a new id: never reuse an id from before login (fixation)."""
+    token = rules.new_token()
+    if organisation_id is None:
+        organisation_id = await queries.first_organisation_of(account_id)
+    await queries.insert_session(
+        rules.token_hash(token),
+        account_id,
+        organisation_id,
+        pending=pending,
+        user_agent=client.user_agent,
+        ip_address=client.ip_address,
+    )
+    return token
+
+
+# --- logging in ----------------------------------------------------------------------------
+
+
+async def _check_throttle(key: str, rule: rules.ThrottleRule, now: datetime) -> None:
+    failures, last = await queries.failures_since(key, now - rule.window)
+    wait = rules.wait_before_next_attempt(rule, failures, last, now)
+    if wait > timedelta(0):
+        seconds = math.ceil(wait.total_seconds())
+        raise TooManyAttempts(
+            f"Too many failed attempts. Wait {seconds} seconds, then try again.", seconds
+        )
+
+
+async def log_in(
+    settings: Settings, email: str, password: str, client: Client, device_cookie: str | None
+) -> LoginOutcome:
+    now = _now()
+    email = email.strip().lower()
+    ip_key, account_key = f"ip:{client.ip_address}", f"account:{email}"
+    await _check_throttle(ip_key, rules.PER_IP, now)
+    account = await queries.account_by_email(email)
+    trusted_device = account is not None and (
+        rules.device_account(settings.secret_key, device_cookie) == account["id"]
+    )
+    if not trusted_device:
+        await _check_throttle(account_key, rules.PER_ACCOUNT, now)
+
+    if account is None:
+        spend_verification_time(password)
+        await queries.record_failures([ip_key, account_key])
+        raise FormErrors({"password": WRONG_CREDENTIALS})
+    if not verify_password(account["password_hash"], password):
+        await queries.record_failures([ip_key, account_key])
+        raise FormErrors({"password": WRONG_CREDENTIALS})
+
+    await queries.forget_failures(account_key)
+    pending = account["totp_secret"] is not None
+    token = await start_session(account["id"], client, pending=pending)
+    return LoginOutcome(token, account["id"], pending)
+
+
+async def complete_second_factor(
+    session_id: int, account_id: int, code: str, client: Client
+) -> str:
+    """Check a TOTP or backup code for a half-logged-in session; then a new session id."""
+    now = _now()
+    key = f"second-factor:{account_id}"
+    await _check_throttle(key, rules.PER_SECOND_FACTOR, now)
+    account = await queries.account_by_id(account_id)
+    if account is None or account["totp_secret"] is None:
+        raise FormErrors({"code": "Two-factor authentication is not set up for this account."})
+    if not await _second_factor_accepted(account, code, now):
+        await queries.record_failures([key])
+        raise FormErrors({"code": "This code is not valid, or was used already."})
+    await queries.forget_failures(key)
+    async with DB.transaction():
+        await queries.end_session(session_id, now)
+        return await start_session(account_id, client)
+
+
+async def _second_factor_accepted(account: dict, code: str, now: datetime) -> bool:
+    step = rules.accepted_totp_step(account["totp_secret"], code, now, account["totp_last_step"])
+    if step is not None:
+        return await queries.claim_totp_step(account["id"], step)
+    if rules.looks_like_backup_code(code):
+        return await queries.use_backup_code(account["id"], rules.backup_code_hash(code), now)
+    return False
+
+
+async def log_out(session_id: int) -> None:
+    await queries.end_session(session_id, _now())
+
+
+# --- password reset and change -------------------------------------------------------------
+
+
+async def request_password_reset(settings: Settings, email: str) -> None:
+    """Mail a reset link if the address has an account; the caller says the same either way."""
+    account = await queries.account_by_email(email.strip())
+    if account is None:
+        return
+    token = rules.new_token()
+    await queries.insert_password_reset(
+        account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
+    )
+    link = f"{settings.base_url}/password/reset/{token}"
+    await send_mail(
+        settings,
+        Mail(
+            account["email"],
+            "Reset your Partner Portal password",
+            f"Hello {account['full_name']},\n\n"
+            f"Someone (hopefully you) asked to reset the password of your Partner Portal "
+            f"account. Choose a new password here within the next hour:\n\n{link}\n\n"
+            f"If you did not ask for this, ignore this message: your password stays as it is.\n",
+        ),
+    )
+
+
+async def password_reset_is_usable(token: str) -> bool:
+    return await queries.usable_password_reset(rules.token_hash(token), _now()) is not None
+
+
+async def reset_password(settings: Settings, token: str, new_password: str) -> None:
+    now = _now()
+    async with DB.transaction():
+        reset = await queries.usable_password_reset(rules.token_hash(token), now)
+        if reset is None:
+            raise FormErrors({"token": "This link has expired or was used already."})
+        account = await queries.account_by_id(reset["account"])
+        _require_good_password(new_password, account)
+        await queries.set_password_hash(account["id"], hash_password(new_password))
+        await queries.use_password_resets(account["id"], now)
+        await queries.end_sessions_of(account["id"], now)
+    await _mail_password_changed(settings, account)
+
+
+async def change_password(
+    settings: Settings,
+    account_id: int,
+    session_id: int,
+    current_password: str,
+    new_password: str,
+) -> None:
+    account = await queries.account_by_id(account_id)
+    if not verify_password(account["password_hash"], current_password):
+        raise FormErrors({"current_password": "This is not your current password."})
+    _require_good_password(new_password, account, field="new_password")
+    async with DB.transaction():
+        await queries.set_password_hash(account_id, hash_password(new_password))
+        await queries.end_sessions_of(account_id, _now(), keep=session_id)
+    await _mail_password_changed(settings, account)
+
+
+def _require_good_password(password: str, account: dict, field: str = "password") -> None:
+    problem = rules.password_problem(password, email=account["email"], name=account["full_name"])
+    if problem:
+        raise FormErrors({field: problem})
+
+
+async def _mail_password_changed(settings: Settings, account: dict) -> None:
+    await send_mail(
+        settings,
+        Mail(
+            account["email"],
+            "Your Partner Portal password was changed",
+            f"Hello {account['full_name']},\n\nThe password of your Partner Portal account was "
+            f"just changed, and your other sessions were ended. If this was not you, reset "
+            f"your password now: {settings.base_url}/password/forgot\n",
+        ),
+    )
+
+
+async def confirm_password(account_id: int, password: str) -> None:
+    """Re-authentication before a sensitive action."""
+    account = await queries.account_by_id(account_id)
+    if account is None or not verify_password(account["password_hash"], password):
+        raise FormErrors({"password": "This is not your password."})
+
+
+# --- two-factor set-up ---------------------------------------------------------------------
+
+
+async def begin_totp_setup(account_id: int) -> str:
+    secret = rules.new_totp_secret()
+    await queries.set_pending_totp_secret(account_id, secret)
+    return secret
+
+
+async def confirm_totp_setup(settings: Settings, account_id: int, code: str) -> list[str]:
+    """Turn 2FA on once the user proves their app has the secret; returns the backup codes,
+    shown once (only their hashes are kept)."""
+    account = await queries.account_by_id(account_id)
+    secret = account["totp_pending_secret"]
+    if secret is None:
+        raise FormErrors({"code": "Start the set-up again: no key is waiting for confirmation."})
+    step = rules.accepted_totp_step(secret, code, _now(), 0)
+    if step is None:
+        raise FormErrors({"code": "This code does not match. Check your app's clock and retry."})
+    codes = rules.new_backup_codes()
+    async with DB.transaction():
+        await queries.enable_totp(
+            account_id, secret, step, [rules.backup_code_hash(c) for c in codes]
+        )
+    await send_mail(
+        settings,
+        Mail(
+            account["email"],
+            "Two-factor authentication is on",
+            "Two-factor authentication was turned on for your Partner Portal account. "
+            "Keep your backup codes somewhere safe.\n",
+        ),
+    )
+    return codes
+
+
+async def disable_totp(settings: Settings, account_id: int, password: str) -> None:
+    await confirm_password(account_id, password)
+    account = await queries.account_by_id(account_id)
+    async with DB.transaction():
+        await queries.disable_totp(account_id)
+    await send_mail(
+        settings,
+        Mail(
+            account["email"],
+            "Two-factor authentication is off",
+            "Two-factor authentication was turned off for your Partner Portal account. "
+            f"If this was not you, reset your password now: {settings.base_url}/password/forgot\n",
+        ),
+    )
+
+
+async def regenerate_backup_codes(account_id: int, password: str) -> list[str]:
+    await confirm_password(account_id, password)
+    account = await queries.account_by_id(account_id)
+    if account["totp_secret"] is None:
+        raise FormErrors({"password": "Two-factor authentication is not on."})
+    codes = rules.new_backup_codes()
+    async with DB.transaction():
+        await queries.enable_totp(
+            account_id,
+            account["totp_secret"],
+            account["totp_last_step"],
+            [rules.backup_code_hash(c) for c in codes],
+        )
+    return codes
+
+
+# --- signing up ----------------------------------------------------------------------------
+
+
+async def sign_up(
+    full_name: str, email: str, password: str, organisation: OrganisationDetails, client: Client
+) -> str:
+    """A new user with their first organisation, of which they are legal representative."""
+    problem = rules.password_problem(password, email=email, name=full_name)
+    if problem:
+        raise FormErrors({"password": problem})
+    async with DB.transaction():
+        if await queries.email_taken(email):
+            raise FormErrors(
+                {
+                    "email": "An account with this address exists already. Log in, "
+                    "or reset your password if you forgot it."
+                }
+            )
+        account_id = await queries.insert_account(email, full_name, hash_password(password))
+        organisation_id = await create_organisation(
+            account_id, f"{full_name} <{email.lower()}>", organisation
+        )
+        return await start_session(account_id, client, organisation_id=organisation_id)
+
+
+async def sign_up_invited(full_name: str, email: str, password: str, client: Client) -> int:
+    """An account for someone who arrives by invitation (they join, rather than create, an
+    organisation); returns the account id."""
+    problem = rules.password_problem(password, email=email, name=full_name)
+    if problem:
+        raise FormErrors({"password": problem})
+    if await queries.email_taken(email):
+        raise FormErrors({"email": "An account with this address exists already: log in."})
+    return await queries.insert_account(email, full_name, hash_password(password))

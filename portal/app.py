@@ -1,0 +1,95 @@
+"""create_app(settings): the Litestar application with its routes, pool and safeguards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, MediaType, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import HTTPException
+from litestar.static_files import create_static_files_router
+
+from portal import database
+from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from portal.audit.routes import ROUTES as AUDIT_ROUTES
+from portal.errors import LoginRequired, PortalError
+from portal.mail.routes import ROUTES as MAIL_ROUTES
+from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
+from portal.organisations.tables import Organisation
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+from portal.web import (
+    STATIC_DIR,
+    build_templates,
+    error_page,
+    login_redirect,
+    security_headers_middleware,
+)
+
+
+@get("/health", name="health", media_type=MediaType.JSON, opt={"public": True})
+async def health() -> dict[str, str]:
+    """For load balancers: answers once the database does."""
+    rows = await Organisation.raw("SELECT 1 AS ok")
+    return {"status": "ok" if rows[0]["ok"] == 1 else "degraded"}
+
+
+def create_app(settings: Settings) -> Litestar:
+    if settings.database_url:
+        database.bind(settings.database_url)
+
+    @asynccontextmanager
+    async def database_pool(app: Litestar) -> AsyncIterator[None]:
+        owns_pool = DB.pool is None  # tests may run several apps on one pool
+        if owns_pool:
+            await DB.start_connection_pool(min_size=1, max_size=settings.database_pool_size)
+        try:
+            yield
+        finally:
+            if owns_pool:
+                await DB.close_connection_pool()
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            *ACCOUNT_ROUTES,
+            *ORGANISATION_ROUTES,
+            *AUDIT_ROUTES,
+            *MAIL_ROUTES,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                name="static",
+                opt={"public": True},
+                cache_control=CacheControlHeader(max_age=3600, public=True),
+            ),
+        ],
+        lifespan=[database_pool],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-csrf",
+            cookie_secure=True,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        ),
+        exception_handlers={
+            LoginRequired: login_redirect,
+            PortalError: error_page,
+            HTTPException: error_page,
+            Exception: error_page,
+        },
+        middleware=[security_headers_middleware],
+        request_max_body_size=2 * 1024 * 1024,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.templates = build_templates()
+    return app
+
+
+def app_from_environment() -> Litestar:
+    """The factory the production server's workers call."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,81 @@
+"""Writing to and reading the append-only audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from portal.audit.tables import AuditEvent
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person acting, and (when acting inside another organisation) for whom."""
+
+    user_id: int | None
+    name: str
+    acting_for_id: int | None = None
+
+
+async def record(
+    organisation_id: int,
+    who: Who,
+    action: str,
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await AuditEvent.insert(
+        AuditEvent(
+            organisation=organisation_id,
+            actor=who.user_id,
+            actor_name=who.name,
+            acting_for_id=who.acting_for_id,
+            action=action,
+            subject=subject,
+            before=before,
+            after=after,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""
+    actor: str = ""
+    day_from: date | None = None
+    day_to: date | None = None
+
+
+async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tuple[list[dict], bool]:
+    """One page of the organisation's log, newest first; and whether a next page exists."""
+    query = AuditEvent.select(
+        AuditEvent.id,
+        AuditEvent.actor_name,
+        AuditEvent.action,
+        AuditEvent.subject,
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.created_at,
+        AuditEvent.acting_for_id,
+    ).where(AuditEvent.organisation == organisation_id)
+    if where.action:
+        query = query.where(AuditEvent.action.like(where.action.replace("%", "") + "%"))
+    if where.actor:
+        query = query.where(AuditEvent.actor_name.ilike("%" + where.actor.replace("%", "") + "%"))
+    if where.day_from:
+        query = query.where(AuditEvent.created_at >= datetime.combine(where.day_from, time(), UTC))
+    if where.day_to:
+        end = datetime.combine(where.day_to + timedelta(days=1), time(), UTC)
+        query = query.where(AuditEvent.created_at < end)
+    rows = await (
+        query.order_by(AuditEvent.created_at, ascending=False)
+        .order_by(AuditEvent.id, ascending=False)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+        .output(load_json=True)
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -1,0 +1,119 @@
+"""`portal serve | migrate | demo`: the portal's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from portal.settings import default_data_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="portal", description="The Partner Portal.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="start the portal (embedded database by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--demo", action="store_true", help="load the demo data first if absent")
+    serve.add_argument("--access-log", action="store_true")
+
+    commands.add_parser("migrate", help="apply the database migrations")
+
+    demo = commands.add_parser("demo", help="load deterministic demo data")
+    demo.add_argument(
+        "--size",
+        type=int,
+        default=50,
+        help="how many generated organisations besides the named ones",
+    )
+
+    args = parser.parse_args(argv)
+    prepare_environment()
+    if args.command == "serve":
+        serve_portal(args)
+    elif args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "demo":
+        asyncio.run(_migrate())
+        _load_demo(args.size)
+
+
+def prepare_environment() -> None:
+    """Decide where the database is and make sure a secret key exists, in the environment,
+    so that the server's worker processes inherit both."""
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or default_data_dir())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = _embedded_database_url(data_dir)
+    if not os.environ.get("PORTAL_SECRET_KEY"):
+        os.environ["PORTAL_SECRET_KEY"] = _stored_secret(data_dir / "secret_key")
+
+
+def _embedded_database_url(data_dir: Path) -> str:
+    from portal.database import ensure_database, start_embedded_postgres
+
+    server = start_embedded_postgres(data_dir)
+    # Kept for the life of this process; the server stops when it exits.
+    globals()["_EMBEDDED_SERVER"] = server
+    return ensure_database(server, "portal")
+
+
+def _stored_secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+async def _migrate() -> None:
+    from portal import database
+
+    database.bind(os.environ["DATABASE_URL"])
+    await database.migrate()
+
+
+def _load_demo(size: int) -> bool:
+    from portal import demo
+
+    loaded = asyncio.run(demo.load(os.environ["DATABASE_URL"], size))
+    if loaded:
+        print(f"Demo data loaded ({size} generated organisations besides the named ones).")
+    else:
+        print("Demo data is already there.")
+    return loaded
+
+
+def serve_portal(args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from portal import demo
+
+    asyncio.run(_migrate())
+    if args.demo:
+        _load_demo(50)
+    url = f"http://{args.host}:{args.port}"
+    os.environ.setdefault("PORTAL_BASE_URL", url)
+    print(f"\nPartner Portal: {url}")
+    if args.demo:
+        print(demo.LOGINS_TEXT)
+    sys.stdout.flush()
+    Granian(
+        "portal.app:app_from_environment",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_access=args.access_log,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()

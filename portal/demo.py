@@ -1,0 +1,302 @@
+"""Deterministic demo data, bulk-loaded with COPY so that benchmark sizes load in seconds."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+import asyncpg
+
+from portal.accounts.passwords import hash_password
+
+DEMO_PASSWORD = "Alpine-Demo-2026"
+DEMO_DOMAIN = "demo.partner-portal.test"
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.key}@{DEMO_DOMAIN}"
+
+
+ALICE = Person("alice", "Alice Keller")
+BRUNO = Person("bruno", "Bruno Favre")
+CHLOE = Person("chloe", "Chloé Meier")
+DAVID = Person("david", "David Rossi")
+ELISE = Person("elise", "Élise Martin")
+NAMED_PEOPLE = [ALICE, BRUNO, CHLOE, DAVID, ELISE]
+
+LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
+  {ALICE.email:<38} legal representative of Alpine Web Studio GmbH, administrator of Lumière Digital SARL
+  {BRUNO.email:<38} administrator of Alpine Web Studio GmbH
+  {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
+  {ELISE.email:<38} legal representative of Lumière Digital SARL
+Mails are shown at /dev/outbox while no SMTP server is configured."""
+
+NAMED_ORGANISATIONS = [
+    # name, country, currency, registration number, vat number, website
+    (
+        "Alpine Web Studio GmbH",
+        "CH",
+        "CHF",
+        "CHE-116.281.710",
+        "CHE-116.281.710 MWST",
+        "https://alpine-web.example",
+    ),
+    (
+        "Lumière Digital SARL",
+        "FR",
+        "EUR",
+        "732829320",
+        "FR40303265045",
+        "https://lumiere-digital.example",
+    ),
+]
+# (person, organisation index, role, billing rights)
+NAMED_MEMBERSHIPS = [
+    (ALICE, 0, "legal_representative", True),
+    (BRUNO, 0, "administrator", True),
+    (CHLOE, 0, "user", True),
+    (DAVID, 0, "user", False),
+    (ELISE, 1, "legal_representative", True),
+    (ALICE, 1, "administrator", False),
+]
+NAMED_TEAMS = [
+    (0, "Web team", ALICE, [ALICE, CHLOE, DAVID]),
+    (0, "Support", BRUNO, [BRUNO]),
+    (1, "Équipe Paris", ELISE, [ELISE]),
+]
+
+FIRST_NAMES = [
+    "Anna",
+    "Luca",
+    "Sophie",
+    "Noah",
+    "Mia",
+    "Leon",
+    "Emma",
+    "Elias",
+    "Lea",
+    "Louis",
+    "Julia",
+    "Matteo",
+    "Laura",
+    "Jonas",
+    "Sara",
+    "Nico",
+    "Clara",
+    "Marc",
+    "Nina",
+    "Tim",
+]
+LAST_NAMES = [
+    "Müller",
+    "Meier",
+    "Schmid",
+    "Keller",
+    "Weber",
+    "Huber",
+    "Schneider",
+    "Meyer",
+    "Steiner",
+    "Fischer",
+    "Gerber",
+    "Brunner",
+    "Baumann",
+    "Frei",
+    "Zimmermann",
+    "Moser",
+]
+TRADES = ["Web", "Cloud", "Digital", "IT", "Hosting", "Media", "Data", "Net", "Code", "Pixel"]
+PLACES = [
+    "Zürich",
+    "Bern",
+    "Basel",
+    "Lausanne",
+    "Genève",
+    "Luzern",
+    "Lugano",
+    "Sion",
+    "Lyon",
+    "Paris",
+    "Annecy",
+    "Chur",
+]
+FORMS = {"CH": ("AG", "GmbH", "Sàrl"), "FR": ("SARL", "SAS", "SA")}
+
+
+async def load(url: str, size: int) -> bool:
+    """Load the named demo organisations and SIZE generated ones; False if already there."""
+    connection = await asyncpg.connect(url)
+    try:
+        async with connection.transaction():
+            if await connection.fetchval("SELECT 1 FROM account WHERE email = $1", ALICE.email):
+                return False
+            await _load(connection, size)
+    finally:
+        await connection.close()
+    return True
+
+
+async def _load(connection: asyncpg.Connection, size: int) -> None:
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash serves every demo account
+    next_id = {
+        table: await connection.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+        for table in ("organisation", "account", "membership", "team")
+    }
+    plan = DemoPlan(next_id, random.Random(2026))
+    plan.add_named()
+    for number in range(1, size + 1):
+        plan.add_generated(number)
+
+    await _copy(
+        connection,
+        "organisation",
+        plan.organisations,
+        [
+            "id",
+            "name",
+            "kind",
+            "country",
+            "currency",
+            "registration_number",
+            "vat_number",
+            "website",
+        ],
+    )
+    await _copy(
+        connection,
+        "account",
+        [(*a, password_hash) for a in plan.accounts],
+        ["id", "email", "full_name", "password_hash"],
+    )
+    await _copy(
+        connection,
+        "membership",
+        plan.memberships,
+        ["id", "organisation", "account", "role", "billing_rights"],
+    )
+    await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
+    await _copy(connection, "team_member", plan.team_members, ["team", "account"])
+    await _copy(
+        connection,
+        "audit_event",
+        plan.audit_events,
+        ["organisation", "actor", "actor_name", "action", "subject", "after"],
+    )
+    for table in next_id:
+        await connection.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT coalesce(max(id), 1) FROM {table}))"
+        )
+
+
+async def _copy(connection: asyncpg.Connection, table: str, records: list, columns: list[str]):
+    await connection.copy_records_to_table(table, records=records, columns=columns)
+
+
+class DemoPlan:
+    """The rows to load, with ids assigned up front so that COPY can link them."""
+
+    def __init__(self, next_id: dict[str, int], rng: random.Random):
+        self.next_id = dict(next_id)
+        self.rng = rng
+        self.organisations: list[tuple] = []
+        self.accounts: list[tuple] = []
+        self.memberships: list[tuple] = []
+        self.teams: list[tuple] = []
+        self.team_members: list[tuple] = []
+        self.audit_events: list[tuple] = []
+
+    def _id(self, table: str) -> int:
+        value = self.next_id[table]
+        self.next_id[table] += 1
+        return value
+
+    def add_named(self) -> None:
+        organisation_ids = [self._organisation(*row) for row in NAMED_ORGANISATIONS]
+        account_ids = {p.key: self._account(p.email, p.name) for p in NAMED_PEOPLE}
+        for person, index, role, billing in NAMED_MEMBERSHIPS:
+            self.memberships.append(
+                (
+                    self._id("membership"),
+                    organisation_ids[index],
+                    account_ids[person.key],
+                    role,
+                    billing,
+                )
+            )
+        for index, name, leader, members in NAMED_TEAMS:
+            self._team(
+                organisation_ids[index],
+                name,
+                account_ids[leader.key],
+                [account_ids[m.key] for m in members],
+            )
+        for organisation_id, row in zip(organisation_ids, NAMED_ORGANISATIONS, strict=True):
+            self._created(
+                organisation_id,
+                account_ids[ALICE.key if row[1] == "CH" else "elise"],
+                ALICE if row[1] == "CH" else ELISE,
+                row[0],
+            )
+
+    def add_generated(self, number: int) -> None:
+        rng = self.rng
+        country = "CH" if number % 3 else "FR"
+        name = (
+            f"{rng.choice(TRADES)} {rng.choice(PLACES)} {number:05d} {rng.choice(FORMS[country])}"
+        )
+        organisation_id = self._organisation(
+            name,
+            country,
+            "CHF" if country == "CH" else "EUR",
+            "",
+            "",
+            f"https://org{number:05d}.example",
+        )
+        people = []
+        for seat, role in enumerate(("legal_representative", "administrator", "user")):
+            full_name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            email = f"org{number:05d}.{seat}@{DEMO_DOMAIN}"
+            account_id = self._account(email, full_name)
+            self.memberships.append(
+                (self._id("membership"), organisation_id, account_id, role, role != "user")
+            )
+            people.append((account_id, Person(email.split("@")[0], full_name)))
+        self._team(organisation_id, "Projects", people[1][0], [p[0] for p in people[1:]])
+        self._created(organisation_id, people[0][0], people[0][1], name)
+
+    def _organisation(self, name, country, currency, registration, vat, website) -> int:
+        organisation_id = self._id("organisation")
+        self.organisations.append(
+            (organisation_id, name, "company", country, currency, registration, vat, website)
+        )
+        return organisation_id
+
+    def _account(self, email: str, full_name: str) -> int:
+        account_id = self._id("account")
+        self.accounts.append((account_id, email, full_name))
+        return account_id
+
+    def _team(self, organisation_id: int, name: str, leader: int, members: list[int]) -> None:
+        team_id = self._id("team")
+        self.teams.append((team_id, organisation_id, name, leader))
+        self.team_members.extend((team_id, member) for member in members)
+
+    def _created(self, organisation_id: int, account_id: int, person: Person, name: str):
+        self.audit_events.append(
+            (
+                organisation_id,
+                account_id,
+                f"{person.name} <{person.email}>",
+                "organisation.created",
+                name,
+                json.dumps({"name": name}),
+            )
+        )

@@ -1,0 +1,89 @@
+"""Reading form fields into typed values; problems are collected per field (FormErrors)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+
+from portal.errors import FormErrors
+
+
+class Form:
+    """Typed access to submitted fields, gathering every problem before raising them at once."""
+
+    def __init__(self, data: Mapping[str, str]):
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def text(
+        self, name: str, *, required: bool = False, max_length: int = 200, label: str = "This field"
+    ) -> str:
+        value = str(self.data.get(name, "") or "").strip()
+        if required and not value:
+            self.errors.setdefault(name, f"{label} is required.")
+        elif len(value) > max_length:
+            self.errors.setdefault(name, f"Use at most {max_length} characters.")
+        return value
+
+    def password(self, name: str) -> str:
+        """Passwords are taken as typed: no trimming."""
+        value = str(self.data.get(name, "") or "")
+        if not value:
+            self.errors.setdefault(name, "Enter the password.")
+        return value
+
+    def email(self, name: str = "email") -> str:
+        value = self.text(name, required=True, max_length=320, label="The email address")
+        if value and name not in self.errors:
+            try:
+                value = validate_email(value, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                self.errors[name] = "Enter a valid email address, such as name@example.ch."
+        return value
+
+    def choice(
+        self, name: str, choices: Mapping[str, str] | tuple[str, ...], *, label: str = "a value"
+    ) -> str:
+        value = self.text(name)
+        if value not in choices:
+            self.errors.setdefault(name, f"Choose {label} from the list.")
+        return value
+
+    def checkbox(self, name: str) -> bool:
+        return str(self.data.get(name, "")) in {"on", "true", "1", "yes"}
+
+    def integer(self, name: str, *, required: bool = True) -> int | None:
+        raw = self.text(name)
+        if not raw:
+            if required:
+                self.errors.setdefault(name, "Choose a value.")
+            return None
+        if not raw.isdigit() or len(raw) > 12:
+            self.errors.setdefault(name, "Enter a whole number.")
+            return None
+        return int(raw)
+
+    def day(self, name: str) -> date | None:
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.errors.setdefault(name, "Enter a date as YYYY-MM-DD.")
+            return None
+
+    def add(self, name: str, problem: str | None) -> None:
+        if problem:
+            self.errors.setdefault(name, problem)
+
+    def check(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the query string; anything odd means the first page."""
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1

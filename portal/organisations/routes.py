@@ -1,0 +1,502 @@
+"""Pages of organisations: home, switching, settings, members, invitations, work teams."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+
+from portal.access import Action, OrganisationResource, Role, TeamResource, may, require
+from portal.accounts import services as account_services
+from portal.accounts.current import (
+    SESSION_COOKIE,
+    Current,
+    provide_current,
+    provide_optional_current,
+)
+from portal.accounts.queries import switch_session_organisation
+from portal.audit.services import AuditFilter, events_of
+from portal.errors import FormErrors, NotFound
+from portal.forms import Form, page_number
+from portal.organisations import queries, rules, services
+from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
+
+ROLE_CHOICES = {role.value: role.label for role in Role}
+
+
+def _organisation(current: Current) -> OrganisationResource:
+    if current.organisation is None:
+        raise NotFound()
+    return OrganisationResource(current.organisation.id)
+
+
+class HomeController(Controller):
+    @get("/", name="home", opt=PUBLIC, dependencies={"current": Provide(provide_optional_current)})
+    async def home(self, request: Request, current: Current | None) -> Response:
+        if current is None:
+            return page(request, "home_public.html")
+        if current.organisation is None:
+            return page(request, "organisations/none.html")
+        organisation_id = current.organisation.id
+        context = {
+            "organisation": await queries.organisation(organisation_id),
+            "role_counts": await queries.role_counts(organisation_id),
+            "team_count": await queries.team_count(organisation_id),
+            "recent": [],
+            "pending_invitations": 0,
+        }
+        if may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
+            context["recent"] = (await events_of(organisation_id, AuditFilter(), 1))[0][:8]
+            context["pending_invitations"] = len(
+                await queries.pending_invitations(organisation_id, datetime.now(UTC))
+            )
+        return page(request, "organisations/home.html", context)
+
+
+class OrganisationController(Controller):
+    path = "/organisations"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("/new", name="organisations.new")
+    async def new(self, request: Request, current: Current) -> Response:
+        return page(
+            request,
+            "organisations/new.html",
+            _details_context({"currency": "CHF", "country": "CH"}),
+        )
+
+    @post("/new", name="organisations.create")
+    async def create(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        details = _details_from(form, with_fixed=True)
+        try:
+            form.check()
+            organisation_id = await services.create_organisation(
+                current.user_id, f"{current.full_name} <{current.email}>", details
+            )
+        except FormErrors as error:
+            return form_page(
+                request, "organisations/new.html", _details_context(data), error.errors
+            )
+        await switch_session_organisation(current.session_id, organisation_id)
+        return redirect(request, "/", flash=f"{details.name} is created; you now act in it.")
+
+    @post("/switch", name="organisations.switch")
+    async def switch(self, request: Request, current: Current) -> Response:
+        form = Form(dict(await request.form()))
+        organisation_id = form.integer("organisation_id")
+        if organisation_id is None or organisation_id not in dict(current.organisations):
+            raise NotFound()
+        await switch_session_organisation(current.session_id, organisation_id)
+        name = dict(current.organisations)[organisation_id]
+        return redirect(request, "/", flash=f"You now act in {name}.", level="info")
+
+
+def _details_context(form: dict) -> dict:
+    return {
+        "form": form,
+        "countries": rules.countries(),
+        "kinds": rules.KINDS,
+        "currencies": rules.CURRENCIES,
+    }
+
+
+def _details_from(
+    form: Form, *, with_fixed: bool, country: str = ""
+) -> services.OrganisationDetails:
+    name = form.text("name", required=True, label="The organisation's name")
+    form.add("name", rules.name_problem(name))
+    if with_fixed:
+        kind = form.choice("kind", rules.KINDS, label="a kind")
+        country = form.choice("country", rules.countries(), label="a country")
+        currency = form.choice("currency", rules.CURRENCIES, label="CHF or EUR")
+    else:
+        kind = currency = ""
+    registration = form.text("registration_number", max_length=60)
+    vat = form.text("vat_number", max_length=40)
+    website, website_problem = rules.normalise_website(form.text("website", max_length=300))
+    form.add("registration_number", rules.registration_number_problem(country, registration))
+    form.add("vat_number", rules.vat_number_problem(country, vat))
+    form.add("website", website_problem)
+    return services.OrganisationDetails(name, kind, country, currency, registration, vat, website)
+
+
+class SettingsController(Controller):
+    path = "/organisation"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("/settings", name="organisation.settings")
+    async def show(self, request: Request, current: Current) -> Response:
+        require(current.actor, Action.VIEW_ORGANISATION, _organisation(current))
+        organisation = await queries.organisation(current.organisation.id)
+        return page(
+            request,
+            "organisations/settings.html",
+            {
+                "organisation": organisation,
+                "form": organisation,
+                "can_edit": may(current.actor, Action.EDIT_ORGANISATION, _organisation(current)),
+            },
+        )
+
+    @post("/settings", name="organisation.settings.save")
+    async def save(self, request: Request, current: Current) -> Response:
+        require(current.actor, Action.EDIT_ORGANISATION, _organisation(current))
+        organisation = await queries.organisation(current.organisation.id)
+        data = dict(await request.form())
+        form = Form(data)
+        details = _details_from(form, with_fixed=False, country=organisation["country"])
+        changes = {
+            "name": details.name,
+            "registration_number": details.registration_number,
+            "vat_number": details.vat_number,
+            "website": details.website,
+        }
+        try:
+            form.check()
+            await services.update_organisation(current, changes)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/settings.html",
+                {"organisation": organisation, "form": data, "can_edit": True},
+                error.errors,
+            )
+        return redirect(request, "/organisation/settings", flash="The details are saved.")
+
+
+class MembersController(Controller):
+    path = "/organisation/members"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="organisation.members")
+    async def show(self, request: Request, current: Current) -> Response:
+        return page(
+            request,
+            "organisations/members.html",
+            await _members_context(current, page_number(request.query_params.get("page"))),
+            fragment="members",
+        )
+
+    @post("/invite", name="organisation.members.invite")
+    async def invite(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        invitation = services.InvitationRequest(
+            email=form.email(),
+            role=Role(form.choice("role", ROLE_CHOICES, label="a role") or Role.USER),
+            billing_rights=form.checkbox("billing_rights"),
+            message=form.text("message", max_length=1000),
+        )
+        try:
+            form.check()
+            await services.invite(request.app.state.settings, current, invitation)
+        except FormErrors as error:
+            context = await _members_context(current, 1)
+            return form_page(
+                request, "organisations/members.html", {**context, "form": data}, error.errors
+            )
+        return redirect(
+            request, "/organisation/members", flash=f"An invitation was sent to {invitation.email}."
+        )
+
+    @post("/{membership_id:int}", name="organisation.members.change")
+    async def change(self, request: Request, current: Current, membership_id: int) -> Response:
+        form = Form(dict(await request.form()))
+        role = form.choice("role", ROLE_CHOICES, label="a role")
+        billing_rights = form.checkbox("billing_rights")
+        try:
+            form.check()
+            await services.change_member(current, membership_id, Role(role), billing_rights)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/members.html",
+                await _members_context(current, 1),
+                {f"member-{membership_id}": " ".join(error.errors.values())},
+            )
+        return redirect(request, "/organisation/members", flash="The member's rights are saved.")
+
+    @post("/{membership_id:int}/remove", name="organisation.members.remove")
+    async def remove(self, request: Request, current: Current, membership_id: int) -> Response:
+        try:
+            member = await services.remove_member(current, membership_id)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/members.html",
+                await _members_context(current, 1),
+                {f"member-{membership_id}": " ".join(error.errors.values())},
+            )
+        return redirect(
+            request, "/organisation/members", flash=f"{member['full_name']} is no longer a member."
+        )
+
+    @post("/invitations/{invitation_id:int}/resend", name="organisation.invitations.resend")
+    async def resend(self, request: Request, current: Current, invitation_id: int) -> Response:
+        await services.resend_invitation(request.app.state.settings, current, invitation_id)
+        return redirect(request, "/organisation/members", flash="The invitation was sent again.")
+
+    @post("/invitations/{invitation_id:int}/withdraw", name="organisation.invitations.withdraw")
+    async def withdraw(self, request: Request, current: Current, invitation_id: int) -> Response:
+        await services.revoke_invitation(current, invitation_id)
+        return redirect(
+            request, "/organisation/members", flash="The invitation is withdrawn.", level="info"
+        )
+
+
+async def _members_context(current: Current, page_no: int) -> dict:
+    resource = _organisation(current)
+    require(current.actor, Action.VIEW_MEMBERS, resource)
+    members, has_next = await queries.members(resource.organisation_id, page_no)
+    can_manage = may(current.actor, Action.MANAGE_MEMBERS, resource)
+    return {
+        "members": members,
+        "page_no": page_no,
+        "has_next": has_next,
+        "invitations": await queries.pending_invitations(
+            resource.organisation_id, datetime.now(UTC)
+        )
+        if can_manage
+        else [],
+        "can_manage": can_manage,
+        "can_manage_legal": may(current.actor, Action.MANAGE_LEGAL_REPRESENTATIVES, resource),
+        "roles": ROLE_CHOICES,
+    }
+
+
+class InvitationController(Controller):
+    """Where an emailed invitation link lands: accept it, logged in or after signing up."""
+
+    path = "/invitations/{token:str}"
+    opt = PUBLIC
+    dependencies = {"current": Provide(provide_optional_current)}
+
+    @get("", name="invitations.show")
+    async def show(self, request: Request, current: Current | None, token: str) -> Response:
+        invitation = await services.open_invitation(token)
+        return page(
+            request, "organisations/invitation.html", {"invitation": invitation, "token": token}
+        )
+
+    @post("/accept", name="invitations.accept")
+    async def accept(self, request: Request, current: Current | None, token: str) -> Response:
+        if current is None:
+            return redirect(request, f"/login?next=/invitations/{token}")
+        organisation_id = await services.accept_invitation(
+            token, current.user_id, current.email, current.full_name
+        )
+        await switch_session_organisation(current.session_id, organisation_id)
+        return redirect(request, "/", flash="Welcome: you joined the organisation.")
+
+    @post("/signup", name="invitations.signup")
+    async def sign_up(self, request: Request, current: Current | None, token: str) -> Response:
+        invitation = await services.open_invitation(token)
+        data = dict(await request.form())
+        form = Form(data)
+        full_name = form.text("full_name", required=True, label="Your name")
+        password = form.password("password")
+        try:
+            form.check()
+            account_id = await account_services.sign_up_invited(
+                full_name, invitation["email"], password, client_of(request)
+            )
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/invitation.html",
+                {"invitation": invitation, "token": token, "form": data},
+                error.errors,
+            )
+        organisation_id = await services.accept_invitation(
+            token, account_id, invitation["email"], full_name
+        )
+        session = await account_services.start_session(
+            account_id, client_of(request), organisation_id=organisation_id
+        )
+        response = redirect(request, "/", flash=f"Welcome, {full_name}.")
+        set_cookie(response, SESSION_COOKIE, session)
+        return response
+
+
+class TeamsController(Controller):
+    path = "/organisation/teams"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="organisation.teams")
+    async def index(self, request: Request, current: Current) -> Response:
+        return page(
+            request,
+            "organisations/teams.html",
+            await _teams_context(current, page_number(request.query_params.get("page"))),
+        )
+
+    @post("", name="organisation.teams.create")
+    async def create(self, request: Request, current: Current) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        name = form.text("name", max_length=100)
+        form.add("name", services.team_name_problem(name))
+        try:
+            form.check()
+            team_id = await services.create_team(current, name)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/teams.html",
+                {**await _teams_context(current, 1), "form": data},
+                error.errors,
+            )
+        return redirect(request, f"/organisation/teams/{team_id}", flash=f"Team {name} created.")
+
+    @get("/{team_id:int}", name="organisation.teams.show")
+    async def show(self, request: Request, current: Current, team_id: int) -> Response:
+        return page(
+            request,
+            "organisations/team.html",
+            await _team_context(current, team_id),
+            fragment="team_members",
+        )
+
+    @post("/{team_id:int}/rename", name="organisation.teams.rename")
+    async def rename(self, request: Request, current: Current, team_id: int) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        name = form.text("name", max_length=100)
+        form.add("name", services.team_name_problem(name))
+        try:
+            form.check()
+            await services.rename_team(current, team_id, name)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/team.html",
+                {**await _team_context(current, team_id), "form": data},
+                error.errors,
+            )
+        return redirect(request, f"/organisation/teams/{team_id}", flash="The team is renamed.")
+
+    @post("/{team_id:int}/delete", name="organisation.teams.delete")
+    async def delete(self, request: Request, current: Current, team_id: int) -> Response:
+        await services.delete_team(current, team_id)
+        return redirect(request, "/organisation/teams", flash="The team is deleted.", level="info")
+
+    @post("/{team_id:int}/members", name="organisation.teams.members.add")
+    async def add_member(self, request: Request, current: Current, team_id: int) -> Response:
+        form = Form(dict(await request.form()))
+        account_id = form.integer("account")
+        try:
+            form.check()
+            await services.add_team_member(current, team_id, account_id)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/team.html",
+                await _team_context(current, team_id),
+                error.errors,
+                fragment="team_members",
+            )
+        return await self._members_changed(request, current, team_id, "The member is added.")
+
+    @post(
+        "/{team_id:int}/members/{account_id:int}/remove", name="organisation.teams.members.remove"
+    )
+    async def remove_member(
+        self, request: Request, current: Current, team_id: int, account_id: int
+    ) -> Response:
+        await services.remove_team_member(current, team_id, account_id)
+        return await self._members_changed(request, current, team_id, "The member is removed.")
+
+    @post("/{team_id:int}/leader", name="organisation.teams.leader")
+    async def leader(self, request: Request, current: Current, team_id: int) -> Response:
+        form = Form(dict(await request.form()))
+        account_id = form.integer("leader", required=False)
+        try:
+            form.check()
+            await services.set_team_leader(current, team_id, account_id)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/team.html",
+                await _team_context(current, team_id),
+                error.errors,
+            )
+        return redirect(request, f"/organisation/teams/{team_id}", flash="The leader is saved.")
+
+    @post("/{team_id:int}/invite", name="organisation.teams.invite")
+    async def invite_external(self, request: Request, current: Current, team_id: int) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        email = form.email()
+        try:
+            form.check()
+            await services.invite(
+                request.app.state.settings,
+                current,
+                services.InvitationRequest(email=email, team_id=team_id),
+            )
+        except FormErrors as error:
+            return form_page(
+                request,
+                "organisations/team.html",
+                {**await _team_context(current, team_id), "form": data},
+                error.errors,
+            )
+        return redirect(
+            request,
+            f"/organisation/teams/{team_id}",
+            flash=f"An invitation to the team was sent to {email}.",
+        )
+
+    async def _members_changed(
+        self, request: Request, current: Current, team_id: int, message: str
+    ) -> Response:
+        if request.headers.get("hx-request") == "true":
+            return page(
+                request,
+                "organisations/team.html",
+                await _team_context(current, team_id),
+                fragment="team_members",
+            )
+        return redirect(request, f"/organisation/teams/{team_id}", flash=message)
+
+
+async def _teams_context(current: Current, page_no: int) -> dict:
+    resource = _organisation(current)
+    require(current.actor, Action.VIEW_MEMBERS, resource)
+    teams, has_next = await queries.teams(resource.organisation_id, page_no)
+    return {
+        "teams": teams,
+        "page_no": page_no,
+        "has_next": has_next,
+        "can_manage": may(current.actor, Action.MANAGE_TEAMS, resource),
+    }
+
+
+async def _team_context(current: Current, team_id: int) -> dict:
+    team = await services.load_team(current, team_id, Action.VIEW_TEAM)
+    members = await queries.team_members(team["organisation"], team_id)
+    in_team = {m["account_id"] for m in members}
+    candidates = [
+        m for m in await queries.member_choices(team["organisation"]) if m["id"] not in in_team
+    ]
+    resource = TeamResource(team["organisation"], team["id"], team["leader"])
+    return {
+        "team": team,
+        "members": members,
+        "candidates": candidates,
+        "can_manage": may(current.actor, Action.MANAGE_TEAMS, resource),
+        "can_manage_members": may(current.actor, Action.MANAGE_TEAM_MEMBERS, resource),
+    }
+
+
+ROUTES = [
+    HomeController,
+    OrganisationController,
+    SettingsController,
+    MembersController,
+    InvitationController,
+    TeamsController,
+]

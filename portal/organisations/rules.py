@@ -1,0 +1,109 @@
+"""Pure rules of organisations: their details, and who may hold which role."""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from babel import Locale
+
+from portal.access import Role
+
+CURRENCIES = ("CHF", "EUR")
+KINDS = {"company": "Company", "person": "Person"}
+FIRST_COUNTRIES = ("CH", "FR", "DE", "IT", "AT", "LI", "BE", "LU", "NL", "ES", "PT")
+
+
+@cache
+def countries() -> dict[str, str]:
+    """ISO 3166 country code → English name; the programme's home countries first."""
+    names = {
+        code: name
+        for code, name in Locale("en").territories.items()
+        if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "ZZ", "QO"}
+    }
+    first = {code: names[code] for code in FIRST_COUNTRIES}
+    rest = dict(sorted(((c, n) for c, n in names.items() if c not in first), key=lambda p: p[1]))
+    return first | rest
+
+
+def name_problem(name: str) -> str | None:
+    if len(name.strip()) < 2:
+        return "Enter the organisation's name (at least 2 characters)."
+    if len(name) > 200:
+        return "Use at most 200 characters."
+    return None
+
+
+def normalise_website(website: str) -> tuple[str, str | None]:
+    """The website as stored (https:// added when no scheme was typed), or a problem."""
+    website = website.strip()
+    if not website:
+        return "", None
+    if "://" not in website:
+        website = "https://" + website
+    parts = urlsplit(website)
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"} or "." not in host or len(website) > 300:
+        return website, "Enter a web address such as https://example.ch."
+    return website, None
+
+
+def registration_number_problem(country: str, number: str) -> str | None:
+    """Check digits where the portal knows the country's register (issue: eligibility
+    widens this); elsewhere any reasonable text is kept for review."""
+    number = number.strip()
+    if not number:
+        return None
+    if country == "CH":
+        from stdnum.ch import uid
+
+        if not uid.is_valid(number):
+            return "Enter a valid Swiss UID, such as CHE-123.456.789 (its check digit is wrong)."
+    elif country == "FR":
+        from stdnum.fr import siren, siret
+
+        if not (siren.is_valid(number) or siret.is_valid(number)):
+            return "Enter a valid SIREN (9 digits) or SIRET (14 digits)."
+    elif len(number) > 60:
+        return "Use at most 60 characters."
+    return None
+
+
+def vat_number_problem(country: str, number: str) -> str | None:
+    number = number.strip()
+    if not number:
+        return None
+    if country in {"CH", "LI"}:
+        from stdnum.ch import vat
+
+        return None if vat.is_valid(number) else "Enter a valid Swiss VAT number (CHE-…MWST)."
+    from stdnum.eu import vat
+
+    if country.lower() in vat.MEMBER_STATES or country == "GR":
+        if not vat.is_valid(number):
+            return "Enter a valid EU VAT number, with its country prefix (e.g. FR40303265045)."
+    elif len(number) > 40:
+        return "Use at most 40 characters."
+    return None
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def last_legal_representative_problem(
+    role_before: Role, role_after: Role | None, legal_representatives: int
+) -> str | None:
+    """An organisation always keeps at least one legal representative (None = removed)."""
+    if role_before is Role.LEGAL_REPRESENTATIVE and role_after is not Role.LEGAL_REPRESENTATIVE:
+        if legal_representatives <= 1:
+            return (
+                "This is the organisation's last legal representative. Name another legal "
+                "representative first."
+            )
+    return None
+
+
+def touches_legal_representation(role_before: Role | None, role_after: Role | None) -> bool:
+    """Giving or taking the legal representative role needs a legal representative."""
+    return Role.LEGAL_REPRESENTATIVE in {role_before, role_after}

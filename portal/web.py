@@ -1,0 +1,260 @@
+"""The web layer's shared pieces: page-or-fragment rendering, redirects, flash messages,
+form errors, error pages and security headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2_fragments import render_block
+from litestar import MediaType, Request, Response
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from portal.errors import PortalError, TooManyAttempts
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+FLASH_COOKIE = "__Host-flash"
+
+
+def build_templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    from portal import formatting
+
+    environment.filters.update(formatting.FILTERS)
+    return environment
+
+
+def is_fragment_request(request: Request) -> bool:
+    """An htmx request that wants a partial: not boosted, not a history restore."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def csrf_token(request: Request) -> str:
+    return ScopeState.from_scope(request.scope).csrf_token or ""
+
+
+def page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status: int = 200,
+) -> Response:
+    """Render TEMPLATE whole, or only its block FRAGMENT for an htmx partial request."""
+    environment: jinja2.Environment = request.app.state.templates
+    full_context = _base_context(request) | dict(context or {})
+    if fragment and is_fragment_request(request):
+        html = render_block(environment, template, fragment, **full_context)
+    else:
+        html = environment.get_template(template).render(**full_context)
+    response = Response(html, status_code=status, media_type=MediaType.HTML)
+    if request.cookies.get(FLASH_COOKIE) and not (fragment and is_fragment_request(request)):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def form_page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    errors: Mapping[str, str],
+    *,
+    fragment: str | None = None,
+) -> Response:
+    """Re-render a form with its field errors and what the user typed (422)."""
+    return page(request, template, {**context, "errors": errors}, fragment=fragment, status=422)
+
+
+def _base_context(request: Request) -> dict[str, Any]:
+    state = request.state
+    return {
+        "request": request,
+        "csrf_token": csrf_token(request),
+        "current": state.get("current"),
+        "flashes": read_flashes(request),
+        "errors": {},
+        "form": {},
+        "settings": request.app.state.settings,
+        "url_for": request.app.route_reverse,
+    }
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):
+    """After a successful write: 303 for a plain form, HX-Redirect for htmx."""
+    if request.headers.get("hx-request") == "true":
+        response = Response(None, status_code=200, headers={"HX-Redirect": url})
+    else:
+        response = Response(None, status_code=303, headers={"Location": url})
+    if flash:
+        set_flash(response, flash, level)
+    return response
+
+
+def set_flash(response: Response, message: str, level: str = "success") -> None:
+    payload = base64.urlsafe_b64encode(json.dumps([level, message]).encode()).decode()
+    response.set_cookie(
+        Cookie(FLASH_COOKIE, payload, path="/", secure=True, httponly=True, samesite="lax")
+    )
+
+
+def read_flashes(request: Request) -> list[tuple[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        level, message = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, TypeError):
+        return []
+    if level not in {"success", "info", "warning", "error"}:
+        return []
+    return [(level, str(message)[:500])]
+
+
+# --- error pages --------------------------------------------------------------------------
+
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Too large",
+    422: "Please check the form",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    status = (
+        getattr(exc, "status_code", 500) if isinstance(exc, (HTTPException, PortalError)) else 500
+    )
+    if status >= 500:
+        log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    detail = _explain(exc, status)
+    environment: jinja2.Environment = request.app.state.templates
+    html = environment.get_template("error.html").render(
+        **_base_context(request),
+        status=status,
+        title=ERROR_TITLES.get(status, "Error"),
+        detail=detail,
+    )
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+
+
+def _explain(exc: Exception, status: int) -> str:
+    detail = getattr(exc, "detail", "") or ""
+    if "CSRF" in detail:
+        return "This form has expired. Reload the page and try again."
+    if status == 404:
+        return "There is nothing here, or it is not yours to see."
+    if status >= 500:
+        return "We could not complete this request. Nothing was lost; please try again."
+    if status == 400 and detail:
+        return "The request could not be read. Check what you entered and try again."
+    return detail or ERROR_TITLES.get(status, "")
+
+
+def login_redirect(request: Request, exc: Exception) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    url = "/login?next=" + quote(target, safe="")
+    if request.headers.get("hx-request") == "true":
+        return Response(None, status_code=200, headers={"HX-Redirect": url})
+    return Response(None, status_code=303, headers={"Location": url})
+
+
+# --- headers on every response ------------------------------------------------------------
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+    """Adds the security headers, `Vary: HX-Request`, and no-store on pages that did not
+    choose a cache policy of their own (static files and cached public pages do)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers.extend(SECURITY_HEADERS)
+                if b"vary" not in names:
+                    headers.append((b"vary", b"HX-Request"))
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by a test)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site may be a post-login destination (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+    response.set_cookie(
+        Cookie(name, value, path="/", secure=True, httponly=True, samesite="lax", max_age=max_age)
+    )
+
+
+def client_of(request: Request):
+    from portal.accounts.services import Client
+
+    return Client(
+        ip_address=request.client.host if request.client else "unknown",
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
