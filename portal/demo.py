@@ -32,7 +32,8 @@ ELISE = Person("elise", "Élise Martin")
 NAMED_PEOPLE = [ALICE, BRUNO, CHLOE, DAVID, ELISE]
 
 LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
-  {ALICE.email:<38} legal representative of Alpine Web Studio GmbH, administrator of Lumière Digital SARL
+  {ALICE.email:<38} legal representative of Alpine Web Studio GmbH,
+  {"":<38} administrator of Lumière Digital SARL
   {BRUNO.email:<38} administrator of Alpine Web Studio GmbH
   {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
   {ELISE.email:<38} legal representative of Lumière Digital SARL

@@ -116,9 +116,7 @@ def redirect(request: Request, url: str, *, flash: str | None = None, level: str
 
 def set_flash(response: Response, message: str, level: str = "success") -> None:
     payload = base64.urlsafe_b64encode(json.dumps([level, message]).encode()).decode()
-    response.set_cookie(
-        Cookie(FLASH_COOKIE, payload, path="/", secure=True, httponly=True, samesite="lax")
-    )
+    set_cookie(response, FLASH_COOKIE, payload)
 
 
 def read_flashes(request: Request) -> list[tuple[str, str]]:
@@ -247,7 +245,15 @@ def safe_next(target: str | None) -> str:
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
     response.set_cookie(
-        Cookie(name, value, path="/", secure=True, httponly=True, samesite="lax", max_age=max_age)
+        Cookie(
+            key=name,
+            value=value,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
+            max_age=max_age,
+        )
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
 
 from portal.accounts import queries, rules, services
 from portal.accounts.current import (
@@ -37,7 +38,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 def _logged_in(
     request: Request,
-    token: str,
+    token: FromPath[str],
     target: str,
     *,
     account_id: int | None = None,
@@ -96,7 +97,7 @@ class LoginController(Controller):
     opt = PUBLIC
 
     @get("/login", name="accounts.login")
-    async def show(self, request: Request, next: str = "/") -> Response:
+    async def show(self, request: Request, next: FromQuery[str] = "/") -> Response:
         return page(request, "accounts/login.html", {"next": safe_next(next)})
 
     @post("/login", name="accounts.login.submit")
@@ -132,7 +133,7 @@ class LoginController(Controller):
         return _logged_in(request, outcome.token, target, account_id=outcome.account_id)
 
     @get("/login/second-factor", name="accounts.second_factor")
-    async def second_factor(self, request: Request, next: str = "/") -> Response:
+    async def second_factor(self, request: Request, next: FromQuery[str] = "/") -> Response:
         current = await load_current(request)
         if current is None or not current.second_factor_pending:
             return redirect(request, "/login")
@@ -197,7 +198,7 @@ class PasswordResetController(Controller):
         return page(request, "accounts/forgot.html", {"sent": self.SENT})
 
     @get("/reset/{token:str}", name="accounts.password.reset")
-    async def reset(self, request: Request, token: str) -> Response:
+    async def reset(self, request: Request, token: FromPath[str]) -> Response:
         if not await services.password_reset_is_usable(token):
             return page(
                 request, "accounts/reset.html", {"token": token, "expired": True}, status=410
@@ -205,7 +206,7 @@ class PasswordResetController(Controller):
         return page(request, "accounts/reset.html", {"token": token, "expired": False})
 
     @post("/reset/{token:str}", name="accounts.password.reset.submit")
-    async def reset_submit(self, request: Request, token: str) -> Response:
+    async def reset_submit(self, request: Request, token: FromPath[str]) -> Response:
         data = dict(await request.form())
         form = Form(data)
         password = form.password("password")
@@ -231,11 +232,13 @@ class SecurityController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("/security", name="accounts.security")
-    async def show(self, request: Request, current: Current) -> Response:
+    async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(request, "accounts/security.html", await _security_context(current))
 
     @post("/password", name="accounts.password.change")
-    async def change_password(self, request: Request, current: Current) -> Response:
+    async def change_password(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         data = dict(await request.form())
         form = Form(data)
         old = form.password("current_password")
@@ -258,14 +261,18 @@ class SecurityController(Controller):
         )
 
     @post("/two-factor/setup", name="accounts.two_factor.setup")
-    async def begin_two_factor(self, request: Request, current: Current) -> Response:
+    async def begin_two_factor(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         if current.totp_enabled:
             return redirect(request, "/account/security")
         secret = await services.begin_totp_setup(current.user_id)
         return page(request, "accounts/two_factor_setup.html", _setup_context(current, secret))
 
     @post("/two-factor/confirm", name="accounts.two_factor.confirm")
-    async def confirm_two_factor(self, request: Request, current: Current) -> Response:
+    async def confirm_two_factor(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         data = dict(await request.form())
         try:
             codes = await services.confirm_totp_setup(
@@ -285,7 +292,9 @@ class SecurityController(Controller):
         return page(request, "accounts/backup_codes.html", {"codes": codes, "first_time": True})
 
     @post("/two-factor/disable", name="accounts.two_factor.disable")
-    async def disable_two_factor(self, request: Request, current: Current) -> Response:
+    async def disable_two_factor(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         data = dict(await request.form())
         try:
             await services.disable_totp(
@@ -303,7 +312,9 @@ class SecurityController(Controller):
         )
 
     @post("/two-factor/backup-codes", name="accounts.two_factor.backup_codes")
-    async def new_backup_codes(self, request: Request, current: Current) -> Response:
+    async def new_backup_codes(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         data = dict(await request.form())
         try:
             codes = await services.regenerate_backup_codes(
@@ -319,7 +330,7 @@ class SecurityController(Controller):
         return page(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
 
     @get("/sessions", name="accounts.sessions")
-    async def sessions(self, request: Request, current: Current) -> Response:
+    async def sessions(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
             "accounts/sessions.html",
@@ -328,7 +339,9 @@ class SecurityController(Controller):
         )
 
     @post("/sessions/{session_id:int}/end", name="accounts.sessions.end")
-    async def end_session(self, request: Request, current: Current, session_id: int) -> Response:
+    async def end_session(
+        self, request: Request, current: NamedDependency[Current], session_id: FromPath[int]
+    ) -> Response:
         settings = request.app.state.settings
         mine = {
             s["id"]
@@ -349,7 +362,9 @@ class SecurityController(Controller):
         return redirect(request, "/account/sessions", flash="The session was ended.")
 
     @post("/sessions/end-others", name="accounts.sessions.end_others")
-    async def end_other_sessions(self, request: Request, current: Current) -> Response:
+    async def end_other_sessions(
+        self, request: Request, current: NamedDependency[Current]
+    ) -> Response:
         from datetime import UTC, datetime
 
         count = await queries.end_sessions_of(

@@ -6,7 +6,7 @@ import csv
 import io
 
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from portal.access import Action, OrganisationResource, require
 from portal.accounts.current import Current, provide_current
@@ -41,7 +41,7 @@ class AuditController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.audit")
-    async def index(self, request: Request, current: Current) -> Response:
+    async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         from portal.web import page
 
         resource = _organisation(current)
@@ -66,7 +66,7 @@ class AuditController(Controller):
         )
 
     @get("/export.csv", name="organisation.audit.csv")
-    async def export(self, request: Request, current: Current) -> Response:
+    async def export(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
         where, errors = _audit_filter(request)
         if errors:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from portal.access import Action, OrganisationResource, Role, TeamResource, may, require
 from portal.accounts import services as account_services
@@ -33,7 +34,7 @@ def _organisation(current: Current) -> OrganisationResource:
 
 class HomeController(Controller):
     @get("/", name="home", opt=PUBLIC, dependencies={"current": Provide(provide_optional_current)})
-    async def home(self, request: Request, current: Current | None) -> Response:
+    async def home(self, request: Request, current: NamedDependency[Current | None]) -> Response:
         if current is None:
             return page(request, "home_public.html")
         if current.organisation is None:
@@ -59,7 +60,7 @@ class OrganisationController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("/new", name="organisations.new")
-    async def new(self, request: Request, current: Current) -> Response:
+    async def new(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
             "organisations/new.html",
@@ -67,7 +68,7 @@ class OrganisationController(Controller):
         )
 
     @post("/new", name="organisations.create")
-    async def create(self, request: Request, current: Current) -> Response:
+    async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = dict(await request.form())
         form = Form(data)
         details = _details_from(form, with_fixed=True)
@@ -84,7 +85,7 @@ class OrganisationController(Controller):
         return redirect(request, "/", flash=f"{details.name} is created; you now act in it.")
 
     @post("/switch", name="organisations.switch")
-    async def switch(self, request: Request, current: Current) -> Response:
+    async def switch(self, request: Request, current: NamedDependency[Current]) -> Response:
         form = Form(dict(await request.form()))
         organisation_id = form.integer("organisation_id")
         if organisation_id is None or organisation_id not in dict(current.organisations):
@@ -128,7 +129,7 @@ class SettingsController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("/settings", name="organisation.settings")
-    async def show(self, request: Request, current: Current) -> Response:
+    async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.VIEW_ORGANISATION, _organisation(current))
         organisation = await queries.organisation(current.organisation.id)
         return page(
@@ -142,7 +143,7 @@ class SettingsController(Controller):
         )
 
     @post("/settings", name="organisation.settings.save")
-    async def save(self, request: Request, current: Current) -> Response:
+    async def save(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.EDIT_ORGANISATION, _organisation(current))
         organisation = await queries.organisation(current.organisation.id)
         data = dict(await request.form())
@@ -172,7 +173,7 @@ class MembersController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.members")
-    async def show(self, request: Request, current: Current) -> Response:
+    async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
             "organisations/members.html",
@@ -181,7 +182,7 @@ class MembersController(Controller):
         )
 
     @post("/invite", name="organisation.members.invite")
-    async def invite(self, request: Request, current: Current) -> Response:
+    async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = dict(await request.form())
         form = Form(data)
         invitation = services.InvitationRequest(
@@ -203,7 +204,9 @@ class MembersController(Controller):
         )
 
     @post("/{membership_id:int}", name="organisation.members.change")
-    async def change(self, request: Request, current: Current, membership_id: int) -> Response:
+    async def change(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
         form = Form(dict(await request.form()))
         role = form.choice("role", ROLE_CHOICES, label="a role")
         billing_rights = form.checkbox("billing_rights")
@@ -220,7 +223,9 @@ class MembersController(Controller):
         return redirect(request, "/organisation/members", flash="The member's rights are saved.")
 
     @post("/{membership_id:int}/remove", name="organisation.members.remove")
-    async def remove(self, request: Request, current: Current, membership_id: int) -> Response:
+    async def remove(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
         try:
             member = await services.remove_member(current, membership_id)
         except FormErrors as error:
@@ -235,12 +240,16 @@ class MembersController(Controller):
         )
 
     @post("/invitations/{invitation_id:int}/resend", name="organisation.invitations.resend")
-    async def resend(self, request: Request, current: Current, invitation_id: int) -> Response:
+    async def resend(
+        self, request: Request, current: NamedDependency[Current], invitation_id: FromPath[int]
+    ) -> Response:
         await services.resend_invitation(request.app.state.settings, current, invitation_id)
         return redirect(request, "/organisation/members", flash="The invitation was sent again.")
 
     @post("/invitations/{invitation_id:int}/withdraw", name="organisation.invitations.withdraw")
-    async def withdraw(self, request: Request, current: Current, invitation_id: int) -> Response:
+    async def withdraw(
+        self, request: Request, current: NamedDependency[Current], invitation_id: FromPath[int]
+    ) -> Response:
         await services.revoke_invitation(current, invitation_id)
         return redirect(
             request, "/organisation/members", flash="The invitation is withdrawn.", level="info"
@@ -275,14 +284,18 @@ class InvitationController(Controller):
     dependencies = {"current": Provide(provide_optional_current)}
 
     @get("", name="invitations.show")
-    async def show(self, request: Request, current: Current | None, token: str) -> Response:
+    async def show(
+        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+    ) -> Response:
         invitation = await services.open_invitation(token)
         return page(
             request, "organisations/invitation.html", {"invitation": invitation, "token": token}
         )
 
     @post("/accept", name="invitations.accept")
-    async def accept(self, request: Request, current: Current | None, token: str) -> Response:
+    async def accept(
+        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+    ) -> Response:
         if current is None:
             return redirect(request, f"/login?next=/invitations/{token}")
         organisation_id = await services.accept_invitation(
@@ -292,7 +305,9 @@ class InvitationController(Controller):
         return redirect(request, "/", flash="Welcome: you joined the organisation.")
 
     @post("/signup", name="invitations.signup")
-    async def sign_up(self, request: Request, current: Current | None, token: str) -> Response:
+    async def sign_up(
+        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+    ) -> Response:
         invitation = await services.open_invitation(token)
         data = dict(await request.form())
         form = Form(data)
@@ -326,7 +341,7 @@ class TeamsController(Controller):
     dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.teams")
-    async def index(self, request: Request, current: Current) -> Response:
+    async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
             "organisations/teams.html",
@@ -334,7 +349,7 @@ class TeamsController(Controller):
         )
 
     @post("", name="organisation.teams.create")
-    async def create(self, request: Request, current: Current) -> Response:
+    async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = dict(await request.form())
         form = Form(data)
         name = form.text("name", max_length=100)
@@ -352,7 +367,9 @@ class TeamsController(Controller):
         return redirect(request, f"/organisation/teams/{team_id}", flash=f"Team {name} created.")
 
     @get("/{team_id:int}", name="organisation.teams.show")
-    async def show(self, request: Request, current: Current, team_id: int) -> Response:
+    async def show(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         return page(
             request,
             "organisations/team.html",
@@ -361,7 +378,9 @@ class TeamsController(Controller):
         )
 
     @post("/{team_id:int}/rename", name="organisation.teams.rename")
-    async def rename(self, request: Request, current: Current, team_id: int) -> Response:
+    async def rename(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         data = dict(await request.form())
         form = Form(data)
         name = form.text("name", max_length=100)
@@ -379,12 +398,16 @@ class TeamsController(Controller):
         return redirect(request, f"/organisation/teams/{team_id}", flash="The team is renamed.")
 
     @post("/{team_id:int}/delete", name="organisation.teams.delete")
-    async def delete(self, request: Request, current: Current, team_id: int) -> Response:
+    async def delete(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         await services.delete_team(current, team_id)
         return redirect(request, "/organisation/teams", flash="The team is deleted.", level="info")
 
     @post("/{team_id:int}/members", name="organisation.teams.members.add")
-    async def add_member(self, request: Request, current: Current, team_id: int) -> Response:
+    async def add_member(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         form = Form(dict(await request.form()))
         account_id = form.integer("account")
         try:
@@ -404,13 +427,19 @@ class TeamsController(Controller):
         "/{team_id:int}/members/{account_id:int}/remove", name="organisation.teams.members.remove"
     )
     async def remove_member(
-        self, request: Request, current: Current, team_id: int, account_id: int
+        self,
+        request: Request,
+        current: NamedDependency[Current],
+        team_id: FromPath[int],
+        account_id: FromPath[int],
     ) -> Response:
         await services.remove_team_member(current, team_id, account_id)
         return await self._members_changed(request, current, team_id, "The member is removed.")
 
     @post("/{team_id:int}/leader", name="organisation.teams.leader")
-    async def leader(self, request: Request, current: Current, team_id: int) -> Response:
+    async def leader(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         form = Form(dict(await request.form()))
         account_id = form.integer("leader", required=False)
         try:
@@ -426,7 +455,9 @@ class TeamsController(Controller):
         return redirect(request, f"/organisation/teams/{team_id}", flash="The leader is saved.")
 
     @post("/{team_id:int}/invite", name="organisation.teams.invite")
-    async def invite_external(self, request: Request, current: Current, team_id: int) -> Response:
+    async def invite_external(
+        self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
+    ) -> Response:
         data = dict(await request.form())
         form = Form(data)
         email = form.email()
@@ -451,7 +482,7 @@ class TeamsController(Controller):
         )
 
     async def _members_changed(
-        self, request: Request, current: Current, team_id: int, message: str
+        self, request: Request, current: Current, team_id: FromPath[int], message: str
     ) -> Response:
         if request.headers.get("hx-request") == "true":
             return page(
@@ -475,7 +506,7 @@ async def _teams_context(current: Current, page_no: int) -> dict:
     }
 
 
-async def _team_context(current: Current, team_id: int) -> dict:
+async def _team_context(current: Current, team_id: FromPath[int]) -> dict:
     team = await services.load_team(current, team_id, Action.VIEW_TEAM)
     members = await queries.team_members(team["organisation"], team_id)
     in_team = {m["account_id"] for m in members}

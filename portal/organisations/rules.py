@@ -95,12 +95,12 @@ def last_legal_representative_problem(
     role_before: Role, role_after: Role | None, legal_representatives: int
 ) -> str | None:
     """An organisation always keeps at least one legal representative (None = removed)."""
-    if role_before is Role.LEGAL_REPRESENTATIVE and role_after is not Role.LEGAL_REPRESENTATIVE:
-        if legal_representatives <= 1:
-            return (
-                "This is the organisation's last legal representative. Name another legal "
-                "representative first."
-            )
+    demoted = role_before is Role.LEGAL_REPRESENTATIVE and role_after is not role_before
+    if demoted and legal_representatives <= 1:
+        return (
+            "This is the organisation's last legal representative. Name another legal "
+            "representative first."
+        )
     return None
 
 

@@ -1,0 +1,176 @@
+"""Test fixtures: a real PostgreSQL (embedded unless DATABASE_URL is set), the app, a client
+and a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from portal import database
+from portal.accounts import passwords
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE = "portal_test"
+
+
+def _test_database_url() -> str:
+    """A fresh, empty test database: on the server of DATABASE_URL if set, else embedded."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        return _recreate_database(given)
+    server = database.start_embedded_postgres(ROOT / "var" / "test")
+    server.psql(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE);")
+    return database.ensure_database(server, TEST_DATABASE)
+
+
+def _recreate_database(url: str) -> str:
+    import asyncio
+
+    import asyncpg
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+            await connection.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        finally:
+            await connection.close()
+
+    asyncio.run(recreate())
+    return urlunsplit(urlsplit(url)._replace(path=f"/{TEST_DATABASE}"))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = _test_database_url()
+    os.environ["PORTAL_TEST_DATABASE_URL"] = url
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """argon2id still, with test-sized costs: hashing is exercised, not benchmarked."""
+    passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> AsyncIterator[str]:
+    database.bind(database_url)
+    await database.migrate()
+    await DB.start_connection_pool(min_size=1, max_size=10)
+    yield database_url
+    await DB.close_connection_pool()
+
+
+TABLES = [
+    "audit_event",
+    "outbox_mail",
+    "invitation",
+    "team_member",
+    "team",
+    "membership",
+    "organisation",
+    "backup_code",
+    "web_session",
+    "password_reset",
+    "login_failure",
+    "account",
+]
+
+
+@pytest.fixture
+async def db(migrated: str) -> AsyncIterator[str]:
+    """An empty database for one test."""
+    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    yield migrated
+
+
+@pytest.fixture
+def settings(db: str) -> Settings:
+    return Settings(secret_key="test-secret-key", base_url="https://portal.test", database_url=db)
+
+
+@pytest.fixture
+async def app(settings: Settings):
+    from portal.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app):
+    """An HTTP client on the test's own event loop (the pool lives there). https, so that
+    Secure cookies are sent, as a browser does."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://portal.test"
+    ) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MailCatcher:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last_body(self, address: str) -> str:
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1].get_content()
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    catcher = MailCatcher()
+    catcher.port = free_port()
+    controller = Controller(catcher, hostname="127.0.0.1", port=catcher.port)
+    controller.start()
+    yield catcher
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(db: str, smtp: MailCatcher) -> Settings:
+    """Settings that send mail to the test SMTP server."""
+    return Settings(
+        secret_key="test-secret-key", base_url="https://portal.test", database_url=db,
+        smtp_host="127.0.0.1", smtp_port=smtp.port,
+    )
+
+
+@pytest.fixture
+async def mail_client(mail_settings: Settings):
+    from portal.app import create_app
+
+    app = create_app(mail_settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://portal.test"
+    ) as test_client:
+        yield test_client
