@@ -30,5 +30,7 @@ APP_REGISTRY = AppRegistry(
         "portal.organisations.piccolo_app",
         "portal.audit.piccolo_app",
         "portal.mail.piccolo_app",
+        "portal.products.piccolo_app",
+        "portal.clients.piccolo_app",
     ]
 )

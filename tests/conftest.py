@@ -73,6 +73,7 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
 
 
 TABLES = [
+    "client_assignment", "delegated_product", "partner_link", "product",
     "audit_event",
     "outbox_mail",
     "invitation",

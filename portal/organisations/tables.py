@@ -15,6 +15,8 @@ class Organisation(Table, tablename="organisation"):
     registration_number = Varchar(length=60, default="")
     vat_number = Varchar(length=40, default="")
     website = Varchar(length=300, default="")
+    # none | applicant | active | flagged: where the organisation stands in the programme
+    partner_status = Varchar(length=20, default="none")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

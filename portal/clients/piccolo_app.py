@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+
+APP_CONFIG = AppConfig(
+    app_name="clients",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[PartnerLink, DelegatedProduct, ClientAssignment],
+    migration_dependencies=["portal.products.piccolo_app", "portal.audit.piccolo_app"],
+    commands=[],
+)

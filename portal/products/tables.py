@@ -1,0 +1,45 @@
+"""The product catalogue (offers with public prices) and the products clients own."""
+
+from piccolo.columns import (
+    Date,
+    ForeignKey,
+    Numeric,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.organisations.tables import Organisation
+
+
+class CatalogueItem(Table, tablename="catalogue_item"):
+    """An offer of the host: belongs to a family (the category delegation can name)."""
+
+    code = Varchar(length=60, unique=True)
+    family = Varchar(length=40, index=True)
+    name = Varchar(length=120)
+
+
+class CataloguePrice(Table, tablename="catalogue_price"):
+    """Public price of an offer, per currency and billing period: data, not code."""
+
+    item = ForeignKey(CatalogueItem, on_delete=OnDelete.cascade, index=True)
+    currency = Varchar(length=3)
+    period = Varchar(length=10)  # monthly | yearly
+    amount = Numeric(digits=(12, 2))
+
+
+class Product(Table, tablename="product"):
+    """A product instance; it always lives in (is owned by) the client's organisation."""
+
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    item = ForeignKey(CatalogueItem, on_delete=OnDelete.restrict)
+    family = Varchar(length=40)  # copied from the item: delegation filters by it
+    name = Varchar(length=200)
+    period = Varchar(length=10)
+    status = Varchar(length=20, default="active")  # active | suspended | cancelled
+    started_on = Date()
+    renews_on = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
