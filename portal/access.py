@@ -41,6 +41,19 @@ class Action(StrEnum):
     MANAGE_TEAM_MEMBERS = "teams.manage_members"
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
+    # delegation (SPEC §3)
+    INVITE_CLIENT = "clients.invite"
+    ADD_PARTNER = "partners.add"
+    VIEW_LINK = "links.view"
+    DECIDE_AS_CLIENT = "links.decide_as_client"
+    DECIDE_AS_PARTNER = "links.decide_as_partner"
+    WITHDRAW_REQUEST = "links.withdraw_request"
+    CHANGE_LINK = "links.change"
+    STOP_LINK = "links.stop"
+    ASSIGN_COLLABORATORS = "links.assign"
+    ACT_FOR_CLIENT = "clients.act"
+    MANAGE_CLIENT_PRODUCT = "clients.product.manage"
+    ORDER_FOR_CLIENT = "clients.product.order"
 
 
 class Decision(Enum):
@@ -58,6 +71,7 @@ class Actor:
     role: Role | None
     billing_rights: bool = False
     team_ids: frozenset[int] = frozenset()
+    in_programme: bool = False  # the organisation is an applicant or partner of the programme
 
     @property
     def is_member(self) -> bool:
@@ -76,13 +90,50 @@ class TeamResource:
     leader_id: int | None
 
 
-Resource = OrganisationResource | TeamResource
+@dataclass(frozen=True, slots=True)
+class LinkResource:
+    """A partner–client link as the decision needs it: both sides, whether it is live, and
+    the partner's collaborators (people and teams) assigned to it."""
+
+    partner_id: int
+    client_id: int | None
+    active: bool
+    open: bool = True
+    initiated_by_partner: bool = True
+    assigned_user_ids: frozenset[int] = frozenset()
+    assigned_team_ids: frozenset[int] = frozenset()
+
+    @property
+    def organisation_id(self) -> int | None:  # unused for links: both sides are checked
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientProductResource:
+    """A client's product, seen through a link: covered by its grant or not, orderable or not."""
+
+    link: LinkResource
+    covered: bool
+    may_order: bool
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.link.client_id
+
+
+Resource = OrganisationResource | TeamResource | LinkResource | ClientProductResource
 
 MANAGERS = frozenset({Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR})
 
 
 def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
-    if actor.organisation_id is None or resource.organisation_id != actor.organisation_id:
+    if actor.organisation_id is None:
+        return Decision.HIDDEN
+    if isinstance(resource, LinkResource):
+        return _decide_on_link(actor, action, resource)
+    if isinstance(resource, ClientProductResource):
+        return _decide_on_client_product(actor, action, resource)
+    if resource.organisation_id != actor.organisation_id:
         return Decision.HIDDEN
     if not actor.is_member:
         return _decide_for_team_guest(actor, action, resource)
@@ -113,6 +164,10 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS or actor.billing_rights
         case Action.MANAGE_TEAM_MEMBERS:
             return actor.role in MANAGERS or _leads(actor, resource)
+        case Action.INVITE_CLIENT:
+            return actor.role is Role.LEGAL_REPRESENTATIVE and actor.in_programme
+        case Action.ADD_PARTNER:
+            return actor.role is Role.LEGAL_REPRESENTATIVE
         case (
             Action.EDIT_ORGANISATION
             | Action.MANAGE_MEMBERS
@@ -121,6 +176,80 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
         ):
             return actor.role in MANAGERS
     return False
+
+
+PARTNER_LEGAL_ACTIONS = frozenset(
+    {Action.DECIDE_AS_PARTNER, Action.STOP_LINK, Action.ASSIGN_COLLABORATORS}
+)
+CLIENT_LEGAL_ACTIONS = frozenset(
+    {Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK}
+)
+
+
+def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decision:
+    if actor.organisation_id == link.partner_id:
+        return _decide_as_partner(actor, action, link)
+    if link.client_id is not None and actor.organisation_id == link.client_id:
+        return _decide_as_client(actor, action, link)
+    return Decision.HIDDEN
+
+
+def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Decision:
+    """Legal representatives and administrators see every client; a collaborator only the
+    active clients given to them, in person or through a team."""
+    if actor.role in MANAGERS:
+        if action is Action.VIEW_LINK:
+            return Decision.ALLOWED
+        if action is Action.ACT_FOR_CLIENT:
+            return Decision.ALLOWED if link.active else Decision.FORBIDDEN
+        if action in PARTNER_LEGAL_ACTIONS or (
+            action is Action.WITHDRAW_REQUEST and link.initiated_by_partner
+        ):
+            return _legal(actor)
+        return Decision.FORBIDDEN
+    assigned = actor.user_id in link.assigned_user_ids or bool(
+        actor.team_ids & link.assigned_team_ids
+    )
+    if not (assigned and link.active):
+        return Decision.HIDDEN
+    if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT}:
+        return Decision.ALLOWED
+    return Decision.FORBIDDEN
+
+
+def _decide_as_client(actor: Actor, action: Action, link: LinkResource) -> Decision:
+    """Only the client's legal representatives decide about partners; its administrators
+    may look."""
+    if actor.role not in MANAGERS:
+        return Decision.FORBIDDEN
+    if action is Action.VIEW_LINK:
+        return Decision.ALLOWED
+    if action in CLIENT_LEGAL_ACTIONS or (
+        action is Action.WITHDRAW_REQUEST and not link.initiated_by_partner
+    ):
+        return _legal(actor)
+    return Decision.FORBIDDEN
+
+
+def _legal(actor: Actor) -> Decision:
+    return Decision.ALLOWED if actor.role is Role.LEGAL_REPRESENTATIVE else Decision.FORBIDDEN
+
+
+def _decide_on_client_product(
+    actor: Actor, action: Action, product: ClientProductResource
+) -> Decision:
+    """Inside a client, a partner's user reaches only what the link delegates (and what
+    their own assignment allows): the intersection, never more."""
+    acting = _decide_on_link(actor, Action.ACT_FOR_CLIENT, product.link)
+    if actor.organisation_id != product.link.partner_id or acting is not Decision.ALLOWED:
+        return Decision.HIDDEN
+    if not product.covered:
+        return Decision.HIDDEN
+    if action is Action.MANAGE_CLIENT_PRODUCT:
+        return Decision.ALLOWED
+    if action is Action.ORDER_FOR_CLIENT:
+        return Decision.ALLOWED if product.may_order else Decision.FORBIDDEN
+    return Decision.FORBIDDEN
 
 
 def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> Decision:

@@ -22,6 +22,7 @@ class OrganisationSummary:
     name: str
     currency: str
     country: str
+    partner_status: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,11 @@ async def _load(request: Request) -> Current | None:
     in_organisation = row["organisation_id"] is not None and (role is not None or team_ids)
     organisation = (
         OrganisationSummary(
-            row["organisation_id"], row["organisation_name"], row["currency"], row["country"]
+            row["organisation_id"],
+            row["organisation_name"],
+            row["currency"],
+            row["country"],
+            row["partner_status"],
         )
         if in_organisation
         else None
@@ -81,6 +86,7 @@ async def _load(request: Request) -> Current | None:
         role=role if organisation else None,
         billing_rights=row["billing_rights"],
         team_ids=team_ids,
+        in_programme=bool(organisation) and row["partner_status"] != "none",
     )
     return Current(
         session_id=row["session_id"],

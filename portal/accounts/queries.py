@@ -18,7 +18,7 @@ from portal.accounts.tables import (
 CURRENT_SQL = """
 SELECT s.id AS session_id, s.second_factor_pending, s.last_seen_at,
        a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
-       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
+       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country, o.partner_status,
        m.role, coalesce(m.billing_rights, false) AS billing_rights,
        ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
              WHERE tm.account = a.id AND t.organisation = s.organisation_id) AS team_ids,
