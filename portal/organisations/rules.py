@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -12,6 +14,8 @@ from portal.access import Role
 CURRENCIES = ("CHF", "EUR")
 KINDS = {"company": "Company", "person": "Person"}
 FIRST_COUNTRIES = ("CH", "FR", "DE", "IT", "AT", "LI", "BE", "LU", "NL", "ES", "PT")
+# Babel's territories include groupings and pseudo-locales (XA, XB) that are not countries.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
 
 
 @cache
@@ -20,11 +24,20 @@ def countries() -> dict[str, str]:
     names = {
         code: name
         for code, name in Locale("en").territories.items()
-        if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "ZZ", "QO"}
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     }
     first = {code: names[code] for code in FIRST_COUNTRIES}
     rest = dict(sorted(((c, n) for c, n in names.items() if c not in first), key=lambda p: p[1]))
     return first | rest
+
+
+def has_control_characters(text: str, *, allow_line_breaks: bool = False) -> bool:
+    """Invisible control characters (a NUL cannot even be stored) have no place in a field."""
+    allowed = {"\n", "\r", "\t"} if allow_line_breaks else set()
+    return any(unicodedata.category(c) in {"Cc", "Cs"} and c not in allowed for c in text)
+
+
+CONTROL_CHARACTERS_PROBLEM = "Remove the invisible control characters."
 
 
 def name_problem(name: str) -> str | None:
@@ -32,7 +45,14 @@ def name_problem(name: str) -> str | None:
         return "Enter the organisation's name (at least 2 characters)."
     if len(name) > 200:
         return "Use at most 200 characters."
+    if has_control_characters(name):
+        return CONTROL_CHARACTERS_PROBLEM
     return None
+
+
+WEBSITE_PROBLEM = "Enter a web address such as https://example.ch."
+# A host name label: letters (any script), digits and inner hyphens.
+HOST_LABEL = re.compile(r"(?!-)[^\W_](?:[^\W_]|-){0,62}(?<!-)")
 
 
 def normalise_website(website: str) -> tuple[str, str | None]:
@@ -42,11 +62,26 @@ def normalise_website(website: str) -> tuple[str, str | None]:
         return "", None
     if "://" not in website:
         website = "https://" + website
-    parts = urlsplit(website)
-    host = parts.hostname or ""
-    if parts.scheme not in {"http", "https"} or "." not in host or len(website) > 300:
-        return website, "Enter a web address such as https://example.ch."
+    if len(website) > 300 or has_control_characters(website) or any(c.isspace() for c in website):
+        return website, WEBSITE_PROBLEM
+    try:
+        parts = urlsplit(website)
+        host, _port = parts.hostname or "", parts.port  # port: a non-number raises
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return website, WEBSITE_PROBLEM
+    if parts.scheme not in {"http", "https"} or parts.username or not _is_domain(host):
+        return website, WEBSITE_PROBLEM
     return website, None
+
+
+def _is_domain(host: str) -> bool:
+    labels = host.split(".")
+    return (
+        len(labels) >= 2
+        and all(HOST_LABEL.fullmatch(label) for label in labels)
+        and (labels[-1].isalpha() or labels[-1].startswith("xn--"))
+        and len(labels[-1]) >= 2
+    )
 
 
 def registration_number_problem(country: str, number: str) -> str | None:
@@ -55,6 +90,8 @@ def registration_number_problem(country: str, number: str) -> str | None:
     number = number.strip()
     if not number:
         return None
+    if has_control_characters(number):
+        return CONTROL_CHARACTERS_PROBLEM
     if country == "CH":
         from stdnum.ch import uid
 
@@ -74,6 +111,8 @@ def vat_number_problem(country: str, number: str) -> str | None:
     number = number.strip()
     if not number:
         return None
+    if has_control_characters(number):
+        return CONTROL_CHARACTERS_PROBLEM
     if country in {"CH", "LI"}:
         from stdnum.ch import vat
 
