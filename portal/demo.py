@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -31,13 +32,6 @@ DAVID = Person("david", "David Rossi")
 ELISE = Person("elise", "Élise Martin")
 NAMED_PEOPLE = [ALICE, BRUNO, CHLOE, DAVID, ELISE]
 
-LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
-  {ALICE.email:<38} legal representative of Alpine Web Studio GmbH,
-  {"":<38} administrator of Lumière Digital SARL
-  {BRUNO.email:<38} administrator of Alpine Web Studio GmbH
-  {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
-  {ELISE.email:<38} legal representative of Lumière Digital SARL
-Mails are shown at /dev/outbox while no SMTP server is configured."""
 
 NAMED_ORGANISATIONS = [
     # name, country, currency, registration number, vat number, website
@@ -67,6 +61,22 @@ NAMED_MEMBERSHIPS = [
     (ELISE, 1, "legal_representative", True),
     (ALICE, 1, "administrator", False),
 ]
+NAMED_CLIENTS = [
+    # name, country, currency, partner index (into NAMED_ORGANISATIONS), access, families
+    ("Bäckerei Huber AG", "CH", "CHF", 0, "full", []),
+    ("Hotel Bellevue Sàrl", "CH", "CHF", 0, "restricted", ["web_hosting", "domain"]),
+    ("Cabinet Dupont", "FR", "EUR", 1, "restricted", ["mail_service"]),
+]
+CLIENT_OWNER = Person("huber", "Hans Huber")
+
+LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
+  {ALICE.email:<38} legal representative of Alpine Web Studio GmbH,
+  {"":<38} administrator of Lumière Digital SARL
+  {BRUNO.email:<38} administrator of Alpine Web Studio GmbH
+  {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
+  {ELISE.email:<38} legal representative of Lumière Digital SARL
+  {CLIENT_OWNER.email:<38} legal representative of three client organisations
+Mails are shown at /dev/outbox while no SMTP server is configured."""
 NAMED_TEAMS = [
     (0, "Web team", ALICE, [ALICE, CHLOE, DAVID]),
     (0, "Support", BRUNO, [BRUNO]),
@@ -148,9 +158,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     password_hash = hash_password(DEMO_PASSWORD)  # one hash serves every demo account
     next_id = {
         table: await connection.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
-        for table in ("organisation", "account", "membership", "team")
+        for table in ("organisation", "account", "membership", "team", "product", "partner_link")
     }
-    plan = DemoPlan(next_id, random.Random(2026))
+    catalogue = [
+        tuple(row) for row in await connection.fetch("SELECT id, code, family FROM catalogue_item")
+    ]
+    plan = DemoPlan(next_id, random.Random(2026), sorted(catalogue))
     plan.add_named()
     for number in range(1, size + 1):
         plan.add_generated(number)
@@ -168,6 +181,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             "registration_number",
             "vat_number",
             "website",
+            "partner_status",
         ],
     )
     await _copy(
@@ -184,6 +198,24 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     )
     await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
     await _copy(connection, "team_member", plan.team_members, ["team", "account"])
+    product_columns = ["id", "organisation", "item", "family", "name", "period", "status"]
+    await _copy(connection, "product", plan.products, [*product_columns, "started_on", "renews_on"])
+    link_columns = ["id", "partner", "client", "status", "initiated_by", "requested_access"]
+    await _copy(
+        connection,
+        "partner_link",
+        plan.links,
+        [
+            *link_columns,
+            "requested_families",
+            "access",
+            "families",
+            "billing_mode",
+            "expires_at",
+            "decided_at",
+        ],
+    )
+    await _copy(connection, "client_assignment", plan.assignments, ["link", "team"])
     await _copy(
         connection,
         "audit_event",
@@ -204,9 +236,18 @@ async def _copy(connection: asyncpg.Connection, table: str, records: list, colum
 class DemoPlan:
     """The rows to load, with ids assigned up front so that COPY can link them."""
 
-    def __init__(self, next_id: dict[str, int], rng: random.Random):
+    PARTNER_EVERY = 20  # one generated organisation in 20 is a partner; the others its clients
+    PRODUCTS_PER_CLIENT = 10
+
+    def __init__(self, next_id: dict[str, int], rng: random.Random, catalogue: list[tuple]):
         self.next_id = dict(next_id)
         self.rng = rng
+        self.catalogue = catalogue
+        self.products: list[tuple] = []
+        self.links: list[tuple] = []
+        self.assignments: list[tuple] = []
+        self.generated_partners: list[int] = []
+        self.partner_teams: dict[int, int] = {}
         self.organisations: list[tuple] = []
         self.accounts: list[tuple] = []
         self.memberships: list[tuple] = []
@@ -220,8 +261,18 @@ class DemoPlan:
         return value
 
     def add_named(self) -> None:
-        organisation_ids = [self._organisation(*row) for row in NAMED_ORGANISATIONS]
+        organisation_ids = [
+            self._organisation(*row, partner_status="active") for row in NAMED_ORGANISATIONS
+        ]
         account_ids = {p.key: self._account(p.email, p.name) for p in NAMED_PEOPLE}
+        owner = self._account(CLIENT_OWNER.email, CLIENT_OWNER.name)
+        for name, country, currency, partner, access, families in NAMED_CLIENTS:
+            client_id = self._organisation(name, country, currency, "", "", "")
+            self.memberships.append(
+                (self._id("membership"), client_id, owner, "legal_representative", True)
+            )
+            self._products(client_id, 6)
+            self._link(organisation_ids[partner], client_id, access, families)
         for person, index, role, billing in NAMED_MEMBERSHIPS:
             self.memberships.append(
                 (
@@ -249,6 +300,7 @@ class DemoPlan:
 
     def add_generated(self, number: int) -> None:
         rng = self.rng
+        is_partner = number % self.PARTNER_EVERY == 1
         country = "CH" if number % 3 else "FR"
         name = (
             f"{rng.choice(TRADES)} {rng.choice(PLACES)} {number:05d} {rng.choice(FORMS[country])}"
@@ -260,6 +312,7 @@ class DemoPlan:
             "",
             "",
             f"https://org{number:05d}.example",
+            partner_status="active" if is_partner else "none",
         )
         people = []
         for seat, role in enumerate(("legal_representative", "administrator", "user")):
@@ -270,25 +323,98 @@ class DemoPlan:
                 (self._id("membership"), organisation_id, account_id, role, role != "user")
             )
             people.append((account_id, Person(email.split("@")[0], full_name)))
-        self._team(organisation_id, "Projects", people[1][0], [p[0] for p in people[1:]])
+        team_id = self._team(organisation_id, "Projects", people[1][0], [p[0] for p in people[1:]])
         self._created(organisation_id, people[0][0], people[0][1], name)
+        if is_partner:
+            self.generated_partners.append(organisation_id)
+            self.partner_teams[organisation_id] = team_id
+        elif self.generated_partners:
+            self._products(organisation_id, self.PRODUCTS_PER_CLIENT)
+            partner = self.generated_partners[number % len(self.generated_partners)]
+            full = number % 2 == 0
+            link_id = self._link(
+                partner,
+                organisation_id,
+                "full" if full else "restricted",
+                [] if full else ["web_hosting", "domain", "mail_service"],
+            )
+            if number % 4 == 0:
+                self.assignments.append((link_id, self.partner_teams[partner]))
 
-    def _organisation(self, name, country, currency, registration, vat, website) -> int:
+    def _organisation(
+        self, name, country, currency, registration, vat, website, *, partner_status="none"
+    ) -> int:
         organisation_id = self._id("organisation")
         self.organisations.append(
-            (organisation_id, name, "company", country, currency, registration, vat, website)
+            (
+                organisation_id,
+                name,
+                "company",
+                country,
+                currency,
+                registration,
+                vat,
+                website,
+                partner_status,
+            )
         )
         return organisation_id
+
+    def _products(self, organisation_id: int, count: int) -> None:
+        rng = self.rng
+        for seat in range(count):
+            item_id, code, family = self.catalogue[rng.randrange(len(self.catalogue))]
+            period = "yearly" if family == "domain" or rng.random() < 0.4 else "monthly"
+            started = date(2024, 1, 1) + timedelta(days=rng.randrange(700))
+            step = timedelta(days=365 if period == "yearly" else 30)
+            renews = started + step
+            while renews < date(2026, 11, 1):
+                renews += step
+            self.products.append(
+                (
+                    self._id("product"),
+                    organisation_id,
+                    item_id,
+                    family,
+                    f"{code}-{organisation_id}-{seat + 1}",
+                    period,
+                    "active",
+                    started,
+                    renews,
+                )
+            )
+
+    def _link(self, partner: int, client: int, access: str, families: list[str]) -> int:
+        link_id = self._id("partner_link")
+        decided = datetime(2026, 1, 15, tzinfo=UTC)
+        self.links.append(
+            (
+                link_id,
+                partner,
+                client,
+                "active",
+                "partner",
+                access,
+                families,
+                access,
+                families,
+                "client" if access == "full" else None,
+                decided + timedelta(days=30),
+                decided,
+            )
+        )
+        return link_id
 
     def _account(self, email: str, full_name: str) -> int:
         account_id = self._id("account")
         self.accounts.append((account_id, email, full_name))
         return account_id
 
-    def _team(self, organisation_id: int, name: str, leader: int, members: list[int]) -> None:
+    def _team(self, organisation_id: int, name: str, leader: int, members: list[int]) -> int:
         team_id = self._id("team")
         self.teams.append((team_id, organisation_id, name, leader))
         self.team_members.extend((team_id, member) for member in members)
+        return team_id
 
     def _created(self, organisation_id: int, account_id: int, person: Person, name: str):
         self.audit_events.append(

@@ -46,6 +46,7 @@ async def record(
 class AuditFilter:
     action: str = ""
     actor: str = ""
+    subject: str = ""  # exact: the entries about one client, partner, member or team
     day_from: date | None = None
     day_to: date | None = None
 
@@ -63,12 +64,14 @@ async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tupl
         AuditEvent.acting_for_id,
     ).where(AuditEvent.organisation == organisation_id)
     if where.action:
-        query = query.where(AuditEvent.action.like(where.action.replace("%", "") + "%"))
+        query = query.where(AuditEvent.action.like(_literally(where.action) + "%"))
     if where.actor:
-        query = query.where(AuditEvent.actor_name.ilike("%" + where.actor.replace("%", "") + "%"))
+        query = query.where(AuditEvent.actor_name.ilike("%" + _literally(where.actor) + "%"))
+    if where.subject:
+        query = query.where(AuditEvent.subject == where.subject)
     if where.day_from:
         query = query.where(AuditEvent.created_at >= datetime.combine(where.day_from, time(), UTC))
-    if where.day_to:
+    if where.day_to and where.day_to < date.max:
         end = datetime.combine(where.day_to + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.created_at < end)
     rows = await (
@@ -79,3 +82,8 @@ async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tupl
         .output(load_json=True)
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _literally(text: str) -> str:
+    """TEXT inside a LIKE pattern, matching itself only (no wildcard, no dangling escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

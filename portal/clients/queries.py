@@ -1,0 +1,313 @@
+"""Reads and writes of links, delegated products and assignments — scoped to one side of the
+link: rows are found through the actor's organisation, never by id alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
+from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.organisations.tables import Organisation
+
+PAGE_SIZE = 25
+OPEN = ("awaiting_client", "awaiting_partner", "active")
+
+LINK_SQL = """
+SELECT l.*, p.name AS partner_name, c.name AS client_name, c.country AS client_country,
+       c.currency AS client_currency,
+       ARRAY(SELECT product FROM delegated_product d WHERE d.link = l.id) AS product_ids,
+       ARRAY(SELECT account FROM client_assignment a WHERE a.link = l.id AND account IS NOT NULL)
+           AS assigned_user_ids,
+       ARRAY(SELECT team FROM client_assignment a WHERE a.link = l.id AND team IS NOT NULL)
+           AS assigned_team_ids
+FROM partner_link l
+JOIN organisation p ON p.id = l.partner
+LEFT JOIN organisation c ON c.id = l.client
+WHERE l.id = {} AND (l.partner = {} OR l.client = {})
+"""
+
+
+async def link_seen_by(organisation_id: int, link_id: int) -> dict | None:
+    """The link if ORGANISATION_ID is one of its two sides; None otherwise (→ 404)."""
+    rows = await PartnerLink.raw(LINK_SQL, link_id, organisation_id, organisation_id)
+    return rows[0] if rows else None
+
+
+async def link_by_token(token_hash: str) -> dict | None:
+    rows = await PartnerLink.raw(
+        """SELECT l.*, p.name AS partner_name, p.country AS partner_country,
+                  a.full_name AS requested_by
+           FROM partner_link l JOIN organisation p ON p.id = l.partner
+           LEFT JOIN account a ON a.id = l.created_by
+           WHERE l.token_hash = {}""",
+        token_hash,
+    )
+    return rows[0] if rows else None
+
+
+async def lock_link(link_id: int) -> dict | None:
+    return await PartnerLink.select().where(PartnerLink.id == link_id).lock_rows().first()
+
+
+async def lock_client(client_id: int) -> None:
+    """Serialise every delegation change of one client, so that coexistence checks (one full
+    partner; one partner per product) see each other's results."""
+    await Organisation.select(Organisation.id).where(Organisation.id == client_id).lock_rows()
+
+
+def grant_of(link: dict) -> Grant | None:
+    if not link.get("access"):
+        return None
+    return Grant(
+        Access(link["access"]),
+        frozenset(link["families"] or ()),
+        frozenset(link.get("product_ids") or ()),
+        BillingMode(link["billing_mode"]) if link["billing_mode"] else None,
+    )
+
+
+def requested_grant_of(link: dict) -> Grant:
+    return Grant(
+        Access(link["requested_access"]),
+        frozenset(link["requested_families"] or ()),
+        frozenset(link["requested_products"] or ()),
+        BillingMode(link["billing_mode"]) if link["billing_mode"] else None,
+    )
+
+
+async def live_delegations(client_id: int) -> list[dict]:
+    return await PartnerLink.raw(
+        """SELECT l.id, l.access, l.families, l.billing_mode, p.name AS partner_name,
+                  ARRAY(SELECT product FROM delegated_product d WHERE d.link = l.id) AS product_ids
+           FROM partner_link l JOIN organisation p ON p.id = l.partner
+           WHERE l.client = {} AND l.status = 'active'""",
+        client_id,
+    )
+
+
+async def insert_link(values: dict) -> int:
+    rows = await PartnerLink.insert(PartnerLink(**values)).returning(PartnerLink.id)
+    return rows[0]["id"]
+
+
+async def update_link(link_id: int, values: dict) -> None:
+    await PartnerLink.update(values).where(PartnerLink.id == link_id)
+
+
+async def replace_delegated_products(link_id: int, client_id: int, product_ids) -> None:
+    await DelegatedProduct.delete().where(DelegatedProduct.link == link_id)
+    if product_ids:
+        await DelegatedProduct.insert(
+            *[DelegatedProduct(link=link_id, product=pid, client=client_id) for pid in product_ids]
+        )
+
+
+async def end_delegation(link_id: int) -> None:
+    await DelegatedProduct.delete().where(DelegatedProduct.link == link_id)
+
+
+async def expire_overdue(organisation_id: int, now: datetime) -> None:
+    await PartnerLink.raw(
+        """UPDATE partner_link SET status = 'expired', token_hash = NULL
+           WHERE (partner = {} OR client = {})
+             AND status IN ('awaiting_client', 'awaiting_partner') AND expires_at <= {}""",
+        organisation_id,
+        organisation_id,
+        now,
+    )
+
+
+async def open_link_between(partner_id: int, client_id: int) -> bool:
+    return await PartnerLink.exists().where(
+        PartnerLink.partner == partner_id,
+        PartnerLink.client == client_id,
+        PartnerLink.status.is_in(list(OPEN)),
+    )
+
+
+# --- the partner's clients page --------------------------------------------------------------
+
+CLIENTS_SQL = """
+SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, c.id AS client_id,
+       c.name AS client_name, c.country AS client_country,
+       (SELECT count(*) FROM product p WHERE p.organisation = l.client AND p.status <> 'cancelled'
+          AND (l.access = 'full' OR p.family = ANY(l.families)
+               OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = l.id)))
+           AS product_count,
+       ARRAY(SELECT coalesce(ac.full_name, t.name) FROM client_assignment a
+               LEFT JOIN account ac ON ac.id = a.account LEFT JOIN team t ON t.id = a.team
+             WHERE a.link = l.id ORDER BY 1) AS collaborators
+FROM partner_link l JOIN organisation c ON c.id = l.client
+WHERE l.partner = {partner} AND l.status = 'active'
+  {only_assigned} {access_filter} {search_filter}
+ORDER BY c.name, l.id
+LIMIT {limit} OFFSET {offset}
+"""
+
+ASSIGNED_ONLY = """AND EXISTS (SELECT 1 FROM client_assignment a WHERE a.link = l.id
+                          AND (a.account = {user} OR a.team = ANY({teams})))"""
+
+
+async def clients_of_partner(
+    partner_id: int, page: int, *, user_id: int | None, team_ids: list[int],
+    access: str = "", search: str = "",
+) -> tuple[list[dict], bool]:
+    """One page of the partner's active clients; with USER_ID, only those assigned to that
+    collaborator (in person or through a team)."""
+    args: list = []
+
+    def arg(value) -> str:
+        args.append(value)
+        return "{}"
+
+    sql = CLIENTS_SQL.format(
+        partner=arg(partner_id),
+        only_assigned=ASSIGNED_ONLY.format(user=arg(user_id), teams=arg(team_ids))
+        if user_id is not None else "",
+        access_filter=f"AND l.access = {arg(access)}" if access else "",
+        search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}"
+        if search else "",
+        limit=arg(PAGE_SIZE + 1),
+        offset=arg((page - 1) * PAGE_SIZE),
+    )
+    rows = await PartnerLink.raw(sql, *args)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+async def pending_for_partner(partner_id: int) -> list[dict]:
+    return await PartnerLink.raw(
+        """SELECT l.id, l.status, l.initiated_by, l.invited_email, l.requested_access,
+                  l.requested_families, l.requested_products, l.billing_mode, l.created_at,
+                  l.expires_at, c.name AS client_name
+           FROM partner_link l LEFT JOIN organisation c ON c.id = l.client
+           WHERE l.partner = {} AND l.status IN ('awaiting_client', 'awaiting_partner')
+           ORDER BY l.created_at DESC LIMIT 100""",
+        partner_id,
+    )
+
+
+async def links_of_client(client_id: int) -> list[dict]:
+    return await PartnerLink.raw(
+        """SELECT l.id, l.status, l.initiated_by, l.access, l.families, l.billing_mode,
+                  l.requested_access, l.requested_families, l.created_at, l.decided_at,
+                  p.name AS partner_name,
+                  (SELECT count(*) FROM delegated_product d WHERE d.link = l.id) AS product_count
+           FROM partner_link l JOIN organisation p ON p.id = l.partner
+           WHERE l.client = {} AND l.status IN ('awaiting_partner', 'active')
+           ORDER BY l.status, p.name""",
+        client_id,
+    )
+
+
+# --- products seen through a link ----------------------------------------------------------
+
+PRODUCTS_SQL = """
+SELECT p.id, p.name, p.family, p.period, p.status, p.started_on, p.renews_on, i.name AS offer
+FROM product p JOIN catalogue_item i ON i.id = p.item
+WHERE p.organisation = {client}
+  AND ({full} OR p.family = ANY({families})
+       OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = {link}))
+ORDER BY p.family, p.name, p.id
+LIMIT {limit} OFFSET {offset}
+"""
+
+
+async def delegated_products(link: dict, page: int, page_size: int = 50) -> tuple[list, bool]:
+    """The client's products that LINK delegates: all for full access, else its families and
+    named products."""
+    rows = await PartnerLink.raw(
+        PRODUCTS_SQL.format(client="{}", full="{}", families="{}", link="{}", limit="{}",
+                            offset="{}"),
+        link["client"], link["access"] == "full", list(link["families"] or []), link["id"],
+        page_size + 1, (page - 1) * page_size,
+    )
+    return rows[:page_size], len(rows) > page_size
+
+
+async def client_products(client_id: int) -> dict[int, str]:
+    """Every product of the client: id → family (for coexistence checks)."""
+    rows = await PartnerLink.raw(
+        "SELECT id, family FROM product WHERE organisation = {} AND status <> 'cancelled'",
+        client_id,
+    )
+    return {row["id"]: row["family"] for row in rows}
+
+
+async def client_product_list(client_id: int) -> list[dict]:
+    return await PartnerLink.raw(
+        """SELECT p.id, p.name, p.family, i.name AS offer,
+                  (SELECT o.name FROM delegated_product d JOIN partner_link l ON l.id = d.link
+                     JOIN organisation o ON o.id = l.partner WHERE d.product = p.id) AS partner_name
+           FROM product p JOIN catalogue_item i ON i.id = p.item
+           WHERE p.organisation = {} AND p.status <> 'cancelled'
+           ORDER BY p.family, p.name LIMIT 1000""",
+        client_id,
+    )
+
+
+async def product_of_client(client_id: int, product_id: int) -> dict | None:
+    rows = await PartnerLink.raw(
+        "SELECT id, name, family, status FROM product WHERE organisation = {} AND id = {}",
+        client_id,
+        product_id,
+    )
+    return rows[0] if rows else None
+
+
+async def rename_product(product_id: int, name: str) -> None:
+    await PartnerLink.raw("UPDATE product SET name = {} WHERE id = {}", name, product_id)
+
+
+# --- assignments -----------------------------------------------------------------------------
+
+
+async def replace_assignments(link_id: int, account_ids, team_ids) -> None:
+    await ClientAssignment.delete().where(ClientAssignment.link == link_id)
+    rows = [ClientAssignment(link=link_id, account=a) for a in account_ids]
+    rows += [ClientAssignment(link=link_id, team=t) for t in team_ids]
+    if rows:
+        await ClientAssignment.insert(*rows)
+
+
+async def legal_representative_emails(organisation_id: int) -> list[str]:
+    rows = await PartnerLink.raw(
+        """SELECT a.email FROM membership m JOIN account a ON a.id = m.account
+           WHERE m.organisation = {} AND m.role = 'legal_representative'""",
+        organisation_id,
+    )
+    return [row["email"] for row in rows]
+
+
+async def find_partners(search: str, exclude: int) -> list[dict]:
+    """Organisations in the programme whose name, or a legal representative's email,
+    matches SEARCH."""
+    pattern = "%" + _escape_like(search.strip()) + "%"
+    return await PartnerLink.raw(
+        """SELECT o.id, o.name, o.country, o.website FROM organisation o
+           WHERE o.partner_status IN ('applicant', 'active', 'flagged') AND o.id <> {}
+             AND (o.name ILIKE {} OR EXISTS (
+                   SELECT 1 FROM membership m JOIN account a ON a.id = m.account
+                   WHERE m.organisation = o.id AND m.role = 'legal_representative'
+                     AND a.email = lower({})))
+           ORDER BY o.name LIMIT 20""",
+        exclude,
+        pattern,
+        search.strip(),
+    )
+
+
+async def programme_member(organisation_id: int) -> dict | None:
+    rows = await PartnerLink.raw(
+        """SELECT id, name FROM organisation WHERE id = {}
+           AND partner_status IN ('applicant', 'active', 'flagged')""",
+        organisation_id,
+    )
+    return rows[0] if rows else None
+
+
+def status_of(link: dict) -> LinkStatus:
+    return LinkStatus(link["status"])

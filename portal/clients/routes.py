@@ -1,0 +1,377 @@
+"""Pages of delegation. Partner side under /clients, client side under
+/organisation/partners, and the landing page of a partner's emailed invitation."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from portal.access import MANAGERS, Action, OrganisationResource, may, require
+from portal.accounts.current import Current, provide_current
+from portal.audit.services import AuditFilter, events_of
+from portal.clients import queries, rules, services
+from portal.clients.forms import grant_form_values, grant_from
+from portal.errors import Conflict, FormErrors, NotFound
+from portal.forms import Form, page_number
+from portal.organisations import queries as organisation_queries
+from portal.web import form_page, page, redirect
+
+Me = NamedDependency[Current]
+LinkId = FromPath[int]
+
+
+def _organisation(current: Current) -> OrganisationResource:
+    if current.organisation is None:
+        raise NotFound()
+    return OrganisationResource(current.organisation.id)
+
+
+def _base(current: Current) -> dict:
+    return {"families": rules.FAMILIES, "describe": rules.describe, "grant_of": queries.grant_of,
+            "requested_grant_of": queries.requested_grant_of}
+
+
+# --- partner side ----------------------------------------------------------------------------
+
+
+class ClientsController(Controller):
+    path = "/clients"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="clients.index")
+    async def index(self, request: Request, current: Me) -> Response:
+        return page(request, "clients/index.html", await _clients_context(request, current),
+                    fragment="client_list")
+
+    @post("/invite", name="clients.invite")
+    async def invite(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        form = Form(dict(data))
+        email = form.email()
+        message = form.text("message", max_length=1000)
+        grant = grant_from(data, form.errors)
+        try:
+            form.check()
+            await services.invite_client(request.app.state.settings, current, email, grant,
+                                         message)
+        except FormErrors as error:
+            context = await _clients_context(request, current)
+            return form_page(request, "clients/index.html",
+                             {**context, "form": {**dict(data), **grant_form_values(grant)}},
+                             error.errors)
+        return redirect(request, "/clients", flash=f"Your request was sent to {email}.")
+
+    @get("/{link_id:int}", name="clients.show")
+    async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        return page(request, "clients/show.html", await _client_context(request, current, link_id),
+                    fragment="products")
+
+    @post("/{link_id:int}/accept", name="clients.accept")
+    async def accept(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        try:
+            await services.answer_request(request.app.state.settings, current, link_id, True)
+        except (FormErrors, Conflict) as error:
+            return _problem(request, f"/clients/{link_id}", error)
+        return redirect(request, f"/clients/{link_id}", flash="You are now this client's partner.")
+
+    @post("/{link_id:int}/refuse", name="clients.refuse")
+    async def refuse(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        await services.answer_request(request.app.state.settings, current, link_id, False)
+        return redirect(request, "/clients", flash="The request was refused.", level="info")
+
+    @post("/{link_id:int}/withdraw", name="clients.withdraw")
+    async def withdraw(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        await services.withdraw_request(current, link_id)
+        return redirect(request, "/clients", flash="Your request was withdrawn.", level="info")
+
+    @post("/{link_id:int}/stop", name="clients.stop")
+    async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        return await _stop(request, current, link_id, "/clients")
+
+    @post("/{link_id:int}/collaborators", name="clients.collaborators")
+    async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        data = await request.form()
+        people = {int(v) for v in data.getall("people", []) if str(v).isdigit()}
+        teams = {int(v) for v in data.getall("teams", []) if str(v).isdigit()}
+        partner_id = current.organisation.id if current.organisation else 0
+        members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
+        own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}
+        await services.assign_collaborators(current, link_id, people, teams, members, own_teams)
+        return redirect(request, f"/clients/{link_id}", flash="Collaborators saved.")
+
+    @post("/{link_id:int}/products/{product_id:int}/rename", name="clients.products.rename")
+    async def rename_product(self, request: Request, current: Me, link_id: LinkId,
+                             product_id: FromPath[int]) -> Response:
+        form = Form(dict(await request.form()))
+        name = form.text("name", required=True, label="The name")
+        try:
+            form.check()
+            await services.rename_client_product(current, link_id, product_id, name)
+        except FormErrors as error:
+            context = await _client_context(request, current, link_id)
+            return form_page(request, "clients/show.html", context,
+                             {f"product-{product_id}": " ".join(error.errors.values())},
+                             fragment="products")
+        if request.headers.get("hx-request") == "true":
+            return page(request, "clients/show.html",
+                        await _client_context(request, current, link_id), fragment="products")
+        return redirect(request, f"/clients/{link_id}", flash="The product is renamed.")
+
+
+def _clients_filters(request: Request) -> dict:
+    params = request.query_params
+    access = params.get("access", "")
+    return {
+        "access": access if access in {"full", "restricted"} else "",
+        "search": (params.get("search") or "")[:100],
+        "page_no": page_number(params.get("page")),
+    }
+
+
+async def _clients_context(request: Request, current: Current) -> dict:
+    partner = _organisation(current)
+    require(current.actor, Action.VIEW_ORGANISATION, partner)
+    filters = _clients_filters(request)
+    sees_all = current.role in MANAGERS  # collaborators see only the clients given to them
+    clients, has_next = await queries.clients_of_partner(
+        partner.organisation_id, filters["page_no"],
+        user_id=None if sees_all else current.user_id, team_ids=sorted(current.actor.team_ids),
+        access=filters["access"], search=filters["search"],
+    )
+    query = urlencode({k: filters[k] for k in ("access", "search") if filters[k]})
+    return {
+        **_base(current), "clients": clients, "has_next": has_next, "filters": filters,
+        "query": query, "page_no": filters["page_no"],
+        "pending": await queries.pending_for_partner(partner.organisation_id) if sees_all else [],
+        "can_invite": may(current.actor, Action.INVITE_CLIENT, partner),
+        "in_programme": current.actor.in_programme, "form": grant_form_values(None),
+    }
+
+
+async def _client_context(request: Request, current: Current, link_id: int) -> dict:
+    link = await services.load_link(current, link_id, Action.VIEW_LINK)
+    resource = services.link_resource(link)
+    page_no = page_number(request.query_params.get("page"))
+    products, has_next = ([], False)
+    if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource):
+        products, has_next = await queries.delegated_products(link, page_no)
+    can_assign = may(current.actor, Action.ASSIGN_COLLABORATORS, resource)
+    partner_id = link["partner"]
+    return {
+        **_base(current), "link": link, "products": products, "has_next": has_next,
+        "page_no": page_no, "grant": queries.grant_of(link),
+        "requested": queries.requested_grant_of(link),
+        "can_decide": link["status"] == "awaiting_partner"
+        and may(current.actor, Action.DECIDE_AS_PARTNER, resource),
+        "can_withdraw": link["status"] == "awaiting_client"
+        and may(current.actor, Action.WITHDRAW_REQUEST, resource),
+        "can_stop": link["status"] == "active" and may(current.actor, Action.STOP_LINK, resource),
+        "can_assign": can_assign,
+        "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
+        "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
+        "events": await _link_events(current, link),
+    }
+
+
+async def _link_events(current: Current, link: dict) -> list[dict]:
+    """The entries of the actor's own log that concern this link's other side."""
+    if not may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
+        return []
+    other = link["client_name"] if current.organisation.id == link["partner"] else \
+        link["partner_name"]
+    if not other:
+        return []
+    events, _ = await events_of(current.organisation.id, AuditFilter(subject=other), 1)
+    return events[:20]
+
+
+def _problem(request: Request, back: str, error: Exception) -> Response:
+    message = " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
+    return redirect(request, back, flash=message, level="error")
+
+
+async def _stop(request: Request, current: Current, link_id: int, back: str) -> Response:
+    form = Form(dict(await request.form()))
+    password = form.password("password")
+    try:
+        form.check()
+        link = await services.stop_link(request.app.state.settings, current, link_id, password)
+    except FormErrors as error:
+        return redirect(request, f"{back}/{link_id}?stop=1",
+                        flash=error.errors.get("password", "Enter your password."), level="error")
+    other = link["client_name"] if current.organisation.id == link["partner"] else \
+        link["partner_name"]
+    return redirect(request, back, flash=f"The collaboration with {other} has ended.",
+                    level="info")
+
+
+# --- client side -----------------------------------------------------------------------------
+
+
+class PartnersController(Controller):
+    """The client's view: its partners, adding one, changing or stopping access."""
+
+    path = "/organisation/partners"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="partners.index")
+    async def index(self, request: Request, current: Me) -> Response:
+        return page(request, "partners/index.html", await _partners_context(current))
+
+    @get("/search", name="partners.search")
+    async def search(self, request: Request, current: Me) -> Response:
+        client = _organisation(current)
+        text = (request.query_params.get("q") or "").strip()[:100]
+        found = await queries.find_partners(text, client.organisation_id) if len(text) >= 2 else []
+        return page(request, "partners/index.html",
+                    {**await _partners_context(current), "found": found, "q": text},
+                    fragment="search_results")
+
+    @post("/add", name="partners.add")
+    async def add(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        form = Form(dict(data))
+        partner_id = form.integer("partner")
+        message = form.text("message", max_length=1000)
+        grant = grant_from(data, form.errors)
+        try:
+            form.check()
+            await services.request_partner(request.app.state.settings, current, partner_id,
+                                           grant, message)
+        except FormErrors as error:
+            context = await _partners_context(current)
+            return form_page(request, "partners/index.html",
+                             {**context, "form": {**dict(data), **grant_form_values(grant)}},
+                             error.errors)
+        return redirect(request, "/organisation/partners",
+                        flash="Your request was sent; the partner will accept or refuse it.")
+
+    @get("/{link_id:int}", name="partners.show")
+    async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        return page(request, "partners/show.html", await _partner_context(current, link_id))
+
+    @post("/{link_id:int}/change", name="partners.change")
+    async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        data = await request.form()
+        errors: dict[str, str] = {}
+        grant = grant_from(data, errors)
+        try:
+            if errors:
+                raise FormErrors(errors)
+            await services.change_grant(request.app.state.settings, current, link_id, grant)
+        except (FormErrors, Conflict) as error:
+            context = await _partner_context(current, link_id)
+            found = error.errors if isinstance(error, FormErrors) else {"access": error.detail}
+            return form_page(request, "partners/show.html",
+                             {**context, "form": grant_form_values(grant)}, found)
+        return redirect(request, f"/organisation/partners/{link_id}",
+                        flash="The access is changed; the partner was told.")
+
+    @post("/{link_id:int}/products/{product_id:int}/withdraw", name="partners.withdraw_product")
+    async def withdraw_product(self, request: Request, current: Me, link_id: LinkId,
+                               product_id: FromPath[int]) -> Response:
+        try:
+            await services.withdraw_product(request.app.state.settings, current, link_id,
+                                            product_id)
+        except FormErrors as error:
+            return _problem(request, f"/organisation/partners/{link_id}", error)
+        return redirect(request, f"/organisation/partners/{link_id}",
+                        flash="The product is withdrawn from the partner.")
+
+    @post("/{link_id:int}/withdraw", name="partners.withdraw_request")
+    async def withdraw_request(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        await services.withdraw_request(current, link_id)
+        return redirect(request, "/organisation/partners", flash="Your request was withdrawn.",
+                        level="info")
+
+    @post("/{link_id:int}/stop", name="partners.stop")
+    async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        return await _stop(request, current, link_id, "/organisation/partners")
+
+
+async def _partners_context(current: Current) -> dict:
+    client = _organisation(current)
+    require(current.actor, Action.VIEW_ORGANISATION, client)
+    can_manage = may(current.actor, Action.ADD_PARTNER, client)
+    await services.expire_overdue_for(client.organisation_id)
+    return {
+        **_base(current), "links": await queries.links_of_client(client.organisation_id),
+        "products": await queries.client_product_list(client.organisation_id),
+        "can_manage": can_manage, "found": [], "q": "", "form": grant_form_values(None),
+    }
+
+
+async def _partner_context(current: Current, link_id: int) -> dict:
+    link = await services.load_link(current, link_id, Action.VIEW_LINK)
+    if link["client"] != current.organisation.id:
+        raise NotFound()
+    resource = services.link_resource(link)
+    grant = queries.grant_of(link)
+    delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
+    return {
+        **_base(current), "link": link, "grant": grant,
+        "requested": queries.requested_grant_of(link), "delegated": delegated,
+        "products": await queries.client_product_list(link["client"]),
+        "form": grant_form_values(grant or queries.requested_grant_of(link)),
+        "can_change": link["status"] == "active" and may(current.actor, Action.CHANGE_LINK,
+                                                         resource),
+        "can_stop": link["status"] == "active" and may(current.actor, Action.STOP_LINK, resource),
+        "can_withdraw": link["status"] == "awaiting_partner"
+        and may(current.actor, Action.WITHDRAW_REQUEST, resource),
+        "events": await _link_events(current, link),
+    }
+
+
+# --- the partner's emailed invitation ------------------------------------------------------
+
+
+class InvitationController(Controller):
+    path = "/links/invitations/{token:str}"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="links.invitation")
+    async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
+        return page(request, "partners/invitation.html",
+                    await _invitation_context(current, token))
+
+    @post("/grant", name="links.invitation.grant")
+    async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
+        data = await request.form()
+        errors: dict[str, str] = {}
+        grant = grant_from(data, errors)
+        try:
+            if errors:
+                raise FormErrors(errors)
+            link_id = await services.grant_invitation(request.app.state.settings, current,
+                                                      token, grant)
+        except FormErrors as error:
+            context = await _invitation_context(current, token)
+            return form_page(request, "partners/invitation.html",
+                             {**context, "form": grant_form_values(grant)}, error.errors)
+        return redirect(request, f"/organisation/partners/{link_id}",
+                        flash="The partner now manages what you granted.")
+
+    @post("/decline", name="links.invitation.decline")
+    async def decline(self, request: Request, current: Me, token: FromPath[str]) -> Response:
+        await services.decline_invitation(request.app.state.settings, current, token)
+        return redirect(request, "/organisation/partners", flash="You declined the request.",
+                        level="info")
+
+
+async def _invitation_context(current: Current, token: str) -> dict:
+    invitation = await services.open_invitation(token)
+    client = _organisation(current)
+    requested = queries.requested_grant_of(invitation)
+    return {
+        **_base(current), "invitation": invitation, "token": token, "requested": requested,
+        "products": await queries.client_product_list(client.organisation_id),
+        "form": grant_form_values(requested),
+        "can_decide": may(current.actor, Action.ADD_PARTNER, client)
+        and invitation["partner"] != client.organisation_id,
+    }
+
+
+ROUTES = [ClientsController, PartnersController, InvitationController]

@@ -1,0 +1,86 @@
+"""The whole life of a link through HTTP: request → grant other rights → change → withdraw a
+product → stop; with mails received by a real SMTP server."""
+
+from datetime import date
+
+from portal.organisations.tables import Organisation
+from portal.products.tables import CatalogueItem, Product
+from tests.helpers import link_in, log_in, log_out, post_form, sign_up
+
+
+async def make_partner(name: str) -> int:
+    organisation = await Organisation.select(Organisation.id).where(
+        Organisation.name == name).first()
+    await Organisation.update({Organisation.partner_status: "active"}).where(
+        Organisation.id == organisation["id"])
+    return organisation["id"]
+
+
+async def give_products(organisation_name: str, *codes: str) -> dict[str, int]:
+    organisation = await Organisation.select(Organisation.id).where(
+        Organisation.name == organisation_name).first()
+    ids = {}
+    for code in codes:
+        item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
+        rows = await Product.insert(Product(
+            organisation=organisation["id"], item=item["id"], family=item["family"],
+            name=f"{code}.example", period="yearly", started_on=date(2026, 1, 1),
+            renews_on=date(2027, 1, 1),
+        )).returning(Product.id)
+        ids[code] = rows[0]["id"]
+    return ids
+
+
+async def test_link_lifecycle(mail_client, smtp):
+    client = mail_client
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    await log_out(client)
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    products = await give_products("Client GmbH", "web-pro", "domain-ch", "mail-5")
+    await log_out(client)
+
+    await log_in(client, "paula@partner.ch")
+    response = await post_form(client, "/clients/invite", {
+        "email": "carl@client.ch", "access": "restricted", "families": ["web_hosting", "domain"],
+    })
+    assert response.status_code == 303, response.text
+    await log_out(client)
+
+    invitation = link_in(smtp.last_body("carl@client.ch"), "/links/invitations/")
+    await log_in(client, "carl@client.ch")
+    page = await client.get(invitation)
+    assert page.status_code == 200 and "Partner AG" in page.text
+    granted = await post_form(client, invitation + "/grant", {
+        "access": "restricted", "products": [str(products["web-pro"])],
+    })
+    assert granted.status_code == 303, granted.text
+    assert "granted" in smtp.last_body("paula@partner.ch").lower()
+    link_path = granted.headers["location"]
+    link_id = int(link_path.rsplit("/", 1)[1])
+
+    changed = await post_form(client, f"/organisation/partners/{link_id}/change", {
+        "access": "restricted", "products": [str(products["web-pro"]), str(products["mail-5"])],
+    })
+    assert changed.status_code == 303, changed.text
+    assert "changed" in smtp.last_body("paula@partner.ch")
+    withdrawn = await post_form(
+        client, f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw")
+    assert withdrawn.status_code == 303, withdrawn.text
+    await log_out(client)
+
+    await log_in(client, "paula@partner.ch")
+    detail = await client.get(f"/clients/{link_id}")
+    assert "web-pro.example" in detail.text
+    assert "mail-5.example" not in detail.text and "domain-ch.example" not in detail.text
+    assert "Web hosting, Domains" in detail.text or "Domains, Web hosting" in detail.text
+    stopped = await post_form(client, f"/clients/{link_id}/stop", {"password": "wrong-one"})
+    assert (await client.get(f"/clients/{link_id}")).status_code == 200  # still active
+    stopped = await post_form(client, f"/clients/{link_id}/stop",
+                              {"password": "Correct-Horse-Battery-9"})
+    assert stopped.status_code == 303
+    assert "ended" in smtp.last_body("carl@client.ch")
+    listing = await client.get("/clients")
+    assert "has ended" in listing.text  # the flash
+    assert "No client yet" in listing.text
+    assert (await client.get(f"/clients/{link_id}/products/1/rename")).status_code in {404, 405}
