@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.accounts.tables import Account
 from portal.organisations.tables import Invitation, Membership, Organisation, Team, TeamMember
 
 PAGE_SIZE = 50
@@ -99,10 +100,14 @@ async def update_membership(membership_id: int, role: str, billing_rights: bool)
 
 
 async def delete_membership(organisation_id: int, membership_id: int, account_id: int) -> None:
+    """The member leaves the organisation, its teams, and the lead of any of them."""
     await Membership.delete().where(Membership.id == membership_id)
     await TeamMember.delete().where(
         TeamMember.account == account_id,
         TeamMember.team.is_in(Team.select(Team.id).where(Team.organisation == organisation_id)),
+    )
+    await Team.update({Team.leader: None}).where(
+        Team.organisation == organisation_id, Team.leader == account_id
     )
 
 
@@ -209,14 +214,24 @@ TEAMS_SQL = """
 SELECT t.id, t.name, t.created_at, t.leader AS leader_id, l.full_name AS leader_name,
        (SELECT count(*) FROM team_member tm WHERE tm.team = t.id) AS member_count
 FROM team t LEFT JOIN account l ON l.id = t.leader
-WHERE t.organisation = {}
+WHERE t.organisation = {} AND ({} OR t.id = ANY({}::int[]))
 ORDER BY lower(t.name)
 LIMIT {} OFFSET {}
 """
 
 
-async def teams(organisation_id: int, page: int) -> tuple[list[dict], bool]:
-    rows = await Team.raw(TEAMS_SQL, organisation_id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+async def teams(
+    organisation_id: int, page: int, only: frozenset[int] | None = None
+) -> tuple[list[dict], bool]:
+    """A page of the organisation's teams; ONLY: just these (a team guest sees their own)."""
+    rows = await Team.raw(
+        TEAMS_SQL,
+        organisation_id,
+        only is None,
+        list(only or ()),
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE,
+    )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
@@ -227,13 +242,15 @@ async def team(organisation_id: int, team_id: int) -> dict | None:
 
 
 async def team_name_taken(organisation_id: int, name: str, except_id: int | None = None) -> bool:
-    query = Team.exists().where(
-        Team.organisation == organisation_id,
-        Team.name.ilike(name.replace("%", r"\%").replace("_", r"\_")),
+    """The same comparison as the unique index team_name_unique: lower(name)."""
+    rows = await Team.raw(
+        """SELECT 1 FROM team WHERE organisation = {} AND lower(name) = lower({})
+           AND id <> {} LIMIT 1""",
+        organisation_id,
+        name,
+        except_id or 0,
     )
-    if except_id is not None:
-        query = query.where(Team.id != except_id)
-    return await query
+    return bool(rows)
 
 
 async def team_members(organisation_id: int, team_id: int) -> list[dict]:
@@ -278,6 +295,14 @@ async def add_to_team(team_id: int, account_id: int) -> None:
 async def remove_from_team(team_id: int, account_id: int) -> None:
     await TeamMember.delete().where(TeamMember.team == team_id, TeamMember.account == account_id)
     await Team.update({Team.leader: None}).where(Team.id == team_id, Team.leader == account_id)
+
+
+async def account_email(account_id: int | None) -> str | None:
+    """How the audit log names a person: by email (ids mean nothing to a reader)."""
+    if account_id is None:
+        return None
+    row = await Account.select(Account.email).where(Account.id == account_id).first()
+    return row["email"] if row else None
 
 
 async def team_count(organisation_id: int) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from asyncpg.exceptions import UniqueViolationError
+
 from portal.access import Action, OrganisationResource, Role, TeamResource, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
@@ -263,9 +265,13 @@ async def resend_invitation(settings: Settings, current: Current, invitation_id:
         if invitation["team"]
         else None
     )
-    await queries.renew_invitation(
-        invitation_id, account_rules.token_hash(token), _now() + INVITATION_LIFETIME
-    )
+    async with DB.transaction():
+        await queries.renew_invitation(
+            invitation_id, account_rules.token_hash(token), _now() + INVITATION_LIFETIME
+        )
+        await record(
+            resource.organisation_id, who(current), "invitation.resent", invitation["email"]
+        )
     await _mail_invitation(
         settings, current, invitation["email"], token, team, invitation["message"]
     )
@@ -347,11 +353,16 @@ async def accept_invitation(
 # --- teams ---------------------------------------------------------------------------------
 
 
+TEAM_NAME_TAKEN = {"name": "A team of this name exists already."}
+
+
 def team_name_problem(name: str) -> str | None:
     if not name.strip():
         return "Give the team a name."
     if len(name) > 100:
         return "Use at most 100 characters."
+    if rules.has_control_characters(name):
+        return rules.CONTROL_CHARACTERS_PROBLEM
     return None
 
 
@@ -359,11 +370,16 @@ async def create_team(current: Current, name: str) -> int:
     resource = _organisation_of(current)
     require(current.actor, Action.MANAGE_TEAMS, resource)
     name = name.strip()
-    async with DB.transaction():
-        if await queries.team_name_taken(resource.organisation_id, name):
-            raise FormErrors({"name": "A team of this name exists already."})
-        team_id = await queries.insert_team(resource.organisation_id, name)
-        await record(resource.organisation_id, who(current), "team.created", name)
+    try:
+        async with DB.transaction():
+            if await queries.team_name_taken(resource.organisation_id, name):
+                raise FormErrors(TEAM_NAME_TAKEN)
+            team_id = await queries.insert_team(resource.organisation_id, name)
+            await record(
+                resource.organisation_id, who(current), "team.created", name, after={"name": name}
+            )
+    except UniqueViolationError:  # the same name created at the same moment
+        raise FormErrors(TEAM_NAME_TAKEN) from None
     return team_id
 
 
@@ -380,25 +396,34 @@ async def load_team(current: Current, team_id: int, action: Action) -> dict:
 async def rename_team(current: Current, team_id: int, name: str) -> None:
     team = await load_team(current, team_id, Action.MANAGE_TEAMS)
     name = name.strip()
-    async with DB.transaction():
-        if await queries.team_name_taken(team["organisation"], name, except_id=team_id):
-            raise FormErrors({"name": "A team of this name exists already."})
-        await queries.update_team(team_id, {"name": name})
-        await record(
-            team["organisation"],
-            who(current),
-            "team.renamed",
-            name,
-            before={"name": team["name"]},
-            after={"name": name},
-        )
+    try:
+        async with DB.transaction():
+            if await queries.team_name_taken(team["organisation"], name, except_id=team_id):
+                raise FormErrors(TEAM_NAME_TAKEN)
+            await queries.update_team(team_id, {"name": name})
+            await record(
+                team["organisation"],
+                who(current),
+                "team.renamed",
+                name,
+                before={"name": team["name"]},
+                after={"name": name},
+            )
+    except UniqueViolationError:
+        raise FormErrors(TEAM_NAME_TAKEN) from None
 
 
 async def delete_team(current: Current, team_id: int) -> None:
     team = await load_team(current, team_id, Action.MANAGE_TEAMS)
     async with DB.transaction():
         await queries.delete_team(team_id)
-        await record(team["organisation"], who(current), "team.deleted", team["name"])
+        await record(
+            team["organisation"],
+            who(current),
+            "team.deleted",
+            team["name"],
+            before={"name": team["name"]},
+        )
 
 
 async def add_team_member(current: Current, team_id: int, account_id: int) -> None:
@@ -414,7 +439,7 @@ async def add_team_member(current: Current, team_id: int, account_id: int) -> No
             who(current),
             "team.member_added",
             team["name"],
-            after={"account": account_id},
+            after={"member": await queries.account_email(account_id)},
         )
 
 
@@ -429,7 +454,7 @@ async def remove_team_member(current: Current, team_id: int, account_id: int) ->
             who(current),
             "team.member_removed",
             team["name"],
-            before={"account": account_id},
+            before={"member": await queries.account_email(account_id)},
         )
 
 
@@ -444,6 +469,6 @@ async def set_team_leader(current: Current, team_id: int, account_id: int | None
             who(current),
             "team.leader_set",
             team["name"],
-            before={"leader": team["leader"]},
-            after={"leader": account_id},
+            before={"leader": await queries.account_email(team["leader"])},
+            after={"leader": await queries.account_email(account_id)},
         )
