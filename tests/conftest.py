@@ -19,7 +19,8 @@ from portal.piccolo_conf import DB
 from portal.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATABASE = "portal_test"
+# One database per test process, so that runs side by side never drop each other's.
+TEST_DATABASE = f"portal_test_{os.getpid()}"
 
 
 def _test_database_url() -> str:
@@ -50,10 +51,26 @@ def _recreate_database(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url():
     url = _test_database_url()
     os.environ["PORTAL_TEST_DATABASE_URL"] = url
-    return url
+    yield url
+    _drop_database(url)
+
+
+def _drop_database(url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+        try:
+            await connection.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
 
 
 @pytest.fixture(scope="session", autouse=True)

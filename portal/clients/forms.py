@@ -29,8 +29,7 @@ def grant_from(data, errors: dict[str, str]) -> Grant:
             errors.setdefault("products", "Choose products from the list.")
     if access == Access.FULL:
         return Grant(Access.FULL, billing_mode=BillingMode(billing) if billing else None)
-    return Grant(Access.RESTRICTED, frozenset(families), frozenset(products),
-                 BillingMode.CLIENT)
+    return Grant(Access.RESTRICTED, frozenset(families), frozenset(products), BillingMode.CLIENT)
 
 
 def _all(data, name: str) -> list:

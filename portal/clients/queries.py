@@ -149,8 +149,13 @@ ASSIGNED_ONLY = """AND EXISTS (SELECT 1 FROM client_assignment a WHERE a.link = 
 
 
 async def clients_of_partner(
-    partner_id: int, page: int, *, user_id: int | None, team_ids: list[int],
-    access: str = "", search: str = "",
+    partner_id: int,
+    page: int,
+    *,
+    user_id: int | None,
+    team_ids: list[int],
+    access: str = "",
+    search: str = "",
 ) -> tuple[list[dict], bool]:
     """One page of the partner's active clients; with USER_ID, only those assigned to that
     collaborator (in person or through a team)."""
@@ -163,10 +168,10 @@ async def clients_of_partner(
     sql = CLIENTS_SQL.format(
         partner=arg(partner_id),
         only_assigned=ASSIGNED_ONLY.format(user=arg(user_id), teams=arg(team_ids))
-        if user_id is not None else "",
+        if user_id is not None
+        else "",
         access_filter=f"AND l.access = {arg(access)}" if access else "",
-        search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}"
-        if search else "",
+        search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}" if search else "",
         limit=arg(PAGE_SIZE + 1),
         offset=arg((page - 1) * PAGE_SIZE),
     )
@@ -220,10 +225,15 @@ async def delegated_products(link: dict, page: int, page_size: int = 50) -> tupl
     """The client's products that LINK delegates: all for full access, else its families and
     named products."""
     rows = await PartnerLink.raw(
-        PRODUCTS_SQL.format(client="{}", full="{}", families="{}", link="{}", limit="{}",
-                            offset="{}"),
-        link["client"], link["access"] == "full", list(link["families"] or []), link["id"],
-        page_size + 1, (page - 1) * page_size,
+        PRODUCTS_SQL.format(
+            client="{}", full="{}", families="{}", link="{}", limit="{}", offset="{}"
+        ),
+        link["client"],
+        link["access"] == "full",
+        list(link["families"] or []),
+        link["id"],
+        page_size + 1,
+        (page - 1) * page_size,
     )
     return rows[:page_size], len(rows) > page_size
 
@@ -311,3 +321,18 @@ async def programme_member(organisation_id: int) -> dict | None:
 
 def status_of(link: dict) -> LinkStatus:
     return LinkStatus(link["status"])
+
+
+async def client_people(client_id: int) -> dict:
+    """The client's members and teams, as its partner sees them when managing them."""
+    members = await PartnerLink.raw(
+        """SELECT a.full_name, a.email, m.role FROM membership m JOIN account a ON a.id = m.account
+           WHERE m.organisation = {} ORDER BY a.full_name LIMIT 200""",
+        client_id,
+    )
+    teams = await PartnerLink.raw(
+        """SELECT t.name, (SELECT count(*) FROM team_member tm WHERE tm.team = t.id) AS size
+           FROM team t WHERE t.organisation = {} ORDER BY lower(t.name) LIMIT 200""",
+        client_id,
+    )
+    return {"members": members, "teams": teams}

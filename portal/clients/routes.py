@@ -30,8 +30,12 @@ def _organisation(current: Current) -> OrganisationResource:
 
 
 def _base(current: Current) -> dict:
-    return {"families": rules.FAMILIES, "describe": rules.describe, "grant_of": queries.grant_of,
-            "requested_grant_of": queries.requested_grant_of}
+    return {
+        "families": rules.FAMILIES,
+        "describe": rules.describe,
+        "grant_of": queries.grant_of,
+        "requested_grant_of": queries.requested_grant_of,
+    }
 
 
 # --- partner side ----------------------------------------------------------------------------
@@ -43,8 +47,12 @@ class ClientsController(Controller):
 
     @get("", name="clients.index")
     async def index(self, request: Request, current: Me) -> Response:
-        return page(request, "clients/index.html", await _clients_context(request, current),
-                    fragment="client_list")
+        return page(
+            request,
+            "clients/index.html",
+            await _clients_context(request, current),
+            fragment="client_list",
+        )
 
     @post("/invite", name="clients.invite")
     async def invite(self, request: Request, current: Me) -> Response:
@@ -55,19 +63,25 @@ class ClientsController(Controller):
         grant = grant_from(data, form.errors)
         try:
             form.check()
-            await services.invite_client(request.app.state.settings, current, email, grant,
-                                         message)
+            await services.invite_client(request.app.state.settings, current, email, grant, message)
         except FormErrors as error:
             context = await _clients_context(request, current)
-            return form_page(request, "clients/index.html",
-                             {**context, "form": {**dict(data), **grant_form_values(grant)}},
-                             error.errors)
+            return form_page(
+                request,
+                "clients/index.html",
+                {**context, "form": {**dict(data), **grant_form_values(grant)}},
+                error.errors,
+            )
         return redirect(request, "/clients", flash=f"Your request was sent to {email}.")
 
     @get("/{link_id:int}", name="clients.show")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return page(request, "clients/show.html", await _client_context(request, current, link_id),
-                    fragment="products")
+        return page(
+            request,
+            "clients/show.html",
+            await _client_context(request, current, link_id),
+            fragment="products",
+        )
 
     @post("/{link_id:int}/accept", name="clients.accept")
     async def accept(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -102,9 +116,26 @@ class ClientsController(Controller):
         await services.assign_collaborators(current, link_id, people, teams, members, own_teams)
         return redirect(request, f"/clients/{link_id}", flash="Collaborators saved.")
 
+    @post("/{link_id:int}/people/invite", name="clients.people.invite")
+    async def invite_user(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        form = Form(dict(await request.form()))
+        email = form.email()
+        try:
+            form.check()
+            await services.invite_client_user(request.app.state.settings, current, link_id, email)
+        except FormErrors as error:
+            context = await _client_context(request, current, link_id)
+            return form_page(request, "clients/show.html", context, error.errors)
+        return redirect(
+            request,
+            f"/clients/{link_id}",
+            flash=f"{email} is invited into the client's organisation.",
+        )
+
     @post("/{link_id:int}/products/{product_id:int}/rename", name="clients.products.rename")
-    async def rename_product(self, request: Request, current: Me, link_id: LinkId,
-                             product_id: FromPath[int]) -> Response:
+    async def rename_product(
+        self, request: Request, current: Me, link_id: LinkId, product_id: FromPath[int]
+    ) -> Response:
         form = Form(dict(await request.form()))
         name = form.text("name", required=True, label="The name")
         try:
@@ -112,12 +143,20 @@ class ClientsController(Controller):
             await services.rename_client_product(current, link_id, product_id, name)
         except FormErrors as error:
             context = await _client_context(request, current, link_id)
-            return form_page(request, "clients/show.html", context,
-                             {f"product-{product_id}": " ".join(error.errors.values())},
-                             fragment="products")
+            return form_page(
+                request,
+                "clients/show.html",
+                context,
+                {f"product-{product_id}": " ".join(error.errors.values())},
+                fragment="products",
+            )
         if request.headers.get("hx-request") == "true":
-            return page(request, "clients/show.html",
-                        await _client_context(request, current, link_id), fragment="products")
+            return page(
+                request,
+                "clients/show.html",
+                await _client_context(request, current, link_id),
+                fragment="products",
+            )
         return redirect(request, f"/clients/{link_id}", flash="The product is renamed.")
 
 
@@ -137,17 +176,25 @@ async def _clients_context(request: Request, current: Current) -> dict:
     filters = _clients_filters(request)
     sees_all = current.role in MANAGERS  # collaborators see only the clients given to them
     clients, has_next = await queries.clients_of_partner(
-        partner.organisation_id, filters["page_no"],
-        user_id=None if sees_all else current.user_id, team_ids=sorted(current.actor.team_ids),
-        access=filters["access"], search=filters["search"],
+        partner.organisation_id,
+        filters["page_no"],
+        user_id=None if sees_all else current.user_id,
+        team_ids=sorted(current.actor.team_ids),
+        access=filters["access"],
+        search=filters["search"],
     )
     query = urlencode({k: filters[k] for k in ("access", "search") if filters[k]})
     return {
-        **_base(current), "clients": clients, "has_next": has_next, "filters": filters,
-        "query": query, "page_no": filters["page_no"],
+        **_base(current),
+        "clients": clients,
+        "has_next": has_next,
+        "filters": filters,
+        "query": query,
+        "page_no": filters["page_no"],
         "pending": await queries.pending_for_partner(partner.organisation_id) if sees_all else [],
         "can_invite": may(current.actor, Action.INVITE_CLIENT, partner),
-        "in_programme": current.actor.in_programme, "form": grant_form_values(None),
+        "in_programme": current.actor.in_programme,
+        "form": grant_form_values(None),
     }
 
 
@@ -161,8 +208,12 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
     can_assign = may(current.actor, Action.ASSIGN_COLLABORATORS, resource)
     partner_id = link["partner"]
     return {
-        **_base(current), "link": link, "products": products, "has_next": has_next,
-        "page_no": page_no, "grant": queries.grant_of(link),
+        **_base(current),
+        "link": link,
+        "products": products,
+        "has_next": has_next,
+        "page_no": page_no,
+        "grant": queries.grant_of(link),
         "requested": queries.requested_grant_of(link),
         "can_decide": link["status"] == "awaiting_partner"
         and may(current.actor, Action.DECIDE_AS_PARTNER, resource),
@@ -173,6 +224,9 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
         "events": await _link_events(current, link),
+        "people": await queries.client_people(link["client"])
+        if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource)
+        else None,
     }
 
 
@@ -180,8 +234,9 @@ async def _link_events(current: Current, link: dict) -> list[dict]:
     """The entries of the actor's own log that concern this link's other side."""
     if not may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
         return []
-    other = link["client_name"] if current.organisation.id == link["partner"] else \
-        link["partner_name"]
+    other = (
+        link["client_name"] if current.organisation.id == link["partner"] else link["partner_name"]
+    )
     if not other:
         return []
     events, _ = await events_of(current.organisation.id, AuditFilter(subject=other), 1)
@@ -200,12 +255,16 @@ async def _stop(request: Request, current: Current, link_id: int, back: str) -> 
         form.check()
         link = await services.stop_link(request.app.state.settings, current, link_id, password)
     except FormErrors as error:
-        return redirect(request, f"{back}/{link_id}?stop=1",
-                        flash=error.errors.get("password", "Enter your password."), level="error")
-    other = link["client_name"] if current.organisation.id == link["partner"] else \
-        link["partner_name"]
-    return redirect(request, back, flash=f"The collaboration with {other} has ended.",
-                    level="info")
+        return redirect(
+            request,
+            f"{back}/{link_id}?stop=1",
+            flash=error.errors.get("password", "Enter your password."),
+            level="error",
+        )
+    other = (
+        link["client_name"] if current.organisation.id == link["partner"] else link["partner_name"]
+    )
+    return redirect(request, back, flash=f"The collaboration with {other} has ended.", level="info")
 
 
 # --- client side -----------------------------------------------------------------------------
@@ -226,9 +285,12 @@ class PartnersController(Controller):
         client = _organisation(current)
         text = (request.query_params.get("q") or "").strip()[:100]
         found = await queries.find_partners(text, client.organisation_id) if len(text) >= 2 else []
-        return page(request, "partners/index.html",
-                    {**await _partners_context(current), "found": found, "q": text},
-                    fragment="search_results")
+        return page(
+            request,
+            "partners/index.html",
+            {**await _partners_context(current), "found": found, "q": text},
+            fragment="search_results",
+        )
 
     @post("/add", name="partners.add")
     async def add(self, request: Request, current: Me) -> Response:
@@ -239,15 +301,22 @@ class PartnersController(Controller):
         grant = grant_from(data, form.errors)
         try:
             form.check()
-            await services.request_partner(request.app.state.settings, current, partner_id,
-                                           grant, message)
+            await services.request_partner(
+                request.app.state.settings, current, partner_id, grant, message
+            )
         except FormErrors as error:
             context = await _partners_context(current)
-            return form_page(request, "partners/index.html",
-                             {**context, "form": {**dict(data), **grant_form_values(grant)}},
-                             error.errors)
-        return redirect(request, "/organisation/partners",
-                        flash="Your request was sent; the partner will accept or refuse it.")
+            return form_page(
+                request,
+                "partners/index.html",
+                {**context, "form": {**dict(data), **grant_form_values(grant)}},
+                error.errors,
+            )
+        return redirect(
+            request,
+            "/organisation/partners",
+            flash="Your request was sent; the partner will accept or refuse it.",
+        )
 
     @get("/{link_id:int}", name="partners.show")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -265,27 +334,37 @@ class PartnersController(Controller):
         except (FormErrors, Conflict) as error:
             context = await _partner_context(current, link_id)
             found = error.errors if isinstance(error, FormErrors) else {"access": error.detail}
-            return form_page(request, "partners/show.html",
-                             {**context, "form": grant_form_values(grant)}, found)
-        return redirect(request, f"/organisation/partners/{link_id}",
-                        flash="The access is changed; the partner was told.")
+            return form_page(
+                request, "partners/show.html", {**context, "form": grant_form_values(grant)}, found
+            )
+        return redirect(
+            request,
+            f"/organisation/partners/{link_id}",
+            flash="The access is changed; the partner was told.",
+        )
 
     @post("/{link_id:int}/products/{product_id:int}/withdraw", name="partners.withdraw_product")
-    async def withdraw_product(self, request: Request, current: Me, link_id: LinkId,
-                               product_id: FromPath[int]) -> Response:
+    async def withdraw_product(
+        self, request: Request, current: Me, link_id: LinkId, product_id: FromPath[int]
+    ) -> Response:
         try:
-            await services.withdraw_product(request.app.state.settings, current, link_id,
-                                            product_id)
+            await services.withdraw_product(
+                request.app.state.settings, current, link_id, product_id
+            )
         except FormErrors as error:
             return _problem(request, f"/organisation/partners/{link_id}", error)
-        return redirect(request, f"/organisation/partners/{link_id}",
-                        flash="The product is withdrawn from the partner.")
+        return redirect(
+            request,
+            f"/organisation/partners/{link_id}",
+            flash="The product is withdrawn from the partner.",
+        )
 
     @post("/{link_id:int}/withdraw", name="partners.withdraw_request")
     async def withdraw_request(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.withdraw_request(current, link_id)
-        return redirect(request, "/organisation/partners", flash="Your request was withdrawn.",
-                        level="info")
+        return redirect(
+            request, "/organisation/partners", flash="Your request was withdrawn.", level="info"
+        )
 
     @post("/{link_id:int}/stop", name="partners.stop")
     async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -298,9 +377,13 @@ async def _partners_context(current: Current) -> dict:
     can_manage = may(current.actor, Action.ADD_PARTNER, client)
     await services.expire_overdue_for(client.organisation_id)
     return {
-        **_base(current), "links": await queries.links_of_client(client.organisation_id),
+        **_base(current),
+        "links": await queries.links_of_client(client.organisation_id),
         "products": await queries.client_product_list(client.organisation_id),
-        "can_manage": can_manage, "found": [], "q": "", "form": grant_form_values(None),
+        "can_manage": can_manage,
+        "found": [],
+        "q": "",
+        "form": grant_form_values(None),
     }
 
 
@@ -312,12 +395,15 @@ async def _partner_context(current: Current, link_id: int) -> dict:
     grant = queries.grant_of(link)
     delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
     return {
-        **_base(current), "link": link, "grant": grant,
-        "requested": queries.requested_grant_of(link), "delegated": delegated,
+        **_base(current),
+        "link": link,
+        "grant": grant,
+        "requested": queries.requested_grant_of(link),
+        "delegated": delegated,
         "products": await queries.client_product_list(link["client"]),
         "form": grant_form_values(grant or queries.requested_grant_of(link)),
-        "can_change": link["status"] == "active" and may(current.actor, Action.CHANGE_LINK,
-                                                         resource),
+        "can_change": link["status"] == "active"
+        and may(current.actor, Action.CHANGE_LINK, resource),
         "can_stop": link["status"] == "active" and may(current.actor, Action.STOP_LINK, resource),
         "can_withdraw": link["status"] == "awaiting_partner"
         and may(current.actor, Action.WITHDRAW_REQUEST, resource),
@@ -334,8 +420,7 @@ class InvitationController(Controller):
 
     @get("", name="links.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
-        return page(request, "partners/invitation.html",
-                    await _invitation_context(current, token))
+        return page(request, "partners/invitation.html", await _invitation_context(current, token))
 
     @post("/grant", name="links.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
@@ -345,20 +430,29 @@ class InvitationController(Controller):
         try:
             if errors:
                 raise FormErrors(errors)
-            link_id = await services.grant_invitation(request.app.state.settings, current,
-                                                      token, grant)
+            link_id = await services.grant_invitation(
+                request.app.state.settings, current, token, grant
+            )
         except FormErrors as error:
             context = await _invitation_context(current, token)
-            return form_page(request, "partners/invitation.html",
-                             {**context, "form": grant_form_values(grant)}, error.errors)
-        return redirect(request, f"/organisation/partners/{link_id}",
-                        flash="The partner now manages what you granted.")
+            return form_page(
+                request,
+                "partners/invitation.html",
+                {**context, "form": grant_form_values(grant)},
+                error.errors,
+            )
+        return redirect(
+            request,
+            f"/organisation/partners/{link_id}",
+            flash="The partner now manages what you granted.",
+        )
 
     @post("/decline", name="links.invitation.decline")
     async def decline(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         await services.decline_invitation(request.app.state.settings, current, token)
-        return redirect(request, "/organisation/partners", flash="You declined the request.",
-                        level="info")
+        return redirect(
+            request, "/organisation/partners", flash="You declined the request.", level="info"
+        )
 
 
 async def _invitation_context(current: Current, token: str) -> dict:
@@ -366,7 +460,10 @@ async def _invitation_context(current: Current, token: str) -> dict:
     client = _organisation(current)
     requested = queries.requested_grant_of(invitation)
     return {
-        **_base(current), "invitation": invitation, "token": token, "requested": requested,
+        **_base(current),
+        "invitation": invitation,
+        "token": token,
+        "requested": requested,
         "products": await queries.client_product_list(client.organisation_id),
         "form": grant_form_values(requested),
         "can_decide": may(current.actor, Action.ADD_PARTNER, client)

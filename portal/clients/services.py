@@ -63,8 +63,14 @@ async def load_link(current: Current, link_id: int, action: Action) -> dict:
     return link
 
 
-async def _record_both(link: dict, current: Current, action: str, subject: str,
-                       before: dict | None = None, after: dict | None = None) -> None:
+async def _record_both(
+    link: dict,
+    current: Current,
+    action: str,
+    subject: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
     """One entry in each side's log; the entry in the other side's log names whom the
     actor acted for."""
     for organisation_id in (link["partner"], link["client"]):
@@ -87,8 +93,9 @@ def _link_url(settings: Settings, link: dict, side: Side) -> str:
 # --- a partner invites a client ------------------------------------------------------------
 
 
-async def invite_client(settings: Settings, current: Current, email: str, requested: Grant,
-                        message: str) -> int:
+async def invite_client(
+    settings: Settings, current: Current, email: str, requested: Grant, message: str
+) -> int:
     partner = _organisation(current)
     require(current.actor, Action.INVITE_CLIENT, partner)
     problems = {k: v for k, v in rules.grant_problems(requested).items() if k != "billing_mode"}
@@ -96,27 +103,42 @@ async def invite_client(settings: Settings, current: Current, email: str, reques
         raise FormErrors(problems)
     token = account_rules.new_token()
     async with DB.transaction():
-        link_id = await queries.insert_link({
-            "partner": partner.organisation_id, "status": LinkStatus.AWAITING_CLIENT,
-            "initiated_by": Side.PARTNER, "invited_email": email,
-            "token_hash": account_rules.token_hash(token), "message": message,
-            "requested_access": requested.access, "requested_families": sorted(requested.families),
-            "requested_products": [], "created_by": current.user_id,
-            "expires_at": _now() + rules.INVITATION_LIFETIME,
-        })
-        await record(partner.organisation_id, _who(current), "link.requested", email,
-                     after=rules.grant_snapshot(requested))
-    await send_mail(settings, Mail(
-        email,
-        f"{current.organisation.name} asks to manage your products on the Partner Portal",
-        f"Hello,\n\n{current.full_name} of {current.organisation.name} asks to become your "
-        f"partner with this access: {rules.describe(requested)}.\n"
-        + (f"\nTheir message:\n{message}\n" if message else "")
-        + f"\nYou decide what they may manage — you can grant other rights than requested. "
-        f"Review the request here (a legal representative of your organisation must answer; "
-        f"the link is valid for {rules.INVITATION_LIFETIME.days} days):\n\n"
-        f"{settings.base_url}/links/invitations/{token}\n",
-    ))
+        link_id = await queries.insert_link(
+            {
+                "partner": partner.organisation_id,
+                "status": LinkStatus.AWAITING_CLIENT,
+                "initiated_by": Side.PARTNER,
+                "invited_email": email,
+                "token_hash": account_rules.token_hash(token),
+                "message": message,
+                "requested_access": requested.access,
+                "requested_families": sorted(requested.families),
+                "requested_products": [],
+                "created_by": current.user_id,
+                "expires_at": _now() + rules.INVITATION_LIFETIME,
+            }
+        )
+        await record(
+            partner.organisation_id,
+            _who(current),
+            "link.requested",
+            email,
+            after=rules.grant_snapshot(requested),
+        )
+    await send_mail(
+        settings,
+        Mail(
+            email,
+            f"{current.organisation.name} asks to manage your products on the Partner Portal",
+            f"Hello,\n\n{current.full_name} of {current.organisation.name} asks to become your "
+            f"partner with this access: {rules.describe(requested)}.\n"
+            + (f"\nTheir message:\n{message}\n" if message else "")
+            + f"\nYou decide what they may manage — you can grant other rights than requested. "
+            f"Review the request here (a legal representative of your organisation must answer; "
+            f"the link is valid for {rules.INVITATION_LIFETIME.days} days):\n\n"
+            f"{settings.base_url}/links/invitations/{token}\n",
+        ),
+    )
     return link_id
 
 
@@ -137,25 +159,38 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
     invitation = await open_invitation(token)
     client = _organisation(current)
     if invitation["partner"] == client.organisation_id:
-        raise FormErrors({"organisation": "An organisation cannot be its own partner. Switch to "
-                                          "the client organisation first."})
-    resource = LinkResource(invitation["partner"], client.organisation_id, active=False,
-                            initiated_by_partner=True)
+        raise FormErrors(
+            {
+                "organisation": "An organisation cannot be its own partner. Switch to "
+                "the client organisation first."
+            }
+        )
+    resource = LinkResource(
+        invitation["partner"], client.organisation_id, active=False, initiated_by_partner=True
+    )
     require(current.actor, Action.DECIDE_AS_CLIENT, resource)
     async with DB.transaction():
         link = await queries.lock_link(invitation["id"])
         if link["status"] != LinkStatus.AWAITING_CLIENT:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(link["status"])])
         if await queries.open_link_between(link["partner"], client.organisation_id):
-            raise Conflict(f"{invitation['partner_name']} is already your partner, or a request "
-                           f"between you is waiting.")
+            raise Conflict(
+                f"{invitation['partner_name']} is already your partner, or a request "
+                f"between you is waiting."
+            )
         link["client"] = client.organisation_id
         grant = await _activate(link, grant, LinkEvent.CLIENT_GRANTS)
-        await _record_both(link, current, "link.granted", invitation["partner_name"],
-                           before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
-                           after={"granted": rules.grant_snapshot(grant)})
+        await _record_both(
+            link,
+            current,
+            "link.granted",
+            invitation["partner_name"],
+            before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
+            after={"granted": rules.grant_snapshot(grant)},
+        )
     await _mail_side(
-        settings, link["partner"],
+        settings,
+        link["partner"],
         f"{current.organisation.name} answered your request",
         f"{current.organisation.name} accepted you as partner.\n\n"
         f"You asked for: {rules.describe(queries.requested_grant_of(link))}\n"
@@ -167,25 +202,37 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
 async def decline_invitation(settings: Settings, current: Current, token: str) -> None:
     invitation = await open_invitation(token)
     client = _organisation(current)
-    require(current.actor, Action.DECIDE_AS_CLIENT,
-            LinkResource(invitation["partner"], client.organisation_id, active=False))
+    require(
+        current.actor,
+        Action.DECIDE_AS_CLIENT,
+        LinkResource(invitation["partner"], client.organisation_id, active=False),
+    )
     async with DB.transaction():
         link = await queries.lock_link(invitation["id"])
         status = rules.next_status(LinkStatus(link["status"]), LinkEvent.DECLINED)
-        await queries.update_link(link["id"], {"status": status, "token_hash": None,
-                                               "decided_at": _now()})
-        await record(link["partner"], _who(current, client.organisation_id), "link.declined",
-                     current.organisation.name)
-    await _mail_side(settings, link["partner"], f"{current.organisation.name} declined your request",
-                     f"{current.organisation.name} declined your request to manage their "
-                     f"products.\n")
+        await queries.update_link(
+            link["id"], {"status": status, "token_hash": None, "decided_at": _now()}
+        )
+        await record(
+            link["partner"],
+            _who(current, client.organisation_id),
+            "link.declined",
+            current.organisation.name,
+        )
+    await _mail_side(
+        settings,
+        link["partner"],
+        f"{current.organisation.name} declined your request",
+        f"{current.organisation.name} declined your request to manage their products.\n",
+    )
 
 
 # --- a client adds a partner ---------------------------------------------------------------
 
 
-async def request_partner(settings: Settings, current: Current, partner_id: int,
-                          grant: Grant, message: str) -> int:
+async def request_partner(
+    settings: Settings, current: Current, partner_id: int, grant: Grant, message: str
+) -> int:
     client = _organisation(current)
     require(current.actor, Action.ADD_PARTNER, client)
     partner = await queries.programme_member(partner_id)
@@ -199,23 +246,35 @@ async def request_partner(settings: Settings, current: Current, partner_id: int,
     async with DB.transaction():
         await queries.lock_client(client.organisation_id)
         if await queries.open_link_between(partner_id, client.organisation_id):
-            raise FormErrors({"partner": f"{partner['name']} is already your partner, or a "
-                                         f"request between you is waiting."})
+            raise FormErrors(
+                {
+                    "partner": f"{partner['name']} is already your partner, or a "
+                    f"request between you is waiting."
+                }
+            )
         await _refuse_conflicts(client.organisation_id, None, grant, products)
-        link_id = await queries.insert_link({
-            "partner": partner_id, "client": client.organisation_id,
-            "status": LinkStatus.AWAITING_PARTNER, "initiated_by": Side.CLIENT,
-            "message": message, "requested_access": grant.access,
-            "requested_families": sorted(grant.families),
-            "requested_products": sorted(grant.product_ids),
-            "billing_mode": grant.billing_mode if grant.is_full else None,
-            "created_by": current.user_id, "expires_at": _now() + rules.INVITATION_LIFETIME,
-        })
+        link_id = await queries.insert_link(
+            {
+                "partner": partner_id,
+                "client": client.organisation_id,
+                "status": LinkStatus.AWAITING_PARTNER,
+                "initiated_by": Side.CLIENT,
+                "message": message,
+                "requested_access": grant.access,
+                "requested_families": sorted(grant.families),
+                "requested_products": sorted(grant.product_ids),
+                "billing_mode": grant.billing_mode if grant.is_full else None,
+                "created_by": current.user_id,
+                "expires_at": _now() + rules.INVITATION_LIFETIME,
+            }
+        )
         link = {"id": link_id, "partner": partner_id, "client": client.organisation_id}
-        await _record_both(link, current, "link.requested", partner["name"],
-                           after=rules.grant_snapshot(grant))
+        await _record_both(
+            link, current, "link.requested", partner["name"], after=rules.grant_snapshot(grant)
+        )
     await _mail_side(
-        settings, partner_id,
+        settings,
+        partner_id,
         f"{current.organisation.name} wants you as their partner",
         f"{current.full_name} of {current.organisation.name} would like your organisation to "
         f"manage their products with this access: {rules.describe(grant)}.\n"
@@ -234,18 +293,27 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
         if locked["status"] != LinkStatus.AWAITING_PARTNER:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(locked["status"])])
         if accept:
-            grant = await _activate(locked, queries.requested_grant_of(locked),
-                                    LinkEvent.PARTNER_ACCEPTS)
-            await _record_both(link, current, "link.accepted", link["client_name"],
-                               after=rules.grant_snapshot(grant))
+            grant = await _activate(
+                locked, queries.requested_grant_of(locked), LinkEvent.PARTNER_ACCEPTS
+            )
+            await _record_both(
+                link,
+                current,
+                "link.accepted",
+                link["client_name"],
+                after=rules.grant_snapshot(grant),
+            )
         else:
-            await queries.update_link(link_id, {"status": LinkStatus.REFUSED,
-                                                "decided_at": _now()})
+            await queries.update_link(link_id, {"status": LinkStatus.REFUSED, "decided_at": _now()})
             await _record_both(link, current, "link.refused", link["client_name"])
     verdict = "accepted" if accept else "refused"
-    await _mail_side(settings, link["client"], f"{link['partner_name']} {verdict} your request",
-                     f"{link['partner_name']} {verdict} to become your partner.\n\n"
-                     f"{_link_url(settings, link, Side.CLIENT)}\n")
+    await _mail_side(
+        settings,
+        link["client"],
+        f"{link['partner_name']} {verdict} your request",
+        f"{link['partner_name']} {verdict} to become your partner.\n\n"
+        f"{_link_url(settings, link, Side.CLIENT)}\n",
+    )
 
 
 async def withdraw_request(current: Current, link_id: int) -> None:
@@ -254,10 +322,12 @@ async def withdraw_request(current: Current, link_id: int) -> None:
     async with DB.transaction():
         locked = await queries.lock_link(link_id)
         status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.WITHDRAWN)
-        await queries.update_link(link_id, {"status": status, "token_hash": None,
-                                            "ended_at": _now()})
-        await _record_both(link, current, "link.withdrawn",
-                           link["client_name"] or link["invited_email"])
+        await queries.update_link(
+            link_id, {"status": status, "token_hash": None, "ended_at": _now()}
+        )
+        await _record_both(
+            link, current, "link.withdrawn", link["client_name"] or link["invited_email"]
+        )
 
 
 # --- activation, changes, stop -------------------------------------------------------------
@@ -276,8 +346,11 @@ async def _activate(link: dict, grant: Grant, event: LinkEvent) -> Grant:
     status = rules.next_status(LinkStatus(link["status"]), event)
     try:
         values = {
-            "client": client_id, "status": status, "access": grant.access,
-            "families": sorted(grant.families), "token_hash": None,
+            "client": client_id,
+            "status": status,
+            "access": grant.access,
+            "families": sorted(grant.families),
+            "token_hash": None,
             "billing_mode": grant.billing_mode if grant.is_full else None,
         }
         if event is not LinkEvent.CHANGED:
@@ -298,8 +371,9 @@ def _constraint_message(error: asyncpg.UniqueViolationError) -> str:
     return "This partner and client are already linked."
 
 
-async def _refuse_conflicts(client_id: int, link_id: int | None, grant: Grant,
-                            products: dict[int, str]) -> None:
+async def _refuse_conflicts(
+    client_id: int, link_id: int | None, grant: Grant, products: dict[int, str]
+) -> None:
     delegations = [
         rules.Delegation(row["id"], row["partner_name"], queries.grant_of(row))
         for row in await queries.live_delegations(client_id)
@@ -319,18 +393,27 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
         grant = await _activate(locked, grant, LinkEvent.CHANGED)
         if grant == before:
             return
-        await _record_both(link, current, "link.changed", link["partner_name"],
-                           before=rules.grant_snapshot(before), after=rules.grant_snapshot(grant))
+        await _record_both(
+            link,
+            current,
+            "link.changed",
+            link["partner_name"],
+            before=rules.grant_snapshot(before),
+            after=rules.grant_snapshot(grant),
+        )
     await _mail_side(
-        settings, link["partner"], f"{link['client_name']} changed your access",
+        settings,
+        link["partner"],
+        f"{link['client_name']} changed your access",
         f"{link['client_name']} changed what your organisation manages for them.\n\n"
         f"Before: {rules.describe(before)}\nNow:    {rules.describe(grant)}\n\n"
         f"It applies from now on.\n{_link_url(settings, link, Side.PARTNER)}\n",
     )
 
 
-async def withdraw_product(settings: Settings, current: Current, link_id: int,
-                           product_id: int) -> None:
+async def withdraw_product(
+    settings: Settings, current: Current, link_id: int, product_id: int
+) -> None:
     """The client takes one product back from a restricted partner. A product covered by a
     whole category turns that category into the list of its other products."""
     link = await load_link(current, link_id, Action.CHANGE_LINK)
@@ -339,19 +422,28 @@ async def withdraw_product(settings: Settings, current: Current, link_id: int,
     if product is None or grant is None or not grant.covers(product_id, product["family"]):
         raise NotFound()
     if grant.is_full:
-        raise FormErrors({"access": "With full access the partner manages every product. Change "
-                                    "the access to restricted to choose products."})
+        raise FormErrors(
+            {
+                "access": "With full access the partner manages every product. Change "
+                "the access to restricted to choose products."
+            }
+        )
     products = await queries.client_products(link["client"])
     family_products = {pid for pid, fam in products.items() if fam == product["family"]}
     families = grant.families - {product["family"]}
-    named = (grant.product_ids | (family_products if product["family"] in grant.families
-                                  else set())) - {product_id}
+    named = (
+        grant.product_ids | (family_products if product["family"] in grant.families else set())
+    ) - {product_id}
     if not families and not named:
-        raise FormErrors({"products": "This is the last delegated product: stop the "
-                                      "collaboration instead."})
-    await change_grant(settings, current, link_id,
-                       Grant(Access.RESTRICTED, frozenset(families), frozenset(named),
-                             BillingMode.CLIENT))
+        raise FormErrors(
+            {"products": "This is the last delegated product: stop the collaboration instead."}
+        )
+    await change_grant(
+        settings,
+        current,
+        link_id,
+        Grant(Access.RESTRICTED, frozenset(families), frozenset(named), BillingMode.CLIENT),
+    )
 
 
 async def stop_link(settings: Settings, current: Current, link_id: int, password: str) -> dict:
@@ -362,16 +454,24 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
     async with DB.transaction():
         locked = await queries.lock_link(link_id)
         status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.STOPPED)
-        await queries.update_link(link_id, {"status": status, "ended_at": _now(),
-                                            "ended_by": current.organisation.id})
+        await queries.update_link(
+            link_id, {"status": status, "ended_at": _now(), "ended_by": current.organisation.id}
+        )
         await queries.end_delegation(link_id)
-        await _record_both(link, current, "link.stopped",
-                           link["client_name"] if current.organisation.id == link["partner"]
-                           else link["partner_name"],
-                           before=rules.grant_snapshot(queries.grant_of(link)))
+        await _record_both(
+            link,
+            current,
+            "link.stopped",
+            link["client_name"]
+            if current.organisation.id == link["partner"]
+            else link["partner_name"],
+            before=rules.grant_snapshot(queries.grant_of(link)),
+        )
     other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
     await _mail_side(
-        settings, other, f"{current.organisation.name} ended your collaboration",
+        settings,
+        other,
+        f"{current.organisation.name} ended your collaboration",
         f"{current.organisation.name} ended the collaboration between "
         f"{link['partner_name']} (partner) and {link['client_name']} (client). The partner's "
         f"access ended at once.\n",
@@ -379,39 +479,107 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
     return link
 
 
-async def assign_collaborators(current: Current, link_id: int, account_ids: set[int],
-                               team_ids: set[int], members: set[int], teams: set[int]) -> None:
+async def assign_collaborators(
+    current: Current,
+    link_id: int,
+    account_ids: set[int],
+    team_ids: set[int],
+    members: set[int],
+    teams: set[int],
+) -> None:
     """The partner's legal representatives choose who acts for this client. MEMBERS and
     TEAMS are the partner's own (ids from elsewhere are refused)."""
     link = await load_link(current, link_id, Action.ASSIGN_COLLABORATORS)
     if not account_ids <= members or not team_ids <= teams:
         raise FormErrors({"collaborators": "Choose collaborators and teams of your organisation."})
-    before = {"people": sorted(link["assigned_user_ids"] or []),
-              "teams": sorted(link["assigned_team_ids"] or [])}
+    before = {
+        "people": sorted(link["assigned_user_ids"] or []),
+        "teams": sorted(link["assigned_team_ids"] or []),
+    }
     async with DB.transaction():
         await queries.replace_assignments(link_id, sorted(account_ids), sorted(team_ids))
-        await record(link["partner"], _who(current), "link.collaborators_set", link["client_name"],
-                     before=before, after={"people": sorted(account_ids), "teams": sorted(team_ids)})
+        await record(
+            link["partner"],
+            _who(current),
+            "link.collaborators_set",
+            link["client_name"],
+            before=before,
+            after={"people": sorted(account_ids), "teams": sorted(team_ids)},
+        )
 
 
 # --- a partner acting inside the client ----------------------------------------------------
 
 
-async def rename_client_product(current: Current, link_id: int, product_id: int,
-                                name: str) -> None:
+async def rename_client_product(current: Current, link_id: int, product_id: int, name: str) -> None:
     from portal.access import ClientProductResource
 
     link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
     product = await queries.product_of_client(link["client"], product_id)
     grant = queries.grant_of(link)
-    covered = product is not None and grant is not None and grant.covers(product_id,
-                                                                         product["family"])
-    require(current.actor, Action.MANAGE_CLIENT_PRODUCT,
-            ClientProductResource(link_resource(link), covered, grant.may_order if grant else False))
+    covered = (
+        product is not None and grant is not None and grant.covers(product_id, product["family"])
+    )
+    require(
+        current.actor,
+        Action.MANAGE_CLIENT_PRODUCT,
+        ClientProductResource(link_resource(link), covered, grant.may_order if grant else False),
+    )
     name = name.strip()
     if not name or len(name) > 200:
         raise FormErrors({"name": "Give the product a name of 1 to 200 characters."})
     async with DB.transaction():
         await queries.rename_product(product_id, name)
-        await _record_both(link, current, "client.product_renamed", product["name"],
-                           before={"name": product["name"]}, after={"name": name})
+        await _record_both(
+            link,
+            current,
+            "client.product_renamed",
+            product["name"],
+            before={"name": product["name"]},
+            after={"name": name},
+        )
+
+
+async def invite_client_user(
+    settings: Settings, current: Current, link_id: int, email: str
+) -> None:
+    """A partner manages the client's users: it may invite a plain user into the client (the
+    client's legal representatives keep the roles that carry rights)."""
+    from portal.organisations import queries as organisation_queries
+    from portal.organisations.services import INVITATION_LIFETIME
+
+    link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
+    token = account_rules.new_token()
+    async with DB.transaction():
+        if await organisation_queries.pending_invitation_for(link["client"], email, None, _now()):
+            raise FormErrors({"email": "An invitation to this address is already waiting."})
+        await organisation_queries.insert_invitation(
+            {
+                "organisation": link["client"],
+                "email": email,
+                "role": "user",
+                "billing_rights": False,
+                "team": None,
+                "token_hash": account_rules.token_hash(token),
+                "invited_by": current.user_id,
+                "message": "",
+                "expires_at": _now() + INVITATION_LIFETIME,
+            }
+        )
+        await _record_both(
+            link,
+            current,
+            "client.user_invited",
+            email,
+            after={"role": "user", "by_partner": link["partner_name"]},
+        )
+    await send_mail(
+        settings,
+        Mail(
+            email,
+            f"You are invited to {link['client_name']} on the Partner Portal",
+            f"Hello,\n\n{current.full_name} of {link['partner_name']}, partner of "
+            f"{link['client_name']}, invites you to join {link['client_name']} on the Partner "
+            f"Portal.\n\nAccept here:\n{settings.base_url}/invitations/{token}\n",
+        ),
+    )

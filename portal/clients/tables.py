@@ -23,8 +23,9 @@ class PartnerLink(Table, tablename="partner_link"):
     partner's emailed invitation."""
 
     partner = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
-    client = ForeignKey(Organisation, on_delete=OnDelete.cascade, null=True, default=None,
-                        index=True)
+    client = ForeignKey(
+        Organisation, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
     status = Varchar(length=20)
     initiated_by = Varchar(length=10)  # partner | client
     invited_email = Varchar(length=320, default="")
