@@ -1,0 +1,219 @@
+"""Browser fixtures: the production server (granian) in a subprocess on the test database,
+Debian's Chromium driven by Playwright, and a folder of screenshots kept for each journey."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_TIMEOUT = 60  # seconds
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Debian's Chromium, browser tests skip on a developer's machine but fail in CI,
+    where a silent skip would hide that the journeys never ran."""
+    if CHROMIUM.exists() or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so that fixtures can see a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ARTIFACTS.exists() and any(ARTIFACTS.rglob("*.png")):
+        terminalreporter.write_line(f"Browser screenshots: {ARTIFACTS}")
+
+
+class LiveServer:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def live_server(migrated: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """`granian` serving portal.app:app_from_environment, as in production, on a free port."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    folder = tmp_path_factory.mktemp("live-server")
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_BASE_URL": url,
+        "PORTAL_DATA_DIR": str(folder / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        env.pop(name, None)  # mails go to the development outbox, never out of this machine
+    log = folder / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--factory",
+                "portal.app:app_from_environment",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url, process, log)
+    try:
+        _wait_for_health(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, ARTIFACTS / "server.log")
+
+
+def _wait_for_health(server: LiveServer) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            with urllib.request.urlopen(server.url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(
+        f"the server did not answer /health in {SERVER_START_TIMEOUT} s:\n{server.output()}"
+    )
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """JavaScript errors and console errors (a CSP violation is one) seen by `page`."""
+    return []
+
+
+@pytest.fixture
+async def page(
+    request, browser, live_server: LiveServer, page_errors: list[str], screenshots
+) -> AsyncIterator:
+    """A fresh browser profile (no cookies) on the live server, 1280×900, English.
+    When the test fails, the page as it was is kept: a screenshot and its HTML."""
+    context = await browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+    )
+    context.set_default_timeout(15_000)
+    tab = await context.new_page()
+    tab.on("pageerror", lambda error: page_errors.append(f"JavaScript error: {error}"))
+    tab.on("console", lambda message: _console_error(message, page_errors))
+    tab.on("response", lambda response: _failed_resource(response, page_errors))
+    yield tab
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed and not tab.is_closed():
+        await screenshots.take(tab, "FAILED")
+        (screenshots.folder / "FAILED.html").write_text(await tab.content())
+    await context.close()
+
+
+def _console_error(message, problems: list[str]) -> None:
+    # Chromium also logs each 4xx/5xx response here; those are judged in _failed_resource.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(f"console error: {message.text}")  # a CSP violation, for one
+
+
+def _failed_resource(response, problems: list[str]) -> None:
+    """A 5xx anywhere, or a stylesheet, script or image that is missing. A page answering 422
+    to a bad form or 429 to too many attempts is the app doing its job."""
+    request = response.request
+    if response.status >= 500 or (
+        response.status >= 400
+        and request.resource_type != "document"
+        and not request.url.endswith("/favicon.ico")  # reported to the team; not a journey step
+    ):
+        problems.append(f"{response.status} for {request.resource_type} {request.url}")
+
+
+class Screenshots:
+    """Numbered full-page screenshots of one test, in test-artifacts/browser/<test>/."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    async def take(self, page, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}.png"
+        await page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def screenshots(request) -> Screenshots:
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's pictures
+    folder.mkdir(parents=True)
+    return Screenshots(folder)
