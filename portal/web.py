@@ -73,7 +73,8 @@ def page(
         html = environment.get_template(template).render(**full_context)
     response = Response(html, status_code=status, media_type=MediaType.HTML)
     if request.cookies.get(FLASH_COOKIE) and not (fragment and is_fragment_request(request)):
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        # Not delete_cookie: without Secure, browsers ignore the deletion of a __Host- cookie.
+        set_cookie(response, FLASH_COOKIE, "", max_age=0)
     return response
 
 

@@ -137,12 +137,6 @@ async def sign_up(page: Page, email: str, name: str = "Anna Muster") -> None:
     await page.wait_for_url(re.compile(r"/$"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/web.py deletes the __Host-flash cookie with Response.delete_cookie, whose "
-    "Set-Cookie lacks Secure; browsers ignore it for a __Host- cookie, so the message stays "
-    "on every later page",
-)
 async def test_a_message_is_shown_once(db, page, page_errors, screenshots):
     await sign_up(page, f"flash-{uuid.uuid4().hex[:10]}@example.ch")
     await expect(page.locator("#flashes")).to_contain_text("Welcome, Anna Muster.")
