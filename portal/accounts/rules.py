@@ -97,7 +97,8 @@ def wait_before_next_attempt(
     excess = failures - rule.free
     if excess < 0 or last_failure is None:
         return timedelta(0)
-    wait = min(timedelta(seconds=2**excess), rule.longest_wait)
+    # The exponent is capped: 2**40 s already exceeds any cap, and timedelta overflows later.
+    wait = min(timedelta(seconds=2 ** min(excess, 40)), rule.longest_wait)
     return max(timedelta(0), last_failure + wait - now)
 
 
@@ -109,13 +110,16 @@ def device_token(secret: str, account_id: int) -> str:
 
 
 def device_account(secret: str, cookie: str | None) -> int | None:
+    """The account a genuine device cookie names; None for anything else, however odd."""
     if not cookie or "." not in cookie:
         return None
     account_part = cookie.split(".", 1)[0]
-    if not account_part.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and short enough for int() and the database.
+    if not (account_part.isascii() and account_part.isdigit() and len(account_part) <= 12):
         return None
     account_id = int(account_part)
-    return account_id if hmac.compare_digest(cookie, device_token(secret, account_id)) else None
+    expected = device_token(secret, account_id).encode()
+    return account_id if hmac.compare_digest(cookie.encode(), expected) else None
 
 
 # --- second factor -------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def accepted_totp_step(secret: str, code: str, now: datetime, last_step: int) ->
     """The step CODE belongs to (this one or a neighbour, for clock drift), or None.
     A step at or before LAST_STEP was used already: a code works once."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     current = totp_step(now)
@@ -147,20 +151,29 @@ def accepted_totp_step(secret: str, code: str, now: datetime, last_step: int) ->
     return None
 
 
+BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+BACKUP_CODE_LENGTH = 10
+
+
 def new_backup_codes() -> list[str]:
-    """Ten single-use codes of 10 characters (50 bits each): `xxxxx-xxxxx`."""
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    """Ten single-use codes of 10 characters (about 50 bits each): `xxxxx-xxxxx`."""
     codes = []
     for _ in range(BACKUP_CODE_COUNT):
-        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        raw = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     return codes
 
 
+def normalise_backup_code(code: str) -> str:
+    """A code as typed, in any case, with or without its dash or spaces, as it was made."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
 def backup_code_hash(code: str) -> str:
     """Codes carry 50 random bits, so a fast hash suffices (no dictionary to try)."""
-    return hashlib.sha256(code.strip().lower().replace(" ", "").encode()).hexdigest()
+    return hashlib.sha256(normalise_backup_code(code).encode()).hexdigest()
 
 
 def looks_like_backup_code(code: str) -> bool:
-    return "-" in code or len(code.strip()) == 10
+    normalised = normalise_backup_code(code)
+    return len(normalised) == BACKUP_CODE_LENGTH and set(normalised) <= set(BACKUP_CODE_ALPHABET)
