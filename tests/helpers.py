@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from httpx import AsyncClient as AsyncTestClient
@@ -69,3 +71,85 @@ def link_in(body: str, path: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]*)", body)
     assert match, f"no link to {path} in: {body}"
     return match.group(1)
+
+
+# --- organisations: members, invitations, teams (added for tests/web/organisations) ----------
+
+
+@asynccontextmanager
+async def another_browser(client: AsyncTestClient) -> AsyncIterator[AsyncTestClient]:
+    """A second person on the same app as CLIENT, with cookies of their own."""
+    async with AsyncTestClient(transport=client._transport, base_url=client.base_url) as other:
+        yield other
+
+
+async def invite(
+    client: AsyncTestClient, email: str, role: str = "user", *, billing_rights: bool = False
+):
+    data = {"email": email, "role": role, "message": "Welcome aboard"}
+    if billing_rights:
+        data["billing_rights"] = "on"
+    return await post_form(client, "/organisation/members/invite", data)
+
+
+async def outbox_link(recipient: str, path: str) -> str:
+    """The path of the link to PATH in the last mail written to RECIPIENT (the outbox keeps
+    every mail, also when no SMTP server is set)."""
+    from portal.mail.tables import OutboxMail
+
+    mail = (
+        await OutboxMail.select(OutboxMail.body)
+        .where(OutboxMail.recipient == recipient)
+        .order_by(OutboxMail.id, ascending=False)
+        .first()
+    )
+    assert mail, f"no mail to {recipient}"
+    return link_in(mail["body"], path)
+
+
+async def join_by_signing_up(client: AsyncTestClient, invitation_path: str, name: str):
+    """Follow an invitation link as a newcomer and create the account there."""
+    assert (await client.get(invitation_path)).status_code == 200
+    return await post_form(
+        client, invitation_path + "/signup", {"full_name": name, "password": PASSWORD}
+    )
+
+
+async def membership_id(client: AsyncTestClient, email: str) -> int:
+    """The id of EMAIL's membership, read from the members page."""
+    page = (await client.get("/organisation/members")).text
+    match = re.search(
+        r'<tr id="member-(\d+)">\s*<td><strong>[^<]*</strong><br>'
+        r'<span class="muted">' + re.escape(email) + "</span>",
+        page,
+    )
+    assert match, f"{email} is not on the members page"
+    return int(match.group(1))
+
+
+async def create_team(client: AsyncTestClient, name: str) -> int:
+    response = await post_form(client, "/organisation/teams", {"name": name})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+async def account_id(email: str) -> int:
+    from portal.accounts.queries import account_by_email
+
+    account = await account_by_email(email)
+    assert account, f"no account {email}"
+    return account["id"]
+
+
+@asynccontextmanager
+async def colleague(
+    client: AsyncTestClient, email: str, role: str = "user", *, billing_rights: bool = False
+) -> AsyncIterator[AsyncTestClient]:
+    """Someone who joined CLIENT's organisation by invitation, in a browser of their own."""
+    response = await invite(client, email, role, billing_rights=billing_rights)
+    assert response.status_code == 303, response.text
+    path = await outbox_link(email, "/invitations/")
+    async with another_browser(client) as browser:
+        joined = await join_by_signing_up(browser, path, email.split("@")[0].title())
+        assert joined.status_code == 303, joined.text
+        yield browser

@@ -13,6 +13,7 @@ from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form, page_number
+from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM, has_control_characters
 
 
 def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
@@ -25,6 +26,9 @@ def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
     )
     if where.day_from and where.day_to and where.day_from > where.day_to:
         form.add("to", "The end date is before the start date.")
+    for name in ("action", "actor"):
+        if has_control_characters(form.data.get(name, "")):
+            form.add(name, CONTROL_CHARACTERS_PROBLEM)
     return where, form.errors
 
 

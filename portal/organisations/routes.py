@@ -185,11 +185,15 @@ class MembersController(Controller):
     async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = dict(await request.form())
         form = Form(data)
+        role = form.choice("role", ROLE_CHOICES, label="a role")
+        message = form.text("message", max_length=1000)
+        if rules.has_control_characters(message, allow_line_breaks=True):
+            form.add("message", rules.CONTROL_CHARACTERS_PROBLEM)
         invitation = services.InvitationRequest(
             email=form.email(),
-            role=Role(form.choice("role", ROLE_CHOICES, label="a role") or Role.USER),
+            role=Role(role) if role in ROLE_CHOICES else Role.USER,
             billing_rights=form.checkbox("billing_rights"),
-            message=form.text("message", max_length=1000),
+            message=message,
         )
         try:
             form.check()
@@ -495,9 +499,11 @@ class TeamsController(Controller):
 
 
 async def _teams_context(current: Current, page_no: int) -> dict:
+    """Members see every team; a team guest sees only the teams they are in."""
     resource = _organisation(current)
-    require(current.actor, Action.VIEW_MEMBERS, resource)
-    teams, has_next = await queries.teams(resource.organisation_id, page_no)
+    require(current.actor, Action.VIEW_ORGANISATION, resource)
+    only = None if current.actor.is_member else current.actor.team_ids
+    teams, has_next = await queries.teams(resource.organisation_id, page_no, only)
     return {
         "teams": teams,
         "page_no": page_no,

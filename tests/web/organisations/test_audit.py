@@ -1,0 +1,175 @@
+"""The audit log: every change to members, roles and teams, its filters and its CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+from tests.helpers import (
+    account_id,
+    colleague,
+    create_team,
+    membership_id,
+    post_form,
+    sign_up,
+)
+
+TODAY = datetime.now(UTC).date()
+
+
+async def a_busy_day(client) -> None:
+    """Anna signs up, Carl joins, gets promoted, leads a team named like a formula, leaves."""
+    await sign_up(client)
+    async with colleague(client, "carl@example.ch", "user"):
+        carl = await membership_id(client, "carl@example.ch")
+        await post_form(
+            client,
+            f"/organisation/members/{carl}",
+            {"role": "administrator", "billing_rights": "on"},
+        )
+        team = await create_team(client, "=1+1")
+        carl_account = str(await account_id("carl@example.ch"))
+        await post_form(client, f"/organisation/teams/{team}/members", {"account": carl_account})
+        await post_form(client, f"/organisation/teams/{team}/leader", {"leader": carl_account})
+        await post_form(client, f"/organisation/teams/{team}/rename", {"name": "Support"})
+        await post_form(client, f"/organisation/teams/{team}/members/{carl_account}/remove")
+        await post_form(client, f"/organisation/teams/{team}/delete")
+        await post_form(client, f"/organisation/members/{carl}/remove")
+
+
+def actions_on(page: str) -> list[str]:
+    return re.findall(r"<td><code>([a-z_.]+)</code></td>", page)
+
+
+def entry(page: str, action: str) -> str:
+    return page.split(f"<code>{action}</code>", 1)[1].split("</tr>", 1)[0]
+
+
+async def test_every_change_to_members_roles_and_teams_is_logged(client):
+    await a_busy_day(client)
+    page = (await client.get("/organisation/audit")).text
+    assert set(actions_on(page)) >= {
+        "organisation.created",
+        "invitation.sent",
+        "member.joined",
+        "member.changed",
+        "team.created",
+        "team.member_added",
+        "team.leader_set",
+        "team.renamed",
+        "team.member_removed",
+        "team.deleted",
+        "member.removed",
+    }
+    assert actions_on(page)[0] == "member.removed"  # newest first
+
+
+async def test_log_entries_show_before_and_after(client):
+    await a_busy_day(client)
+    page = (await client.get("/organisation/audit")).text
+    changed = entry(page, "member.changed")
+    _action, _subject, before, after = changed.split("</td>")[:4]
+    assert "role:</span> user" in before and "billing_rights:</span> False" in before
+    assert "role:</span> administrator" in after and "billing_rights:</span> True" in after
+    renamed = entry(page, "team.renamed")
+    assert "name:</span> =1+1" in renamed and "name:</span> Support" in renamed
+    assert "leader:</span> carl@example.ch" in entry(page, "team.leader_set")
+    assert "member:</span> carl@example.ch" in entry(page, "team.member_added")
+
+
+async def test_the_log_is_filtered_by_action_prefix(client):
+    await a_busy_day(client)
+    page = (await client.get("/organisation/audit", params={"action": "team."})).text
+    assert actions_on(page) and all(a.startswith("team.") for a in actions_on(page))
+    members = (await client.get("/organisation/audit", params={"action": "member"})).text
+    assert set(actions_on(members)) == {"member.joined", "member.changed", "member.removed"}
+
+
+async def test_the_log_is_filtered_by_actor(client):
+    await a_busy_day(client)
+    page = (await client.get("/organisation/audit", params={"actor": "carl@EXAMPLE"})).text
+    assert actions_on(page) == ["member.joined"]
+    nobody = (await client.get("/organisation/audit", params={"actor": "100%_"})).text
+    assert actions_on(nobody) == [] and "No entry matches." in nobody
+
+
+async def test_the_log_is_filtered_by_dates(client):
+    await a_busy_day(client)
+    today = TODAY.isoformat()
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    everything = await client.get("/organisation/audit", params={"from": today, "to": today})
+    assert len(actions_on(everything.text)) >= 11
+    assert actions_on((await client.get(f"/organisation/audit?to={yesterday}")).text) == []
+    assert actions_on((await client.get(f"/organisation/audit?from={tomorrow}")).text) == []
+    far = await client.get("/organisation/audit", params={"from": "0001-01-01", "to": "9999-12-31"})
+    assert far.status_code == 200 and len(actions_on(far.text)) >= 11
+
+
+async def test_a_start_after_the_end_is_a_form_error(client):
+    await sign_up(client)
+    params = {"from": TODAY.isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()}
+    response = await client.get("/organisation/audit", params=params)
+    assert response.status_code == 422
+    assert "The end date is before the start date." in response.text
+    csv_response = await client.get("/organisation/audit/export.csv", params=params)
+    assert csv_response.status_code == 422
+
+
+async def test_unreadable_filters_are_form_errors_not_crashes(client):
+    await sign_up(client)
+    for params in [{"from": "2024-13-01"}, {"to": "yesterday"}, {"actor": "a\x00b"}]:
+        response = await client.get("/organisation/audit", params=params)
+        assert response.status_code == 422, params
+
+
+async def test_the_filtered_log_answers_only_its_table_to_htmx(client):
+    await sign_up(client)
+    response = await client.get(
+        "/organisation/audit", params={"action": "organisation"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "<html" not in response.text
+    assert actions_on(response.text) == ["organisation.created"]
+
+
+async def download(client, **params) -> list[list[str]]:
+    response = await client.get("/organisation/audit/export.csv", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    return list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+
+async def test_the_log_downloads_as_csv_with_formulas_neutralised(client):
+    await a_busy_day(client)
+    rows = await download(client)
+    assert rows[0] == ["time_utc", "actor", "action", "subject", "before", "after"]
+    created = next(row for row in rows if row[2] == "team.created")
+    assert created[3] == "'=1+1"
+    cells = [cell for row in rows for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+async def test_the_csv_follows_the_filters(client):
+    await a_busy_day(client)
+    rows = await download(client, action="team.")
+    assert {row[2] for row in rows[1:]} == {
+        "team.created",
+        "team.member_added",
+        "team.leader_set",
+        "team.renamed",
+        "team.member_removed",
+        "team.deleted",
+    }
+
+
+async def test_only_legal_representatives_and_administrators_read_the_log(client):
+    await sign_up(client)
+    async with colleague(client, "carl@example.ch", "user", billing_rights=True) as carl:
+        assert (await carl.get("/organisation/audit")).status_code == 403
+        assert (await carl.get("/organisation/audit/export.csv")).status_code == 403
+    async with colleague(client, "adam@example.ch", "administrator") as adam:
+        assert (await adam.get("/organisation/audit")).status_code == 200
+        assert (await adam.get("/organisation/audit/export.csv")).status_code == 200

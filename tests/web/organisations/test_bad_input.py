@@ -1,0 +1,99 @@
+"""Bad input never gives a 500: the invite form and the team forms, fuzzed, then a few
+inputs that once crashed, kept as plain examples."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import create_team, post_form, sign_up
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+any_text = st.text(max_size=120) | st.text(min_size=1, max_size=5).map(lambda t: t * 400)
+roles = st.sampled_from(["user", "administrator", "legal_representative", ""]) | any_text
+
+
+class SignedUpOnce:
+    """Hypothesis runs many examples inside one test (one database): sign up only once."""
+
+    def __init__(self) -> None:
+        self.team_id: int | None = None
+
+    async def team(self, client) -> int:
+        if self.team_id is None:
+            await sign_up(client)
+            self.team_id = await create_team(client, "Support")
+        return self.team_id
+
+
+@pytest.fixture
+def anna():
+    return SignedUpOnce()
+
+
+@FUZZ
+@given(email=any_text, role=roles, billing=any_text, message=any_text)
+async def test_the_invite_form_never_crashes(client, anna, email, role, billing, message):
+    await anna.team(client)
+    data = {"email": email, "role": role, "billing_rights": billing, "message": message}
+    response = await post_form(client, "/organisation/members/invite", data)
+    assert response.status_code in {303, 403, 413, 422}, response.status_code
+
+
+@FUZZ
+@given(name=any_text, route=st.sampled_from(["", "/{team}/rename"]))
+async def test_the_team_forms_never_crash(client, anna, name, route):
+    team = await anna.team(client)
+    response = await post_form(
+        client, "/organisation/teams" + route.format(team=team), {"name": name}
+    )
+    assert response.status_code in {303, 413, 422}, response.status_code
+
+
+@FUZZ
+@given(account=any_text, leader=any_text, email=any_text)
+async def test_the_team_member_forms_never_crash(client, anna, account, leader, email):
+    team = await anna.team(client)
+    for path, data in [
+        ("members", {"account": account}),
+        ("leader", {"leader": leader}),
+        ("invite", {"email": email}),
+    ]:
+        response = await post_form(client, f"/organisation/teams/{team}/{path}", data)
+        assert response.status_code in {303, 404, 413, 422}, (path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "name", ["\x00", "Support\\", "a" * 101, "😀 Équipe", "<script>alert(1)</script>"]
+)
+async def test_awkward_team_names_are_answered_properly(client, name):
+    await sign_up(client)
+    response = await post_form(client, "/organisation/teams", {"name": name})
+    assert response.status_code in {303, 422}
+    if response.status_code == 422:
+        assert "<script>alert" not in response.text
+
+
+async def test_an_invitation_message_with_a_nul_character_is_a_form_error(client):
+    await sign_up(client)
+    response = await post_form(
+        client,
+        "/organisation/members/invite",
+        {"email": "carl@example.ch", "role": "user", "message": "Hi\x00"},
+    )
+    assert response.status_code == 422
+    assert "control characters" in response.text
+
+
+async def test_settings_with_a_nul_character_are_a_form_error(client):
+    await sign_up(client)
+    response = await post_form(
+        client, "/organisation/settings", {"name": "Muster\x00", "website": "a.ch\x00"}
+    )
+    assert response.status_code == 422
