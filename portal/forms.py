@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 
 from portal.errors import FormErrors
+
+CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
+LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+
+
+def has_control_characters(value: str, *, allowed: frozenset[str] = frozenset()) -> bool:
+    """Control characters (NUL, which PostgreSQL refuses in text, and the like) or lone
+    surrogates (which cannot be encoded); ALLOWED ones excepted."""
+    return any(
+        unicodedata.category(character) in ("Cc", "Cs") and character not in allowed
+        for character in value
+    )
 
 
 class Form:
@@ -25,6 +38,8 @@ class Form:
             self.errors.setdefault(name, f"{label} is required.")
         elif len(value) > max_length:
             self.errors.setdefault(name, f"Use at most {max_length} characters.")
+        elif has_control_characters(value, allowed=LINE_BREAKS_AND_TABS):
+            self.errors.setdefault(name, CONTROL_CHARACTERS)
         return value
 
     def password(self, name: str) -> str:
@@ -32,6 +47,8 @@ class Form:
         value = str(self.data.get(name, "") or "")
         if not value:
             self.errors.setdefault(name, "Enter the password.")
+        elif has_control_characters(value):
+            self.errors.setdefault(name, CONTROL_CHARACTERS)
         return value
 
     def email(self, name: str = "email") -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from asyncpg.exceptions import UniqueViolationError
+
 from portal.accounts.tables import (
     Account,
     BackupCode,
@@ -18,7 +20,8 @@ from portal.accounts.tables import (
 CURRENT_SQL = """
 SELECT s.id AS session_id, s.second_factor_pending, s.last_seen_at,
        a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
-       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country, o.partner_status,
+       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
+       o.partner_status,
        m.role, coalesce(m.billing_rights, false) AS billing_rights,
        ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
              WHERE tm.account = a.id AND t.organisation = s.organisation_id) AS team_ids,
@@ -63,10 +66,15 @@ async def email_taken(email: str) -> bool:
     return await Account.exists().where(Account.email == email.lower())
 
 
-async def insert_account(email: str, full_name: str, password_hash: str) -> int:
-    rows = await Account.insert(
-        Account(email=email.lower(), full_name=full_name, password_hash=password_hash)
-    ).returning(Account.id)
+async def insert_account(email: str, full_name: str, password_hash: str) -> int | None:
+    """The new account's id, or None when the address is taken: the unique index decides,
+    so of two sign-ups racing with one address exactly one wins."""
+    try:
+        rows = await Account.insert(
+            Account(email=email.lower(), full_name=full_name, password_hash=password_hash)
+        ).returning(Account.id)
+    except UniqueViolationError:
+        return None
     return rows[0]["id"]
 
 
@@ -132,18 +140,31 @@ async def switch_session_organisation(session_id: int, organisation_id: int) -> 
 # --- throttling ----------------------------------------------------------------------------
 
 
-async def failures_since(key: str, since: datetime) -> tuple[int, datetime | None]:
+async def record_attempt(keys: list[str]) -> dict[str, int]:
+    """One row per key for an attempt, counted as a failure until it is forgotten;
+    key → the row's id."""
+    rows = await LoginFailure.insert(*[LoginFailure(throttle_key=key) for key in keys]).returning(
+        LoginFailure.id, LoginFailure.throttle_key
+    )
+    return {row["throttle_key"]: row["id"] for row in rows}
+
+
+async def failures_before(
+    key: str, attempt_id: int, since: datetime
+) -> tuple[int, datetime | None]:
+    """Failures under KEY since SINCE that were recorded before the attempt ATTEMPT_ID."""
     rows = await LoginFailure.raw(
         "SELECT count(*) AS failures, max(created_at) AS last FROM login_failure "
-        "WHERE throttle_key = {} AND created_at > {}",
+        "WHERE throttle_key = {} AND created_at > {} AND id < {}",
         key,
         since,
+        attempt_id,
     )
     return rows[0]["failures"], rows[0]["last"]
 
 
-async def record_failures(keys: list[str]) -> None:
-    await LoginFailure.insert(*[LoginFailure(throttle_key=key) for key in keys])
+async def forget_attempt(attempt_ids: list[int]) -> None:
+    await LoginFailure.delete().where(LoginFailure.id.is_in(attempt_ids))
 
 
 async def forget_failures(key: str) -> None:

@@ -59,14 +59,25 @@ async def start_session(
 # --- logging in ----------------------------------------------------------------------------
 
 
-async def _check_throttle(key: str, rule: rules.ThrottleRule, now: datetime) -> None:
-    failures, last = await queries.failures_since(key, now - rule.window)
-    wait = rules.wait_before_next_attempt(rule, failures, last, now)
-    if wait > timedelta(0):
-        seconds = math.ceil(wait.total_seconds())
-        raise TooManyAttempts(
-            f"Too many failed attempts. Wait {seconds} seconds, then try again.", seconds
-        )
+async def _begin_attempt(
+    throttles: dict[str, rules.ThrottleRule | None], now: datetime
+) -> list[int]:
+    """Record an attempt as a failure under each key BEFORE checking the throttles, so that
+    attempts racing each other count each other; refuse it (and forget it) when the failures
+    before it call for a wait. A key whose rule is None is recorded, not checked."""
+    attempt = await queries.record_attempt(list(throttles))
+    for key, rule in throttles.items():
+        if rule is None:
+            continue
+        failures, last = await queries.failures_before(key, attempt[key], now - rule.window)
+        wait = rules.wait_before_next_attempt(rule, failures, last, now)
+        if wait > timedelta(0):
+            await queries.forget_attempt(list(attempt.values()))
+            seconds = math.ceil(wait.total_seconds())
+            raise TooManyAttempts(
+                f"Too many failed attempts. Wait {seconds} seconds, then try again.", seconds
+            )
+    return list(attempt.values())
 
 
 async def log_in(
@@ -75,22 +86,21 @@ async def log_in(
     now = _now()
     email = email.strip().lower()
     ip_key, account_key = f"ip:{client.ip_address}", f"account:{email}"
-    await _check_throttle(ip_key, rules.PER_IP, now)
     account = await queries.account_by_email(email)
     trusted_device = account is not None and (
         rules.device_account(settings.secret_key, device_cookie) == account["id"]
     )
-    if not trusted_device:
-        await _check_throttle(account_key, rules.PER_ACCOUNT, now)
+    # The owner's known device is exempt from the account's throttle, not from the IP's.
+    account_rule = None if trusted_device else rules.PER_ACCOUNT
+    attempt = await _begin_attempt({ip_key: rules.PER_IP, account_key: account_rule}, now)
 
     if account is None:
         spend_verification_time(password)
-        await queries.record_failures([ip_key, account_key])
         raise FormErrors({"password": WRONG_CREDENTIALS})
     if not verify_password(account["password_hash"], password):
-        await queries.record_failures([ip_key, account_key])
         raise FormErrors({"password": WRONG_CREDENTIALS})
 
+    await queries.forget_attempt(attempt)
     await queries.forget_failures(account_key)
     pending = account["totp_secret"] is not None
     token = await start_session(account["id"], client, pending=pending)
@@ -103,12 +113,11 @@ async def complete_second_factor(
     """Check a TOTP or backup code for a half-logged-in session; then a new session id."""
     now = _now()
     key = f"second-factor:{account_id}"
-    await _check_throttle(key, rules.PER_SECOND_FACTOR, now)
+    await _begin_attempt({key: rules.PER_SECOND_FACTOR}, now)
     account = await queries.account_by_id(account_id)
     if account is None or account["totp_secret"] is None:
         raise FormErrors({"code": "Two-factor authentication is not set up for this account."})
     if not await _second_factor_accepted(account, code, now):
-        await queries.record_failures([key])
         raise FormErrors({"code": "This code is not valid, or was used already."})
     await queries.forget_failures(key)
     async with DB.transaction():
@@ -287,6 +296,11 @@ async def regenerate_backup_codes(account_id: int, password: str) -> list[str]:
 # --- signing up ----------------------------------------------------------------------------
 
 
+EMAIL_TAKEN = (
+    "An account with this address exists already. Log in, or reset your password if you forgot it."
+)
+
+
 async def sign_up(
     full_name: str, email: str, password: str, organisation: OrganisationDetails, client: Client
 ) -> str:
@@ -294,15 +308,11 @@ async def sign_up(
     problem = rules.password_problem(password, email=email, name=full_name)
     if problem:
         raise FormErrors({"password": problem})
+    password_hash = hash_password(password)
     async with DB.transaction():
-        if await queries.email_taken(email):
-            raise FormErrors(
-                {
-                    "email": "An account with this address exists already. Log in, "
-                    "or reset your password if you forgot it."
-                }
-            )
-        account_id = await queries.insert_account(email, full_name, hash_password(password))
+        account_id = await queries.insert_account(email, full_name, password_hash)
+        if account_id is None:
+            raise FormErrors({"email": EMAIL_TAKEN})
         organisation_id = await create_organisation(
             account_id, f"{full_name} <{email.lower()}>", organisation
         )
@@ -315,6 +325,7 @@ async def sign_up_invited(full_name: str, email: str, password: str, client: Cli
     problem = rules.password_problem(password, email=email, name=full_name)
     if problem:
         raise FormErrors({"password": problem})
-    if await queries.email_taken(email):
+    account_id = await queries.insert_account(email, full_name, hash_password(password))
+    if account_id is None:
         raise FormErrors({"email": "An account with this address exists already: log in."})
-    return await queries.insert_account(email, full_name, hash_password(password))
+    return account_id

@@ -1,0 +1,120 @@
+"""Password reset links and password changes against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from portal.accounts import queries, rules, services
+from portal.accounts.passwords import verify_password
+from portal.accounts.tables import PasswordReset, WebSession
+from portal.errors import FormErrors
+from portal.mail.tables import OutboxMail
+from tests.db.accounts.conftest import HERE, PASSWORD, new_account
+from tests.helpers import link_in
+
+NEW_PASSWORD = "Neues-Passwort-2026"
+
+
+async def reset_token(settings, email: str = "anna@example.ch") -> str:
+    await services.request_password_reset(settings, email)
+    mail = await OutboxMail.select(OutboxMail.body).order_by(OutboxMail.id, ascending=False)
+    return link_in(mail[0]["body"], "/password/reset/").rsplit("/", 1)[1]
+
+
+async def live_sessions(account_id: int) -> int:
+    return await WebSession.count().where(
+        WebSession.account == account_id, WebSession.ended_at.is_null()
+    )
+
+
+async def test_a_reset_link_is_mailed_and_only_its_hash_kept(account_settings):
+    await new_account()
+    token = await reset_token(account_settings)
+    kept = await PasswordReset.select(PasswordReset.token_hash, PasswordReset.expires_at)
+    assert [row["token_hash"] for row in kept] == [rules.token_hash(token)]
+    assert token not in kept[0]["token_hash"]
+
+
+async def test_an_unknown_address_gets_no_mail_and_no_link(account_settings):
+    await new_account()
+    await services.request_password_reset(account_settings, "nobody@example.ch")
+    assert await OutboxMail.count() == 0
+    assert await PasswordReset.count() == 0
+
+
+async def test_a_reset_sets_the_password_ends_every_session_and_spends_the_links(
+    account_settings,
+):
+    account_id = await new_account()
+    await services.start_session(account_id, HERE)
+    older = await reset_token(account_settings)
+    token = await reset_token(account_settings)
+    await services.reset_password(account_settings, token, NEW_PASSWORD)
+    account = await queries.account_by_id(account_id)
+    assert verify_password(account["password_hash"], NEW_PASSWORD)
+    assert not verify_password(account["password_hash"], PASSWORD)
+    assert await live_sessions(account_id) == 0
+    for spent in (token, older):
+        assert not await services.password_reset_is_usable(spent)
+        with pytest.raises(FormErrors) as refused:
+            await services.reset_password(account_settings, spent, "Another-Pass-77")
+        assert "token" in refused.value.errors
+
+
+async def test_a_reset_refuses_a_weak_password_and_keeps_the_link(account_settings):
+    await new_account()
+    token = await reset_token(account_settings)
+    with pytest.raises(FormErrors, match="too common"):
+        await services.reset_password(account_settings, token, "password1")
+    assert await services.password_reset_is_usable(token)
+
+
+async def test_a_link_expires_after_an_hour(account_settings):
+    await new_account()
+    token = await reset_token(account_settings)
+    row = await PasswordReset.select(PasswordReset.created_at, PasswordReset.expires_at)
+    lifetime = row[0]["expires_at"] - row[0]["created_at"]
+    assert abs(lifetime - timedelta(hours=1)) < timedelta(seconds=5)
+    await PasswordReset.raw("UPDATE password_reset SET expires_at = now() - interval '1 second'")
+    assert not await services.password_reset_is_usable(token)
+
+
+async def test_one_link_used_twice_at_once_changes_the_password_once(account_settings):
+    await new_account()
+    token = await reset_token(account_settings)
+    outcomes = await asyncio.gather(
+        services.reset_password(account_settings, token, "First-Choice-2026"),
+        services.reset_password(account_settings, token, "Second-Choice-2026"),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["FormErrors", "NoneType"]
+
+
+async def test_changing_the_password_needs_the_current_one(account_settings):
+    account_id = await new_account()
+    with pytest.raises(FormErrors) as refused:
+        await services.change_password(account_settings, account_id, 0, "wrong-one", NEW_PASSWORD)
+    assert "current_password" in refused.value.errors
+    with pytest.raises(FormErrors) as weak:
+        await services.change_password(account_settings, account_id, 0, PASSWORD, "qwertyuiop")
+    assert "new_password" in weak.value.errors
+
+
+async def test_changing_the_password_ends_the_other_sessions_only(account_settings):
+    account_id = await new_account()
+    mine = await services.start_session(account_id, HERE)
+    rows = await WebSession.select(WebSession.id).where(
+        WebSession.token_hash == rules.token_hash(mine)
+    )
+    await services.change_password(
+        account_settings, account_id, rows[0]["id"], PASSWORD, NEW_PASSWORD
+    )
+    assert await live_sessions(account_id) == 1
+    row = await queries.load_current(
+        rules.token_hash(mine), timedelta(minutes=30), timedelta(hours=12)
+    )
+    assert row is not None
+    assert await OutboxMail.count().where(OutboxMail.subject.ilike("%password was changed%")) == 1
