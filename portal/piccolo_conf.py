@@ -32,5 +32,7 @@ APP_REGISTRY = AppRegistry(
         "portal.mail.piccolo_app",
         "portal.products.piccolo_app",
         "portal.clients.piccolo_app",
+        "portal.partners.piccolo_app",
+        "portal.billing.piccolo_app",
     ]
 )

@@ -90,6 +90,8 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
 
 
 TABLES = [
+    "invoice_line", "ledger_entry", "invoice", "commitment_acceptance", "website_check",
+    "staff_decision", "referral",
     "client_assignment", "delegated_product", "partner_link", "product",
     "audit_event",
     "outbox_mail",
@@ -110,6 +112,8 @@ TABLES = [
 async def db(migrated: str) -> AsyncIterator[str]:
     """An empty database for one test."""
     await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    # Settings a test changed go; the programme's initial configuration stays.
+    await DB.run_ddl("DELETE FROM programme_setting WHERE created_by IS NOT NULL")
     yield migrated
 
 

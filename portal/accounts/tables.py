@@ -20,6 +20,7 @@ class Account(Table, tablename="account"):
     totp_secret = Varchar(length=64, null=True, default=None)
     totp_pending_secret = Varchar(length=64, null=True, default=None)
     totp_last_step = Integer(default=0)  # a TOTP code is accepted once: its step must be newer
+    is_staff = Boolean(default=False)  # a person of the host: reviews applications
     created_at = Timestamptz(default=TimestamptzNow())
 
 
