@@ -1,0 +1,191 @@
+"""Reads and writes of money: settings in force, managed volume, invoices, the ledger."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from portal.billing.rules import Tier, VolumeStep
+from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
+
+# The managed volume of a partner in one SQL aggregate: the annualised public prices, in the
+# partner's currency, of the active products it manages under active links (full: all the
+# client's products; restricted: its categories and named products).
+MANAGED_VOLUME_SQL = """
+SELECT coalesce(sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END), 0)
+           AS volume,
+       count(DISTINCT l.client) AS clients
+FROM partner_link l
+JOIN product p ON p.organisation = l.client AND p.status = 'active'
+JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = {} AND cp.period = p.period
+WHERE l.partner = {} AND l.status = 'active'
+  AND (l.access = 'full' OR p.family = ANY(l.families)
+       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
+"""
+
+
+async def managed_volume(partner_id: int, currency: str) -> tuple[Decimal, int]:
+    rows = await Invoice.raw(MANAGED_VOLUME_SQL, currency, partner_id)
+    return Decimal(rows[0]["volume"]).quantize(Decimal("0.01")), rows[0]["clients"]
+
+
+MANAGED_BY_CLIENT_SQL = """
+SELECT c.id, c.name, l.access,
+       sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END) AS volume,
+       count(*) AS products
+FROM partner_link l
+JOIN organisation c ON c.id = l.client
+JOIN product p ON p.organisation = l.client AND p.status = 'active'
+JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = {} AND cp.period = p.period
+WHERE l.partner = {} AND l.status = 'active'
+  AND (l.access = 'full' OR p.family = ANY(l.families)
+       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
+GROUP BY c.id, c.name, l.access
+ORDER BY volume DESC
+LIMIT {}
+"""
+
+
+async def managed_volume_by_client(partner_id: int, currency: str, limit: int = 20) -> list:
+    """The clients that count toward the managed volume, largest first."""
+    return await Invoice.raw(MANAGED_BY_CLIENT_SQL, currency, partner_id, limit)
+
+
+# --- settings in force -------------------------------------------------------------------------
+
+
+async def setting(kind: str) -> dict:
+    row = (
+        await ProgrammeSetting.select(ProgrammeSetting.payload)
+        .where(ProgrammeSetting.kind == kind)
+        .order_by(ProgrammeSetting.created_at, ascending=False)
+        .order_by(ProgrammeSetting.id, ascending=False)
+        .first()
+    )
+    return json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+
+
+async def tiers(currency: str) -> list[Tier]:
+    payload = await setting("tiers")
+    return [
+        Tier(name, Decimal(rate), Decimal(threshold)) for name, rate, threshold in payload[currency]
+    ]
+
+
+async def volume_steps() -> list[VolumeStep]:
+    return [
+        VolumeStep(int(count), Decimal(rate)) for count, rate in await setting("volume_discount")
+    ]
+
+
+async def vat_rates() -> dict[str, Decimal]:
+    return {country: Decimal(rate) for country, rate in (await setting("vat_rates")).items()}
+
+
+async def setting_history(kind: str) -> list[dict]:
+    return await ProgrammeSetting.raw(
+        """SELECT s.id, s.payload, s.note, s.created_at, a.full_name AS created_by
+           FROM programme_setting s LEFT JOIN account a ON a.id = s.created_by
+           WHERE s.kind = {} ORDER BY s.created_at DESC, s.id DESC LIMIT 50""",
+        kind,
+    )
+
+
+async def insert_setting(kind: str, payload, note: str, account_id: int) -> None:
+    await ProgrammeSetting.insert(
+        ProgrammeSetting(kind=kind, payload=json.dumps(payload), note=note, created_by=account_id)
+    )
+
+
+# --- ledger ------------------------------------------------------------------------------------
+
+
+async def ledger_balance(organisation_id: int, currency: str) -> Decimal:
+    rows = await LedgerEntry.raw(
+        "SELECT coalesce(sum(amount), 0) AS balance FROM ledger_entry "
+        "WHERE organisation = {} AND currency = {}",
+        organisation_id,
+        currency,
+    )
+    return Decimal(rows[0]["balance"]).quantize(Decimal("0.01"))
+
+
+async def insert_ledger_entry(values: dict) -> None:
+    await LedgerEntry.insert(LedgerEntry(**values))
+
+
+async def ledger_entries(organisation_id: int, currency: str, page: int, size: int = 50):
+    rows = await LedgerEntry.raw(
+        """SELECT e.id, e.kind, e.amount, e.reference, e.created_at, i.number AS invoice_number
+           FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
+           WHERE e.organisation = {} AND e.currency = {}
+           ORDER BY e.id DESC LIMIT {} OFFSET {}""",
+        organisation_id,
+        currency,
+        size + 1,
+        (page - 1) * size,
+    )
+    return rows[:size], len(rows) > size
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+async def next_invoice_number(year: int) -> str:
+    rows = await Invoice.raw("SELECT nextval('invoice_number_seq') AS n")
+    return f"INV-{year}-{rows[0]['n']:07d}"
+
+
+async def insert_invoice(values: dict, lines: list[dict]) -> int:
+    rows = await Invoice.insert(Invoice(**values)).returning(Invoice.id)
+    invoice_id = rows[0]["id"]
+    await InvoiceLine.insert(*[InvoiceLine(invoice=invoice_id, **line) for line in lines])
+    return invoice_id
+
+
+async def invoices_paid_by(organisation_id: int, page: int, size: int = 25):
+    rows = await Invoice.raw(
+        """SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross, i.vat_rule,
+                  c.name AS client_name
+           FROM invoice i JOIN organisation c ON c.id = i.client
+           WHERE i.payer = {} ORDER BY i.issued_on DESC, i.id DESC LIMIT {} OFFSET {}""",
+        organisation_id,
+        size + 1,
+        (page - 1) * size,
+    )
+    return rows[:size], len(rows) > size
+
+
+async def invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
+    rows = await Invoice.raw(
+        """SELECT i.*, c.name AS client_name, p.name AS payer_name
+           FROM invoice i JOIN organisation c ON c.id = i.client
+           JOIN organisation p ON p.id = i.payer
+           WHERE i.id = {} AND i.payer = {}""",
+        invoice_id,
+        organisation_id,
+    )
+    return rows[0] if rows else None
+
+
+async def invoice_lines(invoice_id: int) -> list[dict]:
+    return (
+        await InvoiceLine.select()
+        .where(InvoiceLine.invoice == invoice_id)
+        .order_by(InvoiceLine.position)
+    )
+
+
+async def benefits_by_month(partner_id: int, currency: str, months: int = 12) -> list[dict]:
+    """Cashback and discounts the partner earned, per month, for the dashboard's chart."""
+    return await Invoice.raw(
+        """SELECT date_trunc('month', i.issued_on)::date AS month,
+                  sum(l.cashback) AS cashback, sum(l.discount) AS discount
+           FROM invoice i JOIN invoice_line l ON l.invoice = i.id
+           WHERE i.partner = {} AND i.currency = {}
+             AND i.issued_on >= date_trunc('month', now()) - make_interval(months => {})
+           GROUP BY 1 ORDER BY 1""",
+        partner_id,
+        currency,
+        months - 1,
+    )
