@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from piccolo.querystring import QueryString
 
 from portal import database
 from portal.accounts import passwords
@@ -80,11 +81,20 @@ def fast_password_hashing():
     yield
 
 
+INITIAL_SETTINGS = ""
+
+
 @pytest.fixture(scope="session")
 async def migrated(database_url: str) -> AsyncIterator[str]:
+    global INITIAL_SETTINGS
     database.bind(database_url)
     await database.migrate()
     await DB.start_connection_pool(min_size=1, max_size=10)
+    rows = await DB.run_querystring(QueryString(
+        "SELECT string_agg(format('INSERT INTO programme_setting (kind, payload, note) "
+        "VALUES (%L, %L::jsonb, %L);', kind, payload, note), ' ' ORDER BY id) AS sql "
+        "FROM programme_setting"))
+    INITIAL_SETTINGS = rows[0]["sql"] or ""
     yield database_url
     await DB.close_connection_pool()
 
@@ -111,9 +121,9 @@ TABLES = [
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[str]:
     """An empty database for one test."""
-    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    # Settings a test changed go; the programme's initial configuration stays.
-    await DB.run_ddl("DELETE FROM programme_setting WHERE created_by IS NOT NULL")
+    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)}, programme_setting RESTART IDENTITY CASCADE")
+    # The programme's configuration comes back as the migrations wrote it.
+    await database.execute_script(INITIAL_SETTINGS)
     yield migrated
 
 

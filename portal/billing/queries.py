@@ -189,3 +189,25 @@ async def benefits_by_month(partner_id: int, currency: str, months: int = 12) ->
         currency,
         months - 1,
     )
+
+
+async def lock_invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
+    return (
+        await Invoice.select()
+        .where(Invoice.id == invoice_id, Invoice.payer == organisation_id)
+        .lock_rows()
+        .first()
+    )
+
+
+async def lock_account(organisation_id: int) -> None:
+    """Serialise the prepaid account's debits: two payments at once cannot overdraw it."""
+    await Invoice.raw("SELECT id FROM organisation WHERE id = {} FOR UPDATE", organisation_id)
+
+
+async def mark_paid(invoice_id: int, method: str) -> None:
+    from datetime import UTC, datetime
+
+    await Invoice.update({Invoice.paid_at: datetime.now(UTC), Invoice.paid_with: method}).where(
+        Invoice.id == invoice_id
+    )

@@ -39,8 +39,9 @@ class Invoice(Table, tablename="invoice"):
     number = Varchar(length=30, unique=True)
     payer = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
     client = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
-    partner = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True, default=None,
-                         index=True)
+    partner = ForeignKey(
+        Organisation, on_delete=OnDelete.restrict, null=True, default=None, index=True
+    )
     currency = Varchar(length=3)
     issued_on = Date()
     vat_rule = Varchar(length=30)
@@ -48,6 +49,8 @@ class Invoice(Table, tablename="invoice"):
     net = Numeric(digits=MONEY)
     vat = Numeric(digits=MONEY)
     gross = Numeric(digits=MONEY)
+    paid_at = Timestamptz(null=True, default=None)
+    paid_with = Varchar(length=20, default="")  # card | prepaid
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -336,3 +336,18 @@ async def client_people(client_id: int) -> dict:
         client_id,
     )
     return {"members": members, "teams": teams}
+
+
+async def active_links_of_client(client_id: int) -> list[dict]:
+    """The client's live links, as billing needs them (grant, payer rule, partner currency)."""
+    return await PartnerLink.raw(
+        """SELECT l.*, p.currency AS partner_currency, p.name AS partner_name,
+                  ARRAY(SELECT product FROM delegated_product d WHERE d.link = l.id) AS product_ids,
+                  ARRAY(SELECT account FROM client_assignment a
+                        WHERE a.link = l.id AND account IS NOT NULL) AS assigned_user_ids,
+                  ARRAY(SELECT team FROM client_assignment a
+                        WHERE a.link = l.id AND team IS NOT NULL) AS assigned_team_ids
+           FROM partner_link l JOIN organisation p ON p.id = l.partner
+           WHERE l.client = {} AND l.status = 'active'""",
+        client_id,
+    )

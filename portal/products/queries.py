@@ -1,0 +1,97 @@
+"""Reads and writes of the catalogue and of clients' products."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from portal.products.tables import CatalogueItem, Product
+
+
+async def catalogue_item(item_id: int | None) -> dict | None:
+    if item_id is None:
+        return None
+    return await CatalogueItem.select().where(CatalogueItem.id == item_id).first()
+
+
+async def catalogue(currency: str) -> list[dict]:
+    """Offers with their public prices in CURRENCY, for the order form."""
+    return await Product.raw(
+        """SELECT i.id, i.name, i.family,
+                  max(p.amount) FILTER (WHERE p.period = 'monthly') AS monthly,
+                  max(p.amount) FILTER (WHERE p.period = 'yearly') AS yearly
+           FROM catalogue_item i JOIN catalogue_price p ON p.item = i.id AND p.currency = {}
+           GROUP BY i.id ORDER BY i.family, i.name""",
+        currency,
+    )
+
+
+async def public_price(item_id: int, currency: str, period: str) -> Decimal | None:
+    rows = await Product.raw(
+        "SELECT amount FROM catalogue_price WHERE item = {} AND currency = {} AND period = {}",
+        item_id,
+        currency,
+        period,
+    )
+    return rows[0]["amount"] if rows else None
+
+
+async def organisation_for_billing(organisation_id: int | None) -> dict | None:
+    rows = await Product.raw(
+        "SELECT id, name, country, currency, vat_number FROM organisation WHERE id = {}",
+        organisation_id,
+    )
+    return rows[0] if rows else None
+
+
+async def product_in(client_id: int, product_id: int) -> dict | None:
+    return (
+        await Product.select()
+        .where(Product.id == product_id, Product.organisation == client_id)
+        .first()
+    )
+
+
+async def products_of(client_id: int, page: int, size: int = 50) -> tuple[list[dict], bool]:
+    rows = await Product.raw(
+        """SELECT p.id, p.name, p.family, p.period, p.status, p.renews_on, i.name AS offer
+           FROM product p JOIN catalogue_item i ON i.id = p.item
+           WHERE p.organisation = {} ORDER BY p.family, p.name, p.id LIMIT {} OFFSET {}""",
+        client_id,
+        size + 1,
+        (page - 1) * size,
+    )
+    return rows[:size], len(rows) > size
+
+
+async def hosting_count(client_id: int) -> int:
+    """Web and mail hostings of the client: the volume discount counts them."""
+    return await Product.count().where(
+        Product.organisation == client_id,
+        Product.status == "active",
+        Product.family.is_in(["web_hosting", "mail_service"]),
+    )
+
+
+async def insert_product(
+    client_id: int, item: dict, period: str, name: str, started: date, renews: date
+) -> dict:
+    rows = await Product.insert(
+        Product(
+            organisation=client_id,
+            item=item["id"],
+            family=item["family"],
+            name=name[:200],
+            period=period,
+            status="active",
+            started_on=started,
+            renews_on=renews,
+        )
+    ).returning(*Product.all_columns())
+    return rows[0]
+
+
+async def set_renewal(product_id: int, renews_on: date) -> None:
+    await Product.update({Product.renews_on: renews_on, Product.status: "active"}).where(
+        Product.id == product_id
+    )

@@ -1,0 +1,198 @@
+"""Orders and renewals through the billing service, against the real database: who pays,
+cashback or discount, VAT, the ledger, and concurrent payments from one prepaid balance."""
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from portal.access import Actor, Role
+from portal.accounts.current import Current, OrganisationSummary
+from portal.accounts.tables import Account
+from portal.billing import queries
+from portal.billing.services import OrderRequest, deposit, order, pay_invoice_from_balance
+from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
+from portal.clients.tables import PartnerLink
+from portal.errors import FormErrors
+from portal.organisations.tables import Membership, Organisation
+from portal.products.tables import CatalogueItem, Product
+
+
+async def organisation(name: str, country="CH", currency="CHF", partner=False, vat="") -> int:
+    rows = await Organisation.insert(
+        Organisation(
+            name=name,
+            country=country,
+            currency=currency,
+            vat_number=vat,
+            partner_status="active" if partner else "none",
+        )
+    ).returning(Organisation.id)
+    return rows[0]["id"]
+
+
+async def person(organisation_id: int, email: str) -> Current:
+    rows = await Account.insert(Account(email=email, full_name=email, password_hash="x")).returning(
+        Account.id
+    )
+    await Membership.insert(
+        Membership(
+            organisation=organisation_id,
+            account=rows[0]["id"],
+            role="legal_representative",
+            billing_rights=True,
+        )
+    )
+    return Current(
+        0,
+        rows[0]["id"],
+        email,
+        email,
+        False,
+        False,
+        OrganisationSummary(organisation_id, email, "CHF", "CH"),
+        ((organisation_id, email),),
+        Actor(rows[0]["id"], organisation_id, Role.LEGAL_REPRESENTATIVE, True),
+    )
+
+
+async def link(partner: int, client: int, access: str, billing=None, families=()) -> None:
+    await PartnerLink.insert(
+        PartnerLink(
+            partner=partner,
+            client=client,
+            status="active",
+            initiated_by="partner",
+            requested_access=access,
+            access=access,
+            families=list(families),
+            billing_mode=billing,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+
+
+async def item(code: str) -> dict:
+    return await CatalogueItem.select().where(CatalogueItem.code == code).first()
+
+
+async def product(client: int, code: str, period="yearly") -> int:
+    offer = await item(code)
+    rows = await Product.insert(
+        Product(
+            organisation=client,
+            item=offer["id"],
+            family=offer["family"],
+            name=code,
+            period=period,
+            started_on=date(2026, 1, 1),
+            renews_on=date(2027, 1, 1),
+        )
+    ).returning(Product.id)
+    return rows[0]["id"]
+
+
+async def big_enough(partner: int, client: int) -> None:
+    """Cloud servers worth CHF 3,240 a year: the partner reaches the 20 % tier."""
+    for _ in range(10):
+        await product(client, "cloud-2")
+
+
+async def only_line(invoice_id: int) -> dict:
+    return await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).first()
+
+
+async def invoice(invoice_id: int) -> dict:
+    return await Invoice.select().where(Invoice.id == invoice_id).first()
+
+
+async def test_client_renewal_under_full_access_credits_cashback(db):
+    partner, client = await organisation("Partner AG", partner=True), await organisation("C AG")
+    await link(partner, client, "full", "client")
+    await big_enough(partner, client)
+    hosting = await product(client, "web-pro")
+    who = await person(client, "c@c.ch")
+
+    invoice_id = await order(who, OrderRequest(client, None, hosting, "yearly"))
+
+    line, bill = await only_line(invoice_id), await invoice(invoice_id)
+    assert bill["payer"] == client and bill["vat_rule"] == "swiss_vat"
+    assert line["amount"] == D("119.04") and line["cashback"] == D("23.81")  # 20 % of 119.04
+    assert bill["vat"] == D("9.64") and bill["gross"] == D("128.68")
+    assert await queries.ledger_balance(partner, "CHF") == D("23.81")
+
+
+async def test_partner_paying_orders_at_the_reseller_price(db):
+    partner, client = await organisation("Partner AG", partner=True), await organisation("C AG")
+    await link(partner, client, "full", "partner")
+    await big_enough(partner, client)
+    who = await person(partner, "p@p.ch")
+    offer = await item("vps-lite")
+
+    invoice_id = await order(who, OrderRequest(client, offer["id"], None, "yearly", "vps1"))
+
+    line, bill = await only_line(invoice_id), await invoice(invoice_id)
+    assert bill["payer"] == partner  # visible in the partner's organisation only
+    assert line["amount"] == D("86.40") and line["discount"] == D("21.60")
+    assert line["cashback"] == D("0.00")
+    assert await queries.ledger_balance(partner, "CHF") == D("0.00")
+    new = await Product.select().where(Product.name == "vps1").first()
+    assert new["organisation"] == client  # products stay in the client's organisation
+
+
+async def test_restricted_partner_earns_only_on_what_it_manages(db):
+    partner, client = await organisation("Partner AG", partner=True), await organisation("C AG")
+    await link(partner, client, "restricted", families=["cloud_server"])
+    await big_enough(partner, client)
+    who = await person(client, "c@c.ch")
+    mail = await product(client, "mail-5")
+
+    managed = await order(
+        who, OrderRequest(client, (await item("cloud-2"))["id"], None, "yearly", "new-cloud")
+    )
+    unmanaged = await order(who, OrderRequest(client, None, mail, "yearly"))
+
+    assert (await only_line(managed))["cashback"] > 0
+    assert (await only_line(unmanaged))["cashback"] == D("0.00")
+    assert (await invoice(unmanaged))["partner"] is None
+
+
+async def test_eu_company_with_valid_vat_number_is_reverse_charged(db):
+    client = await organisation("Client SARL", "FR", "EUR", vat="FR40303265045")
+    who = await person(client, "c@c.fr")
+    invoice_id = await order(
+        who, OrderRequest(client, (await item("vps-lite"))["id"], None, "monthly", "vps")
+    )
+    bill = await invoice(invoice_id)
+    assert (bill["vat_rule"], bill["vat"]) == ("eu_reverse_charge", D("0.00"))
+
+
+async def test_two_payments_cannot_overdraw_the_prepaid_balance(db):
+    client = await organisation("C AG")
+    who = await person(client, "c@c.ch")
+    await deposit(who, D("150.00"), "CHF")
+    offer = await item("vps-lite")
+    invoices = [
+        await order(who, OrderRequest(client, offer["id"], None, "yearly", f"v{i}"))
+        for i in range(2)
+    ]  # 116.75 each with VAT
+
+    async def attempt(invoice_id):
+        try:
+            await pay_invoice_from_balance(who, invoice_id)
+            return "paid"
+        except FormErrors:
+            return "refused"
+
+    results = await asyncio.gather(*[attempt(i) for i in invoices])
+    assert sorted(results) == ["paid", "refused"]
+    assert await queries.ledger_balance(client, "CHF") == D("150.00") - D("116.75")
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "payment") == 1
+
+
+@pytest.mark.parametrize("amount", [D("0.09"), D("9999.01"), D("-1")])
+async def test_deposit_limits(db, amount):
+    client = await organisation("C AG")
+    with pytest.raises(FormErrors):
+        await deposit(await person(client, "c@c.ch"), amount, "CHF")
