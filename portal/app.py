@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from portal import database
 from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
+from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.errors import LoginRequired, PortalError
 from portal.mail.routes import ROUTES as MAIL_ROUTES
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> Litestar:
             *ORGANISATION_ROUTES,
             *AUDIT_ROUTES,
             *CLIENT_ROUTES,
+            *BILLING_ROUTES,
             *MAIL_ROUTES,
             create_static_files_router(
                 path="/static",

@@ -211,3 +211,26 @@ async def mark_paid(invoice_id: int, method: str) -> None:
     await Invoice.update({Invoice.paid_at: datetime.now(UTC), Invoice.paid_with: method}).where(
         Invoice.id == invoice_id
     )
+
+
+async def clients_needing_attention(partner_id: int, days: int = 30) -> dict:
+    """Products under management that renew soon, and invitations still waiting."""
+    renewing = await Invoice.raw(
+        """SELECT p.id, p.name, p.renews_on, c.name AS client_name, l.id AS link_id
+           FROM partner_link l JOIN organisation c ON c.id = l.client
+           JOIN product p ON p.organisation = l.client AND p.status = 'active'
+           WHERE l.partner = {} AND l.status = 'active'
+             AND p.renews_on <= current_date + {}::int
+             AND (l.access = 'full' OR p.family = ANY(l.families)
+                  OR EXISTS (SELECT 1 FROM delegated_product d
+                             WHERE d.link = l.id AND d.product = p.id))
+           ORDER BY p.renews_on LIMIT 10""",
+        partner_id,
+        days,
+    )
+    waiting = await Invoice.raw(
+        """SELECT count(*) AS n FROM partner_link
+           WHERE partner = {} AND status IN ('awaiting_client', 'awaiting_partner')""",
+        partner_id,
+    )
+    return {"renewing": renewing, "waiting": waiting[0]["n"]}

@@ -17,6 +17,7 @@ from portal.clients.forms import grant_form_values, grant_from
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.organisations import queries as organisation_queries
+from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -224,6 +225,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
         "events": await _link_events(current, link),
+        "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
         "people": await queries.client_people(link["client"])
         if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource)
         else None,

@@ -1,0 +1,286 @@
+"""Pages of money: invoices (only the payer sees them), the prepaid account, the client's
+products with ordering and renewal, and the partner dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from portal.access import Action, OrganisationResource, may, require
+from portal.accounts.current import Current, provide_current
+from portal.billing import charts, queries, rules, services
+from portal.clients.services import load_link
+from portal.errors import Conflict, FormErrors, NotFound
+from portal.forms import Form, page_number
+from portal.products import queries as product_queries
+from portal.web import form_page, page, redirect
+
+Me = NamedDependency[Current]
+
+
+def _billing(current: Current) -> OrganisationResource:
+    if current.organisation is None:
+        raise NotFound()
+    resource = OrganisationResource(current.organisation.id)
+    require(current.actor, Action.VIEW_BILLING, resource)
+    return resource
+
+
+def _amount(form: Form, name: str) -> Decimal:
+    raw = form.text(name, required=True, max_length=20, label="The amount").replace("'", "")
+    try:
+        return Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        form.add(name, "Enter an amount such as 150.00.")
+        return Decimal("0")
+
+
+class BillingController(Controller):
+    path = "/billing"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="billing.invoices")
+    async def invoices(self, request: Request, current: Me) -> Response:
+        resource = _billing(current)
+        page_no = page_number(request.query_params.get("page"))
+        invoices, has_next = await queries.invoices_paid_by(resource.organisation_id, page_no)
+        return page(
+            request,
+            "billing/invoices.html",
+            {"invoices": invoices, "has_next": has_next, "page_no": page_no},
+        )
+
+    @get("/invoices/{invoice_id:int}", name="billing.invoice")
+    async def invoice(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
+        return page(request, "billing/invoice.html", await _invoice_context(current, invoice_id))
+
+    @post("/invoices/{invoice_id:int}/pay", name="billing.invoice.pay")
+    async def pay(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
+        try:
+            await services.pay_invoice_from_balance(current, invoice_id)
+        except (FormErrors, Conflict) as error:
+            found = error.errors if isinstance(error, FormErrors) else {"balance": error.detail}
+            return form_page(
+                request, "billing/invoice.html", await _invoice_context(current, invoice_id), found
+            )
+        return redirect(
+            request,
+            f"/billing/invoices/{invoice_id}",
+            flash="The invoice is paid from your prepaid balance.",
+        )
+
+    @get("/prepaid", name="billing.prepaid")
+    async def prepaid(self, request: Request, current: Me) -> Response:
+        return page(request, "billing/prepaid.html", await _prepaid_context(request, current))
+
+    @post("/prepaid/deposit", name="billing.prepaid.deposit")
+    async def deposit(self, request: Request, current: Me) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        amount = _amount(form, "amount")
+        try:
+            form.check()
+            await services.deposit(current, amount, current.organisation.currency)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "billing/prepaid.html",
+                {**await _prepaid_context(request, current), "form": data},
+                error.errors,
+            )
+        return redirect(
+            request,
+            "/billing/prepaid",
+            flash=f"{current.organisation.currency} {amount:,.2f} deposited.",
+        )
+
+    @post("/prepaid/payout", name="billing.prepaid.payout")
+    async def payout(self, request: Request, current: Me) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        payout = services.PayoutRequest(
+            amount=_amount(form, "payout_amount"),
+            currency=current.organisation.currency,
+            method=form.choice("method", ("iban", "paypal"), label="IBAN or PayPal"),
+            destination=form.text(
+                "destination", required=True, max_length=100, label="The destination"
+            ),
+        )
+        try:
+            form.check()
+            await services.pay_out(current, payout)
+        except FormErrors as error:
+            found = {("payout_amount" if k == "amount" else k): v for k, v in error.errors.items()}
+            return form_page(
+                request,
+                "billing/prepaid.html",
+                {**await _prepaid_context(request, current), "form": data},
+                found,
+            )
+        return redirect(request, "/billing/prepaid", flash="The payout is on its way.")
+
+
+async def _invoice_context(current: Current, invoice_id: int) -> dict:
+    resource = _billing(current)
+    invoice = await queries.invoice_of_payer(resource.organisation_id, invoice_id)
+    if invoice is None:
+        raise NotFound()  # another organisation's invoice, or none: both 404
+    return {
+        "invoice": invoice,
+        "lines": await queries.invoice_lines(invoice_id),
+        "balance": await queries.ledger_balance(resource.organisation_id, invoice["currency"]),
+    }
+
+
+async def _prepaid_context(request: Request, current: Current) -> dict:
+    resource = _billing(current)
+    currency = current.organisation.currency
+    page_no = page_number(request.query_params.get("page"))
+    entries, has_next = await queries.ledger_entries(resource.organisation_id, currency, page_no)
+    return {
+        "currency": currency,
+        "entries": entries,
+        "has_next": has_next,
+        "page_no": page_no,
+        "balance": await queries.ledger_balance(resource.organisation_id, currency),
+        "deposit_min": rules.DEPOSIT_MIN,
+        "deposit_max": rules.DEPOSIT_MAX,
+    }
+
+
+class ProductsController(Controller):
+    """The organisation's own products: order new ones, renew."""
+
+    path = "/products"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="products.index")
+    async def index(self, request: Request, current: Me) -> Response:
+        return page(request, "billing/products.html", await _products_context(request, current))
+
+    @post("/order", name="products.order")
+    async def order(self, request: Request, current: Me) -> Response:
+        return await _order(
+            request, current, current.organisation.id if current.organisation else 0, "/products"
+        )
+
+    @post("/{product_id:int}/renew", name="products.renew")
+    async def renew(self, request: Request, current: Me, product_id: FromPath[int]) -> Response:
+        return await _renew(
+            request,
+            current,
+            current.organisation.id if current.organisation else 0,
+            product_id,
+            "/products",
+        )
+
+
+async def _products_context(request: Request, current: Current) -> dict:
+    resource = _billing(current)
+    page_no = page_number(request.query_params.get("page"))
+    products, has_next = await product_queries.products_of(resource.organisation_id, page_no)
+    return {
+        "products": products,
+        "has_next": has_next,
+        "page_no": page_no,
+        "catalogue": await product_queries.catalogue(current.organisation.currency),
+    }
+
+
+async def _order(request: Request, current: Current, client_id: int, back: str) -> Response:
+    data = dict(await request.form())
+    form = Form(data)
+    item_id = form.integer("item")
+    period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
+    name = form.text("name", max_length=200)
+    try:
+        form.check()
+        invoice_id = await services.order(
+            current, services.OrderRequest(client_id, item_id, None, period, name)
+        )
+    except (FormErrors, Conflict) as error:
+        message = " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
+        return redirect(request, back, flash=message, level="error")
+    return _ordered(request, current, invoice_id, back, "Ordered")
+
+
+async def _renew(
+    request: Request, current: Current, client_id: int, product_id: int, back: str
+) -> Response:
+    try:
+        invoice_id = await services.order(
+            current, services.OrderRequest(client_id, None, product_id, "")
+        )
+    except (FormErrors, Conflict) as error:
+        message = " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
+        return redirect(request, back, flash=message, level="error")
+    return _ordered(request, current, invoice_id, back, "Renewed")
+
+
+def _ordered(request: Request, current: Current, invoice_id: int, back: str, what: str):
+    return redirect(
+        request, back, flash=f"{what}. The invoice is issued to whoever pays under your agreement."
+    )
+
+
+class DashboardController(Controller):
+    path = "/partner"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("/dashboard", name="partner.dashboard")
+    async def dashboard(self, request: Request, current: Me) -> Response:
+        return page(request, "billing/dashboard.html", await _dashboard_context(current))
+
+
+async def _dashboard_context(current: Current) -> dict:
+    if current.organisation is None:
+        raise NotFound()
+    resource = OrganisationResource(current.organisation.id)
+    require(current.actor, Action.VIEW_ORGANISATION, resource)
+    partner_id, currency = resource.organisation_id, current.organisation.currency
+    volume, clients = await queries.managed_volume(partner_id, currency)
+    tiers = await queries.tiers(currency)
+    sees_money = may(current.actor, Action.VIEW_BILLING, resource)
+    months = await queries.benefits_by_month(partner_id, currency) if sees_money else []
+    from portal.partners.rules import VOLUME_THRESHOLDS, volume_progress
+
+    return {
+        "currency": currency,
+        "volume": volume,
+        "clients": clients,
+        "threshold": VOLUME_THRESHOLDS[currency],
+        "progress": volume_progress(currency, volume),
+        "tier": rules.tier_for(tiers, volume),
+        "next": rules.next_tier(tiers, volume),
+        "chart": charts.benefits_chart(months, currency, datetime.now(UTC).date()),
+        "sees_money": sees_money,
+        "balance": await queries.ledger_balance(partner_id, currency) if sees_money else None,
+        "recent": (await queries.invoices_paid_by(partner_id, 1, 5))[0] if sees_money else [],
+        "attention": await queries.clients_needing_attention(partner_id),
+    }
+
+
+class PartnerOrderController(Controller):
+    """A full-access partner orders or renews for its client (restricted access cannot)."""
+
+    path = "/clients/{link_id:int}"
+    dependencies = {"current": Provide(provide_current)}
+
+    @post("/order", name="clients.order")
+    async def order(self, request: Request, current: Me, link_id: FromPath[int]) -> Response:
+        link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
+        return await _order(request, current, link["client"], f"/clients/{link_id}")
+
+    @post("/products/{product_id:int}/renew", name="clients.products.renew")
+    async def renew(
+        self, request: Request, current: Me, link_id: FromPath[int], product_id: FromPath[int]
+    ) -> Response:
+        link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
+        return await _renew(request, current, link["client"], product_id, f"/clients/{link_id}")
+
+
+ROUTES = [BillingController, ProductsController, DashboardController, PartnerOrderController]

@@ -1,0 +1,122 @@
+"""Money through HTTP: a client renews, the partner's cashback reaches its dashboard and
+ledger; invoices are visible only to the payer; bad input is a 422, never a 500."""
+
+from decimal import Decimal as D
+
+from portal.billing.tables import Invoice
+from portal.organisations.tables import Organisation
+from tests.helpers import log_in, log_out, post_form, sign_up
+from tests.web.clients.test_lifecycle import give_products, make_partner
+
+
+async def linked_full(client_http) -> tuple[int, int]:
+    """Partner AG manages Client GmbH with full access (client pays); returns their ids."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.clients.tables import PartnerLink
+
+    await sign_up(client_http, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    partner = await make_partner("Partner AG")
+    await log_out(client_http)
+    await sign_up(client_http, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    client = (
+        await Organisation.select(Organisation.id).where(Organisation.name == "Client GmbH").first()
+    )["id"]
+    await PartnerLink.insert(
+        PartnerLink(
+            partner=partner,
+            client=client,
+            status="active",
+            initiated_by="client",
+            requested_access="full",
+            access="full",
+            billing_mode="client",
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+    return partner, client
+
+
+async def test_a_client_renewal_shows_as_cashback_for_the_partner(client):
+    partner, _ = await linked_full(client)
+    products = await give_products("Client GmbH", "cloud-2", "web-pro")
+    for _ in range(8):  # enough managed volume for the first tier
+        await give_products("Client GmbH", "cloud-2")
+    renewed = await post_form(client, f"/products/{products['web-pro']}/renew")
+    assert renewed.status_code == 303
+    listing = await client.get("/billing")
+    assert "INV-" in listing.text
+    invoice = await Invoice.select().first()
+    await log_out(client)
+
+    await log_in(client, "paula@partner.ch")
+    dashboard = await client.get("/partner/dashboard")
+    assert dashboard.status_code == 200 and "<svg" in dashboard.text
+    assert "Bronze" in dashboard.text
+    prepaid = await client.get("/billing/prepaid")
+    assert "Cashback" in prepaid.text and "23.81" in prepaid.text
+    assert (await client.get(f"/billing/invoices/{invoice['id']}")).status_code == 404
+
+
+async def test_prepaid_bad_input_is_explained(client):
+    await sign_up(client)
+    for amount in ["0.09", "9999.01", "abc", "1.005", "", "1e9"]:
+        response = await post_form(client, "/billing/prepaid/deposit", {"amount": amount})
+        assert response.status_code == 422, amount
+    ok = await post_form(client, "/billing/prepaid/deposit", {"amount": "100.00"})
+    assert ok.status_code == 303
+    bad_iban = await post_form(
+        client,
+        "/billing/prepaid/payout",
+        {"payout_amount": "10", "method": "iban", "destination": "CH00 0000 0000"},
+    )
+    assert bad_iban.status_code == 422 and "IBAN" in bad_iban.text
+    too_much = await post_form(
+        client,
+        "/billing/prepaid/payout",
+        {"payout_amount": "100.01", "method": "iban", "destination": "CH93 0076 2011 6238 5295 7"},
+    )
+    assert too_much.status_code == 422 and "does not cover" in too_much.text
+    paid_out = await post_form(
+        client,
+        "/billing/prepaid/payout",
+        {"payout_amount": "40", "method": "paypal", "destination": "anna@example.ch"},
+    )
+    assert paid_out.status_code == 303
+    page = await client.get("/billing/prepaid")
+    assert D("60.00").to_eng_string() in page.text.replace("’", "").replace("'", "")
+
+
+async def test_a_restricted_partner_cannot_order_for_its_client(client):
+    from datetime import UTC, datetime, timedelta
+
+    from portal.clients.tables import PartnerLink
+
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    await log_out(client)
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    partner = await make_partner("Partner AG")
+    client_id = (
+        await Organisation.select(Organisation.id).where(Organisation.name == "Client GmbH").first()
+    )["id"]
+    rows = await PartnerLink.insert(
+        PartnerLink(
+            partner=partner,
+            client=client_id,
+            status="active",
+            initiated_by="client",
+            requested_access="restricted",
+            access="restricted",
+            families=["vps"],
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    ).returning(PartnerLink.id)
+    from portal.products.tables import CatalogueItem
+
+    vps = await CatalogueItem.select().where(CatalogueItem.code == "vps-lite").first()
+    response = await post_form(
+        client, f"/clients/{rows[0]['id']}/order",
+        {"item": str(vps["id"]), "period": "yearly", "name": "x"},
+    )
+    assert response.status_code == 403  # it manages VPS, but restricted access cannot order
+    assert await Invoice.count() == 0
