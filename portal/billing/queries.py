@@ -234,3 +234,38 @@ async def clients_needing_attention(partner_id: int, days: int = 30) -> dict:
         partner_id,
     )
     return {"renewing": renewing, "waiting": waiting[0]["n"]}
+
+
+async def referred_orders(affiliate_id: int) -> list[dict]:
+    """Invoices paid by the customers this affiliate referred, with the referral date."""
+    return await Invoice.raw(
+        """SELECT i.issued_on AS day, i.net AS amount, r.referred_at::date AS referred_on,
+                  i.currency, c.name AS customer
+           FROM referral r JOIN invoice i ON i.payer = r.customer
+           JOIN organisation c ON c.id = r.customer
+           WHERE r.affiliate = {} ORDER BY i.issued_on, i.id""",
+        affiliate_id,
+    )
+
+
+async def referrals_of(affiliate_id: int) -> list[dict]:
+    return await Invoice.raw(
+        """SELECT c.name, r.referred_at FROM referral r JOIN organisation c ON c.id = r.customer
+           WHERE r.affiliate = {} ORDER BY r.referred_at DESC LIMIT 200""",
+        affiliate_id,
+    )
+
+
+async def paid_out(organisation_id: int, currency: str) -> Decimal:
+    rows = await LedgerEntry.raw(
+        "SELECT coalesce(-sum(amount), 0) AS paid FROM ledger_entry "
+        "WHERE organisation = {} AND currency = {} AND kind = 'payout'",
+        organisation_id,
+        currency,
+    )
+    return Decimal(rows[0]["paid"])
+
+
+async def is_affiliate(organisation_id: int) -> bool:
+    rows = await Invoice.raw("SELECT is_affiliate FROM organisation WHERE id = {}", organisation_id)
+    return bool(rows and rows[0]["is_affiliate"])

@@ -284,3 +284,44 @@ class PartnerOrderController(Controller):
 
 
 ROUTES = [BillingController, ProductsController, DashboardController, PartnerOrderController]
+
+
+class AffiliateController(Controller):
+    """An affiliate's earnings: commissions on its referred customers' orders."""
+
+    path = "/affiliate"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="affiliate.earnings")
+    async def earnings(self, request: Request, current: Me) -> Response:
+        resource = _billing(current)
+        organisation = await product_queries.organisation_for_billing(resource.organisation_id)
+        is_affiliate = await queries.is_affiliate(resource.organisation_id)
+        if not is_affiliate:
+            return page(request, "billing/affiliate.html", {"is_affiliate": False})
+        orders = await queries.referred_orders(resource.organisation_id)
+        schedule = rules.commission_schedule(
+            rules.ReferredOrder(o["day"], o["amount"], o["referred_on"]) for o in orders
+        )
+        earned = sum((c.commission for c in schedule), rules.ZERO)
+        paid = await queries.paid_out(resource.organisation_id, organisation["currency"])
+        return page(
+            request,
+            "billing/affiliate.html",
+            {
+                "is_affiliate": True,
+                "schedule": schedule[::-1][:100],
+                "earned": earned,
+                "paid": paid,
+                "due": earned - paid,
+                "currency": organisation["currency"],
+                "payout_due": rules.affiliate_payout_due(earned - paid),
+                "rate": rules.affiliate_rate(earned),
+                "referrals": await queries.referrals_of(resource.organisation_id),
+                "referral_link": f"{request.app.state.settings.base_url}/signup?ref="
+                f"{resource.organisation_id}",
+            },
+        )
+
+
+ROUTES.append(AffiliateController)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -270,3 +271,30 @@ def affiliate_commission(
 
 def affiliate_payout_due(unpaid: Decimal) -> bool:
     return unpaid >= AFFILIATE_PAYOUT_MINIMUM
+
+
+@dataclass(frozen=True)
+class ReferredOrder:
+    day: date
+    amount: Decimal  # net amount the referred customer paid
+    referred_on: date
+
+
+@dataclass(frozen=True)
+class Commission:
+    day: date
+    amount: Decimal
+    rate: Decimal
+    commission: Decimal
+
+
+def commission_schedule(orders: Iterable[ReferredOrder]) -> list[Commission]:
+    """Commissions in the order earned: each order's rate follows the affiliate's cumulative
+    earnings before it, over all its referrals."""
+    earned, schedule = ZERO, []
+    for order in sorted(orders, key=lambda o: o.day):
+        days = (order.day - order.referred_on).days
+        commission = affiliate_commission(order.amount, earned, days)
+        schedule.append(Commission(order.day, order.amount, affiliate_rate(earned), commission))
+        earned += commission
+    return schedule

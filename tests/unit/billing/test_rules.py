@@ -228,3 +228,20 @@ def test_affiliate_commission_lasts_365_days_and_pays_from_50():
     assert affiliate_commission(D("100"), D("0"), 366) == D("0.00")
     assert not affiliate_payout_due(D("49.99"))
     assert affiliate_payout_due(D("50.00"))
+
+
+def test_commission_schedule_climbs_the_ladder_with_cumulative_earnings():
+    from datetime import date
+
+    from portal.billing.rules import ReferredOrder, commission_schedule
+
+    start = date(2026, 1, 1)
+    orders = [
+        ReferredOrder(date(2026, 2, 1), D("180"), start),  # 25 % → 45.00
+        ReferredOrder(date(2026, 3, 1), D("100"), start),  # still 25 % (45 < 50) → 25.00
+        ReferredOrder(date(2026, 4, 1), D("100"), start),  # 30 % (70 ≥ 50) → 30.00
+        ReferredOrder(date(2027, 3, 1), D("100"), start),
+    ]  # after 365 days → 0
+    schedule = commission_schedule(orders)
+    assert [c.commission for c in schedule] == [D("45.00"), D("25.00"), D("30.00"), D("0.00")]
+    assert [c.rate for c in schedule][:3] == [D("0.25"), D("0.25"), D("0.30")]

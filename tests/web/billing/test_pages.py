@@ -115,8 +115,39 @@ async def test_a_restricted_partner_cannot_order_for_its_client(client):
 
     vps = await CatalogueItem.select().where(CatalogueItem.code == "vps-lite").first()
     response = await post_form(
-        client, f"/clients/{rows[0]['id']}/order",
+        client,
+        f"/clients/{rows[0]['id']}/order",
         {"item": str(vps["id"]), "period": "yearly", "name": "x"},
     )
     assert response.status_code == 403  # it manages VPS, but restricted access cannot order
     assert await Invoice.count() == 0
+
+
+async def test_an_affiliate_sees_its_commissions(client):
+    from datetime import UTC, datetime
+
+    from portal.billing.services import OrderRequest, order
+    from portal.partners.tables import Referral
+
+    await sign_up(client, "aff@example.ch", name="Ada Affiliate", organisation="Ada Keller")
+    affiliate = (
+        await Organisation.select(Organisation.id).where(Organisation.name == "Ada Keller").first()
+    )["id"]
+    assert "not an affiliate" in (await client.get("/affiliate")).text
+    await Organisation.update({Organisation.is_affiliate: True}).where(Organisation.id == affiliate)
+    await log_out(client)
+    await sign_up(client, "new@customer.ch", name="New Customer", organisation="Customer AG")
+    customer = (
+        await Organisation.select(Organisation.id).where(Organisation.name == "Customer AG").first()
+    )["id"]
+    await Referral.insert(
+        Referral(affiliate=affiliate, customer=customer, referred_at=datetime.now(UTC))
+    )
+    await post_form(client, "/products/order", {"item": "8", "period": "yearly", "name": "c1"})
+    await log_out(client)
+
+    await log_in(client, "aff@example.ch")
+    earnings = await client.get("/affiliate")
+    assert earnings.status_code == 200
+    net = (await Invoice.select(Invoice.net).first())["net"]
+    assert f"{(net * D('0.25')).quantize(D('0.01'))}" in earnings.text.replace("’", "")
