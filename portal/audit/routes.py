@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
@@ -103,8 +104,13 @@ class AuditController(Controller):
 
 
 def _cell(value) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
+    """Text that a spreadsheet will not run as a formula; before/after as JSON."""
+    if value is None:
+        text = ""
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 

@@ -9,9 +9,18 @@ from portal.accounts.tables import Account
 from portal.organisations.tables import Invitation, Membership, Organisation, Team, TeamMember
 
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
+def _storable(*ids: int | None) -> bool:
+    """Whether every id fits a PostgreSQL integer: a larger number (from a URL or a form)
+    names no row, and would make the query itself fail."""
+    return all(value is None or abs(value) <= MAX_ID for value in ids)
 
 
 async def organisation(organisation_id: int) -> dict | None:
+    if not _storable(organisation_id):
+        return None
     return await Organisation.select().where(Organisation.id == organisation_id).first()
 
 
@@ -58,6 +67,8 @@ async def member_choices(organisation_id: int) -> list[dict]:
 
 
 async def membership(organisation_id: int, membership_id: int) -> dict | None:
+    if not _storable(membership_id):
+        return None
     rows = await Membership.raw(
         """SELECT m.id, m.role, m.billing_rights, a.id AS account_id, a.email, a.full_name
            FROM membership m JOIN account a ON a.id = m.account
@@ -69,6 +80,8 @@ async def membership(organisation_id: int, membership_id: int) -> dict | None:
 
 
 async def is_member(organisation_id: int, account_id: int) -> bool:
+    if not _storable(account_id):
+        return False
     return await Membership.exists().where(
         Membership.organisation == organisation_id, Membership.account == account_id
     )
@@ -191,6 +204,8 @@ async def lock_invitation(invitation_id: int) -> dict | None:
 
 
 async def invitation_in(organisation_id: int, invitation_id: int) -> dict | None:
+    if not _storable(invitation_id):
+        return None
     return (
         await Invitation.select()
         .where(Invitation.id == invitation_id, Invitation.organisation == organisation_id)
@@ -236,6 +251,8 @@ async def teams(
 
 
 async def team(organisation_id: int, team_id: int) -> dict | None:
+    if not _storable(team_id):
+        return None
     return (
         await Team.select().where(Team.id == team_id, Team.organisation == organisation_id).first()
     )
@@ -279,6 +296,8 @@ async def delete_team(team_id: int) -> None:
 
 
 async def in_team(team_id: int, account_id: int) -> bool:
+    if not _storable(team_id, account_id):
+        return False
     return await TeamMember.exists().where(
         TeamMember.team == team_id, TeamMember.account == account_id
     )
@@ -299,7 +318,7 @@ async def remove_from_team(team_id: int, account_id: int) -> None:
 
 async def account_email(account_id: int | None) -> str | None:
     """How the audit log names a person: by email (ids mean nothing to a reader)."""
-    if account_id is None:
+    if account_id is None or not _storable(account_id):
         return None
     row = await Account.select(Account.email).where(Account.id == account_id).first()
     return row["email"] if row else None

@@ -40,12 +40,15 @@ class HomeController(Controller):
         if current.organisation is None:
             return page(request, "organisations/none.html")
         organisation_id = current.organisation.id
+        member = current.actor.is_member  # a team guest sees their own teams, not the rest
         context = {
             "organisation": await queries.organisation(organisation_id),
-            "role_counts": await queries.role_counts(organisation_id),
-            "team_count": await queries.team_count(organisation_id),
+            "role_counts": await queries.role_counts(organisation_id) if member else {},
+            "team_count": (
+                await queries.team_count(organisation_id) if member else len(current.actor.team_ids)
+            ),
             "recent": [],
-            "pending_invitations": 0,
+            "pending_invitations": None,
         }
         if may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
             context["recent"] = (await events_of(organisation_id, AuditFilter(), 1))[0][:8]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -148,6 +149,9 @@ async def test_the_log_downloads_as_csv_with_formulas_neutralised(client):
     assert rows[0] == ["time_utc", "actor", "action", "subject", "before", "after"]
     created = next(row for row in rows if row[2] == "team.created")
     assert created[3] == "'=1+1"
+    assert json.loads(created[5]) == {"name": "=1+1"}
+    changed = next(row for row in rows if row[2] == "member.changed")
+    assert json.loads(changed[4]) == {"role": "user", "billing_rights": False}
     cells = [cell for row in rows for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
 

@@ -16,6 +16,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 any_text = st.text(max_size=120) | st.text(min_size=1, max_size=5).map(lambda t: t * 400)
+numbers = st.integers().map(str)  # ids: negative, zero, beyond a PostgreSQL integer
 roles = st.sampled_from(["user", "administrator", "legal_representative", ""]) | any_text
 
 
@@ -57,7 +58,7 @@ async def test_the_team_forms_never_crash(client, anna, name, route):
 
 
 @FUZZ
-@given(account=any_text, leader=any_text, email=any_text)
+@given(account=numbers | any_text, leader=numbers | any_text, email=any_text)
 async def test_the_team_member_forms_never_crash(client, anna, account, leader, email):
     team = await anna.team(client)
     for path, data in [
@@ -69,15 +70,18 @@ async def test_the_team_member_forms_never_crash(client, anna, account, leader, 
         assert response.status_code in {303, 404, 413, 422}, (path, response.status_code)
 
 
-@pytest.mark.parametrize(
-    "name", ["\x00", "Support\\", "a" * 101, "😀 Équipe", "<script>alert(1)</script>"]
-)
-async def test_awkward_team_names_are_answered_properly(client, name):
+AWKWARD_NAMES = ["\x00", "Support\\", "a" * 101, "😀 Équipe", "<script>alert(1)</script>"]
+
+
+async def test_awkward_team_names_are_answered_properly(client):
     await sign_up(client)
-    response = await post_form(client, "/organisation/teams", {"name": name})
-    assert response.status_code in {303, 422}
-    if response.status_code == 422:
+    for name in AWKWARD_NAMES:
+        response = await post_form(client, "/organisation/teams", {"name": name})
+        assert response.status_code in {303, 422}, name
         assert "<script>alert" not in response.text
+    created = (await client.get("/organisation/teams")).text
+    assert "😀 Équipe" in created and "Support\\" in created
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in created
 
 
 async def test_an_invitation_message_with_a_nul_character_is_a_form_error(client):
@@ -97,3 +101,28 @@ async def test_settings_with_a_nul_character_are_a_form_error(client):
         client, "/organisation/settings", {"name": "Muster\x00", "website": "a.ch\x00"}
     )
     assert response.status_code == 422
+
+
+TOO_BIG = "99999999999"  # larger than any PostgreSQL integer id
+
+
+async def test_ids_too_big_for_the_database_answer_like_missing_ones(client):
+    await sign_up(client)
+    team = await create_team(client, "Support")
+    for path in [
+        f"/organisation/teams/{TOO_BIG}",
+        f"/organisation/members/{TOO_BIG}",
+        f"/organisation/members/{TOO_BIG}/remove",
+        f"/organisation/members/invitations/{TOO_BIG}/resend",
+        f"/organisation/members/invitations/{TOO_BIG}/withdraw",
+        f"/organisation/teams/{team}/members/{TOO_BIG}/remove",
+    ]:
+        response = await (
+            client.get(path)
+            if "teams" in path and path.count("/") == 3
+            else post_form(client, path, {"role": "user"})
+        )
+        assert response.status_code == 404, path
+    for field, path in [("account", "members"), ("leader", "leader")]:
+        response = await post_form(client, f"/organisation/teams/{team}/{path}", {field: TOO_BIG})
+        assert response.status_code == 422, path

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pytest
-
 from portal.organisations.tables import Invitation, Membership, Team, TeamMember
 from tests.helpers import (
     account_id,
@@ -77,19 +75,36 @@ def without_tokens(html: str) -> str:
     return re.sub(r'value="[^"]*"|"x-csrftoken": "[^"]*"', "", html)
 
 
-@pytest.mark.parametrize(("method", "path", "data"), ROUTES_WITH_IDS)
-async def test_another_organisations_id_answers_like_a_missing_one(client, method, path, data):
+async def test_another_organisations_ids_answer_like_missing_ones_on_every_route(client):
     other = await other_organisation(client)
     await sign_up(client)
     own_team = await create_team(client, "Anna's team")
-    foreign = await ask(client, method, path, data, other.__dict__ | {"team": other.team})
     missing_ids = dict.fromkeys(("membership", "invitation", "team", "account"), MISSING)
-    missing = await ask(client, method, path, data, missing_ids)
-    assert foreign.status_code == missing.status_code == 404
-    assert without_tokens(foreign.text) == without_tokens(missing.text)
-    assert "Otto" not in foreign.text
+    wrong = []
+    for method, path, data in ROUTES_WITH_IDS:
+        foreign = await ask(client, method, path, data, other.__dict__)
+        missing = await ask(client, method, path, data, missing_ids)
+        if not (
+            foreign.status_code == missing.status_code == 404
+            and without_tokens(foreign.text) == without_tokens(missing.text)
+            and "Otto" not in foreign.text
+        ):
+            wrong.append(f"{method} {path}: {foreign.status_code} vs {missing.status_code}")
+    assert wrong == [], "\n".join(wrong)
     await the_other_organisation_is_untouched(other)
     assert (await client.get(f"/organisation/teams/{own_team}")).status_code == 200
+
+
+def test_every_organisation_route_taking_an_id_is_checked(app):
+    """A new route with an id in portal/organisations must join ROUTES_WITH_IDS."""
+    with_ids = set()
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if handler.fn.__module__ == "portal.organisations.routes" and route.path_parameters:
+                for method in set(handler.http_methods) - {"OPTIONS", "HEAD"}:
+                    with_ids.add((method, re.sub(r"\{(\w+)_id:\w+\}", r"{\1}", route.path)))
+    with_ids = {(m, p) for m, p in with_ids if not p.startswith("/invitations/")}  # tokens
+    assert with_ids == {(method, path) for method, path, _data in ROUTES_WITH_IDS}
 
 
 async def the_other_organisation_is_untouched(other: OtherOrganisation) -> None:
