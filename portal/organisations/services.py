@@ -240,11 +240,12 @@ async def _mail_invitation(
     organisation = current.organisation.name
     where = f"the work team “{team['name']}” of {organisation}" if team else organisation
     note = f"\nTheir message:\n{message}\n" if message else ""
+    inviter = " ".join(current.full_name.split())  # a line break cannot go in a mail header
     await send_mail(
         settings,
         Mail(
             email,
-            f"{current.full_name} invites you to {organisation} on the Partner Portal",
+            f"{inviter} invites you to {' '.join(organisation.split())} on the Partner Portal",
             f"Hello,\n\n{current.full_name} ({current.email}) invites you to join {where} on the "
             f"Partner Portal.\n{note}\nAccept the invitation here (valid for "
             f"{INVITATION_LIFETIME.days} days):\n\n{settings.base_url}/invitations/{token}\n\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from portal.accounts.tables import Account
 from portal.organisations.tables import Invitation
 from tests.helpers import (
     another_browser,
@@ -161,3 +162,15 @@ async def test_an_unknown_role_in_the_invite_form_is_a_form_error(client):
     response = await invite(client, "carl@example.ch", "owner")
     assert response.status_code == 422
     assert "Choose a role from the list." in response.text
+
+
+async def test_an_inviter_whose_name_has_a_line_break_still_sends_a_clean_mail(mail_client, smtp):
+    await sign_up(mail_client)
+    await Account.update({Account.full_name: "Anna\nBcc: evil@example.com"}).where(
+        Account.email == "anna@example.ch"
+    )
+    response = await invite(mail_client, "carl@example.ch")
+    assert response.status_code == 303
+    (mail,) = smtp.to("carl@example.ch")
+    assert str(mail["Subject"]).strip().startswith("Anna Bcc: evil@example.com invites you")
+    assert mail["Bcc"] is None

@@ -108,6 +108,9 @@ async def test_settings_save_valid_details(client):
     page = (await client.get("/organisation/settings")).text
     assert 'value="Muster Web &amp; Co AG"' in page
     assert 'value="https://www.muster.ch"' in page
+    audit = (await client.get("/organisation/audit", params={"action": "organisation.up"})).text
+    assert "website:</span> https://www.muster.ch" in audit
+    assert "name:</span> Muster Web AG" in audit  # before
 
 
 async def test_the_currency_is_not_editable(client):
