@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT = 60  # seconds
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 
 def pytest_collection_modifyitems(config, items):
@@ -158,43 +162,56 @@ def page_errors() -> list[str]:
 
 
 @pytest.fixture
-async def page(
+async def open_page(
     request, browser, live_server: LiveServer, page_errors: list[str], screenshots
 ) -> AsyncIterator:
-    """A fresh browser profile (no cookies) on the live server, 1280×900, English.
-    When the test fails, the page as it was is kept: a screenshot and its HTML."""
-    context = await browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
-    )
-    context.set_default_timeout(15_000)
-    tab = await context.new_page()
-    tab.on("pageerror", lambda error: page_errors.append(f"JavaScript error: {error}"))
-    tab.on("console", lambda message: _console_error(message, page_errors))
-    tab.on("response", lambda response: _failed_resource(response, page_errors))
-    yield tab
+    """Opens a page in a fresh browser profile (no cookies) on the live server, 1280×900,
+    English: one profile per user of a journey. `await open_page("client")` labels the
+    problems and failure screenshots of that profile. When the test fails, each page is kept
+    as it was: a screenshot and its HTML."""
+    opened: list[tuple] = []
+
+    async def open_(label: str = "") -> Page:
+        context = await browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+        )
+        context.set_default_timeout(15_000)
+        tab = await context.new_page()
+        prefix = f"[{label}] " if label else ""
+        tab.on("pageerror", lambda error: page_errors.append(f"{prefix}JavaScript error: {error}"))
+        tab.on("console", lambda message: _console_error(message, page_errors, prefix))
+        tab.on("response", lambda response: _failed_resource(response, page_errors, prefix))
+        opened.append((context, tab, label))
+        return tab
+
+    yield open_
     failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed and not tab.is_closed():
-        await screenshots.take(tab, "FAILED")
-        (screenshots.folder / "FAILED.html").write_text(await tab.content())
-    await context.close()
+    for context, tab, label in opened:
+        if failed is not None and failed.failed and not tab.is_closed():
+            name = f"FAILED-{label}" if label else "FAILED"
+            await screenshots.take(tab, name)
+            (screenshots.folder / f"{name}.html").write_text(await tab.content())
+        await context.close()
 
 
-def _console_error(message, problems: list[str]) -> None:
+@pytest.fixture
+async def page(open_page) -> Page:
+    """One user's page: see open_page."""
+    return await open_page()
+
+
+def _console_error(message, problems: list[str], prefix: str = "") -> None:
     # Chromium also logs each 4xx/5xx response here; those are judged in _failed_resource.
     if message.type == "error" and not message.text.startswith("Failed to load resource"):
-        problems.append(f"console error: {message.text}")  # a CSP violation, for one
+        problems.append(f"{prefix}console error: {message.text}")  # a CSP violation, for one
 
 
-def _failed_resource(response, problems: list[str]) -> None:
-    """A 5xx anywhere, or a stylesheet, script or image that is missing. A page answering 422
-    to a bad form or 429 to too many attempts is the app doing its job."""
+def _failed_resource(response, problems: list[str], prefix: str = "") -> None:
+    """A 5xx anywhere, or a stylesheet, script, image or icon that is missing. A page answering
+    422 to a bad form or 429 to too many attempts is the app doing its job."""
     request = response.request
-    if response.status >= 500 or (
-        response.status >= 400
-        and request.resource_type != "document"
-        and not request.url.endswith("/favicon.ico")  # reported to the team; not a journey step
-    ):
-        problems.append(f"{response.status} for {request.resource_type} {request.url}")
+    if response.status >= 500 or (response.status >= 400 and request.resource_type != "document"):
+        problems.append(f"{prefix}{response.status} for {request.resource_type} {request.url}")
 
 
 class Screenshots:

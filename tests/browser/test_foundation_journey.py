@@ -12,6 +12,7 @@ import pyotp
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.steps import sign_up
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -126,21 +127,13 @@ async def test_sign_up_then_log_in_with_two_factor_authentication(
     assert page_errors == []
 
 
-async def sign_up(page: Page, email: str, name: str = "Anna Muster") -> None:
-    await page.goto("/signup")
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Email address").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_label("Organisation name").fill("Muster Web AG")
-    await page.get_by_label("I accept the terms of use").check()
-    await page.get_by_role("button", name="Create my account").click()
-    await page.wait_for_url(re.compile(r"/$"))
-
-
 async def test_a_message_is_shown_once(db, page, page_errors, screenshots):
     await sign_up(page, f"flash-{uuid.uuid4().hex[:10]}@example.ch")
     await expect(page.locator("#flashes")).to_contain_text("Welcome, Anna Muster.")
     await page.reload()
     await screenshots.take(page, "overview-reloaded")
     await expect(page.locator("#flashes .flash")).to_have_count(0, timeout=2_000)
+    icon = await page.locator("link[rel=icon]").get_attribute("href")
+    response = await page.request.get(icon)
+    assert response.ok and response.headers["content-type"].startswith("image/svg+xml")
     assert page_errors == []
