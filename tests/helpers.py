@@ -153,3 +153,66 @@ async def colleague(
         joined = await join_by_signing_up(browser, path, email.split("@")[0].title())
         assert joined.status_code == 303, joined.text
         yield browser
+
+
+# --- accounts: browsers, sessions, second factor (added for tests/*/accounts) ----------------
+
+SESSION_COOKIE = "__Host-session"
+DEVICE_COOKIE = "__Host-device"
+
+
+def session_cookie(client: AsyncTestClient) -> str:
+    return client.cookies.get(SESSION_COOKIE, "")
+
+
+def browser_at(app, ip: str = "127.0.0.1", user_agent: str = "Test browser") -> AsyncTestClient:
+    """A browser of its own on APP (use it with `async with`), coming from address IP."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=(ip, 50123))
+    return AsyncTestClient(
+        transport=transport, base_url="https://portal.test", headers={"user-agent": user_agent}
+    )
+
+
+def totp_code(secret: str, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now, or STEPS_AHEAD 30-second steps later."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def text_by_testid(html: str, testid: str) -> str:
+    match = re.search(r'data-testid="' + re.escape(testid) + r'"[^>]*>([^<]*)<', html)
+    assert match, f'no data-testid="{testid}" in the page'
+    return match.group(1)
+
+
+@dataclass
+class TwoFactor:
+    secret: str
+    backup_codes: list[str]
+
+
+async def turn_on_two_factor(client: AsyncTestClient) -> TwoFactor:
+    """Set up TOTP as a user does: read the key, confirm with the app's code, keep the codes.
+    The confirming code's step is spent: log in with `totp_code(secret, steps_ahead=1)`."""
+    setup = await post_form(client, "/account/two-factor/setup")
+    assert setup.status_code == 200, setup.text
+    secret = text_by_testid(setup.text, "totp-secret").replace(" ", "")
+    confirm = await post_form(client, "/account/two-factor/confirm", {"code": totp_code(secret)})
+    assert confirm.status_code == 200, confirm.text
+    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", confirm.text)
+    return TwoFactor(secret, codes)
+
+
+async def enter_second_factor(client: AsyncTestClient, code: str, next_path: str = "/"):
+    return await post_form(client, "/login/second-factor", {"code": code, "next": next_path})
+
+
+def set_cookie_headers(response) -> dict[str, str]:
+    """Each cookie name the response sets → its whole Set-Cookie header."""
+    headers = response.headers.get_list("set-cookie")
+    return {header.split("=", 1)[0]: header for header in headers}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import quote
+
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
@@ -15,7 +18,7 @@ from portal.accounts.current import (
     provide_current,
 )
 from portal.errors import FormErrors, NotFound, TooManyAttempts
-from portal.forms import Form
+from portal.forms import Form, has_control_characters
 from portal.organisations.rules import (
     CURRENCIES,
     KINDS,
@@ -36,9 +39,26 @@ from portal.web import (
 ONE_YEAR = 365 * 24 * 3600
 
 
+def _target(raw: object) -> str:
+    """Where to go after logging in: a path on this site. Browsers drop tabs and line breaks
+    from URLs (`/\t/evil.example` becomes `//evil.example`), so any control character means
+    home; so does anything that is not text (a file upload)."""
+    if not isinstance(raw, str) or has_control_characters(raw):
+        return "/"
+    return safe_next(raw)
+
+
+async def _end_previous_session(request: Request) -> None:
+    """Logging in (or signing up) in a browser that had a session ends that one on the server:
+    one browser, one live session."""
+    previous = await load_current(request)
+    if previous is not None:
+        await services.log_out(previous.session_id)
+
+
 def _logged_in(
     request: Request,
-    token: FromPath[str],
+    token: str,
     target: str,
     *,
     account_id: int | None = None,
@@ -84,6 +104,7 @@ class SignUpController(Controller):
             token = await services.sign_up(full_name, email, password, details, client_of(request))
         except FormErrors as error:
             return form_page(request, "accounts/signup.html", _signup_context(data), error.errors)
+        await _end_previous_session(request)
         return _logged_in(
             request, token, "/", flash=f"Welcome, {full_name}. {details.name} is ready."
         )
@@ -98,7 +119,7 @@ class LoginController(Controller):
 
     @get("/login", name="accounts.login")
     async def show(self, request: Request, next: FromQuery[str] = "/") -> Response:
-        return page(request, "accounts/login.html", {"next": safe_next(next)})
+        return page(request, "accounts/login.html", {"next": _target(next)})
 
     @post("/login", name="accounts.login.submit")
     async def submit(self, request: Request) -> Response:
@@ -106,7 +127,7 @@ class LoginController(Controller):
         form = Form(data)
         email = form.text("email", required=True, max_length=320, label="Your email address")
         password = form.password("password")
-        target = safe_next(data.get("next"))
+        target = _target(data.get("next"))
         context = {"form": {"email": email}, "next": target}
         try:
             form.check()
@@ -128,8 +149,10 @@ class LoginController(Controller):
             )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
+        await _end_previous_session(request)
         if outcome.second_factor_pending:
-            return _logged_in(request, outcome.token, "/login/second-factor?next=" + target)
+            second_factor = "/login/second-factor?next=" + quote(target, safe="/")
+            return _logged_in(request, outcome.token, second_factor)
         return _logged_in(request, outcome.token, target, account_id=outcome.account_id)
 
     @get("/login/second-factor", name="accounts.second_factor")
@@ -137,7 +160,7 @@ class LoginController(Controller):
         current = await load_current(request)
         if current is None or not current.second_factor_pending:
             return redirect(request, "/login")
-        return page(request, "accounts/second_factor.html", {"next": safe_next(next)})
+        return page(request, "accounts/second_factor.html", {"next": _target(next)})
 
     @post("/login/second-factor", name="accounts.second_factor.submit")
     async def second_factor_submit(self, request: Request) -> Response:
@@ -147,7 +170,7 @@ class LoginController(Controller):
                 request, "/login", flash="Your login expired; start again.", level="warning"
             )
         data = dict(await request.form())
-        target = safe_next(data.get("next"))
+        target = _target(data.get("next"))
         try:
             token = await services.complete_second_factor(
                 current.session_id, current.user_id, str(data.get("code", "")), client_of(request)
@@ -155,12 +178,14 @@ class LoginController(Controller):
         except FormErrors as error:
             return form_page(request, "accounts/second_factor.html", {"next": target}, error.errors)
         except TooManyAttempts as error:
-            return page(
+            response = page(
                 request,
                 "accounts/second_factor.html",
                 {"next": target, "errors": {"code": error.detail}},
                 status=429,
             )
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         return _logged_in(request, token, target, account_id=current.user_id)
 
     @post("/logout", name="accounts.logout")
@@ -169,7 +194,8 @@ class LoginController(Controller):
         if current is not None:
             await services.log_out(current.session_id)
         response = redirect(request, "/login", flash="You are logged out.", level="info")
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        # Not response.delete_cookie: without Secure, browsers ignore it for a __Host- cookie.
+        set_cookie(response, SESSION_COOKIE, "", max_age=0)
         return response
 
 
@@ -365,8 +391,6 @@ class SecurityController(Controller):
     async def end_other_sessions(
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
-        from datetime import UTC, datetime
-
         count = await queries.end_sessions_of(
             current.user_id, datetime.now(UTC), keep=current.session_id
         )

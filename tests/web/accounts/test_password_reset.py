@@ -1,0 +1,124 @@
+"""Password reset by a link mailed through a real SMTP server, and changing the password."""
+
+from __future__ import annotations
+
+from tests.helpers import (
+    PASSWORD,
+    browser_at,
+    link_in,
+    log_in,
+    log_out,
+    post_form,
+    sign_up,
+)
+
+NEW_PASSWORD = "Neues-Passwort-2026"
+
+
+async def is_logged_in(client) -> bool:
+    response = await client.get("/account/security")
+    assert response.status_code in (200, 303)
+    return response.status_code == 200
+
+
+async def reset_link(client, smtp, email: str = "anna@example.ch") -> str:
+    response = await post_form(client, "/password/forgot", {"email": email})
+    assert response.status_code == 200
+    return link_in(smtp.last_body(email), "/password/reset/")
+
+
+async def choose(client, path: str, password: str, again: str | None = None):
+    data = {"password": password, "password_again": password if again is None else again}
+    return await post_form(client, path, data)
+
+
+async def test_forgot_answers_the_same_page_for_known_and_unknown_addresses(mail_client, smtp):
+    await sign_up(mail_client)
+    await log_out(mail_client)
+    await mail_client.get("/login")  # shows the flash of the logout, once
+    known = await post_form(mail_client, "/password/forgot", {"email": "anna@example.ch"})
+    unknown = await post_form(mail_client, "/password/forgot", {"email": "nobody@example.ch"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text == unknown.text
+    assert "If an account exists for this address" in known.text
+    assert smtp.to("anna@example.ch") and not smtp.to("nobody@example.ch")
+
+
+async def test_forgot_refuses_a_malformed_address(client):
+    response = await post_form(client, "/password/forgot", {"email": "not-an-address"})
+    assert response.status_code == 422
+    assert "Enter a valid email address" in response.text
+
+
+async def test_the_link_sets_a_new_password_once(mail_client, smtp):
+    await sign_up(mail_client)
+    await log_out(mail_client)
+    path = await reset_link(mail_client, smtp)
+    assert (await mail_client.get(path)).status_code == 200
+    done = await choose(mail_client, path, NEW_PASSWORD)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert (await log_in(mail_client, "anna@example.ch")).status_code == 422
+    assert (await log_in(mail_client, "anna@example.ch", NEW_PASSWORD)).status_code == 303
+    assert (await mail_client.get(path)).status_code == 410
+    assert (await choose(mail_client, path, "Yet-Another-2026")).status_code == 410
+    assert "password was changed" in smtp.to("anna@example.ch")[-1]["Subject"]
+
+
+async def test_a_reset_ends_every_session(mail_client, smtp):
+    await sign_up(mail_client)
+    app = mail_client._transport.app
+    async with browser_at(app) as other:
+        await log_in(other, "anna@example.ch")
+        path = await reset_link(other, smtp)
+        await choose(other, path, NEW_PASSWORD)
+        assert not await is_logged_in(other)
+    assert not await is_logged_in(mail_client)
+
+
+async def test_the_new_password_must_be_good_and_typed_twice(mail_client, smtp):
+    await sign_up(mail_client)
+    path = await reset_link(mail_client, smtp)
+    mismatch = await choose(mail_client, path, NEW_PASSWORD, again=NEW_PASSWORD + "x")
+    assert mismatch.status_code == 422 and "not the same" in mismatch.text
+    common = await choose(mail_client, path, "qwertyuiop")
+    assert common.status_code == 422 and "too common" in common.text
+    assert (await mail_client.get(path)).status_code == 200  # the link still works
+
+
+async def test_an_unknown_link_is_gone(client):
+    assert (await client.get("/password/reset/not-a-real-token")).status_code == 410
+    response = await choose(client, "/password/reset/not-a-real-token", NEW_PASSWORD)
+    assert response.status_code == 410
+
+
+async def test_changing_the_password_ends_the_other_sessions(client, app):
+    await sign_up(client)
+    async with browser_at(app) as phone:
+        await log_in(phone, "anna@example.ch")
+        response = await post_form(
+            client,
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "new_password_again": NEW_PASSWORD,
+            },
+        )
+        assert response.status_code == 303
+        assert not await is_logged_in(phone)
+    assert await is_logged_in(client)
+
+
+async def test_changing_the_password_needs_the_current_one(client):
+    await sign_up(client)
+    response = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not-my-password",
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 422
+    assert "This is not your current password." in response.text
