@@ -54,6 +54,10 @@ class Action(StrEnum):
     ACT_FOR_CLIENT = "clients.act"
     MANAGE_CLIENT_PRODUCT = "clients.product.manage"
     ORDER_FOR_CLIENT = "clients.product.order"
+    # the partner programme (SPEC §2)
+    VIEW_PROGRAMME = "programme.view"
+    APPLY_TO_PROGRAMME = "programme.apply"
+    STAFF_REVIEW = "staff.review"
 
 
 class Decision(Enum):
@@ -72,6 +76,7 @@ class Actor:
     billing_rights: bool = False
     team_ids: frozenset[int] = frozenset()
     in_programme: bool = False  # the organisation is an applicant or partner of the programme
+    is_staff: bool = False  # a person of the host: decides applications in the staff area
 
     @property
     def is_member(self) -> bool:
@@ -121,12 +126,26 @@ class ClientProductResource:
         return self.link.client_id
 
 
-Resource = OrganisationResource | TeamResource | LinkResource | ClientProductResource
+@dataclass(frozen=True, slots=True)
+class StaffResource:
+    """The host's staff area (applications to review, flagged partners): outside any
+    organisation, for staff only."""
+
+    @property
+    def organisation_id(self) -> int | None:
+        return None
+
+
+Resource = (
+    OrganisationResource | TeamResource | LinkResource | ClientProductResource | StaffResource
+)
 
 MANAGERS = frozenset({Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR})
 
 
 def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
+    if isinstance(resource, StaffResource):  # whichever organisation the actor acts in
+        return _decide_for_staff(actor, action)
     if actor.organisation_id is None:
         return Decision.HIDDEN
     if isinstance(resource, LinkResource):
@@ -167,6 +186,10 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
         case Action.INVITE_CLIENT:
             return actor.role is Role.LEGAL_REPRESENTATIVE and actor.in_programme
         case Action.ADD_PARTNER:
+            return actor.role is Role.LEGAL_REPRESENTATIVE
+        case Action.VIEW_PROGRAMME:
+            return actor.role in MANAGERS
+        case Action.APPLY_TO_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case (
             Action.EDIT_ORGANISATION
@@ -267,3 +290,10 @@ def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> 
 
 def _leads(actor: Actor, resource: Resource) -> bool:
     return isinstance(resource, TeamResource) and resource.leader_id == actor.user_id
+
+
+def _decide_for_staff(actor: Actor, action: Action) -> Decision:
+    """Staff only; to anyone else the staff area does not exist (404)."""
+    if actor.is_staff and action is Action.STAFF_REVIEW:
+        return Decision.ALLOWED
+    return Decision.HIDDEN

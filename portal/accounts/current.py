@@ -11,6 +11,7 @@ from portal.access import Actor, Role
 from portal.accounts import queries
 from portal.accounts.rules import last_seen_is_stale, token_hash
 from portal.errors import LoginRequired
+from portal.partners.rules import IN_PROGRAMME
 
 SESSION_COOKIE = "__Host-session"
 DEVICE_COOKIE = "__Host-device"
@@ -86,7 +87,8 @@ async def _load(request: Request) -> Current | None:
         role=role if organisation else None,
         billing_rights=row["billing_rights"],
         team_ids=team_ids,
-        in_programme=bool(organisation) and row["partner_status"] != "none",
+        in_programme=bool(organisation) and row["partner_status"] in IN_PROGRAMME,
+        is_staff=row["is_staff"],
     )
     return Current(
         session_id=row["session_id"],

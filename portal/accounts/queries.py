@@ -20,6 +20,7 @@ from portal.accounts.tables import (
 CURRENT_SQL = """
 SELECT s.id AS session_id, s.second_factor_pending, s.last_seen_at,
        a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
+       a.is_staff,
        o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
        o.partner_status,
        m.role, coalesce(m.billing_rights, false) AS billing_rights,

@@ -4,11 +4,15 @@ in."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from urllib.parse import urlsplit
+
+from portal.organisations.rules import normalise_website
 
 TERMS_VERSION = "2026-01"
 VOLUME_THRESHOLDS = {"CHF": Decimal("2000.00"), "EUR": Decimal("1800.00")}
@@ -34,6 +38,7 @@ class Criterion:
     title: str
     verdict: Verdict
     reason: str
+    pending: bool = False  # a measurement is under way (the website check): ask again soon
 
     @property
     def met(self) -> bool:
@@ -142,12 +147,19 @@ class WebsiteCheck:
     checked_at: datetime
 
 
-def website_criterion(website: str, check: WebsiteCheck | None) -> Criterion:
+def website_criterion(
+    website: str, check: WebsiteCheck | None, problem: str | None = None
+) -> Criterion:
+    """PROBLEM: the address cannot be checked as typed (not a web address)."""
     title = "An active website"
     if not website:
         return Criterion("website", title, Verdict.NOT_MET, "Enter your website's address.")
+    if problem:
+        return Criterion("website", title, Verdict.NOT_MET, problem)
     if check is None or check.url != website:
-        return Criterion("website", title, Verdict.NOT_MET, "Checking whether it answers…")
+        return Criterion(
+            "website", title, Verdict.NOT_MET, "Checking whether it answers…", pending=True
+        )
     if check.answered:
         return Criterion("website", title, Verdict.MET, f"{website} answered ({check.detail}).")
     return Criterion(
@@ -210,3 +222,174 @@ def outcome(criteria: list[Criterion]) -> Verdict:
     if Verdict.NOT_MET in verdicts:
         return Verdict.NOT_MET
     return Verdict.REVIEW
+
+
+# --- the whole checklist ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Application:
+    """What the five criteria are judged on: the organisation's details (as stored, or as
+    being typed), its latest check of that website, its managed volume and its commitments."""
+
+    country: str
+    currency: str
+    registration_number: str
+    vat_number: str
+    website: str
+    website_check: WebsiteCheck | None
+    managed: Decimal
+    commitments: frozenset[str]
+    is_affiliate: bool
+    website_problem: str | None = None
+
+
+def checklist(application: Application) -> list[Criterion]:
+    return [
+        registration_criterion(
+            application.country, application.registration_number, application.vat_number
+        ),
+        website_criterion(
+            application.website, application.website_check, application.website_problem
+        ),
+        volume_criterion(application.currency, application.managed),
+        commitments_criterion(set(application.commitments)),
+        affiliate_criterion(application.is_affiliate),
+    ]
+
+
+# --- statuses --------------------------------------------------------------------------------
+
+
+class PartnerStatus(StrEnum):
+    NONE = "none"
+    APPLICANT = "applicant"  # applied; prepares what is missing (may already link clients)
+    REVIEW = "review"  # waits for a staff decision
+    ACTIVE = "active"
+    FLAGGED = "flagged"  # fell below the volume threshold at the yearly review
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    PartnerStatus.NONE: "Not in the programme",
+    PartnerStatus.APPLICANT: "Applicant",
+    PartnerStatus.REVIEW: "Application under review",
+    PartnerStatus.ACTIVE: "Active partner",
+    PartnerStatus.FLAGGED: "Partner, flagged at the yearly review",
+    PartnerStatus.REJECTED: "Application rejected",
+}
+# Statuses in which an organisation takes part in the programme (links clients, is found).
+IN_PROGRAMME = frozenset(
+    {PartnerStatus.APPLICANT, PartnerStatus.REVIEW, PartnerStatus.ACTIVE, PartnerStatus.FLAGGED}
+)
+PARTNERS = frozenset({PartnerStatus.ACTIVE, PartnerStatus.FLAGGED})
+
+
+def status_after_application(
+    status: PartnerStatus, verdict: Verdict, *, rejected_before: bool
+) -> PartnerStatus:
+    """Where an application leads. All criteria met: active at once — unless staff rejected
+    this organisation before, in which case a person looks again. Only a doubt a person
+    must settle: review. Anything missing: applicant, who sees what is missing. A partner
+    stays one (a flagged partner that meets everything again is active again)."""
+    if status in PARTNERS:
+        return PartnerStatus.ACTIVE if verdict is Verdict.MET else status
+    if verdict is Verdict.NOT_MET:
+        return PartnerStatus.APPLICANT
+    if verdict is Verdict.REVIEW or rejected_before:
+        return PartnerStatus.REVIEW
+    return PartnerStatus.ACTIVE
+
+
+def status_after_yearly_review(
+    status: PartnerStatus, currency: str, managed: Decimal
+) -> PartnerStatus:
+    """Active partners below the volume threshold are flagged; flagged ones that reached it
+    again are active again; nobody else changes."""
+    reached = managed >= VOLUME_THRESHOLDS[currency]
+    if status is PartnerStatus.ACTIVE and not reached:
+        return PartnerStatus.FLAGGED
+    if status is PartnerStatus.FLAGGED and reached:
+        return PartnerStatus.ACTIVE
+    return status
+
+
+class StaffVerdict(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def status_after_staff_decision(status: PartnerStatus, decision: StaffVerdict) -> PartnerStatus:
+    """Staff decide applications under review and flagged partners: approving makes (or
+    keeps) the organisation an active partner, rejecting takes it out of the programme."""
+    if status not in {PartnerStatus.REVIEW, PartnerStatus.FLAGGED}:
+        raise ValueError(f"nothing to decide for an organisation that is {status}")
+    if decision is StaffVerdict.APPROVED:
+        return PartnerStatus.ACTIVE
+    return PartnerStatus.REJECTED
+
+
+def may_become_affiliate(status: PartnerStatus) -> bool:
+    """An organisation cannot be partner and affiliate at once (SPEC §2, criterion 5)."""
+    return status not in PARTNERS
+
+
+# --- the website check: how long a result counts, which addresses are never fetched ----------
+
+ANSWERED_CHECK_COUNTS_FOR = timedelta(days=1)
+# A failure is kept briefly: the applicant may be fixing the site right now.
+FAILED_CHECK_COUNTS_FOR = timedelta(minutes=1)
+
+
+def check_is_fresh(check: WebsiteCheck, now: datetime) -> bool:
+    lifetime = ANSWERED_CHECK_COUNTS_FOR if check.answered else FAILED_CHECK_COUNTS_FOR
+    return now - check.checked_at < lifetime
+
+
+def answers(status_code: int) -> bool:
+    """Any HTTP answer below 500 shows a live server (a 403 or 404 page is still a site)."""
+    return status_code < 500
+
+
+def refused_address(address: str, *, allow_private: bool = False) -> bool:
+    """Whether the server must not fetch ADDRESS for a user (SSRF): anything that is not a
+    public unicast address. ALLOW_PRIVATE lets loopback and private networks through (tests
+    and closed installations), never link-local (cloud metadata lives there)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return True
+    if allow_private and (ip.is_loopback or ip.is_private):
+        return False
+    return not ip.is_global
+
+
+def website_address(typed: str, *, allow_private: bool = False) -> tuple[str, str | None]:
+    """The website as stored (https:// added when no scheme was typed), or why it cannot be
+    checked. A web address has a domain name; with ALLOW_PRIVATE, an IP address or localhost
+    is accepted too (a local test server)."""
+    website, problem = normalise_website(typed)
+    if problem and allow_private:
+        try:
+            parts = urlsplit(website)
+            host, _port = parts.hostname or "", parts.port
+        except ValueError:
+            return website, problem
+        if parts.scheme in {"http", "https"} and not parts.username and _is_ip_or_localhost(host):
+            return website, None
+    return website, problem
+
+
+def _is_ip_or_localhost(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
