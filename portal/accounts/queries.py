@@ -185,6 +185,12 @@ async def insert_password_reset(account_id: int, token_hash: str, expires_at: da
     )
 
 
+async def password_resets_since(account_id: int, since: datetime) -> int:
+    return await PasswordReset.count().where(
+        PasswordReset.account == account_id, PasswordReset.created_at > since
+    )
+
+
 async def usable_password_reset(token_hash: str, now: datetime) -> dict | None:
     return (
         await PasswordReset.select(PasswordReset.id, PasswordReset.account)

@@ -226,13 +226,13 @@ class PasswordResetController(Controller):
     @get("/reset/{token:str}", name="accounts.password.reset")
     async def reset(self, request: Request, token: FromPath[str]) -> Response:
         if not await services.password_reset_is_usable(token):
-            return page(
-                request, "accounts/reset.html", {"token": token, "expired": True}, status=410
-            )
+            return _link_gone(request, token)
         return page(request, "accounts/reset.html", {"token": token, "expired": False})
 
     @post("/reset/{token:str}", name="accounts.password.reset.submit")
     async def reset_submit(self, request: Request, token: FromPath[str]) -> Response:
+        if not await services.password_reset_is_usable(token):
+            return _link_gone(request, token)  # say so before any complaint about the form
         data = dict(await request.form())
         form = Form(data)
         password = form.password("password")
@@ -243,12 +243,14 @@ class PasswordResetController(Controller):
             form.check()
             await services.reset_password(request.app.state.settings, token, password)
         except FormErrors as error:
-            if "token" in error.errors:
-                return page(
-                    request, "accounts/reset.html", {"token": token, "expired": True}, status=410
-                )
+            if "token" in error.errors:  # used meanwhile by another request
+                return _link_gone(request, token)
             return form_page(request, "accounts/reset.html", context, error.errors)
         return redirect(request, "/login", flash="Your password is changed. Log in with it.")
+
+
+def _link_gone(request: Request, token: str) -> Response:
+    return page(request, "accounts/reset.html", {"token": token, "expired": True}, status=410)
 
 
 class SecurityController(Controller):

@@ -54,6 +54,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# --- password reset ------------------------------------------------------------------------
+
+RESET_LINKS_PER_HOUR = 3
+
+
+def may_send_reset_link(sent_in_the_last_hour: int) -> bool:
+    """A few links an hour is plenty for a person; more would let anyone flood their mailbox."""
+    return sent_in_the_last_hour < RESET_LINKS_PER_HOUR
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 

@@ -146,6 +146,9 @@ async def request_password_reset(settings: Settings, email: str) -> None:
     account = await queries.account_by_email(email.strip())
     if account is None:
         return
+    recent = await queries.password_resets_since(account["id"], _now() - timedelta(hours=1))
+    if not rules.may_send_reset_link(recent):
+        return  # no flood of mail to the owner; the page says the same
     token = rules.new_token()
     await queries.insert_password_reset(
         account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
@@ -179,6 +182,8 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
         await queries.set_password_hash(account["id"], hash_password(new_password))
         await queries.use_password_resets(account["id"], now)
         await queries.end_sessions_of(account["id"], now)
+        # Whoever holds the mailbox is the owner: an attacker's failures no longer lock them out.
+        await queries.forget_failures(f"account:{account['email']}")
     await _mail_password_changed(settings, account)
 
 
@@ -189,9 +194,9 @@ async def change_password(
     current_password: str,
     new_password: str,
 ) -> None:
-    account = await queries.account_by_id(account_id)
-    if not verify_password(account["password_hash"], current_password):
-        raise FormErrors({"current_password": "This is not your current password."})
+    account = await _account_with_password(
+        account_id, current_password, "current_password", "This is not your current password."
+    )
     _require_good_password(new_password, account, field="new_password")
     async with DB.transaction():
         await queries.set_password_hash(account_id, hash_password(new_password))
@@ -220,9 +225,19 @@ async def _mail_password_changed(settings: Settings, account: dict) -> None:
 
 async def confirm_password(account_id: int, password: str) -> None:
     """Re-authentication before a sensitive action."""
+    await _account_with_password(account_id, password, "password", "This is not your password.")
+
+
+async def _account_with_password(account_id: int, password: str, field: str, problem: str) -> dict:
+    """The account, once PASSWORD is proved to be its password. Throttled like a login, so a
+    session left open (or stolen) is no oracle to guess the password with."""
+    key = f"password-check:{account_id}"
+    await _begin_attempt({key: rules.PER_ACCOUNT}, _now())
     account = await queries.account_by_id(account_id)
     if account is None or not verify_password(account["password_hash"], password):
-        raise FormErrors({"password": "This is not your password."})
+        raise FormErrors({field: problem})
+    await queries.forget_failures(key)
+    return account
 
 
 # --- two-factor set-up ---------------------------------------------------------------------

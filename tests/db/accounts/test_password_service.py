@@ -9,8 +9,8 @@ import pytest
 
 from portal.accounts import queries, rules, services
 from portal.accounts.passwords import verify_password
-from portal.accounts.tables import PasswordReset, WebSession
-from portal.errors import FormErrors
+from portal.accounts.tables import LoginFailure, PasswordReset, WebSession
+from portal.errors import FormErrors, TooManyAttempts
 from portal.mail.tables import OutboxMail
 from tests.db.accounts.conftest import HERE, PASSWORD, new_account
 from tests.helpers import link_in
@@ -118,3 +118,46 @@ async def test_changing_the_password_ends_the_other_sessions_only(account_settin
     )
     assert row is not None
     assert await OutboxMail.count().where(OutboxMail.subject.ilike("%password was changed%")) == 1
+
+
+async def test_a_reset_lifts_the_lock_an_attacker_caused(account_settings):
+    await new_account()
+    await LoginFailure.insert(
+        *[LoginFailure(throttle_key="account:anna@example.ch") for _ in range(12)]
+    )
+    with pytest.raises(TooManyAttempts):
+        await services.log_in(account_settings, "anna@example.ch", PASSWORD, HERE, None)
+    await services.reset_password(
+        account_settings, await reset_token(account_settings), NEW_PASSWORD
+    )
+    assert await services.log_in(account_settings, "anna@example.ch", NEW_PASSWORD, HERE, None)
+
+
+async def test_no_more_than_three_links_an_hour_are_mailed(account_settings):
+    await new_account()
+    for _ in range(5):
+        await services.request_password_reset(account_settings, "anna@example.ch")
+    assert await OutboxMail.count() == rules.RESET_LINKS_PER_HOUR
+    await PasswordReset.raw("UPDATE password_reset SET created_at = now() - interval '61 minutes'")
+    await services.request_password_reset(account_settings, "anna@example.ch")
+    assert await OutboxMail.count() == rules.RESET_LINKS_PER_HOUR + 1
+
+
+async def test_guessing_the_password_from_an_open_session_is_throttled(account_settings):
+    account_id = await new_account()
+    for number in range(rules.PER_ACCOUNT.free):
+        with pytest.raises(FormErrors):
+            await services.confirm_password(account_id, f"guess-{number}")
+    with pytest.raises(TooManyAttempts):
+        await services.confirm_password(account_id, PASSWORD)
+    with pytest.raises(TooManyAttempts):
+        await services.change_password(account_settings, account_id, 0, PASSWORD, NEW_PASSWORD)
+
+
+async def test_the_right_password_clears_the_earlier_wrong_ones(account_settings):
+    account_id = await new_account()
+    for _ in range(2):
+        for number in range(rules.PER_ACCOUNT.free - 1):
+            with pytest.raises(FormErrors):
+                await services.confirm_password(account_id, f"guess-{number}")
+        await services.confirm_password(account_id, PASSWORD)

@@ -1,4 +1,5 @@
-"""When a session is alive, when its last-seen time is refreshed, and what tokens look like."""
+"""When a session is alive, when its last-seen time is refreshed, what tokens look like, and
+how many reset links an hour may be mailed."""
 
 from __future__ import annotations
 
@@ -69,3 +70,8 @@ def test_the_database_keeps_a_sha256_of_a_token_never_the_token():
     assert len(kept) == 64 and token not in kept
     assert kept == rules.token_hash(token)
     assert kept != rules.token_hash(token + "x")
+
+
+@pytest.mark.parametrize(("sent", "allowed"), [(0, True), (2, True), (3, False), (50, False)])
+def test_at_most_three_reset_links_an_hour(sent, allowed):
+    assert rules.may_send_reset_link(sent) is allowed

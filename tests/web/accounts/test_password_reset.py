@@ -91,6 +91,15 @@ async def test_an_unknown_link_is_gone(client):
     assert response.status_code == 410
 
 
+async def test_a_used_link_says_so_whatever_was_typed(mail_client, smtp):
+    await sign_up(mail_client)
+    path = await reset_link(mail_client, smtp)
+    await choose(mail_client, path, NEW_PASSWORD)
+    response = await choose(mail_client, path, "", again="something else")
+    assert response.status_code == 410
+    assert "expired or was used already" in response.text
+
+
 async def test_changing_the_password_ends_the_other_sessions(client, app):
     await sign_up(client)
     async with browser_at(app) as phone:

@@ -172,6 +172,17 @@ async def test_turning_off_needs_the_password(client):
     assert response.headers["location"] == "/"  # no second step any more
 
 
+async def test_guessing_the_password_to_turn_off_two_factor_is_throttled(client):
+    await sign_up(client)
+    await turn_on_two_factor(client)
+    for number in range(rules.PER_ACCOUNT.free):
+        data = {"password": f"guess-{number}-wrong"}
+        assert (await post_form(client, "/account/two-factor/disable", data)).status_code == 422
+    refused = await post_form(client, "/account/two-factor/disable", {"password": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "badge ok" in (await client.get("/account/security")).text  # still on
+
+
 async def test_new_backup_codes_need_the_password_and_replace_the_old(client):
     await sign_up(client)
     old = (await turn_on_two_factor(client)).backup_codes
