@@ -20,6 +20,7 @@ from portal.errors import LoginRequired, PortalError
 from portal.mail.routes import ROUTES as MAIL_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
+from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.web import (
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> Litestar:
             *AUDIT_ROUTES,
             *CLIENT_ROUTES,
             *BILLING_ROUTES,
+            *PARTNER_ROUTES,
             *MAIL_ROUTES,
             create_static_files_router(
                 path="/static",
@@ -87,6 +89,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         middleware=[security_headers_middleware],
         request_max_body_size=2 * 1024 * 1024,
+        openapi_config=None,  # an HTML portal: no public API schema to expose
         debug=False,
     )
     app.state.settings = settings
