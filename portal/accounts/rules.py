@@ -98,6 +98,8 @@ class ThrottleRule:
 PER_IP = ThrottleRule(free=20)
 PER_ACCOUNT = ThrottleRule(free=5)  # not applied on a device this account logged in from
 PER_SECOND_FACTOR = ThrottleRule(free=5)
+# Failures older than every rule's window count for nothing and can go.
+FAILURES_KEPT = max(rule.window for rule in (PER_IP, PER_ACCOUNT, PER_SECOND_FACTOR))
 
 
 def wait_before_next_attempt(

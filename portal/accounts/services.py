@@ -65,6 +65,7 @@ async def _begin_attempt(
     """Record an attempt as a failure under each key BEFORE checking the throttles, so that
     attempts racing each other count each other; refuse it (and forget it) when the failures
     before it call for a wait. A key whose rule is None is recorded, not checked."""
+    await queries.purge_failures_before(now - rules.FAILURES_KEPT)  # the table stays small
     attempt = await queries.record_attempt(list(throttles))
     for key, rule in throttles.items():
         if rule is None:

@@ -171,3 +171,13 @@ async def test_logging_out_ends_the_session_on_the_server(account_settings):
     current = await queries.load_current(rules.token_hash(outcome.token), *hours)
     await services.log_out(current["session_id"])
     assert await queries.load_current(rules.token_hash(outcome.token), *hours) is None
+
+
+async def test_failures_past_every_window_are_purged(account_settings):
+    await new_account()
+    await add_failures("ip:192.0.2.99", 3)
+    await age_failures("ip:192.0.2.99", int(rules.FAILURES_KEPT.total_seconds()) + 1)
+    await add_failures("account:bea@example.ch", 2)
+    await log_in(account_settings)
+    kept = await LoginFailure.select(LoginFailure.throttle_key).output(as_list=True)
+    assert kept == ["account:bea@example.ch"] * 2
