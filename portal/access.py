@@ -58,6 +58,7 @@ class Action(StrEnum):
     VIEW_PROGRAMME = "programme.view"
     APPLY_TO_PROGRAMME = "programme.apply"
     STAFF_REVIEW = "staff.review"
+    EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
 
 
 class Decision(Enum):
@@ -294,6 +295,6 @@ def _leads(actor: Actor, resource: Resource) -> bool:
 
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:
     """Staff only; to anyone else the staff area does not exist (404)."""
-    if actor.is_staff and action is Action.STAFF_REVIEW:
+    if actor.is_staff and action in {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS}:
         return Decision.ALLOWED
     return Decision.HIDDEN

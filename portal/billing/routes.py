@@ -325,3 +325,115 @@ class AffiliateController(Controller):
 
 
 ROUTES.append(AffiliateController)
+
+
+class ProgrammeSettingsController(Controller):
+    """Staff edit the tier table and the volume-discount table; every version is kept."""
+
+    path = "/staff/programme"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="staff.programme")
+    async def show(self, request: Request, current: Me) -> Response:
+        return page(request, "billing/programme_settings.html", await _settings_context(current))
+
+    @post("/tiers", name="staff.programme.tiers")
+    async def tiers(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        form = Form(dict(data))
+        tiers = {currency: _tier_rows(data, currency, form) for currency in ("CHF", "EUR")}
+        note = form.text("note", max_length=300)
+        try:
+            form.check()
+            await services.update_tiers(current, tiers, note)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "billing/programme_settings.html",
+                await _settings_context(current),
+                error.errors,
+            )
+        return redirect(request, "/staff/programme", flash="The new tier table is in force.")
+
+    @post("/volume-discount", name="staff.programme.volume")
+    async def volume(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        form = Form(dict(data))
+        steps = []
+        for count, rate in zip(data.getall("count", []), data.getall("rate", []), strict=False):
+            if not str(count).strip():
+                continue
+            steps.append(
+                rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
+            )
+        note = form.text("note", max_length=300)
+        try:
+            form.check()
+            await services.update_volume_discount(current, steps, note)
+        except FormErrors as error:
+            return form_page(
+                request,
+                "billing/programme_settings.html",
+                await _settings_context(current),
+                error.errors,
+            )
+        return redirect(
+            request, "/staff/programme", flash="The new volume-discount table is in force."
+        )
+
+
+def _tier_rows(data, currency: str, form: Form) -> list[rules.Tier]:
+    names = data.getall(f"{currency}_name", [])
+    rates = data.getall(f"{currency}_rate", [])
+    thresholds = data.getall(f"{currency}_threshold", [])
+    tiers = []
+    for name, rate, threshold in zip(names, rates, thresholds, strict=False):
+        if not str(name).strip():
+            continue
+        tiers.append(
+            rules.Tier(
+                str(name).strip()[:40],
+                _percent(form, "tiers", rate),
+                _decimal(form, "tiers", threshold),
+            )
+        )
+    return tiers
+
+
+def _decimal(form: Form, field: str, raw) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip().replace("'", "").replace(",", ""))
+    except InvalidOperation:
+        form.add(field, f"“{raw}” is not a number.")
+        return Decimal(0)
+    if not value.is_finite() or value < 0:
+        form.add(field, f"“{raw}” is not a positive number.")
+        return Decimal(0)
+    return value
+
+
+def _percent(form: Form, field: str, raw) -> Decimal:
+    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))
+
+
+def _whole(form: Form, field: str, raw) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 6:
+        form.add(field, f"“{raw}” is not a whole number.")
+        return 0
+    return int(text)
+
+
+async def _settings_context(current: Current) -> dict:
+    from portal.access import StaffResource
+
+    require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
+    return {
+        "tiers": {c: await queries.tiers(c) for c in ("CHF", "EUR")},
+        "steps": await queries.volume_steps(),
+        "tier_history": await queries.setting_history("tiers"),
+        "volume_history": await queries.setting_history("volume_discount"),
+    }
+
+
+ROUTES.append(ProgrammeSettingsController)

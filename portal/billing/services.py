@@ -345,3 +345,43 @@ async def pay_out(current: Current, request: PayoutRequest) -> None:
 
 def days_until(day: date, today: date) -> int:
     return (day - today).days
+
+
+# --- programme settings (staff) ----------------------------------------------------------------
+
+
+def _staff(current: Current) -> None:
+    from portal.access import StaffResource
+
+    require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
+
+
+async def update_tiers(current: Current, tiers: dict[str, list[rules.Tier]], note: str) -> None:
+    """A new version of the tier table; the old one stays as history."""
+    _staff(current)
+    problems = [p for currency_tiers in tiers.values() for p in rules.tier_problems(currency_tiers)]
+    if any(not currency_tiers for currency_tiers in tiers.values()):
+        problems.append("Give at least one tier.")
+    if problems:
+        raise FormErrors({"tiers": " ".join(dict.fromkeys(problems))})
+    payload = {
+        currency: [[t.name, str(t.rate), str(t.threshold)] for t in currency_tiers]
+        for currency, currency_tiers in tiers.items()
+    }
+    await queries.insert_setting("tiers", payload, note, current.user_id)
+
+
+async def update_volume_discount(
+    current: Current, steps: list[rules.VolumeStep], note: str
+) -> None:
+    _staff(current)
+    counts = [step.minimum_count for step in steps]
+    if len(set(counts)) != len(counts) or any(c < 1 for c in counts):
+        raise FormErrors({"steps": "Each step starts at a different number of hostings (≥ 1)."})
+    if any(not rules.ZERO <= step.rate < 1 for step in steps):
+        raise FormErrors({"steps": "A volume discount is between 0 % and 99 %."})
+    ordered = sorted(steps, key=lambda step: step.minimum_count)
+    if any(a.rate > b.rate for a, b in zip(ordered, ordered[1:], strict=False)):
+        raise FormErrors({"steps": "More hostings cannot give a smaller discount."})
+    payload = [[step.minimum_count, str(step.rate)] for step in ordered]
+    await queries.insert_setting("volume_discount", payload, note, current.user_id)

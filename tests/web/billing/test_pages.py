@@ -126,7 +126,6 @@ async def test_a_restricted_partner_cannot_order_for_its_client(client):
 async def test_an_affiliate_sees_its_commissions(client):
     from datetime import UTC, datetime
 
-    from portal.billing.services import OrderRequest, order
     from portal.partners.tables import Referral
 
     await sign_up(client, "aff@example.ch", name="Ada Affiliate", organisation="Ada Keller")
@@ -151,3 +150,33 @@ async def test_an_affiliate_sees_its_commissions(client):
     assert earnings.status_code == 200
     net = (await Invoice.select(Invoice.net).first())["net"]
     assert f"{(net * D('0.25')).quantize(D('0.01'))}" in earnings.text.replace("’", "")
+
+
+async def test_staff_edit_the_tier_table_with_history(client):
+    from portal.accounts.tables import Account
+    from portal.billing import queries as billing_queries
+
+    await sign_up(client, "staff@host.ch", name="Sam Staff", organisation="Host SA")
+    assert (await client.get("/staff/programme")).status_code == 404  # not staff yet
+    await Account.update({Account.is_staff: True}).where(Account.email == "staff@host.ch")
+    assert (await client.get("/staff/programme")).status_code == 200
+    rows = {
+        "CHF_name": ["Start", "Top"],
+        "CHF_rate": ["15", "36"],
+        "CHF_threshold": ["2000", "50000"],
+        "EUR_name": ["Start"],
+        "EUR_rate": ["15"],
+        "EUR_threshold": ["1800"],
+        "note": "test",
+    }
+    too_high = await post_form(client, "/staff/programme/tiers", rows)
+    assert too_high.status_code == 422 and "35 %" in too_high.text
+    rows["CHF_rate"] = ["15", "35"]
+    saved = await post_form(client, "/staff/programme/tiers", rows)
+    assert saved.status_code == 303
+    assert [t.rate for t in await billing_queries.tiers("CHF")] == [D("0.15"), D("0.35")]
+    assert len(await billing_queries.setting_history("tiers")) == 2
+    bad_steps = await post_form(
+        client, "/staff/programme/volume-discount", {"count": ["5", "10"], "rate": ["10", "5"]}
+    )
+    assert bad_steps.status_code == 422
