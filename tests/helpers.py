@@ -216,3 +216,10 @@ def set_cookie_headers(response) -> dict[str, str]:
     """Each cookie name the response sets → its whole Set-Cookie header."""
     headers = response.headers.get_list("set-cookie")
     return {header.split("=", 1)[0]: header for header in headers}
+
+
+async def is_logged_in(client: AsyncTestClient) -> bool:
+    """Whether CLIENT's session opens a page behind login (else it is sent to /login)."""
+    response = await client.get("/account/security")
+    assert response.status_code in (200, 303), response.status_code
+    return response.status_code == 200

@@ -10,6 +10,7 @@ from tests.helpers import (
     PASSWORD,
     SESSION_COOKIE,
     browser_at,
+    is_logged_in,
     log_in,
     log_out,
     post_form,
@@ -19,12 +20,6 @@ from tests.helpers import (
 )
 
 ATTACKER_IP = "203.0.113.9"
-
-
-async def is_logged_in(client) -> bool:
-    response = await client.get("/account/security")
-    assert response.status_code in (200, 303)
-    return response.status_code == 200
 
 
 async def test_the_login_page_has_a_form_with_a_csrf_token(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.helpers import (
     PASSWORD,
     browser_at,
+    is_logged_in,
     link_in,
     log_in,
     log_out,
@@ -13,12 +14,6 @@ from tests.helpers import (
 )
 
 NEW_PASSWORD = "Neues-Passwort-2026"
-
-
-async def is_logged_in(client) -> bool:
-    response = await client.get("/account/security")
-    assert response.status_code in (200, 303)
-    return response.status_code == 200
 
 
 async def reset_link(client, smtp, email: str = "anna@example.ch") -> str:

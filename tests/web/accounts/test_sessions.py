@@ -7,13 +7,7 @@ from datetime import timedelta
 
 from portal.accounts import rules
 from portal.accounts.tables import WebSession
-from tests.helpers import browser_at, log_in, post_form, session_cookie, sign_up
-
-
-async def is_logged_in(client) -> bool:
-    response = await client.get("/account/security")
-    assert response.status_code in (200, 303)
-    return response.status_code == 200
+from tests.helpers import browser_at, is_logged_in, log_in, post_form, session_cookie, sign_up
 
 
 async def set_session_times(client, **ago: timedelta) -> None:

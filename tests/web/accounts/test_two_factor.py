@@ -11,6 +11,7 @@ from tests.helpers import (
     PASSWORD,
     SESSION_COOKIE,
     enter_second_factor,
+    is_logged_in,
     log_in,
     log_out,
     post_form,
@@ -21,12 +22,6 @@ from tests.helpers import (
     totp_code,
     turn_on_two_factor,
 )
-
-
-async def is_logged_in(client) -> bool:
-    response = await client.get("/account/security")
-    assert response.status_code in (200, 303)
-    return response.status_code == 200
 
 
 async def signed_up_with_two_factor(client):
