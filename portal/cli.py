@@ -1,4 +1,4 @@
-"""`portal serve | migrate | demo`: the portal's command line."""
+"""`portal serve | migrate | demo | review-partners`: the portal's command line."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
         help="how many generated organisations besides the named ones",
     )
 
+    commands.add_parser(
+        "review-partners",
+        help="the yearly review: flag partners below the volume threshold, clear recovered ones",
+    )
+
     args = parser.parse_args(argv)
     prepare_environment()
     if args.command == "serve":
@@ -42,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         asyncio.run(_migrate())
         _load_demo(args.size)
+    elif args.command == "review-partners":
+        asyncio.run(_review_partners())
 
 
 def prepare_environment() -> None:
@@ -76,6 +83,22 @@ async def _migrate() -> None:
 
     database.bind(os.environ["DATABASE_URL"])
     await database.migrate()
+
+
+async def _review_partners() -> None:
+    from datetime import UTC, datetime
+
+    from portal.partners.services import review_partners
+    from portal.settings import Settings
+
+    await _migrate()
+    changes = await review_partners(Settings.from_env(), datetime.now(UTC))
+    for change in changes:
+        print(
+            f"{change.name}: {change.before} → {change.after} "
+            f"(manages {change.currency} {change.managed:,.2f} a year)"
+        )
+    print(f"Yearly review done: {len(changes)} partner(s) changed.")
 
 
 def _load_demo(size: int) -> bool:

@@ -68,6 +68,7 @@ NAMED_CLIENTS = [
     ("Cabinet Dupont", "FR", "EUR", 1, "restricted", ["mail_service"]),
 ]
 CLIENT_OWNER = Person("huber", "Hans Huber")
+STAFF = Person("staff", "Sofia Staff")  # a person of the host: decides applications
 
 LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
   {ALICE.email:<38} legal representative of Alpine Web Studio GmbH,
@@ -76,6 +77,7 @@ LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
   {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
   {ELISE.email:<38} legal representative of Lumière Digital SARL
   {CLIENT_OWNER.email:<38} legal representative of three client organisations
+  {STAFF.email:<38} programme staff: reviews applications at /staff
 Mails are shown at /dev/outbox while no SMTP server is configured."""
 NAMED_TEAMS = [
     (0, "Web team", ALICE, [ALICE, CHLOE, DAVID]),
@@ -196,6 +198,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         plan.memberships,
         ["id", "organisation", "account", "role", "billing_rights"],
     )
+    await connection.execute("UPDATE account SET is_staff = true WHERE email = $1", STAFF.email)
     await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
     await _copy(connection, "team_member", plan.team_members, ["team", "account"])
     product_columns = ["id", "organisation", "item", "family", "name", "period", "status"]
@@ -266,6 +269,7 @@ class DemoPlan:
         ]
         account_ids = {p.key: self._account(p.email, p.name) for p in NAMED_PEOPLE}
         owner = self._account(CLIENT_OWNER.email, CLIENT_OWNER.name)
+        self._account(STAFF.email, STAFF.name)
         for name, country, currency, partner, access, families in NAMED_CLIENTS:
             client_id = self._organisation(name, country, currency, "", "", "")
             self.memberships.append(

@@ -9,6 +9,9 @@ from portal.organisations.tables import Organisation
 from portal.partners.rules import WebsiteCheck as CheckResult
 from portal.partners.tables import CommitmentAcceptance, StaffDecision, WebsiteCheck
 
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one (from a URL) names no row
+
+
 PROGRAMME_COLUMNS = (
     Organisation.id,
     Organisation.name,
@@ -23,6 +26,8 @@ PROGRAMME_COLUMNS = (
 
 
 async def organisation(organisation_id: int) -> dict | None:
+    if abs(organisation_id) > MAX_ID:
+        return None
     return (
         await Organisation.select(*PROGRAMME_COLUMNS)
         .where(Organisation.id == organisation_id)
@@ -32,6 +37,8 @@ async def organisation(organisation_id: int) -> dict | None:
 
 async def lock_organisation(organisation_id: int) -> dict | None:
     """The organisation, locked until the transaction ends: its status changes one at a time."""
+    if abs(organisation_id) > MAX_ID:
+        return None
     return (
         await Organisation.select(*PROGRAMME_COLUMNS)
         .where(Organisation.id == organisation_id)
