@@ -59,3 +59,12 @@ def ensure_database(server, name: str) -> str:
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {name};")
     return server.get_uri().replace("/postgres?", f"/{name}?", 1)
+
+
+MAX_ID = 2**31 - 1  # PostgreSQL integer
+
+
+def storable_id(*ids: int | None) -> bool:
+    """Whether every id fits a PostgreSQL integer: a larger number (from a URL or a form)
+    names no row, and would make the query itself fail."""
+    return all(value is None or abs(value) <= MAX_ID for value in ids)

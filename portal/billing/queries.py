@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from portal.billing.rules import Tier, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
+from portal.database import storable_id
 
 # The managed volume of a partner in one SQL aggregate: the annualised public prices, in the
 # partner's currency, of the active products it manages under active links (full: all the
@@ -157,6 +158,8 @@ async def invoices_paid_by(organisation_id: int, page: int, size: int = 25):
 
 
 async def invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
+    if not storable_id(invoice_id):
+        return None
     rows = await Invoice.raw(
         """SELECT i.*, c.name AS client_name, p.name AS payer_name
            FROM invoice i JOIN organisation c ON c.id = i.client
@@ -192,6 +195,8 @@ async def benefits_by_month(partner_id: int, currency: str, months: int = 12) ->
 
 
 async def lock_invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
+    if not storable_id(invoice_id):
+        return None
     return (
         await Invoice.select()
         .where(Invoice.id == invoice_id, Invoice.payer == organisation_id)

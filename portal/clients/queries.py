@@ -7,6 +7,7 @@ from datetime import datetime
 
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.database import storable_id
 from portal.organisations.tables import Organisation
 
 PAGE_SIZE = 25
@@ -29,6 +30,8 @@ WHERE l.id = {} AND (l.partner = {} OR l.client = {})
 
 async def link_seen_by(organisation_id: int, link_id: int) -> dict | None:
     """The link if ORGANISATION_ID is one of its two sides; None otherwise (→ 404)."""
+    if not storable_id(link_id):
+        return None
     rows = await PartnerLink.raw(LINK_SQL, link_id, organisation_id, organisation_id)
     return rows[0] if rows else None
 
@@ -260,6 +263,8 @@ async def client_product_list(client_id: int) -> list[dict]:
 
 
 async def product_of_client(client_id: int, product_id: int) -> dict | None:
+    if not storable_id(product_id):
+        return None
     rows = await PartnerLink.raw(
         "SELECT id, name, family, status FROM product WHERE organisation = {} AND id = {}",
         client_id,
@@ -311,6 +316,8 @@ async def find_partners(search: str, exclude: int) -> list[dict]:
 
 
 async def programme_member(organisation_id: int) -> dict | None:
+    if not storable_id(organisation_id):
+        return None
     rows = await PartnerLink.raw(
         """SELECT id, name FROM organisation WHERE id = {}
            AND partner_status IN ('applicant', 'active', 'flagged')""",

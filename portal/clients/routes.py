@@ -214,7 +214,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "products": products,
         "has_next": has_next,
         "page_no": page_no,
-        "grant": queries.grant_of(link),
+        "grant": queries.grant_of(link) if link["status"] == "active" else None,
         "requested": queries.requested_grant_of(link),
         "can_decide": link["status"] == "awaiting_partner"
         and may(current.actor, Action.DECIDE_AS_PARTNER, resource),
@@ -394,7 +394,7 @@ async def _partner_context(current: Current, link_id: int) -> dict:
     if link["client"] != current.organisation.id:
         raise NotFound()
     resource = services.link_resource(link)
-    grant = queries.grant_of(link)
+    grant = queries.grant_of(link) if link["status"] == "active" else None
     delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
     return {
         **_base(current),

@@ -67,17 +67,21 @@ async def _record_both(
     link: dict,
     current: Current,
     action: str,
-    subject: str,
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
-    """One entry in each side's log; the entry in the other side's log names whom the
-    actor acted for."""
-    for organisation_id in (link["partner"], link["client"]):
+    """One entry in each side's log, about the other side (its name is the subject, so each
+    side can find its history with the other); the entry written in the other side's log
+    names whom the actor acted for."""
+    sides = {
+        link["partner"]: link.get("client_name") or link.get("invited_email") or "",
+        link["client"]: link.get("partner_name") or "",
+    }
+    for organisation_id, other_side in sides.items():
         if organisation_id is None:
             continue
         acting_for = current.organisation.id if organisation_id != current.organisation.id else None
-        await record(organisation_id, _who(current, acting_for), action, subject, before, after)
+        await record(organisation_id, _who(current, acting_for), action, other_side, before, after)
 
 
 async def _mail_side(settings: Settings, organisation_id: int, subject: str, body: str) -> None:
@@ -179,12 +183,15 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
                 f"between you is waiting."
             )
         link["client"] = client.organisation_id
+        link |= {
+            "partner_name": invitation["partner_name"],
+            "client_name": current.organisation.name,
+        }
         grant = await _activate(link, grant, LinkEvent.CLIENT_GRANTS)
         await _record_both(
             link,
             current,
             "link.granted",
-            invitation["partner_name"],
             before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
             after={"granted": rules.grant_snapshot(grant)},
         )
@@ -268,10 +275,14 @@ async def request_partner(
                 "expires_at": _now() + rules.INVITATION_LIFETIME,
             }
         )
-        link = {"id": link_id, "partner": partner_id, "client": client.organisation_id}
-        await _record_both(
-            link, current, "link.requested", partner["name"], after=rules.grant_snapshot(grant)
-        )
+        link = {
+            "id": link_id,
+            "partner": partner_id,
+            "client": client.organisation_id,
+            "partner_name": partner["name"],
+            "client_name": current.organisation.name,
+        }
+        await _record_both(link, current, "link.requested", after=rules.grant_snapshot(grant))
     await _mail_side(
         settings,
         partner_id,
@@ -300,12 +311,11 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
                 link,
                 current,
                 "link.accepted",
-                link["client_name"],
                 after=rules.grant_snapshot(grant),
             )
         else:
             await queries.update_link(link_id, {"status": LinkStatus.REFUSED, "decided_at": _now()})
-            await _record_both(link, current, "link.refused", link["client_name"])
+            await _record_both(link, current, "link.refused")
     verdict = "accepted" if accept else "refused"
     await _mail_side(
         settings,
@@ -325,9 +335,7 @@ async def withdraw_request(current: Current, link_id: int) -> None:
         await queries.update_link(
             link_id, {"status": status, "token_hash": None, "ended_at": _now()}
         )
-        await _record_both(
-            link, current, "link.withdrawn", link["client_name"] or link["invited_email"]
-        )
+        await _record_both(link, current, "link.withdrawn")
 
 
 # --- activation, changes, stop -------------------------------------------------------------
@@ -397,7 +405,6 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
             link,
             current,
             "link.changed",
-            link["partner_name"],
             before=rules.grant_snapshot(before),
             after=rules.grant_snapshot(grant),
         )
@@ -462,9 +469,6 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
             link,
             current,
             "link.stopped",
-            link["client_name"]
-            if current.organisation.id == link["partner"]
-            else link["partner_name"],
             before=rules.grant_snapshot(queries.grant_of(link)),
         )
     other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
@@ -534,7 +538,6 @@ async def rename_client_product(current: Current, link_id: int, product_id: int,
             link,
             current,
             "client.product_renamed",
-            product["name"],
             before={"name": product["name"]},
             after={"name": name},
         )
@@ -570,8 +573,7 @@ async def invite_client_user(
             link,
             current,
             "client.user_invited",
-            email,
-            after={"role": "user", "by_partner": link["partner_name"]},
+            after={"email": email, "role": "user", "by_partner": link["partner_name"]},
         )
     await send_mail(
         settings,

@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.accounts.tables import Account
+from portal.database import storable_id
 from portal.organisations.tables import Invitation, Membership, Organisation, Team, TeamMember
 
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
 
 
 def _storable(*ids: int | None) -> bool:
-    """Whether every id fits a PostgreSQL integer: a larger number (from a URL or a form)
-    names no row, and would make the query itself fail."""
-    return all(value is None or abs(value) <= MAX_ID for value in ids)
+    return storable_id(*ids)
 
 
 async def organisation(organisation_id: int) -> dict | None:

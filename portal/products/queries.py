@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from portal.database import storable_id
 from portal.products.tables import CatalogueItem, Product
 
 
 async def catalogue_item(item_id: int | None) -> dict | None:
-    if item_id is None:
+    if item_id is None or not storable_id(item_id):
         return None
     return await CatalogueItem.select().where(CatalogueItem.id == item_id).first()
 
@@ -45,6 +46,8 @@ async def organisation_for_billing(organisation_id: int | None) -> dict | None:
 
 
 async def product_in(client_id: int, product_id: int) -> dict | None:
+    if not storable_id(product_id):
+        return None
     return (
         await Product.select()
         .where(Product.id == product_id, Product.organisation == client_id)

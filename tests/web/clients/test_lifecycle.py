@@ -84,3 +84,13 @@ async def test_link_lifecycle(mail_client, smtp):
     assert "has ended" in listing.text  # the flash
     assert "No client yet" in listing.text
     assert (await client.get(f"/clients/{link_id}/products/1/rename")).status_code in {404, 405}
+
+
+async def test_huge_or_foreign_ids_answer_404(client):
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    for path in ["/clients/99999999999", "/organisation/partners/99999999999", "/clients/1",
+                 "/billing/invoices/99999999999", "/billing/invoices/1"]:
+        assert (await client.get(path)).status_code == 404, path
+    response = await post_form(client, "/products/99999999999/renew")
+    assert response.status_code == 404
