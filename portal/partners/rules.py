@@ -355,6 +355,13 @@ def answers(status_code: int) -> bool:
     return status_code < 500
 
 
+# The networks of a closed installation (RFC 1918, unique local IPv6), nothing else private.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
 def refused_address(address: str, *, allow_private: bool = False) -> bool:
     """Whether the server must not fetch ADDRESS for a user (SSRF): anything that is not a
     public unicast address. ALLOW_PRIVATE lets loopback and private networks through (tests
@@ -364,7 +371,7 @@ def refused_address(address: str, *, allow_private: bool = False) -> bool:
         ip = ip.ipv4_mapped
     if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
         return True
-    if allow_private and (ip.is_loopback or ip.is_private):
+    if allow_private and (ip.is_loopback or any(ip in network for network in PRIVATE_NETWORKS)):
         return False
     return not ip.is_global
 
