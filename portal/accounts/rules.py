@@ -42,6 +42,18 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     return None
 
 
+ACTOR_LABEL_LENGTH = 320  # audit_event.actor_name
+
+
+def actor_label(full_name: str, email: str) -> str:
+    """`Name <email>` for the audit log, the name shortened so that the whole fits its column
+    (a 200-character name and a 254-character address do not)."""
+    address = f" <{email.lower()}>"
+    room = max(0, ACTOR_LABEL_LENGTH - len(address))
+    name = full_name if len(full_name) <= room else full_name[: max(0, room - 1)] + "…"
+    return (name + address)[:ACTOR_LABEL_LENGTH]
+
+
 # --- tokens --------------------------------------------------------------------------------
 
 

@@ -330,7 +330,7 @@ async def sign_up(
         if account_id is None:
             raise FormErrors({"email": EMAIL_TAKEN})
         organisation_id = await create_organisation(
-            account_id, f"{full_name} <{email.lower()}>", organisation
+            account_id, rules.actor_label(full_name, email), organisation
         )
         return await start_session(account_id, client, organisation_id=organisation_id)
 

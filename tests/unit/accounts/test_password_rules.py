@@ -1,4 +1,4 @@
-"""Which passwords are accepted, and how they are hashed (argon2id)."""
+"""Which passwords are accepted, how they are hashed (argon2id), and the audit label."""
 
 from __future__ import annotations
 
@@ -97,3 +97,18 @@ def test_the_password_rule_answers_any_text_with_none_or_a_reason(password):
     assert problem is None or isinstance(problem, str)
     if len(set(password.lower())) >= 3 and len(password) >= 8 and problem:
         assert "at least" not in problem and "at most" not in problem
+
+
+# --- the audit log's name for a user -------------------------------------------------------
+
+
+def test_the_actor_label_is_name_and_address():
+    assert rules.actor_label("Anna Muster", "Anna@Example.ch") == "Anna Muster <anna@example.ch>"
+
+
+@given(st.text(max_size=200), st.emails())
+def test_the_actor_label_always_fits_the_audit_column_and_keeps_the_address(name, email):
+    label = rules.actor_label(name, email)
+    assert len(label) <= rules.ACTOR_LABEL_LENGTH
+    if len(email) < rules.ACTOR_LABEL_LENGTH - 3:
+        assert label.endswith(f" <{email.lower()}>")

@@ -60,6 +60,12 @@ async def test_sign_up_explains_each_bad_field(client, field, value, message):
     assert "has-error" in response.text
 
 
+async def test_the_longest_name_with_a_long_address_signs_up(client):
+    email = "a" * 64 + "@" + ("b" * 60 + ".") * 2 + "ch"
+    response = await sign_up_with(client, full_name="N" * 200, email=email)
+    assert response.status_code == 303
+
+
 @pytest.mark.parametrize("length", [8, 64, 128])
 async def test_long_passwords_are_welcome(client, length):
     password = ("Kiesel-73-Wander-" * 10)[:length]
