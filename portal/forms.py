@@ -31,14 +31,22 @@ class Form:
         self.errors: dict[str, str] = {}
 
     def text(
-        self, name: str, *, required: bool = False, max_length: int = 200, label: str = "This field"
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int = 200,
+        label: str = "This field",
+        multiline: bool = False,
     ) -> str:
+        """One line of text; MULTILINE for a textarea (line breaks and tabs allowed)."""
         value = str(self.data.get(name, "") or "").strip()
+        allowed = LINE_BREAKS_AND_TABS if multiline else frozenset()
         if required and not value:
             self.errors.setdefault(name, f"{label} is required.")
         elif len(value) > max_length:
             self.errors.setdefault(name, f"Use at most {max_length} characters.")
-        elif has_control_characters(value, allowed=LINE_BREAKS_AND_TABS):
+        elif has_control_characters(value, allowed=allowed):
             self.errors.setdefault(name, CONTROL_CHARACTERS)
         return value
 

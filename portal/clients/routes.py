@@ -60,7 +60,7 @@ class ClientsController(Controller):
         data = await request.form()
         form = Form(dict(data))
         email = form.email()
-        message = form.text("message", max_length=1000)
+        message = form.text("message", max_length=1000, multiline=True)
         grant = grant_from(data, form.errors)
         try:
             form.check()
@@ -299,7 +299,7 @@ class PartnersController(Controller):
         data = await request.form()
         form = Form(dict(data))
         partner_id = form.integer("partner")
-        message = form.text("message", max_length=1000)
+        message = form.text("message", max_length=1000, multiline=True)
         grant = grant_from(data, form.errors)
         try:
             form.check()

@@ -189,7 +189,7 @@ class MembersController(Controller):
         data = dict(await request.form())
         form = Form(data)
         role = form.choice("role", ROLE_CHOICES, label="a role")
-        message = form.text("message", max_length=1000)
+        message = form.text("message", max_length=1000, multiline=True)
         if rules.has_control_characters(message, allow_line_breaks=True):
             form.add("message", rules.CONTROL_CHARACTERS_PROBLEM)
         invitation = services.InvitationRequest(

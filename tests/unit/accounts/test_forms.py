@@ -38,8 +38,15 @@ def test_text_with_control_characters_or_surrogates_is_refused(bad):
 
 def test_text_may_hold_line_breaks_and_tabs_for_longer_messages():
     form = Form({"message": "Hello,\r\n\tthis is us."})
-    assert form.text("message", max_length=1000) == "Hello,\r\n\tthis is us."
+    assert form.text("message", max_length=1000, multiline=True) == "Hello,\r\n\tthis is us."
     form.check()
+
+
+def test_a_one_line_field_refuses_line_breaks():
+    """A name with a line break would break the headers of the mails that carry it."""
+    form = Form({"full_name": "Eve\r\nBcc: victim@example.ch"})
+    form.text("full_name")
+    assert errors_of(form) == {"full_name": CONTROL_CHARACTERS}
 
 
 @pytest.mark.parametrize("bad", ["secret\x00secret", "secret\tsecret", "secret\nsecret"])
