@@ -63,10 +63,6 @@ async def account_by_id(account_id: int) -> dict | None:
     return await Account.select().where(Account.id == account_id).first()
 
 
-async def email_taken(email: str) -> bool:
-    return await Account.exists().where(Account.email == email.lower())
-
-
 async def insert_account(email: str, full_name: str, password_hash: str) -> int | None:
     """The new account's id, or None when the address is taken: the unique index decides,
     so of two sign-ups racing with one address exactly one wins."""
