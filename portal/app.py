@@ -25,10 +25,10 @@ from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.web import (
     STATIC_DIR,
+    add_security_headers,
     build_templates,
     error_page,
     login_redirect,
-    security_headers_middleware,
 )
 
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: error_page,
             Exception: error_page,
         },
-        middleware=[security_headers_middleware],
+        before_send=[add_security_headers],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=None,  # an HTML portal: no public API schema to expose
         debug=False,

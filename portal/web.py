@@ -16,7 +16,7 @@ from jinja2_fragments import render_block
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 from litestar.utils.scope.state import ScopeState
 
 from portal.errors import PortalError, TooManyAttempts
@@ -208,30 +208,20 @@ SECURITY_HEADERS = [
 ]
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    """Adds the security headers, `Vary: HX-Request`, and no-store on pages that did not
-    choose a cache policy of their own (static files and cached public pages do)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers.extend(SECURITY_HEADERS)
-                if b"vary" not in names:
-                    headers.append((b"vary", b"HX-Request"))
-                if b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook, so that every answer gets them — error pages for unmatched routes
+    included, which route middleware never sees: the security headers, `Vary: HX-Request`,
+    and no-store where the response chose no cache policy of its own (static files do)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    names = {name.lower() for name, _ in headers}
+    headers.extend(SECURITY_HEADERS)
+    if b"vary" not in names:
+        headers.append((b"vary", b"HX-Request"))
+    if b"cache-control" not in names:
+        headers.append((b"cache-control", b"no-store"))
+    message["headers"] = headers
 
 
 PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by a test)
@@ -239,7 +229,13 @@ PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site may be a post-login destination (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)  # browsers drop tabs: //evil
+    ):
         return target
     return "/"
 

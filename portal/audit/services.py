@@ -32,7 +32,7 @@ async def record(
         AuditEvent(
             organisation=organisation_id,
             actor=who.user_id,
-            actor_name=who.name,
+            actor_name=who.name[:320],  # the column's size; names can be long
             acting_for_id=who.acting_for_id,
             action=action,
             subject=subject,

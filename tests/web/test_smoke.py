@@ -29,3 +29,11 @@ async def test_wrong_password_says_nothing_about_the_account(client):
     )
     assert wrong.status_code == unknown.status_code == 422
     assert "not right" in wrong.text and "not right" in unknown.text
+
+
+async def test_error_pages_carry_the_security_headers_too(client):
+    for response in [await client.get("/no-such-page"), await client.delete("/login")]:
+        assert response.status_code in {404, 405}
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
