@@ -88,6 +88,7 @@ async def _migrate() -> None:
 async def _review_partners() -> None:
     from datetime import UTC, datetime
 
+    from portal.formatting import money
     from portal.partners.services import review_partners
     from portal.settings import Settings
 
@@ -96,7 +97,7 @@ async def _review_partners() -> None:
     for change in changes:
         print(
             f"{change.name}: {change.before} → {change.after} "
-            f"(manages {change.currency} {change.managed:,.2f} a year)"
+            f"(manages {money(change.managed, change.currency)} a year)"
         )
     print(f"Yearly review done: {len(changes)} partner(s) changed.")
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from portal.formatting import money
 from portal.organisations.rules import normalise_website
 
 TERMS_VERSION = "2026-01"
@@ -172,17 +173,17 @@ def website_criterion(
 
 def volume_criterion(currency: str, managed: Decimal) -> Criterion:
     threshold = VOLUME_THRESHOLDS[currency]
-    title = f"Managed volume of at least {currency} {threshold:,.2f} a year"
+    title = f"Managed volume of at least {money(threshold, currency)} a year"
     if managed >= threshold:
         return Criterion(
-            "volume", title, Verdict.MET, f"You manage {currency} {managed:,.2f} a year."
+            "volume", title, Verdict.MET, f"You manage {money(managed, currency)} a year."
         )
     return Criterion(
         "volume",
         title,
         Verdict.NOT_MET,
-        f"You manage {currency} {managed:,.2f} a year; "
-        f"{currency} {threshold - managed:,.2f} more is needed.",
+        f"You manage {money(managed, currency)} a year; "
+        f"{money(threshold - managed, currency)} more is needed.",
     )
 
 

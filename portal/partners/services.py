@@ -15,6 +15,7 @@ from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.billing.queries import managed_volume, managed_volume_by_client
 from portal.errors import Conflict, FormErrors, NotFound
+from portal.formatting import money
 from portal.mail.services import Mail, send_mail
 from portal.partners import queries, rules, website
 from portal.partners.forms import Entered
@@ -397,8 +398,8 @@ async def review_partners(settings: Settings, now: datetime) -> list[ReviewChang
                 organisation,
                 change.before,
                 change.after,
-                managed=f"{change.currency} {change.managed:,.2f}",
-                threshold=f"{change.currency} {VOLUME_THRESHOLDS[change.currency]:,.2f}",
+                managed=money(change.managed, change.currency),
+                threshold=money(VOLUME_THRESHOLDS[change.currency], change.currency),
             )
     return changes
 
@@ -415,8 +416,8 @@ async def _review_partner(organisation_id: int, now: datetime) -> ReviewChange |
         if before is after:
             return None
         reason = (
-            f"Yearly review of {now:%d %b %Y}: managed volume {currency} {managed:,.2f} a year, "
-            f"threshold {currency} {VOLUME_THRESHOLDS[currency]:,.2f}."
+            f"Yearly review of {now:%d %b %Y}: managed volume {money(managed, currency)} a year, "
+            f"threshold {money(VOLUME_THRESHOLDS[currency], currency)}."
         )
         decision = "flagged" if after is PartnerStatus.FLAGGED else "cleared"
         await queries.insert_staff_decision(organisation_id, decision, reason, None, now)

@@ -40,7 +40,7 @@ async def test_portal_review_partners_flags_a_partner_below_the_threshold(
     output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     text = output.decode()
     assert process.returncode == 0, text
-    assert "Below AG: active → flagged (manages CHF 1,999.99 a year)" in text
+    assert "Below AG: active → flagged (manages CHF\xa01’999.99 a year)" in text
     assert "1 partner(s) changed" in text
     assert await status_of(below) == "flagged"
     assert await status_of(enough) == "active"

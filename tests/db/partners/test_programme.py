@@ -315,10 +315,10 @@ async def test_the_yearly_review_flags_partners_below_the_threshold_and_clears_r
         (recovered, "cleared", None),
     ]
     assert decisions[0]["decided_at"] == now
-    assert "CHF 1,999.99" in decisions[0]["reason"]
+    assert "CHF\xa01’999.99" in decisions[0]["reason"]
     assert await audit_actions(below) == ["programme.status_changed"]
     (flag_mail,) = await mails_to("legal@below.ch")
-    assert "below" in flag_mail["subject"] and "CHF 1,999.99" in flag_mail["body"]
+    assert "below" in flag_mail["subject"] and "CHF\xa01’999.99" in flag_mail["body"]
     (cleared_mail,) = await mails_to("legal@recovered.fr")
     assert "good standing" in cleared_mail["subject"]
 
