@@ -186,7 +186,7 @@ def target_rows(by_size: dict[int, Results]) -> list[list[object]]:
                 [
                     size,
                     f"{endpoint}: throughput >= {MIN_THROUGHPUT_RATIO:.0%} of reference",
-                    f"{ratio:.0%}",
+                    f"{ratio:.1%}",
                     verdict(ratio >= MIN_THROUGHPUT_RATIO),
                 ]
             )
