@@ -39,6 +39,14 @@ async def health() -> dict[str, str]:
     return {"status": "ok" if rows[0]["ok"] == 1 else "degraded"}
 
 
+async def keep_session_state(connection) -> None:
+    """asyncpg resets a connection's session state on release (a second round trip after every
+    query). The portal sets no session state — no SET, LISTEN or session advisory locks on
+    pooled connections — so only the rollback of an open transaction, which asyncpg still
+    does, is needed."""
+    return None
+
+
 def create_app(settings: Settings) -> Litestar:
     if settings.database_url:
         database.bind(settings.database_url)
@@ -47,7 +55,9 @@ def create_app(settings: Settings) -> Litestar:
     async def database_pool(app: Litestar) -> AsyncIterator[None]:
         owns_pool = DB.pool is None  # tests may run several apps on one pool
         if owns_pool:
-            await DB.start_connection_pool(min_size=1, max_size=settings.database_pool_size)
+            await DB.start_connection_pool(
+                min_size=1, max_size=settings.database_pool_size, reset=keep_session_state
+            )
         try:
             yield
         finally:
@@ -80,6 +90,8 @@ def create_app(settings: Settings) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
             header_name="x-csrftoken",
+            # Probes and cacheable files need no token (nor a cookie a shared cache could keep).
+            exclude=["/health", "/static"],
         ),
         exception_handlers={
             LoginRequired: login_redirect,

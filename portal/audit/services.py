@@ -87,3 +87,13 @@ async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tupl
 def _literally(text: str) -> str:
     """TEXT inside a LIKE pattern, matching itself only (no wildcard, no dangling escape)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def recent_events(organisation_id: int, limit: int = 8) -> list[dict]:
+    """The newest entries, for the overview (the organisation-and-time index serves it)."""
+    return await AuditEvent.raw(
+        """SELECT created_at, actor_name, action, subject FROM audit_event
+           WHERE organisation = {} ORDER BY created_at DESC, id DESC LIMIT {}""",
+        organisation_id,
+        limit,
+    )

@@ -3,6 +3,7 @@ organisation the actor acts in, so another tenant's row is never loaded."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from portal.accounts.tables import Account
@@ -324,3 +325,24 @@ async def account_email(account_id: int | None) -> str | None:
 
 async def team_count(organisation_id: int) -> int:
     return await Team.count().where(Team.organisation == organisation_id)
+
+
+# The overview page's figures in one round trip (the page is the most visited one).
+DASHBOARD_SQL = """
+SELECT o.id, o.name, o.country, o.currency, o.kind,
+       (SELECT coalesce(json_object_agg(r.role, r.n), json_build_object())
+          FROM (SELECT role, count(*) AS n FROM membership WHERE organisation = o.id
+                GROUP BY role) r) AS role_counts,
+       (SELECT count(*) FROM team WHERE organisation = o.id) AS team_count,
+       (SELECT count(*) FROM invitation i WHERE i.organisation = o.id
+          AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > {})
+           AS pending_invitations
+FROM organisation o WHERE o.id = {}
+"""
+
+
+async def dashboard_summary(organisation_id: int, now: datetime) -> dict:
+    rows = await Organisation.raw(DASHBOARD_SQL, now, organisation_id)
+    summary = rows[0]
+    summary["role_counts"] = json.loads(summary["role_counts"])
+    return summary

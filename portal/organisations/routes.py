@@ -17,7 +17,7 @@ from portal.accounts.current import (
     provide_optional_current,
 )
 from portal.accounts.queries import switch_session_organisation
-from portal.audit.services import AuditFilter, events_of
+from portal.audit.services import recent_events
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.organisations import queries, rules, services
@@ -41,20 +41,15 @@ class HomeController(Controller):
             return page(request, "organisations/none.html")
         organisation_id = current.organisation.id
         member = current.actor.is_member  # a team guest sees their own teams, not the rest
+        summary = await queries.dashboard_summary(organisation_id, datetime.now(UTC))
+        sees_audit = may(current.actor, Action.VIEW_AUDIT, _organisation(current))
         context = {
-            "organisation": await queries.organisation(organisation_id),
-            "role_counts": await queries.role_counts(organisation_id) if member else {},
-            "team_count": (
-                await queries.team_count(organisation_id) if member else len(current.actor.team_ids)
-            ),
-            "recent": [],
-            "pending_invitations": None,
+            "organisation": summary,
+            "role_counts": summary["role_counts"] if member else {},
+            "team_count": summary["team_count"] if member else len(current.actor.team_ids),
+            "recent": await recent_events(organisation_id) if sees_audit else [],
+            "pending_invitations": summary["pending_invitations"] if sees_audit else None,
         }
-        if may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
-            context["recent"] = (await events_of(organisation_id, AuditFilter(), 1))[0][:8]
-            context["pending_invitations"] = len(
-                await queries.pending_invitations(organisation_id, datetime.now(UTC))
-            )
         return page(request, "organisations/home.html", context)
 
 
