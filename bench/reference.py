@@ -28,7 +28,7 @@ from litestar.logging.config import LoggingConfig
 from portal.access import Role
 from portal.accounts.queries import CURRENT_SQL
 from portal.accounts.rules import token_hash
-from portal.audit.services import AuditFilter, events_of
+from portal.audit.services import recent_events
 from portal.formatting import FILTERS
 from portal.organisations import queries
 from portal.piccolo_conf import DB
@@ -62,14 +62,11 @@ def _dashboard_calls(organisation_id: int, now: datetime) -> dict[str, tuple[Cal
     """The portal's query functions HomeController.home awaits after the session query (for a
     user who may see the audit log), each with the arguments it sends to the database."""
     return {
-        "organisation": (lambda: queries.organisation(organisation_id), (organisation_id,)),
-        "role_counts": (lambda: queries.role_counts(organisation_id), (organisation_id,)),
-        "team_count": (lambda: queries.team_count(organisation_id), (organisation_id,)),
-        "recent_events": (lambda: events_of(organisation_id, AuditFilter(), 1), (organisation_id,)),
-        "pending_invitations": (
-            lambda: queries.pending_invitations(organisation_id, now),
-            (organisation_id, now),
+        "summary": (
+            lambda: queries.dashboard_summary(organisation_id, now),
+            (now, organisation_id),
         ),
+        "recent_events": (lambda: recent_events(organisation_id), (organisation_id, 8)),
     }
 
 
@@ -120,11 +117,11 @@ async def load_dashboard(
     rows = {name: await connection.fetch(text, *args) for name, (text, args) in work.items()}
     return {
         "current": current_of(session),
-        "organisation": rows["organisation"][0],
-        "role_counts": {row["role"]: row["n"] for row in rows["role_counts"]},
-        "team_count": rows["team_count"][0]["count"],
-        "recent": rows["recent_events"][:8],
-        "pending_invitations": len(rows["pending_invitations"]),
+        "organisation": rows["summary"][0],
+        "role_counts": json.loads(rows["summary"][0]["role_counts"]),
+        "team_count": rows["summary"][0]["team_count"],
+        "recent": rows["recent_events"],
+        "pending_invitations": rows["summary"][0]["pending_invitations"],
     }
 
 
