@@ -9,6 +9,7 @@ from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
 from portal.database import storable_id
 from portal.organisations.tables import Organisation
+from portal.partners.rules import IN_PROGRAMME
 
 PAGE_SIZE = 25
 OPEN = ("awaiting_client", "awaiting_partner", "active")
@@ -303,12 +304,13 @@ async def find_partners(search: str, exclude: int) -> list[dict]:
     pattern = "%" + _escape_like(search.strip()) + "%"
     return await PartnerLink.raw(
         """SELECT o.id, o.name, o.country, o.website FROM organisation o
-           WHERE o.partner_status IN ('applicant', 'active', 'flagged') AND o.id <> {}
+           WHERE o.partner_status = ANY({}) AND o.id <> {}
              AND (o.name ILIKE {} OR EXISTS (
                    SELECT 1 FROM membership m JOIN account a ON a.id = m.account
                    WHERE m.organisation = o.id AND m.role = 'legal_representative'
                      AND a.email = lower({})))
            ORDER BY o.name LIMIT 20""",
+        sorted(IN_PROGRAMME),
         exclude,
         pattern,
         search.strip(),
@@ -320,8 +322,9 @@ async def programme_member(organisation_id: int) -> dict | None:
         return None
     rows = await PartnerLink.raw(
         """SELECT id, name FROM organisation WHERE id = {}
-           AND partner_status IN ('applicant', 'active', 'flagged')""",
+           AND partner_status = ANY({})""",
         organisation_id,
+        sorted(IN_PROGRAMME),
     )
     return rows[0] if rows else None
 
