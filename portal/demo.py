@@ -6,6 +6,7 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 
@@ -160,7 +161,15 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     password_hash = hash_password(DEMO_PASSWORD)  # one hash serves every demo account
     next_id = {
         table: await connection.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
-        for table in ("organisation", "account", "membership", "team", "product", "partner_link")
+        for table in (
+            "organisation",
+            "account",
+            "membership",
+            "team",
+            "product",
+            "partner_link",
+            "invoice",
+        )
     }
     catalogue = [
         tuple(row) for row in await connection.fetch("SELECT id, code, family FROM catalogue_item")
@@ -169,6 +178,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     plan.add_named()
     for number in range(1, size + 1):
         plan.add_generated(number)
+    invoices = DemoInvoices(plan, await _programme(connection), next_id["invoice"])
 
     await _copy(
         connection,
@@ -219,6 +229,14 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         ],
     )
     await _copy(connection, "client_assignment", plan.assignments, ["link", "team"])
+    await _copy(connection, "invoice", invoices.invoices, INVOICE_COLUMNS)
+    await _copy(connection, "invoice_line", invoices.lines, LINE_COLUMNS)
+    await _copy(
+        connection,
+        "ledger_entry",
+        invoices.ledger,
+        ["organisation", "currency", "kind", "amount", "invoice", "reference"],
+    )
     await _copy(
         connection,
         "audit_event",
@@ -230,6 +248,25 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
+
+
+async def _programme(connection: asyncpg.Connection) -> dict:
+    """Prices and the programme settings in force, for the demo's invoices."""
+    prices = {
+        (r["item"], r["currency"], r["period"]): r["amount"]
+        for r in await connection.fetch(
+            "SELECT item, currency, period, amount FROM catalogue_price"
+        )
+    }
+    settings = {}
+    for kind in ("tiers", "volume_discount", "vat_rates"):
+        payload = await connection.fetchval(
+            "SELECT payload FROM programme_setting WHERE kind = $1 "
+            "ORDER BY created_at DESC, id DESC LIMIT 1",
+            kind,
+        )
+        settings[kind] = json.loads(payload)
+    return {"prices": prices, **settings}
 
 
 async def _copy(connection: asyncpg.Connection, table: str, records: list, columns: list[str]):
@@ -431,3 +468,169 @@ class DemoPlan:
                 json.dumps({"name": name}),
             )
         )
+
+
+INVOICE_COLUMNS = [
+    "id",
+    "number",
+    "payer",
+    "client",
+    "partner",
+    "currency",
+    "issued_on",
+    "vat_rule",
+    "vat_rate",
+    "net",
+    "vat",
+    "gross",
+    "paid_at",
+    "paid_with",
+]
+LINE_COLUMNS = [
+    "invoice",
+    "product",
+    "description",
+    "family",
+    "service_from",
+    "service_to",
+    "ordered_by",
+    "public_price",
+    "volume_rate",
+    "partner_rate",
+    "amount",
+    "cashback",
+    "discount",
+    "position",
+]
+
+
+class DemoInvoices:
+    """The last renewal of every demo product, invoiced by the same rules as the portal:
+    tier by managed volume, volume discount, cashback to the managing partner, VAT."""
+
+    def __init__(self, plan: DemoPlan, programme: dict, first_id: int):
+        from portal.billing import rules
+
+        self.rules = rules
+        self.prices = programme["prices"]
+        self.vat_rates = {c: Decimal(r) for c, r in programme["vat_rates"].items()}
+        self.steps = [rules.VolumeStep(int(n), Decimal(r)) for n, r in programme["volume_discount"]]
+        self.tiers = {
+            currency: [rules.Tier(n, Decimal(r), Decimal(t)) for n, r, t in rows]
+            for currency, rows in programme["tiers"].items()
+        }
+        self.next_id = first_id
+        self.invoices: list[tuple] = []
+        self.lines: list[tuple] = []
+        self.ledger: list[tuple] = []
+        self._invoice_all(plan)
+
+    def _invoice_all(self, plan: DemoPlan) -> None:
+        organisations = {row[0]: row for row in plan.organisations}  # id → row
+        links = {row[2]: row for row in plan.links}  # client → link
+        hostings: dict[int, int] = {}
+        for product in plan.products:
+            if product[3] in self.rules.VOLUME_DISCOUNT_FAMILIES:
+                hostings[product[1]] = hostings.get(product[1], 0) + 1
+        rates = self._partner_rates(plan, organisations, links)
+        for product in plan.products:
+            self._invoice(product, organisations, links.get(product[1]), hostings, rates)
+
+    def _covers(self, link: tuple | None, family: str) -> bool:
+        return link is not None and (link[7] == "full" or family in link[8])
+
+    def _partner_rates(self, plan, organisations, links) -> dict[int, Decimal]:
+        volumes: dict[int, Decimal] = {}
+        for _, client, item, family, _, period, *_ in plan.products:
+            link = links.get(client)
+            if not self._covers(link, family):
+                continue
+            currency = organisations[link[1]][4]
+            price = self.prices.get((item, currency, period), Decimal(0))
+            volumes[link[1]] = volumes.get(link[1], Decimal(0)) + (
+                price if period == "yearly" else price * 12
+            )
+        rates = {}
+        for partner, volume in volumes.items():
+            tier = self.rules.tier_for(self.tiers[organisations[partner][4]], volume)
+            rates[partner] = tier.rate if tier else self.rules.ZERO
+        return rates
+
+    def _invoice(self, product, organisations, link, hostings, rates) -> None:
+        rules = self.rules
+        product_id, client, item, family, name, period, _, _, renews = product
+        _, client_name, _, country, currency, *_ = organisations[client]
+        public = self.prices.get((item, currency, period))
+        if public is None:
+            return
+        step = timedelta(days=365 if period == "yearly" else 30)
+        service_from = renews - step
+        covered = self._covers(link, family)
+        partner = link[1] if covered else None
+        volume_rate = (
+            rules.volume_discount_rate(self.steps, hostings.get(client, 0))
+            if family in rules.VOLUME_DISCOUNT_FAMILIES
+            else rules.ZERO
+        )
+        price = rules.price_line(public, rates.get(partner, rules.ZERO), volume_rate)
+        settlement = rules.settle(
+            rules.OrderContext(
+                rules.Orderer.CLIENT,
+                link[7] if covered else None,
+                link[9] if covered else None,
+                covered,
+            ),
+            price,
+        )
+        vat = rules.vat_for(country, False, self.vat_rates)
+        totals = rules.invoice_totals([settlement.charged], vat.rate)
+        invoice_id = self.next_id
+        self.next_id += 1
+        paid_at = datetime.combine(service_from, datetime.min.time(), UTC)
+        self.invoices.append(
+            (
+                invoice_id,
+                f"INV-DEMO-{invoice_id:07d}",
+                client,
+                client,
+                partner,
+                currency,
+                service_from,
+                vat.rule.value,
+                vat.rate,
+                totals.net,
+                totals.vat,
+                totals.gross,
+                paid_at,
+                "card",
+            )
+        )
+        self.lines.append(
+            (
+                invoice_id,
+                product_id,
+                f"Renewal — {name}",
+                family,
+                service_from,
+                renews,
+                "client",
+                price.public,
+                volume_rate,
+                rates.get(partner, rules.ZERO),
+                settlement.charged,
+                settlement.cashback,
+                settlement.discount,
+                1,
+            )
+        )
+        if settlement.cashback > 0:
+            self.ledger.append(
+                (
+                    partner,
+                    currency,
+                    "cashback",
+                    settlement.cashback,
+                    invoice_id,
+                    f"Cashback on {name} for {client_name}",
+                )
+            )
