@@ -22,14 +22,6 @@ from portal.web import form_page, page, redirect
 Me = NamedDependency[Current]
 
 
-def _billing(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    resource = OrganisationResource(current.organisation.id)
-    require(current.actor, Action.VIEW_BILLING, resource)
-    return resource
-
-
 def _amount(form: Form, name: str) -> Decimal:
     raw = form.text(name, required=True, max_length=20, label="The amount").replace("'", "")
     try:
@@ -45,7 +37,7 @@ class BillingController(Controller):
 
     @get("", name="billing.invoices")
     async def invoices(self, request: Request, current: Me) -> Response:
-        resource = _billing(current)
+        resource = services.billing_scope(current)
         page_no = page_number(request.query_params.get("page"))
         invoices, has_next = await queries.invoices_paid_by(resource.organisation_id, page_no)
         return page(
@@ -125,7 +117,7 @@ class BillingController(Controller):
 
 
 async def _invoice_context(current: Current, invoice_id: int) -> dict:
-    resource = _billing(current)
+    resource = services.billing_scope(current)
     invoice = await queries.invoice_of_payer(resource.organisation_id, invoice_id)
     if invoice is None:
         raise NotFound()  # another organisation's invoice, or none: both 404
@@ -137,7 +129,7 @@ async def _invoice_context(current: Current, invoice_id: int) -> dict:
 
 
 async def _prepaid_context(request: Request, current: Current) -> dict:
-    resource = _billing(current)
+    resource = services.billing_scope(current)
     currency = current.organisation.currency
     page_no = page_number(request.query_params.get("page"))
     entries, has_next = await queries.ledger_entries(resource.organisation_id, currency, page_no)
@@ -180,7 +172,7 @@ class ProductsController(Controller):
 
 
 async def _products_context(request: Request, current: Current) -> dict:
-    resource = _billing(current)
+    resource = services.billing_scope(current)
     page_no = page_number(request.query_params.get("page"))
     products, has_next = await product_queries.products_of(resource.organisation_id, page_no)
     return {
@@ -192,38 +184,34 @@ async def _products_context(request: Request, current: Current) -> dict:
 
 
 async def _order(request: Request, current: Current, client_id: int, back: str) -> Response:
-    data = dict(await request.form())
-    form = Form(data)
+    form = Form(dict(await request.form()))
     item_id = form.integer("item")
     period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
     name = form.text("name", max_length=200)
-    try:
-        form.check()
-        invoice_id = await services.order(
-            current, services.OrderRequest(client_id, item_id, None, period, name)
-        )
-    except (FormErrors, Conflict) as error:
-        message = " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
-        return redirect(request, back, flash=message, level="error")
-    return _ordered(request, current, invoice_id, back, "Ordered")
+    if form.errors:
+        return redirect(request, back, flash=" ".join(form.errors.values()), level="error")
+    order = services.OrderRequest(client_id, item_id, None, period, name)
+    return await _place(request, current, order, back, "Ordered")
 
 
 async def _renew(
     request: Request, current: Current, client_id: int, product_id: int, back: str
 ) -> Response:
+    order = services.OrderRequest(client_id, None, product_id, "")
+    return await _place(request, current, order, back, "Renewed")
+
+
+async def _place(
+    request: Request, current: Current, order: services.OrderRequest, back: str, done: str
+) -> Response:
+    """Place the order; back on the page it came from, with what happened."""
     try:
-        invoice_id = await services.order(
-            current, services.OrderRequest(client_id, None, product_id, "")
-        )
+        await services.order(current, order)
     except (FormErrors, Conflict) as error:
         message = " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
         return redirect(request, back, flash=message, level="error")
-    return _ordered(request, current, invoice_id, back, "Renewed")
-
-
-def _ordered(request: Request, current: Current, invoice_id: int, back: str, what: str):
     return redirect(
-        request, back, flash=f"{what}. The invoice is issued to whoever pays under your agreement."
+        request, back, flash=f"{done}. The invoice is issued to whoever pays under your agreement."
     )
 
 
@@ -294,7 +282,7 @@ class AffiliateController(Controller):
 
     @get("", name="affiliate.earnings")
     async def earnings(self, request: Request, current: Me) -> Response:
-        resource = _billing(current)
+        resource = services.billing_scope(current)
         organisation = await product_queries.organisation_for_billing(resource.organisation_id)
         is_affiliate = await queries.is_affiliate(resource.organisation_id)
         if not is_affiliate:

@@ -219,7 +219,8 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
 # --- the prepaid account -----------------------------------------------------------------------
 
 
-def _billing(current: Current) -> OrganisationResource:
+def billing_scope(current: Current) -> OrganisationResource:
+    """The acting organisation, if the actor may see its money (else 404/403)."""
     if current.organisation is None:
         raise NotFound()
     resource = OrganisationResource(current.organisation.id)
@@ -228,7 +229,7 @@ def _billing(current: Current) -> OrganisationResource:
 
 
 async def deposit(current: Current, amount: Decimal, currency: str) -> None:
-    resource = _billing(current)
+    resource = billing_scope(current)
     problem = rules.deposit_problem(amount)
     if problem:
         raise FormErrors({"amount": problem})
@@ -250,7 +251,7 @@ async def deposit(current: Current, amount: Decimal, currency: str) -> None:
 
 async def pay_invoice_from_balance(current: Current, invoice_id: int) -> None:
     """Two payments at once cannot overdraw: the account's rows are locked first."""
-    resource = _billing(current)
+    resource = billing_scope(current)
     async with DB.transaction():
         invoice = await queries.lock_invoice_of_payer(resource.organisation_id, invoice_id)
         if invoice is None:
@@ -313,7 +314,7 @@ def payout_destination_problem(method: str, destination: str) -> str | None:
 
 
 async def pay_out(current: Current, request: PayoutRequest) -> None:
-    resource = _billing(current)
+    resource = billing_scope(current)
     problem = payout_destination_problem(request.method, request.destination)
     if problem:
         raise FormErrors({"destination": problem})
