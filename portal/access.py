@@ -41,6 +41,7 @@ class Action(StrEnum):
     MANAGE_TEAM_MEMBERS = "teams.manage_members"
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
+    VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
     # delegation (SPEC §3)
     INVITE_CLIENT = "clients.invite"
     ADD_PARTNER = "partners.add"
@@ -176,7 +177,9 @@ def require(actor: Actor, action: Action, resource: Resource) -> None:
 
 def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
     match action:
-        case Action.VIEW_ORGANISATION | Action.VIEW_MEMBERS | Action.VIEW_TEAM:
+        case (
+            Action.VIEW_ORGANISATION | Action.VIEW_MEMBERS | Action.VIEW_TEAM | Action.VIEW_PRODUCTS
+        ):
             return True
         case Action.MANAGE_LEGAL_REPRESENTATIVES:
             return actor.role is Role.LEGAL_REPRESENTATIVE
@@ -205,9 +208,7 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
 PARTNER_LEGAL_ACTIONS = frozenset(
     {Action.DECIDE_AS_PARTNER, Action.STOP_LINK, Action.ASSIGN_COLLABORATORS}
 )
-CLIENT_LEGAL_ACTIONS = frozenset(
-    {Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK}
-)
+CLIENT_LEGAL_ACTIONS = frozenset({Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK})
 
 
 def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decision:

@@ -102,7 +102,7 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
 TABLES = [
     "invoice_line", "ledger_entry", "invoice", "commitment_acceptance", "website_check",
     "staff_decision", "referral",
-    "client_assignment", "delegated_product", "partner_link", "product",
+    "client_assignment", "delegated_product", "partner_link", "product_access", "product",
     "audit_event",
     "outbox_mail",
     "invitation",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import Action, OrganisationResource, may, require
+from portal.access import MANAGERS, Action, OrganisationResource, may, require
 from portal.accounts.current import Current, provide_current
 from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
@@ -172,13 +172,22 @@ class ProductsController(Controller):
 
 
 async def _products_context(request: Request, current: Current) -> dict:
-    resource = services.billing_scope(current)
+    """Everyone sees products; a plain user only those given to them, and ordering or
+    renewing needs billing rights."""
+    if current.organisation is None:
+        raise NotFound()
+    resource = OrganisationResource(current.organisation.id)
+    require(current.actor, Action.VIEW_PRODUCTS, resource)
     page_no = page_number(request.query_params.get("page"))
-    products, has_next = await product_queries.products_of(resource.organisation_id, page_no)
+    only_of = None if current.role in MANAGERS else current.user_id
+    products, has_next = await product_queries.products_of(
+        resource.organisation_id, page_no, only_of_member=only_of
+    )
     return {
         "products": products,
         "has_next": has_next,
         "page_no": page_no,
+        "can_order": may(current.actor, Action.VIEW_BILLING, resource),
         "catalogue": await product_queries.catalogue(current.organisation.currency),
     }
 

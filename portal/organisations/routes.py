@@ -224,6 +224,36 @@ class MembersController(Controller):
             )
         return redirect(request, "/organisation/members", flash="The member's rights are saved.")
 
+    @get("/{membership_id:int}/products", name="organisation.members.products")
+    async def products(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
+        return page(
+            request,
+            "organisations/member_products.html",
+            await _member_products_context(current, membership_id),
+        )
+
+    @post("/{membership_id:int}/products", name="organisation.members.products.save")
+    async def save_products(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
+        data = await request.form()
+        chosen = {
+            int(v) for v in data.getall("products", []) if str(v).isdigit() and len(str(v)) < 10
+        }
+        try:
+            await services.give_products(current, membership_id, chosen)
+        except FormErrors as error:
+            context = await _member_products_context(current, membership_id)
+            return form_page(
+                request,
+                "organisations/member_products.html",
+                {**context, "given": chosen},
+                error.errors,
+            )
+        return redirect(request, "/organisation/members", flash="The member's products are saved.")
+
     @post("/{membership_id:int}/remove", name="organisation.members.remove")
     async def remove(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
@@ -256,6 +286,21 @@ class MembersController(Controller):
         return redirect(
             request, "/organisation/members", flash="The invitation is withdrawn.", level="info"
         )
+
+
+async def _member_products_context(current: Current, membership_id: int) -> dict:
+    from portal.products import queries as product_queries
+
+    resource = _organisation(current)
+    require(current.actor, Action.MANAGE_MEMBERS, resource)
+    member = await queries.membership(resource.organisation_id, membership_id)
+    if member is None:
+        raise NotFound()
+    return {
+        "member": member,
+        "products": await product_queries.product_choices(resource.organisation_id),
+        "given": await product_queries.products_given(membership_id),
+    }
 
 
 async def _members_context(current: Current, page_no: int) -> dict:

@@ -473,3 +473,32 @@ async def set_team_leader(current: Current, team_id: int, account_id: int | None
             before={"leader": await queries.account_email(team["leader"])},
             after={"leader": await queries.account_email(account_id)},
         )
+
+
+async def give_products(current: Current, membership_id: int, product_ids: set[int]) -> None:
+    """Which products a plain user may see and manage (SPEC §1)."""
+    from portal.products import queries as product_queries
+
+    resource = _organisation_of(current)
+    require(current.actor, Action.MANAGE_MEMBERS, resource)
+    member = await queries.membership(resource.organisation_id, membership_id)
+    if member is None:
+        raise NotFound()
+    if member["role"] != Role.USER:
+        raise FormErrors(
+            {"products": "Legal representatives and administrators see every product already."}
+        )
+    own = {p["id"] for p in await product_queries.product_choices(resource.organisation_id)}
+    if not product_ids <= own:
+        raise FormErrors({"products": "Choose products of this organisation."})
+    before = await product_queries.products_given(membership_id)
+    async with DB.transaction():
+        await product_queries.give_products(membership_id, sorted(product_ids))
+        await record(
+            resource.organisation_id,
+            who(current),
+            "member.products_set",
+            member["email"],
+            before={"products": sorted(before)},
+            after={"products": sorted(product_ids)},
+        )

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.database import storable_id
-from portal.products.tables import CatalogueItem, Product
+from portal.products.tables import CatalogueItem, Product, ProductAccess
 
 
 async def catalogue_item(item_id: int | None) -> dict | None:
@@ -55,16 +55,50 @@ async def product_in(client_id: int, product_id: int) -> dict | None:
     )
 
 
-async def products_of(client_id: int, page: int, size: int = 50) -> tuple[list[dict], bool]:
+async def products_of(
+    client_id: int, page: int, size: int = 50, *, only_of_member: int | None = None
+) -> tuple[list[dict], bool]:
+    """The organisation's products; with ONLY_OF_MEMBER (a plain user's account), only the
+    products given to that user."""
     rows = await Product.raw(
         """SELECT p.id, p.name, p.family, p.period, p.status, p.renews_on, i.name AS offer
            FROM product p JOIN catalogue_item i ON i.id = p.item
-           WHERE p.organisation = {} ORDER BY p.family, p.name, p.id LIMIT {} OFFSET {}""",
+           WHERE p.organisation = {}
+             AND ({}::int IS NULL OR p.id IN (
+                   SELECT pa.product FROM product_access pa JOIN membership m
+                     ON m.id = pa.membership
+                   WHERE m.account = {} AND m.organisation = p.organisation))
+           ORDER BY p.family, p.name, p.id LIMIT {} OFFSET {}""",
         client_id,
+        only_of_member,
+        only_of_member,
         size + 1,
         (page - 1) * size,
     )
     return rows[:size], len(rows) > size
+
+
+async def products_given(membership_id: int) -> set[int]:
+    rows = await ProductAccess.select(ProductAccess.product).where(
+        ProductAccess.membership == membership_id
+    )
+    return {row["product"] for row in rows}
+
+
+async def product_choices(organisation_id: int) -> list[dict]:
+    return await Product.raw(
+        """SELECT p.id, p.name, p.family FROM product p WHERE p.organisation = {}
+           AND p.status <> 'cancelled' ORDER BY p.family, p.name LIMIT 1000""",
+        organisation_id,
+    )
+
+
+async def give_products(membership_id: int, product_ids: list[int]) -> None:
+    await ProductAccess.delete().where(ProductAccess.membership == membership_id)
+    if product_ids:
+        await ProductAccess.insert(
+            *[ProductAccess(membership=membership_id, product=pid) for pid in product_ids]
+        )
 
 
 async def hosting_count(client_id: int) -> int:

@@ -11,7 +11,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from portal.organisations.tables import Organisation
+from portal.organisations.tables import Membership, Organisation
 
 
 class CatalogueItem(Table, tablename="catalogue_item"):
@@ -43,3 +43,11 @@ class Product(Table, tablename="product"):
     started_on = Date()
     renews_on = Date()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProductAccess(Table, tablename="product_access"):
+    """A product a plain user of the organisation may see and manage (SPEC §1: users with
+    access to specific products only); legal representatives and administrators see all."""
+
+    membership = ForeignKey(Membership, on_delete=OnDelete.cascade, index=True)
+    product = ForeignKey(Product, on_delete=OnDelete.cascade)

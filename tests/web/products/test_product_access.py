@@ -1,0 +1,51 @@
+"""SPEC §1: a plain user has access to specific products only."""
+
+from portal.products.tables import Product
+from tests.helpers import colleague, membership_id, post_form, sign_up
+from tests.web.clients.test_lifecycle import give_products
+
+
+async def test_a_user_sees_only_the_products_given_to_them(client):
+    await sign_up(client, organisation="Muster Web AG")
+    products = await give_products("Muster Web AG", "web-pro", "domain-ch", "mail-5")
+    async with colleague(client, "ulla@example.ch") as ulla:
+        everything = await ulla.get("/products")
+        assert "No product is given to you" in everything.text
+        assert "web-pro.example" not in everything.text and "Order a product" not in everything.text
+
+        member = await membership_id(client, "ulla@example.ch")
+        saved = await post_form(
+            client,
+            f"/organisation/members/{member}/products",
+            {"products": [str(products["domain-ch"])]},
+        )
+        assert saved.status_code == 303
+
+        mine = await ulla.get("/products")
+        assert "domain-ch.example" in mine.text
+        assert "web-pro.example" not in mine.text and "mail-5.example" not in mine.text
+        assert (await ulla.get(f"/organisation/members/{member}/products")).status_code == 403
+        renew = await post_form(ulla, f"/products/{products['domain-ch']}/renew")
+        assert renew.status_code == 403  # no billing rights
+
+    audit = await client.get("/organisation/audit?action=member.products")
+    assert "member.products_set" in audit.text
+
+
+async def test_only_the_organisations_own_products_can_be_given(client):
+    await sign_up(client, "other@example.ch", organisation="Other AG")
+    foreign = await give_products("Other AG", "vps-lite")
+    await post_form(client, "/logout")
+    await sign_up(client, organisation="Muster Web AG")
+    async with colleague(client, "ulla@example.ch"):
+        member = await membership_id(client, "ulla@example.ch")
+        refused = await post_form(
+            client,
+            f"/organisation/members/{member}/products",
+            {"products": [str(foreign["vps-lite"])]},
+        )
+        assert refused.status_code == 422
+        assert await Product.count() == 1
+        own = await membership_id(client, "anna@example.ch")
+        lr = await post_form(client, f"/organisation/members/{own}/products", {"products": []})
+        assert lr.status_code == 422  # a legal representative sees every product already
