@@ -51,6 +51,8 @@ async def other_organisation(client) -> OtherOrganisation:
 ROUTES_WITH_IDS = [
     ("POST", "/organisation/members/{membership}", {"role": "user"}),
     ("POST", "/organisation/members/{membership}/remove", {}),
+    ("GET", "/organisation/members/{membership}/products", None),
+    ("POST", "/organisation/members/{membership}/products", {}),
     ("POST", "/organisation/members/invitations/{invitation}/resend", {}),
     ("POST", "/organisation/members/invitations/{invitation}/withdraw", {}),
     ("GET", "/organisation/teams/{team}", None),
