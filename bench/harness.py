@@ -255,10 +255,34 @@ def _connection(base_url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
 
-def get(base_url: str, path: str, cookie: str | None = None) -> tuple[int, str]:
+@dataclass(frozen=True)
+class Request:
+    """What a measured request sends beyond its path and cookie: a method, extra headers (an
+    htmx request's HX-Request, a POST's CSRF header) and a form body."""
+
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+    def all_headers(self, cookie: str | None) -> dict[str, str]:
+        headers = {"Cookie": cookie} if cookie else {}
+        headers.update(self.headers)
+        if self.body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return headers
+
+
+PLAIN_GET = Request()
+
+
+def get(
+    base_url: str, path: str, cookie: str | None = None, request: Request = PLAIN_GET
+) -> tuple[int, str]:
     connection = _connection(base_url)
     try:
-        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        connection.request(
+            request.method, path, body=request.body or None, headers=request.all_headers(cookie)
+        )
         response = connection.getresponse()
         return response.status, response.read().decode()
     finally:
@@ -300,9 +324,11 @@ def log_in(base_url: str, email: str, password: str) -> str:
     return f"{CSRF_COOKIE}={csrf_cookie}; {SESSION_COOKIE}={session}"
 
 
-def check_page(base_url: str, path: str, cookie: str | None, marker: str) -> int:
+def check_page(
+    base_url: str, path: str, cookie: str | None, marker: str, request: Request = PLAIN_GET
+) -> int:
     """Fail unless PATH answers 200 with MARKER in it (not a login redirect); its size."""
-    status, body = get(base_url, path, cookie)
+    status, body = get(base_url, path, cookie, request)
     if status != 200 or marker not in body:
         raise RuntimeError(f"{base_url}{path} answered {status} without {marker!r}:\n{body[:500]}")
     return len(body.encode())
@@ -354,19 +380,37 @@ class EndpointFigures:
         return asdict(self)
 
 
-def wrk_command(url: str, cookie: str | None, seconds: int) -> list[str]:
-    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
-    return [WRK, *WRK_ARGS, f"-d{seconds}s", *headers, url]
+def wrk_command(
+    url: str, cookie: str | None, seconds: int, request: Request = PLAIN_GET
+) -> list[str]:
+    headers = []
+    for name, value in request.all_headers(cookie).items():
+        headers += ["-H", f"{name}: {value}"]
+    script = ["-s", str(_wrk_script(request))] if request.method != "GET" or request.body else []
+    return [WRK, *WRK_ARGS, f"-d{seconds}s", *headers, *script, url]
 
 
-def warm_up(url: str, cookie: str | None) -> None:
-    subprocess.run(wrk_command(url, cookie, WARM_UP_SECONDS), capture_output=True, check=True)
+def _wrk_script(request: Request) -> Path:
+    """A Lua script giving wrk the method and body (headers go on the command line)."""
+    folder = Path(tempfile.gettempdir()) / "portal-bench-wrk"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{request.method}-{abs(hash(request.body))}.lua"
+    path.write_text(
+        f"wrk.method = {json.dumps(request.method)}\nwrk.body = {json.dumps(request.body)}\n"
+    )
+    return path
 
 
-def run_wrk(url: str, cookie: str | None) -> LoadFigures:
+def warm_up(url: str, cookie: str | None, request: Request = PLAIN_GET) -> None:
+    subprocess.run(
+        wrk_command(url, cookie, WARM_UP_SECONDS, request), capture_output=True, check=True
+    )
+
+
+def run_wrk(url: str, cookie: str | None, request: Request = PLAIN_GET) -> LoadFigures:
     """The measured 10-s run (after warm_up)."""
     done = subprocess.run(
-        wrk_command(url, cookie, LOAD_SECONDS),
+        wrk_command(url, cookie, LOAD_SECONDS, request),
         capture_output=True,
         text=True,
         check=True,
@@ -404,14 +448,16 @@ def percentile(sorted_values: list[float], percent: float) -> float:
     return sorted_values[rank - 1]
 
 
-def run_sequential(base_url: str, path: str, cookie: str | None) -> SequentialFigures:
-    headers = {"Cookie": cookie} if cookie else {}
+def run_sequential(
+    base_url: str, path: str, cookie: str | None, request: Request = PLAIN_GET
+) -> SequentialFigures:
+    headers = request.all_headers(cookie)
     connection = _connection(base_url)
     timings = []
     try:
         for number in range(SEQUENTIAL_WARM_UP + SEQUENTIAL_REQUESTS):
             started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
+            connection.request(request.method, path, body=request.body or None, headers=headers)
             response = connection.getresponse()
             response.read()
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -451,22 +497,27 @@ def _median_of(values: list):  # a dataclass's fields one by one, down to the nu
 
 
 def measure_endpoint(
-    server: RunningServer, path: str, cookie: str | None, marker: str, database_pid: int
+    server: RunningServer,
+    path: str,
+    cookie: str | None,
+    marker: str,
+    database_pid: int,
+    request: Request = PLAIN_GET,
 ) -> EndpointFigures:
     """Check the page is the real one, then measure it under load (with the CPU time the
     server and the database spend) and one request at a time."""
     base_url = server.base_url
-    size = check_page(base_url, path, cookie, marker)
-    warm_up(base_url + path, cookie)
+    size = check_page(base_url, path, cookie, marker, request)
+    warm_up(base_url + path, cookie, request)
     cpu_before = cpu_seconds(server.pid), cpu_seconds(database_pid)
-    load = run_wrk(base_url + path, cookie)
+    load = run_wrk(base_url + path, cookie, request)
     cpu_after = cpu_seconds(server.pid), cpu_seconds(database_pid)
     server_ms, database_ms = (
         (after - before) * 1000 / max(load.requests, 1)
         for before, after in zip(cpu_before, cpu_after, strict=True)
     )
-    sequential = run_sequential(base_url, path, cookie)
-    check_page(base_url, path, cookie, marker)  # still the real page after the load
+    sequential = run_sequential(base_url, path, cookie, request)
+    check_page(base_url, path, cookie, marker, request)  # still the real page after the load
     return EndpointFigures(load, sequential, CpuFigures(server_ms, database_ms), size)
 
 

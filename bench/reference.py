@@ -17,22 +17,48 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import asyncpg
 import jinja2
-from litestar import Litestar, MediaType, Request, Response, get
+from jinja2_fragments import render_block
+from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.logging.config import LoggingConfig
 
 from portal.access import Role
 from portal.accounts.queries import CURRENT_SQL
 from portal.accounts.rules import token_hash
-from portal.audit.services import recent_events
+from portal.audit.services import AuditFilter, events_of, recent_events
+from portal.billing import charts
+from portal.billing import queries as billing_queries
+from portal.billing import rules as billing_rules
+from portal.billing.rules import Tier
+from portal.clients import queries as client_queries
+from portal.clients import rules as client_rules
+from portal.clients.forms import grant_form_values
 from portal.formatting import FILTERS
 from portal.organisations import queries
+from portal.organisations import queries as organisation_queries
+from portal.partners import queries as programme_queries
+from portal.partners import rules as programme_rules
+from portal.partners import website
+from portal.partners.forms import application_from, form_values
+from portal.partners.rules import (
+    COMMITMENTS,
+    IN_PROGRAMME,
+    STATUS_LABELS,
+    TERMS_VERSION,
+    VOLUME_THRESHOLDS,
+    volume_progress,
+)
+from portal.partners.services import Checklist
 from portal.piccolo_conf import DB
+from portal.products import queries as product_queries
 from portal.settings import Settings
+from portal.web import is_fragment_request
 
 FACTORY = "bench.reference:create_app"
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -78,6 +104,11 @@ async def capture_dashboard_sql() -> dict[str, str]:
 
 
 async def _sent_sql(call: Callable[[], Awaitable], expected_args: tuple) -> str:
+    return (await _sent_statements(call, [expected_args]))[0]
+
+
+async def _sent_statements(call: Callable[[], Awaitable], expected: list[tuple]) -> list[str]:
+    """The SQL texts of the statements CALL sends, checked against their EXPECTED arguments."""
     sent: list[tuple[str, list]] = []
 
     async def record(querystring, in_pool: bool = True) -> list:
@@ -90,9 +121,9 @@ async def _sent_sql(call: Callable[[], Awaitable], expected_args: tuple) -> str:
             await call()
     finally:
         del DB.run_querystring
-    if len(sent) != 1 or tuple(sent[0][1]) != expected_args:
-        raise RuntimeError(f"expected one statement with {expected_args}, caught {sent}")
-    return sent[0][0]
+    if [tuple(args) for _, args in sent] != expected:
+        raise RuntimeError(f"expected statements with {expected}, caught {sent}")
+    return [text for text, _ in sent]
 
 
 def dashboard_queries(
@@ -180,6 +211,353 @@ async def dashboard(request: Request) -> Response:
     return Response(html, media_type=MediaType.HTML)
 
 
+# --- the pages of delegation and money (bench/delegation.py, bench/money.py) -----------------
+#
+# Each page: the session query, then the SQL of the portal's query functions its handler awaits
+# (caught at start-up as above, for the benchmark's user: a legal representative of the partner,
+# who may do everything on these pages, so no authorization is decided), then the portal's own
+# pure helpers and the same template (or the same block for an htmx request).
+
+Calls = dict[str, tuple[Callable[[], Awaitable], list[tuple]]]
+PROBE_NOW = datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC)
+PROBE_LINK = {
+    "id": -9, "partner": -7, "client": -8, "access": "full", "families": [],
+    "client_name": "probe", "client_currency": "CHF",
+}  # fmt: skip
+ACCESS_FILTERS = ("", "full", "restricted")
+
+
+def _clients_calls(partner_id: int, access: str) -> Calls:
+    """ClientsController.index for a manager (sees every client), first page, no search."""
+    return {
+        "clients": (
+            lambda: client_queries.clients_of_partner(
+                partner_id, 1, user_id=None, team_ids=[], access=access
+            ),
+            [(partner_id, *([access] if access else []), client_queries.PAGE_SIZE + 1, 0)],
+        ),
+        "pending": (lambda: client_queries.pending_for_partner(partner_id), [(partner_id,)]),
+    }
+
+
+def _link_calls(organisation_id: int, link_id: int, now: datetime) -> Calls:
+    """ClientsController.show, first part: services.load_link."""
+    return {
+        "expire": (
+            lambda: client_queries.expire_overdue(organisation_id, now),
+            [(organisation_id, organisation_id, now)],
+        ),
+        "link": (
+            lambda: client_queries.link_seen_by(organisation_id, link_id),
+            [(link_id, organisation_id, organisation_id)],
+        ),
+    }
+
+
+def _client_calls(organisation_id: int, link: dict) -> Calls:
+    """ClientsController.show, the rest, for an active link seen from the partner's side."""
+    partner, client, currency = link["partner"], link["client"], link["client_currency"] or "CHF"
+    families = list(link["families"] or [])
+    return {
+        "products": (
+            lambda: client_queries.delegated_products(link, 1),
+            [(client, link["access"] == "full", families, link["id"], 51, 0)],
+        ),
+        "members": (lambda: organisation_queries.member_choices(partner), [(partner,)]),
+        "teams": (
+            lambda: organisation_queries.teams(partner, 1),
+            [(partner, True, [], organisation_queries.PAGE_SIZE + 1, 0)],
+        ),
+        "events": (
+            lambda: events_of(organisation_id, AuditFilter(subject=link["client_name"]), 1),
+            [(organisation_id, link["client_name"])],
+        ),
+        "catalogue": (lambda: product_queries.catalogue(currency), [(currency,)]),
+        "people": (lambda: client_queries.client_people(client), [(client,), (client,)]),
+    }
+
+
+def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
+    """DashboardController.dashboard for a user who may see the money."""
+    return {
+        "volume": (
+            lambda: billing_queries.managed_volume(partner_id, currency),
+            [(currency, partner_id)],
+        ),
+        "tiers": (lambda: billing_queries.tiers(currency), [("tiers",)]),
+        "months": (
+            lambda: billing_queries.benefits_by_month(partner_id, currency),
+            [(partner_id, currency, 11)],
+        ),
+        "balance": (
+            lambda: billing_queries.ledger_balance(partner_id, currency),
+            [(partner_id, currency)],
+        ),
+        "recent": (
+            lambda: billing_queries.invoices_paid_by(partner_id, 1, 5),
+            [(partner_id, 6, 0)],
+        ),
+        "attention": (
+            lambda: billing_queries.clients_needing_attention(partner_id),
+            [(partner_id, 30), (partner_id,)],
+        ),
+    }
+
+
+def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls:
+    """ProgrammeController.checklist (services.evaluate), for an organisation with clients and
+    a fresh website check of the address typed."""
+    return {
+        "organisation": (
+            lambda: programme_queries.organisation(organisation_id),
+            [(organisation_id,)],
+        ),
+        "accepted": (
+            lambda: programme_queries.accepted_commitments(organisation_id, TERMS_VERSION),
+            [(organisation_id, TERMS_VERSION)],
+        ),
+        "website": (
+            lambda: programme_queries.latest_website_check(organisation_id, website),
+            [(organisation_id, website)],
+        ),
+        "volume": (
+            lambda: billing_queries.managed_volume(organisation_id, currency),
+            [(currency, organisation_id)],
+        ),
+        "by_client": (
+            lambda: billing_queries.managed_volume_by_client(organisation_id, currency),
+            [(currency, organisation_id, 20)],
+        ),
+    }
+
+
+async def capture_page_sql() -> dict[str, list[str]]:
+    """The SQL texts of every page above, by page part (clients by access filter)."""
+    probes: Calls = {}
+    for access in ACCESS_FILTERS:
+        probes |= {f"{access}:{name}": c for name, c in _clients_calls(-7, access).items()}
+    probes |= _link_calls(-7, -9, PROBE_NOW) | _client_calls(-7, PROBE_LINK)
+    probes |= {f"dashboard:{k}": c for k, c in _partner_dashboard_calls(-7, "CHF").items()}
+    probes |= _checklist_calls(-7, "CHF", "https://probe.example")
+    return {name: await _sent_statements(call, args) for name, (call, args) in probes.items()}
+
+
+async def run_calls(
+    connection: asyncpg.Connection, sql: dict[str, list[str]], calls: Calls, prefix: str = ""
+) -> dict[str, list[list[dict]]]:
+    """Each call's statements in order, with the arguments the portal sends; rows as dicts
+    (what Piccolo's raw queries give the portal)."""
+    results = {}
+    for name, (_, arguments) in calls.items():
+        texts = sql[prefix + name]
+        results[name] = [
+            [dict(row) for row in await connection.fetch(text, *args)]
+            for text, args in zip(texts, arguments, strict=True)
+        ]
+    return results
+
+
+def render(request: Request, template: str, context: dict, fragment: str | None) -> Response:
+    """The whole page, or only FRAGMENT for an htmx request (portal/web.py: page)."""
+    full = {"request": request, **PAGE_EXTRAS, **context}
+    if fragment and is_fragment_request(request):
+        html = render_block(TEMPLATES, template, fragment, **full)
+    else:
+        html = TEMPLATES.get_template(template).render(**full)
+    return Response(html, media_type=MediaType.HTML)
+
+
+async def _session(connection: asyncpg.Connection, request: Request) -> asyncpg.Record | None:
+    session_sql, session_args = session_query(request.cookies.get(SESSION_COOKIE, ""))
+    session = await connection.fetchrow(session_sql, *session_args)
+    return None if session is None or session["organisation_id"] is None else session
+
+
+NO_SESSION = Response("no session", status_code=401, media_type=MediaType.TEXT)
+
+
+def _grant_helpers() -> dict:
+    return {
+        "families": client_rules.FAMILIES,
+        "describe": client_rules.describe,
+        "grant_of": client_queries.grant_of,
+        "requested_grant_of": client_queries.requested_grant_of,
+    }
+
+
+@get("/clients", media_type=MediaType.HTML)
+async def clients_page(request: Request) -> Response:
+    state = request.app.state
+    access = request.query_params.get("access", "")
+    access = access if access in {"full", "restricted"} else ""
+    async with state.pool.acquire() as connection:
+        session = await _session(connection, request)
+        if session is None:
+            return NO_SESSION
+        calls = _clients_calls(session["organisation_id"], access)
+        rows = await run_calls(connection, state.page_sql, calls, f"{access}:")
+    found = rows["clients"][0]
+    filters = {"access": access, "search": "", "page_no": 1}
+    context = {
+        **_grant_helpers(),
+        "current": current_of(session),
+        "clients": found[: client_queries.PAGE_SIZE],
+        "has_next": len(found) > client_queries.PAGE_SIZE,
+        "filters": filters,
+        "query": urlencode({"access": access} if access else {}),
+        "page_no": 1,
+        "pending": rows["pending"][0],
+        "can_invite": True,
+        "in_programme": session["partner_status"] in IN_PROGRAMME,
+        "form": grant_form_values(None),
+    }
+    return render(request, "clients/index.html", context, "client_list")
+
+
+@get("/clients/{link_id:int}", media_type=MediaType.HTML)
+async def client_page(request: Request, link_id: int) -> Response:
+    state = request.app.state
+    async with state.pool.acquire() as connection:
+        session = await _session(connection, request)
+        if session is None:
+            return NO_SESSION
+        organisation_id = session["organisation_id"]
+        first = await run_calls(
+            connection, state.page_sql, _link_calls(organisation_id, link_id, datetime.now(UTC))
+        )
+        if not first["link"][0]:
+            return Response("no such link", status_code=404, media_type=MediaType.TEXT)
+        link = first["link"][0][0]
+        rows = await run_calls(connection, state.page_sql, _client_calls(organisation_id, link))
+    events = rows["events"][0]
+    for event in events:  # .output(load_json=True)
+        for key in ("before", "after"):
+            if isinstance(event[key], str):
+                event[key] = json.loads(event[key])
+    products = rows["products"][0]
+    context = {
+        **_grant_helpers(),
+        "current": current_of(session),
+        "link": link,
+        "products": products[:50],
+        "has_next": len(products) > 50,
+        "page_no": 1,
+        "grant": client_queries.grant_of(link),
+        "requested": client_queries.requested_grant_of(link),
+        "can_decide": False,
+        "can_withdraw": False,
+        "can_stop": True,
+        "can_assign": True,
+        "members": rows["members"][0],
+        "teams": rows["teams"][0][: organisation_queries.PAGE_SIZE],
+        "events": events[:20],
+        "catalogue": rows["catalogue"][0],
+        "people": {"members": rows["people"][0], "teams": rows["people"][1]},
+    }
+    return render(request, "clients/show.html", context, "products")
+
+
+@get("/partner/dashboard", media_type=MediaType.HTML)
+async def partner_dashboard(request: Request) -> Response:
+    state = request.app.state
+    async with state.pool.acquire() as connection:
+        session = await _session(connection, request)
+        if session is None:
+            return NO_SESSION
+        currency = session["currency"]
+        calls = _partner_dashboard_calls(session["organisation_id"], currency)
+        rows = await run_calls(connection, state.page_sql, calls, "dashboard:")
+    volume = Decimal(rows["volume"][0][0]["volume"]).quantize(Decimal("0.01"))
+    payload = rows["tiers"][0][0]["payload"]
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    tiers = [Tier(name, Decimal(rate), Decimal(limit)) for name, rate, limit in payload[currency]]
+    renewing, waiting = rows["attention"]
+    context = {
+        "current": current_of(session),
+        "currency": currency,
+        "volume": volume,
+        "clients": rows["volume"][0][0]["clients"],
+        "threshold": VOLUME_THRESHOLDS[currency],
+        "progress": volume_progress(currency, volume),
+        "tier": billing_rules.tier_for(tiers, volume),
+        "next": billing_rules.next_tier(tiers, volume),
+        "chart": charts.benefits_chart(rows["months"][0], currency, datetime.now(UTC).date()),
+        "sees_money": True,
+        "balance": Decimal(rows["balance"][0][0]["balance"]).quantize(Decimal("0.01")),
+        "recent": rows["recent"][0][:5],
+        "attention": {"renewing": renewing, "waiting": waiting[0]["n"]},
+    }
+    return render(request, "billing/dashboard.html", context, None)
+
+
+@post("/programme/checklist", media_type=MediaType.HTML)
+async def programme_checklist(request: Request) -> Response:
+    state = request.app.state
+    data = await request.form()
+    async with state.pool.acquire() as connection:
+        session = await _session(connection, request)
+        if session is None:
+            return NO_SESSION
+        entered, errors, _ = application_from(
+            data, session["country"], allow_private=website.private_addresses_allowed()
+        )
+        if errors or not entered.website or entered.website_problem:
+            return Response("the reference checks valid forms only", status_code=400)
+        calls = _checklist_calls(session["organisation_id"], session["currency"], entered.website)
+        rows = await run_calls(connection, state.page_sql, calls)
+    organisation = rows["organisation"][0][0]
+    accepted = {row["commitment"]: row for row in rows["accepted"][0]}
+    found = rows["website"][0]
+    check = (
+        programme_rules.WebsiteCheck(
+            found[0]["url"], found[0]["answered"], found[0]["detail"], found[0]["checked_at"]
+        )
+        if found
+        else None
+    )
+    if check is not None and not programme_rules.check_is_fresh(check, datetime.now(UTC)):
+        check = None
+    volume_row = rows["volume"][0][0]
+    managed = Decimal(volume_row["volume"]).quantize(Decimal("0.01"))
+    criteria = programme_rules.checklist(
+        programme_rules.Application(
+            country=organisation["country"],
+            currency=organisation["currency"],
+            registration_number=entered.registration_number,
+            vat_number=entered.vat_number,
+            website=entered.website,
+            website_check=check,
+            managed=managed,
+            commitments=frozenset(accepted) | entered.commitments,
+            is_affiliate=organisation["is_affiliate"],
+            website_problem=entered.website_problem,
+        )
+    )
+    checklist = Checklist(
+        organisation=organisation,
+        criteria=criteria,
+        verdict=programme_rules.outcome(criteria),
+        managed=managed,
+        clients=rows["by_client"][0] if volume_row["clients"] else [],
+        client_count=volume_row["clients"],
+        accepted=accepted,
+    )
+    context = {
+        "current": current_of(session),
+        "organisation": organisation,
+        "checklist": checklist,
+        "status": checklist.status,
+        "statuses": STATUS_LABELS,
+        "form": form_values(entered),
+        "commitments": COMMITMENTS,
+        "accepted": accepted,
+        "terms_version": TERMS_VERSION,
+        "can_apply": True,
+        "poll": True,
+    }
+    return render(request, "programme/apply.html", context, "checklist")
+
+
 @get("/health", media_type=MediaType.JSON)
 async def health(request: Request) -> dict[str, str]:
     ok = await request.app.state.pool.fetchval("SELECT 1 AS ok")
@@ -189,6 +567,7 @@ async def health(request: Request) -> dict[str, str]:
 @asynccontextmanager
 async def database_pool(app: Litestar) -> AsyncIterator[None]:
     app.state.sql = await capture_dashboard_sql()
+    app.state.page_sql = await capture_page_sql()
     app.state.pool = await asyncpg.create_pool(
         dsn=os.environ["DATABASE_URL"], min_size=1, max_size=POOL_SIZE
     )
@@ -200,7 +579,14 @@ async def database_pool(app: Litestar) -> AsyncIterator[None]:
 
 def create_app() -> Litestar:
     return Litestar(
-        route_handlers=[dashboard, health],
+        route_handlers=[
+            dashboard,
+            health,
+            clients_page,
+            client_page,
+            partner_dashboard,
+            programme_checklist,
+        ],  # fmt: skip
         lifespan=[database_pool],
         logging_config=LoggingConfig(log_exceptions="always"),  # a 500 shows its cause
         debug=False,
