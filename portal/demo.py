@@ -312,7 +312,7 @@ class DemoPlan:
             self.memberships.append(
                 (self._id("membership"), client_id, owner, "legal_representative", True)
             )
-            self._products(client_id, 6)
+            self._products(client_id, 14)  # enough for the named partners to reach a tier
             self._link(organisation_ids[partner], client_id, access, families)
         for person, index, role, billing in NAMED_MEMBERSHIPS:
             self.memberships.append(
