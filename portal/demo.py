@@ -11,6 +11,7 @@ from decimal import Decimal
 import asyncpg
 
 from portal.accounts.passwords import hash_password
+from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 
 DEMO_PASSWORD = "Alpine-Demo-2026"
 DEMO_DOMAIN = "demo.partner-portal.test"
@@ -229,6 +230,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         ],
     )
     await _copy(connection, "client_assignment", plan.assignments, ["link", "team"])
+    await _copy(
+        connection,
+        "commitment_acceptance",
+        plan.commitments,
+        ["organisation", "commitment", "terms_version"],
+    )
     await _copy(connection, "invoice", invoices.invoices, INVOICE_COLUMNS)
     await _copy(connection, "invoice_line", invoices.lines, LINE_COLUMNS)
     await _copy(
@@ -284,6 +291,7 @@ class DemoPlan:
         self.rng = rng
         self.catalogue = catalogue
         self.products: list[tuple] = []
+        self.commitments: list[tuple] = []  # the programme's commitments of every partner
         self.links: list[tuple] = []
         self.assignments: list[tuple] = []
         self.generated_partners: list[int] = []
@@ -386,6 +394,8 @@ class DemoPlan:
         self, name, country, currency, registration, vat, website, *, partner_status="none"
     ) -> int:
         organisation_id = self._id("organisation")
+        if partner_status != "none":
+            self.commitments.extend((organisation_id, key, TERMS_VERSION) for key in COMMITMENTS)
         self.organisations.append(
             (
                 organisation_id,
