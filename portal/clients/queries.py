@@ -201,9 +201,9 @@ async def pending_for_partner(partner_id: int) -> list[dict]:
 
 async def links_of_client(client_id: int) -> list[dict]:
     return await PartnerLink.raw(
-        """SELECT l.id, l.status, l.initiated_by, l.access, l.families, l.billing_mode,
-                  l.requested_access, l.requested_families, l.created_at, l.decided_at,
-                  p.name AS partner_name,
+        """SELECT l.id, l.partner, l.client, l.status, l.initiated_by, l.access, l.families,
+                  l.billing_mode, l.requested_access, l.requested_families,
+                  l.requested_products, l.created_at, l.decided_at, p.name AS partner_name,
                   (SELECT count(*) FROM delegated_product d WHERE d.link = l.id) AS product_count
            FROM partner_link l JOIN organisation p ON p.id = l.partner
            WHERE l.client = {} AND l.status IN ('awaiting_partner', 'active')

@@ -201,6 +201,8 @@ async def _clients_context(request: Request, current: Current) -> dict:
 
 async def _client_context(request: Request, current: Current, link_id: int) -> dict:
     link = await services.load_link(current, link_id, Action.VIEW_LINK)
+    if link["partner"] != current.organisation.id:  # the client's page is under /organisation
+        raise NotFound()
     resource = services.link_resource(link)
     page_no = page_number(request.query_params.get("page"))
     products, has_next = ([], False)
@@ -380,7 +382,11 @@ async def _partners_context(current: Current) -> dict:
     await services.expire_overdue_for(client.organisation_id)
     return {
         **_base(current),
-        "links": await queries.links_of_client(client.organisation_id),
+        "links": [  # the client's plain users and team guests may not view its links
+            link
+            for link in await queries.links_of_client(client.organisation_id)
+            if may(current.actor, Action.VIEW_LINK, services.link_resource(link))
+        ],
         "products": await queries.client_product_list(client.organisation_id),
         "can_manage": can_manage,
         "found": [],

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from portal.errors import Conflict
+
 INVITATION_LIFETIME = timedelta(days=30)
 
 FAMILIES = {
@@ -67,8 +69,9 @@ class LinkEvent(StrEnum):
     STOPPED = "stopped"  # by either side, on an active link
 
 
-class InvalidTransition(Exception):
-    pass
+class InvalidTransition(Conflict):
+    """A step the link's state does not allow (withdraw an active link, stop a pending one):
+    a conflict with the state, answered 409 with the reason, never a 500."""
 
 
 TRANSITIONS: Mapping[tuple[LinkStatus, LinkEvent], LinkStatus] = {

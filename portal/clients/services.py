@@ -424,7 +424,8 @@ async def withdraw_product(
     """The client takes one product back from a restricted partner. A product covered by a
     whole category turns that category into the list of its other products."""
     link = await load_link(current, link_id, Action.CHANGE_LINK)
-    grant = queries.grant_of(link)
+    # only a live grant delegates anything: an ended link keeps its last grant for the record
+    grant = queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None
     product = await queries.product_of_client(link["client"], product_id)
     if product is None or grant is None or not grant.covers(product_id, product["family"]):
         raise NotFound()
@@ -506,7 +507,7 @@ async def assign_collaborators(
             link["partner"],
             _who(current),
             "link.collaborators_set",
-            link["client_name"],
+            link["client_name"] or link["invited_email"],  # a pending invitation: no client yet
             before=before,
             after={"people": sorted(account_ids), "teams": sorted(team_ids)},
         )
