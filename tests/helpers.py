@@ -223,3 +223,89 @@ async def is_logged_in(client: AsyncTestClient) -> bool:
     response = await client.get("/account/security")
     assert response.status_code in (200, 303), response.status_code
     return response.status_code == 200
+
+
+# --- delegation: worlds written straight into the database (added for tests/*/clients) -------
+
+
+async def insert_organisation(
+    name: str, *, partner_status: str = "none", country: str = "CH", currency: str = "CHF"
+) -> int:
+    from portal.organisations.tables import Organisation
+
+    rows = await Organisation.insert(
+        Organisation(name=name, country=country, currency=currency, partner_status=partner_status)
+    ).returning(Organisation.id)
+    return rows[0]["id"]
+
+
+async def insert_person(
+    email: str, organisation_id: int | None = None, role: str | None = None
+) -> int:
+    """An account whose password is PASSWORD; with ROLE, a member of ORGANISATION_ID."""
+    from portal.accounts import passwords
+    from portal.accounts.tables import Account
+    from portal.organisations.tables import Membership
+
+    rows = await Account.insert(
+        Account(
+            email=email,
+            full_name=email.split("@")[0].replace(".", " ").title(),
+            password_hash=passwords.hash_password(PASSWORD),
+        )
+    ).returning(Account.id)
+    account = rows[0]["id"]
+    if role is not None:
+        await Membership.insert(
+            Membership(organisation=organisation_id, account=account, role=role)
+        )
+    return account
+
+
+async def insert_team(organisation_id: int, name: str, member_ids: list[int]) -> int:
+    from portal.organisations.tables import Team, TeamMember
+
+    rows = await Team.insert(Team(organisation=organisation_id, name=name)).returning(Team.id)
+    team = rows[0]["id"]
+    if member_ids:
+        await TeamMember.insert(*[TeamMember(team=team, account=a) for a in member_ids])
+    return team
+
+
+async def insert_product(organisation_id: int, code: str, name: str | None = None) -> int:
+    """A yearly product of catalogue item CODE in the organisation."""
+    from datetime import date
+
+    from portal.products.tables import CatalogueItem, Product
+
+    item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
+    assert item, f"no catalogue item {code}"
+    rows = await Product.insert(
+        Product(
+            organisation=organisation_id,
+            item=item["id"],
+            family=item["family"],
+            name=name or f"{code}.example",
+            period="yearly",
+            started_on=date(2026, 1, 1),
+            renews_on=date(2027, 1, 1),
+        )
+    ).returning(Product.id)
+    return rows[0]["id"]
+
+
+async def logged_in_browser(
+    client: AsyncTestClient, email: str, organisation_id: int | None = None
+) -> AsyncTestClient:
+    """A browser of its own on CLIENT's app, logged in as EMAIL (acting in ORGANISATION_ID
+    when given: a team guest has no organisation of their own to start in). Close it with
+    `await browser.aclose()`."""
+    browser = AsyncTestClient(transport=client._transport, base_url=client.base_url)
+    response = await log_in(browser, email)
+    assert response.status_code == 303, response.text
+    if organisation_id is not None:
+        switched = await post_form(
+            browser, "/organisations/switch", {"organisation_id": str(organisation_id)}
+        )
+        assert switched.status_code == 303, switched.text
+    return browser

@@ -1,0 +1,620 @@
+"""Every route of delegation, for every person, in every state of a link, through HTTP.
+
+The expected status comes from the oracle of tests/unit/clients/test_link_access.py (one source
+of truth): HIDDEN → 404, FORBIDDEN → 403; when the access allows, the route's own outcome for the
+link's state (200 or 303; a clear 4xx when the state does not allow the step). A refused
+request must change nothing at all; an allowed one must have its effect, after which the world
+is put back as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from piccolo.querystring import QueryString
+
+from portal.access import Action, Actor, ClientProductResource, Decision, LinkResource, Role
+from portal.accounts.rules import new_token, token_hash
+from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.piccolo_conf import DB
+from portal.products.tables import Product
+from tests.helpers import (
+    PASSWORD,
+    insert_organisation,
+    insert_person,
+    insert_product,
+    insert_team,
+    logged_in_browser,
+    post_form,
+)
+from tests.unit.clients.test_link_access import expected_decision
+
+LEGAL, ADMIN, USER = Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR, Role.USER
+
+# --- the world -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Someone:
+    key: str
+    side: str  # partner | client | third
+    role: Role | None  # None: a team guest (no membership, only a team of the partner)
+    in_team: bool = False  # in the partner's team "Support", which is assigned to the link
+    assigned: bool = False  # assigned to the link in person
+
+
+PEOPLE = [
+    Someone("partner legal rep", "partner", LEGAL),
+    Someone("partner administrator", "partner", ADMIN),
+    Someone("assigned collaborator", "partner", USER, assigned=True),
+    Someone("collaborator through a team", "partner", USER, in_team=True),
+    Someone("team guest", "partner", None, in_team=True),
+    Someone("unassigned user", "partner", USER),
+    Someone("client legal rep", "client", LEGAL),
+    Someone("client administrator", "client", ADMIN),
+    Someone("client user", "client", USER),
+    Someone("third legal rep", "third", LEGAL),
+]
+
+FULL, RESTRICTED = "active, full", "active, restricted"
+AWAITING_CLIENT, AWAITING_PARTNER, STOPPED = (
+    "awaiting the client",
+    "awaiting the partner",
+    "stopped",
+)
+STATES = [FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER, STOPPED]
+ACTIVE_STATES = {FULL, RESTRICTED}
+AWAITING_STATES = {AWAITING_CLIENT, AWAITING_PARTNER}
+
+
+@dataclass
+class World:
+    state: str
+    organisations: dict[str, int]  # side → id
+    products: dict[str, int]  # hosting, mail, domain (the client's), foreign (the third's)
+    product_names: dict[int, str]
+    team: int
+    link: int = 0
+    token: str = ""
+    web_pro_item: int = 0  # the catalogue item ordered for the client
+    accounts: dict[str, int] = field(default_factory=dict)
+    browsers: dict = field(default_factory=dict)
+    counter: int = 0
+
+    def actor(self, someone: Someone) -> Actor:
+        organisation = self.organisations[someone.side]
+        return Actor(
+            user_id=self.accounts[someone.key],
+            organisation_id=organisation,
+            role=someone.role,
+            team_ids=frozenset({self.team}) if someone.in_team else frozenset(),
+            in_programme=someone.side in {"partner", "third"},
+        )
+
+    def link_resource(self) -> LinkResource:
+        client = None if self.state == AWAITING_CLIENT else self.organisations["client"]
+        return LinkResource(
+            partner_id=self.organisations["partner"],
+            client_id=client,
+            active=self.state in ACTIVE_STATES,
+            open=self.state != STOPPED,
+            initiated_by_partner=self.state != AWAITING_PARTNER,
+            assigned_user_ids=frozenset(self.accounts[p.key] for p in PEOPLE if p.assigned),
+            assigned_team_ids=frozenset({self.team}),
+        )
+
+    def covers(self, product: str) -> bool:
+        """Whether the link's grant covers PRODUCT (or, for "new", a new web hosting)."""
+        if self.state == FULL:
+            return product != "foreign"
+        if self.state == RESTRICTED:  # web hosting as a category, and the mail by name
+            return product in {"hosting", "mail", "new"}
+        return False
+
+    def unique(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+
+async def build_world(client, state: str) -> World:
+    organisations = {
+        "partner": await insert_organisation("Partner AG", partner_status="active"),
+        "client": await insert_organisation("Client GmbH"),
+        "third": await insert_organisation("Third SA", partner_status="active"),
+        "other partner": await insert_organisation("Other Partner AG", partner_status="active"),
+    }
+    products = {
+        "hosting": await insert_product(organisations["client"], "web-pro"),
+        "mail": await insert_product(organisations["client"], "mail-5"),
+        "domain": await insert_product(organisations["client"], "domain-ch"),
+        "foreign": await insert_product(organisations["third"], "web-pro", "third.example"),
+    }
+    names = {pid: name for pid, name in (await _product_names()).items()}
+    world = World(state, organisations, products, names, team=0)
+    world.web_pro_item = await _web_pro_item()
+    for someone in PEOPLE:
+        email = someone.key.replace(" ", ".") + "@example.ch"
+        role = someone.role.value if someone.role else None
+        world.accounts[someone.key] = await insert_person(email, organisations[someone.side], role)
+    world.team = await insert_team(
+        organisations["partner"],
+        "Support",
+        [world.accounts[p.key] for p in PEOPLE if p.in_team],
+    )
+    world.token = new_token()
+    rows = await PartnerLink.insert(
+        PartnerLink(
+            partner=organisations["partner"],
+            status="awaiting_client",
+            initiated_by="partner",
+            requested_access="restricted",
+            expires_at=datetime.now(UTC) + timedelta(days=30),
+        )
+    ).returning(PartnerLink.id)
+    world.link = rows[0]["id"]
+    await put_back(world)
+    for someone in PEOPLE:
+        email = someone.key.replace(" ", ".") + "@example.ch"
+        guest = someone.role is None
+        world.browsers[someone.key] = await logged_in_browser(
+            client, email, organisations["partner"] if guest else None
+        )
+    return world
+
+
+async def put_back(world: World) -> None:
+    """The link, what it delegates, who is assigned and the products' names, as the state
+    says; links that allowed requests created are removed."""
+    o, p = world.organisations, world.products
+    now = datetime.now(UTC)
+    common = {
+        "partner": o["partner"],
+        "client": o["client"],
+        "status": "active",
+        "initiated_by": "partner",
+        "invited_email": "",
+        "token_hash": None,
+        "requested_access": "restricted",
+        "requested_families": ["web_hosting"],
+        "requested_products": [p["mail"]],
+        "access": None,
+        "families": [],
+        "billing_mode": None,
+        "decided_at": now,
+        "ended_at": None,
+        "ended_by": None,
+        "expires_at": now + timedelta(days=30),
+    }
+    delegated: list[int] = []
+    if world.state == FULL:
+        values = {**common, "access": "full", "billing_mode": "client"}
+    elif world.state == RESTRICTED:
+        values = {**common, "access": "restricted", "families": ["web_hosting"]}
+        delegated = [p["mail"]]
+    elif world.state == AWAITING_CLIENT:
+        values = {
+            **common,
+            "client": None,
+            "status": "awaiting_client",
+            "invited_email": "client.legal.rep@example.ch",
+            "token_hash": token_hash(world.token),
+            "decided_at": None,
+        }
+    elif world.state == AWAITING_PARTNER:
+        values = {**common, "status": "awaiting_partner", "initiated_by": "client"}
+        values["decided_at"] = None
+    else:  # stopped as stop_link leaves it: the grant kept, the named products released
+        values = {
+            **common,
+            "status": "stopped",
+            "access": "restricted",
+            "families": ["web_hosting"],
+            "ended_at": now,
+            "ended_by": o["client"],
+        }
+    await PartnerLink.delete().where(PartnerLink.id != world.link)
+    await PartnerLink.update(values).where(PartnerLink.id == world.link)
+    await DelegatedProduct.delete().where(DelegatedProduct.link == world.link)
+    for product in delegated:
+        await DelegatedProduct.insert(
+            DelegatedProduct(link=world.link, product=product, client=o["client"])
+        )
+    await ClientAssignment.delete().where(ClientAssignment.link == world.link)
+    assigned = [world.accounts[s.key] for s in PEOPLE if s.assigned]
+    await ClientAssignment.insert(
+        *[ClientAssignment(link=world.link, account=a) for a in assigned],
+        ClientAssignment(link=world.link, team=world.team),
+    )
+    for product_id, name in world.product_names.items():
+        await Product.update({Product.name: name}).where(Product.id == product_id)
+
+
+async def _product_names() -> dict[int, str]:
+    return {row["id"]: row["name"] for row in await Product.select(Product.id, Product.name)}
+
+
+SNAPSHOT_SQL = """
+SELECT
+  (SELECT json_agg(l ORDER BY l.id) FROM partner_link l) AS links,
+  (SELECT json_agg(d ORDER BY d.id) FROM delegated_product d) AS delegated,
+  (SELECT json_agg(a ORDER BY a.id) FROM client_assignment a) AS assignments,
+  (SELECT json_agg(json_build_array(p.id, p.name, p.status) ORDER BY p.id) FROM product p)
+      AS products,
+  (SELECT count(*) FROM invoice) AS invoices,
+  (SELECT count(*) FROM invitation) AS invitations,
+  (SELECT count(*) FROM audit_event) AS audit_events
+"""
+
+
+async def snapshot() -> dict:
+    """Everything a delegation route could change."""
+    return (await DB.run_querystring(QueryString(SNAPSHOT_SQL)))[0]
+
+
+async def the_link(world: World) -> dict:
+    return await PartnerLink.select().where(PartnerLink.id == world.link).first()
+
+
+# --- the routes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str  # {link}, {token} and {hosting}/{mail}/{domain}/{foreign} are filled in
+    action: Action  # what load_link (or the invitation) asks access.py
+    product: str | None = None  # then asked about this product of the client, through the link
+    product_action: Action | None = None
+    page_of: str | None = None  # the page of one side: the other side gets 404
+    data: Callable[[World, Someone], dict] = lambda world, someone: {}
+    # when access allows: the status, and whether the request changes anything
+    outcome: Callable[[World, Someone], tuple[int, bool]] = lambda world, someone: (303, True)
+    effect: Callable | None = None  # async check of the change, when there is one
+
+
+def _in_state(states, success=(303, True), otherwise=(409, False)):
+    return lambda world, someone: success if world.state in states else otherwise
+
+
+def _status_becomes(expected: str):
+    async def check(world, someone, before, after) -> None:
+        assert (await the_link(world))["status"] == expected
+
+    return check
+
+
+async def _assigned_only_unassigned_user(world, someone, before, after) -> None:
+    rows = await ClientAssignment.select().where(ClientAssignment.link == world.link)
+    assert [(r["account"], r["team"]) for r in rows] == [(world.accounts["unassigned user"], None)]
+
+
+async def _renamed(world, someone, before, after) -> None:
+    names = await _product_names()
+    assert names[world.products["hosting"]] == "renamed by " + someone.key
+
+
+async def _one_more_invoice(world, someone, before, after) -> None:
+    assert after["invoices"] == before["invoices"] + 1
+
+
+async def _grant_is_domains_only(world, someone, before, after) -> None:
+    link = await the_link(world)
+    assert (link["access"], link["families"]) == ("restricted", ["domain"])
+
+
+async def _hosting_withdrawn(world, someone, before, after) -> None:
+    link = await the_link(world)
+    delegated = await DelegatedProduct.select(DelegatedProduct.product).where(
+        DelegatedProduct.link == world.link
+    )
+    assert link["families"] == [] and [d["product"] for d in delegated] == [world.products["mail"]]
+
+
+async def _granted_to_the_actors_organisation(world, someone, before, after) -> None:
+    link = await the_link(world)
+    assert (link["status"], link["client"]) == ("active", world.organisations[someone.side])
+
+
+def _grant_outcome(world, someone):
+    if world.state != AWAITING_CLIENT:
+        return (409, False)
+    return (303, True)
+
+
+def _rename_data(world, someone):
+    return {"name": "renamed by " + someone.key}
+
+
+LINK_ROUTES = [
+    Route(
+        "partner's page of the link",
+        "GET",
+        "/clients/{link}",
+        Action.VIEW_LINK,
+        page_of="partner",
+        outcome=lambda w, s: (200, False),
+    ),
+    Route(
+        "client's page of the link",
+        "GET",
+        "/organisation/partners/{link}",
+        Action.VIEW_LINK,
+        page_of="client",
+        outcome=lambda w, s: (200, False),
+    ),
+    # answer_request's Conflict (not awaiting the partner) comes back as a flash on the page
+    Route(
+        "accept a client's request",
+        "POST",
+        "/clients/{link}/accept",
+        Action.DECIDE_AS_PARTNER,
+        outcome=_in_state({AWAITING_PARTNER}, otherwise=(303, False)),
+        effect=_status_becomes("active"),
+    ),
+    Route(
+        "refuse a client's request",
+        "POST",
+        "/clients/{link}/refuse",
+        Action.DECIDE_AS_PARTNER,
+        outcome=_in_state({AWAITING_PARTNER}),
+        effect=_status_becomes("refused"),
+    ),
+    Route(
+        "withdraw a request (partner's url)",
+        "POST",
+        "/clients/{link}/withdraw",
+        Action.WITHDRAW_REQUEST,
+        outcome=_in_state(AWAITING_STATES),
+        effect=_status_becomes("withdrawn"),
+    ),
+    Route(
+        "withdraw a request (client's url)",
+        "POST",
+        "/organisation/partners/{link}/withdraw",
+        Action.WITHDRAW_REQUEST,
+        outcome=_in_state(AWAITING_STATES),
+        effect=_status_becomes("withdrawn"),
+    ),
+    Route(
+        "stop (partner's url)",
+        "POST",
+        "/clients/{link}/stop",
+        Action.STOP_LINK,
+        data=lambda w, s: {"password": PASSWORD},
+        outcome=_in_state(ACTIVE_STATES),
+        effect=_status_becomes("stopped"),
+    ),
+    Route(
+        "stop (client's url)",
+        "POST",
+        "/organisation/partners/{link}/stop",
+        Action.STOP_LINK,
+        data=lambda w, s: {"password": PASSWORD},
+        outcome=_in_state(ACTIVE_STATES),
+        effect=_status_becomes("stopped"),
+    ),
+    Route(
+        "assign collaborators",
+        "POST",
+        "/clients/{link}/collaborators",
+        Action.ASSIGN_COLLABORATORS,
+        data=lambda w, s: {"people": [str(w.accounts["unassigned user"])]},
+        effect=_assigned_only_unassigned_user,
+    ),
+    Route(
+        "invite a user into the client",
+        "POST",
+        "/clients/{link}/people/invite",
+        Action.ACT_FOR_CLIENT,
+        data=lambda w, s: {"email": w.unique("newcomer") + "@client.example"},
+    ),
+    *[
+        Route(
+            f"rename the client's {product}",
+            "POST",
+            f"/clients/{{link}}/products/{{{product}}}/rename",
+            Action.ACT_FOR_CLIENT,
+            product=product,
+            product_action=Action.MANAGE_CLIENT_PRODUCT,
+            data=_rename_data,
+            effect=_renamed if product == "hosting" else None,
+        )
+        for product in ("hosting", "domain", "foreign")
+    ],
+    Route(
+        "order web hosting for the client",
+        "POST",
+        "/clients/{link}/order",
+        Action.ACT_FOR_CLIENT,
+        product="new",
+        product_action=Action.ORDER_FOR_CLIENT,
+        data=lambda w, s: {"item": str(w.web_pro_item), "period": "yearly", "name": "new.ch"},
+        effect=_one_more_invoice,
+    ),
+    *[
+        Route(
+            f"renew the client's {product}",
+            "POST",
+            f"/clients/{{link}}/products/{{{product}}}/renew",
+            Action.ACT_FOR_CLIENT,
+            product=product,
+            product_action=Action.ORDER_FOR_CLIENT,
+            effect=_one_more_invoice,
+        )
+        for product in ("hosting", "domain", "foreign")
+    ],
+    Route(
+        "change the grant",
+        "POST",
+        "/organisation/partners/{link}/change",
+        Action.CHANGE_LINK,
+        data=lambda w, s: {"access": "restricted", "families": ["domain"]},
+        outcome=_in_state(ACTIVE_STATES, otherwise=(422, False)),
+        effect=_grant_is_domains_only,
+    ),
+    Route(
+        "withdraw the hosting from the partner",
+        "POST",
+        "/organisation/partners/{link}/products/{hosting}/withdraw",
+        Action.CHANGE_LINK,
+        outcome=lambda w, s: {
+            RESTRICTED: (303, True),
+            FULL: (303, False),  # full access covers everything: a flash explains
+        }.get(w.state, (404, False)),  # no grant: nothing to withdraw
+        effect=_hosting_withdrawn,
+    ),
+    Route(
+        "withdraw the domain from the partner",
+        "POST",
+        "/organisation/partners/{link}/products/{domain}/withdraw",
+        Action.CHANGE_LINK,
+        outcome=lambda w, s: (303, False) if w.state == FULL else (404, False),
+    ),
+    Route(
+        "see the emailed invitation",
+        "GET",
+        "/links/invitations/{token}",
+        Action.VIEW_LINK,
+        outcome=lambda w, s: (200, False) if w.state == AWAITING_CLIENT else (409, False),
+    ),
+    Route(
+        "grant the invitation",
+        "POST",
+        "/links/invitations/{token}/grant",
+        Action.DECIDE_AS_CLIENT,
+        data=lambda w, s: {"access": "restricted", "families": ["web_hosting"]},
+        outcome=_grant_outcome,
+        effect=_granted_to_the_actors_organisation,
+    ),
+    Route(
+        "decline the invitation",
+        "POST",
+        "/links/invitations/{token}/decline",
+        Action.DECIDE_AS_CLIENT,
+        outcome=_in_state({AWAITING_CLIENT}),
+        effect=_status_becomes("refused"),
+    ),
+]
+
+
+def expected_status(world: World, route: Route, someone: Someone) -> tuple[int, bool]:
+    """(status, whether the request changes anything), from the oracle and the route."""
+    actor = world.actor(someone)
+    if route.path.startswith("/links/invitations/"):
+        return _expected_on_invitation(world, route, someone, actor)
+    link = world.link_resource()
+    decision = expected_decision(actor, route.action, link)
+    if decision is Decision.ALLOWED and route.product is not None:
+        product = ClientProductResource(link, world.covers(route.product), world.state == FULL)
+        decision = expected_decision(actor, route.product_action, product)
+    if decision is Decision.HIDDEN:
+        return (404, False)
+    if decision is Decision.FORBIDDEN:
+        return (403, False)
+    if route.page_of is not None and route.page_of != someone.side:
+        return (404, False)
+    return route.outcome(world, someone)
+
+
+def _expected_on_invitation(world, route, someone, actor) -> tuple[int, bool]:
+    """The token is the invitation: whoever holds it sees it; the organisation they act in
+    answers as the client, if access.py lets them decide for it."""
+    if world.state != AWAITING_CLIENT:
+        return (409, False)  # answered, or never sent: the token opens nothing
+    if route.method == "GET":
+        return (200, False)
+    if route.name == "grant the invitation" and someone.side == "partner":
+        return (422, False)  # an organisation cannot be its own partner
+    as_client = LinkResource(world.organisations["partner"], actor.organisation_id, active=False)
+    decision = expected_decision(actor, route.action, as_client)
+    if decision is not Decision.ALLOWED:
+        return (404, False) if decision is Decision.HIDDEN else (403, False)
+    return route.outcome(world, someone)
+
+
+def url(world: World, route: Route) -> str:
+    return route.path.format(link=world.link, token=world.token, **world.products)
+
+
+async def request(world: World, route: Route, someone: Someone):
+    browser = world.browsers[someone.key]
+    if route.method == "GET":
+        return await browser.get(url(world, route))
+    return await post_form(browser, url(world, route), route.data(world, someone))
+
+
+@pytest.fixture
+async def closing():
+    async with AsyncExitStack() as stack:
+        yield stack
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_every_person_on_every_route_of_a_link(client, closing, state):
+    world = await build_world(client, state)
+    for browser in world.browsers.values():
+        closing.push_async_callback(browser.aclose)
+    problems = []
+    for route in LINK_ROUTES:
+        for someone in PEOPLE:
+            status, changes = expected_status(world, route, someone)
+            before = await snapshot()
+            response = await request(world, route, someone)
+            after = await snapshot()
+            label = f"{someone.key} → {route.name} ({route.method} {url(world, route)})"
+            if response.status_code != status:
+                problems.append(f"{label}: {response.status_code}, expected {status}")
+            elif changes and after == before:
+                problems.append(f"{label}: answered {status} and changed nothing")
+            elif not changes and after != before:
+                problems.append(f"{label}: answered {status} but changed something")
+            elif changes and route.effect is not None:
+                try:
+                    await route.effect(world, someone, before, after)
+                except AssertionError as error:
+                    problems.append(f"{label}: not the expected change: {error}")
+            if after != before:
+                await put_back(world)
+    assert not problems, "\n".join(problems)
+
+
+async def _web_pro_item() -> int:
+    from portal.products.tables import CatalogueItem
+
+    return (await CatalogueItem.select().where(CatalogueItem.code == "web-pro").first())["id"]
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_the_lists_of_clients_and_partners_show_a_link_only_to_whom_may_view_it(
+    client, closing, state
+):
+    """/clients lists the partner's open links (a collaborator: the active ones given to them);
+    /organisation/partners the client's pending requests and partners. Each shows a link to
+    exactly the people access.py lets view it."""
+    world = await build_world(client, state)
+    for browser in world.browsers.values():
+        closing.push_async_callback(browser.aclose)
+    problems = []
+    for someone in PEOPLE:
+        decision = expected_decision(world.actor(someone), Action.VIEW_LINK, world.link_resource())
+        may_view = decision is Decision.ALLOWED
+        browser = world.browsers[someone.key]
+        for path, side, listed_states in [
+            ("/clients", "partner", {FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER}),
+            ("/organisation/partners", "client", {FULL, RESTRICTED, AWAITING_PARTNER}),
+        ]:
+            response = await browser.get(path)
+            expected = may_view and someone.side == side and state in listed_states
+            shown = f'href="{path}/{world.link}"' in response.text
+            if response.status_code != 200 or shown is not expected:
+                problems.append(
+                    f"{someone.key} → GET {path}: {response.status_code}, "
+                    f"{'shows' if shown else 'hides'} the link (expected "
+                    f"{'shown' if expected else 'hidden'})"
+                )
+    assert not problems, "\n".join(problems)
