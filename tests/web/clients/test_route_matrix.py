@@ -17,7 +17,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from piccolo.querystring import QueryString
 
-from portal.access import Action, Actor, ClientProductResource, Decision, LinkResource, Role
+from portal.access import (
+    Action,
+    Actor,
+    ClientProductResource,
+    Decision,
+    LinkResource,
+    OrganisationResource,
+    Role,
+)
 from portal.accounts.rules import new_token, token_hash
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
 from portal.piccolo_conf import DB
@@ -618,3 +626,63 @@ async def test_the_lists_of_clients_and_partners_show_a_link_only_to_whom_may_vi
                     f"{'shown' if expected else 'hidden'})"
                 )
     assert not problems, "\n".join(problems)
+
+
+async def test_starting_a_link_from_either_side(client, closing):
+    """Inviting a client (POST /clients/invite) and adding a partner (POST
+    /organisation/partners/add) are decided on the actor's own organisation; the partner search
+    answers everyone of an organisation, with results for those who may add a partner."""
+    world = await build_world(client, AWAITING_CLIENT)
+    for browser in world.browsers.values():
+        closing.push_async_callback(browser.aclose)
+    other_partner = world.organisations["other partner"]
+    starts = [
+        (
+            "/clients/invite",
+            Action.INVITE_CLIENT,
+            lambda: {
+                "email": world.unique("client") + "@example.ch",
+                "access": "restricted",
+                "families": ["web_hosting"],
+            },
+        ),
+        (
+            "/organisation/partners/add",
+            Action.ADD_PARTNER,
+            lambda: {
+                "partner": str(other_partner),
+                "access": "restricted",
+                "families": ["domain"],
+            },
+        ),
+    ]
+    problems = []
+    seen = set()
+    for someone in PEOPLE:
+        actor = world.actor(someone)
+        browser = world.browsers[someone.key]
+        search = await browser.get("/organisation/partners/search", params={"q": "Other"})
+        may_add = expected_decision(
+            actor, Action.ADD_PARTNER, OrganisationResource(actor.organisation_id)
+        )
+        found = "Other Partner AG" in search.text  # the results belong to the form to add one
+        if search.status_code != 200 or found is not (may_add is Decision.ALLOWED):
+            problems.append(f"{someone.key} → partner search: {search.status_code}, {found=}")
+        for path, action, data in starts:
+            decision = expected_decision(actor, action, OrganisationResource(actor.organisation_id))
+            status = {Decision.ALLOWED: 303, Decision.FORBIDDEN: 403, Decision.HIDDEN: 404}[
+                decision
+            ]
+            seen.add(status)
+            before = await PartnerLink.count()
+            response = await post_form(browser, path, data())
+            created = await PartnerLink.count() - before
+            if response.status_code != status or created != (status == 303):
+                problems.append(
+                    f"{someone.key} → POST {path}: {response.status_code}, expected {status}; "
+                    f"{created} link(s) created"
+                )
+            if created:
+                await put_back(world)
+    assert not problems, "\n".join(problems)
+    assert seen == {303, 403, 404}  # the world has someone for each answer
