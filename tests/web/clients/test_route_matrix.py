@@ -568,9 +568,11 @@ async def test_every_person_on_every_route_of_a_link(client, closing, state):
     for browser in world.browsers.values():
         closing.push_async_callback(browser.aclose)
     problems = []
+    seen = set()
     for route in LINK_ROUTES:
         for someone in PEOPLE:
             status, changes = expected_status(world, route, someone)
+            seen.add(status)
             before = await snapshot()
             response = await request(world, route, someone)
             after = await snapshot()
@@ -589,6 +591,7 @@ async def test_every_person_on_every_route_of_a_link(client, closing, state):
             if after != before:
                 await put_back(world)
     assert not problems, "\n".join(problems)
+    assert {403, 404, 303} <= seen  # the world has someone for each answer
 
 
 async def _web_pro_item() -> int:
