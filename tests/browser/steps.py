@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from playwright.async_api import Page, expect
 
@@ -22,3 +24,40 @@ async def sign_up(
     await page.get_by_role("button", name="Create my account").click()
     await page.wait_for_url(re.compile(r"/$"))
     await expect(page.locator("details.menu summary")).to_have_text(name)
+
+
+def swiss_money(amount: Decimal, currency: str = "CHF") -> str:
+    """A positive amount as the portal shows it, written out independently of its formatter:
+    Swiss style, "CHF 3’035.04" (the page's no-break space matches this space in Playwright's
+    text assertions, which normalise white space). A negative one comes out as "CHF -12.00",
+    where the portal currently shows "CHF-12.00"."""
+    sign = "-" if amount < 0 else ""
+    return f"{currency} {sign}{abs(amount):,.2f}".replace(",", "’")
+
+
+async def link_with_full_access(
+    partner_organisation: str, client_organisation: str, billing_mode: str = "client"
+) -> int:
+    """An active partner link with full access, set straight in the database, as if the client
+    had granted it; returns the link's id."""
+    from portal.clients.tables import PartnerLink
+    from portal.organisations.tables import Organisation
+
+    ids = {}
+    for name in (partner_organisation, client_organisation):
+        row = await Organisation.select(Organisation.id).where(Organisation.name == name).first()
+        assert row is not None, f"no organisation {name}"
+        ids[name] = row["id"]
+    rows = await PartnerLink.insert(
+        PartnerLink(
+            partner=ids[partner_organisation],
+            client=ids[client_organisation],
+            status="active",
+            initiated_by="client",
+            requested_access="full",
+            access="full",
+            billing_mode=billing_mode,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    ).returning(PartnerLink.id)
+    return rows[0]["id"]
