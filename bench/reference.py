@@ -490,7 +490,7 @@ async def partner_dashboard(request: Request) -> Response:
     return render(request, "billing/dashboard.html", context, None)
 
 
-@post("/programme/checklist", media_type=MediaType.HTML)
+@post("/programme/checklist", media_type=MediaType.HTML, status_code=200)
 async def programme_checklist(request: Request) -> Response:
     state = request.app.state
     data = await request.form()
