@@ -19,7 +19,8 @@ def day(value: datetime | None) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return format_currency(amount, currency, locale="de_CH")
+    """Swiss style, with a readable sign: CHF 1’234.50, CHF -12.00."""
+    return format_currency(amount, currency, format="¤ #,##0.00;¤ -#,##0.00", locale="de_CH")
 
 
 FILTERS = {"when": when, "day": day, "money": money}

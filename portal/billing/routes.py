@@ -15,6 +15,7 @@ from portal.accounts.current import Current, provide_current
 from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
 from portal.errors import Conflict, FormErrors, NotFound
+from portal.formatting import money
 from portal.forms import Form, page_number
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
@@ -87,7 +88,7 @@ class BillingController(Controller):
         return redirect(
             request,
             "/billing/prepaid",
-            flash=f"{current.organisation.currency} {amount:,.2f} deposited.",
+            flash=f"{money(amount, current.organisation.currency)} deposited.",
         )
 
     @post("/prepaid/payout", name="billing.prepaid.payout")

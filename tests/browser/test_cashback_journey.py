@@ -84,7 +84,7 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
     await expect(partner.get_by_test_id("next-tier")).to_have_text(
         f"{swiss_money(Decimal('10000') - volume)} more to reach 25 % (Silver)."
     )
-    await expect(partner.locator("main")).to_contain_text("1 client count.")
+    await expect(partner.locator("main")).to_contain_text("Counting 1 client.")
     chart = chart_section(partner)
     await expect(chart.locator(".empty")).to_have_text("No cashback or discount yet.")
     await expect(chart.locator("svg")).to_have_count(0)
@@ -105,7 +105,8 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text("Web Hosting Pro")
     await screenshots.take(client, "client-products")
-    await row.get_by_role("button", name="Renew").click()
+    await row.locator("summary", has_text="Renew").click()  # renewing is confirmed first
+    await row.get_by_role("button", name="Yes, renew").click()
     await expect(client.locator("#flashes")).to_contain_text(
         "Renewed. The invoice is issued to whoever pays under your agreement."
     )
