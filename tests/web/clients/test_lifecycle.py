@@ -3,6 +3,7 @@ product → stop; with mails received by a real SMTP server."""
 
 from datetime import date
 
+from portal.clients.tables import PartnerLink
 from portal.organisations.tables import Organisation
 from portal.products.tables import CatalogueItem, Product
 from tests.helpers import link_in, log_in, log_out, post_form, sign_up
@@ -94,3 +95,19 @@ async def test_huge_or_foreign_ids_answer_404(client):
         assert (await client.get(path)).status_code == 404, path
     response = await post_form(client, "/products/99999999999/renew")
     assert response.status_code == 404
+
+
+async def test_htmx_fragments_of_the_delegation_pages_render_alone(client):
+    """Each block an htmx request asks for renders without the rest of its page."""
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    await post_form(client, "/clients/invite", {"email": "c@client.ch", "access": "full"})
+    htmx = {"HX-Request": "true"}
+    for path in ["/clients?access=full", "/clients?search=x", "/account/sessions",
+                 "/organisation/partners/search?q=Partner"]:
+        response = await client.get(path, headers=htmx)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert "<html" not in response.text, path
+    link_id = (await PartnerLink.select(PartnerLink.id).first())["id"]
+    detail = await client.get(f"/clients/{link_id}", headers=htmx)
+    assert detail.status_code == 200 and "<html" not in detail.text
