@@ -19,8 +19,11 @@ def day(value: datetime | None) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """Swiss style, with a readable sign: CHF 1’234.50, CHF -12.00."""
-    return format_currency(amount, currency, format="¤ #,##0.00;¤ -#,##0.00", locale="de_CH")
+    """Swiss style, with a readable sign: CHF 1’234.50, CHF -12.00 (a no-break space keeps
+    the currency with its amount)."""
+    return format_currency(
+        amount, currency, format="¤\u00a0#,##0.00;¤\u00a0-#,##0.00", locale="de_CH"
+    )
 
 
 FILTERS = {"when": when, "day": day, "money": money}
