@@ -23,13 +23,20 @@ def grant_from(data, errors: dict[str, str]) -> Grant:
         families &= FAMILIES.keys()
     products = set()
     for raw in _all(data, "products"):
-        if str(raw).isdigit() and len(str(raw)) < 12:
+        if is_id(raw):
             products.add(int(raw))
         else:
             errors.setdefault("products", "Choose products from the list.")
     if access == Access.FULL:
         return Grant(Access.FULL, billing_mode=BillingMode(billing) if billing else None)
     return Grant(Access.RESTRICTED, frozenset(families), frozenset(products), BillingMode.CLIENT)
+
+
+def is_id(raw) -> bool:
+    """A row id as a form sends it: ASCII digits ("²".isdigit() is true, and int() refuses
+    it), short enough for int() and the database."""
+    text = str(raw)
+    return text.isascii() and text.isdigit() and len(text) < 12
 
 
 def _all(data, name: str) -> list:

@@ -13,7 +13,7 @@ from portal.access import MANAGERS, Action, OrganisationResource, may, require
 from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
-from portal.clients.forms import grant_form_values, grant_from
+from portal.clients.forms import grant_form_values, grant_from, is_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.organisations import queries as organisation_queries
@@ -62,6 +62,10 @@ class ClientsController(Controller):
         email = form.email()
         message = form.text("message", max_length=1000, multiline=True)
         grant = grant_from(data, form.errors)
+        # a partner asks for categories only (the client picks products, and who pays): the
+        # form has no such fields, so an error there could not even be shown
+        form.errors.pop("products", None)
+        form.errors.pop("billing_mode", None)
         try:
             form.check()
             await services.invite_client(request.app.state.settings, current, email, grant, message)
@@ -109,8 +113,11 @@ class ClientsController(Controller):
     @post("/{link_id:int}/collaborators", name="clients.collaborators")
     async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
         data = await request.form()
-        people = {int(v) for v in data.getall("people", []) if str(v).isdigit()}
-        teams = {int(v) for v in data.getall("teams", []) if str(v).isdigit()}
+        chosen = [*data.getall("people", []), *data.getall("teams", [])]
+        if not all(is_id(value) for value in chosen):  # never read garbage as "nobody"
+            raise FormErrors({"collaborators": "Choose collaborators and teams from the list."})
+        people = {int(v) for v in data.getall("people", [])}
+        teams = {int(v) for v in data.getall("teams", [])}
         partner_id = current.organisation.id if current.organisation else 0
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
         own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}

@@ -102,7 +102,12 @@ async def invite_client(
 ) -> int:
     partner = _organisation(current)
     require(current.actor, Action.INVITE_CLIENT, partner)
+    # the partner names categories only: products are the client's to pick, and so is who pays
+    requested = Grant(requested.access, requested.families)
     problems = {k: v for k, v in rules.grant_problems(requested).items() if k != "billing_mode"}
+    if "products" in problems:
+        problems["families"] = "Choose at least one category, or ask for full access."
+        del problems["products"]
     if problems:
         raise FormErrors(problems)
     token = account_rules.new_token()
