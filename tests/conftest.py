@@ -90,19 +90,31 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
     database.bind(database_url)
     await database.migrate()
     await DB.start_connection_pool(min_size=1, max_size=10)
-    rows = await DB.run_querystring(QueryString(
-        "SELECT string_agg(format('INSERT INTO programme_setting (kind, payload, note) "
-        "VALUES (%L, %L::jsonb, %L);', kind, payload, note), ' ' ORDER BY id) AS sql "
-        "FROM programme_setting"))
+    rows = await DB.run_querystring(
+        QueryString(
+            "SELECT string_agg(format('INSERT INTO programme_setting (kind, payload, note) "
+            "VALUES (%L, %L::jsonb, %L);', kind, payload, note), ' ' ORDER BY id) AS sql "
+            "FROM programme_setting"
+        )
+    )
     INITIAL_SETTINGS = rows[0]["sql"] or ""
     yield database_url
     await DB.close_connection_pool()
 
 
 TABLES = [
-    "invoice_line", "ledger_entry", "invoice", "commitment_acceptance", "website_check",
-    "staff_decision", "referral",
-    "client_assignment", "delegated_product", "partner_link", "product_access", "product",
+    "invoice_line",
+    "ledger_entry",
+    "invoice",
+    "commitment_acceptance",
+    "website_check",
+    "staff_decision",
+    "referral",
+    "client_assignment",
+    "delegated_product",
+    "partner_link",
+    "product_access",
+    "product",
     "audit_event",
     "outbox_mail",
     "invitation",
@@ -192,8 +204,11 @@ def smtp():
 def mail_settings(db: str, smtp: MailCatcher) -> Settings:
     """Settings that send mail to the test SMTP server."""
     return Settings(
-        secret_key="test-secret-key", base_url="https://portal.test", database_url=db,
-        smtp_host="127.0.0.1", smtp_port=smtp.port,
+        secret_key="test-secret-key",
+        base_url="https://portal.test",
+        database_url=db,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
     )
 
 

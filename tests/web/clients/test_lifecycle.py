@@ -10,24 +10,35 @@ from tests.helpers import link_in, log_in, log_out, post_form, sign_up
 
 
 async def make_partner(name: str) -> int:
-    organisation = await Organisation.select(Organisation.id).where(
-        Organisation.name == name).first()
+    organisation = (
+        await Organisation.select(Organisation.id).where(Organisation.name == name).first()
+    )
     await Organisation.update({Organisation.partner_status: "active"}).where(
-        Organisation.id == organisation["id"])
+        Organisation.id == organisation["id"]
+    )
     return organisation["id"]
 
 
 async def give_products(organisation_name: str, *codes: str) -> dict[str, int]:
-    organisation = await Organisation.select(Organisation.id).where(
-        Organisation.name == organisation_name).first()
+    organisation = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.name == organisation_name)
+        .first()
+    )
     ids = {}
     for code in codes:
         item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
-        rows = await Product.insert(Product(
-            organisation=organisation["id"], item=item["id"], family=item["family"],
-            name=f"{code}.example", period="yearly", started_on=date(2026, 1, 1),
-            renews_on=date(2027, 1, 1),
-        )).returning(Product.id)
+        rows = await Product.insert(
+            Product(
+                organisation=organisation["id"],
+                item=item["id"],
+                family=item["family"],
+                name=f"{code}.example",
+                period="yearly",
+                started_on=date(2026, 1, 1),
+                renews_on=date(2027, 1, 1),
+            )
+        ).returning(Product.id)
         ids[code] = rows[0]["id"]
     return ids
 
@@ -42,9 +53,15 @@ async def test_link_lifecycle(mail_client, smtp):
     await log_out(client)
 
     await log_in(client, "paula@partner.ch")
-    response = await post_form(client, "/clients/invite", {
-        "email": "carl@client.ch", "access": "restricted", "families": ["web_hosting", "domain"],
-    })
+    response = await post_form(
+        client,
+        "/clients/invite",
+        {
+            "email": "carl@client.ch",
+            "access": "restricted",
+            "families": ["web_hosting", "domain"],
+        },
+    )
     assert response.status_code == 303, response.text
     await log_out(client)
 
@@ -52,21 +69,32 @@ async def test_link_lifecycle(mail_client, smtp):
     await log_in(client, "carl@client.ch")
     page = await client.get(invitation)
     assert page.status_code == 200 and "Partner AG" in page.text
-    granted = await post_form(client, invitation + "/grant", {
-        "access": "restricted", "products": [str(products["web-pro"])],
-    })
+    granted = await post_form(
+        client,
+        invitation + "/grant",
+        {
+            "access": "restricted",
+            "products": [str(products["web-pro"])],
+        },
+    )
     assert granted.status_code == 303, granted.text
     assert "granted" in smtp.last_body("paula@partner.ch").lower()
     link_path = granted.headers["location"]
     link_id = int(link_path.rsplit("/", 1)[1])
 
-    changed = await post_form(client, f"/organisation/partners/{link_id}/change", {
-        "access": "restricted", "products": [str(products["web-pro"]), str(products["mail-5"])],
-    })
+    changed = await post_form(
+        client,
+        f"/organisation/partners/{link_id}/change",
+        {
+            "access": "restricted",
+            "products": [str(products["web-pro"]), str(products["mail-5"])],
+        },
+    )
     assert changed.status_code == 303, changed.text
     assert "changed" in smtp.last_body("paula@partner.ch")
     withdrawn = await post_form(
-        client, f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw")
+        client, f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw"
+    )
     assert withdrawn.status_code == 303, withdrawn.text
     await log_out(client)
 
@@ -77,8 +105,9 @@ async def test_link_lifecycle(mail_client, smtp):
     assert "Web hosting, Domains" in detail.text or "Domains, Web hosting" in detail.text
     stopped = await post_form(client, f"/clients/{link_id}/stop", {"password": "wrong-one"})
     assert (await client.get(f"/clients/{link_id}")).status_code == 200  # still active
-    stopped = await post_form(client, f"/clients/{link_id}/stop",
-                              {"password": "Correct-Horse-Battery-9"})
+    stopped = await post_form(
+        client, f"/clients/{link_id}/stop", {"password": "Correct-Horse-Battery-9"}
+    )
     assert stopped.status_code == 303
     assert "ended" in smtp.last_body("carl@client.ch")
     listing = await client.get("/clients")
@@ -90,8 +119,13 @@ async def test_link_lifecycle(mail_client, smtp):
 async def test_huge_or_foreign_ids_answer_404(client):
     await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
     await make_partner("Partner AG")
-    for path in ["/clients/99999999999", "/organisation/partners/99999999999", "/clients/1",
-                 "/billing/invoices/99999999999", "/billing/invoices/1"]:
+    for path in [
+        "/clients/99999999999",
+        "/organisation/partners/99999999999",
+        "/clients/1",
+        "/billing/invoices/99999999999",
+        "/billing/invoices/1",
+    ]:
         assert (await client.get(path)).status_code == 404, path
     response = await post_form(client, "/products/99999999999/renew")
     assert response.status_code == 404
@@ -103,8 +137,12 @@ async def test_htmx_fragments_of_the_delegation_pages_render_alone(client):
     await make_partner("Partner AG")
     await post_form(client, "/clients/invite", {"email": "c@client.ch", "access": "full"})
     htmx = {"HX-Request": "true"}
-    for path in ["/clients?access=full", "/clients?search=x", "/account/sessions",
-                 "/organisation/partners/search?q=Partner"]:
+    for path in [
+        "/clients?access=full",
+        "/clients?search=x",
+        "/account/sessions",
+        "/organisation/partners/search?q=Partner",
+    ]:
         response = await client.get(path, headers=htmx)
         assert response.status_code == 200, (path, response.text[:300])
         assert "<html" not in response.text, path
