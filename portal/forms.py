@@ -85,7 +85,7 @@ class Form:
             if required:
                 self.errors.setdefault(name, "Choose a value.")
             return None
-        if not raw.isdigit() or len(raw) > 12:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # '²'.isdigit() is true
             self.errors.setdefault(name, "Enter a whole number.")
             return None
         return int(raw)
@@ -111,4 +111,6 @@ class Form:
 
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything odd means the first page."""
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    if not (raw and raw.isascii() and raw.isdigit() and len(raw) < 6):
+        return 1
+    return int(raw) if 0 < int(raw) < 100_000 else 1
