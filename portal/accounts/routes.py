@@ -80,9 +80,9 @@ class SignUpController(Controller):
 
     @get("", name="accounts.signup")
     async def show(self, request: Request) -> Response:
-        return page(
-            request, "accounts/signup.html", _signup_context({"currency": "CHF", "country": "CH"})
-        )
+        referral = _referral(request.query_params.get("ref"))
+        defaults = {"currency": "CHF", "country": "CH", "ref": referral or ""}
+        return page(request, "accounts/signup.html", _signup_context(defaults))
 
     @post("", name="accounts.signup.submit")
     async def submit(self, request: Request) -> Response:
@@ -101,13 +101,26 @@ class SignUpController(Controller):
         form.add("terms", None if form.checkbox("terms") else "Accept the terms of use.")
         try:
             form.check()
-            token = await services.sign_up(full_name, email, password, details, client_of(request))
+            token = await services.sign_up(
+                full_name,
+                email,
+                password,
+                details,
+                client_of(request),
+                referred_by=_referral(data.get("ref")),
+            )
         except FormErrors as error:
             return form_page(request, "accounts/signup.html", _signup_context(data), error.errors)
         await _end_previous_session(request)
         return _logged_in(
             request, token, "/", flash=f"Welcome, {full_name}. {details.name} is ready."
         )
+
+
+def _referral(raw) -> int | None:
+    """The affiliate's organisation id from a referral link (?ref=…), if it looks like one."""
+    text = str(raw or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def _signup_context(form: dict) -> dict:

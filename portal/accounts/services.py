@@ -12,6 +12,7 @@ from portal.accounts.passwords import hash_password, spend_verification_time, ve
 from portal.errors import FormErrors, TooManyAttempts
 from portal.mail.services import Mail, send_mail
 from portal.organisations.services import OrganisationDetails, create_organisation
+from portal.partners.referrals import record_referral
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -318,9 +319,15 @@ EMAIL_TAKEN = (
 
 
 async def sign_up(
-    full_name: str, email: str, password: str, organisation: OrganisationDetails, client: Client
+    full_name: str,
+    email: str,
+    password: str,
+    organisation: OrganisationDetails,
+    client: Client,
+    referred_by: int | None = None,
 ) -> str:
-    """A new user with their first organisation, of which they are legal representative."""
+    """A new user with their first organisation, of which they are legal representative;
+    REFERRED_BY is the affiliate whose link brought them (ignored unless it is one)."""
     problem = rules.password_problem(password, email=email, name=full_name)
     if problem:
         raise FormErrors({"password": problem})
@@ -332,6 +339,8 @@ async def sign_up(
         organisation_id = await create_organisation(
             account_id, rules.actor_label(full_name, email), organisation
         )
+        if referred_by is not None:
+            await record_referral(referred_by, organisation_id)
         return await start_session(account_id, client, organisation_id=organisation_id)
 
 

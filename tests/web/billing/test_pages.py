@@ -180,3 +180,40 @@ async def test_staff_edit_the_tier_table_with_history(client):
         client, "/staff/programme/volume-discount", {"count": ["5", "10"], "rate": ["10", "5"]}
     )
     assert bad_steps.status_code == 422
+
+
+async def test_a_referral_link_records_the_new_customer_for_an_affiliate(client):
+    from portal.partners.tables import Referral
+
+    await sign_up(client, "aff@example.ch", name="Ada Affiliate", organisation="Ada Keller")
+    affiliate = (
+        await Organisation.select(Organisation.id).where(Organisation.name == "Ada Keller").first()
+    )["id"]
+    await Organisation.update({Organisation.is_affiliate: True}).where(Organisation.id == affiliate)
+    await log_out(client)
+    form = await client.get(f"/signup?ref={affiliate}")
+    assert f'name="ref" value="{affiliate}"' in form.text
+    for email, organisation, ref in [
+        ("new@customer.ch", "Customer AG", str(affiliate)),
+        ("x@made-up.ch", "Made Up AG", "99999999999"),
+        ("y@not-affiliate.ch", "Plain AG", "²"),
+    ]:
+        response = await post_form(
+            client,
+            "/signup",
+            {
+                "full_name": "New Customer",
+                "email": email,
+                "password": "Correct-Horse-Battery-9",
+                "organisation_name": organisation,
+                "kind": "company",
+                "country": "CH",
+                "currency": "CHF",
+                "terms": "on",
+                "ref": ref,
+            },
+        )
+        assert response.status_code == 303, response.text
+        await log_out(client)
+    referrals = await Referral.select()
+    assert len(referrals) == 1 and referrals[0]["affiliate"] == affiliate
