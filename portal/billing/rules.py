@@ -120,7 +120,7 @@ class OrderContext:
 
 
 class NotAllowed(Exception):
-    pass
+    """An order the link does not allow (e.g. a restricted partner ordering for its client)."""
 
 
 @dataclass(frozen=True)
