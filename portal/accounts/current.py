@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from litestar import Request
 
-from portal.access import Actor, Role
+from portal.access import Actor, OrganisationResource, Role
 from portal.accounts import queries
 from portal.accounts.rules import last_seen_is_stale, token_hash
-from portal.errors import LoginRequired
+from portal.errors import LoginRequired, NotFound
 from portal.partners.rules import IN_PROGRAMME
 
 SESSION_COOKIE = "__Host-session"
@@ -43,6 +43,12 @@ class Current:
     @property
     def role(self) -> Role | None:
         return self.actor.role
+
+    def organisation_resource(self) -> OrganisationResource:
+        """The organisation acted in, for access.py; none answers 404."""
+        if self.organisation is None:
+            raise NotFound()
+        return OrganisationResource(self.organisation.id)
 
 
 async def load_current(request: Request) -> Current | None:

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from portal.access import Action, OrganisationResource, require
 from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
-from portal.errors import FormErrors, NotFound
+from portal.errors import FormErrors
 from portal.forms import Form, page_number
 from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM, has_control_characters
 
@@ -34,9 +34,7 @@ def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
 
 
 def _organisation(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    resource = OrganisationResource(current.organisation.id)
+    resource = current.organisation_resource()
     require(current.actor, Action.VIEW_AUDIT, resource)
     return resource
 

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import MANAGERS, Action, OrganisationResource, may, require
+from portal.access import MANAGERS, Action, may, require
 from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
@@ -22,12 +22,6 @@ from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
 LinkId = FromPath[int]
-
-
-def _organisation(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    return OrganisationResource(current.organisation.id)
 
 
 def _base(current: Current) -> dict:
@@ -179,7 +173,7 @@ def _clients_filters(request: Request) -> dict:
 
 
 async def _clients_context(request: Request, current: Current) -> dict:
-    partner = _organisation(current)
+    partner = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, partner)
     filters = _clients_filters(request)
     sees_all = current.role in MANAGERS  # collaborators see only the clients given to them
@@ -243,7 +237,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
 
 async def _link_events(current: Current, link: dict) -> list[dict]:
     """The entries of the actor's own log that concern this link's other side."""
-    if not may(current.actor, Action.VIEW_AUDIT, _organisation(current)):
+    if not may(current.actor, Action.VIEW_AUDIT, current.organisation_resource()):
         return []
     other = (
         link["client_name"] if current.organisation.id == link["partner"] else link["partner_name"]
@@ -293,7 +287,7 @@ class PartnersController(Controller):
 
     @get("/search", name="partners.search")
     async def search(self, request: Request, current: Me) -> Response:
-        client = _organisation(current)
+        client = current.organisation_resource()
         text = (request.query_params.get("q") or "").strip()[:100]
         found = await queries.find_partners(text, client.organisation_id) if len(text) >= 2 else []
         return page(
@@ -383,7 +377,7 @@ class PartnersController(Controller):
 
 
 async def _partners_context(current: Current) -> dict:
-    client = _organisation(current)
+    client = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, client)
     can_manage = may(current.actor, Action.ADD_PARTNER, client)
     await services.expire_overdue_for(client.organisation_id)
@@ -472,7 +466,7 @@ class InvitationController(Controller):
 
 async def _invitation_context(current: Current, token: str) -> dict:
     invitation = await services.open_invitation(token)
-    client = _organisation(current)
+    client = current.organisation_resource()
     requested = queries.requested_grant_of(invitation)
     return {
         **_base(current),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from portal.access import Action, LinkResource, OrganisationResource, require
+from portal.access import Action, LinkResource, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.accounts.services import confirm_password
@@ -30,12 +30,6 @@ def _who(current: Current, acting_for: int | None = None) -> Who:
     return Who(current.user_id, f"{current.full_name} <{current.email}>", acting_for)
 
 
-def _organisation(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    return OrganisationResource(current.organisation.id)
-
-
 def link_resource(link: dict) -> LinkResource:
     return LinkResource(
         partner_id=link["partner"],
@@ -54,7 +48,7 @@ async def expire_overdue_for(organisation_id: int) -> None:
 
 async def load_link(current: Current, link_id: int, action: Action) -> dict:
     """The link, if the actor's organisation is one of its sides and access.py allows."""
-    organisation = _organisation(current)
+    organisation = current.organisation_resource()
     await queries.expire_overdue(organisation.organisation_id, _now())
     link = await queries.link_seen_by(organisation.organisation_id, link_id)
     if link is None:
@@ -100,7 +94,7 @@ def _link_url(settings: Settings, link: dict, side: Side) -> str:
 async def invite_client(
     settings: Settings, current: Current, email: str, requested: Grant, message: str
 ) -> int:
-    partner = _organisation(current)
+    partner = current.organisation_resource()
     require(current.actor, Action.INVITE_CLIENT, partner)
     # the partner names categories only: products are the client's to pick, and so is who pays
     requested = Grant(requested.access, requested.families)
@@ -166,7 +160,7 @@ async def open_invitation(token: str) -> dict:
 async def grant_invitation(settings: Settings, current: Current, token: str, grant: Grant) -> int:
     """The client answers a partner's invitation, with the rights it chooses to give."""
     invitation = await open_invitation(token)
-    client = _organisation(current)
+    client = current.organisation_resource()
     if invitation["partner"] == client.organisation_id:
         raise FormErrors(
             {
@@ -213,7 +207,7 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
 
 async def decline_invitation(settings: Settings, current: Current, token: str) -> None:
     invitation = await open_invitation(token)
-    client = _organisation(current)
+    client = current.organisation_resource()
     require(
         current.actor,
         Action.DECIDE_AS_CLIENT,
@@ -245,7 +239,7 @@ async def decline_invitation(settings: Settings, current: Current, token: str) -
 async def request_partner(
     settings: Settings, current: Current, partner_id: int, grant: Grant, message: str
 ) -> int:
-    client = _organisation(current)
+    client = current.organisation_resource()
     require(current.actor, Action.ADD_PARTNER, client)
     partner = await queries.programme_member(partner_id)
     if partner is None or partner_id == client.organisation_id:

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import Action, OrganisationResource, Role, TeamResource, may, require
+from portal.access import Action, Role, TeamResource, may, require
 from portal.accounts import services as account_services
 from portal.accounts.current import (
     SESSION_COOKIE,
@@ -26,12 +26,6 @@ from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 ROLE_CHOICES = {role.value: role.label for role in Role}
 
 
-def _organisation(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    return OrganisationResource(current.organisation.id)
-
-
 class HomeController(Controller):
     @get("/", name="home", opt=PUBLIC, dependencies={"current": Provide(provide_optional_current)})
     async def home(self, request: Request, current: NamedDependency[Current | None]) -> Response:
@@ -42,7 +36,7 @@ class HomeController(Controller):
         organisation_id = current.organisation.id
         member = current.actor.is_member  # a team guest sees their own teams, not the rest
         summary = await queries.dashboard_summary(organisation_id, datetime.now(UTC))
-        sees_audit = may(current.actor, Action.VIEW_AUDIT, _organisation(current))
+        sees_audit = may(current.actor, Action.VIEW_AUDIT, current.organisation_resource())
         context = {
             "organisation": summary,
             "role_counts": summary["role_counts"] if member else {},
@@ -128,7 +122,7 @@ class SettingsController(Controller):
 
     @get("/settings", name="organisation.settings")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
-        require(current.actor, Action.VIEW_ORGANISATION, _organisation(current))
+        require(current.actor, Action.VIEW_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
         return page(
             request,
@@ -136,13 +130,15 @@ class SettingsController(Controller):
             {
                 "organisation": organisation,
                 "form": organisation,
-                "can_edit": may(current.actor, Action.EDIT_ORGANISATION, _organisation(current)),
+                "can_edit": may(
+                    current.actor, Action.EDIT_ORGANISATION, current.organisation_resource()
+                ),
             },
         )
 
     @post("/settings", name="organisation.settings.save")
     async def save(self, request: Request, current: NamedDependency[Current]) -> Response:
-        require(current.actor, Action.EDIT_ORGANISATION, _organisation(current))
+        require(current.actor, Action.EDIT_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
         data = dict(await request.form())
         form = Form(data)
@@ -291,7 +287,7 @@ class MembersController(Controller):
 async def _member_products_context(current: Current, membership_id: int) -> dict:
     from portal.products import queries as product_queries
 
-    resource = _organisation(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     member = await queries.membership(resource.organisation_id, membership_id)
     if member is None:
@@ -304,7 +300,7 @@ async def _member_products_context(current: Current, membership_id: int) -> dict
 
 
 async def _members_context(current: Current, page_no: int) -> dict:
-    resource = _organisation(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.VIEW_MEMBERS, resource)
     members, has_next = await queries.members(resource.organisation_id, page_no)
     can_manage = may(current.actor, Action.MANAGE_MEMBERS, resource)
@@ -543,7 +539,7 @@ class TeamsController(Controller):
 
 async def _teams_context(current: Current, page_no: int) -> dict:
     """Members see every team; a team guest sees only the teams they are in."""
-    resource = _organisation(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, resource)
     only = None if current.actor.is_member else current.actor.team_ids
     teams, has_next = await queries.teams(resource.organisation_id, page_no, only)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal.access import Action, OrganisationResource, Role, TeamResource, require
+from portal.access import Action, Role, TeamResource, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
@@ -28,12 +28,6 @@ def _now() -> datetime:
 
 def who(current: Current) -> Who:
     return Who(current.user_id, f"{current.full_name} <{current.email}>")
-
-
-def _organisation_of(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    return OrganisationResource(current.organisation.id)
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -71,7 +65,7 @@ async def create_organisation(
 
 
 async def update_organisation(current: Current, changes: dict[str, str]) -> None:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.EDIT_ORGANISATION, resource)
     async with DB.transaction():
         before = await queries.organisation(resource.organisation_id)
@@ -95,7 +89,7 @@ async def update_organisation(current: Current, changes: dict[str, str]) -> None
 async def change_member(
     current: Current, membership_id: int, role: Role, billing_rights: bool
 ) -> None:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     async with DB.transaction():
         await queries.lock_organisation(resource.organisation_id)
@@ -124,7 +118,7 @@ async def change_member(
 
 
 async def remove_member(current: Current, membership_id: int) -> dict:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     async with DB.transaction():
         await queries.lock_organisation(resource.organisation_id)
@@ -166,7 +160,7 @@ class InvitationRequest:
 
 async def invite(settings: Settings, current: Current, request: InvitationRequest) -> None:
     """Invite someone to the organisation, or (with a team) as an external team member."""
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     organisation_id = resource.organisation_id
     email = request.email.lower()
     team = None
@@ -255,7 +249,7 @@ async def _mail_invitation(
 
 
 async def resend_invitation(settings: Settings, current: Current, invitation_id: int) -> None:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     invitation = await queries.invitation_in(resource.organisation_id, invitation_id)
     if invitation is None or invitation["accepted_at"] or invitation["revoked_at"]:
@@ -279,7 +273,7 @@ async def resend_invitation(settings: Settings, current: Current, invitation_id:
 
 
 async def revoke_invitation(current: Current, invitation_id: int) -> None:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     async with DB.transaction():
         invitation = await queries.invitation_in(resource.organisation_id, invitation_id)
@@ -368,7 +362,7 @@ def team_name_problem(name: str) -> str | None:
 
 
 async def create_team(current: Current, name: str) -> int:
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_TEAMS, resource)
     name = name.strip()
     try:
@@ -479,7 +473,7 @@ async def give_products(current: Current, membership_id: int, product_ids: set[i
     """Which products a plain user may see and manage (SPEC §1)."""
     from portal.products import queries as product_queries
 
-    resource = _organisation_of(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.MANAGE_MEMBERS, resource)
     member = await queries.membership(resource.organisation_id, membership_id)
     if member is None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from portal.access import Action, OrganisationResource, StaffResource, require
+from portal.access import Action, StaffResource, require
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.billing.queries import managed_volume, managed_volume_by_client
@@ -46,12 +46,6 @@ def _who(current: Current) -> Who:
 
 def _staff(current: Current) -> Who:
     return Who(current.user_id, f"{current.full_name} (programme staff)")
-
-
-def _organisation(current: Current) -> OrganisationResource:
-    if current.organisation is None:
-        raise NotFound()
-    return OrganisationResource(current.organisation.id)
 
 
 # --- the checklist -----------------------------------------------------------------------------
@@ -163,7 +157,7 @@ def _start_website_check(organisation_id: int, url: str, settings: Settings | No
 
 async def checklist_of(current: Current, entered: Entered | None, settings: Settings) -> Checklist:
     """The live checklist: judged on what the applicant types; others see the stored one."""
-    resource = _organisation(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.VIEW_PROGRAMME, resource)
     organisation = await queries.organisation(resource.organisation_id)
     if organisation is None:
@@ -177,7 +171,7 @@ async def checklist_of(current: Current, entered: Entered | None, settings: Sett
 async def apply(settings: Settings, current: Current, entered: Entered) -> Checklist:
     """Store the details and commitments, judge the application and move the organisation
     to where it leads: active (all met), review (a person must decide) or applicant."""
-    resource = _organisation(current)
+    resource = current.organisation_resource()
     require(current.actor, Action.APPLY_TO_PROGRAMME, resource)
     now = _now()
     async with DB.transaction():
