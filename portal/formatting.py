@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
-
-from babel.numbers import format_currency
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def when(value: datetime | None) -> str:
@@ -20,10 +18,10 @@ def day(value: datetime | None) -> str:
 
 def money(amount: Decimal, currency: str) -> str:
     """Swiss style, with a readable sign: CHF 1’234.50, CHF -12.00 (a no-break space keeps
-    the currency with its amount)."""
-    return format_currency(
-        amount, currency, format="¤\u00a0#,##0.00;¤\u00a0-#,##0.00", locale="de_CH"
-    )
+    the currency with its amount). Written out rather than asked of babel, whose Swiss
+    grouping sign changed between CLDR releases (’ then ')."""
+    cents = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{currency}\u00a0{cents:,.2f}".replace(",", "’")
 
 
 FILTERS = {"when": when, "day": day, "money": money}
