@@ -281,7 +281,7 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
     """DashboardController.dashboard for a user who may see the money."""
     return {
         "volume": (
-            lambda: billing_queries.managed_volume(partner_id, currency),
+            lambda: billing_queries.managed_volume(partner_id),
             [(currency, partner_id)],
         ),
         "tiers": (lambda: billing_queries.tiers(currency), [("tiers",)]),
@@ -321,11 +321,11 @@ def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls
             [(organisation_id, website)],
         ),
         "volume": (
-            lambda: billing_queries.managed_volume(organisation_id, currency),
+            lambda: billing_queries.managed_volume(organisation_id),
             [(currency, organisation_id)],
         ),
         "by_client": (
-            lambda: billing_queries.managed_volume_by_client(organisation_id, currency),
+            lambda: billing_queries.managed_volume_by_client(organisation_id),
             [(currency, organisation_id, 20)],
         ),
     }

@@ -9,47 +9,35 @@ from portal.billing.rules import Tier, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
 from portal.database import storable_id
 
-# The managed volume of a partner in one SQL aggregate: the annualised public prices, in the
-# partner's currency, of the active products it manages under active links (full: all the
-# client's products; restricted: its categories and named products).
+# The managed volume of a partner in one SQL aggregate over `managed_link`, which triggers keep
+# current (billing migration 2026-12-01): per active link, the annualised public prices, in the
+# partner's currency, of the active products it manages (full: all the client's products;
+# restricted: its categories and named products).
 MANAGED_VOLUME_SQL = """
-SELECT coalesce(sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END), 0)
-           AS volume,
-       count(DISTINCT l.client) AS clients
-FROM partner_link l
-JOIN product p ON p.organisation = l.client AND p.status = 'active'
-JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = {} AND cp.period = p.period
-WHERE l.partner = {} AND l.status = 'active'
-  AND (l.access = 'full' OR p.family = ANY(l.families)
-       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
+SELECT coalesce(sum(volume), 0) AS volume, count(DISTINCT client) AS clients
+FROM managed_link WHERE partner = {}
 """
 
 
-async def managed_volume(partner_id: int, currency: str) -> tuple[Decimal, int]:
-    rows = await Invoice.raw(MANAGED_VOLUME_SQL, currency, partner_id)
+async def managed_volume(partner_id: int) -> tuple[Decimal, int]:
+    rows = await Invoice.raw(MANAGED_VOLUME_SQL, partner_id)
     return Decimal(rows[0]["volume"]).quantize(Decimal("0.01")), rows[0]["clients"]
 
 
 MANAGED_BY_CLIENT_SQL = """
-SELECT c.id, c.name, l.access,
-       sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END) AS volume,
-       count(*) AS products
-FROM partner_link l
-JOIN organisation c ON c.id = l.client
-JOIN product p ON p.organisation = l.client AND p.status = 'active'
-JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = {} AND cp.period = p.period
-WHERE l.partner = {} AND l.status = 'active'
-  AND (l.access = 'full' OR p.family = ANY(l.families)
-       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
-GROUP BY c.id, c.name, l.access
-ORDER BY volume DESC
+SELECT c.id, c.name, l.access, m.volume, m.products
+FROM managed_link m
+JOIN organisation c ON c.id = m.client
+JOIN partner_link l ON l.id = m.link
+WHERE m.partner = {}
+ORDER BY m.volume DESC, c.id
 LIMIT {}
 """
 
 
-async def managed_volume_by_client(partner_id: int, currency: str, limit: int = 20) -> list:
+async def managed_volume_by_client(partner_id: int, limit: int = 20) -> list:
     """The clients that count toward the managed volume, largest first."""
-    return await Invoice.raw(MANAGED_BY_CLIENT_SQL, currency, partner_id, limit)
+    return await Invoice.raw(MANAGED_BY_CLIENT_SQL, partner_id, limit)
 
 
 # --- settings in force -------------------------------------------------------------------------
@@ -218,21 +206,28 @@ async def mark_paid(invoice_id: int, method: str) -> None:
     )
 
 
+# The links whose next renewal is soonest hold the soonest renewals: at most ten links are
+# opened, whatever the partner's size.
+RENEWING_SOON_SQL = """
+WITH soon AS (
+    SELECT link, client FROM managed_link
+    WHERE partner = {} AND next_renewal <= current_date + {}::int
+    ORDER BY next_renewal LIMIT 10
+)
+SELECT p.id, p.name, p.renews_on, c.name AS client_name, l.id AS link_id
+FROM soon s
+JOIN partner_link l ON l.id = s.link
+JOIN organisation c ON c.id = s.client
+JOIN product p ON p.organisation = s.client AND p.status = 'active'
+                AND p.renews_on <= current_date + {}::int
+WHERE link_manages_product(l.id, l.access, l.families, p.id, p.family)
+ORDER BY p.renews_on, p.id LIMIT 10
+"""
+
+
 async def clients_needing_attention(partner_id: int, days: int = 30) -> dict:
     """Products under management that renew soon, and invitations still waiting."""
-    renewing = await Invoice.raw(
-        """SELECT p.id, p.name, p.renews_on, c.name AS client_name, l.id AS link_id
-           FROM partner_link l JOIN organisation c ON c.id = l.client
-           JOIN product p ON p.organisation = l.client AND p.status = 'active'
-           WHERE l.partner = {} AND l.status = 'active'
-             AND p.renews_on <= current_date + {}::int
-             AND (l.access = 'full' OR p.family = ANY(l.families)
-                  OR EXISTS (SELECT 1 FROM delegated_product d
-                             WHERE d.link = l.id AND d.product = p.id))
-           ORDER BY p.renews_on LIMIT 10""",
-        partner_id,
-        days,
-    )
+    renewing = await Invoice.raw(RENEWING_SOON_SQL, partner_id, days, days)
     waiting = await Invoice.raw(
         """SELECT count(*) AS n FROM partner_link
            WHERE partner = {} AND status IN ('awaiting_client', 'awaiting_partner')""",

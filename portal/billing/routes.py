@@ -240,7 +240,7 @@ async def _dashboard_context(current: Current) -> dict:
     resource = OrganisationResource(current.organisation.id)
     require(current.actor, Action.VIEW_ORGANISATION, resource)
     partner_id, currency = resource.organisation_id, current.organisation.currency
-    volume, clients = await queries.managed_volume(partner_id, currency)
+    volume, clients = await queries.managed_volume(partner_id)
     tiers = await queries.tiers(currency)
     sees_money = may(current.actor, Action.VIEW_BILLING, resource)
     months = await queries.benefits_by_month(partner_id, currency) if sees_money else []

@@ -114,7 +114,7 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
     partner_id = link["partner"] if link and covered else None
     if partner_id is not None:
         partner_currency = link["partner_currency"]
-        volume, _ = await queries.managed_volume(partner_id, partner_currency)
+        volume, _ = await queries.managed_volume(partner_id)
         tier = rules.tier_for(await queries.tiers(partner_currency), volume)
         partner_rate = tier.rate if tier else rules.ZERO
     volume_rate = rules.ZERO

@@ -120,8 +120,8 @@ async def evaluate(
             check = None
         if check is None and start_checks:
             _start_website_check(organisation_id, entered.website, settings)
-    managed, client_count = await managed_volume(organisation_id, currency)
-    clients = await managed_volume_by_client(organisation_id, currency) if client_count else []
+    managed, client_count = await managed_volume(organisation_id)
+    clients = await managed_volume_by_client(organisation_id) if client_count else []
     criteria = rules.checklist(
         rules.Application(
             country=organisation["country"],
@@ -404,7 +404,7 @@ async def _review_partner(organisation_id: int, now: datetime) -> ReviewChange |
         if organisation is None:
             return None
         currency = organisation["currency"]
-        managed, _ = await managed_volume(organisation_id, currency)
+        managed, _ = await managed_volume(organisation_id)
         before = PartnerStatus(organisation["partner_status"])
         after = rules.status_after_yearly_review(before, currency, managed)
         if before is after:
