@@ -282,7 +282,7 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
     return {
         "volume": (
             lambda: billing_queries.managed_volume(partner_id),
-            [(currency, partner_id)],
+            [(partner_id,)],
         ),
         "tiers": (lambda: billing_queries.tiers(currency), [("tiers",)]),
         "months": (
@@ -299,7 +299,7 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
         ),
         "attention": (
             lambda: billing_queries.clients_needing_attention(partner_id),
-            [(partner_id, 30), (partner_id,)],
+            [(partner_id, 30, 30), (partner_id,)],
         ),
     }
 
@@ -322,11 +322,11 @@ def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls
         ),
         "volume": (
             lambda: billing_queries.managed_volume(organisation_id),
-            [(currency, organisation_id)],
+            [(organisation_id,)],
         ),
         "by_client": (
             lambda: billing_queries.managed_volume_by_client(organisation_id),
-            [(currency, organisation_id, 20)],
+            [(organisation_id, 20)],
         ),
     }
 

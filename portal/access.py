@@ -58,6 +58,7 @@ class Action(StrEnum):
     # the partner programme (SPEC §2)
     VIEW_PROGRAMME = "programme.view"
     APPLY_TO_PROGRAMME = "programme.apply"
+    JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
 
@@ -193,7 +194,7 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case Action.VIEW_PROGRAMME:
             return actor.role in MANAGERS
-        case Action.APPLY_TO_PROGRAMME:
+        case Action.APPLY_TO_PROGRAMME | Action.JOIN_AFFILIATE_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case (
             Action.EDIT_ORGANISATION

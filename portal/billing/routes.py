@@ -17,6 +17,8 @@ from portal.clients.services import load_link
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.forms import Form, page_number
+from portal.partners import queries as partner_queries
+from portal.partners.rules import PartnerStatus, may_become_affiliate
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
@@ -296,7 +298,7 @@ class AffiliateController(Controller):
         organisation = await product_queries.organisation_for_billing(resource.organisation_id)
         is_affiliate = await queries.is_affiliate(resource.organisation_id)
         if not is_affiliate:
-            return page(request, "billing/affiliate.html", {"is_affiliate": False})
+            return page(request, "billing/affiliate.html", await _joining_context(current))
         orders = await queries.referred_orders(resource.organisation_id)
         schedule = rules.commission_schedule(
             rules.ReferredOrder(o["day"], o["amount"], o["referred_on"]) for o in orders
@@ -320,6 +322,32 @@ class AffiliateController(Controller):
                 f"{resource.organisation_id}",
             },
         )
+
+    @post("/join", name="affiliate.join")
+    async def join(self, request: Request, current: Me) -> Response:
+        try:
+            await services.join_affiliate_programme(current)
+        except Conflict as error:
+            context = await _joining_context(current)
+            return form_page(request, "billing/affiliate.html", context, {"join": error.detail})
+        return redirect(
+            request,
+            "/affiliate",
+            flash="Welcome to the affiliate programme. Share your referral link to start earning.",
+        )
+
+
+async def _joining_context(current: Current) -> dict:
+    """What an organisation that is not an affiliate sees: whether and how it may become one."""
+    resource = current.organisation_resource()
+    organisation = await partner_queries.organisation(resource.organisation_id)
+    status = PartnerStatus(organisation["partner_status"])
+    return {
+        "is_affiliate": False,
+        "currency": organisation["currency"],
+        "may_join": may(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource),
+        "is_partner": not may_become_affiliate(status),
+    }
 
 
 ROUTES.append(AffiliateController)

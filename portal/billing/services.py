@@ -16,7 +16,8 @@ from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer
 from portal.clients import queries as link_queries
 from portal.clients.services import link_resource
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.partners.rules import valid_eu_vat_number
+from portal.partners import queries as partner_queries
+from portal.partners.rules import PartnerStatus, may_become_affiliate, valid_eu_vat_number
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
 
@@ -217,6 +218,24 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
 
 
 # --- the prepaid account -----------------------------------------------------------------------
+
+
+async def join_affiliate_programme(current: Current) -> None:
+    """Become an affiliate: earn commissions on the customers one refers (SPEC §4); never while
+    a partner of the programme (SPEC §2, criterion 5)."""
+    resource = current.organisation_resource()
+    require(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource)
+    async with DB.transaction():
+        organisation = await partner_queries.lock_organisation(resource.organisation_id)
+        if organisation["is_affiliate"]:
+            raise Conflict("Your organisation is an affiliate already.")
+        if not may_become_affiliate(PartnerStatus(organisation["partner_status"])):
+            raise Conflict(
+                "A partner of the programme cannot be an affiliate: an organisation cannot be "
+                "partner and affiliate at once."
+            )
+        await queries.make_affiliate(resource.organisation_id)
+        await record(resource.organisation_id, _who(current), "affiliate.joined")
 
 
 def billing_scope(current: Current) -> OrganisationResource:

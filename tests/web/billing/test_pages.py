@@ -132,8 +132,12 @@ async def test_an_affiliate_sees_its_commissions(client):
     affiliate = (
         await Organisation.select(Organisation.id).where(Organisation.name == "Ada Keller").first()
     )["id"]
-    assert "not an affiliate" in (await client.get("/affiliate")).text
-    await Organisation.update({Organisation.is_affiliate: True}).where(Organisation.id == affiliate)
+    assert "Join the affiliate programme" in (await client.get("/affiliate")).text
+    joined = await post_form(client, "/affiliate/join", {})
+    assert joined.status_code == 303
+    assert (await Organisation.select(Organisation.is_affiliate).first())["is_affiliate"]
+    again = await post_form(client, "/affiliate/join", {})
+    assert again.status_code == 422 and "affiliate already" in again.text
     await log_out(client)
     await sign_up(client, "new@customer.ch", name="New Customer", organisation="Customer AG")
     customer = (
@@ -150,6 +154,31 @@ async def test_an_affiliate_sees_its_commissions(client):
     assert earnings.status_code == 200
     net = (await Invoice.select(Invoice.net).first())["net"]
     assert f"{(net * D('0.25')).quantize(D('0.01'))}" in earnings.text.replace("’", "")
+
+
+async def test_a_partner_cannot_join_the_affiliate_programme(client):
+    from portal.audit.tables import AuditEvent
+
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    page = await client.get("/affiliate")
+    assert "cannot be partner and affiliate at once" in page.text
+    assert "Join the affiliate programme" not in page.text
+    refused = await post_form(client, "/affiliate/join", {})
+    assert refused.status_code == 422 and "cannot be an affiliate" in refused.text
+    assert not (await Organisation.select(Organisation.is_affiliate).first())["is_affiliate"]
+    assert not await AuditEvent.exists().where(AuditEvent.action == "affiliate.joined")
+
+
+async def test_only_a_legal_representative_joins_the_affiliate_programme(client):
+    from tests.helpers import colleague
+
+    await sign_up(client, "lea@keller.ch", name="Lea Keller", organisation="Keller Web")
+    async with colleague(client, "adam@keller.ch", role="administrator") as admin:
+        assert "A legal representative" in (await admin.get("/affiliate")).text
+        refused = await post_form(admin, "/affiliate/join", {})
+        assert refused.status_code == 403
+    assert not (await Organisation.select(Organisation.is_affiliate).first())["is_affiliate"]
 
 
 async def test_staff_edit_the_tier_table_with_history(client):
