@@ -320,12 +320,8 @@ def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls
             lambda: programme_queries.latest_website_check(organisation_id, website),
             [(organisation_id, website)],
         ),
-        "volume": (
-            lambda: billing_queries.managed_volume(organisation_id),
-            [(organisation_id,)],
-        ),
-        "by_client": (
-            lambda: billing_queries.managed_volume_by_client(organisation_id),
+        "managed": (
+            lambda: billing_queries.managed_clients(organisation_id),
             [(organisation_id, 20)],
         ),
     }
@@ -517,8 +513,8 @@ async def programme_checklist(request: Request) -> Response:
     )
     if check is not None and not programme_rules.check_is_fresh(check, datetime.now(UTC)):
         check = None
-    volume_row = rows["volume"][0][0]
-    managed = Decimal(volume_row["volume"]).quantize(Decimal("0.01"))
+    largest = rows["managed"][0]
+    managed = Decimal(largest[0]["total"] if largest else 0).quantize(Decimal("0.01"))
     criteria = programme_rules.checklist(
         programme_rules.Application(
             country=organisation["country"],
@@ -538,8 +534,8 @@ async def programme_checklist(request: Request) -> Response:
         criteria=criteria,
         verdict=programme_rules.outcome(criteria),
         managed=managed,
-        clients=rows["by_client"][0] if volume_row["clients"] else [],
-        client_count=volume_row["clients"],
+        clients=largest,
+        client_count=largest[0]["clients"] if largest else 0,
         accepted=accepted,
     )
     context = {

@@ -24,20 +24,29 @@ async def managed_volume(partner_id: int) -> tuple[Decimal, int]:
     return Decimal(rows[0]["volume"]).quantize(Decimal("0.01")), rows[0]["clients"]
 
 
-MANAGED_BY_CLIENT_SQL = """
-SELECT c.id, c.name, l.access, m.volume, m.products
-FROM managed_link m
-JOIN organisation c ON c.id = m.client
-JOIN partner_link l ON l.id = m.link
-WHERE m.partner = {}
-ORDER BY m.volume DESC, c.id
-LIMIT {}
+# The volume, the number of clients and the largest of them in one pass over the partner's
+# links (one active link per partner and client, so counting links counts clients).
+MANAGED_CLIENTS_SQL = """
+WITH largest AS (
+    SELECT link, client, volume, products,
+           sum(volume) OVER () AS total, count(*) OVER () AS clients
+    FROM managed_link WHERE partner = {}
+    ORDER BY volume DESC, client LIMIT {}
+)
+SELECT s.client AS id, c.name, l.access, s.volume, s.products, s.total, s.clients
+FROM largest s
+JOIN organisation c ON c.id = s.client
+JOIN partner_link l ON l.id = s.link
+ORDER BY s.volume DESC, s.client
 """
 
 
-async def managed_volume_by_client(partner_id: int, limit: int = 20) -> list:
-    """The clients that count toward the managed volume, largest first."""
-    return await Invoice.raw(MANAGED_BY_CLIENT_SQL, partner_id, limit)
+async def managed_clients(partner_id: int, limit: int = 20) -> tuple[Decimal, int, list]:
+    """The managed volume, how many clients count toward it, and the LIMIT largest."""
+    rows = await Invoice.raw(MANAGED_CLIENTS_SQL, partner_id, limit)
+    if not rows:
+        return Decimal("0.00"), 0, []
+    return Decimal(rows[0]["total"]).quantize(Decimal("0.01")), rows[0]["clients"], rows
 
 
 # --- settings in force -------------------------------------------------------------------------
@@ -220,7 +229,8 @@ JOIN partner_link l ON l.id = s.link
 JOIN organisation c ON c.id = s.client
 JOIN product p ON p.organisation = s.client AND p.status = 'active'
                 AND p.renews_on <= current_date + {}::int
-WHERE link_manages_product(l.id, l.access, l.families, p.id, p.family)
+WHERE l.access = 'full' OR p.family = ANY(l.families)
+   OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id)
 ORDER BY p.renews_on, p.id LIMIT 10
 """
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from portal.access import Action, StaffResource, require
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
-from portal.billing.queries import managed_volume, managed_volume_by_client
+from portal.billing.queries import managed_clients, managed_volume
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.mail.services import Mail, send_mail
@@ -120,8 +120,7 @@ async def evaluate(
             check = None
         if check is None and start_checks:
             _start_website_check(organisation_id, entered.website, settings)
-    managed, client_count = await managed_volume(organisation_id)
-    clients = await managed_volume_by_client(organisation_id) if client_count else []
+    managed, client_count, clients = await managed_clients(organisation_id)
     criteria = rules.checklist(
         rules.Application(
             country=organisation["country"],

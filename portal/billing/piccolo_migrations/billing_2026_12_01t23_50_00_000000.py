@@ -27,16 +27,6 @@ CREATE INDEX partner_link_partner_waiting ON partner_link (partner)
 CREATE INDEX product_organisation_renewal ON product (organisation, renews_on)
     WHERE status = 'active';
 
--- Does the link manage the product? Full: all the client's products; restricted: its
--- categories and the products named one by one (SPEC 3). Inlined by the planner.
-CREATE FUNCTION link_manages_product(
-    link_id integer, access text, families text[], product_id integer, family text
-) RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT access = 'full' OR family = ANY(families)
-        OR EXISTS (SELECT 1 FROM delegated_product d
-                   WHERE d.link = link_id AND d.product = product_id)
-$$;
-
 -- Recompute the rows of the links of these clients. Refreshes of one client are serialised
 -- (an advisory lock per client, or one for all in a bulk change), so a refresh always starts
 -- after the change it races with has committed and sees it.
@@ -66,7 +56,11 @@ BEGIN
     JOIN catalogue_price cp
         ON cp.item = p.item AND cp.currency = o.currency AND cp.period = p.period
     WHERE l.client = ANY(clients) AND l.status = 'active'
-      AND link_manages_product(l.id, l.access, l.families, p.id, p.family)
+      -- the link manages the product (SPEC 3): full, all the client's products; restricted,
+      -- its categories and the products named one by one
+      AND (l.access = 'full' OR p.family = ANY(l.families)
+           OR EXISTS (SELECT 1 FROM delegated_product d
+                      WHERE d.link = l.id AND d.product = p.id))
     GROUP BY l.id;
 END $$;
 
