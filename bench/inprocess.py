@@ -3,9 +3,11 @@ HTTP, no server, one request at a time), alternating over rounds, against the de
 
 On a shared, busy machine, req/s moves a lot from run to run; the CPU time one request costs
 the app (and PostgreSQL) moves much less, so this is the figure to compare before and after a
-change. With --profile, cProfile shows where the portal's time goes.
+change. With --profile, cProfile shows where the portal's time goes. With --checklist, the
+request is the programme's live checklist (POST /programme/checklist as htmx sends it).
 
-    python -m bench.inprocess [--path /] [--size 2000] [--requests 800] [--rounds 3] [--profile]
+    python -m bench.inprocess [--path / | --checklist] [--size 2000] [--requests 800]
+                              [--rounds 3] [--profile]
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import pstats
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import asyncpg
 import uvloop
+from litestar.middleware.csrf import generate_csrf_token
 
 from bench import harness, reference
+from bench.pages import csrf_of, htmx
 from portal.accounts.rules import token_hash
 from portal.demo import ALICE
 
@@ -53,7 +58,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=800, help="measured requests per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the portal's requests")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--checklist", action="store_true", help="POST /programme/checklist (htmx) instead"
+    )
+    args = parser.parse_args(argv)
+    if args.checklist:
+        args.path = "/programme/checklist"
+    return args
 
 
 async def session_cookie(url: str) -> str:
@@ -77,7 +88,8 @@ async def session_cookie(url: str) -> str:
         )
     finally:
         await connection.close()
-    csrf = secrets.token_hex(64)  # a browser has one; without it every page sets a new one
+    # A browser has a valid one (signed with the app's secret); without it every page sets one.
+    csrf = generate_csrf_token(os.environ["PORTAL_SECRET_KEY"])
     return f"{harness.SESSION_COOKIE}={token}; {harness.CSRF_COOKIE}={csrf}"
 
 
@@ -97,6 +109,7 @@ def measure(
                 factories[name](),
                 args.path,
                 cookie,
+                args.checklist,
                 args.requests,
                 database_pid,
                 profile if name == "portal" else None,
@@ -107,19 +120,31 @@ def measure(
     return runs
 
 
-async def serve_requests(app, path, cookie, count, database_pid, profile) -> CpuPerRequest:
+async def serve_requests(
+    app, path, cookie, checklist, count, database_pid, profile
+) -> CpuPerRequest:
     headers = [(b"host", b"127.0.0.1")]
     if path != "/health":  # a load balancer sends no cookie
         headers.append((b"cookie", cookie.encode()))
+    body = b""
+    if checklist:
+        from bench.money import FORM
+
+        body = urlencode(FORM).encode()
+        headers += [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            *[(k.lower().encode(), v.encode()) for k, v in htmx(csrf_of(cookie))],
+        ]
     async with app.lifespan():
         for _ in range(WARM_UP_REQUESTS):
-            await call(app, path, headers)
+            await call(app, path, headers, body)
         if profile:
             profile.enable()
         database = harness.cpu_seconds(database_pid)
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(count):
-            await call(app, path, headers)
+            await call(app, path, headers, body)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         database = harness.cpu_seconds(database_pid) - database
         if profile:
@@ -127,9 +152,10 @@ async def serve_requests(app, path, cookie, count, database_pid, profile) -> Cpu
     return CpuPerRequest(cpu * 1000 / count, database * 1000 / count, wall * 1000 / count)
 
 
-async def call(app, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+async def call(app, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": "POST" if body else "GET",
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80), "state": {},
@@ -137,7 +163,7 @@ async def call(app, path: str, headers: list[tuple[bytes, bytes]]) -> None:
     statuses = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict) -> None:
         if message["type"] == "http.response.start":

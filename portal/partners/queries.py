@@ -25,14 +25,18 @@ PROGRAMME_COLUMNS = (
 )
 
 
+# Read on every keystroke of the live checklist: written out, the query costs no building.
+ORGANISATION_SQL = f"""
+SELECT {", ".join(column._meta.db_column_name for column in PROGRAMME_COLUMNS)}
+FROM organisation WHERE id = {{}}
+"""
+
+
 async def organisation(organisation_id: int) -> dict | None:
     if abs(organisation_id) > MAX_ID:
         return None
-    return (
-        await Organisation.select(*PROGRAMME_COLUMNS)
-        .where(Organisation.id == organisation_id)
-        .first()
-    )
+    rows = await Organisation.raw(ORGANISATION_SQL, organisation_id)
+    return rows[0] if rows else None
 
 
 async def lock_organisation(organisation_id: int) -> dict | None:
@@ -103,17 +107,18 @@ async def accept_commitment(
 # --- website checks ----------------------------------------------------------------------------
 
 
+LATEST_CHECK_SQL = """
+SELECT url, answered, detail, checked_at FROM website_check
+WHERE organisation = {} AND url = {}
+ORDER BY checked_at DESC LIMIT 1
+"""
+
+
 async def latest_website_check(organisation_id: int, url: str) -> CheckResult | None:
-    row = (
-        await WebsiteCheck.select(
-            WebsiteCheck.url, WebsiteCheck.answered, WebsiteCheck.detail, WebsiteCheck.checked_at
-        )
-        .where(WebsiteCheck.organisation == organisation_id, WebsiteCheck.url == url)
-        .order_by(WebsiteCheck.checked_at, ascending=False)
-        .first()
-    )
-    if row is None:
+    rows = await WebsiteCheck.raw(LATEST_CHECK_SQL, organisation_id, url)
+    if not rows:
         return None
+    row = rows[0]
     return CheckResult(row["url"], row["answered"], row["detail"], row["checked_at"])
 
 
