@@ -12,9 +12,10 @@ from portal.database import storable_id
 # The managed volume of a partner in one SQL aggregate over `managed_link`, which triggers keep
 # current (billing migration 2026-12-01): per active link, the annualised public prices, in the
 # partner's currency, of the active products it manages (full: all the client's products;
-# restricted: its categories and named products).
+# restricted: its categories and named products). A partner has one active link per client, so
+# counting links counts clients.
 MANAGED_VOLUME_SQL = """
-SELECT coalesce(sum(volume), 0) AS volume, count(DISTINCT client) AS clients
+SELECT coalesce(sum(volume), 0) AS volume, count(*) AS clients
 FROM managed_link WHERE partner = {}
 """
 
@@ -52,15 +53,16 @@ async def managed_clients(partner_id: int, limit: int = 20) -> tuple[Decimal, in
 # --- settings in force -------------------------------------------------------------------------
 
 
+# The newest version of a setting is in force; read on every dashboard and order.
+SETTING_SQL = """
+SELECT payload FROM programme_setting WHERE kind = {} ORDER BY created_at DESC, id DESC LIMIT 1
+"""
+
+
 async def setting(kind: str) -> dict:
-    row = (
-        await ProgrammeSetting.select(ProgrammeSetting.payload)
-        .where(ProgrammeSetting.kind == kind)
-        .order_by(ProgrammeSetting.created_at, ascending=False)
-        .order_by(ProgrammeSetting.id, ascending=False)
-        .first()
-    )
-    return json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+    rows = await ProgrammeSetting.raw(SETTING_SQL, kind)
+    payload = rows[0]["payload"]
+    return json.loads(payload) if isinstance(payload, str) else payload
 
 
 async def tiers(currency: str) -> list[Tier]:
