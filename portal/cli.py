@@ -1,4 +1,4 @@
-"""`portal serve | migrate | demo | review-partners`: the portal's command line."""
+"""`portal serve | migrate | worker | demo | review-partners`: the portal's command line."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
 
     commands.add_parser("migrate", help="apply the database migrations")
 
+    commands.add_parser("worker", help="run background jobs (reports, periodic clean-up)")
+
     demo = commands.add_parser("demo", help="load deterministic demo data")
     demo.add_argument(
         "--size",
@@ -44,6 +46,11 @@ def main(argv: list[str] | None = None) -> None:
         serve_portal(args)
     elif args.command == "migrate":
         asyncio.run(_migrate())
+    elif args.command == "worker":
+        from portal.jobs.process import run_worker_process
+
+        asyncio.run(_migrate())
+        run_worker_process()
     elif args.command == "demo":
         asyncio.run(_migrate())
         _load_demo(args.size)
@@ -114,9 +121,6 @@ def _load_demo(size: int) -> bool:
 
 
 def serve_portal(args: argparse.Namespace) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
-
     from portal import demo
 
     asyncio.run(_migrate())
@@ -128,6 +132,19 @@ def serve_portal(args: argparse.Namespace) -> None:
     if args.demo:
         print(demo.LOGINS_TEXT)
     sys.stdout.flush()
+    from portal.jobs.process import start_worker_process, stop_worker_process
+
+    worker = start_worker_process()  # background reports, periodic jobs
+    try:
+        _serve_web(args)
+    finally:
+        stop_worker_process(worker)
+
+
+def _serve_web(args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
     Granian(
         "portal.app:app_from_environment",
         factory=True,

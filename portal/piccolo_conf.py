@@ -34,5 +34,6 @@ APP_REGISTRY = AppRegistry(
         "portal.clients.piccolo_app",
         "portal.partners.piccolo_app",
         "portal.billing.piccolo_app",
+        "portal.jobs.piccolo_app",
     ]
 )

@@ -28,6 +28,8 @@ class Settings:
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
     database_pool_size: int = 10
+    # A job whose worker sent no heartbeat for this long is taken again by another worker.
+    job_heartbeat: timedelta = timedelta(seconds=30)
 
     @property
     def outbox_visible(self) -> bool:
@@ -53,4 +55,5 @@ class Settings:
             session_idle=timedelta(minutes=int(env.get("PORTAL_SESSION_IDLE_MINUTES", "30"))),
             session_absolute=timedelta(hours=int(env.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12"))),
             database_pool_size=int(env.get("PORTAL_DB_POOL_SIZE", "10")),
+            job_heartbeat=timedelta(seconds=float(env.get("PORTAL_JOB_HEARTBEAT_SECONDS", "30"))),
         )

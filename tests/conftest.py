@@ -103,6 +103,11 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
 
 
 TABLES = [
+    "job_start",
+    "pgqueuer",
+    "pgqueuer_log",
+    "pgqueuer_schedules",
+    "pgqueuer_statistics",
     "invoice_line",
     "ledger_entry",
     "invoice",

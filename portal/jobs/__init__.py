@@ -1,0 +1,1 @@
+"""Background work: a PostgreSQL-backed job queue (pgqueuer), its worker, periodic jobs."""

@@ -1,0 +1,79 @@
+"""The worker as a process: `portal worker`, and the one `portal serve` starts beside the
+web workers (stopped with it, and never outliving it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+from portal.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# After SIGTERM, the jobs in hand get this long to finish; a job cut off later is taken
+# again by the next worker (its heartbeat stops), so stopping never loses one.
+STOP_GRACE_SECONDS = 20
+
+
+def run_worker_process() -> None:
+    """`portal worker`: work until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    from portal import database
+
+    database.bind(os.environ["DATABASE_URL"])
+    asyncio.run(_work_until_signalled(settings))
+
+
+async def _work_until_signalled(settings: Settings) -> None:
+    from portal.jobs.worker import run_worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, _stop_soon, stop)
+    log.info("Worker %s ready.", os.getpid())
+    await run_worker(settings, stop)
+    log.info("Worker %s stopped.", os.getpid())
+
+
+def _stop_soon(stop: asyncio.Event) -> None:
+    stop.set()
+    # The writing of a report runs in a thread that cannot be interrupted: past the grace,
+    # leave; the job's heartbeat stops and another worker takes it again.
+    asyncio.get_running_loop().call_later(STOP_GRACE_SECONDS, os._exit, 0)
+
+
+def start_worker_process() -> subprocess.Popen:
+    """A `portal worker` child with this process's environment (database URL, secret)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "worker"],
+        preexec_fn=_die_with_parent,
+    )
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when `portal serve` dies, even by kill -9."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def stop_worker_process(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS + 5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

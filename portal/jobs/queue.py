@@ -1,0 +1,39 @@
+"""Putting work on the queue. Inside the caller's transaction when there is one, so that a
+job exists exactly when the rows it works on were committed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, Queries
+
+from portal.piccolo_conf import DB
+
+
+async def enqueue(job_name: str, payload: Mapping, *, delay: timedelta | None = None) -> int:
+    """Queue JOB_NAME with a JSON PAYLOAD; the queue's job id."""
+    data = json.dumps(dict(payload)).encode()
+    async with _connection() as connection:
+        queries = Queries(AsyncpgDriver(connection))
+        ids = await queries.enqueue(job_name, data, 0, delay)
+    return int(ids[0])
+
+
+@asynccontextmanager
+async def _connection() -> AsyncIterator[asyncpg.Connection]:
+    transaction = DB.current_transaction.get()
+    if transaction is not None:
+        yield transaction.connection
+    elif DB.pool is not None:
+        async with DB.pool.acquire() as connection:
+            yield connection
+    else:  # a command-line process without a pool
+        connection = await asyncpg.connect(**DB.config)
+        try:
+            yield connection
+        finally:
+            await connection.close()

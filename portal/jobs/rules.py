@@ -1,0 +1,58 @@
+"""Pure rules of background work: when a job is retried, when it is given up, and what the
+housekeeping jobs remove."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+FIRST_RETRY_DELAY = timedelta(seconds=5)
+LONGEST_RETRY_DELAY = timedelta(minutes=10)
+
+
+def retry_delay(starts: int, first: timedelta = FIRST_RETRY_DELAY) -> timedelta:
+    """Back off exponentially after the STARTS-th start failed: 5 s, 10 s, 20 s … 10 min."""
+    doublings = min(max(starts - 1, 0), 20)  # past 20 the cap has long been reached
+    return min(first * 2**doublings, LONGEST_RETRY_DELAY)
+
+
+def gives_up(starts: int, max_attempts: int) -> bool:
+    """Whether the STARTS-th start (a failure or a dead worker before it) was the last try."""
+    return starts >= max_attempts
+
+
+def interrupted_too_often(starts: int, max_attempts: int) -> bool:
+    """A job started more often than it may be tried: the worker running it died each time
+    (killed, out of memory, machine restarted) before the job could say how it ended."""
+    return starts > max_attempts
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+SESSION_KEPT_AFTER_END = timedelta(days=30)
+OUTBOX_KEPT = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class SessionPurge:
+    """Sessions to delete: ended (logged out, or idle or too old to be used again) before
+    `ended_before`, expressed on each of the three columns that can end a session."""
+
+    ended_before: datetime
+    last_seen_before: datetime
+    created_before: datetime
+
+
+def session_purge(
+    now: datetime, idle: timedelta, absolute: timedelta, kept: timedelta = SESSION_KEPT_AFTER_END
+) -> SessionPurge:
+    """A session ends at logout (`ended_at`), after IDLE without a request, or ABSOLUTE after
+    login; it is kept KEPT after its end (for "your recent sessions"), then deleted."""
+    cutoff = now - kept
+    return SessionPurge(
+        ended_before=cutoff, last_seen_before=cutoff - idle, created_before=cutoff - absolute
+    )
+
+
+def outbox_purge_before(now: datetime, kept: timedelta = OUTBOX_KEPT) -> datetime:
+    return now - kept
