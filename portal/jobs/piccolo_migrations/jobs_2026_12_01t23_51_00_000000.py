@@ -3,7 +3,7 @@ count of starts of each job (pgqueuer re-picks a job whose worker died without c
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-01T23:50:00:000000"
+ID = "2026-12-01T23:51:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "install the pgqueuer schema and job_start"
 
