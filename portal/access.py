@@ -61,6 +61,14 @@ class Action(StrEnum):
     JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
+    # tenders (SPEC §6)
+    POST_TENDER = "tenders.post"
+    VIEW_TENDER_INBOX = "tenders.inbox"
+    MANAGE_TENDER_SETTINGS = "tenders.settings"
+    VIEW_TENDER = "tenders.view"  # a partner the tender was routed to
+    ANSWER_TENDER = "tenders.answer"
+    VIEW_OWN_TENDER = "tenders.view_own"  # the author
+    DECIDE_TENDER = "tenders.decide"
 
 
 class Decision(Enum):
@@ -139,9 +147,33 @@ class StaffResource:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class TenderResource:
+    """A tender as the decision needs it: its author (organisation and account; none for a
+    visitor), the partner organisation it was loaded for through its routing (None: routed to
+    none of the actor's), and whether the request holds the author's private link."""
+
+    author_organisation_id: int | None
+    author_account_id: int | None
+    routed_to: int | None = None
+    private_link: bool = False
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.author_organisation_id
+
+
 Resource = (
-    OrganisationResource | TeamResource | LinkResource | ClientProductResource | StaffResource
+    OrganisationResource
+    | TeamResource
+    | LinkResource
+    | ClientProductResource
+    | StaffResource
+    | TenderResource
 )
+
+# Who acts without logging in: a visitor (holding, at most, a private link).
+VISITOR = Actor(user_id=0, organisation_id=None, role=None)
 
 MANAGERS = frozenset({Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR})
 
@@ -149,6 +181,8 @@ MANAGERS = frozenset({Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR})
 def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
     if isinstance(resource, StaffResource):  # whichever organisation the actor acts in
         return _decide_for_staff(actor, action)
+    if isinstance(resource, TenderResource):  # a visitor's private link needs no organisation
+        return _decide_on_tender(actor, action, resource)
     if actor.organisation_id is None:
         return Decision.HIDDEN
     if isinstance(resource, LinkResource):
@@ -194,6 +228,12 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case Action.VIEW_PROGRAMME:
             return actor.role in MANAGERS
+        case Action.POST_TENDER:
+            return True
+        case Action.VIEW_TENDER_INBOX:
+            return actor.in_programme
+        case Action.MANAGE_TENDER_SETTINGS:
+            return actor.role in MANAGERS and actor.in_programme
         case Action.APPLY_TO_PROGRAMME | Action.JOIN_AFFILIATE_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case (
@@ -293,6 +333,33 @@ def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> 
 
 def _leads(actor: Actor, resource: Resource) -> bool:
     return isinstance(resource, TeamResource) and resource.leader_id == actor.user_id
+
+
+AUTHOR_ACTIONS = frozenset({Action.VIEW_OWN_TENDER, Action.DECIDE_TENDER})
+PARTNER_TENDER_ACTIONS = frozenset({Action.VIEW_TENDER, Action.ANSWER_TENDER})
+
+
+def _decide_on_tender(actor: Actor, action: Action, tender: TenderResource) -> Decision:
+    """The author decides (the visitor through the private link, or the account that posted it
+    and its organisation's managers); a partner sees a tender only if it was routed to it, and
+    its managers answer. Nobody else learns the tender exists."""
+    if action in AUTHOR_ACTIONS:
+        if tender.private_link:
+            return Decision.ALLOWED
+        if actor.organisation_id is None or actor.organisation_id != tender.author_organisation_id:
+            return Decision.HIDDEN
+        if actor.user_id == tender.author_account_id or actor.role in MANAGERS:
+            return Decision.ALLOWED
+        return Decision.HIDDEN
+    if action in PARTNER_TENDER_ACTIONS:
+        if actor.organisation_id is None or actor.organisation_id != tender.routed_to:
+            return Decision.HIDDEN
+        if not actor.is_member:
+            return Decision.HIDDEN
+        if action is Action.VIEW_TENDER or actor.role in MANAGERS:
+            return Decision.ALLOWED
+        return Decision.FORBIDDEN
+    return Decision.HIDDEN
 
 
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:

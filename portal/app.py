@@ -23,6 +23,7 @@ from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
 from portal.settings import Settings
+from portal.tenders.routes import ROUTES as TENDER_ROUTES
 from portal.web import (
     STATIC_DIR,
     add_security_headers,
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> Litestar:
             *BILLING_ROUTES,
             *PARTNER_ROUTES,
             *MAIL_ROUTES,
+            *TENDER_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

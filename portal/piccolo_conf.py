@@ -35,5 +35,6 @@ APP_REGISTRY = AppRegistry(
         "portal.partners.piccolo_app",
         "portal.billing.piccolo_app",
         "portal.jobs.piccolo_app",
+        "portal.tenders.piccolo_app",
     ]
 )

@@ -1,0 +1,194 @@
+"""Reading the tender, quote and settings forms into typed values, every problem per field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from portal.forms import Form
+from portal.organisations.rules import countries
+from portal.tenders import rules
+
+AMOUNT = re.compile(r"^\d{1,8}(?:[.,]\d{1,2})?$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+
+
+def amount(form: Form, name: str, label: str) -> Decimal:
+    """A plain amount such as 1500 or 1'500.50 (no exponent, NaN or infinity)."""
+    raw = form.text(name, required=True, max_length=20, label=label)
+    cleaned = raw.replace("'", "").replace("’", "").replace(" ", "").replace("\u00a0", "")
+    if raw and name not in form.errors and not AMOUNT.match(cleaned):
+        form.add(name, "Enter an amount such as 1500 or 1500.50.")
+    if name in form.errors:
+        return Decimal(0)
+    return Decimal(cleaned.replace(",", "."))
+
+
+def multiple(data, name: str) -> list[str]:
+    if hasattr(data, "getall"):
+        return [str(v) for v in data.getall(name, [])]
+    value = data.get(name)
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+@dataclass(frozen=True)
+class TenderInput:
+    title: str
+    description: str
+    category: str
+    budget_min: Decimal
+    budget_max: Decimal
+    currency: str
+    language: str
+    country: str
+    region: str
+    deadline: date | None
+    author_name: str = ""
+    author_email: str = ""
+    author_phone: str = ""
+    author_company: str = ""
+
+
+TENDER_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "budget_min",
+    "budget_max",
+    "currency",
+    "language",
+    "country",
+    "region",
+    "deadline",
+    "author_name",
+    "author_email",
+    "author_phone",
+    "author_company",
+)
+
+
+def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[str, str]]:
+    """The tender as entered and its problems. A VISITOR also gives their contact details
+    (a logged-in client's come from their account)."""
+    form = Form({name: str(data.get(name, "") or "") for name in TENDER_FIELDS})
+    title = form.text("title", required=True, max_length=rules.TITLE_MAX, label="The title")
+    description = form.text(
+        "description",
+        required=True,
+        max_length=rules.DESCRIPTION_MAX,
+        label="The description",
+        multiline=True,
+    )
+    if description and "description" not in form.errors and len(description) < 20:
+        form.add("description", "Describe the work in a few sentences (at least 20 characters).")
+    category = form.choice("category", rules.CATEGORIES, label="a category")
+    budget_min = amount(form, "budget_min", "The lowest budget")
+    budget_max = amount(form, "budget_max", "The highest budget")
+    if "budget_min" not in form.errors and "budget_max" not in form.errors:
+        for name, problem in rules.budget_problem(budget_min, budget_max).items():
+            form.add(name, problem)
+    currency = form.choice("currency", rules.CURRENCIES, label="a currency")
+    language = form.choice("language", rules.LANGUAGES, label="a language")
+    country = form.choice("country", countries(), label="a country")
+    region = form.text("region", max_length=10)
+    if "region" not in form.errors:
+        form.add("region", rules.region_problem(country, region))
+    deadline = form.day("deadline")
+    if deadline is None and "deadline" not in form.errors:
+        form.add("deadline", "Choose a deadline.")
+    elif deadline is not None:
+        form.add("deadline", rules.deadline_problem(deadline, today))
+    name = email = phone = company = ""
+    if visitor:
+        name = form.text("author_name", required=True, label="Your name")
+        email = form.email("author_email")
+        company = form.text("author_company", max_length=200)
+    phone = form.text("author_phone", max_length=40)
+    if phone and "author_phone" not in form.errors and not PHONE.match(phone):
+        form.add("author_phone", "Enter a phone number such as +41 21 555 12 34.")
+    entered = TenderInput(
+        title,
+        description,
+        category,
+        budget_min,
+        budget_max,
+        currency,
+        language,
+        country,
+        region,
+        deadline,
+        name,
+        email,
+        phone,
+        company,
+    )
+    return entered, form.errors
+
+
+def tender_form_values(data) -> dict:
+    """What the form shows again after an error: exactly what was typed."""
+    return {name: str(data.get(name, "") or "") for name in TENDER_FIELDS}
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    price: Decimal
+    currency: str
+    timeline: str
+    message: str
+    commitment: bool
+
+
+QUOTE_FIELDS = ("price", "currency", "timeline", "message", "commitment")
+
+
+def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
+    form = Form({name: str(data.get(name, "") or "") for name in QUOTE_FIELDS})
+    price = amount(form, "price", "The price")
+    if "price" not in form.errors:
+        form.add("price", rules.price_problem(price))
+    currency = form.choice("currency", rules.CURRENCIES, label="a currency")
+    timeline = form.text(
+        "timeline", required=True, max_length=rules.TIMELINE_MAX, label="The timeline"
+    )
+    message = form.text(
+        "message", required=True, max_length=rules.MESSAGE_MAX, label="The message", multiline=True
+    )
+    commitment = form.checkbox("commitment")
+    if not commitment:
+        form.add(
+            "commitment",
+            "Tick the commitment: for this contract you use only the host's products.",
+        )
+    return QuoteInput(price, currency, timeline, message, commitment), form.errors
+
+
+def quote_form_values(data) -> dict:
+    return {name: str(data.get(name, "") or "") for name in QUOTE_FIELDS}
+
+
+@dataclass(frozen=True)
+class SettingsInput:
+    categories: list[str]
+    languages: list[str]
+    regions: list[str]
+
+
+def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
+    errors = {}
+    chosen = {}
+    allowed = {
+        "categories": rules.CATEGORIES.keys(),
+        "languages": rules.LANGUAGES.keys(),
+        "regions": countries().keys() | rules.CANTONS.keys(),
+    }
+    for name, known in allowed.items():
+        values = multiple(data, name)
+        if not set(values) <= set(known) or len(values) > 400:
+            errors[name] = "Choose from the list."
+        chosen[name] = sorted(set(values) & set(known))
+    return SettingsInput(chosen["categories"], chosen["languages"], chosen["regions"]), errors

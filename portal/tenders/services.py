@@ -1,0 +1,766 @@
+"""Tender use cases (SPEC §6): post (a visitor confirms by email first), route to the partners
+that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender, and
+the two hourly jobs. Each change is decided by access.py and rules.py, written in one
+transaction with the tender's row locked, and mailed after the commit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from portal.access import VISITOR, Action, TenderResource, may, require
+from portal.accounts import rules as account_rules
+from portal.accounts.current import Current
+from portal.audit.services import Who, record
+from portal.errors import Conflict, Forbidden, NotFound, TooManyAttempts
+from portal.formatting import money
+from portal.mail.services import Mail, send_mail
+from portal.organisations.rules import countries
+from portal.partners import queries as partner_queries
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+from portal.tenders import queries, rules
+from portal.tenders.forms import QuoteInput, SettingsInput, TenderInput
+from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderStatus
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _who(current: Current) -> Who:
+    return Who(current.user_id, f"{current.full_name} <{current.email}>")
+
+
+# --- posting -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Posted:
+    tender_id: int
+    opened: bool  # a client's tender opens at once; a visitor's waits for the confirmation
+    recipients: int = 0
+
+
+def _tender_values(entered: TenderInput, now: datetime) -> dict:
+    assert entered.deadline is not None  # the form refuses a missing deadline
+    return {
+        "title": entered.title,
+        "description": entered.description,
+        "category": entered.category,
+        "budget_min": entered.budget_min,
+        "budget_max": entered.budget_max,
+        "currency": entered.currency,
+        "language": entered.language,
+        "country": entered.country,
+        "region": entered.region,
+        "deadline": rules.deadline_at(entered.deadline),
+        "author_phone": entered.author_phone,
+        "created_at": now,
+    }
+
+
+async def _check_posting_rate(email: str, ip: str, now: datetime) -> None:
+    """Inside the posting's transaction: racing posts from one address count each other."""
+    await queries.lock_posting(email, ip)
+    refusal = rules.posting_refusal(await queries.recent_postings(email, ip, now))
+    if refusal:
+        message, seconds = refusal
+        raise TooManyAttempts(message, seconds)
+
+
+async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> Posted:
+    """The tender waits, unseen by partners, until its author confirms their email address."""
+    now = _now()
+    token = account_rules.new_token()
+    async with DB.transaction():
+        await _check_posting_rate(entered.author_email, ip, now)
+        tender_id = await queries.insert_tender(
+            {
+                **_tender_values(entered, now),
+                "status": TenderStatus.UNCONFIRMED,
+                "author_name": entered.author_name,
+                "author_email": entered.author_email,
+                "author_company": entered.author_company,
+                "author_ip": ip,
+                "confirm_token_hash": account_rules.token_hash(token),
+            }
+        )
+    await send_mail(
+        settings,
+        Mail(
+            entered.author_email,
+            f"Confirm your tender: {entered.title}",
+            f"Hello {entered.author_name},\n\n"
+            f"You asked partners of our programme for quotes: «{entered.title}».\n"
+            "Confirm your email address to publish it (nothing is shown to partners before):\n"
+            f"{settings.base_url}/tenders/confirm/{token}\n\n"
+            f"An unconfirmed tender is deleted after {rules.UNCONFIRMED_KEPT.days} days. "
+            "If you did not post it, ignore this mail.\n",
+        ),
+    )
+    return Posted(tender_id, opened=False)
+
+
+async def post_as_client(
+    settings: Settings, current: Current, entered: TenderInput, ip: str
+) -> Posted:
+    """A logged-in client's tender opens at once, in the name of its organisation."""
+    organisation = current.organisation_resource()
+    require(current.actor, Action.POST_TENDER, organisation)
+    now = _now()
+    async with DB.transaction():
+        await _check_posting_rate(current.email, ip, now)
+        tender_id = await queries.insert_tender(
+            {
+                **_tender_values(entered, now),
+                "status": TenderStatus.OPEN,
+                "opened_at": now,
+                "author_name": current.full_name,
+                "author_email": current.email,
+                "author_company": current.organisation.name,
+                "author_organisation": organisation.organisation_id,
+                "author_account": current.user_id,
+                "author_ip": ip,
+            }
+        )
+        recipients = await _route(tender_id, now)
+        await record(organisation.organisation_id, _who(current), "tender.posted", entered.title)
+    await _notify_recipients(settings, tender_id, recipients)
+    return Posted(tender_id, opened=True, recipients=len(recipients))
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    tender_id: int
+    manage_token: str
+
+
+async def tender_to_confirm(token: str) -> dict:
+    """The unconfirmed tender a confirmation link names; NotFound for anything else."""
+    tender = await queries.tender_by_confirm_token(account_rules.token_hash(token))
+    if tender is None:
+        raise NotFound()
+    return tender
+
+
+async def confirm(settings: Settings, token: str) -> Confirmation:
+    """The visitor confirmed: the tender opens, goes to the matching partners, and its author
+    receives the private link to follow it."""
+    now = _now()
+    found = await tender_to_confirm(token)
+    nonce = secrets.token_hex(16)
+    async with DB.transaction():
+        tender = await queries.lock_tender(found["id"])
+        if tender is None or tender["confirm_token_hash"] is None:
+            raise NotFound()
+        rules.next_status(
+            TenderStatus(tender["status"]), TenderEvent.CONFIRM, tender["deadline"], now
+        )
+        await queries.open_tender(tender["id"], now, nonce)
+        recipients = await _route(tender["id"], now)
+    manage = rules.manage_token(settings.secret_key, tender["id"], nonce)
+    await send_mail(
+        settings,
+        Mail(
+            tender["author_email"],
+            f"Your tender is published: {tender['title']}",
+            f"Hello {tender['author_name']},\n\n"
+            f"Your tender «{tender['title']}» is published and was sent to "
+            f"{_partners_count(len(recipients))}.\n"
+            "Follow it, compare the quotes side by side, accept one or withdraw the tender "
+            "through your private link (keep it to yourself):\n"
+            f"{settings.base_url}/tenders/manage/{manage}\n\n"
+            f"Quotes are accepted until {_deadline_text(tender['deadline'])}"
+            " (end of the day, Swiss time).\n",
+        ),
+    )
+    await _notify_recipients(settings, tender["id"], recipients)
+    return Confirmation(tender["id"], manage)
+
+
+def _deadline_text(deadline: datetime) -> str:
+    return rules.deadline_day(deadline).strftime("%d %b %Y")
+
+
+def _partners_count(count: int) -> str:
+    if count == 0:
+        return "no partner yet (none opted in for this kind of work where you are)"
+    return "1 partner" if count == 1 else f"{count} partners"
+
+
+async def _route(tender_id: int, now: datetime) -> list[int]:
+    """Write whom the tender goes to: the active partners whose settings match it."""
+    tender = await queries.lock_tender(tender_id)
+    assert tender is not None
+    route = rules.Route(
+        tender["category"],
+        tender["language"],
+        tender["country"],
+        tender["region"],
+        tender["author_organisation"],
+    )
+    partners = rules.recipients(await queries.candidate_preferences(tender["category"]), route)
+    await queries.insert_recipients(tender_id, partners, now)
+    return partners
+
+
+async def _notify_recipients(settings: Settings, tender_id: int, partner_ids: list[int]) -> None:
+    """Each partner's managers get the excerpt and a link; never the author's contact."""
+    if not partner_ids:
+        return
+    tender = await queries.tender_by_id(tender_id)
+    assert tender is not None
+    body = (
+        "A new tender matches your tender settings.\n\n"
+        f"{tender['title']}\n"
+        f"Category: {rules.CATEGORIES[tender['category']]}\n"
+        f"Budget: {money(tender['budget_min'], tender['currency'])} to "
+        f"{money(tender['budget_max'], tender['currency'])}\n"
+        f"Language: {rules.LANGUAGES[tender['language']]}\n"
+        f"Location: {location(tender)}\n"
+        f"Deadline: {_deadline_text(tender['deadline'])}\n\n"
+        f"{rules.excerpt(tender['description'])}\n\n"
+        f"Read the whole request and answer with a quote:\n"
+        f"{settings.base_url}/partner/tenders/{tender_id}\n\n"
+        "The author's contact details are shared with you if they accept your quote.\n"
+    )
+    emails = await queries.notification_emails(partner_ids)
+    for partner_id in partner_ids:
+        for email in emails.get(partner_id, []):
+            await send_mail(settings, Mail(email, f"New tender: {tender['title']}", body))
+
+
+def location(tender: dict) -> str:
+    country = countries().get(tender["country"], tender["country"])
+    if tender["region"]:
+        return f"{rules.CANTONS.get(tender['region'], tender['region'])}, {country}"
+    return country
+
+
+# --- the partner's side ------------------------------------------------------------------------
+
+
+def _status_now(tender: dict, now: datetime) -> TenderStatus:
+    return rules.effective_status(TenderStatus(tender["status"]), tender["deadline"], now)
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    tender: dict
+    status: TenderStatus
+    quote: dict | None
+    contact: dict | None  # only once the author accepted this partner's quote
+    may_answer: bool
+    partner_active: bool
+
+
+async def _routed_tender(current: Current, tender_id: int, action: Action) -> dict:
+    organisation = current.organisation_resource()
+    tender = await queries.tender_for_partner(organisation.organisation_id, tender_id)
+    if tender is None:
+        raise NotFound()
+    require(
+        current.actor,
+        action,
+        TenderResource(None, None, routed_to=organisation.organisation_id),
+    )
+    return tender
+
+
+async def partner_view(current: Current, tender_id: int) -> PartnerView:
+
+    now = _now()
+    tender = await _routed_tender(current, tender_id, Action.VIEW_TENDER)
+    partner_id = current.organisation.id
+    if tender["read_at"] is None:
+        await queries.mark_read(partner_id, tender_id, now)
+    quote = await queries.quote_of(partner_id, tender_id)
+    contact = None
+    if quote and rules.contact_visible(QuoteStatus(quote["status"])):
+        contact = await queries.contact_for_winner(partner_id, tender_id)
+    active = await _is_active_partner(partner_id)
+    return PartnerView(
+        tender=tender,
+        status=_status_now(tender, now),
+        quote=quote,
+        contact=contact,
+        may_answer=may(
+            current.actor, Action.ANSWER_TENDER, TenderResource(None, None, routed_to=partner_id)
+        ),
+        partner_active=active,
+    )
+
+
+async def _is_active_partner(organisation_id: int) -> bool:
+    organisation = await partner_queries.organisation(organisation_id)
+    return organisation is not None and organisation["partner_status"] == "active"
+
+
+async def submit_quote(
+    settings: Settings, current: Current, tender_id: int, entered: QuoteInput
+) -> None:
+    """A partner answers once; a second answer is an amendment of the first."""
+    await _routed_tender(current, tender_id, Action.ANSWER_TENDER)
+    partner_id = current.organisation.id
+    if not await _is_active_partner(partner_id):
+        raise Forbidden("Only active partners of the programme answer tenders.")
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(tender_id)
+        assert tender is not None
+        if await queries.quote_of(partner_id, tender_id) is not None:
+            raise Conflict("You already answered this tender: amend or withdraw your quote.")
+        rules.may_submit_quote(TenderStatus(tender["status"]), tender["deadline"], now)
+        await queries.insert_quote(
+            {
+                "tender": tender_id,
+                "partner": partner_id,
+                "status": QuoteStatus.SUBMITTED,
+                "price": entered.price,
+                "currency": entered.currency,
+                "timeline": entered.timeline,
+                "message": entered.message,
+                "commitment_at": now,
+                "submitted_by": current.user_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        await record(
+            partner_id,
+            _who(current),
+            "tender.quoted",
+            tender["title"],
+            after=_quote_snapshot(entered),
+        )
+    await _tell_author(
+        settings,
+        tender,
+        f"New quote for your tender: {tender['title']}",
+        f"{current.organisation.name} sent a quote: {money(entered.price, entered.currency)}, "
+        f"{entered.timeline}.",
+    )
+
+
+def _quote_snapshot(entered: QuoteInput) -> dict:
+    return {
+        "price": str(entered.price),
+        "currency": entered.currency,
+        "timeline": entered.timeline,
+    }
+
+
+async def amend_quote(
+    settings: Settings, current: Current, tender_id: int, entered: QuoteInput
+) -> None:
+    await _routed_tender(current, tender_id, Action.ANSWER_TENDER)
+    partner_id = current.organisation.id
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(tender_id)
+        assert tender is not None
+        quote = await queries.quote_of(partner_id, tender_id)
+        if quote is None:
+            raise NotFound()
+        rules.next_quote_status(
+            QuoteStatus(quote["status"]),
+            QuoteEvent.AMEND,
+            TenderStatus(tender["status"]),
+            tender["deadline"],
+            now,
+        )
+        await queries.update_quote(
+            quote["id"],
+            {
+                "price": entered.price,
+                "currency": entered.currency,
+                "timeline": entered.timeline,
+                "message": entered.message,
+                "commitment_at": now,
+                "updated_at": now,
+            },
+        )
+        await record(
+            partner_id,
+            _who(current),
+            "tender.quote_amended",
+            tender["title"],
+            before={
+                "price": str(quote["price"]),
+                "currency": quote["currency"],
+                "timeline": quote["timeline"],
+            },
+            after=_quote_snapshot(entered),
+        )
+    await _tell_author(
+        settings,
+        tender,
+        f"A quote was amended: {tender['title']}",
+        f"{current.organisation.name} amended its quote: "
+        f"{money(entered.price, entered.currency)}, {entered.timeline}.",
+    )
+
+
+async def withdraw_quote(settings: Settings, current: Current, tender_id: int) -> None:
+    await _routed_tender(current, tender_id, Action.ANSWER_TENDER)
+    partner_id = current.organisation.id
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(tender_id)
+        assert tender is not None
+        quote = await queries.quote_of(partner_id, tender_id)
+        if quote is None:
+            raise NotFound()
+        rules.next_quote_status(
+            QuoteStatus(quote["status"]),
+            QuoteEvent.WITHDRAW,
+            TenderStatus(tender["status"]),
+            tender["deadline"],
+            now,
+        )
+        await queries.update_quote(
+            quote["id"], {"status": QuoteStatus.WITHDRAWN, "updated_at": now}
+        )
+        await record(partner_id, _who(current), "tender.quote_withdrawn", tender["title"])
+    await _tell_author(
+        settings,
+        tender,
+        f"A quote was withdrawn: {tender['title']}",
+        f"{current.organisation.name} withdrew its quote.",
+    )
+
+
+async def _tell_author(settings: Settings, tender: dict, subject: str, news: str) -> None:
+    where = (
+        f"{settings.base_url}/tenders/mine/{tender['id']}"
+        if tender["author_organisation"]
+        else "the private link we sent you when you confirmed the tender"
+    )
+    await send_mail(
+        settings,
+        Mail(
+            tender["author_email"],
+            subject,
+            f"Hello {tender['author_name']},\n\n{news}\n\nCompare the quotes on {where}.\n",
+        ),
+    )
+
+
+# --- the author's side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who asks as the author: a logged-in client, or a visitor holding the private link."""
+
+    current: Current | None = None
+    token: str | None = None
+
+    @property
+    def actor(self):
+        return self.current.actor if self.current else VISITOR
+
+
+async def _author_tender(settings: Settings, author: Author, tender_id: int | None) -> dict:
+    """The tender, if AUTHOR is its author; NotFound otherwise."""
+    if author.token is not None:
+        tender_id = rules.tender_id_of_token(author.token)
+        tender = await queries.tender_by_id(tender_id) if tender_id else None
+        valid = tender is not None and rules.manage_token_matches(
+            settings.secret_key, author.token, tender["id"], tender["manage_nonce"]
+        )
+        if not valid:
+            raise NotFound()
+        require(VISITOR, Action.VIEW_OWN_TENDER, TenderResource(None, None, private_link=True))
+        return tender
+    assert author.current is not None and tender_id is not None
+    organisation = author.current.organisation_resource()
+    tender = await queries.tender_of_organisation(organisation.organisation_id, tender_id)
+    if tender is None:
+        raise NotFound()
+    require(
+        author.current.actor,
+        Action.VIEW_OWN_TENDER,
+        TenderResource(tender["author_organisation"], tender["author_account"]),
+    )
+    return tender
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    tender: dict
+    status: TenderStatus
+    quotes: list[dict]
+    recipients: int
+
+
+async def author_view(settings: Settings, author: Author, tender_id: int | None) -> AuthorView:
+    tender = await _author_tender(settings, author, tender_id)
+    quotes = await queries.quotes_for_author(tender["id"])
+    return AuthorView(
+        tender=tender,
+        status=_status_now(tender, _now()),
+        quotes=quotes,
+        recipients=await queries.recipient_count(tender["id"]),
+    )
+
+
+async def accept_quote(
+    settings: Settings, author: Author, tender_id: int | None, quote_id: int
+) -> dict:
+    """Exactly one quote wins: the tender's row is locked, so a second accept (even racing)
+    finds it decided; the partial unique index on accepted quotes backs this up."""
+    found = await _author_tender(settings, author, tender_id)
+    require(author.actor, Action.DECIDE_TENDER, _author_resource(found, author))
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(found["id"])
+        assert tender is not None
+        rules.next_status(
+            TenderStatus(tender["status"]), TenderEvent.ACCEPT_QUOTE, tender["deadline"], now
+        )
+        quotes = {q["id"]: q for q in await queries.lock_quotes(tender["id"])}
+        chosen = quotes.get(quote_id)
+        if chosen is None:
+            raise NotFound()
+        rules.next_quote_status(
+            QuoteStatus(chosen["status"]),
+            QuoteEvent.ACCEPT,
+            TenderStatus(tender["status"]),
+            tender["deadline"],
+            now,
+        )
+        others = [q["partner"] for q in quotes.values() if q["status"] == QuoteStatus.SUBMITTED]
+        others.remove(chosen["partner"])
+        await queries.decide_quotes(tender["id"], quote_id, now)
+        await queries.close_tender(tender["id"], TenderStatus.DECIDED, now)
+        if tender["author_organisation"] and author.current:
+            await record(
+                tender["author_organisation"],
+                _who(author.current),
+                "tender.quote_accepted",
+                tender["title"],
+            )
+    await _announce_decision(settings, tender, chosen, others)
+    return chosen
+
+
+def _author_resource(tender: dict, author: Author) -> TenderResource:
+    return TenderResource(
+        tender["author_organisation"],
+        tender["author_account"],
+        private_link=author.token is not None,
+    )
+
+
+async def _announce_decision(
+    settings: Settings, tender: dict, chosen: dict, others: list[int]
+) -> None:
+    emails = await queries.notification_emails([chosen["partner"], *others])
+    contact = "\n".join(
+        line
+        for line in (
+            f"Name: {tender['author_name']}",
+            f"Company: {tender['author_company']}" if tender["author_company"] else "",
+            f"Email: {tender['author_email']}",
+            f"Phone: {tender['author_phone']}" if tender["author_phone"] else "",
+        )
+        if line
+    )
+    for email in emails.get(chosen["partner"], []):
+        await send_mail(
+            settings,
+            Mail(
+                email,
+                f"Your quote was accepted: {tender['title']}",
+                f"Good news: the author of «{tender['title']}» accepted your quote of "
+                f"{money(chosen['price'], chosen['currency'])}.\n\n"
+                f"Their contact details:\n{contact}\n\n"
+                "Please get in touch with them. Remember your commitment: for this contract you "
+                "use only the host's products.\n"
+                f"{settings.base_url}/partner/tenders/{tender['id']}\n",
+            ),
+        )
+    for partner_id in others:
+        for email in emails.get(partner_id, []):
+            await send_mail(
+                settings,
+                Mail(
+                    email,
+                    f"Another quote was chosen: {tender['title']}",
+                    f"The author of «{tender['title']}» chose another partner's quote. Thank you "
+                    "for answering; your quote is closed.\n"
+                    f"{settings.base_url}/partner/tenders/{tender['id']}\n",
+                ),
+            )
+    partner = await partner_queries.organisation(chosen["partner"])
+    name = partner["name"] if partner else "The partner"
+    await send_mail(
+        settings,
+        Mail(
+            tender["author_email"],
+            f"You accepted a quote: {tender['title']}",
+            f"Hello {tender['author_name']},\n\nYou accepted the quote of {name} "
+            f"({money(chosen['price'], chosen['currency'])}). They received your contact "
+            "details and will get in touch with you. The other partners were told.\n",
+        ),
+    )
+
+
+async def withdraw_tender(settings: Settings, author: Author, tender_id: int | None) -> dict:
+    found = await _author_tender(settings, author, tender_id)
+    require(author.actor, Action.DECIDE_TENDER, _author_resource(found, author))
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(found["id"])
+        assert tender is not None
+        rules.next_status(
+            TenderStatus(tender["status"]), TenderEvent.WITHDRAW, tender["deadline"], now
+        )
+        quoted = await queries.partners_with_submitted_quotes(tender["id"])
+        await queries.close_tender(tender["id"], TenderStatus.WITHDRAWN, now)
+        if tender["author_organisation"] and author.current:
+            await record(
+                tender["author_organisation"],
+                _who(author.current),
+                "tender.withdrawn",
+                tender["title"],
+            )
+    await _tell_quoting_partners(
+        settings,
+        tender,
+        quoted,
+        f"Tender withdrawn: {tender['title']}",
+        f"The author withdrew «{tender['title']}»; your quote is closed. Thank you for answering.",
+    )
+    return tender
+
+
+async def _tell_quoting_partners(
+    settings: Settings, tender: dict, partner_ids: list[int], subject: str, body: str
+) -> None:
+    emails = await queries.notification_emails(partner_ids)
+    link = f"{settings.base_url}/partner/tenders/{tender['id']}"
+    for partner_id in partner_ids:
+        for email in emails.get(partner_id, []):
+            await send_mail(settings, Mail(email, subject, f"{body}\n{link}\n"))
+
+
+async def tenders_of_client(current: Current, page_no: int) -> tuple[list[dict], bool]:
+    """The tenders of the organisation acted in that this person may open."""
+
+    organisation = current.organisation_resource()
+    require(current.actor, Action.POST_TENDER, organisation)
+    rows, has_next = await queries.tenders_of_organisation(organisation.organisation_id, page_no)
+    now = _now()
+    visible = [
+        {**row, "status_now": _status_now(row, now)}
+        for row in rows
+        if may(
+            current.actor,
+            Action.VIEW_OWN_TENDER,
+            TenderResource(organisation.organisation_id, row["author_account"]),
+        )
+    ]
+    return visible, has_next
+
+
+# --- the partner's inbox and settings ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inbox:
+    tenders: list[dict]
+    has_next: bool
+    record: rules.TenderRecord
+    unread: int
+
+
+async def inbox(current: Current, page_no: int) -> Inbox:
+    organisation = current.organisation_resource()
+    require(current.actor, Action.VIEW_TENDER_INBOX, organisation)
+    rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
+    now = _now()
+    return Inbox(
+        tenders=[{**row, "status_now": _status_now(row, now)} for row in rows],
+        has_next=has_next,
+        record=await queries.tender_record(organisation.organisation_id),
+        unread=await queries.unread_count(organisation.organisation_id),
+    )
+
+
+async def preferences(current: Current) -> rules.Preferences:
+    organisation = current.organisation_resource()
+    require(current.actor, Action.VIEW_TENDER_INBOX, organisation)
+    stored = await queries.preferences_of(organisation.organisation_id) or {}
+    return rules.Preferences(
+        organisation_id=organisation.organisation_id,
+        active=await _is_active_partner(organisation.organisation_id),
+        categories=frozenset(stored.get("categories") or ()),
+        languages=frozenset(stored.get("languages") or ()),
+        regions=frozenset(stored.get("regions") or ()),
+    )
+
+
+async def save_preferences(current: Current, entered: SettingsInput) -> None:
+    organisation = current.organisation_resource()
+    require(current.actor, Action.MANAGE_TENDER_SETTINGS, organisation)
+    async with DB.transaction():
+        await queries.save_preferences(
+            organisation.organisation_id,
+            entered.categories,
+            entered.languages,
+            entered.regions,
+            current.user_id,
+        )
+        await record(
+            organisation.organisation_id,
+            _who(current),
+            "tender.settings_changed",
+            after={
+                "categories": entered.categories,
+                "languages": entered.languages,
+                "regions": entered.regions,
+            },
+        )
+
+
+# --- hourly jobs (correctness never waits for them: reads treat a past deadline as closed) -----
+
+
+async def close_expired_tenders(now: datetime, settings: Settings | None = None) -> int:
+    """Write down the expiry of open tenders whose deadline passed, and tell their authors and
+    the partners whose quotes were waiting. Returns how many tenders closed."""
+    settings = settings or Settings.from_env()
+    async with DB.transaction():
+        closed = await queries.expire_overdue(now)
+        waiting = {
+            tender["id"]: await queries.partners_with_submitted_quotes(tender["id"])
+            for tender in closed
+        }
+    for tender in closed:
+        await send_mail(
+            settings,
+            Mail(
+                tender["author_email"],
+                f"Your tender closed at its deadline: {tender['title']}",
+                f"Hello {tender['author_name']},\n\nYour tender «{tender['title']}» reached its "
+                "deadline without a decision and is now closed. You may post a new one at any "
+                f"time: {settings.base_url}/tenders/new\n",
+            ),
+        )
+        await _tell_quoting_partners(
+            settings,
+            tender,
+            waiting[tender["id"]],
+            f"Tender closed: {tender['title']}",
+            f"«{tender['title']}» reached its deadline without a decision; your quote is closed.",
+        )
+    return len(closed)
+
+
+async def purge_unconfirmed_tenders(now: datetime) -> int:
+    """Delete the visitors' tenders left unconfirmed for 7 days. Returns how many."""
+    return await queries.delete_unconfirmed_before(now - rules.UNCONFIRMED_KEPT)
