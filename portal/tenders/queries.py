@@ -254,7 +254,7 @@ async def update_quote(quote_id: int, values: dict) -> None:
 
 async def tenders_of_organisation(organisation_id: int, page_no: int) -> tuple[list[dict], bool]:
     rows = await Tender.raw(
-        f"""SELECT {PUBLIC_COLUMNS},
+        f"""SELECT {PUBLIC_COLUMNS}, t.author_account,
                    (SELECT count(*) FROM quote q
                     WHERE q.tender = t.id AND q.status IN ('submitted', 'accepted'))
                        AS quote_count

@@ -1,0 +1,76 @@
+"""The hourly jobs and a partner's record: expiry is written down and told, unconfirmed
+tenders go after 7 days, and received / answered / won are counted per partner."""
+
+from datetime import UTC, datetime, timedelta
+
+from portal.tenders import queries, services
+from portal.tenders.rules import TenderRecord
+from portal.tenders.tables import Quote, Tender
+from tests.db.tenders.world import (
+    SETTINGS,
+    client_current,
+    partner_current,
+    posted_by_client,
+    quote_input,
+    tender_input,
+)
+from tests.web.tenders.world import mails_to
+
+
+async def test_close_expired_tenders_writes_the_expiry_and_tells_author_and_quoters(db):
+    author = await client_current()
+    quoting = await partner_current("Quoting AG", "q@quoting.ch", categories=("email",))
+    await partner_current("Silent AG", "s@silent.ch", categories=("email",))
+    due = await posted_by_client(author, days=2)
+    later = await posted_by_client(author, title="Later", days=30)
+    await services.submit_quote(SETTINGS, quoting, due, quote_input())
+
+    assert await services.close_expired_tenders(datetime.now(UTC), SETTINGS) == 0
+    in_three_days = datetime.now(UTC) + timedelta(days=3)
+    assert await services.close_expired_tenders(in_three_days, SETTINGS) == 1
+    assert await services.close_expired_tenders(in_three_days, SETTINGS) == 0  # once
+
+    statuses = {t["id"]: t["status"] for t in await Tender.select(Tender.id, Tender.status)}
+    assert statuses == {due: "expired", later: "open"}
+    author_mails = [m["subject"] for m in await mails_to("cleo@client.ch")]
+    assert "Your tender closed at its deadline: Move our mail to the host" in author_mails
+    assert (await mails_to("q@quoting.ch"))[-1]["subject"].startswith("Tender closed:")
+    assert all(not m["subject"].startswith("Tender closed") for m in await mails_to("s@silent.ch"))
+
+
+async def test_purge_removes_only_unconfirmed_tenders_older_than_seven_days(db):
+    author = await client_current()
+    opened = await posted_by_client(author)
+    await services.post_as_visitor(
+        SETTINGS,
+        tender_input(author_name="Vera", author_email="vera@example.ch"),
+        "10.0.0.2",
+    )
+    now = datetime.now(UTC)
+    assert await services.purge_unconfirmed_tenders(now + timedelta(days=6)) == 0
+    assert await services.purge_unconfirmed_tenders(now + timedelta(days=7, minutes=1)) == 1
+    assert [t["id"] for t in await Tender.select(Tender.id)] == [opened]
+
+
+async def test_tender_records_count_received_answered_and_won(db):
+    author = await client_current()
+    winner = await partner_current("Winner AG", "w@winner.ch", categories=("email",))
+    loser = await partner_current("Loser AG", "l@loser.ch", categories=("email",))
+    silent = await partner_current("Silent AG", "s@silent.ch", categories=("email", "hosting"))
+    first = await posted_by_client(author)
+    await posted_by_client(author, title="Hosting", category="hosting")
+    await services.submit_quote(SETTINGS, winner, first, quote_input("800"))
+    await services.submit_quote(SETTINGS, loser, first, quote_input("900"))
+    winning = (await Quote.select(Quote.id).where(Quote.partner == winner.organisation.id))[0]
+    await services.accept_quote(SETTINGS, services.Author(current=author), first, winning["id"])
+
+    records = await queries.tender_records()
+    assert records == {
+        winner.organisation.id: TenderRecord(1, 1, 1),
+        loser.organisation.id: TenderRecord(1, 1, 0),
+        silent.organisation.id: TenderRecord(2, 0, 0),
+    }
+    assert await queries.tender_records([loser.organisation.id, 10**12]) == {
+        loser.organisation.id: TenderRecord(1, 1, 0)
+    }
+    assert await queries.tender_record(author.organisation.id) == TenderRecord()
