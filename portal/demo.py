@@ -12,6 +12,7 @@ import asyncpg
 
 from portal.accounts.passwords import hash_password
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
+from portal.tenders import demo as tender_demo
 
 DEMO_PASSWORD = "Alpine-Demo-2026"
 DEMO_DOMAIN = "demo.partner-portal.test"
@@ -250,6 +251,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         plan.audit_events,
         ["organisation", "actor", "actor_name", "action", "subject", "after"],
     )
+    await tender_demo.load(connection, plan.generated_partners)
     for table in next_id:
         await connection.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

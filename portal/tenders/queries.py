@@ -85,7 +85,6 @@ async def open_tender(tender_id: int, now: datetime, manage_nonce: str | None) -
         {
             Tender.status: "open",
             Tender.opened_at: now,
-            Tender.confirm_token_hash: None,
             Tender.manage_nonce: manage_nonce,
         }
     ).where(Tender.id == tender_id)

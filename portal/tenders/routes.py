@@ -135,7 +135,10 @@ class PostingController(Controller):
 
     @post("/confirm/{token:str}", name="tenders.confirm.submit", opt=PUBLIC)
     async def confirm(self, request: Request, token: Token) -> Response:
-        confirmation = await services.confirm(request.app.state.settings, token)
+        try:
+            confirmation = await services.confirm(request.app.state.settings, token)
+        except rules.TenderClosed as closed:  # confirmed already, or past its deadline
+            return redirect(request, f"/tenders/confirm/{token}", flash=closed.detail, level="info")
         return redirect(
             request,
             f"/tenders/manage/{confirmation.manage_token}",

@@ -153,7 +153,7 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
     nonce = secrets.token_hex(16)
     async with DB.transaction():
         tender = await queries.lock_tender(found["id"])
-        if tender is None or tender["confirm_token_hash"] is None:
+        if tender is None:
             raise NotFound()
         rules.next_status(
             TenderStatus(tender["status"]), TenderEvent.CONFIRM, tender["deadline"], now

@@ -37,6 +37,10 @@ async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client)
     manage_path = confirmed.headers["location"]
     assert manage_path.startswith("/tenders/manage/")
     assert manage_path == await last_link("vera@bakery.example", "/tenders/manage/")
+    # the emailed link again: already published, nothing happens twice
+    again = await post_form(client, confirm_path)
+    assert again.status_code == 303 and again.headers["location"] == confirm_path
+    assert "already published" in (await client.get(confirm_path)).text
 
     told = [m["subject"] for m in await mails_to("lea@leman-web.ch")]
     assert told == ["New tender: A new website for our bakery"]

@@ -1,0 +1,121 @@
+"""A partner amends then withdraws its quote (the author sees each change, and a withdrawn
+quote is final); the inbox pages by 20; the lists and the quotes render alone as htmx
+fragments."""
+
+from datetime import UTC, datetime, timedelta
+
+from portal.tenders.tables import Quote, Tender, TenderRecipient
+from tests.helpers import logged_in_browser, post_form
+from tests.web.tenders.world import last_link, mails_to, partner, tender_form
+
+QUOTE = {
+    "price": "3800",
+    "currency": "CHF",
+    "timeline": "Four weeks",
+    "message": "Our offer.",
+    "commitment": "on",
+}
+FRAGMENT = {"HX-Request": "true"}
+
+
+async def published(client) -> tuple[int, str]:
+    await post_form(client, "/tenders/new", tender_form())
+    confirmed = await post_form(client, await last_link("vera@bakery.example", "/tenders/confirm/"))
+    tender = await Tender.select(Tender.id).order_by(Tender.id, ascending=False).first()
+    return tender["id"], confirmed.headers["location"]
+
+
+async def test_a_partner_amends_then_withdraws_its_quote(client):
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    tender_id, manage = await published(client)
+    lea = await logged_in_browser(client, "lea@leman-web.ch")
+    path = f"/partner/tenders/{tender_id}"
+    try:
+        assert (await post_form(lea, f"{path}/quote", QUOTE)).status_code == 303
+        again = await post_form(lea, f"{path}/quote", {**QUOTE, "price": "100"})
+        assert again.status_code == 409  # answered once; the form offers an amendment instead
+        page = await lea.get(path)
+        assert "Save the changes" in page.text and 'value="3800.00"' in page.text
+
+        amended = await post_form(lea, f"{path}/quote/amend", {**QUOTE, "price": "3500.50"})
+        assert amended.status_code == 303, amended.text
+        assert "CHF 3’500.50" in (await client.get(manage)).text
+        subjects = [m["subject"] for m in await mails_to("vera@bakery.example")]
+        assert "A quote was amended: A new website for our bakery" in subjects
+        # the commitment is ticked again with every amendment
+        refused = await post_form(lea, f"{path}/quote/amend", {**QUOTE, "commitment": ""})
+        assert refused.status_code == 422
+
+        withdrawn = await post_form(lea, f"{path}/quote/withdraw")
+        assert withdrawn.status_code == 303
+        author_page = await client.get(manage)
+        assert "Léman Web SA" not in author_page.text and "No quote yet" in author_page.text
+        page = await lea.get(path)
+        assert "You withdrew your quote" in page.text and "Send the quote" not in page.text
+        assert (await post_form(lea, f"{path}/quote/amend", QUOTE)).status_code == 303
+        quote = await Quote.select(Quote.status, Quote.price).first()
+        assert quote["status"] == "withdrawn" and str(quote["price"]) == "3500.50"
+    finally:
+        await lea.aclose()
+
+
+async def test_the_inbox_pages_by_twenty_newest_first(client):
+    organisation_id = await partner("Léman Web SA", "lea@leman-web.ch")
+    now = datetime.now(UTC)
+    for number in range(21):
+        rows = await Tender.insert(
+            Tender(
+                title=f"Tender number {number:02d}",
+                description="A tender written straight into the database.",
+                category="website_creation",
+                budget_min=100,
+                budget_max=200,
+                currency="CHF",
+                language="fr",
+                country="CH",
+                deadline=now + timedelta(days=5),
+                status="open",
+                author_name="A",
+                author_email="a@example.ch",
+                opened_at=now,
+            )
+        ).returning(Tender.id)
+        await TenderRecipient.insert(TenderRecipient(tender=rows[0]["id"], partner=organisation_id))
+    lea = await logged_in_browser(client, "lea@leman-web.ch")
+    try:
+        first = await lea.get("/partner/tenders")
+        assert "Tender number 20" in first.text and "Tender number 01" in first.text
+        assert "Tender number 00" not in first.text and "page=2" in first.text
+        second = await lea.get("/partner/tenders?page=2", headers=FRAGMENT)
+        assert second.status_code == 200
+        assert "Tender number 00" in second.text and "<html" not in second.text
+        assert 'data-testid="received">21<' in first.text
+        empty = await lea.get("/partner/tenders?page=3")
+        assert "No more tenders." in empty.text
+        odd = await lea.get("/partner/tenders?page=²")
+        assert odd.status_code == 200 and "Tender number 20" in odd.text
+    finally:
+        await lea.aclose()
+
+
+async def test_fragments_render_alone(client):
+    from tests.helpers import insert_organisation, insert_person
+
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    _tender_id, manage = await published(client)
+    quotes = await client.get(manage, headers=FRAGMENT)
+    assert quotes.status_code == 200 and quotes.text.lstrip().startswith(
+        '<section class="card" id="quotes">'
+    )
+
+    bakery = await insert_organisation("Bakery SA")
+    await insert_person("boss@bakery.ch", bakery, "legal_representative")
+    boss = await logged_in_browser(client, "boss@bakery.ch")
+    try:
+        mine = await boss.get("/tenders/mine", headers=FRAGMENT)
+        assert mine.status_code == 200 and 'id="tender-list"' in mine.text
+        assert "<html" not in mine.text and "not posted a tender yet" in mine.text
+        not_partner = await boss.get("/partner/tenders")
+        assert not_partner.status_code == 200 and "Join the programme" in not_partner.text
+    finally:
+        await boss.aclose()
