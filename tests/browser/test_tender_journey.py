@@ -172,6 +172,12 @@ async def test_visitor_posts_partners_quote_visitor_accepts(
     await lea.goto("/partner/tenders")
     await expect(lea.get_by_test_id("received")).to_have_text("1")
     await screenshots.take(lea, "partner-inbox")
+    await lea.get_by_role("link", name="Tender settings").click()
+    rule = lea.get_by_test_id("matching-rule")
+    await expect(rule).to_contain_text("A tender reaches you when all of these hold")
+    await expect(rule).to_contain_text("French")
+    await expect(rule).to_contain_text("Vaud (canton)")
+    await screenshots.take(lea, "partner-tender-settings")
     await answer(lea, "4800", "Four weeks from the go-ahead", "We build bakery sites in Vaud.")
     await screenshots.take(lea, "partner-quote-sent")
 

@@ -4,7 +4,7 @@ one routing per partner and tender, known statuses and a sane budget."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-01T23:50:00:000000"
+ID = "2026-12-01T23:52:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "tender marketplace"
 
