@@ -59,5 +59,6 @@ def all_jobs() -> list[Job]:
 
 def all_periodic() -> list[Periodic]:
     from portal.jobs import housekeeping
+    from portal.partners import jobs as partner_jobs
 
-    return [*housekeeping.PERIODIC]
+    return [*housekeeping.PERIODIC, *partner_jobs.PERIODIC]

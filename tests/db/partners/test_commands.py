@@ -51,3 +51,18 @@ async def test_the_demo_has_one_staff_account(db, database_url):
     staff = await Account.select(Account.email).where(Account.is_staff.eq(True))
     assert staff == [{"email": demo.STAFF.email}]
     assert demo.STAFF.email in demo.LOGINS_TEXT
+
+
+async def test_the_worker_runs_the_yearly_review_on_the_first_of_january(settings, catalogue):
+    from datetime import UTC, datetime
+
+    from portal.jobs.registry import all_periodic
+
+    review = next(task for task in all_periodic() if task.name == "partners.yearly_review")
+    assert review.cron == "0 4 1 1 *"  # 04:00 UTC on 1 January
+    below = await organisation("Below AG", status="active")
+    await linked_client(below, "Small client", await catalogue.offer(CHF="1999.99"))
+
+    await review.run(settings, datetime(2027, 1, 1, 4, tzinfo=UTC))
+
+    assert await status_of(below) == "flagged"
