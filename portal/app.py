@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> Litestar:
             cookie_samesite="lax",
             header_name="x-csrftoken",
             # Probes and cacheable files need no token (nor a cookie a shared cache could keep).
-            exclude=["/health", "/static"],
+            exclude=["^/health$", "^/static/"],  # regular expressions, searched anywhere
         ),
         exception_handlers={
             LoginRequired: login_redirect,

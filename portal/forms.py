@@ -14,13 +14,18 @@ CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this fiel
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 
 
-def has_control_characters(value: str, *, allowed: frozenset[str] = frozenset()) -> bool:
-    """Control characters (NUL, which PostgreSQL refuses in text, and the like) or lone
-    surrogates (which cannot be encoded); ALLOWED ones excepted."""
-    return any(
-        unicodedata.category(character) in ("Cc", "Cs") and character not in allowed
-        for character in value
-    )
+def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bool:
+    """Control characters (NUL, which PostgreSQL refuses in text, and the like), lone
+    surrogates (which cannot be encoded) and, unless ALLOW_LINE_BREAKS, the line and paragraph
+    separators U+2028/U+2029 too: line breaks in all but name (a mail subject refuses them)."""
+    for character in value:
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cs"):
+            if not (allow_line_breaks and character in LINE_BREAKS_AND_TABS):
+                return True
+        elif category in ("Zl", "Zp") and not allow_line_breaks:
+            return True
+    return False
 
 
 class Form:
@@ -41,12 +46,11 @@ class Form:
     ) -> str:
         """One line of text; MULTILINE for a textarea (line breaks and tabs allowed)."""
         value = str(self.data.get(name, "") or "").strip()
-        allowed = LINE_BREAKS_AND_TABS if multiline else frozenset()
         if required and not value:
             self.errors.setdefault(name, f"{label} is required.")
         elif len(value) > max_length:
             self.errors.setdefault(name, f"Use at most {max_length} characters.")
-        elif has_control_characters(value, allowed=allowed):
+        elif has_control_characters(value, allow_line_breaks=multiline):
             self.errors.setdefault(name, CONTROL_CHARACTERS)
         return value
 

@@ -13,8 +13,8 @@ from portal.access import Action, OrganisationResource, require
 from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.errors import FormErrors
-from portal.forms import Form, page_number
-from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM, has_control_characters
+from portal.forms import Form, has_control_characters, page_number
+from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM
 
 
 def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:

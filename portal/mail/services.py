@@ -32,7 +32,7 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
         return
     try:
         await _deliver(settings, mail)
-    except (aiosmtplib.SMTPException, OSError) as error:
+    except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a bad header
         log.warning("Mail to %s not delivered: %s", mail.recipient, error)
         await OutboxMail.update({OutboxMail.error: str(error)[:1000]}).where(
             OutboxMail.id == row.id
@@ -45,7 +45,7 @@ async def _deliver(settings: Settings, mail: Mail) -> None:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.recipient
-    message["Subject"] = mail.subject
+    message["Subject"] = " ".join(mail.subject.split())  # a subject is one line
     message.set_content(mail.body)
     await aiosmtplib.send(
         message,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
 
 from babel import Locale
 
 from portal.access import Role
+from portal.forms import has_control_characters
 
 CURRENCIES = ("CHF", "EUR")
 KINDS = {"company": "Company", "person": "Person"}
@@ -29,12 +29,6 @@ def countries() -> dict[str, str]:
     first = {code: names[code] for code in FIRST_COUNTRIES}
     rest = dict(sorted(((c, n) for c, n in names.items() if c not in first), key=lambda p: p[1]))
     return first | rest
-
-
-def has_control_characters(text: str, *, allow_line_breaks: bool = False) -> bool:
-    """Invisible control characters (a NUL cannot even be stored) have no place in a field."""
-    allowed = {"\n", "\r", "\t"} if allow_line_breaks else set()
-    return any(unicodedata.category(c) in {"Cc", "Cs"} and c not in allowed for c in text)
 
 
 CONTROL_CHARACTERS_PROBLEM = "Remove the invisible control characters."

@@ -49,6 +49,16 @@ def test_a_one_line_field_refuses_line_breaks():
     assert errors_of(form) == {"full_name": CONTROL_CHARACTERS}
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_the_unicode_line_and_paragraph_separators_are_line_breaks_too(separator):
+    one_line = Form({"title": f"Site{separator}Bcc: x@example.ch"})
+    one_line.text("title")
+    assert errors_of(one_line) == {"title": CONTROL_CHARACTERS}
+    text = Form({"message": f"First{separator}second"})
+    assert text.text("message", multiline=True) == f"First{separator}second"
+    text.check()
+
+
 @pytest.mark.parametrize("bad", ["secret\x00secret", "secret\tsecret", "secret\nsecret"])
 def test_passwords_with_control_characters_are_refused(bad):
     form = Form({"password": bad})
