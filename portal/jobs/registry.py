@@ -60,5 +60,6 @@ def all_jobs() -> list[Job]:
 def all_periodic() -> list[Periodic]:
     from portal.jobs import housekeeping
     from portal.partners import jobs as partner_jobs
+    from portal.tenders import jobs as tender_jobs
 
-    return [*housekeeping.PERIODIC, *partner_jobs.PERIODIC]
+    return [*housekeeping.PERIODIC, *partner_jobs.PERIODIC, *tender_jobs.PERIODIC]
