@@ -69,6 +69,9 @@ class Action(StrEnum):
     ANSWER_TENDER = "tenders.answer"
     VIEW_OWN_TENDER = "tenders.view_own"  # the author
     DECIDE_TENDER = "tenders.decide"
+    # the public partner directory (SPEC §7)
+    MANAGE_LISTING = "directory.manage_listing"
+    VIEW_LISTING = "directory.view_listing"
 
 
 class Decision(Enum):
@@ -163,6 +166,18 @@ class TenderResource:
         return self.author_organisation_id
 
 
+@dataclass(frozen=True, slots=True)
+class ListingResource:
+    """A partner's listing in the public directory, as a visitor meets it: shown only while
+    the partner is active and opted in."""
+
+    shown: bool
+
+    @property
+    def organisation_id(self) -> int | None:
+        return None
+
+
 Resource = (
     OrganisationResource
     | TeamResource
@@ -170,6 +185,7 @@ Resource = (
     | ClientProductResource
     | StaffResource
     | TenderResource
+    | ListingResource
 )
 
 # Who acts without logging in: a visitor (holding, at most, a private link).
@@ -183,6 +199,8 @@ def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
         return _decide_for_staff(actor, action)
     if isinstance(resource, TenderResource):  # a visitor's private link needs no organisation
         return _decide_on_tender(actor, action, resource)
+    if isinstance(resource, ListingResource):  # public: the same for everyone
+        return decide_for_visitor(action, resource)
     if actor.organisation_id is None:
         return Decision.HIDDEN
     if isinstance(resource, LinkResource):
@@ -236,6 +254,8 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS and actor.in_programme
         case Action.APPLY_TO_PROGRAMME | Action.JOIN_AFFILIATE_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
+        case Action.MANAGE_LISTING:
+            return actor.role in MANAGERS and actor.in_programme
         case (
             Action.EDIT_ORGANISATION
             | Action.MANAGE_MEMBERS
@@ -360,6 +380,19 @@ def _decide_on_tender(actor: Actor, action: Action, tender: TenderResource) -> D
             return Decision.ALLOWED
         return Decision.FORBIDDEN
     return Decision.HIDDEN
+
+
+def decide_for_visitor(action: Action, resource: Resource) -> Decision:
+    """Anyone, logged in or not, on the public directory: a listing that is not shown does
+    not exist (404); nothing else is a visitor's to do."""
+    if isinstance(resource, ListingResource) and action is Action.VIEW_LISTING:
+        return Decision.ALLOWED if resource.shown else Decision.HIDDEN
+    return Decision.HIDDEN
+
+
+def require_as_visitor(action: Action, resource: Resource) -> None:
+    if decide_for_visitor(action, resource) is not Decision.ALLOWED:
+        raise NotFound()
 
 
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:

@@ -16,6 +16,7 @@ from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
 from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
+from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
 from portal.mail.routes import ROUTES as MAIL_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
             *PARTNER_ROUTES,
             *MAIL_ROUTES,
             *TENDER_ROUTES,
+            *DIRECTORY_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -36,5 +36,6 @@ APP_REGISTRY = AppRegistry(
         "portal.billing.piccolo_app",
         "portal.jobs.piccolo_app",
         "portal.tenders.piccolo_app",
+        "portal.directory.piccolo_app",
     ]
 )

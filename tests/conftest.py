@@ -112,6 +112,8 @@ TABLES = [
     "tender_recipient",
     "tender_preference",
     "tender",
+    "directory_logo",
+    "directory_listing",
     "invoice_line",
     "ledger_entry",
     "invoice",

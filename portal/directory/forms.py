@@ -1,0 +1,106 @@
+"""Reading a partner's listing form into typed values, or field errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.directory.rules import CANTONS, DESCRIPTION_MAX, LANGUAGES, SPECIALITIES
+from portal.forms import Form
+from portal.organisations.rules import countries, normalise_website
+
+
+@dataclass(frozen=True)
+class ListingInput:
+    published: bool
+    description: str
+    country: str
+    region: str
+    languages: tuple[str, ...]
+    specialities: tuple[str, ...]
+    website: str
+
+
+FIELDS = ("description", "country", "region", "website", "published")
+
+
+def listing_from(data) -> tuple[ListingInput, dict[str, str]]:
+    """DATA is the submitted form (a multi-dict: `languages` and `specialities` repeat)."""
+    form = Form({name: data.get(name, "") for name in FIELDS})
+    published = form.checkbox("published")
+    description = form.text(
+        "description", max_length=DESCRIPTION_MAX, label="The description", multiline=True
+    )
+    country = form.choice("country", countries(), label="a country")
+    region = form.text("region", max_length=10)
+    if region and region not in CANTONS:
+        form.add("region", "Choose a canton from the list.")
+    elif region and country and not region.startswith(f"{country}-"):
+        form.add("region", "A canton is a region of Switzerland; choose the country first.")
+    languages = _chosen(form, data, "languages", LANGUAGES, "languages")
+    specialities = _chosen(form, data, "specialities", SPECIALITIES, "specialities")
+    website, problem = normalise_website(form.text("website", max_length=300))
+    if "website" not in form.errors:
+        form.add("website", problem)
+    if published:
+        if len(description) < 20:
+            form.add("description", "Describe your company in at least 20 characters.")
+        if not languages:
+            form.add("languages", "Choose at least one language you work in.")
+        if not specialities:
+            form.add("specialities", "Choose at least one speciality.")
+    entered = ListingInput(
+        published, description, country, region, languages, specialities, website
+    )
+    return entered, form.errors
+
+
+def _chosen(form: Form, data, name: str, choices: dict, label: str) -> tuple[str, ...]:
+    values = [str(value) for value in _all(data, name)]
+    if len(values) > len(choices) or not set(values) <= choices.keys():
+        form.add(name, f"Choose {label} from the list.")
+    return tuple(key for key in choices if key in values)
+
+
+def _all(data, name: str) -> list:
+    if hasattr(data, "getall"):
+        return list(data.getall(name, []))
+    value = data.get(name)
+    return [] if value is None else (value if isinstance(value, list) else [value])
+
+
+def form_values(listing: dict | None, organisation: dict) -> dict:
+    """What the form shows: the saved listing, or sensible defaults before the first save."""
+    if listing is None:
+        return {
+            "published": True,
+            "description": "",
+            "country": organisation["country"],
+            "region": "",
+            "languages": [],
+            "specialities": [],
+            "website": organisation["website"],
+        }
+    return {key: listing[key] for key in FIELD_KEYS}
+
+
+FIELD_KEYS = (
+    "published",
+    "description",
+    "country",
+    "region",
+    "languages",
+    "specialities",
+    "website",
+)
+
+
+def entered_values(entered: ListingInput) -> dict:
+    return {
+        "published": entered.published,
+        "description": entered.description,
+        "country": entered.country,
+        "region": entered.region,
+        "languages": list(entered.languages),
+        "specialities": list(entered.specialities),
+        "website": entered.website,
+    }

@@ -1,0 +1,290 @@
+"""Reads and writes of the directory: the visitor's search, a profile, a partner's own listing,
+its logo, the directory's state and the evidence behind the ranking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal.database import storable_id
+from portal.directory.rules import COUNT_CAP, PAGE_SIZE, Search, tsquery_text
+from portal.directory.tables import DirectoryListing, DirectoryLogo, DirectoryState
+
+SHOWN = "published AND partner_active"
+CARD_COLUMNS = """organisation AS id, slug, name, left(description, 400) AS description,
+       country, region, languages, specialities, website, logo_version, verified, tier,
+       active_clients"""
+RANKING = "ORDER BY rank_score DESC, rank_tiebreak, organisation"
+
+
+def _conditions(search: Search) -> tuple[str, list]:
+    """The WHERE clause of a search; every value a bound parameter, never SQL text."""
+    clauses, values = [SHOWN], []
+    if search.words:
+        clauses.append("search_document @@ to_tsquery('simple', directory_fold({}))")
+        values.append(tsquery_text(search.words))
+    if search.country:
+        clauses.append("country = {}")
+        values.append(search.country)
+    if search.region:
+        clauses.append("region = {}")
+        values.append(search.region)
+    if search.language:
+        clauses.append("languages @> ARRAY[{}]::varchar[]")
+        values.append(search.language)
+    if search.speciality:
+        clauses.append("specialities @> ARRAY[{}]::varchar[]")
+        values.append(search.speciality)
+    return " AND ".join(clauses), values
+
+
+def search_sql(search: Search) -> tuple[str, list]:
+    """One page of results, and one row more to know whether a next page exists."""
+    where, values = _conditions(search)
+    sql = (
+        f"SELECT {CARD_COLUMNS} FROM directory_listing WHERE {where} {RANKING} "
+        "LIMIT {} OFFSET {}"
+    )
+    return sql, [*values, PAGE_SIZE + 1, search.offset]
+
+
+def count_sql(search: Search) -> tuple[str, list]:
+    """How many match, counted up to COUNT_CAP + 1 only."""
+    where, values = _conditions(search)
+    sql = (
+        "SELECT count(*) AS matches FROM "
+        f"(SELECT 1 FROM directory_listing WHERE {where} LIMIT {{}}) AS capped"
+    )
+    return sql, [*values, COUNT_CAP + 1]
+
+
+async def search(search: Search) -> list[dict]:
+    sql, values = search_sql(search)
+    return await DirectoryListing.raw(sql, *values)
+
+
+async def count(search: Search) -> int:
+    sql, values = count_sql(search)
+    rows = await DirectoryListing.raw(sql, *values)
+    return rows[0]["matches"]
+
+
+async def shown_listing(slug: str) -> dict | None:
+    """A listing a visitor may see (active partner, opted in), by its slug."""
+    rows = await DirectoryListing.raw(
+        f"SELECT {CARD_COLUMNS}, description AS full_description "
+        f"FROM directory_listing WHERE slug = {{}} AND {SHOWN}",
+        slug,
+    )
+    return rows[0] if rows else None
+
+
+async def slug_of_organisation(organisation_id: int) -> str | None:
+    if not storable_id(organisation_id):
+        return None
+    rows = await DirectoryListing.raw(
+        f"SELECT slug FROM directory_listing WHERE organisation = {{}} AND {SHOWN}",
+        organisation_id,
+    )
+    return rows[0]["slug"] if rows else None
+
+
+async def shown_logo(slug: str) -> dict | None:
+    rows = await DirectoryLogo.raw(
+        """SELECT g.image, g.media_type, l.logo_version
+            FROM directory_logo g JOIN directory_listing l ON l.id = g.listing
+            WHERE l.slug = {} AND l.published AND l.partner_active""",
+        slug,
+    )
+    return rows[0] if rows else None
+
+
+async def listed_countries() -> list[str]:
+    rows = await DirectoryListing.raw(
+        f"SELECT DISTINCT country FROM directory_listing WHERE {SHOWN} ORDER BY country"
+    )
+    return [row["country"] for row in rows]
+
+
+async def logo_of(organisation_id: int) -> dict | None:
+    """An organisation's own logo, whether its listing is shown or not."""
+    rows = await DirectoryLogo.raw(
+        """SELECT g.image, g.media_type FROM directory_logo g
+           JOIN directory_listing l ON l.id = g.listing WHERE l.organisation = {}""",
+        organisation_id,
+    )
+    return rows[0] if rows else None
+
+
+# --- the directory's state -----------------------------------------------------------------
+
+
+async def state() -> dict:
+    rows = await DirectoryState.raw(
+        "SELECT version, seed_week, refreshed_at FROM directory_state LIMIT 1"
+    )
+    return rows[0]
+
+
+async def claim_refresh(seed_week: int, stale_before: datetime, now: datetime) -> bool:
+    """Whether this transaction should refresh the evidence: the week changed or the last
+    refresh is older than STALE_BEFORE, and no other process is refreshing (the row lock is
+    held until the transaction ends; SKIP LOCKED lets the others go on serving)."""
+    rows = await DirectoryState.raw(
+        """UPDATE directory_state SET seed_week = {}, refreshed_at = {}
+           WHERE id = (SELECT id FROM directory_state
+                       WHERE seed_week <> {} OR refreshed_at IS NULL OR refreshed_at < {}
+                       FOR UPDATE SKIP LOCKED)
+           RETURNING id""",
+        seed_week,
+        now,
+        seed_week,
+        stale_before,
+    )
+    return bool(rows)
+
+
+# --- a partner's own listing ---------------------------------------------------------------
+
+LISTING_COLUMNS = (
+    DirectoryListing.id,
+    DirectoryListing.organisation,
+    DirectoryListing.slug,
+    DirectoryListing.published,
+    DirectoryListing.name,
+    DirectoryListing.description,
+    DirectoryListing.country,
+    DirectoryListing.region,
+    DirectoryListing.languages,
+    DirectoryListing.specialities,
+    DirectoryListing.website,
+    DirectoryListing.logo_version,
+    DirectoryListing.partner_active,
+    DirectoryListing.verified,
+    DirectoryListing.tier,
+    DirectoryListing.active_clients,
+    DirectoryListing.tenders_received,
+    DirectoryListing.tenders_answered,
+    DirectoryListing.rank_score,
+    DirectoryListing.evidence_at,
+)
+
+
+async def listing_of(organisation_id: int, *, lock: bool = False) -> dict | None:
+    query = DirectoryListing.select(*LISTING_COLUMNS).where(
+        DirectoryListing.organisation == organisation_id
+    )
+    if lock:
+        query = query.lock_rows()
+    return await query.first()
+
+
+async def slug_taken(slug: str) -> bool:
+    return await DirectoryListing.exists().where(DirectoryListing.slug == slug)
+
+
+async def insert_listing(values: dict) -> int:
+    rows = await DirectoryListing.insert(DirectoryListing(**values)).returning(DirectoryListing.id)
+    return rows[0]["id"]
+
+
+async def update_listing(listing_id: int, values: dict) -> None:
+    await DirectoryListing.update(
+        {getattr(DirectoryListing, key): value for key, value in values.items()}
+    ).where(DirectoryListing.id == listing_id)
+
+
+async def save_logo(listing_id: int, image: bytes, width: int, height: int, now) -> None:
+    await DirectoryLogo.raw(
+        """INSERT INTO directory_logo (listing, image, media_type, width, height, uploaded_at)
+           VALUES ({}, {}, 'image/webp', {}, {}, {})
+           ON CONFLICT (listing) DO UPDATE SET image = EXCLUDED.image, width = EXCLUDED.width,
+               height = EXCLUDED.height, uploaded_at = EXCLUDED.uploaded_at""",
+        listing_id,
+        image,
+        width,
+        height,
+        now,
+    )
+    await DirectoryListing.raw(
+        "UPDATE directory_listing SET logo_version = logo_version + 1 WHERE id = {}", listing_id
+    )
+
+
+async def delete_logo(listing_id: int) -> None:
+    await DirectoryLogo.delete().where(DirectoryLogo.listing == listing_id)
+    await DirectoryListing.update({DirectoryListing.logo_version: 0}).where(
+        DirectoryListing.id == listing_id
+    )
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+async def listings_for_evidence(organisation_id: int | None = None) -> list[dict]:
+    """Each listing with what its evidence is computed from (one, or all of them)."""
+    only = "WHERE l.organisation = {}" if organisation_id is not None else ""
+    values = [organisation_id] if organisation_id is not None else []
+    return await DirectoryListing.raw(
+        f"""SELECT l.id, l.organisation, o.country, o.currency, o.registration_number,
+                   o.vat_number, o.partner_status,
+                   EXISTS (SELECT 1 FROM staff_decision d WHERE d.organisation = o.id
+                           AND d.decision = 'approved') AS approved_by_staff
+            FROM directory_listing l JOIN organisation o ON o.id = l.organisation {only}
+            ORDER BY l.id""",
+        *values,
+    )
+
+
+async def active_clients(partner_ids: list[int]) -> dict[int, int]:
+    rows = await DirectoryListing.raw(
+        """SELECT partner, count(DISTINCT client) AS clients FROM partner_link
+           WHERE status = 'active' AND partner = ANY({}::int[]) GROUP BY partner""",
+        partner_ids,
+    )
+    return {row["partner"]: row["clients"] for row in rows}
+
+
+# The managed volume of billing.queries.MANAGED_VOLUME_SQL, for many partners at once, each in
+# its own currency: the tier badge is read from it.
+MANAGED_VOLUMES_SQL = """
+SELECT l.partner,
+       coalesce(sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END), 0)
+           AS volume
+FROM partner_link l
+JOIN organisation o ON o.id = l.partner
+JOIN product p ON p.organisation = l.client AND p.status = 'active'
+JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = o.currency AND cp.period = p.period
+WHERE l.partner = ANY({}::int[]) AND l.status = 'active'
+  AND (l.access = 'full' OR p.family = ANY(l.families)
+       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
+GROUP BY l.partner
+"""
+
+
+async def managed_volumes(partner_ids: list[int]) -> dict:
+    rows = await DirectoryListing.raw(MANAGED_VOLUMES_SQL, partner_ids)
+    return {row["partner"]: row["volume"] for row in rows}
+
+
+async def write_evidence(rows: list[tuple]) -> None:
+    """Bulk update (listing id, verified, tier, clients, received, answered, score, tiebreak,
+    at); rows whose values did not change are left alone, so the version only moves when
+    something a visitor sees moved."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    await DirectoryListing.raw(
+        """UPDATE directory_listing AS l SET verified = e.verified, tier = e.tier,
+               active_clients = e.clients, tenders_received = e.received,
+               tenders_answered = e.answered, rank_score = e.score,
+               rank_tiebreak = e.tiebreak, evidence_at = e.at
+           FROM unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
+                       {}::smallint[], {}::int[], {}::timestamptz[])
+                AS e(id, verified, tier, clients, received, answered, score, tiebreak, at)
+           WHERE l.id = e.id
+             AND (l.verified, l.tier, l.active_clients, l.tenders_received,
+                  l.tenders_answered, l.rank_score, l.rank_tiebreak)
+                 IS DISTINCT FROM
+                 (e.verified, e.tier, e.clients, e.received, e.answered, e.score, e.tiebreak)""",
+        *[list(column) for column in columns],
+    )

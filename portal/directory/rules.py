@@ -1,0 +1,304 @@
+"""Pure rules of the public partner directory (SPEC §7): what a listing holds, how a visitor's
+search is read, how partners are ranked from evidence (never from names), how ties rotate
+week by week, and what makes a response's ETag.
+
+No I/O: the evidence, the date and the query string are handed in."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from urllib.parse import urlencode
+
+# The tender categories (SPEC §6): a partner's specialities are the tenders it wants.
+SPECIALITIES = {
+    "website_creation": "Website creation",
+    "e_shop": "E-shop",
+    "migration": "Migration",
+    "hosting": "Hosting",
+    "email": "Email",
+    "development": "Development",
+    "support": "Support",
+    "other": "Other",
+}
+LANGUAGES = {
+    "de": "German",
+    "fr": "French",
+    "it": "Italian",
+    "en": "English",
+    "rm": "Romansh",
+    "es": "Spanish",
+    "pt": "Portuguese",
+}
+# Switzerland's cantons are the regions a listing may name; elsewhere the country is the place.
+CANTONS = {
+    "CH-AG": "Aargau",
+    "CH-AI": "Appenzell Innerrhoden",
+    "CH-AR": "Appenzell Ausserrhoden",
+    "CH-BE": "Bern",
+    "CH-BL": "Basel-Landschaft",
+    "CH-BS": "Basel-Stadt",
+    "CH-FR": "Fribourg",
+    "CH-GE": "Geneva",
+    "CH-GL": "Glarus",
+    "CH-GR": "Graubünden",
+    "CH-JU": "Jura",
+    "CH-LU": "Lucerne",
+    "CH-NE": "Neuchâtel",
+    "CH-NW": "Nidwalden",
+    "CH-OW": "Obwalden",
+    "CH-SG": "St. Gallen",
+    "CH-SH": "Schaffhausen",
+    "CH-SO": "Solothurn",
+    "CH-SZ": "Schwyz",
+    "CH-TG": "Thurgau",
+    "CH-TI": "Ticino",
+    "CH-UR": "Uri",
+    "CH-VD": "Vaud",
+    "CH-VS": "Valais",
+    "CH-ZG": "Zug",
+    "CH-ZH": "Zurich",
+}
+
+PAGE_SIZE = 20
+LAST_PAGE = 500  # 10,000 partners at 20 a page; deeper pages are not worth a scan
+COUNT_CAP = 200  # counting stops here ("more than 200"): a count must not grow with the data
+QUERY_MAX = 100
+QUERY_WORDS_MAX = 8
+DESCRIPTION_MAX = 2000
+DESCRIPTION_EXCERPT = 220
+
+
+def region_label(region: str) -> str:
+    return CANTONS.get(region, region)
+
+
+# --- the visitor's search ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search:
+    """A visitor's search as the directory understands it: each filter known, or empty."""
+
+    text: str = ""
+    country: str = ""
+    region: str = ""
+    language: str = ""
+    speciality: str = ""
+    page: int = 1
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return search_words(self.text)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.words or self.country or self.region or self.language or self.speciality)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+    def query_string(self, *, page: int | None = None) -> str:
+        """The canonical query string: known filters in a fixed order, empty ones left out,
+        the first page implied. Shareable URLs, cache keys and ETags are built from it."""
+        number = self.page if page is None else page
+        pairs = [
+            ("q", " ".join(self.words)),
+            ("country", self.country),
+            ("region", self.region),
+            ("language", self.language),
+            ("speciality", self.speciality),
+            ("page", str(number) if number > 1 else ""),
+        ]
+        return urlencode([(key, value) for key, value in pairs if value])
+
+    def url(self, *, page: int | None = None) -> str:
+        query = self.query_string(page=page)
+        return "/partners" + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True)
+class ParsedSearch:
+    search: Search
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+WORD = re.compile(r"[^\W_]+")
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """The words of a search: letters and digits only, so that no character of the text ever
+    reaches the full-text query syntax (&, |, !, :, quotes, parentheses…)."""
+    return tuple(WORD.findall(text))[:QUERY_WORDS_MAX]
+
+
+def tsquery_text(words: tuple[str, ...]) -> str:
+    """Every word must match, the last one as a prefix: results follow the visitor's typing."""
+    if not words:
+        return ""
+    *whole, last = (word.lower() for word in words)
+    return " & ".join([*whole, f"{last}:*"])
+
+
+def parse_search(params: Mapping[str, str], countries: Mapping[str, str]) -> ParsedSearch:
+    """Read the query string. An unknown filter value is dropped and explained (the visitor
+    still gets results, without it); a page number that is not one means the first page."""
+    errors: dict[str, str] = {}
+    text = _text(params.get("q", ""), errors)
+    country = _known(params.get("country", ""), countries, "country", "country", errors)
+    region = _known(params.get("region", ""), CANTONS, "region", "canton", errors)
+    if region and country and not region.startswith(f"{country}-"):
+        errors["region"] = f"{CANTONS[region]} is not in {countries[country]}."
+        region = ""
+    if region and not country:
+        country = region.split("-", 1)[0]
+    language = _known(params.get("language", ""), LANGUAGES, "language", "language", errors)
+    speciality = _known(
+        params.get("speciality", ""), SPECIALITIES, "speciality", "speciality", errors
+    )
+    page = _page(params.get("page", ""), errors)
+    return ParsedSearch(Search(text, country, region, language, speciality, page), errors)
+
+
+def _text(raw: str, errors: dict[str, str]) -> str:
+    text = " ".join(str(raw).split())
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        errors["q"] = "Remove the control characters from the search."
+        return ""
+    if len(text) > QUERY_MAX:
+        errors["q"] = f"Search with at most {QUERY_MAX} characters."
+        return text[:QUERY_MAX]
+    return text
+
+
+def _known(
+    raw: str, choices: Mapping[str, str], name: str, label: str, errors: dict[str, str]
+) -> str:
+    value = str(raw).strip()
+    if not value:
+        return ""
+    if value not in choices:
+        errors[name] = f"There is no such {label} in the directory; showing every {label}."
+        return ""
+    return value
+
+
+def _page(raw: str, errors: dict[str, str]) -> int:
+    raw = str(raw).strip()
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
+        errors["page"] = "That is not a page number; showing the first page."
+        return 1
+    if int(raw) > LAST_PAGE:
+        errors["page"] = f"The directory shows at most {LAST_PAGE} pages; narrow your search."
+        return LAST_PAGE
+    return int(raw)
+
+
+def without_page(search: Search) -> Search:
+    return replace(search, page=1)
+
+
+# --- ranking: evidence the portal holds, never names ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    active_clients: int = 0
+    tenders_received: int = 0
+    tenders_answered: int = 0
+
+    @property
+    def answer_rate(self) -> float | None:
+        """None until a partner received enough tenders for a rate to mean something."""
+        if self.tenders_received < MIN_TENDERS_FOR_RATE:
+            return None
+        return min(1.0, self.tenders_answered / self.tenders_received)
+
+
+# Bands rather than raw counts: beyond a point, more clients say little more about a partner,
+# and wide ties give the weekly rotation room to share the top places.
+CLIENT_BANDS = ((21, 5), (11, 4), (6, 3), (3, 2), (1, 1))
+MIN_TENDERS_FOR_RATE = 3
+NEUTRAL_ANSWER_POINTS = 2  # a newcomer without tenders is neither rewarded nor punished
+ANSWER_BANDS = ((0.75, 4), (0.5, 3), (0.25, 1))
+MAX_SCORE = CLIENT_BANDS[0][1] + ANSWER_BANDS[0][1]
+
+
+def client_points(active_clients: int) -> int:
+    return next((points for least, points in CLIENT_BANDS if active_clients >= least), 0)
+
+
+def answer_points(evidence: Evidence) -> int:
+    rate = evidence.answer_rate
+    if rate is None:
+        return NEUTRAL_ANSWER_POINTS
+    return next((points for least, points in ANSWER_BANDS if rate >= least), 0)
+
+
+def rank_score(evidence: Evidence) -> int:
+    """0 to 9: how strongly the portal's own records speak for the partner."""
+    return client_points(evidence.active_clients) + answer_points(evidence)
+
+
+def week_seed(day: date) -> int:
+    """The seed of DAY's ISO week (e.g. 202649): ties are ordered the same way all week."""
+    year, week, _ = day.isocalendar()
+    return year * 100 + week
+
+
+def tiebreak(seed: int, organisation_id: int) -> int:
+    """A partner's place among equals for the week of SEED: a hash, so neither its name, nor
+    its id, nor when it joined decides, and every partner leads a tie equally often."""
+    digest = hashlib.blake2b(f"{seed}:{organisation_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") >> 1  # fits a PostgreSQL integer
+
+
+def ranking_key(score: int, seed: int, organisation_id: int) -> tuple[int, int, int]:
+    """Sort ascending: the highest score first, then the week's tiebreak (as the database's
+    ORDER BY rank_score DESC, rank_tiebreak, organisation does)."""
+    return (-score, tiebreak(seed, organisation_id), organisation_id)
+
+
+# --- what a listing holds ------------------------------------------------------------------
+
+
+def slug_of(name: str) -> str:
+    """A URL part from a name: ASCII letters and digits joined by hyphens."""
+    folded = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    ascii_only = folded.encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80].strip("-")
+    return slug or "partner"
+
+
+def excerpt(description: str, length: int = DESCRIPTION_EXCERPT) -> str:
+    text = " ".join(description.split())
+    if len(text) <= length:
+        return text
+    return text[:length].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def shown_in_directory(published: bool, partner_status: str) -> bool:
+    """Only an active partner that opted in appears; a flagged or ended one disappears."""
+    return published and partner_status == "active"
+
+
+def etag(version: int, variant: str, canonical_query: str) -> str:
+    """A strong validator: the same directory version and the same query give the same bytes."""
+    digest = hashlib.blake2b(
+        f"{version}|{variant}|{canonical_query}".encode(), digest_size=12
+    ).hexdigest()
+    return f'"d{version}-{digest}"'
+
+
+def etag_matches(if_none_match: str | None, current: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip() for tag in if_none_match.split(",")}
+    return current in candidates or "*" in candidates

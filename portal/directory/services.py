@@ -1,0 +1,259 @@
+"""The directory's work: a partner's listing and logo (load → decide → persist in one
+transaction), the evidence behind the ranking (refreshed when a listing is saved, and by
+whichever request first finds it stale), and the visitor's search."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from portal.access import Action, require
+from portal.accounts.current import Current
+from portal.billing import queries as billing_queries
+from portal.billing.rules import tier_for
+from portal.directory import queries, rules
+from portal.directory.forms import ListingInput
+from portal.directory.logos import reencode_logo
+from portal.errors import NotFound
+from portal.organisations.rules import countries
+from portal.partners import queries as partner_queries
+from portal.partners.rules import Verdict, registration_criterion
+from portal.piccolo_conf import DB
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY = timedelta(minutes=10)
+BACKGROUND_REFRESH = True  # tests turn it off and refresh when they mean to
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- a partner's own listing ---------------------------------------------------------------
+
+
+async def listing_for_editing(current: Current) -> tuple[dict | None, dict]:
+    """The organisation's listing (None before the first save) and the organisation."""
+    organisation = current.organisation
+    require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
+    assert organisation is not None
+    details = await partner_queries.organisation(organisation.id)
+    if details is None:
+        raise NotFound()
+    return await queries.listing_of(organisation.id), details
+
+
+async def save_listing(current: Current, entered: ListingInput) -> str:
+    """Create or update the listing; its evidence is computed at once. Returns its slug."""
+    require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
+    organisation = current.organisation
+    assert organisation is not None
+    values = {
+        "published": entered.published,
+        "description": entered.description,
+        "country": entered.country,
+        "region": entered.region,
+        "languages": list(entered.languages),
+        "specialities": list(entered.specialities),
+        "website": entered.website,
+        "updated_at": _now(),
+    }
+    async with DB.transaction():
+        listing = await queries.listing_of(organisation.id, lock=True)
+        if listing is None:
+            slug = await _free_slug(organisation.name, organisation.id)
+            await queries.insert_listing(
+                {
+                    **values,
+                    "organisation": organisation.id,
+                    "slug": slug,
+                    "name": organisation.name,
+                    "partner_active": organisation.partner_status == "active",
+                }
+            )
+        else:
+            slug = listing["slug"]
+            await queries.update_listing(listing["id"], values)
+        await refresh_evidence(organisation.id)
+    return slug
+
+
+async def _free_slug(name: str, organisation_id: int) -> str:
+    slug = rules.slug_of(name)
+    if await queries.slug_taken(slug) or slug.isdigit():
+        slug = f"{slug}-{organisation_id}"
+    return slug
+
+
+async def upload_logo(current: Current, data: bytes) -> None:
+    """Re-encode and keep the logo; LogoRefused says why an upload is not one."""
+    require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
+    logo = reencode_logo(data)
+    async with DB.transaction():
+        listing = await _own_listing(current)
+        await queries.save_logo(listing["id"], logo.image, logo.width, logo.height, _now())
+
+
+async def remove_logo(current: Current) -> None:
+    require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
+    async with DB.transaction():
+        listing = await _own_listing(current)
+        await queries.delete_logo(listing["id"])
+
+
+async def own_logo(current: Current) -> dict:
+    require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
+    assert current.organisation is not None
+    logo = await queries.logo_of(current.organisation.id)
+    if logo is None:
+        raise NotFound()
+    return logo
+
+
+async def _own_listing(current: Current) -> dict:
+    assert current.organisation is not None
+    listing = await queries.listing_of(current.organisation.id, lock=True)
+    if listing is None:
+        raise NotFound("Save your listing first.")
+    return listing
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenderCounts:
+    received: int = 0
+    answered: int = 0
+
+
+async def tender_counts(partner_ids: list[int]) -> dict[int, TenderCounts]:
+    """Tenders each partner received and answered. The tender marketplace is not on main
+    yet: until it is, every partner gets the neutral answer points of a newcomer."""
+    return {}
+
+
+async def refresh_evidence(organisation_id: int | None = None, today=None) -> int:
+    """Recompute the badge and ranking of one listing, or of all; returns how many were
+    looked at. Inside the caller's transaction when there is one."""
+    listings = await queries.listings_for_evidence(organisation_id)
+    if not listings:
+        return 0
+    ids = [listing["organisation"] for listing in listings]
+    clients = await queries.active_clients(ids)
+    volumes = await queries.managed_volumes(ids)
+    tenders = await tender_counts(ids)
+    tiers = {currency: await billing_queries.tiers(currency) for currency in ("CHF", "EUR")}
+    seed = rules.week_seed(today or _now().date())
+    now = _now()
+    rows = []
+    for listing in listings:
+        partner = listing["organisation"]
+        counts = tenders.get(partner, TenderCounts())
+        evidence = rules.Evidence(clients.get(partner, 0), counts.received, counts.answered)
+        tier = tier_for(tiers[listing["currency"]], Decimal(volumes.get(partner, 0)))
+        rows.append(
+            (
+                listing["id"],
+                _verified(listing),
+                tier.name if tier else "",
+                evidence.active_clients,
+                evidence.tenders_received,
+                evidence.tenders_answered,
+                rules.rank_score(evidence),
+                rules.tiebreak(seed, partner),
+                now,
+            )
+        )
+    await queries.write_evidence(rows)
+    return len(rows)
+
+
+def _verified(listing: dict) -> bool:
+    """Registration checked against its register's format and check digit, or by a person
+    of the host who approved the application."""
+    check = registration_criterion(
+        listing["country"], listing["registration_number"] or "", listing["vat_number"] or ""
+    )
+    return check.verdict is Verdict.MET or listing["approved_by_staff"]
+
+
+async def refresh_if_due(now: datetime | None = None) -> bool:
+    """Refresh every listing's evidence when the week changed or the last refresh is older
+    than REFRESH_EVERY; only one process does it at a time. True when it ran."""
+    now = now or _now()
+    async with DB.transaction():
+        if not await queries.claim_refresh(rules.week_seed(now.date()), now - REFRESH_EVERY, now):
+            return False
+        await refresh_evidence(today=now.date())
+    return True
+
+
+_refreshing: set[asyncio.Task] = set()
+
+
+def refresh_in_background_if_due(state: dict, now: datetime | None = None) -> None:
+    """Called on the request path: a stale directory is refreshed after the answer, by a
+    task, so no visitor waits for it."""
+    now = now or _now()
+    stale = (
+        state["seed_week"] != rules.week_seed(now.date())
+        or state["refreshed_at"] is None
+        or state["refreshed_at"] < now - REFRESH_EVERY
+    )
+    if not stale or _refreshing or not BACKGROUND_REFRESH:
+        return
+    task = asyncio.create_task(_refresh_quietly())
+    _refreshing.add(task)
+    task.add_done_callback(_refreshing.discard)
+
+
+async def _refresh_quietly() -> None:
+    try:
+        await refresh_if_due()
+    except Exception:  # a failed refresh must not take a worker down; the next one retries
+        log.exception("The directory's evidence could not be refreshed")
+
+
+# --- the visitor's search ------------------------------------------------------------------
+
+
+async def directory_state() -> dict:
+    """The directory's version (for ETags and the cache); a stale ranking is refreshed in the
+    background meanwhile."""
+    state = await queries.state()
+    refresh_in_background_if_due(state)
+    return state
+
+
+async def countries_listed() -> dict[str, str]:
+    """The countries with at least one partner shown, for the country filter."""
+    names = countries()
+    return {code: names.get(code, code) for code in await queries.listed_countries()}
+
+
+@dataclass(frozen=True)
+class Results:
+    search: rules.Search
+    partners: list[dict]
+    has_next: bool
+    matches: int  # capped at rules.COUNT_CAP + 1
+
+    @property
+    def more_than_counted(self) -> bool:
+        return self.matches > rules.COUNT_CAP
+
+
+async def search(search: rules.Search) -> Results:
+    rows = await queries.search(search)
+    has_next = len(rows) > rules.PAGE_SIZE
+    partners = rows[: rules.PAGE_SIZE]
+    if search.page == 1 and not has_next:
+        matches = len(partners)
+    else:
+        matches = await queries.count(search)
+    return Results(search, partners, has_next, matches)
