@@ -1,0 +1,183 @@
+"""The directory against the real database: listings saved with their evidence, the ranking
+the database applies equals the pure rule's, accent-folded full-text search, filters, a
+partner that stops being active disappears at once, and the directory's version moves
+whenever what a visitor sees moves."""
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+from portal.access import Role
+from portal.directory import queries, rules, services
+from portal.directory.forms import ListingInput
+from portal.directory.rules import Search
+from portal.organisations.tables import Organisation
+from tests.db.directory.world import _in_programme, listed_partner
+from tests.db.partners.world import linked_client, person
+
+
+async def names(search: Search) -> list[str]:
+    return [row["name"] for row in await queries.search(search)]
+
+
+async def version() -> int:
+    return (await queries.state())["version"]
+
+
+async def test_a_saved_listing_gets_its_slug_and_its_evidence(catalogue):
+    offer = await catalogue.offer(CHF="12000.00")
+    partner = await listed_partner("Atelier Genève Web Sàrl")
+    await linked_client(partner, "Client One", offer)
+    await linked_client(partner, "Client Two")
+    await services.refresh_evidence(partner)
+    listing = await queries.listing_of(partner)
+    assert listing["slug"] == "atelier-geneve-web-sarl"
+    assert listing["verified"] is True  # a valid Swiss UID
+    assert listing["tier"] == "Silver"  # 12,000 a year managed
+    assert listing["active_clients"] == 2
+    assert listing["rank_score"] == rules.rank_score(rules.Evidence(2, 0, 0))
+
+
+async def test_an_unverifiable_registration_gets_no_badge():
+    partner = await listed_partner("No Number AG", registration_number="")
+    assert (await queries.listing_of(partner))["verified"] is False
+
+
+async def test_a_second_partner_of_the_same_name_gets_a_slug_of_its_own():
+    first = await listed_partner("Web Studio")
+    second = await listed_partner("Web Studio")
+    slugs = {(await queries.listing_of(p))["slug"] for p in (first, second)}
+    assert slugs == {"web-studio", f"web-studio-{second}"}
+
+
+async def test_the_database_ranks_as_the_rule_does(catalogue):
+    """Scores from active clients, ties in the week's order: the SQL ORDER BY equals sorting
+    with rules.ranking_key."""
+    partners = {}
+    for index, clients in enumerate([0, 0, 1, 3, 3, 3, 0, 6, 1, 0]):
+        partner = await listed_partner(f"Partner {index:02}")
+        for number in range(clients):
+            await linked_client(partner, f"Client {index}-{number}")
+        partners[partner] = clients
+    monday = date(2026, 11, 30)
+    await services.refresh_evidence(today=monday)
+    ranked = [row["id"] for row in await queries.search(Search())]
+    seed = rules.week_seed(monday)
+    expected = sorted(
+        partners,
+        key=lambda p: rules.ranking_key(rules.rank_score(rules.Evidence(partners[p])), seed, p),
+    )
+    assert ranked == expected
+    assert partners[ranked[0]] == 6
+
+
+async def test_ties_rotate_when_the_week_changes():
+    partners = [await listed_partner(f"Equal {n}") for n in range(8)]
+    orders = []
+    for week in range(3):
+        await services.refresh_evidence(today=date(2026, 11, 30) + timedelta(weeks=week))
+        orders.append([row["id"] for row in await queries.search(Search())])
+    assert all(sorted(order) == sorted(partners) for order in orders), (orders, partners)
+    assert len({tuple(order) for order in orders}) == 3
+
+
+async def test_only_active_partners_that_opted_in_are_found():
+    await listed_partner("Shown AG")
+    await listed_partner("Hidden AG", published=False)
+    await listed_partner("Applicant AG", status="applicant")
+    await listed_partner("Flagged AG", status="flagged")
+    assert await names(Search()) == ["Shown AG"]
+
+
+async def test_a_partner_flagged_or_ended_disappears_at_once_and_comes_back():
+    partner = await listed_partner("Soon Flagged AG")
+    before = await version()
+    for status, shown in (("flagged", False), ("active", True), ("rejected", False)):
+        await Organisation.update({Organisation.partner_status: status}).where(
+            Organisation.id == partner
+        )
+        assert (await names(Search())) == (["Soon Flagged AG"] if shown else [])
+        assert await version() > before
+        before = await version()
+    slug = (await queries.listing_of(partner))["slug"]
+    assert await queries.shown_listing(slug) is None
+
+
+async def test_a_renamed_organisation_is_found_by_its_new_name():
+    partner = await listed_partner("Old Name AG")
+    await Organisation.update({Organisation.name: "Neuer Name AG"}).where(
+        Organisation.id == partner
+    )
+    assert await names(Search(text="neuer")) == ["Neuer Name AG"]
+    assert await names(Search(text="old")) == []
+
+
+async def test_search_folds_accents_both_ways_and_follows_typing():
+    await listed_partner("Atelier Genève", description="Sites web à Genève et à Nyon.")
+    await listed_partner("Zuerich Digital", description="Webshops für Zürich, Zug und Luzern.")
+    await listed_partner("Bäckerei Software", description="Kassensysteme für Bäckereien.")
+    assert await names(Search(text="geneve")) == ["Atelier Genève"]
+    assert await names(Search(text="GENÈVE")) == ["Atelier Genève"]
+    assert await names(Search(text="Gen")) == ["Atelier Genève"]  # a prefix, while typing
+    assert await names(Search(text="zurich")) == ["Zuerich Digital"]
+    assert await names(Search(text="baeckerei")) == []  # folding, not transliteration
+    assert await names(Search(text="backerei soft")) == ["Bäckerei Software"]
+    assert await names(Search(text="nyon web")) == ["Atelier Genève"]  # every word must match
+    assert await names(Search(text="nyon zug")) == []
+
+
+async def test_filters_combine():
+    await listed_partner(
+        "Lausanne Shops", region="CH-VD", languages=("fr", "en"), specialities=("e_shop",)
+    )
+    await listed_partner(
+        "Basel Hosting", region="CH-BS", languages=("de",), specialities=("hosting", "email")
+    )
+    await listed_partner(
+        "Paris Dev",
+        country="FR",
+        languages=("fr",),
+        specialities=("development",),
+        registration_number="732829320",
+    )
+    assert await names(Search(language="fr", country="CH")) == ["Lausanne Shops"]
+    assert sorted(await names(Search(language="fr"))) == ["Lausanne Shops", "Paris Dev"]
+    assert await names(Search(speciality="email")) == ["Basel Hosting"]
+    assert await names(Search(country="CH", region="CH-BS")) == ["Basel Hosting"]
+    assert await names(Search(country="FR", speciality="e_shop")) == []
+    assert await queries.listed_countries() == ["CH", "FR"]
+
+
+async def test_pages_and_the_capped_count():
+    for number in range(rules.PAGE_SIZE + 3):
+        await listed_partner(f"Many {number:02}")
+    first = await services.search(Search())
+    assert len(first.partners) == rules.PAGE_SIZE and first.has_next
+    assert first.matches == rules.PAGE_SIZE + 3
+    second = await services.search(Search(page=2))
+    assert len(second.partners) == 3 and not second.has_next
+    assert not {p["id"] for p in first.partners} & {p["id"] for p in second.partners}
+    assert (await services.search(Search(page=9))).partners == []
+
+
+async def test_the_version_moves_with_a_listing_and_only_then():
+    partner = await listed_partner("Versioned AG")
+    before = await version()
+    await services.refresh_evidence()  # nothing changed
+    assert await version() == before
+    rep = _in_programme(await person(partner, "second@example.ch", Role.ADMINISTRATOR))
+    await services.save_listing(
+        rep,
+        ListingInput(True, "A new description of what we do.", "CH", "", ("de",), ("other",), ""),
+    )
+    assert await version() > before
+
+
+async def test_a_stale_directory_is_refreshed_by_one_process_only():
+    partner = await listed_partner("Fresh AG")
+    await linked_client(partner, "Late Client")  # evidence not refreshed yet
+    now = datetime.now(UTC)
+    ran = await asyncio.gather(*(services.refresh_if_due(now) for _ in range(4)))
+    assert sum(ran) == 1
+    assert (await queries.listing_of(partner))["active_clients"] == 1
+    assert await services.refresh_if_due(now + timedelta(minutes=1)) is False
+    assert await services.refresh_if_due(now + services.REFRESH_EVERY * 2) is True

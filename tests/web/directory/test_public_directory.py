@@ -1,0 +1,210 @@
+"""The public directory through HTTP: the page and its live-search fragment, shareable URLs,
+bad input answered with a clear 4xx or an empty result (never a 500), profiles, and the
+conditional GET that makes repeated searches cheap."""
+
+import re
+
+import pytest
+
+from portal.organisations.tables import Organisation
+from tests.db.directory.world import listed_partner
+from tests.helpers import log_in, sign_up
+
+HTMX = {"HX-Request": "true"}
+
+
+def cards(html: str) -> list[str]:
+    return re.findall(r'class="directory-card-name">([^<]+)<', html)
+
+
+@pytest.fixture
+async def directory(db):
+    await listed_partner(
+        "Atelier Genève Web",
+        region="CH-GE",
+        languages=("fr", "en"),
+        description="Sites web et boutiques en ligne à Genève.",
+    )
+    await listed_partner("Zürich Shop GmbH", region="CH-ZH", specialities=("e_shop",))
+    await listed_partner("Hidden AG", published=False)
+    await listed_partner("Flagged AG", status="flagged")
+
+
+async def test_a_visitor_sees_only_active_partners_that_opted_in(client, directory):
+    response = await client.get("/partners")
+    assert response.status_code == 200
+    assert sorted(cards(response.text)) == ["Atelier Genève Web", "Zürich Shop GmbH"]
+    assert "2 partners match" in response.text
+
+
+async def test_the_fragment_holds_only_the_results_and_pushes_the_canonical_url(client, directory):
+    response = await client.get("/partners?language=fr&q=gen&country=", headers=HTMX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="results"')
+    assert "<html" not in response.text and 'id="directory-search"' not in response.text
+    assert cards(response.text) == ["Atelier Genève Web"]
+    assert response.headers["hx-push-url"] == "/partners?q=gen&language=fr"
+    assert "HX-Request" in response.headers["vary"]
+
+
+async def test_the_page_works_without_javascript_as_a_get_form(client, directory):
+    page = (await client.get("/partners")).text
+    assert re.search(r'<form id="directory-search"[^>]*action="/partners" method="get"', page)
+    assert 'hx-trigger="input delay:300ms, submit"' in page and 'hx-push-url="true"' in page
+    shared = await client.get("/partners?speciality=e_shop")
+    assert cards(shared.text) == ["Zürich Shop GmbH"]
+    assert '<option value="e_shop" selected>' in shared.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "' OR 1=1 --",
+        "'; DROP TABLE directory_listing; --",
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "a & | ! ( ) : * \\ ' \"",
+        "%00%27",
+        "🙂 ǅ ß ﬁ",
+        "x" * 100,
+        "!!!",
+        ":*",
+        "&&&",
+    ],
+)
+async def test_search_strings_with_metacharacters_never_break_the_page(client, directory, text):
+    for headers in ({}, HTMX):
+        response = await client.get("/partners", params={"q": text}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text
+    assert (await client.get("/partners")).status_code == 200  # the table is still there
+
+
+async def test_control_characters_and_overlong_searches_are_explained(client, directory):
+    response = await client.get("/partners", params={"q": "web\x00"})
+    assert response.status_code == 422
+    assert "control characters" in response.text
+    response = await client.get("/partners", params={"q": "w" * 101})
+    assert response.status_code == 422 and "at most 100 characters" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("language=xx", "language"),
+        ("speciality=plumbing", "speciality"),
+        ("country=Narnia", "country"),
+        ("region=CH-XX", "region"),
+        ("country=FR&region=CH-GE", "region"),
+        ("page=abc", "page"),
+        ("page=999999", "page"),
+    ],
+)
+async def test_unknown_filter_values_are_a_422_that_says_what_was_ignored(
+    client, directory, query, field
+):
+    response = await client.get(f"/partners?{query}")
+    assert response.status_code == 422
+    assert "error" in response.text and 'id="results"' in response.text
+    fragment = await client.get(f"/partners?{query}", headers=HTMX)
+    assert fragment.status_code == 422
+    assert "etag" not in response.headers  # an explained mistake is not kept
+
+
+async def test_a_page_past_the_results_is_an_empty_page_with_a_way_back(client, directory):
+    response = await client.get("/partners?page=7")
+    assert response.status_code == 200
+    assert cards(response.text) == []
+    assert "no more partners past page 6" in response.text
+    assert 'href="/partners"' in response.text
+
+
+async def test_empty_states(client, db):
+    assert "The directory is still empty" in (await client.get("/partners")).text
+    await listed_partner("Only One AG")
+    response = await client.get("/partners?q=nothingmatches")
+    assert "No partner matches “nothingmatches”" in response.text
+    assert cards(response.text) == []
+
+
+async def test_a_profile_by_slug_and_by_id(client, directory):
+    response = await client.get("/partners/atelier-geneve-web")
+    assert response.status_code == 200
+    assert "Atelier Genève Web" in response.text and "Verified registration" in response.text
+    assert "Geneva" in response.text and "French, English" in response.text
+    organisation = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.name == "Atelier Genève Web")
+        .first()
+    )
+    moved = await client.get(f"/partners/{organisation['id']}")
+    assert moved.status_code == 301
+    assert moved.headers["location"] == "/partners/atelier-geneve-web"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/partners/hidden-ag",
+        "/partners/flagged-ag",
+        "/partners/no-such-partner",
+        "/partners/99999",
+        "/partners/99999999999999999999",
+        "/partners/%27%20OR%201%3D1",
+        "/partners/hidden-ag/logo",
+    ],
+)
+async def test_what_is_not_shown_does_not_exist(client, directory, path):
+    response = await client.get(path)
+    assert response.status_code == 404
+
+
+# --- conditional GET and caching ----------------------------------------------------------
+
+
+async def test_an_anonymous_visitor_gets_a_strong_etag_and_a_304(client, directory):
+    first = await client.get("/partners?q=shop")
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and "public" in first.headers["cache-control"]
+    assert "set-cookie" not in first.headers  # a shared cache may keep it
+    again = await client.get("/partners?q=shop", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    fragment = await client.get("/partners?q=shop", headers={**HTMX, "If-None-Match": tag})
+    assert fragment.status_code == 200  # the fragment is another representation
+    other = await client.get("/partners?q=zur", headers={"If-None-Match": tag})
+    assert other.status_code == 200
+
+
+async def test_a_changed_listing_changes_every_etag(client, directory):
+    tag = (await client.get("/partners")).headers["etag"]
+    profile_tag = (await client.get("/partners/atelier-geneve-web")).headers["etag"]
+    await listed_partner("Newcomer AG")
+    response = await client.get("/partners", headers={"If-None-Match": tag})
+    assert response.status_code == 200 and "Newcomer AG" in cards(response.text)
+    assert response.headers["etag"] != tag
+    profile = await client.get(
+        "/partners/atelier-geneve-web", headers={"If-None-Match": profile_tag}
+    )
+    assert profile.status_code == 200
+
+
+async def test_a_flagged_partner_leaves_the_cached_page_at_once(client, directory):
+    assert "Zürich Shop GmbH" in cards((await client.get("/partners")).text)
+    await Organisation.update({Organisation.partner_status: "flagged"}).where(
+        Organisation.name == "Zürich Shop GmbH"
+    )
+    assert cards((await client.get("/partners")).text) == ["Atelier Genève Web"]
+    assert (await client.get("/partners/zurich-shop-gmbh")).status_code == 404
+
+
+async def test_a_logged_in_person_gets_their_menu_and_a_private_uncached_page(client, directory):
+    await sign_up(client, "visitor@example.ch")
+    await log_in(client, "visitor@example.ch")
+    response = await client.get("/partners")
+    assert response.status_code == 200
+    assert "visitor@example.ch" in response.text
+    assert "etag" not in response.headers
+    assert response.headers["cache-control"] == "no-store"
+    token = client.cookies.get("__Host-csrf")
+    assert token and f'value="{token}"' in response.text  # the menu's forms still work
