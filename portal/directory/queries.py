@@ -244,20 +244,11 @@ async def active_clients(partner_ids: list[int]) -> dict[int, int]:
     return {row["partner"]: row["clients"] for row in rows}
 
 
-# The managed volume of billing.queries.MANAGED_VOLUME_SQL, for many partners at once, each in
-# its own currency: the tier badge is read from it.
+# The managed volume billing keeps per managing link (managed_link), for many partners at
+# once: the tier badge is read from it.
 MANAGED_VOLUMES_SQL = """
-SELECT l.partner,
-       coalesce(sum(CASE WHEN cp.period = 'yearly' THEN cp.amount ELSE cp.amount * 12 END), 0)
-           AS volume
-FROM partner_link l
-JOIN organisation o ON o.id = l.partner
-JOIN product p ON p.organisation = l.client AND p.status = 'active'
-JOIN catalogue_price cp ON cp.item = p.item AND cp.currency = o.currency AND cp.period = p.period
-WHERE l.partner = ANY({}::int[]) AND l.status = 'active'
-  AND (l.access = 'full' OR p.family = ANY(l.families)
-       OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id))
-GROUP BY l.partner
+SELECT partner, sum(volume) AS volume FROM managed_link
+WHERE partner = ANY({}::int[]) GROUP BY partner
 """
 
 
