@@ -257,6 +257,9 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
+    from portal.directory.demo import load_listings
+
+    await load_listings(connection)  # every demo partner appears in the public directory
 
 
 async def _programme(connection: asyncpg.Connection) -> dict:

@@ -30,6 +30,7 @@ class Settings:
     database_pool_size: int = 10
     # A job whose worker sent no heartbeat for this long is taken again by another worker.
     job_heartbeat: timedelta = timedelta(seconds=30)
+    directory_cache: bool = True  # keep rendered public directory pages in the process
 
     @property
     def outbox_visible(self) -> bool:
@@ -56,4 +57,5 @@ class Settings:
             session_absolute=timedelta(hours=int(env.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12"))),
             database_pool_size=int(env.get("PORTAL_DB_POOL_SIZE", "10")),
             job_heartbeat=timedelta(seconds=float(env.get("PORTAL_JOB_HEARTBEAT_SECONDS", "30"))),
+            directory_cache=env.get("PORTAL_DIRECTORY_CACHE", "1") not in {"0", "false", "no"},
         )

@@ -90,10 +90,12 @@ async def _public(request: Request, *, variant: str, key: str, render, status=20
     headers |= {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
     if rules.etag_matches(request.headers.get("if-none-match"), tag):
         return Response(None, status_code=304, headers=headers)
-    html = cache.get(state["version"], variant, key)
+    keep = request.app.state.settings.directory_cache
+    html = cache.get(state["version"], variant, key) if keep else None
     if html is None:
         html = await render()
-        cache.put(state["version"], variant, key, html)
+        if keep:
+            cache.put(state["version"], variant, key, html)
     return Response(html, status_code=200, media_type=MediaType.HTML, headers=headers)
 
 

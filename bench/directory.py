@@ -1,0 +1,254 @@
+"""Issue 6's benchmark: the public directory's live-search fragment (what htmx fetches as a
+visitor types), portal against the floor reference (bench/directory_reference.py: the same
+SQL and template, nothing else), with 1,000 and 10,000 partners (listings loaded with COPY),
+and the repeated-search path: the in-process cache and the conditional GET (304).
+
+    python -m bench.directory [--small 1000] [--rounds 1]
+
+The uncached figures run the portal with PORTAL_DIRECTORY_CACHE=0, so that every request does
+the search's work (as the reference does); the cached ones with the cache on, as production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from urllib.parse import urlsplit
+
+from bench import directory_reference, harness, pages
+from bench.foundation import alternating
+from bench.harness import Request, format_table, say, verdict
+from bench.pages import Endpoint, Results
+from bench.reference import dollar_placeholders
+from portal.directory import queries, rules
+
+HTMX = (("HX-Request", "true"),)
+ENDPOINTS = [
+    # A visitor typing a town: few partners match, the GIN index finds them.
+    Endpoint(
+        "search q=lausanne (htmx)", "/partners?q=lausanne", 'id="results"', Request(headers=HTMX)
+    ),
+    # Two words, the last one a prefix while typing, and a language filter.
+    Endpoint(
+        "search q=shop gen&language=fr (htmx)",
+        "/partners?q=shop+gen&language=fr",
+        'id="results"',
+        Request(headers=HTMX),
+    ),
+    # Filters only: the ranking index walked, each row checked against the filters.
+    Endpoint(
+        "filter speciality=e_shop&region=CH-ZH (htmx)",
+        "/partners?speciality=e_shop&region=CH-ZH",
+        'id="results"',
+        Request(headers=HTMX),
+    ),
+]  # fmt: skip
+APPS = {"portal": harness.PORTAL_FACTORY, "reference": directory_reference.FACTORY}
+CACHED_TARGET_RPS = 2000
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    sizes = [args.small, args.small * 10]
+    by_data: dict[str, Results] = {}
+    plans: dict[str, dict[str, str]] = {}
+    cached: dict[str, dict] = {}
+    broken: dict[str, str] = {}
+    with harness.embedded_postgres() as postgres:
+        for size in sizes:
+            label = f"{size:,} partners"
+            url = load(postgres, size)
+            plans[label] = asyncio.run(query_plans(url))
+            by_data[label] = measure_uncached(url, postgres.get_pid(), args.rounds, label, broken)
+            if size == sizes[-1]:
+                cached[label] = measure_cached(url, postgres.get_pid())
+    pages.report(
+        "directory", by_data, plans, args.rounds, {"cached": cached, "sizes": sizes}, broken
+    )
+    print_cached(cached)
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.directory", description=__doc__)
+    parser.add_argument("--small", type=int, default=1000, help="partners at 1x (10x follows)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure N times; report medians")
+    return parser.parse_args(argv)
+
+
+def load(postgres, size: int) -> str:
+    from portal.database import ensure_database
+
+    url = ensure_database(postgres, f"bench_directory_{size}")
+    started = time.perf_counter()
+    asyncio.run(_migrate_and_load(url, size))
+    say(f"{size:,} partners loaded with COPY in {time.perf_counter() - started:.1f} s")
+    return url
+
+
+async def _migrate_and_load(url: str, size: int) -> None:
+    import sys
+    from contextlib import redirect_stdout
+
+    import asyncpg
+
+    from portal import database
+    from portal.directory.demo import bulk_partners
+
+    database.bind(url)
+    with redirect_stdout(sys.stderr):
+        await database.migrate()
+    connection = await asyncpg.connect(url)
+    try:
+        await bulk_partners(connection, size)
+        # The evidence is synthetic: keep the portal's periodic refresh from recomputing it
+        # (from the empty links) in the middle of a measurement.
+        await connection.execute(
+            "UPDATE directory_state SET refreshed_at = now() + interval '1 day'"
+        )
+    finally:
+        await connection.close()
+    await harness.execute(url, "VACUUM ANALYZE")
+
+
+def measure_uncached(url: str, database_pid: int, rounds: int, label: str, broken) -> Results:
+    os.environ["PORTAL_DIRECTORY_CACHE"] = "0"
+    runs = defaultdict(list)
+    try:
+        with ExitStack() as stack:
+            servers = {
+                app: stack.enter_context(harness.granian_server(factory, url))
+                for app, factory in APPS.items()
+            }
+            chosen = [e for e in ENDPOINTS if pages.works(servers, e, "", broken, label)]
+            for round_number in range(rounds):
+                for endpoint in chosen:
+                    for app in alternating(list(APPS), round_number):
+                        say(f"{label}, round {round_number + 1}: {app} {endpoint.name} ...")
+                        runs[app, endpoint.name].append(
+                            harness.measure_endpoint(
+                                servers[app], endpoint.path, None, endpoint.marker,
+                                database_pid, endpoint.request,
+                            )
+                        )  # fmt: skip
+    finally:
+        del os.environ["PORTAL_DIRECTORY_CACHE"]
+    return {
+        app: {e.name: harness.median_figures(runs[app, e.name]) for e in chosen} for app in APPS
+    }
+
+
+def measure_cached(url: str, database_pid: int) -> dict:
+    """The portal as deployed (cache on): a repeated search answered from the cache, and a
+    browser revalidating its copy (If-None-Match → 304)."""
+    endpoint = ENDPOINTS[0]
+    figures = {}
+    with harness.granian_server(harness.PORTAL_FACTORY, url) as server:
+        say(f"cached: {endpoint.name} ...")
+        figures["cache hit (200)"] = harness.measure_endpoint(
+            server, endpoint.path, None, endpoint.marker, database_pid, endpoint.request
+        ).as_dict()
+        tag = etag_of(server.base_url, endpoint)
+        conditional = Request(headers=(*HTMX, ("If-None-Match", tag)))
+        say("cached: conditional GET (304) ...")
+        harness.warm_up(server.base_url + endpoint.path, None, conditional)
+        load = harness.run_wrk(server.base_url + endpoint.path, None, conditional)
+        figures["conditional GET (304)"] = {
+            "load": load.__dict__,
+            "sequential": sequential_304(server.base_url, endpoint.path, conditional),
+        }
+    return figures
+
+
+def etag_of(base_url: str, endpoint: Endpoint) -> str:
+    import http.client
+
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", endpoint.path, headers=dict(endpoint.request.headers))
+        response = connection.getresponse()
+        response.read()
+        return response.headers["ETag"]
+    finally:
+        connection.close()
+
+
+def sequential_304(base_url: str, path: str, request: Request) -> dict:
+    import http.client
+
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    timings = []
+    try:
+        for number in range(harness.SEQUENTIAL_WARM_UP + harness.SEQUENTIAL_REQUESTS):
+            started = time.perf_counter()
+            connection.request("GET", path, headers=dict(request.headers))
+            response = connection.getresponse()
+            response.read()
+            if response.status != 304:
+                raise RuntimeError(f"{path} answered {response.status}, not 304")
+            if number >= harness.SEQUENTIAL_WARM_UP:
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    timings.sort()
+    return {
+        "p50_ms": harness.percentile(timings, 50),
+        "p99_ms": harness.percentile(timings, 99),
+        "requests": len(timings),
+    }
+
+
+def print_cached(cached: dict) -> None:
+    rows = []
+    for label, by_kind in cached.items():
+        for kind, figures in by_kind.items():
+            load, sequential = figures["load"], figures["sequential"]
+            rows.append(
+                [
+                    label, kind, load["requests_per_s"], load["p50_ms"], load["p99_ms"],
+                    sequential["p50_ms"], sequential["p99_ms"], load["errors"],
+                    verdict(load["requests_per_s"] >= CACHED_TARGET_RPS),
+                ]
+            )  # fmt: skip
+    print()
+    print(
+        format_table(
+            ["data", "repeated search", "req/s", "load p50 ms", "load p99 ms", "seq p50 ms",
+             "seq p99 ms", "errors", f">= {CACHED_TARGET_RPS} req/s"],
+            rows,
+        )
+    )  # fmt: skip
+
+
+async def query_plans(url: str) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each endpoint's search and count, as the portal sends
+    them: the GIN index (full-text search) or the ranking index must show."""
+    plans = {}
+    for endpoint in ENDPOINTS:
+        params = dict(
+            pair.split("=", 1) for pair in urlsplit(endpoint.path).query.split("&") if pair
+        )
+        params = {key: value.replace("+", " ") for key, value in params.items()}
+        search = rules.parse_search(params, _countries()).search
+        for kind, (sql, values) in {
+            "results": queries.search_sql(search),
+            "count": queries.count_sql(search),
+        }.items():
+            plan = await harness.explain(url, dollar_placeholders(sql), tuple(values))
+            plans[f"{endpoint.name}: {kind}"] = plan
+    return plans
+
+
+def _countries():
+    from portal.organisations.rules import countries
+
+    return countries()
+
+
+if __name__ == "__main__":
+    main()
