@@ -4,7 +4,6 @@ whichever request first finds it stale), and the visitor's search."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from portal.directory import queries, rules
 from portal.directory.forms import ListingInput
 from portal.directory.logos import reencode_logo
 from portal.errors import NotFound
+from portal.jobs.registry import Periodic
 from portal.organisations.rules import countries
 from portal.partners import queries as partner_queries
 from portal.partners.rules import Verdict, registration_criterion
@@ -26,7 +26,6 @@ from portal.piccolo_conf import DB
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = timedelta(minutes=10)
-BACKGROUND_REFRESH = True  # tests turn it off and refresh when they mean to
 
 
 def _now() -> datetime:
@@ -193,41 +192,22 @@ async def refresh_if_due(now: datetime | None = None) -> bool:
     return True
 
 
-_refreshing: set[asyncio.Task] = set()
+async def refresh_periodically(settings, now: datetime) -> None:
+    """The periodic job (every 10 minutes, by one worker): new evidence, and on Mondays the
+    new week's order of ties."""
+    if await refresh_if_due(now):
+        log.info("The directory's evidence is refreshed.")
 
 
-def refresh_in_background_if_due(state: dict, now: datetime | None = None) -> None:
-    """Called on the request path: a stale directory is refreshed after the answer, by a
-    task, so no visitor waits for it."""
-    now = now or _now()
-    stale = (
-        state["seed_week"] != rules.week_seed(now.date())
-        or state["refreshed_at"] is None
-        or state["refreshed_at"] < now - REFRESH_EVERY
-    )
-    if not stale or _refreshing or not BACKGROUND_REFRESH:
-        return
-    task = asyncio.create_task(_refresh_quietly())
-    _refreshing.add(task)
-    task.add_done_callback(_refreshing.discard)
-
-
-async def _refresh_quietly() -> None:
-    try:
-        await refresh_if_due()
-    except Exception:  # a failed refresh must not take a worker down; the next one retries
-        log.exception("The directory's evidence could not be refreshed")
+PERIODIC = [Periodic("directory.refresh_evidence", "*/10 * * * *", refresh_periodically)]
 
 
 # --- the visitor's search ------------------------------------------------------------------
 
 
 async def directory_state() -> dict:
-    """The directory's version (for ETags and the cache); a stale ranking is refreshed in the
-    background meanwhile."""
-    state = await queries.state()
-    refresh_in_background_if_due(state)
-    return state
+    """The directory's version, part of every ETag and cache key."""
+    return await queries.state()
 
 
 async def countries_listed() -> dict[str, str]:

@@ -58,8 +58,14 @@ def all_jobs() -> list[Job]:
 
 
 def all_periodic() -> list[Periodic]:
+    from portal.directory import services as directory
     from portal.jobs import housekeeping
     from portal.partners import jobs as partner_jobs
     from portal.tenders import jobs as tender_jobs
 
-    return [*housekeeping.PERIODIC, *partner_jobs.PERIODIC, *tender_jobs.PERIODIC]
+    return [
+        *housekeeping.PERIODIC,
+        *partner_jobs.PERIODIC,
+        *tender_jobs.PERIODIC,
+        *directory.PERIODIC,
+    ]

@@ -181,3 +181,14 @@ async def test_a_stale_directory_is_refreshed_by_one_process_only():
     assert (await queries.listing_of(partner))["active_clients"] == 1
     assert await services.refresh_if_due(now + timedelta(minutes=1)) is False
     assert await services.refresh_if_due(now + services.REFRESH_EVERY * 2) is True
+
+
+async def test_the_worker_refreshes_the_evidence_every_ten_minutes():
+    from portal.jobs.registry import all_periodic
+
+    job = next(task for task in all_periodic() if task.name == "directory.refresh_evidence")
+    assert job.cron == "*/10 * * * *"
+    partner = await listed_partner("Periodic AG")
+    await linked_client(partner, "New Client")
+    await job.run(None, datetime.now(UTC))
+    assert (await queries.listing_of(partner))["active_clients"] == 1
