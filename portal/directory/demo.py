@@ -139,7 +139,8 @@ def listing_record(
 
 async def load_listings(connection: asyncpg.Connection, today: date | None = None) -> int:
     """A listing for every partner (active or flagged) of the database that has none, with
-    its evidence read from its links and managed volume. Returns how many were added."""
+    its evidence read from its links, managed volume and tenders. Returns how many were
+    added."""
     partners = await connection.fetch(
         """SELECT o.id, o.name, o.country, o.currency, o.registration_number, o.vat_number,
                   o.website, o.partner_status
@@ -165,6 +166,14 @@ async def load_listings(connection: asyncpg.Connection, today: date | None = Non
             ids,
         )
     )
+    tenders = {
+        row["partner"]: (row["received"], row["answered"])
+        for row in await connection.fetch(
+            """SELECT partner, received, answered FROM partner_tender_record
+               WHERE partner = ANY($1::int[])""",
+            ids,
+        )
+    }
     tiers = await _tiers(connection)
     rng = random.Random(7)
     now = datetime.now(UTC)
@@ -181,7 +190,9 @@ async def load_listings(connection: asyncpg.Connection, today: date | None = Non
                 listing_for(rng, partner["country"]),
                 verified=check.verdict is Verdict.MET,
                 tier=tier.name if tier else "",
-                evidence=rules.Evidence(clients.get(partner["id"], 0)),
+                evidence=rules.Evidence(
+                    clients.get(partner["id"], 0), *tenders.get(partner["id"], (0, 0))
+                ),
                 seed=seed,
                 now=now,
             )

@@ -1,6 +1,6 @@
 """The directory's work: a partner's listing and logo (load → decide → persist in one
-transaction), the evidence behind the ranking (refreshed when a listing is saved, and by
-whichever request first finds it stale), and the visitor's search."""
+transaction), the evidence behind the ranking (refreshed when a listing is saved, and every
+10 minutes by the worker's periodic job), and the visitor's search."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from portal.organisations.rules import countries
 from portal.partners import queries as partner_queries
 from portal.partners.rules import Verdict, registration_criterion
 from portal.piccolo_conf import DB
+from portal.tenders.queries import tender_records
+from portal.tenders.rules import TenderRecord
 
 log = logging.getLogger(__name__)
 
@@ -124,18 +126,6 @@ async def _own_listing(current: Current) -> dict:
 # --- evidence ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TenderCounts:
-    received: int = 0
-    answered: int = 0
-
-
-async def tender_counts(partner_ids: list[int]) -> dict[int, TenderCounts]:
-    """Tenders each partner received and answered. The tender marketplace is not on main
-    yet: until it is, every partner gets the neutral answer points of a newcomer."""
-    return {}
-
-
 async def refresh_evidence(organisation_id: int | None = None, today=None) -> int:
     """Recompute the badge and ranking of one listing, or of all; returns how many were
     looked at. Inside the caller's transaction when there is one."""
@@ -145,14 +135,14 @@ async def refresh_evidence(organisation_id: int | None = None, today=None) -> in
     ids = [listing["organisation"] for listing in listings]
     clients = await queries.active_clients(ids)
     volumes = await queries.managed_volumes(ids)
-    tenders = await tender_counts(ids)
+    tenders = await tender_records(ids)
     tiers = {currency: await billing_queries.tiers(currency) for currency in ("CHF", "EUR")}
     seed = rules.week_seed(today or _now().date())
     now = _now()
     rows = []
     for listing in listings:
         partner = listing["organisation"]
-        counts = tenders.get(partner, TenderCounts())
+        counts = tenders.get(partner, TenderRecord())
         evidence = rules.Evidence(clients.get(partner, 0), counts.received, counts.answered)
         tier = tier_for(tiers[listing["currency"]], Decimal(volumes.get(partner, 0)))
         rows.append(

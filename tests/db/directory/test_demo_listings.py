@@ -20,11 +20,19 @@ async def test_every_demo_partner_is_listed_with_its_evidence(db):
     await services.refresh_evidence()  # the portal's own refresh agrees with the loader
     after = {row["id"]: row for row in await queries.search(Search())}
     for partner, row in after.items():
+        listed = await queries.listing_of(partner)
         assert (row["active_clients"], row["tier"], row["verified"]) == (
             before[partner]["active_clients"],
             before[partner]["tier"],
             before[partner]["verified"],
         )
+        assert listed["rank_score"] == rules.rank_score(
+            rules.Evidence(
+                listed["active_clients"], listed["tenders_received"], listed["tenders_answered"]
+            )
+        )
+    records = [await queries.listing_of(partner) for partner in after]
+    assert any(record["tenders_received"] for record in records), "the demo's tenders count"
     assert await queries.search(Search(text="based")), "descriptions are searchable"
 
 

@@ -192,3 +192,40 @@ async def test_the_worker_refreshes_the_evidence_every_ten_minutes():
     await linked_client(partner, "New Client")
     await job.run(None, datetime.now(UTC))
     assert (await queries.listing_of(partner))["active_clients"] == 1
+
+
+async def received(partner: int, tenders: int, answered: int) -> None:
+    """PARTNER received TENDERS tenders and quoted for the first ANSWERED of them."""
+    from portal.tenders.tables import Tender
+
+    for number in range(tenders):
+        rows = await Tender.raw(
+            """INSERT INTO tender (title, description, category, budget_min, budget_max,
+                   currency, language, country, deadline, status, author_name, author_email)
+               VALUES ('A shop', 'We need a shop.', 'e_shop', 1000, 5000, 'CHF', 'de', 'CH',
+                       now() + interval '10 days', 'open', 'Author', 'author@example.ch')
+               RETURNING id"""
+        )
+        tender = rows[0]["id"]
+        await Tender.raw(
+            "INSERT INTO tender_recipient (tender, partner) VALUES ({}, {})", tender, partner
+        )
+        if number < answered:
+            await Tender.raw(
+                """INSERT INTO quote (tender, partner, price, currency, timeline, commitment_at)
+                   VALUES ({}, {}, 2000, 'CHF', 'Two weeks', now())""",
+                tender,
+                partner,
+            )
+
+
+async def test_partners_that_answer_their_tenders_rank_above_those_that_do_not():
+    diligent = await listed_partner("Diligent AG")
+    silent = await listed_partner("Silent AG")
+    newcomer = await listed_partner("Newcomer AG")
+    await received(diligent, 4, 4)
+    await received(silent, 4, 0)
+    await services.refresh_evidence()
+    assert [row["id"] for row in await queries.search(Search())] == [diligent, newcomer, silent]
+    listing = await queries.listing_of(diligent)
+    assert (listing["tenders_received"], listing["tenders_answered"]) == (4, 4)
