@@ -32,10 +32,10 @@ ENDPOINTS = [
     Endpoint(
         "search q=lausanne (htmx)", "/partners?q=lausanne", 'id="results"', Request(headers=HTMX)
     ),
-    # Two words, the last one a prefix while typing, and a language filter.
+    # Two words (each a prefix) and a language filter.
     Endpoint(
-        "search q=shop gen&language=fr (htmx)",
-        "/partners?q=shop+gen&language=fr",
+        "search q=web shop&language=fr (htmx)",
+        "/partners?q=web+shop&language=fr",
         'id="results"',
         Request(headers=HTMX),
     ),

@@ -31,6 +31,7 @@ class Settings:
     # A job whose worker sent no heartbeat for this long is taken again by another worker.
     job_heartbeat: timedelta = timedelta(seconds=30)
     directory_cache: bool = True  # keep rendered public directory pages in the process
+    directory_version_ttl: float = 0.0  # seconds a worker trusts the directory version it read
 
     @property
     def outbox_visible(self) -> bool:
@@ -58,4 +59,5 @@ class Settings:
             database_pool_size=int(env.get("PORTAL_DB_POOL_SIZE", "10")),
             job_heartbeat=timedelta(seconds=float(env.get("PORTAL_JOB_HEARTBEAT_SECONDS", "30"))),
             directory_cache=env.get("PORTAL_DIRECTORY_CACHE", "1") not in {"0", "false", "no"},
+            directory_version_ttl=float(env.get("PORTAL_DIRECTORY_VERSION_TTL", "1")),
         )

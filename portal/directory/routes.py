@@ -28,7 +28,9 @@ Me = NamedDependency[Current]
 
 # A public page: no login, no CSRF cookie (a shared cache must not keep one), see _csrf_for.
 PUBLIC_PAGE = {"public": True, "exclude_from_csrf": True}
-PUBLIC_CACHE = "public, max-age=60, stale-while-revalidate=300"
+# Any cache may keep a public page but must ask again before using it: a flagged partner must
+# not linger in a CDN. Asking again is cheap: a 304 from the ETag.
+PUBLIC_CACHE = "public, no-cache"
 LOGO_CACHE = "public, max-age=31536000, immutable"  # its URL changes with each upload
 
 
@@ -78,7 +80,7 @@ async def _public(request: Request, *, variant: str, key: str, render, status=20
     """Serve a public page: for an anonymous visitor, 304 when their copy is current, else
     the cached bytes for this directory version, else render once and keep them."""
     headers = dict(headers or {})
-    state = await services.directory_state()
+    version = await services.directory_version(request.app.state.settings.directory_version_ttl)
     if _personal(request):
         await _csrf_for(request)
         html = await render()
@@ -86,16 +88,16 @@ async def _public(request: Request, *, variant: str, key: str, render, status=20
     if status != 200:  # an explained mistake in the URL: answered, not kept
         html = await render()
         return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-    tag = rules.etag(state["version"], variant, key)
+    tag = rules.etag(version, variant, key)
     headers |= {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
     if rules.etag_matches(request.headers.get("if-none-match"), tag):
         return Response(None, status_code=304, headers=headers)
     keep = request.app.state.settings.directory_cache
-    html = cache.get(state["version"], variant, key) if keep else None
+    html = cache.get(version, variant, key) if keep else None
     if html is None:
         html = await render()
         if keep:
-            cache.put(state["version"], variant, key, html)
+            cache.put(version, variant, key, html)
     return Response(html, status_code=200, media_type=MediaType.HTML, headers=headers)
 
 

@@ -5,6 +5,7 @@ transaction), the evidence behind the ranking (refreshed when a listing is saved
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -195,9 +196,21 @@ PERIODIC = [Periodic("directory.refresh_evidence", "*/10 * * * *", refresh_perio
 # --- the visitor's search ------------------------------------------------------------------
 
 
-async def directory_state() -> dict:
-    """The directory's version, part of every ETag and cache key."""
-    return await queries.state()
+_known_version: tuple[int, float] | None = None  # (version, when it was read: monotonic)
+
+
+async def directory_version(ttl: float) -> int:
+    """The directory's version, part of every ETag and cache key: read from the database at
+    most once per TTL seconds per process (0: on every request). A listing that changes is
+    thus seen everywhere within TTL; the pages themselves are only ever served for the
+    version they were rendered for."""
+    global _known_version
+    now = time.monotonic()
+    if ttl > 0 and _known_version and now - _known_version[1] < ttl:
+        return _known_version[0]
+    version = (await queries.state())["version"]
+    _known_version = (version, now)
+    return version
 
 
 async def countries_listed() -> dict[str, str]:

@@ -229,3 +229,10 @@ async def test_partners_that_answer_their_tenders_rank_above_those_that_do_not()
     assert [row["id"] for row in await queries.search(Search())] == [diligent, newcomer, silent]
     listing = await queries.listing_of(diligent)
     assert (listing["tenders_received"], listing["tenders_answered"]) == (4, 4)
+
+
+async def test_a_worker_trusts_the_version_it_read_for_the_ttl_only():
+    version = await services.directory_version(60)
+    await listed_partner("Bumps The Version AG")
+    assert await services.directory_version(60) == version  # within the TTL
+    assert await services.directory_version(0) > version  # a TTL of 0 reads every time

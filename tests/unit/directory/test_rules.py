@@ -98,8 +98,8 @@ def test_search_words_carry_no_query_syntax(text):
     assert not set(query) & set("|!()'\"\\<>")
 
 
-def test_the_last_word_is_a_prefix_the_others_whole():
-    assert tsquery_text(("Atelier", "gen")) == "atelier & gen:*"
+def test_every_word_is_a_prefix_and_all_must_match():
+    assert tsquery_text(("Atelier", "gen")) == "atelier:* & gen:*"
     assert tsquery_text(()) == ""
     assert search_words("l'atelier & <script>") == ("l", "atelier", "script")
 
