@@ -204,7 +204,7 @@ async def tender_for_partner(partner_id: int, tender_id: int) -> dict | None:
     if not storable_id(tender_id):
         return None
     rows = await Tender.raw(
-        f"""SELECT {PUBLIC_COLUMNS}, r.read_at
+        f"""SELECT {PUBLIC_COLUMNS}, r.read_at, r.notified_at
             FROM tender_recipient r JOIN tender t ON t.id = r.tender
             WHERE r.partner = {{}} AND r.tender = {{}}""",
         partner_id,

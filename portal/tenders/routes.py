@@ -126,7 +126,9 @@ class PostingController(Controller):
         """A page with a button: mail scanners that open links must not publish the tender."""
         tender = await services.tender_to_confirm(token)
         now = datetime.now(UTC)
-        expired = now >= tender["deadline"]
+        expired = now >= tender["deadline"] or rules.is_purgeable(
+            TenderStatus(tender["status"]), tender["created_at"], now
+        )
         return page(
             request,
             "tenders/confirm.html",

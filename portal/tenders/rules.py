@@ -218,6 +218,12 @@ def is_purgeable(status: TenderStatus, created_at: datetime, now: datetime) -> b
     return status is TenderStatus.UNCONFIRMED and now - created_at >= UNCONFIRMED_KEPT
 
 
+CONFIRMATION_EXPIRED = (
+    f"This confirmation link expired: a tender left unconfirmed for {UNCONFIRMED_KEPT.days} days "
+    "is deleted. Please post it again."
+)
+
+
 # --- quotes ------------------------------------------------------------------------------------
 
 
@@ -346,6 +352,22 @@ def receives(preferences: Preferences, route: Route) -> bool:
 def recipients(partners: Iterable[Preferences], route: Route) -> list[int]:
     """The organisations that receive the tender, in a stable order."""
     return sorted(p.organisation_id for p in partners if receives(p, route))
+
+
+def why_received(preferences: Preferences, route: Route, notified_at: datetime) -> str:
+    """What the partner's tender page says about how the tender reached it."""
+    when = notified_at.strftime("%d %b %Y")
+    reasons = [r for r in reasons_not_received(preferences, route) if "own tender" not in r]
+    if not reasons:
+        return (
+            f"It reached you on {when} because it matches your tender settings: "
+            f"{CATEGORIES.get(route.category, route.category)}, in "
+            f"{LANGUAGES.get(route.language, route.language)}, in a place you cover."
+        )
+    return (
+        f"It reached you on {when}, when it matched your tender settings; it would not "
+        f"today, because {'; '.join(reasons)}."
+    )
 
 
 def matching_rule_in_words(preferences: Preferences, country_names: dict[str, str]) -> list[str]:

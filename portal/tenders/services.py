@@ -155,6 +155,8 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
         tender = await queries.lock_tender(found["id"])
         if tender is None:
             raise NotFound()
+        if rules.is_purgeable(TenderStatus(tender["status"]), tender["created_at"], now):
+            raise rules.TenderClosed(rules.CONFIRMATION_EXPIRED)
         rules.next_status(
             TenderStatus(tender["status"]), TenderEvent.CONFIRM, tender["deadline"], now
         )
@@ -194,14 +196,9 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
     """Write whom the tender goes to: the active partners whose settings match it."""
     tender = await queries.lock_tender(tender_id)
     assert tender is not None
-    route = rules.Route(
-        tender["category"],
-        tender["language"],
-        tender["country"],
-        tender["region"],
-        tender["author_organisation"],
+    partners = rules.recipients(
+        await queries.candidate_preferences(tender["category"]), _route_of(tender)
     )
-    partners = rules.recipients(await queries.candidate_preferences(tender["category"]), route)
     await queries.insert_recipients(tender_id, partners, now)
     return partners
 
@@ -254,6 +251,7 @@ class PartnerView:
     contact: dict | None  # only once the author accepted this partner's quote
     may_answer: bool
     partner_active: bool
+    why: str  # why the tender reached this partner, in words
 
 
 async def _routed_tender(current: Current, tender_id: int, action: Action) -> dict:
@@ -281,6 +279,14 @@ async def partner_view(current: Current, tender_id: int) -> PartnerView:
     if quote and rules.contact_visible(QuoteStatus(quote["status"])):
         contact = await queries.contact_for_winner(partner_id, tender_id)
     active = await _is_active_partner(partner_id)
+    stored = await queries.preferences_of(partner_id) or {}
+    preferences = rules.Preferences(
+        partner_id,
+        active,
+        frozenset(stored.get("categories") or ()),
+        frozenset(stored.get("languages") or ()),
+        frozenset(stored.get("regions") or ()),
+    )
     return PartnerView(
         tender=tender,
         status=_status_now(tender, now),
@@ -290,6 +296,17 @@ async def partner_view(current: Current, tender_id: int) -> PartnerView:
             current.actor, Action.ANSWER_TENDER, TenderResource(None, None, routed_to=partner_id)
         ),
         partner_active=active,
+        why=rules.why_received(preferences, _route_of(tender), tender["notified_at"]),
+    )
+
+
+def _route_of(tender: dict) -> rules.Route:
+    return rules.Route(
+        tender["category"],
+        tender["language"],
+        tender["country"],
+        tender["region"],
+        tender.get("author_organisation"),
     )
 
 

@@ -1,6 +1,8 @@
 """Routing (SPEC §6): a tender goes only to active partners that opted in for its category,
 and — where they set them — only in their languages and regions; never to its author."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from portal.tenders.rules import (
@@ -10,6 +12,7 @@ from portal.tenders.rules import (
     reasons_not_received,
     receives,
     recipients,
+    why_received,
 )
 
 LAUSANNE_FRENCH_SITE = Route("website_creation", "fr", "CH", "CH-VD", author_organisation_id=99)
@@ -91,3 +94,12 @@ def test_the_settings_page_states_the_rule_with_the_partners_own_choices():
     nothing = " ".join(matching_rule_in_words(partner(active=False, categories=()), {}))
     assert "(it is not yet)" in nothing and "opted in for none yet" in nothing
     assert "language does not filter" in nothing and "location does not filter" in nothing
+
+
+def test_a_partner_is_told_why_a_tender_reached_it():
+    on = datetime(2027, 3, 4, 10, 0, tzinfo=UTC)
+    matching = why_received(partner(languages=("fr",)), LAUSANNE_FRENCH_SITE, on)
+    assert matching.startswith("It reached you on 04 Mar 2027 because it matches")
+    assert "Website creation, in French" in matching
+    changed = why_received(partner(languages=("de",)), LAUSANNE_FRENCH_SITE, on)
+    assert "would not today, because it is in French" in changed

@@ -104,3 +104,15 @@ def test_contact_details_only_for_the_accepted_quote():
     for status in rules.QuoteStatus:
         assert rules.contact_visible(status) is (status is rules.QuoteStatus.ACCEPTED)
     assert rules.contact_visible(None) is False
+
+
+def test_an_unconfirmed_tender_is_purgeable_after_seven_days_only():
+    posted = datetime(2027, 1, 1, tzinfo=UTC)
+    seven_days = posted + timedelta(days=7)
+    assert not rules.is_purgeable(
+        rules.TenderStatus.UNCONFIRMED, posted, seven_days - timedelta(seconds=1)
+    )
+    assert rules.is_purgeable(rules.TenderStatus.UNCONFIRMED, posted, seven_days)
+    for status in rules.TenderStatus:
+        if status is not rules.TenderStatus.UNCONFIRMED:
+            assert not rules.is_purgeable(status, posted, seven_days + timedelta(days=100))

@@ -169,3 +169,21 @@ async def test_bad_settings_are_refused(client):
         assert "Choose from the list." in response.text
     finally:
         await lea.aclose()
+
+
+async def test_a_confirmation_link_older_than_seven_days_publishes_nothing(client):
+    from datetime import UTC, datetime, timedelta
+
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    await post_form(client, "/tenders/new", tender_form())
+    confirm = await last_link("vera@bakery.example", "/tenders/confirm/")
+    await Tender.update(
+        {Tender.created_at: datetime.now(UTC) - timedelta(days=7, minutes=1)}, force=True
+    )
+    page = await client.get(confirm)
+    assert page.status_code == 200 and "confirmation link expired" in page.text
+    assert "Confirm and publish" not in page.text
+    refused = await post_form(client, confirm)
+    assert refused.status_code == 303 and refused.headers["location"] == confirm
+    tender = await Tender.select(Tender.status).first()
+    assert tender["status"] == "unconfirmed"

@@ -60,6 +60,7 @@ async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client)
         page = await lea.get(f"/partner/tenders/{tender_id}")
         assert page.status_code == 200
         assert "online order form" in page.text
+        assert "because it matches your tender settings: Website creation, in French" in page.text
         assert "vera@bakery.example" not in page.text and "+41 21 555 12 34" not in page.text
 
         sent = await post_form(lea, f"/partner/tenders/{tender_id}/quote", QUOTE)
