@@ -54,7 +54,9 @@ class Periodic:
 
 
 def all_jobs() -> list[Job]:
-    return []
+    from portal.tenders import jobs as tender_jobs
+
+    return [*tender_jobs.JOBS]
 
 
 def all_periodic() -> list[Periodic]:

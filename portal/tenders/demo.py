@@ -161,8 +161,8 @@ async def load(connection: asyncpg.Connection, generated_partner_ids: list[int])
         )
         recipient = alpine if by_client else lumiere
         await connection.execute(
-            "INSERT INTO tender_recipient (tender, partner, notified_at, read_at) "
-            "VALUES ($1, $2, $3, $4)",
+            "INSERT INTO tender_recipient (tender, partner, notified_at, mailed_at, read_at) "
+            "VALUES ($1, $2, $3, $3, $4)",
             tender_id,
             recipient,
             opened,

@@ -132,6 +132,19 @@ async def insert_recipients(tender_id: int, partner_ids: Iterable[int], now: dat
         )
 
 
+async def recipients_to_mail(tender_id: int) -> list[int]:
+    rows = await TenderRecipient.select(TenderRecipient.partner).where(
+        TenderRecipient.tender == tender_id, TenderRecipient.mailed_at.is_null()
+    )
+    return sorted(row["partner"] for row in rows)
+
+
+async def mark_mailed(tender_id: int, partner_id: int, now: datetime) -> None:
+    await TenderRecipient.update({TenderRecipient.mailed_at: now}).where(
+        TenderRecipient.tender == tender_id, TenderRecipient.partner == partner_id
+    )
+
+
 async def notification_emails(partner_ids: list[int]) -> dict[int, list[str]]:
     """Each partner's legal representatives and administrators: who hears of new tenders."""
     if not partner_ids:

@@ -113,7 +113,7 @@ class PostingController(Controller):
                 request,
                 f"/tenders/mine/{posted.tender_id}",
                 flash=f"Your tender is published and was sent to "
-                f"{services._partners_count(posted.recipients)}.",
+                f"{services.partners_count(posted.recipients)}.",
             )
         return redirect(request, "/tenders/sent")
 

@@ -15,6 +15,7 @@ from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.errors import Conflict, Forbidden, NotFound, TooManyAttempts
 from portal.formatting import money
+from portal.jobs.queue import enqueue
 from portal.mail.services import Mail, send_mail
 from portal.organisations.rules import countries
 from portal.partners import queries as partner_queries
@@ -22,6 +23,7 @@ from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.tenders import queries, rules
 from portal.tenders.forms import QuoteInput, SettingsInput, TenderInput
+from portal.tenders.jobs import NOTIFY_RECIPIENTS
 from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderStatus
 
 
@@ -127,7 +129,6 @@ async def post_as_client(
         )
         recipients = await _route(tender_id, now)
         await record(organisation.organisation_id, _who(current), "tender.posted", entered.title)
-    await _notify_recipients(settings, tender_id, recipients)
     return Posted(tender_id, opened=True, recipients=len(recipients))
 
 
@@ -170,7 +171,7 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
             f"Your tender is published: {tender['title']}",
             f"Hello {tender['author_name']},\n\n"
             f"Your tender «{tender['title']}» is published and was sent to "
-            f"{_partners_count(len(recipients))}.\n"
+            f"{partners_count(len(recipients))}.\n"
             "Follow it, compare the quotes side by side, accept one or withdraw the tender "
             "through your private link (keep it to yourself):\n"
             f"{settings.base_url}/tenders/manage/{manage}\n\n"
@@ -178,7 +179,6 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
             " (end of the day, Swiss time).\n",
         ),
     )
-    await _notify_recipients(settings, tender["id"], recipients)
     return Confirmation(tender["id"], manage)
 
 
@@ -186,7 +186,7 @@ def _deadline_text(deadline: datetime) -> str:
     return rules.deadline_day(deadline).strftime("%d %b %Y")
 
 
-def _partners_count(count: int) -> str:
+def partners_count(count: int) -> str:
     if count == 0:
         return "no partner yet (none opted in for this kind of work where you are)"
     return "1 partner" if count == 1 else f"{count} partners"
@@ -200,15 +200,19 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
         await queries.candidate_preferences(tender["category"]), _route_of(tender)
     )
     await queries.insert_recipients(tender_id, partners, now)
+    if partners:  # queued in this transaction: the job exists exactly when the routing does
+        await enqueue(NOTIFY_RECIPIENTS, {"tender_id": tender_id})
     return partners
 
 
-async def _notify_recipients(settings: Settings, tender_id: int, partner_ids: list[int]) -> None:
-    """Each partner's managers get the excerpt and a link; never the author's contact."""
-    if not partner_ids:
-        return
+async def notify_recipients(settings: Settings, tender_id: int) -> int:
+    """The queued job: each routed partner's managers get the excerpt and a link, never the
+    author's contact. A partner is marked once mailed, so a retry mails nobody twice.
+    Returns how many partners were told."""
     tender = await queries.tender_by_id(tender_id)
-    assert tender is not None
+    if tender is None:  # deleted since
+        return 0
+    partner_ids = await queries.recipients_to_mail(tender_id)
     body = (
         "A new tender matches your tender settings.\n\n"
         f"{tender['title']}\n"
@@ -227,6 +231,8 @@ async def _notify_recipients(settings: Settings, tender_id: int, partner_ids: li
     for partner_id in partner_ids:
         for email in emails.get(partner_id, []):
             await send_mail(settings, Mail(email, f"New tender: {tender['title']}", body))
+        await queries.mark_mailed(tender_id, partner_id, _now())
+    return len(partner_ids)
 
 
 def location(tender: dict) -> str:

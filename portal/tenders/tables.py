@@ -54,7 +54,8 @@ class TenderRecipient(Table, tablename="tender_recipient"):
 
     tender = ForeignKey(Tender, on_delete=OnDelete.cascade)
     partner = ForeignKey(Organisation, on_delete=OnDelete.cascade)
-    notified_at = Timestamptz(default=TimestamptzNow())
+    notified_at = Timestamptz(default=TimestamptzNow())  # routed to it
+    mailed_at = Timestamptz(null=True, default=None)  # its managers were mailed (by a job)
     read_at = Timestamptz(null=True, default=None)
 
 

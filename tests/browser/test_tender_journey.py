@@ -32,7 +32,8 @@ OUTSIDER = "sam@shop-only.ch"
 @pytest.fixture
 def live_server(migrated, smtp: MailCatcher, tmp_path):
     """The production server, as the session's, but sending its mail to the test's SMTP
-    server on 127.0.0.1 (the session's server keeps mail in the outbox)."""
+    server on 127.0.0.1 (the session's server keeps mail in the outbox), with the job
+    worker that `portal serve` runs beside it (partners are told of tenders by a job)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -69,17 +70,26 @@ def live_server(migrated, smtp: MailCatcher, tmp_path):
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+    with (tmp_path / "worker.log").open("wb") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(url, process, log)
     try:
         _wait_for_health(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for child in (process, worker):
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 async def mail_to(smtp: MailCatcher, address: str, subject_start: str) -> str:

@@ -74,3 +74,29 @@ async def test_tender_records_count_received_answered_and_won(db):
         loser.organisation.id: TenderRecord(1, 1, 0)
     }
     assert await queries.tender_record(author.organisation.id) == TenderRecord()
+
+
+async def test_routed_partners_are_mailed_once_by_the_queued_job(db):
+    from portal.tenders.tables import TenderRecipient
+    from tests.web.tenders.world import queued_notifications
+
+    author = await client_current()
+    await partner_current("Told AG", "t@told.ch", categories=("email",))
+    tender_id = await posted_by_client(author)
+    assert await queued_notifications() == 1  # queued with the routing, in its transaction
+    assert await mails_to("t@told.ch") == []
+
+    assert await services.notify_recipients(SETTINGS, tender_id) == 1
+    assert await services.notify_recipients(SETTINGS, tender_id) == 0  # a retry mails nobody
+    assert [m["subject"] for m in await mails_to("t@told.ch")] == [
+        "New tender: Move our mail to the host"
+    ]
+    assert await TenderRecipient.count().where(TenderRecipient.mailed_at.is_null()) == 0
+    assert await services.notify_recipients(SETTINGS, 10**6) == 0  # deleted since
+
+
+async def test_a_tender_nobody_receives_queues_nothing(db):
+    from tests.web.tenders.world import queued_notifications
+
+    await posted_by_client(await client_current())
+    assert await queued_notifications() == 0

@@ -4,7 +4,14 @@ compares and accepts one; the winner gets the contact details, the other is told
 
 from portal.tenders.tables import Tender, TenderRecipient
 from tests.helpers import logged_in_browser, post_form
-from tests.web.tenders.world import last_link, mails_to, partner, tender_form
+from tests.web.tenders.world import (
+    last_link,
+    mails_to,
+    partner,
+    queued_notifications,
+    tender_form,
+    work_off_queue,
+)
 
 QUOTE = {
     "price": "3800",
@@ -15,7 +22,7 @@ QUOTE = {
 }
 
 
-async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client):
+async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client, settings):
     await partner("Léman Web SA", "lea@leman-web.ch", languages=("fr",))
     await partner("Alpen Digital AG", "otto@alpen.ch", regions=("CH",))
     await partner("Shop Only GmbH", "sam@shop-only.ch", categories=("e_shop",))
@@ -42,6 +49,11 @@ async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client)
     assert again.status_code == 303 and again.headers["location"] == confirm_path
     assert "already published" in (await client.get(confirm_path)).text
 
+    # partners are told by a queued job, off the visitor's request
+    assert await mails_to("lea@leman-web.ch") == []
+    assert await queued_notifications() == 1
+    await work_off_queue(settings)
+    assert await queued_notifications() == 0
     told = [m["subject"] for m in await mails_to("lea@leman-web.ch")]
     assert told == ["New tender: A new website for our bakery"]
     assert len(await mails_to("otto@alpen.ch")) == 1

@@ -71,4 +71,38 @@ async def last_link(recipient: str, path: str) -> str:
     return link_in(found[-1]["body"], path)
 
 
+async def queued_notifications() -> int:
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+    from portal.tenders.jobs import NOTIFY_RECIPIENTS
+
+    rows = await DB.run_querystring(
+        QueryString("SELECT count(*) AS n FROM pgqueuer WHERE entrypoint = {}", NOTIFY_RECIPIENTS)
+    )
+    return rows[0]["n"]
+
+
+async def work_off_queue(settings) -> None:
+    """Run the real worker with the tenders' jobs until none is left queued, as the worker
+    beside `portal serve` would."""
+    import asyncio
+    import time
+
+    from portal.jobs.worker import run_worker
+    from portal.tenders.jobs import JOBS
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop, jobs=JOBS, periodic=()))
+    try:
+        deadline = time.monotonic() + 20
+        while await queued_notifications():
+            assert time.monotonic() < deadline, "the queued notifications were not worked off"
+            assert not worker.done(), worker
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+
+
 __all__ = ["date", "in_days", "tender_form", "partner", "mails_to", "last_link"]
