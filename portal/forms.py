@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -12,6 +14,9 @@ from portal.errors import FormErrors
 
 CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+# A plain amount: ASCII digits, one decimal point or comma; no sign, exponent, NaN or infinity.
+AMOUNT = re.compile(r"^[0-9]{1,12}(?:[.,][0-9]{1,12})?$")
+THOUSANDS_SEPARATORS = str.maketrans("", "", "'’ \u00a0")
 
 
 def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bool:
@@ -26,6 +31,13 @@ def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bo
         elif category in ("Zl", "Zp") and not allow_line_breaks:
             return True
     return False
+
+
+def plain_decimal(text: str) -> Decimal | None:
+    """150, 150.50, 1'500,50 as a Decimal; None for anything else (signs, exponents, NaN,
+    infinity, digits of other scripts)."""
+    cleaned = text.strip().translate(THOUSANDS_SEPARATORS)
+    return Decimal(cleaned.replace(",", ".")) if AMOUNT.match(cleaned) else None
 
 
 class Form:
@@ -53,6 +65,15 @@ class Form:
         elif has_control_characters(value, allow_line_breaks=multiline):
             self.errors.setdefault(name, CONTROL_CHARACTERS)
         return value
+
+    def amount(self, name: str, *, label: str = "The amount") -> Decimal:
+        """An amount such as 150, 150.50 or 1'500,50; how many decimals count is the rules'
+        business (a deposit refuses a third one with its own message)."""
+        raw = self.text(name, required=True, max_length=20, label=label)
+        value = plain_decimal(raw)
+        if raw and name not in self.errors and value is None:
+            self.errors[name] = "Enter an amount such as 150.00."
+        return Decimal(0) if value is None or name in self.errors else value
 
     def password(self, name: str) -> str:
         """Passwords are taken as typed: no trimming."""

@@ -4,7 +4,7 @@ products with ordering and renewal, and the partner dashboard."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
@@ -16,22 +16,13 @@ from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
-from portal.forms import Form, page_number
+from portal.forms import Form, page_number, plain_decimal
 from portal.partners import queries as partner_queries
 from portal.partners.rules import PartnerStatus, may_become_affiliate
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
-
-
-def _amount(form: Form, name: str) -> Decimal:
-    raw = form.text(name, required=True, max_length=20, label="The amount").replace("'", "")
-    try:
-        return Decimal(raw.replace(",", "."))
-    except InvalidOperation:
-        form.add(name, "Enter an amount such as 150.00.")
-        return Decimal("0")
 
 
 class BillingController(Controller):
@@ -76,7 +67,7 @@ class BillingController(Controller):
     async def deposit(self, request: Request, current: Me) -> Response:
         data = dict(await request.form())
         form = Form(data)
-        amount = _amount(form, "amount")
+        amount = form.amount("amount")
         try:
             form.check()
             await services.deposit(current, amount, current.organisation.currency)
@@ -98,7 +89,7 @@ class BillingController(Controller):
         data = dict(await request.form())
         form = Form(data)
         payout = services.PayoutRequest(
-            amount=_amount(form, "payout_amount"),
+            amount=form.amount("payout_amount"),
             currency=current.organisation.currency,
             method=form.choice("method", ("iban", "paypal"), label="IBAN or PayPal"),
             destination=form.text(
@@ -427,12 +418,8 @@ def _tier_rows(data, currency: str, form: Form) -> list[rules.Tier]:
 
 
 def _decimal(form: Form, field: str, raw) -> Decimal:
-    try:
-        value = Decimal(str(raw).strip().replace("'", "").replace(",", ""))
-    except InvalidOperation:
-        form.add(field, f"“{raw}” is not a number.")
-        return Decimal(0)
-    if not value.is_finite() or value < 0:
+    value = plain_decimal(str(raw).replace(",", ""))  # staff write 10,000 for ten thousand
+    if value is None:
         form.add(field, f"“{raw}” is not a positive number.")
         return Decimal(0)
     return value
@@ -444,7 +431,7 @@ def _percent(form: Form, field: str, raw) -> Decimal:
 
 def _whole(form: Form, field: str, raw) -> int:
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
         form.add(field, f"“{raw}” is not a whole number.")
         return 0
     return int(text)

@@ -60,7 +60,21 @@ async def test_a_client_renewal_shows_as_cashback_for_the_partner(client):
 
 async def test_prepaid_bad_input_is_explained(client):
     await sign_up(client)
-    for amount in ["0.09", "9999.01", "abc", "1.005", "", "1e9"]:
+    for amount in [
+        "0.09",
+        "9999.01",
+        "abc",
+        "1.005",
+        "",
+        "1e9",
+        "Infinity",
+        "1e999",
+        "NaN",
+        "-5",
+        "٣",
+        "²",
+        "10" * 20,
+    ]:
         response = await post_form(client, "/billing/prepaid/deposit", {"amount": amount})
         assert response.status_code == 422, amount
     ok = await post_form(client, "/billing/prepaid/deposit", {"amount": "100.00"})
@@ -200,6 +214,11 @@ async def test_staff_edit_the_tier_table_with_history(client):
     }
     too_high = await post_form(client, "/staff/programme/tiers", rows)
     assert too_high.status_code == 422 and "35 %" in too_high.text
+    for bad in ["1e999", "Infinity", "²", "-3"]:
+        refused = await post_form(
+            client, "/staff/programme/tiers", {**rows, "CHF_rate": [bad, "30"]}
+        )
+        assert refused.status_code == 422, bad
     rows["CHF_rate"] = ["15", "35"]
     saved = await post_form(client, "/staff/programme/tiers", rows)
     assert saved.status_code == 303
@@ -209,6 +228,11 @@ async def test_staff_edit_the_tier_table_with_history(client):
         client, "/staff/programme/volume-discount", {"count": ["5", "10"], "rate": ["10", "5"]}
     )
     assert bad_steps.status_code == 422
+    for count, rate in [("²", "10"), ("5", "1e999"), ("5", "NaN")]:
+        refused = await post_form(
+            client, "/staff/programme/volume-discount", {"count": [count], "rate": [rate]}
+        )
+        assert refused.status_code == 422, (count, rate)
 
 
 async def test_a_referral_link_records_the_new_customer_for_an_affiliate(client):
