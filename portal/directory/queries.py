@@ -20,7 +20,7 @@ def _conditions(search: Search) -> tuple[str, list]:
     """The WHERE clause of a search; every value a bound parameter, never SQL text."""
     clauses, values = [SHOWN], []
     if search.words:
-        clauses.append("search_document @@ to_tsquery('simple', directory_fold({}))")
+        clauses.append("search_document @@ to_tsquery('simple', {})")
         values.append(tsquery_text(search.words))
     if search.country:
         clauses.append("country = {}")

@@ -137,11 +137,27 @@ def search_words(text: str) -> tuple[str, ...]:
     return tuple(WORD.findall(text))[:QUERY_WORDS_MAX]
 
 
+# The accent fold of the database's directory_fold() (its migration holds the same table), so
+# that a query arrives folded: SQL then compares it with the documents, and runs no fold per
+# row (a filter's expression is evaluated for every row it looks at).
+FOLD_TABLE = str.maketrans(
+    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǠǡǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱȲȳØøĐđŁłÐð",
+    "aaaaaaceeeeiiiinooooouuuuyaaaaaaceeeeiiiinooooouuuuyyaaaaaaccccccccddeeeeeeeeeegggggggghhiiiiiiiiijjkkllllllnnnnnnoooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzsoouuaaiioouuuuuuuuuuaaaaggkkoooojggnnaaaaaaeeeeiiiioooorrrruuuusstthhaaeeooooooooyyooddlldd",
+)
+FOLD_PAIRS = (("ß", "ss"), ("Æ", "ae"), ("æ", "ae"), ("Œ", "oe"), ("œ", "oe"))
+
+
+def fold(text: str) -> str:
+    for letter, spelled in FOLD_PAIRS:
+        text = text.replace(letter, spelled)
+    return text.translate(FOLD_TABLE).lower()
+
+
 def tsquery_text(words: tuple[str, ...]) -> str:
     """Every word must match, as a prefix: results follow the visitor's typing, and "shop"
     finds "shops" (the search folds accents but does not stem: partners write in four
     languages)."""
-    return " & ".join(f"{word.lower()}:*" for word in words)
+    return " & ".join(f"{fold(word)}:*" for word in words)
 
 
 def parse_search(params: Mapping[str, str], countries: Mapping[str, str]) -> ParsedSearch:

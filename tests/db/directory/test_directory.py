@@ -236,3 +236,18 @@ async def test_a_worker_trusts_the_version_it_read_for_the_ttl_only():
     await listed_partner("Bumps The Version AG")
     assert await services.directory_version(60) == version  # within the TTL
     assert await services.directory_version(0) > version  # a TTL of 0 reads every time
+
+
+async def test_the_python_fold_equals_the_database_fold():
+    """A query is folded in Python and compared with documents the database folded: both
+    folds must agree on every letter the table maps, and on ordinary words."""
+    from portal.directory.tables import DirectoryListing
+
+    samples = [
+        rules.FOLD_PAIRS[0][0] + "".join(chr(c) for c in range(0xC0, 0x250)),
+        "Genève Zürich Neuchâtel Graubünden Straße Œuvre Æsir Łódź Ørsted Ðorđe",
+        "WEB Shop 2026 co2",
+    ]
+    for sample in samples:
+        rows = await DirectoryListing.raw("SELECT directory_fold({}) AS folded", sample)
+        assert rows[0]["folded"] == rules.fold(sample)

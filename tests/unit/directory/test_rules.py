@@ -100,6 +100,7 @@ def test_search_words_carry_no_query_syntax(text):
 
 def test_every_word_is_a_prefix_and_all_must_match():
     assert tsquery_text(("Atelier", "gen")) == "atelier:* & gen:*"
+    assert tsquery_text(("GENÈVE", "Straße")) == "geneve:* & strasse:*"
     assert tsquery_text(()) == ""
     assert search_words("l'atelier & <script>") == ("l", "atelier", "script")
 
