@@ -154,12 +154,15 @@ class StaffResource:
 class TenderResource:
     """A tender as the decision needs it: its author (organisation and account; none for a
     visitor), the partner organisation it was loaded for through its routing (None: routed to
-    none of the actor's), and whether the request holds the author's private link."""
+    none of the actor's), whether that partner is still an active partner of the programme
+    (one that left loses its tenders), and whether the request holds the author's private
+    link."""
 
     author_organisation_id: int | None
     author_account_id: int | None
     routed_to: int | None = None
     private_link: bool = False
+    partner_active: bool = False
 
     @property
     def organisation_id(self) -> int | None:
@@ -374,7 +377,7 @@ def _decide_on_tender(actor: Actor, action: Action, tender: TenderResource) -> D
     if action in PARTNER_TENDER_ACTIONS:
         if actor.organisation_id is None or actor.organisation_id != tender.routed_to:
             return Decision.HIDDEN
-        if not actor.is_member:
+        if not actor.is_member or not tender.partner_active:
             return Decision.HIDDEN
         if action is Action.VIEW_TENDER or actor.role in MANAGERS:
             return Decision.ALLOWED

@@ -303,6 +303,7 @@ async def quotes_for_author(tender_id: int) -> list[dict]:
         """SELECT q.id, q.status, q.price, q.currency, q.timeline, q.message, q.commitment_at,
                   q.created_at, q.updated_at, q.partner, o.name AS partner_name,
                   o.country AS partner_country, o.website AS partner_website,
+                  o.partner_status = 'active' AS partner_active,
                   coalesce(r.won, 0) AS partner_won
            FROM quote q JOIN organisation o ON o.id = q.partner
            LEFT JOIN partner_tender_record r ON r.partner = q.partner

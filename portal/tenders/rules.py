@@ -286,6 +286,18 @@ def may_submit_quote(tender: TenderStatus, deadline: datetime, now: datetime) ->
         raise TenderClosed(CLOSED_PROBLEMS[current])
 
 
+PARTNER_LEFT = (
+    "This partner is no longer an active partner of the programme: its quote cannot be "
+    "accepted. Choose another quote."
+)
+
+
+def check_partner_may_win(partner_active: bool) -> None:
+    """Only an active partner of the programme wins a tender (and learns its author)."""
+    if not partner_active:
+        raise TenderClosed(PARTNER_LEFT)
+
+
 def price_problem(price: Decimal) -> str | None:
     if price <= 0:
         return "Enter a price above zero."

@@ -13,7 +13,7 @@ from portal.access import VISITOR, Action, TenderResource, may, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
-from portal.errors import Conflict, Forbidden, NotFound, TooManyAttempts
+from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.formatting import money
 from portal.jobs.queue import enqueue
 from portal.mail.services import Mail, send_mail
@@ -265,12 +265,14 @@ async def _routed_tender(current: Current, tender_id: int, action: Action) -> di
     tender = await queries.tender_for_partner(organisation.organisation_id, tender_id)
     if tender is None:
         raise NotFound()
-    require(
-        current.actor,
-        action,
-        TenderResource(None, None, routed_to=organisation.organisation_id),
-    )
+    require(current.actor, action, await _routed_resource(organisation.organisation_id))
     return tender
+
+
+async def _routed_resource(partner_id: int) -> TenderResource:
+    return TenderResource(
+        None, None, routed_to=partner_id, partner_active=await _is_active_partner(partner_id)
+    )
 
 
 async def partner_view(current: Current, tender_id: int) -> PartnerView:
@@ -298,9 +300,7 @@ async def partner_view(current: Current, tender_id: int) -> PartnerView:
         status=_status_now(tender, now),
         quote=quote,
         contact=contact,
-        may_answer=may(
-            current.actor, Action.ANSWER_TENDER, TenderResource(None, None, routed_to=partner_id)
-        ),
+        may_answer=may(current.actor, Action.ANSWER_TENDER, await _routed_resource(partner_id)),
         partner_active=active,
         why=rules.why_received(preferences, _route_of(tender), tender["notified_at"]),
     )
@@ -327,8 +327,6 @@ async def submit_quote(
     """A partner answers once; a second answer is an amendment of the first."""
     await _routed_tender(current, tender_id, Action.ANSWER_TENDER)
     partner_id = current.organisation.id
-    if not await _is_active_partner(partner_id):
-        raise Forbidden("Only active partners of the programme answer tenders.")
     now = _now()
     async with DB.transaction():
         tender = await queries.lock_tender(tender_id)
@@ -548,6 +546,7 @@ async def accept_quote(
         chosen = quotes.get(quote_id)
         if chosen is None:
             raise NotFound()
+        rules.check_partner_may_win(await _is_active_partner(chosen["partner"]))
         rules.next_quote_status(
             QuoteStatus(chosen["status"]),
             QuoteEvent.ACCEPT,

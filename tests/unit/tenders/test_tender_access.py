@@ -45,7 +45,8 @@ def test_the_author_decides(who, resource, expected, action):
     assert decide(who, action, resource) is expected
 
 
-ROUTED = TenderResource(None, None, routed_to=PARTNER_ORG)
+ROUTED = TenderResource(None, None, routed_to=PARTNER_ORG, partner_active=True)
+LEFT_PROGRAMME = TenderResource(None, None, routed_to=PARTNER_ORG, partner_active=False)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,8 @@ ROUTED = TenderResource(None, None, routed_to=PARTNER_ORG)
         (actor(PARTNER_ORG, Role.USER, programme=True), ROUTED, ALLOWED, FORBIDDEN),
         (actor(PARTNER_ORG, None, programme=True), ROUTED, HIDDEN, HIDDEN),  # a team guest
         (actor(OTHER_ORG, programme=True), ROUTED, HIDDEN, HIDDEN),
+        (actor(PARTNER_ORG, programme=True), LEFT_PROGRAMME, HIDDEN, HIDDEN),
+        (actor(PARTNER_ORG, Role.USER, programme=True), LEFT_PROGRAMME, HIDDEN, HIDDEN),
         (actor(PARTNER_ORG), TenderResource(None, None), HIDDEN, HIDDEN),  # not routed
         (VISITOR, ROUTED, HIDDEN, HIDDEN),
         (

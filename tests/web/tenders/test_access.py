@@ -203,3 +203,41 @@ async def test_a_past_deadline_closes_the_tender_without_any_job(client):
         "Closed at its deadline" in author_page.text
         and "Withdraw the tender" not in author_page.text
     )
+
+
+async def test_a_partner_that_left_the_programme_loses_its_tenders(client):
+    from portal.organisations.tables import Organisation
+    from portal.tenders.tables import Quote
+
+    lea_org = await partner("Léman Web SA", "lea@leman-web.ch")
+    tender_id, manage = await published(client)
+    lea = await logged_in_browser(client, "lea@leman-web.ch")
+    try:
+        assert (
+            await post_form(lea, f"/partner/tenders/{tender_id}/quote", QUOTE)
+        ).status_code == 303
+        await Organisation.update({Organisation.partner_status: "flagged"}).where(
+            Organisation.id == lea_org
+        )
+        path = f"/partner/tenders/{tender_id}"
+        assert (await lea.get(path)).status_code == 404
+        assert (
+            await post_form(lea, f"{path}/quote/amend", {**QUOTE, "price": "1"})
+        ).status_code == 404
+        assert (await post_form(lea, f"{path}/quote", QUOTE)).status_code == 404
+    finally:
+        await lea.aclose()
+
+    author_page = await client.get(manage)
+    assert (
+        "cannot be accepted" in author_page.text
+        and "Yes, accept this quote" not in author_page.text
+    )
+    quote_id = author_page.text.split('id="quote-')[1].split('"')[0]
+    refused = await post_form(client, f"{manage}/quotes/{quote_id}/accept")
+    assert refused.status_code == 303
+    told = await client.get(refused.headers["location"])
+    assert "no longer an active partner of the programme" in told.text
+    quote = await Quote.select(Quote.status, Quote.price).first()
+    assert quote["status"] == "submitted" and str(quote["price"]) == "3800.00"
+    assert await Tender.select(Tender.status).first() == {"status": "open"}
