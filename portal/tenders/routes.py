@@ -152,7 +152,15 @@ class PostingController(Controller):
 # --- the author: a visitor through the private link, or a logged-in client -------------------
 
 
-async def _author_page(request: Request, author: services.Author, tender_id: int | None, base):
+async def _author_page(
+    request: Request,
+    author: services.Author,
+    tender_id: int | None,
+    base,
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+):
     settings = request.app.state.settings
     view = await services.author_view(settings, author, tender_id)
     return page(
@@ -164,8 +172,11 @@ async def _author_page(request: Request, author: services.Author, tender_id: int
             "tender": view.tender,
             "base": base,
             "decidable": view.status is TenderStatus.OPEN,
+            "refusal": refusal,
+            "quote_version": rules.quote_version,
         },
         fragment="quotes",
+        status=status,
     )
 
 
@@ -190,8 +201,13 @@ class PrivateLinkController(Controller):
 async def _accept(request: Request, author: services.Author, tender_id, quote_id: int):
     settings = request.app.state.settings
     back = _back(author, tender_id)
+    seen_version = str((await request.form()).get("version", "") or "")
     try:
-        chosen = await services.accept_quote(settings, author, tender_id, quote_id)
+        chosen = await services.accept_quote(settings, author, tender_id, quote_id, seen_version)
+    except rules.QuoteChanged as changed:  # the page again, showing the quote as it is now
+        return await _author_page(
+            request, author, tender_id, back, refusal=changed.detail, status=409
+        )
     except rules.TenderClosed as closed:
         return redirect(request, back, flash=closed.detail, level="error")
     return redirect(

@@ -298,6 +298,23 @@ def check_partner_may_win(partner_active: bool) -> None:
         raise TenderClosed(PARTNER_LEFT)
 
 
+class QuoteChanged(TenderClosed):
+    """The partner amended (or withdrew) the quote after the author's page showed it."""
+
+
+QUOTE_CHANGED = "This quote changed since you opened the page; review it before accepting."
+
+
+def quote_version(updated_at: datetime) -> str:
+    """What the author's accept form carries: the quote as they saw it."""
+    return updated_at.isoformat()
+
+
+def check_quote_unchanged(seen_version: str, updated_at: datetime) -> None:
+    if seen_version != quote_version(updated_at):
+        raise QuoteChanged(QUOTE_CHANGED)
+
+
 def price_problem(price: Decimal) -> str | None:
     if price <= 0:
         return "Enter a price above zero."

@@ -529,10 +529,11 @@ async def author_view(settings: Settings, author: Author, tender_id: int | None)
 
 
 async def accept_quote(
-    settings: Settings, author: Author, tender_id: int | None, quote_id: int
+    settings: Settings, author: Author, tender_id: int | None, quote_id: int, seen_version: str
 ) -> dict:
     """Exactly one quote wins: the tender's row is locked, so a second accept (even racing)
-    finds it decided; the partial unique index on accepted quotes backs this up."""
+    finds it decided; the partial unique index on accepted quotes backs this up. SEEN_VERSION
+    is the quote's version on the author's page: a quote amended since is not accepted."""
     found = await _author_tender(settings, author, tender_id)
     require(author.actor, Action.DECIDE_TENDER, _author_resource(found, author))
     now = _now()
@@ -547,6 +548,7 @@ async def accept_quote(
         if chosen is None:
             raise NotFound()
         rules.check_partner_may_win(await _is_active_partner(chosen["partner"]))
+        rules.check_quote_unchanged(seen_version, chosen["updated_at"])
         rules.next_quote_status(
             QuoteStatus(chosen["status"]),
             QuoteEvent.ACCEPT,

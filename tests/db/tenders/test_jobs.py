@@ -4,7 +4,7 @@ tenders go after 7 days, and received / answered / won are counted per partner."
 from datetime import UTC, datetime, timedelta
 
 from portal.tenders import queries, services
-from portal.tenders.rules import TenderRecord
+from portal.tenders.rules import TenderRecord, quote_version
 from portal.tenders.tables import Quote, Tender
 from tests.db.tenders.world import (
     SETTINGS,
@@ -61,8 +61,18 @@ async def test_tender_records_count_received_answered_and_won(db):
     await posted_by_client(author, title="Hosting", category="hosting")
     await services.submit_quote(SETTINGS, winner, first, quote_input("800"))
     await services.submit_quote(SETTINGS, loser, first, quote_input("900"))
-    winning = (await Quote.select(Quote.id).where(Quote.partner == winner.organisation.id))[0]
-    await services.accept_quote(SETTINGS, services.Author(current=author), first, winning["id"])
+    winning = (
+        await Quote.select(Quote.id, Quote.updated_at).where(
+            Quote.partner == winner.organisation.id
+        )
+    )[0]
+    await services.accept_quote(
+        SETTINGS,
+        services.Author(current=author),
+        first,
+        winning["id"],
+        quote_version(winning["updated_at"]),
+    )
 
     records = await queries.tender_records()
     assert records == {

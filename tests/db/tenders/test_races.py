@@ -8,6 +8,7 @@ import pytest
 
 from portal.errors import Conflict
 from portal.tenders import services
+from portal.tenders.rules import quote_version
 from portal.tenders.tables import Quote, Tender
 from tests.db.tenders.world import (
     SETTINGS,
@@ -37,12 +38,21 @@ async def two_quotes():
     return author, tender_id, [q["id"] for q in quotes]
 
 
+async def seen(quote_id: int) -> str:
+    """The quote's version as the author's page shows it."""
+    row = await Quote.select(Quote.updated_at).where(Quote.id == quote_id).first()
+    return quote_version(row["updated_at"])
+
+
 async def test_two_different_quotes_accepted_at_once_one_wins(db):
     author, tender_id, quote_ids = await two_quotes()
     author_ = services.Author(current=author)
 
     results = await asyncio.gather(
-        *[outcome(services.accept_quote(SETTINGS, author_, tender_id, q)) for q in quote_ids]
+        *[
+            outcome(services.accept_quote(SETTINGS, author_, tender_id, q, await seen(q)))
+            for q in quote_ids
+        ]
     )
 
     assert sorted(r.split(":")[0] for r in results) == ["refused", "won"]
@@ -57,9 +67,10 @@ async def test_a_double_click_on_one_quote_accepts_it_once(db):
     author, tender_id, quote_ids = await two_quotes()
     author_ = services.Author(current=author)
 
+    version = await seen(quote_ids[0])
     results = await asyncio.gather(
         *[
-            outcome(services.accept_quote(SETTINGS, author_, tender_id, quote_ids[0]))
+            outcome(services.accept_quote(SETTINGS, author_, tender_id, quote_ids[0], version))
             for _click in range(2)
         ]
     )

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from portal.errors import PortalError
 from portal.tenders import services
+from portal.tenders.rules import quote_version
 from portal.tenders.tables import Quote, Tender
 from tests.db.tenders.world import (
     SETTINGS,
@@ -134,10 +135,15 @@ async def apply(model: Model, world: World, tender_id: int, step) -> tuple[bool,
             model.quotes[number] = ("withdrawn", own[1])
         return expected, done
     # accept: the author picks this partner's quote (a made-up id when it has none)
-    row = await Quote.select(Quote.id).where(Quote.partner == partner.organisation.id).first()
+    row = (
+        await Quote.select(Quote.id, Quote.updated_at)
+        .where(Quote.partner == partner.organisation.id)
+        .first()
+    )
     quote_id = row["id"] if row else 2**31 - 1
+    seen = quote_version(row["updated_at"]) if row else ""  # the quote as the author sees it
     expected = model.open and own is not None and own[0] == "submitted"
-    done = await succeeds(services.accept_quote(SETTINGS, author, tender_id, quote_id))
+    done = await succeeds(services.accept_quote(SETTINGS, author, tender_id, quote_id, seen))
     if expected:
         for other, (status, price) in model.quotes.items():
             if status == "submitted":

@@ -4,7 +4,7 @@ client's tender is 404; a plain user of a partner reads but does not answer."""
 
 from portal.tenders.tables import Tender
 from tests.helpers import insert_person, logged_in_browser, post_form
-from tests.web.tenders.world import last_link, partner, tender_form
+from tests.web.tenders.world import last_link, partner, seen_version, tender_form
 
 QUOTE = {
     "price": "3800",
@@ -80,8 +80,12 @@ async def test_contact_details_are_hidden_until_the_author_accepts(client):
         assert "vera@bakery.example" not in quoted.text
         inbox = await lea.get("/partner/tenders")
         assert "vera@bakery.example" not in inbox.text
-        quote_id = (await client.get(manage)).text.split('id="quote-')[1].split('"')[0]
-        await post_form(client, f"{manage}/quotes/{quote_id}/accept")
+        author_page = (await client.get(manage)).text
+        quote_id = author_page.split('id="quote-')[1].split('"')[0]
+        accepted = await post_form(
+            client, f"{manage}/quotes/{quote_id}/accept", seen_version(author_page, quote_id)
+        )
+        assert accepted.status_code == 303
         after = await lea.get(f"/partner/tenders/{tender_id}")
         assert "vera@bakery.example" in after.text and "Boulangerie Vera" in after.text
     finally:

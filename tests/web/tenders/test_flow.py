@@ -9,6 +9,7 @@ from tests.web.tenders.world import (
     mails_to,
     partner,
     queued_notifications,
+    seen_version,
     tender_form,
     work_off_queue,
 )
@@ -88,7 +89,11 @@ async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client,
         quote_ids = [int(part.split('"')[0]) for part in compare.text.split('id="quote-')[1:]]
         assert len(quote_ids) == 2
         lea_quote = quote_ids[0]  # cheapest first
-        accepted = await post_form(client, f"{manage_path}/quotes/{lea_quote}/accept")
+        accepted = await post_form(
+            client,
+            f"{manage_path}/quotes/{lea_quote}/accept",
+            seen_version(compare.text, lea_quote),
+        )
         assert accepted.status_code == 303, accepted.text
 
         page = await lea.get(f"/partner/tenders/{tender_id}")

@@ -121,3 +121,35 @@ async def test_fragments_render_alone(client):
         assert not_partner.status_code == 200 and "Join the programme" in not_partner.text
     finally:
         await boss.aclose()
+
+
+async def test_a_quote_amended_after_the_author_opened_the_page_is_not_accepted(client):
+    import re
+
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    tender_id, manage = await published(client)
+    lea = await logged_in_browser(client, "lea@leman-web.ch")
+    try:
+        path = f"/partner/tenders/{tender_id}"
+        assert (
+            await post_form(lea, f"{path}/quote", {**QUOTE, "price": "3000"})
+        ).status_code == 303
+        opened = (await client.get(manage)).text  # the author reads 3,000
+        quote_id = opened.split('id="quote-')[1].split('"')[0]
+        seen = re.search(r'name="version" value="([^"]+)"', opened).group(1)
+        amended = await post_form(lea, f"{path}/quote/amend", {**QUOTE, "price": "9000"})
+        assert amended.status_code == 303
+    finally:
+        await lea.aclose()
+
+    refused = await post_form(client, f"{manage}/quotes/{quote_id}/accept", {"version": seen})
+    assert refused.status_code == 409
+    assert "This quote changed since you opened the page" in refused.text
+    assert money(Decimal("9000"), "CHF") in refused.text  # the quote as it stands now
+    assert (await Quote.select(Quote.status).first())["status"] == "submitted"
+    assert (await post_form(client, f"{manage}/quotes/{quote_id}/accept")).status_code == 409
+
+    fresh = re.search(r'name="version" value="([^"]+)"', refused.text).group(1)
+    accepted = await post_form(client, f"{manage}/quotes/{quote_id}/accept", {"version": fresh})
+    assert accepted.status_code == 303
+    assert (await Quote.select(Quote.status).first())["status"] == "accepted"

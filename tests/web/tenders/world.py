@@ -71,6 +71,12 @@ async def last_link(recipient: str, path: str) -> str:
     return link_in(found[-1]["body"], path)
 
 
+def seen_version(author_page: str, quote_id: int | str) -> dict:
+    """The accept form's hidden version of QUOTE_ID, as the author's page shows it."""
+    row = author_page.split(f'id="quote-{quote_id}"')[1]
+    return {"version": row.split('name="version" value="')[1].split('"')[0]}
+
+
 async def queued_notifications() -> int:
     from piccolo.querystring import QueryString
 
