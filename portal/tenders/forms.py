@@ -11,7 +11,7 @@ from portal.forms import Form
 from portal.organisations.rules import countries
 from portal.tenders import rules
 
-AMOUNT = re.compile(r"^\d{1,8}(?:[.,]\d{1,2})?$")
+AMOUNT = re.compile(r"^[0-9]{1,8}(?:[.,][0-9]{1,2})?$")  # not \d: it takes any script's digits
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 
 

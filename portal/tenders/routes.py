@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from portal.access import Action, may
 from portal.accounts.current import Current, provide_current, provide_optional_current
 from portal.errors import FormErrors, TooManyAttempts
+from portal.formatting import money
 from portal.forms import page_number
 from portal.organisations.rules import countries
 from portal.tenders import rules, services
@@ -213,8 +214,8 @@ async def _accept(request: Request, author: services.Author, tender_id, quote_id
     return redirect(
         request,
         back,
-        flash=f"You accepted the quote of {chosen['currency']} {chosen['price']}. The partner "
-        "received your contact details; the others were told.",
+        flash=f"You accepted the quote of {money(chosen['price'], chosen['currency'])}. "
+        "The partner received your contact details; the others were told.",
     )
 
 

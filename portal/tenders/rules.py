@@ -73,6 +73,7 @@ DESCRIPTION_MAX = 5000
 TIMELINE_MAX = 200
 MESSAGE_MAX = 3000
 LARGEST_AMOUNT = Decimal("10000000.00")  # ten million: beyond it, a typing slip
+LARGEST_AMOUNT_PROBLEM = "Enter {what} up to 10,000,000."
 EXCERPT_LENGTH = 280
 # A tender's deadline: at least tomorrow (partners need time to answer), at most half a year.
 SHORTEST_NOTICE = timedelta(days=1)
@@ -108,6 +109,8 @@ def budget_problem(minimum: Decimal, maximum: Decimal) -> dict[str, str]:
         problems["budget_max"] = "Enter the most you would spend, more than zero."
     elif minimum > maximum:
         problems["budget_max"] = "The maximum must be at least the minimum."
+    elif maximum > LARGEST_AMOUNT:  # the same cap as a quote's price
+        problems["budget_max"] = LARGEST_AMOUNT_PROBLEM.format(what="a budget")
     return problems
 
 
@@ -319,7 +322,7 @@ def price_problem(price: Decimal) -> str | None:
     if price <= 0:
         return "Enter a price above zero."
     if price > LARGEST_AMOUNT:
-        return "Enter a price up to 10,000,000."
+        return LARGEST_AMOUNT_PROBLEM.format(what="a price")
     return None
 
 

@@ -27,6 +27,8 @@ SQL_AND_HTML = "<script>alert('x')</script>'; DROP TABLE tender; -- \" & %"
         ({"budget_max": "²"}, "budget_max", "such as 1500"),
         ({"budget_max": SQL_AND_HTML}, "budget_max", "at most 20 characters"),
         ({"budget_max": "1;DROP"}, "budget_max", "such as 1500"),
+        ({"budget_max": "٥٠٠٠"}, "budget_max", "such as 1500"),  # Arabic-Indic digits
+        ({"budget_max": "99999999"}, "budget_max", "up to 10,000,000"),  # a quote's cap
         ({"category": SQL_AND_HTML}, "category", "from the list"),
         ({"currency": "USD"}, "currency", "from the list"),
         ({"language": "xx"}, "language", "from the list"),
@@ -122,6 +124,7 @@ QUOTE = {
         ({"price": "0"}, "price", "above zero"),
         ({"price": "1e3"}, "price", "such as 1500"),
         ({"price": "99999999"}, "price", "up to 10,000,000"),
+        ({"price": "٣٨٠٠"}, "price", "such as 1500"),  # Arabic-Indic digits
         ({"currency": "GBP"}, "currency", "from the list"),
         ({"timeline": ""}, "timeline", "required"),
         ({"message": ""}, "message", "required"),

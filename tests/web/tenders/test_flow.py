@@ -2,6 +2,9 @@
 matching partners (and only they) are told and read it, answer with quotes, the visitor
 compares and accepts one; the winner gets the contact details, the other is told."""
 
+from decimal import Decimal
+
+from portal.formatting import money
 from portal.tenders.tables import Tender, TenderRecipient
 from tests.helpers import logged_in_browser, post_form
 from tests.web.tenders.world import (
@@ -95,6 +98,8 @@ async def test_visitor_posts_confirms_partners_quote_and_visitor_accepts(client,
             seen_version(compare.text, lea_quote),
         )
         assert accepted.status_code == 303, accepted.text
+        told = await client.get(accepted.headers["location"])
+        assert f"You accepted the quote of {money(Decimal('3800'), 'CHF')}" in told.text
 
         page = await lea.get(f"/partner/tenders/{tender_id}")
         assert "vera@bakery.example" in page.text and "+41 21 555 12 34" in page.text
