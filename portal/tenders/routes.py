@@ -16,7 +16,7 @@ from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
 from portal.forms import page_number
 from portal.organisations.rules import countries
-from portal.tenders import rules, services
+from portal.tenders import notifications, rules, services
 from portal.tenders.forms import (
     quote_form_values,
     quote_from,
@@ -40,7 +40,7 @@ CHOICES = {
     "cantons": rules.CANTONS,
     "status_labels": rules.TENDER_STATUS_LABELS,
     "quote_labels": rules.QUOTE_STATUS_LABELS,
-    "location": services.location,
+    "location": rules.location,
     "excerpt": rules.excerpt,
     "deadline_day": rules.deadline_day,
 }
@@ -114,7 +114,7 @@ class PostingController(Controller):
                 request,
                 f"/tenders/mine/{posted.tender_id}",
                 flash=f"Your tender is published and was sent to "
-                f"{services.partners_count(posted.recipients)}.",
+                f"{notifications.partners_count(posted.recipients)}.",
             )
         return redirect(request, "/tenders/sent")
 

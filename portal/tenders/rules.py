@@ -15,6 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from portal.errors import Conflict
+from portal.organisations.rules import countries
 
 # --- what a tender holds -----------------------------------------------------------------------
 
@@ -99,6 +100,14 @@ def deadline_problem(day: date, today: date) -> str | None:
     if day > today + LONGEST_NOTICE:
         return f"Choose a deadline within {LONGEST_NOTICE.days} days."
     return None
+
+
+def location(tender: dict) -> str:
+    """Where the work is, in words: the canton (if any) and the country."""
+    country = countries().get(tender["country"], tender["country"])
+    if tender["region"]:
+        return f"{CANTONS.get(tender['region'], tender['region'])}, {country}"
+    return country
 
 
 def budget_problem(minimum: Decimal, maximum: Decimal) -> dict[str, str]:

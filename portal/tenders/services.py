@@ -14,14 +14,12 @@ from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.errors import Conflict, NotFound, TooManyAttempts
-from portal.formatting import money
 from portal.jobs.queue import enqueue
-from portal.mail.services import Mail, send_mail
-from portal.organisations.rules import countries
+from portal.mail.services import send_mail
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
 from portal.settings import Settings
-from portal.tenders import queries, rules
+from portal.tenders import notifications, queries, rules
 from portal.tenders.forms import QuoteInput, SettingsInput, TenderInput
 from portal.tenders.jobs import NOTIFY_RECIPIENTS
 from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderStatus
@@ -89,19 +87,7 @@ async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> 
                 "confirm_token_hash": account_rules.token_hash(token),
             }
         )
-    await send_mail(
-        settings,
-        Mail(
-            entered.author_email,
-            f"Confirm your tender: {entered.title}",
-            f"Hello {entered.author_name},\n\n"
-            f"You asked partners of our programme for quotes: «{entered.title}».\n"
-            "Confirm your email address to publish it (nothing is shown to partners before):\n"
-            f"{settings.base_url}/tenders/confirm/{token}\n\n"
-            f"An unconfirmed tender is deleted after {rules.UNCONFIRMED_KEPT.days} days. "
-            "If you did not post it, ignore this mail.\n",
-        ),
-    )
+    await send_mail(settings, notifications.confirm_your_tender(settings, entered, token))
     return Posted(tender_id, opened=False)
 
 
@@ -165,31 +151,9 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
         recipients = await _route(tender["id"], now)
     manage = rules.manage_token(settings.secret_key, tender["id"], nonce)
     await send_mail(
-        settings,
-        Mail(
-            tender["author_email"],
-            f"Your tender is published: {tender['title']}",
-            f"Hello {tender['author_name']},\n\n"
-            f"Your tender «{tender['title']}» is published and was sent to "
-            f"{partners_count(len(recipients))}.\n"
-            "Follow it, compare the quotes side by side, accept one or withdraw the tender "
-            "through your private link (keep it to yourself):\n"
-            f"{settings.base_url}/tenders/manage/{manage}\n\n"
-            f"Quotes are accepted until {_deadline_text(tender['deadline'])}"
-            " (end of the day, Swiss time).\n",
-        ),
+        settings, notifications.tender_published(settings, tender, len(recipients), manage)
     )
     return Confirmation(tender["id"], manage)
-
-
-def _deadline_text(deadline: datetime) -> str:
-    return rules.deadline_day(deadline).strftime("%d %b %Y")
-
-
-def partners_count(count: int) -> str:
-    if count == 0:
-        return "no partner yet (none opted in for this kind of work where you are)"
-    return "1 partner" if count == 1 else f"{count} partners"
 
 
 async def _route(tender_id: int, now: datetime) -> list[int]:
@@ -213,33 +177,12 @@ async def notify_recipients(settings: Settings, tender_id: int) -> int:
     if tender is None:  # deleted since
         return 0
     partner_ids = await queries.recipients_to_mail(tender_id)
-    body = (
-        "A new tender matches your tender settings.\n\n"
-        f"{tender['title']}\n"
-        f"Category: {rules.CATEGORIES[tender['category']]}\n"
-        f"Budget: {money(tender['budget_min'], tender['currency'])} to "
-        f"{money(tender['budget_max'], tender['currency'])}\n"
-        f"Language: {rules.LANGUAGES[tender['language']]}\n"
-        f"Location: {location(tender)}\n"
-        f"Deadline: {_deadline_text(tender['deadline'])}\n\n"
-        f"{rules.excerpt(tender['description'])}\n\n"
-        f"Read the whole request and answer with a quote:\n"
-        f"{settings.base_url}/partner/tenders/{tender_id}\n\n"
-        "The author's contact details are shared with you if they accept your quote.\n"
-    )
     emails = await queries.notification_emails(partner_ids)
     for partner_id in partner_ids:
         for email in emails.get(partner_id, []):
-            await send_mail(settings, Mail(email, f"New tender: {tender['title']}", body))
+            await send_mail(settings, notifications.new_tender(settings, tender, email))
         await queries.mark_mailed(tender_id, partner_id, _now())
     return len(partner_ids)
-
-
-def location(tender: dict) -> str:
-    country = countries().get(tender["country"], tender["country"])
-    if tender["region"]:
-        return f"{rules.CANTONS.get(tender['region'], tender['region'])}, {country}"
-    return country
 
 
 # --- the partner's side ------------------------------------------------------------------------
@@ -356,12 +299,8 @@ async def submit_quote(
             tender["title"],
             after=_quote_snapshot(entered),
         )
-    await _tell_author(
-        settings,
-        tender,
-        f"New quote for your tender: {tender['title']}",
-        f"{current.organisation.name} sent a quote: {money(entered.price, entered.currency)}, "
-        f"{entered.timeline}.",
+    await send_mail(
+        settings, notifications.quote_sent(settings, tender, current.organisation.name, entered)
     )
 
 
@@ -373,6 +312,26 @@ def _quote_snapshot(entered: QuoteInput) -> dict:
     }
 
 
+async def _lock_own_quote(
+    partner_id: int, tender_id: int, event: QuoteEvent, now: datetime
+) -> tuple[dict, dict]:
+    """Inside the caller's transaction: the tender's row locked and this partner's quote,
+    once the state machine allows EVENT on it (TenderClosed otherwise; NotFound: no quote)."""
+    tender = await queries.lock_tender(tender_id)
+    assert tender is not None
+    quote = await queries.quote_of(partner_id, tender_id)
+    if quote is None:
+        raise NotFound()
+    rules.next_quote_status(
+        QuoteStatus(quote["status"]),
+        event,
+        TenderStatus(tender["status"]),
+        tender["deadline"],
+        now,
+    )
+    return tender, quote
+
+
 async def amend_quote(
     settings: Settings, current: Current, tender_id: int, entered: QuoteInput
 ) -> None:
@@ -380,18 +339,7 @@ async def amend_quote(
     partner_id = current.organisation.id
     now = _now()
     async with DB.transaction():
-        tender = await queries.lock_tender(tender_id)
-        assert tender is not None
-        quote = await queries.quote_of(partner_id, tender_id)
-        if quote is None:
-            raise NotFound()
-        rules.next_quote_status(
-            QuoteStatus(quote["status"]),
-            QuoteEvent.AMEND,
-            TenderStatus(tender["status"]),
-            tender["deadline"],
-            now,
-        )
+        tender, quote = await _lock_own_quote(partner_id, tender_id, QuoteEvent.AMEND, now)
         await queries.update_quote(
             quote["id"],
             {
@@ -415,12 +363,9 @@ async def amend_quote(
             },
             after=_quote_snapshot(entered),
         )
-    await _tell_author(
+    await send_mail(
         settings,
-        tender,
-        f"A quote was amended: {tender['title']}",
-        f"{current.organisation.name} amended its quote: "
-        f"{money(entered.price, entered.currency)}, {entered.timeline}.",
+        notifications.quote_amended(settings, tender, current.organisation.name, entered),
     )
 
 
@@ -429,43 +374,13 @@ async def withdraw_quote(settings: Settings, current: Current, tender_id: int) -
     partner_id = current.organisation.id
     now = _now()
     async with DB.transaction():
-        tender = await queries.lock_tender(tender_id)
-        assert tender is not None
-        quote = await queries.quote_of(partner_id, tender_id)
-        if quote is None:
-            raise NotFound()
-        rules.next_quote_status(
-            QuoteStatus(quote["status"]),
-            QuoteEvent.WITHDRAW,
-            TenderStatus(tender["status"]),
-            tender["deadline"],
-            now,
-        )
+        tender, quote = await _lock_own_quote(partner_id, tender_id, QuoteEvent.WITHDRAW, now)
         await queries.update_quote(
             quote["id"], {"status": QuoteStatus.WITHDRAWN, "updated_at": now}
         )
         await record(partner_id, _who(current), "tender.quote_withdrawn", tender["title"])
-    await _tell_author(
-        settings,
-        tender,
-        f"A quote was withdrawn: {tender['title']}",
-        f"{current.organisation.name} withdrew its quote.",
-    )
-
-
-async def _tell_author(settings: Settings, tender: dict, subject: str, news: str) -> None:
-    where = (
-        f"{settings.base_url}/tenders/mine/{tender['id']}"
-        if tender["author_organisation"]
-        else "the private link we sent you when you confirmed the tender"
-    )
     await send_mail(
-        settings,
-        Mail(
-            tender["author_email"],
-            subject,
-            f"Hello {tender['author_name']},\n\n{news}\n\nCompare the quotes on {where}.\n",
-        ),
+        settings, notifications.quote_withdrawn(settings, tender, current.organisation.name)
     )
 
 
@@ -583,54 +498,14 @@ async def _announce_decision(
     settings: Settings, tender: dict, chosen: dict, others: list[int]
 ) -> None:
     emails = await queries.notification_emails([chosen["partner"], *others])
-    contact = "\n".join(
-        line
-        for line in (
-            f"Name: {tender['author_name']}",
-            f"Company: {tender['author_company']}" if tender["author_company"] else "",
-            f"Email: {tender['author_email']}",
-            f"Phone: {tender['author_phone']}" if tender["author_phone"] else "",
-        )
-        if line
-    )
     for email in emails.get(chosen["partner"], []):
-        await send_mail(
-            settings,
-            Mail(
-                email,
-                f"Your quote was accepted: {tender['title']}",
-                f"Good news: the author of «{tender['title']}» accepted your quote of "
-                f"{money(chosen['price'], chosen['currency'])}.\n\n"
-                f"Their contact details:\n{contact}\n\n"
-                "Please get in touch with them. Remember your commitment: for this contract you "
-                "use only the host's products.\n"
-                f"{settings.base_url}/partner/tenders/{tender['id']}\n",
-            ),
-        )
+        await send_mail(settings, notifications.quote_accepted(settings, tender, chosen, email))
     for partner_id in others:
         for email in emails.get(partner_id, []):
-            await send_mail(
-                settings,
-                Mail(
-                    email,
-                    f"Another quote was chosen: {tender['title']}",
-                    f"The author of «{tender['title']}» chose another partner's quote. Thank you "
-                    "for answering; your quote is closed.\n"
-                    f"{settings.base_url}/partner/tenders/{tender['id']}\n",
-                ),
-            )
+            await send_mail(settings, notifications.another_quote_chosen(settings, tender, email))
     partner = await partner_queries.organisation(chosen["partner"])
     name = partner["name"] if partner else "The partner"
-    await send_mail(
-        settings,
-        Mail(
-            tender["author_email"],
-            f"You accepted a quote: {tender['title']}",
-            f"Hello {tender['author_name']},\n\nYou accepted the quote of {name} "
-            f"({money(chosen['price'], chosen['currency'])}). They received your contact "
-            "details and will get in touch with you. The other partners were told.\n",
-        ),
-    )
+    await send_mail(settings, notifications.you_accepted(tender, chosen, name))
 
 
 async def withdraw_tender(settings: Settings, author: Author, tender_id: int | None) -> dict:
@@ -652,24 +527,18 @@ async def withdraw_tender(settings: Settings, author: Author, tender_id: int | N
                 "tender.withdrawn",
                 tender["title"],
             )
-    await _tell_quoting_partners(
-        settings,
-        tender,
-        quoted,
-        f"Tender withdrawn: {tender['title']}",
-        f"The author withdrew «{tender['title']}»; your quote is closed. Thank you for answering.",
-    )
+    await _tell_quoting_partners(settings, tender, quoted, notifications.tender_withdrawn)
     return tender
 
 
 async def _tell_quoting_partners(
-    settings: Settings, tender: dict, partner_ids: list[int], subject: str, body: str
+    settings: Settings, tender: dict, partner_ids: list[int], mail
 ) -> None:
+    """MAIL(settings, tender, email) to the managers of each of PARTNER_IDS."""
     emails = await queries.notification_emails(partner_ids)
-    link = f"{settings.base_url}/partner/tenders/{tender['id']}"
     for partner_id in partner_ids:
         for email in emails.get(partner_id, []):
-            await send_mail(settings, Mail(email, subject, f"{body}\n{link}\n"))
+            await send_mail(settings, mail(settings, tender, email))
 
 
 async def tenders_of_client(current: Current, page_no: int) -> tuple[list[dict], bool]:
@@ -765,22 +634,9 @@ async def close_expired_tenders(now: datetime, settings: Settings | None = None)
             for tender in closed
         }
     for tender in closed:
-        await send_mail(
-            settings,
-            Mail(
-                tender["author_email"],
-                f"Your tender closed at its deadline: {tender['title']}",
-                f"Hello {tender['author_name']},\n\nYour tender «{tender['title']}» reached its "
-                "deadline without a decision and is now closed. You may post a new one at any "
-                f"time: {settings.base_url}/tenders/new\n",
-            ),
-        )
+        await send_mail(settings, notifications.tender_expired_to_author(settings, tender))
         await _tell_quoting_partners(
-            settings,
-            tender,
-            waiting[tender["id"]],
-            f"Tender closed: {tender['title']}",
-            f"«{tender['title']}» reached its deadline without a decision; your quote is closed.",
+            settings, tender, waiting[tender["id"]], notifications.tender_expired_to_partner
         )
     return len(closed)
 
