@@ -72,6 +72,8 @@ class Action(StrEnum):
     # the public partner directory (SPEC §7)
     MANAGE_LISTING = "directory.manage_listing"
     VIEW_LISTING = "directory.view_listing"
+    # billing reports (SPEC §5): on the partner organisation, then on each client's link
+    EXPORT_BILLING = "exports.billing"
 
 
 class Decision(Enum):
@@ -255,6 +257,8 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.in_programme
         case Action.MANAGE_TENDER_SETTINGS:
             return actor.role in MANAGERS and actor.in_programme
+        case Action.EXPORT_BILLING:
+            return actor.in_programme and (actor.role in MANAGERS or actor.billing_rights)
         case Action.APPLY_TO_PROGRAMME | Action.JOIN_AFFILIATE_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case Action.MANAGE_LISTING:
@@ -289,6 +293,8 @@ def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Deci
     if actor.role in MANAGERS:
         if action is Action.VIEW_LINK:
             return Decision.ALLOWED
+        if action is Action.EXPORT_BILLING:  # past clients too: their billing stays the partner's
+            return Decision.ALLOWED
         if action is Action.ACT_FOR_CLIENT:
             return Decision.ALLOWED if link.active else Decision.FORBIDDEN
         if action in PARTNER_LEGAL_ACTIONS or (
@@ -301,7 +307,7 @@ def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Deci
     )
     if not (assigned and link.active):
         return Decision.HIDDEN
-    if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT}:
+    if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.EXPORT_BILLING}:
         return Decision.ALLOWED
     return Decision.FORBIDDEN
 

@@ -1,0 +1,204 @@
+"""Reads of billing reports, scoped by the partner and by the clients the actor may export.
+
+The lines come out of PostgreSQL with COPY … TO (CSV) into a temporary file that pandas parses
+in C: a million rows never exist as a million Python records (asyncpg's fetch would build them,
+several hundred MB), so memory holds only the DataFrame."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+
+import pandas as pd
+
+from portal.access import Actor, Role
+from portal.database import storable_id
+from portal.organisations.tables import Organisation
+from portal.partners.rules import IN_PROGRAMME
+from portal.piccolo_conf import DB
+
+ACTOR_SQL = """
+SELECT o.id AS organisation_id, o.partner_status, m.role,
+       coalesce(m.billing_rights, false) AS billing_rights, a.is_staff,
+       ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
+             WHERE tm.account = a.id AND t.organisation = o.id) AS team_ids
+FROM account a JOIN organisation o ON o.id = {}
+LEFT JOIN membership m ON m.account = a.id AND m.organisation = o.id
+WHERE a.id = {}
+"""
+
+
+async def actor_in(account_id: int, organisation_id: int) -> Actor | None:
+    """The account's actor in the organisation, read fresh (a background job or the command
+    line has no session): a revoked role stops the next report."""
+    if not storable_id(account_id, organisation_id):
+        return None
+    rows = await Organisation.raw(ACTOR_SQL, organisation_id, account_id)
+    if not rows:
+        return None
+    row = rows[0]
+    return Actor(
+        user_id=account_id,
+        organisation_id=organisation_id,
+        role=Role(row["role"]) if row["role"] else None,
+        billing_rights=row["billing_rights"],
+        team_ids=frozenset(row["team_ids"] or ()),
+        in_programme=row["partner_status"] in IN_PROGRAMME,
+        is_staff=row["is_staff"],
+    )
+
+
+async def organisation(organisation_id: int) -> dict | None:
+    if not storable_id(organisation_id):
+        return None
+    return (
+        await Organisation.select(
+            Organisation.id, Organisation.name, Organisation.currency, Organisation.partner_status
+        )
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+
+
+CLIENT_LINKS_SQL = """
+SELECT DISTINCT ON (l.client)
+       l.id, l.partner, l.client, l.status, l.access, l.initiated_by, c.name AS client_name,
+       ARRAY(SELECT account FROM client_assignment a WHERE a.link = l.id AND account IS NOT NULL)
+           AS assigned_user_ids,
+       ARRAY(SELECT team FROM client_assignment a WHERE a.link = l.id AND team IS NOT NULL)
+           AS assigned_team_ids
+FROM partner_link l JOIN organisation c ON c.id = l.client
+WHERE l.partner = {} AND l.access IS NOT NULL
+ORDER BY l.client, (l.status = 'active') DESC, l.id DESC
+"""
+
+
+async def client_links(partner_id: int) -> list[dict]:
+    """Every client the partner manages or managed (one link each, the live one first):
+    what a report may cover, before access.py narrows it for the actor."""
+    rows = await Organisation.raw(CLIENT_LINKS_SQL, partner_id)
+    return sorted(rows, key=lambda row: (row["client_name"].casefold(), row["client"]))
+
+
+# One row per invoice line the partner may see. An invoice is shown in full when the partner
+# paid it, or when the client pays but gave the partner full access (the partner then acts in
+# the client's billing); otherwise (restricted access, or a collaboration that ended) the line
+# appears only as the cashback the partner earned on it: every field that is the client's
+# business (invoice number, prices, amount, VAT) is blanked in the database already.
+LINES_FROM = """
+FROM invoice i
+CROSS JOIN LATERAL (SELECT (i.payer = $1 OR i.client = ANY($5::int[])) AS shown) v
+JOIN invoice_line l ON l.invoice = i.id
+JOIN organisation c ON c.id = i.client
+WHERE i.partner = $1 AND i.issued_on BETWEEN $2 AND $3 AND i.client = ANY($4::int[])
+  AND (v.shown OR l.cashback > 0)
+"""
+LINES_SQL = (
+    """
+SELECT i.issued_on,
+       CASE WHEN v.shown THEN i.number ELSE '' END AS invoice_number,
+       i.id AS invoice_id, i.client AS client_id, c.name AS client_name,
+       l.description AS product, l.family, l.service_from, l.service_to,
+       CASE WHEN v.shown THEN round(l.public_price * 100)::bigint ELSE 0 END AS public_price,
+       CASE WHEN v.shown THEN round(l.volume_rate * 10000)::bigint ELSE 0 END AS volume_rate,
+       round(l.partner_rate * 10000)::bigint AS partner_rate,
+       CASE WHEN v.shown THEN round(l.amount * 100)::bigint ELSE 0 END AS amount,
+       CASE WHEN v.shown THEN round(l.discount * 100)::bigint ELSE 0 END AS discount,
+       round(l.cashback * 100)::bigint AS cashback,
+       CASE WHEN v.shown THEN i.vat_rule ELSE '' END AS vat_rule,
+       CASE WHEN v.shown THEN round(i.vat_rate * 10000)::bigint ELSE 0 END AS vat_rate,
+       CASE WHEN v.shown THEN round(i.vat * 100)::bigint ELSE 0 END AS invoice_vat,
+       i.currency, (i.payer = $1)::int AS partner_paid, v.shown::int AS shown, l.position
+"""
+    + LINES_FROM
+    + "ORDER BY i.issued_on, i.id, l.position"
+)
+COUNT_SQL = "SELECT count(*) " + LINES_FROM
+
+DATES = ["issued_on", "service_from", "service_to"]
+DTYPES = {
+    "invoice_number": "object",
+    "invoice_id": "int64",
+    "client_id": "int64",
+    "client_name": "category",
+    "product": "category",
+    "family": "category",
+    "public_price": "int64",
+    "volume_rate": "int64",
+    "partner_rate": "int64",
+    "amount": "int64",
+    "discount": "int64",
+    "cashback": "int64",
+    "vat_rule": "category",
+    "vat_rate": "int64",
+    "invoice_vat": "int64",
+    "currency": "category",
+    "partner_paid": "bool",
+    "shown": "bool",
+    "position": "int64",
+}
+
+
+@asynccontextmanager
+async def _connection() -> AsyncIterator:
+    """A pooled connection in the web app; a connection of its own in the command line or a
+    worker, which have no pool."""
+    if DB.pool is not None:
+        async with DB.pool.acquire() as connection:
+            yield connection
+        return
+    connection = await DB.get_new_connection()
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _arguments(
+    partner_id: int, start: date, end: date, client_ids: list[int], full_client_ids: list[int]
+) -> tuple:
+    return (partner_id, start, end, list(client_ids), list(full_client_ids))
+
+
+async def count_lines(partner_id, start, end, client_ids, full_client_ids) -> int:
+    async with _connection() as connection:
+        return await connection.fetchval(
+            COUNT_SQL, *_arguments(partner_id, start, end, client_ids, full_client_ids)
+        )
+
+
+async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd.DataFrame:
+    """The report's lines as a DataFrame: amounts in integer cents, rates in ten-thousandths."""
+    handle, path = tempfile.mkstemp(prefix="portal-report-", suffix=".csv")
+    os.close(handle)
+    try:
+        async with _connection() as connection:
+            await connection.copy_from_query(
+                LINES_SQL,
+                *_arguments(partner_id, start, end, client_ids, full_client_ids),
+                output=path,
+                format="csv",
+                header=True,
+            )
+        return read_lines_csv(path)
+    finally:
+        os.unlink(path)
+
+
+def read_lines_csv(path: str) -> pd.DataFrame:
+    frame = pd.read_csv(
+        path,
+        dtype=DTYPES,
+        parse_dates=DATES,
+        date_format="%Y-%m-%d",
+        keep_default_na=False,
+        na_filter=False,
+        true_values=["1"],
+        false_values=["0"],
+    )
+    for column in ("client_name", "product", "family", "vat_rule", "currency"):
+        frame[column] = frame[column].astype("category")
+    return frame

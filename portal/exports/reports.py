@@ -1,0 +1,194 @@
+"""Billing reports (SPEC §5): what a request asks, what the actor may get, and the writing.
+
+The interface other parts build on (web download, command line, background jobs):
+
+    ReportRequest                                   what to export, for whom, by whom
+    await count_report_lines(who, request) -> int   authorized and scoped, like the report
+    await load_report(who, request) -> Report       the lines (a DataFrame) and title info
+    write_report(report, path, progress=None)       synchronous: xlsx or csv, streamed
+
+WHO is the web request's Current, an Actor, or None to rebuild the actor of
+`request.requested_by` fresh from the database (a background job, the command line): rights
+are checked again on each run, so a revoked role or link stops the next report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from portal.access import Action, Actor, OrganisationResource, may, require
+from portal.clients.services import link_resource
+from portal.errors import FormErrors, NotFound
+from portal.exports import queries
+from portal.exports.frames import prepare
+from portal.exports.rules import FORMATS, Period, period_problems, report_filename
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    partner_id: int
+    period_start: date
+    period_end: date
+    client_ids: tuple[int, ...] = ()  # empty: every client the actor may export
+    format: str = "xlsx"  # xlsx | csv
+    sheet_per_client: bool = False
+    requested_by: int | None = None  # the account asking
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end)
+
+    def as_dict(self) -> dict:
+        """JSON-ready, for a job's payload."""
+        return {
+            "partner_id": self.partner_id,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "client_ids": list(self.client_ids),
+            "format": self.format,
+            "sheet_per_client": self.sheet_per_client,
+            "requested_by": self.requested_by,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReportRequest:
+        return cls(
+            partner_id=int(data["partner_id"]),
+            period_start=date.fromisoformat(data["period_start"]),
+            period_end=date.fromisoformat(data["period_end"]),
+            client_ids=tuple(int(i) for i in data.get("client_ids") or ()),
+            format=data.get("format", "xlsx"),
+            sheet_per_client=bool(data.get("sheet_per_client")),
+            requested_by=data.get("requested_by"),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    request: ReportRequest
+    partner_name: str
+    partner_currency: str
+    generated_at: datetime
+    lines: pd.DataFrame = field(repr=False)
+
+    @property
+    def period(self) -> Period:
+        return self.request.period
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def filename(self) -> str:
+        return report_filename(
+            self.partner_name, self.period, self.request.format, self.generated_at
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the actor may export of the partner: the clients, and which of them show their
+    client-paid invoices in full (an active full-access link)."""
+
+    partner: dict
+    client_ids: tuple[int, ...]
+    full_client_ids: tuple[int, ...]
+
+
+async def resolve_actor(who, request: ReportRequest) -> Actor:
+    if who is None:
+        actor = (
+            await queries.actor_in(request.requested_by, request.partner_id)
+            if request.requested_by is not None
+            else None
+        )
+        if actor is None:
+            raise NotFound()
+        return actor
+    return who.actor if hasattr(who, "actor") else who
+
+
+async def exportable_clients(actor: Actor, partner_id: int) -> list[dict]:
+    """The clients ACTOR may put in a report of PARTNER_ID, by name (for the form too)."""
+    require(actor, Action.EXPORT_BILLING, OrganisationResource(partner_id))
+    links = await queries.client_links(partner_id)
+    return [link for link in links if may(actor, Action.EXPORT_BILLING, link_resource(link))]
+
+
+async def report_scope(who, request: ReportRequest) -> Scope:
+    """Authorize REQUEST for WHO: the partner must be the organisation acted in, the actor may
+    export, every client asked for is one of theirs (else 404), the period is valid (422)."""
+    actor = await resolve_actor(who, request)
+    if actor.organisation_id != request.partner_id:
+        raise NotFound()
+    problems = request_problems(request)
+    if problems:
+        raise FormErrors(problems)
+    partner = await queries.organisation(request.partner_id)
+    if partner is None:
+        raise NotFound()
+    clients = {link["client"]: link for link in await exportable_clients(actor, partner["id"])}
+    if any(client_id not in clients for client_id in request.client_ids):
+        raise NotFound()  # another partner's client, or none: the same answer
+    chosen = request.client_ids or tuple(clients)
+    full = tuple(
+        client_id
+        for client_id in chosen
+        if clients[client_id]["status"] == "active" and clients[client_id]["access"] == "full"
+    )
+    return Scope(partner, tuple(chosen), full)
+
+
+def request_problems(request: ReportRequest) -> dict[str, str]:
+    problems = period_problems(request.period_start, request.period_end)
+    if request.format not in FORMATS:
+        problems["format"] = "Choose Excel (.xlsx) or CSV."
+    return problems
+
+
+async def count_report_lines(who, request: ReportRequest) -> int:
+    scope = await report_scope(who, request)
+    if not scope.client_ids:
+        return 0
+    return await queries.count_lines(*_query_arguments(request, scope))
+
+
+async def load_report(who, request: ReportRequest) -> Report:
+    scope = await report_scope(who, request)
+    frame = await queries.lines_frame(*_query_arguments(request, scope))
+    return Report(
+        request=request,
+        partner_name=scope.partner["name"],
+        partner_currency=scope.partner["currency"],
+        generated_at=datetime.now(UTC),
+        lines=prepare(frame),
+    )
+
+
+def _query_arguments(request: ReportRequest, scope: Scope) -> tuple:
+    return (
+        request.partner_id,
+        request.period_start,
+        request.period_end,
+        list(scope.client_ids),
+        list(scope.full_client_ids),
+    )
+
+
+def write_report(report: Report, path: str | Path, progress: Progress | None = None) -> None:
+    """Synchronous and CPU-bound: call it off the event loop (a thread, a process, a job)."""
+    if report.request.format == "csv":
+        from portal.exports.csvfile import write_csv
+
+        write_csv(report, path, progress)
+    else:
+        from portal.exports.xlsx import write_xlsx
+
+        write_xlsx(report, path, progress)
