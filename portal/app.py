@@ -18,6 +18,7 @@ from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
+from portal.exports.routes import ROUTES as EXPORT_ROUTES
 from portal.mail.routes import ROUTES as MAIL_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> Litestar:
             *MAIL_ROUTES,
             *TENDER_ROUTES,
             *DIRECTORY_ROUTES,
+            *EXPORT_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -1,4 +1,4 @@
-"""`portal serve | migrate | worker | demo | review-partners`: the portal's command line."""
+"""`portal serve | migrate | worker | demo | review-partners | export`: the portal's command line."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> None:
         help="the yearly review: flag partners below the volume threshold, clear recovered ones",
     )
 
+    from portal.exports import command as export_command
+
+    export_command.add_parser(commands)
+
     args = parser.parse_args(argv)
     prepare_environment()
     if args.command == "serve":
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         _load_demo(args.size)
     elif args.command == "review-partners":
         asyncio.run(_review_partners())
+    elif args.command == "export":
+        sys.exit(export_command.run(args))
 
 
 def prepare_environment() -> None:

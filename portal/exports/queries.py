@@ -51,6 +51,11 @@ async def actor_in(account_id: int, organisation_id: int) -> Actor | None:
     )
 
 
+async def account_id(email: str) -> int | None:
+    rows = await Organisation.raw("SELECT id FROM account WHERE email = {}", email.lower())
+    return rows[0]["id"] if rows else None
+
+
 async def organisation(organisation_id: int) -> dict | None:
     if not storable_id(organisation_id):
         return None

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from portal.access import Action, Actor, OrganisationResource, may, require
+from portal.access import Action, Actor, OrganisationResource, Role, may, require
 from portal.clients.services import link_resource
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries
 from portal.exports.frames import prepare
 from portal.exports.rules import FORMATS, Period, period_problems, report_filename
+from portal.partners.rules import IN_PROGRAMME
 
 Progress = Callable[[int, int], None]
 
@@ -100,6 +101,20 @@ class Scope:
     partner: dict
     client_ids: tuple[int, ...]
     full_client_ids: tuple[int, ...]
+
+
+async def partner_view(partner_id: int) -> Actor:
+    """The partner as its legal representatives see it, for an operator's export (the
+    command line): the same scope, with no one's account behind it."""
+    partner = await queries.organisation(partner_id)
+    if partner is None:
+        raise NotFound()
+    return Actor(
+        user_id=0,
+        organisation_id=partner_id,
+        role=Role.LEGAL_REPRESENTATIVE,
+        in_programme=partner["partner_status"] in IN_PROGRAMME,
+    )
 
 
 async def resolve_actor(who, request: ReportRequest) -> Actor:

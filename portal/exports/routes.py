@@ -1,0 +1,135 @@
+"""Billing reports in the browser: the form, the client search, the download."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency, Provide
+from litestar.response import File
+
+from portal.accounts.current import Current, provide_current
+from portal.errors import FormErrors
+from portal.exports import forms
+from portal.exports.reports import (
+    Report,
+    ReportRequest,
+    exportable_clients,
+    load_report,
+    write_report,
+)
+from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
+from portal.web import form_page, page
+
+Me = NamedDependency[Current]
+CLIENTS_SHOWN = 50  # a big partner searches; the page lists this many at once
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class ExportsController(Controller):
+    path = "/exports"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="exports.index")
+    async def index(self, request: Request, current: Me) -> Response:
+        defaults = {"period": PeriodKind.LAST_QUARTER, "format": "xlsx", "clients": "all"}
+        context = await _form_context(request, current, defaults)
+        return page(request, "exports/index.html", context, fragment="clients")
+
+    @get("/clients", name="exports.clients")
+    async def clients(self, request: Request, current: Me) -> Response:
+        """The client picker's matches (htmx, as the user types), chosen ones kept."""
+        context = await _form_context(request, current, {"clients": "selected"})
+        return page(request, "exports/index.html", context, fragment="clients")
+
+    @post("", name="exports.download", status_code=200)
+    async def download(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        partner = current.organisation_resource()
+        try:
+            report_request = forms.parse_report_form(
+                data,
+                partner_id=partner.organisation_id,
+                requested_by=current.user_id,
+                today=datetime.now(UTC).date(),
+            )
+            return await deliver_report(current, report_request)
+        except FormErrors as error:
+            context = await _form_context(request, current, _flat(data))
+            return form_page(request, "exports/index.html", context, error.errors)
+
+
+async def deliver_report(current: Current, report_request: ReportRequest) -> Response:
+    """A report comes straight back as a download, written off the event loop. (A large one
+    is for the background queue: its branch goes here, on count_report_lines.)"""
+    report = await load_report(current, report_request)
+    path = await anyio.to_thread.run_sync(_written, report)
+    return File(
+        path=path,
+        filename=report.filename,
+        media_type=MEDIA_TYPES[report_request.format],
+        headers={"content-disposition": content_disposition(report.filename)},
+        background=BackgroundTask(_remove, path),
+    )
+
+
+def _written(report: Report) -> str:
+    handle, path = tempfile.mkstemp(prefix="portal-report-", suffix="." + report.request.format)
+    os.close(handle)
+    try:
+        write_report(report, path)
+    except BaseException:
+        _remove(path)
+        raise
+    return path
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _flat(data) -> dict:
+    """What the user typed, for re-rendering: single values, and the chosen clients."""
+    flat = {key: value for key, value in data.items() if key != "client_ids"}
+    flat["client_ids"] = data.getall("client_ids", []) if hasattr(data, "getall") else []
+    return flat
+
+
+async def _form_context(request: Request, current: Current, form: dict) -> dict:
+    partner = current.organisation_resource()
+    clients = await exportable_clients(current.actor, partner.organisation_id)
+    query = (request.query_params.get("q") or form.get("q") or "").strip()[:100]
+    chosen = {str(value) for value in _chosen(request, form)}
+    matches = [c for c in clients if query.casefold() in c["client_name"].casefold()]
+    shown = [c for c in clients if str(c["client"]) in chosen]
+    shown += [c for c in matches if str(c["client"]) not in chosen][:CLIENTS_SHOWN]
+    today = datetime.now(UTC).date()
+    return {
+        "form": form,
+        "clients": shown,
+        "client_total": len(clients),
+        "match_total": len(matches),
+        "chosen": chosen,
+        "query": query,
+        "period_labels": PERIOD_LABELS,
+        "quarters": forms.quarter_choices(today),
+        "today": today,
+    }
+
+
+def _chosen(request: Request, form: dict) -> list:
+    if form.get("client_ids"):
+        return list(form["client_ids"])
+    return request.query_params.getall("client_ids", [])
+
+
+ROUTES = [ExportsController]
