@@ -18,6 +18,7 @@ from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
+from portal.exports.offload import shutdown_writer_pool
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
 from portal.mail.routes import ROUTES as MAIL_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database_pool],
+        on_shutdown=[shutdown_writer_pool],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="__Host-csrf",

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from datetime import UTC, datetime
 
-import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
@@ -16,12 +12,11 @@ from litestar.response import File
 from portal.accounts.current import Current, provide_current
 from portal.errors import FormErrors
 from portal.exports import forms
+from portal.exports.offload import remove, write_to_temporary_file
 from portal.exports.reports import (
-    Report,
     ReportRequest,
     exportable_clients,
     load_report,
-    write_report,
 )
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
 from portal.web import form_page, page
@@ -68,33 +63,17 @@ class ExportsController(Controller):
 
 
 async def deliver_report(current: Current, report_request: ReportRequest) -> Response:
-    """A report comes straight back as a download, written off the event loop. (A large one
-    is for the background queue: its branch goes here, on count_report_lines.)"""
+    """A report comes straight back as a download, written in a process of its own. (A large
+    one is for the background queue: its branch goes here, on count_report_lines.)"""
     report = await load_report(current, report_request)
-    path = await anyio.to_thread.run_sync(_written, report)
+    path = await write_to_temporary_file(report)
     return File(
         path=path,
         filename=report.filename,
         media_type=MEDIA_TYPES[report_request.format],
         headers={"content-disposition": content_disposition(report.filename)},
-        background=BackgroundTask(_remove, path),
+        background=BackgroundTask(remove, path),
     )
-
-
-def _written(report: Report) -> str:
-    handle, path = tempfile.mkstemp(prefix="portal-report-", suffix="." + report.request.format)
-    os.close(handle)
-    try:
-        write_report(report, path)
-    except BaseException:
-        _remove(path)
-        raise
-    return path
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def _flat(data) -> dict:
