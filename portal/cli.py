@@ -1,4 +1,4 @@
-"""`portal serve | migrate | worker | demo | review-partners | export`: the portal's command line."""
+"""`portal serve | migrate | worker | demo | review-partners | export`: the command line."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
+import anyio.to_thread
 import pandas as pd
 
 from portal.access import Actor, Role
@@ -188,7 +189,9 @@ async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd
                 format="csv",
                 header=True,
             )
-        return read_lines_csv(path)
+        # pandas parses in C and lets go of the interpreter lock: in a thread, the event
+        # loop keeps answering other requests meanwhile
+        return await anyio.to_thread.run_sync(read_lines_csv, path)
     finally:
         os.unlink(path)
 

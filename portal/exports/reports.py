@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import anyio.to_thread
 import pandas as pd
 
 from portal.access import Action, Actor, OrganisationResource, Role, may, require
@@ -183,7 +184,7 @@ async def load_report(who, request: ReportRequest) -> Report:
         partner_name=scope.partner["name"],
         partner_currency=scope.partner["currency"],
         generated_at=datetime.now(UTC),
-        lines=prepare(frame),
+        lines=await anyio.to_thread.run_sync(prepare, frame),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -137,10 +138,10 @@ RESERVED_SHEET_NAMES = frozenset({"summary", "lines", "history"})
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-def sheet_names(client_names: list[str]) -> list[str]:
+def sheet_names(client_names: list[str], taken: Iterable[str] = ()) -> list[str]:
     """One valid, unique Excel sheet name per client, in order: at most 31 characters, none of
-    []:*?/\\, no leading or trailing apostrophe, never Summary or Lines."""
-    taken: set[str] = set(RESERVED_SHEET_NAMES)
+    []:*?/\\, no leading or trailing apostrophe, never Summary, Lines nor one of TAKEN."""
+    taken = set(RESERVED_SHEET_NAMES) | {name.lower() for name in taken}
     names = []
     for raw in client_names:
         base = SHEET_FORBIDDEN.sub(" ", printable(raw)).strip().strip("'").strip() or "Client"

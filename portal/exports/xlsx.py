@@ -52,13 +52,22 @@ class Styles:
         quote_prefix: bool = False,
         fill: bool = False,
     ) -> WriteOnlyCell:
+        return self.styled(value, self._style(number_format, bold, quote_prefix, fill))
+
+    def styled(self, value, style) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.sheet)
-        if quote_prefix:  # typed as text, never a formula, even after an edit in Excel
+        if style is None:  # no format asked for
+            cell.value = value
+            return cell
+        if style.quotePrefix:  # typed as text, never a formula, even after an edit in Excel
             cell._value, cell.data_type = value, "s"
         else:
             cell.value = value
-        cell._style = self._style(number_format, bold, quote_prefix, fill)
+        cell._style = style
         return cell
+
+    def style(self, number_format=None, *, quote_prefix=False):
+        return self._style(number_format, False, quote_prefix, False)
 
     def _style(self, number_format, bold, quote_prefix, fill):
         key = (number_format, bold, quote_prefix, fill)
@@ -85,16 +94,53 @@ def write_xlsx(report, path, progress: Progress | None = None) -> None:
     counter = _Counter(total, progress)
     workbook = Workbook(write_only=True)
     _write_summary(workbook, report, summary)
-    _write_lines(workbook.create_sheet("Lines"), report, lines, counter)
+    line_sheets = _parts("Lines", len(lines))
+    for name, part in zip(line_sheets, _slices(lines), strict=True):
+        _write_lines(workbook.create_sheet(name), report, part, counter)
     if per_client:
-        names = sheet_names(summary["client_name"].tolist())
-        for (client_id, currency), name in zip(
-            summary[["client_id", "currency"]].itertuples(index=False), names, strict=True
-        ):
-            mine = lines[(lines["client_id"] == client_id) & (lines["currency"] == currency)]
-            _write_lines(workbook.create_sheet(name), report, mine, counter)
+        _write_client_sheets(workbook, report, lines, summary, line_sheets, counter)
     workbook.save(path)
     counter.finish()
+
+
+def _write_client_sheets(workbook, report, lines, summary, taken, counter) -> None:
+    """One sheet per client and currency, in the Summary's order; a client's lines are found
+    through one group-by, not one scan of the frame per client."""
+    positions = lines.groupby(["client_id", "currency"], observed=True, sort=False).indices
+    keys, bases = [], []
+    for client_id, client_name, currency in summary[
+        ["client_id", "client_name", "currency"]
+    ].itertuples(index=False):
+        found = positions[(client_id, currency)]
+        for part in range(_part_count(len(found))):
+            keys.append((client_id, currency, part))
+            bases.append(client_name if part == 0 else f"{client_name} ({part + 1})")
+    for (client_id, currency, part), name in zip(
+        keys, sheet_names(bases, taken=taken), strict=True
+    ):
+        first = part * SHEET_CAPACITY
+        found = positions[(client_id, currency)][first : first + SHEET_CAPACITY]
+        _write_lines(workbook.create_sheet(name), report, lines.iloc[found], counter)
+
+
+# Excel's limit is 1,048,576 rows a sheet; beyond it the lines continue on "Lines (2)" …
+MAX_SHEET_ROWS = 1_048_576
+SHEET_CAPACITY = MAX_SHEET_ROWS - TITLE_ROWS - 1
+
+
+def _part_count(rows: int) -> int:
+    return max(1, -(-rows // SHEET_CAPACITY))
+
+
+def _parts(base: str, rows: int) -> list[str]:
+    return [base if n == 0 else f"{base} ({n + 1})" for n in range(_part_count(rows))]
+
+
+def _slices(lines: pd.DataFrame) -> list[pd.DataFrame]:
+    return [
+        lines.iloc[n * SHEET_CAPACITY : (n + 1) * SHEET_CAPACITY]
+        for n in range(_part_count(len(lines)))
+    ]
 
 
 class _Counter:
@@ -246,17 +292,15 @@ def _formula_like(column: pd.Series) -> frozenset[str]:
 def _rows(styles: Styles, chunk: pd.DataFrame, risky: dict[str, frozenset[str]]) -> Iterator[list]:
     shown = chunk["shown"].tolist()
     currencies = cols.texts(chunk["currency"])
-    money_styles = {currency: money_format(currency) for currency in set(currencies)}
-    makers = []
+    money_styles = {currency: styles.style(money_format(currency)) for currency in set(currencies)}
+    makers, columns = [], []
     for column in LINE_COLUMNS:
         values = _values(chunk, column)
-        if column.client_business:
-            values = cols.blank_where_hidden(values, shown)
+        columns.append(cols.blank_where_hidden(values, shown) if column.client_business else values)
         makers.append(_cell_maker(styles, column, risky.get(column.source, frozenset())))
-        makers[-1] = (makers[-1], values)
     for index, currency in enumerate(currencies):
         money = money_styles[currency]
-        yield [make(values[index], money) for make, values in makers]
+        yield [make(values[index], money) for make, values in zip(makers, columns, strict=True)]
 
 
 def _values(chunk: pd.DataFrame, column: Column) -> list:
@@ -269,18 +313,19 @@ def _values(chunk: pd.DataFrame, column: Column) -> list:
 
 
 def _cell_maker(styles: Styles, column: Column, risky: frozenset[str]):
+    """How a value of COLUMN becomes a cell: (value, the row's money style) → cell or value."""
+    styled = styles.styled
     if column.kind is Kind.DATE:
-        return lambda value, _: styles.cell(value, number_format=DATE_FORMAT)
+        date_style = styles.style(DATE_FORMAT)
+        return lambda value, _: styled(value, date_style)
     if column.kind is Kind.RATE:
-        return lambda value, _: (
-            None if value is None else styles.cell(value, number_format=RATE_FORMAT)
-        )
+        rate_style = styles.style(RATE_FORMAT)
+        return lambda value, _: None if value is None else styled(value, rate_style)
     if column.kind is Kind.MONEY:
-        return lambda value, money: (
-            None if value is None else styles.cell(value, number_format=money)
-        )
+        return lambda value, money: None if value is None else styled(value, money)
     if risky:
-        return lambda value, _: styles.cell(value, quote_prefix=True) if value in risky else value
+        quoted = styles.style(quote_prefix=True)
+        return lambda value, _: styled(value, quoted) if value in risky else value
     return lambda value, _: value
 
 

@@ -192,3 +192,35 @@ async def test_progress_counts_every_row_written(written):
     assert progress[-1] == (total, total)
     done = [d for d, _ in progress]
     assert done == sorted(done) and all(t == total for _, t in progress)
+
+
+async def test_each_client_sheet_holds_only_that_clients_lines(written):
+    _, _, path, _, _, _ = written
+    workbook = openpyxl.load_workbook(path)
+    for name in workbook.sheetnames[2:]:
+        rows = list(workbook[name].iter_rows(min_row=6, values_only=True))
+        assert rows and len({row[2] for row in rows}) == 1  # the Client column
+
+
+async def test_lines_beyond_a_sheets_capacity_continue_on_the_next_sheet(
+    db, tmp_path, monkeypatch
+):
+    from portal.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_CAPACITY", 2)
+    world = await build_world()
+    request = ReportRequest(
+        world.partner, *Q3, sheet_per_client=True, requested_by=world.people["legal@muster.ch"]
+    )
+    report = await load_report(None, request)
+    write_report(report, tmp_path / "split.xlsx")
+    workbook = openpyxl.load_workbook(tmp_path / "split.xlsx")
+    assert workbook.sheetnames[:4] == ["Summary", "Lines", "Lines (2)", "Lines (3)"]
+    lines = [
+        row
+        for name in ("Lines", "Lines (2)", "Lines (3)")
+        for row in workbook[name].iter_rows(min_row=6, values_only=True)
+    ]
+    assert len(lines) == 5
+    assert all(workbook[name].max_row <= 5 + 2 for name in workbook.sheetnames[1:])
+    assert len(workbook.sheetnames) == 4 + 4  # Alpha has two lines: one sheet still

@@ -123,6 +123,10 @@ def test_sheet_names_are_valid_unique_and_never_reserved():
     assert len({name.lower() for name in names}) == len(names)
 
 
+def test_sheet_names_avoid_the_names_taken():
+    assert rules.sheet_names(["Lines (2)", "x"], taken=["Lines (2)"]) == ["Lines (2) (2)", "x"]
+
+
 @given(st.lists(st.text(max_size=50), max_size=30))
 def test_sheet_names_property(client_names):
     names = rules.sheet_names(client_names)
