@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -260,18 +260,96 @@ def _display_width(value, kind: Kind) -> int:
 
 def _write_lines(sheet, report, lines: pd.DataFrame, counter: _Counter) -> None:
     styles = Styles(sheet)
+    _place_ready_cells(sheet)
     _set_widths(sheet, lines)
     _titles(sheet, styles, report, "Billing lines")
     _header(sheet, styles, [column.title for column in LINE_COLUMNS])
     if lines.empty:
         sheet.append(["No billing lines for this period and selection."])
-    risky = {column.source: _formula_like(lines[column.source]) for column in _text_columns()}
+    writer = _LineCells(styles, lines)
     for start in range(0, len(lines), CHUNK):
         chunk = lines.iloc[start : start + CHUNK]
-        for row in _rows(styles, chunk, risky):
+        for row in writer.rows(chunk):
             sheet.append(row)
         counter.add(len(chunk))
     _finish_table(sheet, len(LINE_COLUMNS), TITLE_ROWS + 1 + len(lines))
+
+
+def _place_ready_cells(sheet) -> None:
+    """openpyxl's write-only sheet turns each appended value into a cell, and accepts a ready
+    cell only through a conversion that fails (a ValueError raised, formatted and caught, for
+    every cell): with a format on most cells of a line that doubled the writing. The Lines
+    sheets append ready cells, so each is put in place directly. This replaces a private
+    hook of openpyxl 3.1 (pinned in pyproject); the round-trip tests read every cell back."""
+
+    def values_to_row(values, row_index):
+        for column_index, value in enumerate(values, 1):
+            if value is None:
+                continue
+            cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
+            cell.column, cell.row = column_index, row_index
+            yield cell
+
+    sheet._values_to_row = values_to_row
+
+
+class _LineCells:
+    """One cell per column, reused row after row: the write-only sheet writes a row's cells
+    as it receives them, so a cell is free again for the next row. Types and formats are known
+    per column, so values are set as they are, without openpyxl guessing their type."""
+
+    def __init__(self, styles: Styles, lines: pd.DataFrame):
+        self.styles = styles
+        self.cells = [WriteOnlyCell(styles.sheet) for _ in LINE_COLUMNS]
+        self.quoted = styles.style(quote_prefix=True)
+        self.risky = {}
+        for cell, column in zip(self.cells, LINE_COLUMNS, strict=True):
+            cell.data_type = "s" if column.kind is Kind.TEXT else "n"
+            if column.kind is Kind.DATE:
+                cell._style = styles.style(DATE_FORMAT)
+            elif column.kind is Kind.RATE:
+                cell._style = styles.style(RATE_FORMAT)
+            elif column.kind is Kind.TEXT:
+                self.risky[column.source] = _formula_like(lines[column.source])
+
+    def rows(self, chunk: pd.DataFrame) -> Iterator[list]:
+        shown = chunk["shown"].tolist()
+        currencies = cols.texts(chunk["currency"])
+        money = {
+            currency: self.styles.style(money_format(currency)) for currency in set(currencies)
+        }
+        columns = []
+        for column in LINE_COLUMNS:
+            values = _values(chunk, column)
+            columns.append(
+                cols.blank_where_hidden(values, shown) if column.client_business else values
+            )
+        money_cells = [
+            cell
+            for cell, column in zip(self.cells, LINE_COLUMNS, strict=True)
+            if column.kind is Kind.MONEY
+        ]
+        quoting = [
+            (cell, values, self.risky[column.source])
+            for cell, values, column in zip(self.cells, columns, LINE_COLUMNS, strict=True)
+            if self.risky.get(column.source)
+        ]
+        cells, quoted = self.cells, self.quoted
+        for index, currency in enumerate(currencies):
+            style = money[currency]
+            for cell in money_cells:
+                cell._style = style
+            for cell, values, risky in quoting:
+                cell._style = quoted if values[index] in risky else None
+            row = []
+            for cell, values in zip(cells, columns, strict=True):
+                value = values[index]
+                if value is None:
+                    row.append(None)
+                else:
+                    cell._value = value
+                    row.append(cell)
+            yield row
 
 
 def _text_columns() -> list[Column]:
@@ -289,20 +367,6 @@ def _formula_like(column: pd.Series) -> frozenset[str]:
     )
 
 
-def _rows(styles: Styles, chunk: pd.DataFrame, risky: dict[str, frozenset[str]]) -> Iterator[list]:
-    shown = chunk["shown"].tolist()
-    currencies = cols.texts(chunk["currency"])
-    money_styles = {currency: styles.style(money_format(currency)) for currency in set(currencies)}
-    makers, columns = [], []
-    for column in LINE_COLUMNS:
-        values = _values(chunk, column)
-        columns.append(cols.blank_where_hidden(values, shown) if column.client_business else values)
-        makers.append(_cell_maker(styles, column, risky.get(column.source, frozenset())))
-    for index, currency in enumerate(currencies):
-        money = money_styles[currency]
-        yield [make(values[index], money) for make, values in zip(makers, columns, strict=True)]
-
-
 def _values(chunk: pd.DataFrame, column: Column) -> list:
     series = chunk[column.source]
     if column.kind is Kind.DATE:
@@ -310,23 +374,6 @@ def _values(chunk: pd.DataFrame, column: Column) -> list:
     if column.kind in (Kind.MONEY, Kind.RATE):
         return cols.as_numbers(series, column.kind)
     return cols.texts(series)
-
-
-def _cell_maker(styles: Styles, column: Column, risky: frozenset[str]):
-    """How a value of COLUMN becomes a cell: (value, the row's money style) → cell or value."""
-    styled = styles.styled
-    if column.kind is Kind.DATE:
-        date_style = styles.style(DATE_FORMAT)
-        return lambda value, _: styled(value, date_style)
-    if column.kind is Kind.RATE:
-        rate_style = styles.style(RATE_FORMAT)
-        return lambda value, _: None if value is None else styled(value, rate_style)
-    if column.kind is Kind.MONEY:
-        return lambda value, money: None if value is None else styled(value, money)
-    if risky:
-        quoted = styles.style(quote_prefix=True)
-        return lambda value, _: styled(value, quoted) if value in risky else value
-    return lambda value, _: value
 
 
 def _set_widths(sheet, lines: pd.DataFrame) -> None:
