@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.exports import rules
@@ -127,6 +127,7 @@ def test_sheet_names_avoid_the_names_taken():
     assert rules.sheet_names(["Lines (2)", "x"], taken=["Lines (2)"]) == ["Lines (2) (2)", "x"]
 
 
+@settings(deadline=None)
 @given(st.lists(st.text(max_size=50), max_size=30))
 def test_sheet_names_property(client_names):
     names = rules.sheet_names(client_names)
