@@ -452,9 +452,10 @@ def run(args) -> None:
         for lines in args.sizes:
             partner = partners[lines]["partner"]
             say(f"{lines:,} lines:")
+            kinds = ("portal", "floor", "floor_plain") if lines <= 100_000 else ("portal", "floor")
             figures = {
                 kind: measure_in_subprocess(kind, url, partner, lines, Path(scratch))
-                for kind in ("portal", "floor", "floor_plain")
+                for kind in kinds
             }
             if lines not in args.skip_to_excel_at:
                 figures["to_excel"] = measure_in_subprocess(
