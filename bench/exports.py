@@ -425,6 +425,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--skip-to-excel-at", type=int, nargs="*", default=[], metavar="LINES")
     parser.add_argument("--no-health", action="store_true")
+    parser.add_argument(
+        "--health-only", action="store_true", help="only /health during a web export"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--partner", type=int, help=argparse.SUPPRESS)
@@ -449,7 +452,7 @@ def run(args) -> None:
             began = time.perf_counter()
             partners[lines] = asyncio.run(load_partner(url, lines, seed))
             say(f"{lines:,} lines loaded with COPY in {time.perf_counter() - began:.1f} s")
-        for lines in args.sizes:
+        for lines in [] if args.health_only else args.sizes:
             partner = partners[lines]["partner"]
             say(f"{lines:,} lines:")
             kinds = ("portal", "floor", "floor_plain") if lines <= 100_000 else ("portal", "floor")
