@@ -41,6 +41,7 @@ class Action(StrEnum):
     MANAGE_TEAM_MEMBERS = "teams.manage_members"
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
+    VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
     # delegation (SPEC §3)
     INVITE_CLIENT = "clients.invite"
@@ -183,6 +184,14 @@ class ListingResource:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportFileResource:
+    """A billing report made in the background: the partner's, asked for by one person."""
+
+    organisation_id: int
+    requested_by: int
+
+
 Resource = (
     OrganisationResource
     | TeamResource
@@ -191,6 +200,7 @@ Resource = (
     | StaffResource
     | TenderResource
     | ListingResource
+    | ReportFileResource
 )
 
 # Who acts without logging in: a visitor (holding, at most, a private link).
@@ -214,6 +224,8 @@ def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
         return _decide_on_client_product(actor, action, resource)
     if resource.organisation_id != actor.organisation_id:
         return Decision.HIDDEN
+    if isinstance(resource, ReportFileResource):
+        return _decide_on_report_file(actor, action, resource)
     if not actor.is_member:
         return _decide_for_team_guest(actor, action, resource)
     return Decision.ALLOWED if _role_allows(actor, action, resource) else Decision.FORBIDDEN
@@ -402,6 +414,22 @@ def decide_for_visitor(action: Action, resource: Resource) -> Decision:
 def require_as_visitor(action: Action, resource: Resource) -> None:
     if decide_for_visitor(action, resource) is not Decision.ALLOWED:
         raise NotFound()
+
+
+def _decide_on_report_file(actor: Actor, action: Action, report: ReportFileResource) -> Decision:
+    """A report holds the clients its requester may see: it is theirs, and the managers'
+    (who see every client); to anyone else it does not exist. It still needs the right to
+    export today."""
+    if actor.user_id != report.requested_by and actor.role not in MANAGERS:
+        return Decision.HIDDEN
+    if action is not Action.VIEW_REPORT_FILE:
+        return Decision.FORBIDDEN
+    exporting = OrganisationResource(report.organisation_id)
+    return (
+        Decision.ALLOWED
+        if _role_allows(actor, Action.EXPORT_BILLING, exporting)
+        else (Decision.FORBIDDEN)
+    )
 
 
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:

@@ -18,6 +18,7 @@ from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
+from portal.exports.background.routes import ROUTES as REPORT_FILE_ROUTES
 from portal.exports.offload import shutdown_writer_pool
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
 from portal.mail.routes import ROUTES as MAIL_ROUTES
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
             *TENDER_ROUTES,
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
+            *REPORT_FILE_ROUTES,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

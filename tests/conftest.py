@@ -103,6 +103,8 @@ async def migrated(database_url: str) -> AsyncIterator[str]:
 
 
 TABLES = [
+    "report_file",
+    "report_subscription",
     "job_start",
     "pgqueuer",
     "pgqueuer_log",

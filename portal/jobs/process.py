@@ -21,7 +21,9 @@ STOP_GRACE_SECONDS = 20
 
 def run_worker_process() -> None:
     """`portal worker`: work until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s"
+    )
     settings = Settings.from_env()
     from portal import database
 

@@ -54,13 +54,15 @@ class Periodic:
 
 
 def all_jobs() -> list[Job]:
+    from portal.exports.background import jobs as report_jobs
     from portal.tenders import jobs as tender_jobs
 
-    return [*tender_jobs.JOBS]
+    return [*tender_jobs.JOBS, *report_jobs.JOBS]
 
 
 def all_periodic() -> list[Periodic]:
     from portal.directory import services as directory
+    from portal.exports.background import jobs as report_jobs
     from portal.jobs import housekeeping
     from portal.partners import jobs as partner_jobs
     from portal.tenders import jobs as tender_jobs
@@ -70,4 +72,5 @@ def all_periodic() -> list[Periodic]:
         *partner_jobs.PERIODIC,
         *tender_jobs.PERIODIC,
         *directory.PERIODIC,
+        *report_jobs.PERIODIC,
     ]

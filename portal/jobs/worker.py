@@ -80,6 +80,7 @@ def _job_runner(job: Job, settings: Settings):
         payload = json.loads(queued.payload or b"{}")
         start = await _record_start(int(queued.id), job.name)
         context = JobContext(settings, int(queued.id), start, job.max_attempts)
+        log.info("Job %s #%s started (start %d).", job.name, queued.id, start)
         if rules.interrupted_too_often(start, job.max_attempts):
             await _give_up(
                 job,
@@ -103,6 +104,7 @@ def _job_runner(job: Job, settings: Settings):
             raise RetryRequested(delay=delay, reason=str(error)[:500]) from error
         else:
             await _forget_starts(int(queued.id))
+            log.info("Job %s #%s done.", job.name, queued.id)
 
     run.__name__ = job.name.replace(".", "_")
     return run

@@ -1,0 +1,202 @@
+"""The report's job, run by the worker: load the lines, write the file off the event loop
+with its progress saved every PROGRESS_EVERY_ROWS rows, keep it 7 days. And the periodic
+jobs: the monthly delivery and the deletion of expired files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from portal.errors import FormErrors, PortalError
+from portal.exports.background import queries, rules
+from portal.exports.background.services import REPORTS_FOLDER, WRITE_REPORT, report_row
+from portal.exports.reports import ReportRequest, load_report, write_report
+from portal.jobs.queue import enqueue
+from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
+from portal.mail.services import Mail, send_mail
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NOT_ALLOWED = (
+    "The person who asked for this report may no longer export this partner's billing "
+    "(or of the clients chosen)."
+)
+
+
+async def write_report_file(context: JobContext, payload: dict) -> None:
+    report_id = int(payload["report_id"])
+    row = await queries.report_by_id(report_id)
+    if row is None or not await queries.mark_running(report_id, context.start, _now()):
+        return  # deleted, or already ready, failed or expired: nothing left to do
+    report = await _load(ReportRequest.from_dict(row["parameters"]))
+    await queries.set_total(report_id, report.line_count)
+    relative = (
+        Path(REPORTS_FOLDER)
+        / str(row["organisation"])
+        / (f"{report_id}-{secrets.token_hex(8)}.{row['file_format']}")
+    )
+    target = Path(context.settings.data_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f"{report_id}-*.part"):  # a killed worker's half file
+        stale.unlink(missing_ok=True)
+    partial = target.with_name(target.name + ".part")
+    saver = ProgressSaver(asyncio.get_running_loop(), report_id, report.line_count)
+    try:
+        await asyncio.to_thread(write_report, report, partial, saver)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    finished = _now()
+    await queries.mark_ready(
+        report_id,
+        {
+            "rows_written": saver.total,
+            "file_path": str(relative),
+            "file_size": target.stat().st_size,
+            "file_name": report.filename,
+            "finished_at": finished,
+            "expires_at": rules.expiry(finished),
+            "progress_at": finished,
+        },
+    )
+    if row["kind"] == "monthly":
+        await _mail_monthly_report(context.settings, report_id)
+
+
+async def _load(request: ReportRequest):
+    """The report as its requester may see it today: one who left, lost the right to
+    export, or a client since, gets no report (the job fails and says why)."""
+    try:
+        return await load_report(None, request)
+    except FormErrors as error:
+        raise JobFailed("The report's settings are not valid: " + error.detail) from error
+    except PortalError as error:  # NotFound, Forbidden
+        raise JobFailed(NOT_ALLOWED) from error
+
+
+class ProgressSaver:
+    """The writer's progress callback, called from its thread: saves rows written to the
+    database at most every PROGRESS_EVERY_ROWS rows, on the worker's event loop. The
+    writer's total counts every row it writes (per-client sheets repeat the lines)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, report_id: int, total: int):
+        self.loop, self.report_id, self.total = loop, report_id, total
+        self.saved = 0
+
+    def __call__(self, rows_written: int, total: int) -> None:
+        if total != self.total:
+            self.total = total
+            self._save(queries.set_total(self.report_id, total))
+        rows_written = min(rows_written, total)
+        if rules.progress_is_due(rows_written, self.saved, total):
+            self.saved = rows_written
+            self._save(queries.set_progress(self.report_id, rows_written, _now()))
+
+    def _save(self, update) -> None:
+        asyncio.run_coroutine_threadsafe(update, self.loop).result(timeout=30)
+
+
+async def report_gave_up(context: JobContext, payload: dict, reason: str) -> None:
+    report_id = int(payload["report_id"])
+    if await queries.mark_failed(report_id, reason, _now()):
+        row = await queries.report_by_id(report_id)
+        if row and row["kind"] == "monthly":
+            await _mail_monthly_report(context.settings, report_id)
+
+
+async def _mail_monthly_report(settings: Settings, report_id: int) -> None:
+    row = await queries.report_by_id(report_id)
+    person = await queries.person_in(row["organisation"], row["requested_by"])
+    if person is not None:
+        await send_mail(settings, monthly_mail(settings, row, person))
+
+
+def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:
+    """What the person who asked for the monthly report is told: ready (with the link to
+    the file behind login and its expiry), or why it could not be made."""
+    month = report["period_start"].strftime("%B %Y")
+    period = f"{report['period_start'].isoformat()} to {report['period_end'].isoformat()}"
+    link = f"{settings.base_url}/my-reports/{report['id']}"
+    greeting = f"Hello {person['full_name']},\n\n"
+    if report["status"] == rules.Status.READY:
+        return Mail(
+            recipient=person["email"],
+            subject=f"Your billing report for {month} is ready",
+            body=(
+                greeting + f"The billing report of {person['organisation_name']} for {month} "
+                f"({period}, {report['rows_written']} invoice lines, "
+                f"{report['file_format'].upper()}) is ready.\n\n"
+                f"Download it after logging in: {link}\n"
+                f"It is kept until {report['expires_at'].strftime('%d %B %Y')}.\n\n"
+                "You receive this because you asked for the previous month's report on the "
+                f"1st of every month. To stop, change the setting on {settings.base_url}"
+                "/my-reports\n"
+            ),
+        )
+    return Mail(
+        recipient=person["email"],
+        subject=f"Your billing report for {month} could not be made",
+        body=(
+            greeting + f"The billing report of {person['organisation_name']} for {month} "
+            f"({period}) could not be made: {report['error']}\n\n"
+            f"You can try again after logging in: {link}\n"
+        ),
+    )
+
+
+# --- periodic ---------------------------------------------------------------------------------
+
+
+async def deliver_monthly_reports(settings: Settings, now: datetime) -> int:
+    """Queue the monthly reports that are due (see rules.monthly_reports_due)."""
+    today = now.date()
+    start, _ = rules.previous_month(today)
+    due = rules.monthly_reports_due(
+        today, await queries.all_subscriptions(), await queries.monthly_reports_made(start)
+    )
+    queued = 0
+    for report in due:
+        request = ReportRequest(
+            partner_id=report.organisation_id,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            format=report.file_format,
+            requested_by=report.account_id,
+        )
+        async with DB.transaction():
+            report_id = await queries.insert_monthly_report(report_row(request))
+            if report_id is None:
+                continue  # another worker queued it a moment ago
+            await queries.set_job(report_id, await enqueue(WRITE_REPORT, {"report_id": report_id}))
+            queued += 1
+    if queued:
+        log.info("Queued %d monthly report(s) for %s.", queued, start.strftime("%B %Y"))
+    return queued
+
+
+async def delete_expired_reports(settings: Settings, now: datetime) -> int:
+    expired = await queries.expired_reports(now)
+    for report in expired:
+        if report["file_path"]:
+            (Path(settings.data_dir) / report["file_path"]).unlink(missing_ok=True)
+        await queries.mark_expired(report["id"])
+    if expired:
+        log.info("Deleted %d expired report file(s).", len(expired))
+    return len(expired)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+JOBS = [Job(WRITE_REPORT, write_report_file, gave_up=report_gave_up, max_attempts=3)]
+PERIODIC = [
+    Periodic("exports.deliver_monthly_reports", "5 * * * *", deliver_monthly_reports),
+    Periodic("exports.delete_expired_reports", "35 * * * *", delete_expired_reports),
+]

@@ -1,0 +1,154 @@
+"""Pages of background reports: "My reports" (with the monthly delivery setting), one
+report's page whose progress htmx polls, its download, and "Retry" for a failed one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+from litestar.response import File
+
+from portal.accounts.current import Current, provide_current
+from portal.database import storable_id
+from portal.errors import Conflict, FormErrors, NotFound
+from portal.exports.background import rules, services
+from portal.forms import Form, page_number
+from portal.web import form_page, page, redirect
+
+Me = NamedDependency[Current]
+
+FORMAT_LABELS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class ReportFilesController(Controller):
+    path = "/my-reports"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="exports.my_reports")
+    async def my_reports(self, request: Request, current: Me) -> Response:
+        return page(
+            request, "exports/background/my_reports.html", await _list_context(request, current)
+        )
+
+    @post("/monthly", name="exports.monthly_delivery")
+    async def monthly_delivery(self, request: Request, current: Me) -> Response:
+        data = dict(await request.form())
+        form = Form(data)
+        wanted = form.checkbox("monthly")
+        file_format = (
+            form.choice("file_format", FORMAT_LABELS, label="a format") if wanted else None
+        )
+        try:
+            form.check()
+        except FormErrors as error:
+            context = await _list_context(request, current)
+            return form_page(
+                request,
+                "exports/background/my_reports.html",
+                {**context, "form": data},
+                error.errors,
+            )
+        await services.set_monthly_delivery(current, file_format)
+        flash = (
+            "You will receive last month's report by email on the 1st of every month."
+            if wanted
+            else "You will no longer receive the monthly report by email."
+        )
+        return redirect(request, "/my-reports", flash=flash)
+
+    @get("/{report_id:int}", name="exports.report_file")
+    async def report(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
+        report = await _report(current, report_id)
+        return page(
+            request,
+            "exports/background/report.html",
+            _report_context(report),
+            fragment="progress",
+        )
+
+    @get("/{report_id:int}/download", name="exports.report_file.download")
+    async def download(self, request: Request, current: Me, report_id: FromPath[int]) -> File:
+        report = await _report(current, report_id)
+        if not rules.may_download(rules.Status(report["status"]), report["expires_at"], _now()):
+            raise Conflict(_not_downloadable(report))
+        path = services.file_on_disk(request.app.state.settings, report)
+        if not path.is_file():
+            raise Conflict("This report's file is no longer kept. Make the report again.")
+        return File(
+            path=path,
+            media_type=MEDIA_TYPES[report["file_format"]],
+            headers={"Cache-Control": "no-store"},
+            content_disposition_type="attachment",
+            filename=report["file_name"],
+        )
+
+    @post("/{report_id:int}/retry", name="exports.report_file.retry")
+    async def retry(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
+        _check_id(report_id)
+        await services.retry_report(current, report_id)
+        return redirect(request, f"/my-reports/{report_id}", flash="The report is queued again.")
+
+
+def _check_id(report_id: int) -> None:
+    if not storable_id(report_id):
+        raise NotFound()
+
+
+async def _report(current: Current, report_id: int) -> dict:
+    _check_id(report_id)
+    return await services.report_for(current, report_id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _not_downloadable(report: dict) -> str:
+    status = rules.Status(report["status"])
+    if status in rules.IN_PROGRESS:
+        return "This report is not written yet: its page shows how far it is."
+    if status is rules.Status.FAILED:
+        return "This report failed; retry it from its page."
+    return "This report has expired (files are kept 7 days). Make the report again."
+
+
+def _report_context(report: dict) -> dict:
+    status = rules.Status(report["status"])
+    return {
+        "report": report,
+        "status": status,
+        "status_label": rules.STATUS_LABELS[status],
+        "in_progress": status in rules.IN_PROGRESS,
+        "percent": rules.percent_done(report["rows_written"], report["rows_total"]),
+        "may_retry": rules.may_retry(status),
+        "may_download": rules.may_download(status, report["expires_at"], _now()),
+        "format_label": FORMAT_LABELS[report["file_format"]],
+    }
+
+
+async def _list_context(request: Request, current: Current) -> dict:
+    page_no = page_number(request.query_params.get("page"))
+    reports, has_next = await services.my_reports(current, page_no)
+    subscription = await services.monthly_subscription(current)
+    return {
+        "reports": [_report_context(report) for report in reports],
+        "has_next": has_next,
+        "page_no": page_no,
+        "subscription": subscription,
+        "format_labels": FORMAT_LABELS,
+        "form": {
+            "monthly": "on" if subscription else "",
+            "file_format": subscription["file_format"] if subscription else "xlsx",
+        },
+        "kept_days": rules.KEPT_FOR.days,
+        "threshold": rules.BACKGROUND_THRESHOLD,
+    }
+
+
+ROUTES = [ReportFilesController]

@@ -1,0 +1,12 @@
+"""Fixtures of the report pages: the app and an in-process worker share a data folder."""
+
+from dataclasses import replace
+
+import pytest
+
+from tests.report_files_world import start_worker  # noqa: F401
+
+
+@pytest.fixture
+def settings(settings, tmp_path):
+    return replace(settings, data_dir=tmp_path / "data")
