@@ -4,7 +4,7 @@ fragment, the download (authorized), "Retry", "My reports" and the monthly setti
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -223,4 +223,30 @@ async def test_the_monthly_delivery_is_switched_on_and_off(client, world):
     off = await post_form(browser, "/my-reports/monthly", {})
     assert off.status_code == 303
     assert await ReportSubscription.count() == 0
+    await browser.aclose()
+
+
+async def test_the_report_form_sends_a_large_report_to_the_background(client, world):
+    from tests.report_files_world import add_lines
+
+    await add_lines(world.partner, world.full_client, 5_001, date(2026, 8, 1))
+    browser = await logged_in_browser(client, "helper@muster.ch")  # given the full client
+    form = {"period": "range", "period_start": "2026-08-01", "period_end": "2026-08-31"}
+    response = await post_form(browser, "/exports", {**form, "format": "csv", "clients": "all"})
+    assert response.status_code == 303, response.text
+    [report] = await ReportFile.select()
+    assert response.headers["location"] == f"/my-reports/{report['id']}"
+    assert (report["status"], report["file_format"], report["requested_by"]) == (
+        "queued",
+        "csv",
+        world.people["helper@muster.ch"],
+    )
+    page = await browser.get(response.headers["location"])
+    assert "being written in the background" in page.text  # the flash says what happened
+    # a small one still comes straight back
+    small = {"period": "range", "period_start": "2026-07-01", "period_end": "2026-07-31"}
+    direct = await post_form(browser, "/exports", {**small, "format": "csv", "clients": "all"})
+    assert direct.status_code == 200
+    assert direct.headers["content-disposition"].startswith("attachment")
+    assert await ReportFile.count() == 1
     await browser.aclose()
