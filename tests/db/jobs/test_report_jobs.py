@@ -190,3 +190,22 @@ async def test_expired_files_are_deleted_and_their_reports_say_so(db, start_work
     assert not path.exists()
     expired = await _report(report_id)
     assert (expired["status"], expired["file_path"]) == ("expired", "")
+
+
+async def test_a_monthly_report_that_cannot_be_made_is_mailed_as_such(db, settings, start_worker):
+    world = await build_world()
+    await _subscribe(world, "billing@muster.ch", datetime(2026, 8, 20, tzinfo=UTC))
+    await Membership.update({Membership.billing_rights: False}).where(
+        Membership.account == world.people["billing@muster.ch"]
+    )
+    assert await jobs.deliver_monthly_reports(settings, datetime(2026, 9, 1, tzinfo=UTC)) == 1
+    await start_worker(jobs=jobs.JOBS)
+    [queued] = await ReportFile.select(ReportFile.id)
+    report = await eventually(lambda: _finished(queued["id"]), 90, "the monthly report")
+    assert report["status"] == "failed"
+    mail = await eventually(
+        lambda: OutboxMail.select().where(OutboxMail.recipient == "billing@muster.ch").first(),
+        what="the mail",
+    )
+    assert mail["subject"] == "Your billing report for August 2026 could not be made"
+    assert jobs.NOT_ALLOWED in mail["body"]

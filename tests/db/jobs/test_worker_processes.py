@@ -128,3 +128,63 @@ async def test_a_report_whose_worker_is_killed_midway_is_finished_by_another(
     assert "(start 2)" in rescuer.output()
     files = list((tmp_path / "data" / "reports" / str(world.partner)).iterdir())
     assert [file.name for file in files] == [Path(report["file_path"]).name]  # no half file
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def _started(log: str) -> bool:
+    return "ready." in log and "Started worker-1" in log and "Started worker-2" in log
+
+
+async def test_portal_serve_runs_a_worker_beside_the_web_workers_and_stops_it(db, tmp_path):
+    from tests.conftest import free_port
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": db,
+        "PORTAL_SECRET_KEY": "test-secret-key",
+        "PORTAL_DATA_DIR": str(tmp_path / "data"),
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "serve", "--port", str(free_port())],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline:
+            assert serve.poll() is None, log.read_text()
+            workers = [
+                pid for pid in _children(serve.pid) if "portal.cli worker" in _command_line(pid)
+            ]
+            time.sleep(0.2)
+        assert len(workers) == 1, log.read_text()
+        # Ctrl-C once everything is up (granian ignores a signal while it spawns)
+        while not _started(log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=60)
+        finally:
+            for pid in [serve.pid, *_children(serve.pid)] if serve.poll() is None else []:
+                os.kill(pid, signal.SIGKILL)
+    assert not _command_line(workers[0]), "the worker outlived `portal serve`"
+    assert "Worker stopping: finishing the jobs in hand." in log.read_text()
