@@ -30,6 +30,7 @@ COLUMNS = (
     ReportFile.file_size,
     ReportFile.created_at,
     ReportFile.started_at,
+    ReportFile.progress_at,
     ReportFile.finished_at,
     ReportFile.expires_at,
 )

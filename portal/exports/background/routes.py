@@ -125,6 +125,7 @@ def _report_context(report: dict) -> dict:
         "status": status,
         "status_label": rules.STATUS_LABELS[status],
         "in_progress": status in rules.IN_PROGRESS,
+        "stalled": rules.looks_stalled(status, report["progress_at"], _now()),
         "percent": rules.percent_done(report["rows_written"], report["rows_total"]),
         "may_retry": rules.may_retry(status),
         "may_download": rules.may_download(status, report["expires_at"], _now()),

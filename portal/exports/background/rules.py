@@ -54,6 +54,17 @@ def may_download(status: Status, expires_at: datetime | None, now: datetime) -> 
     return status is Status.READY and not is_expired(expires_at, now)
 
 
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def looks_stalled(status: Status, progress_at: datetime | None, now: datetime) -> bool:
+    """A running report whose progress has not moved for a while: its worker may have died
+    (another takes the job over once the heartbeat times out)."""
+    return (
+        status is Status.RUNNING and progress_at is not None and now - progress_at > (STALLED_AFTER)
+    )
+
+
 def percent_done(rows_written: int, rows_total: int | None) -> int:
     """0–100, rounded down so that 100 means every row is written."""
     if not rows_total:

@@ -100,3 +100,12 @@ def test_subscribing_after_the_first_waits_for_the_next_first():
 )
 def test_the_previous_month_across_years_and_leap_days(today, start, end):
     assert rules.previous_month(today) == (start, end)
+
+
+def test_a_running_report_without_progress_for_two_minutes_looks_stalled():
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    recent, old = now - timedelta(minutes=2), now - timedelta(minutes=2, seconds=1)
+    assert not rules.looks_stalled(Status.RUNNING, recent, now)
+    assert rules.looks_stalled(Status.RUNNING, old, now)
+    assert not rules.looks_stalled(Status.QUEUED, old, now)
+    assert not rules.looks_stalled(Status.RUNNING, None, now)

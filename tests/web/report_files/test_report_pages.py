@@ -250,3 +250,16 @@ async def test_the_report_form_sends_a_large_report_to_the_background(client, wo
     assert direct.headers["content-disposition"].startswith("attachment")
     assert await ReportFile.count() == 1
     await browser.aclose()
+
+
+async def test_a_report_without_progress_for_minutes_says_it_may_be_taken_over(client, world):
+    report_id = await start_report(world, "legal@muster.ch", 0)
+    quiet = datetime.now(UTC) - timedelta(minutes=5)
+    await ReportFile.update(
+        {ReportFile.status: "running", ReportFile.progress_at: quiet, ReportFile.rows_total: 9}
+    ).where(ReportFile.id == report_id)
+    browser = await logged_in_browser(client, "legal@muster.ch")
+    fragment = await browser.get(f"/my-reports/{report_id}", headers=HTMX)
+    assert 'data-testid="stalled"' in fragment.text
+    assert 'hx-trigger="every 1s"' in fragment.text  # it keeps watching
+    await browser.aclose()
