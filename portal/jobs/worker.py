@@ -26,7 +26,9 @@ from portal.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# One report at a time per process keeps memory flat; run more workers to go faster.
+# Jobs are taken one at a time, and a process holds at most two at once (pgqueuer caps a
+# worker at twice its batch): a report's lines sit in memory while it is written, so more
+# reports at once means more worker processes, not more per process.
 CONCURRENT_JOBS = 1
 # New jobs wake the worker at once (LISTEN/NOTIFY); this bounds the wait when a
 # notification is missed or a retry's delay ends.
