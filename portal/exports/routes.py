@@ -12,14 +12,17 @@ from litestar.response import File
 from portal.accounts.current import Current, provide_current
 from portal.errors import FormErrors
 from portal.exports import forms
+from portal.exports.background.rules import runs_in_background
+from portal.exports.background.services import start_report
 from portal.exports.offload import remove, write_to_temporary_file
 from portal.exports.reports import (
     ReportRequest,
+    count_report_lines,
     exportable_clients,
     load_report,
 )
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
-from portal.web import form_page, page
+from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
 CLIENTS_SHOWN = 50  # a big partner searches; the page lists this many at once
@@ -56,15 +59,25 @@ class ExportsController(Controller):
                 requested_by=current.user_id,
                 today=datetime.now(UTC).date(),
             )
-            return await deliver_report(current, report_request)
+            return await deliver_report(request, current, report_request)
         except FormErrors as error:
             context = await _form_context(request, current, _flat(data))
             return form_page(request, "exports/index.html", context, error.errors)
 
 
-async def deliver_report(current: Current, report_request: ReportRequest) -> Response:
-    """A report comes straight back as a download, written in a process of its own. (A large
-    one is for the background queue: its branch goes here, on count_report_lines.)"""
+async def deliver_report(
+    request: Request, current: Current, report_request: ReportRequest
+) -> Response:
+    """A report comes straight back as a download, written in a process of its own; a large
+    one goes to the background queue, and the browser to the page of its progress."""
+    if runs_in_background(await count_report_lines(current, report_request)):
+        report_id = await start_report(current, report_request)
+        return redirect(
+            request,
+            f"/my-reports/{report_id}",
+            flash="This report is large: it is being written in the background.",
+            level="info",
+        )
     report = await load_report(current, report_request)
     path = await write_to_temporary_file(report)
     return File(
