@@ -31,6 +31,7 @@ def interrupted_too_often(starts: int, max_attempts: int) -> bool:
 
 SESSION_KEPT_AFTER_END = timedelta(days=30)
 OUTBOX_KEPT = timedelta(days=90)
+JOB_LOG_KEPT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -55,4 +56,8 @@ def session_purge(
 
 
 def outbox_purge_before(now: datetime, kept: timedelta = OUTBOX_KEPT) -> datetime:
+    return now - kept
+
+
+def job_log_purge_before(now: datetime, kept: timedelta = JOB_LOG_KEPT) -> datetime:
     return now - kept

@@ -1,6 +1,6 @@
-"""The report's job, run by the worker: load the lines, write the file off the event loop
-with its progress saved every PROGRESS_EVERY_ROWS rows, keep it 7 days. And the periodic
-jobs: the monthly delivery and the deletion of expired files."""
+"""The report's job, run by the worker: load the lines, write the file in a thread (the
+worker's event loop keeps its heartbeat) with the progress saved as the writer goes, keep it
+7 days. And the periodic jobs: the monthly delivery and the deletion of expired files."""
 
 from __future__ import annotations
 

@@ -55,3 +55,22 @@ async def test_outbox_mails_older_than_ninety_days_are_purged(db, settings):
     assert await housekeeping.purge_old_outbox_mail(settings, NOW) == 2
     kept = sorted(row["recipient"] for row in await OutboxMail.select(OutboxMail.recipient))
     assert kept == ["0@example.ch", "89@example.ch"]
+
+
+async def test_the_job_log_keeps_thirty_days(db, settings):
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+
+    for age in (1, 29, 31, 100):
+        await DB.run_querystring(
+            QueryString(
+                "INSERT INTO pgqueuer_log (created, job_id, status, priority, entrypoint) "
+                "VALUES ({}, {}, 'successful', 0, 'test.job')",
+                NOW - timedelta(days=age),
+                age,
+            )
+        )
+    assert await housekeeping.purge_old_job_log(settings, NOW) == 2
+    rows = await DB.run_querystring(QueryString("SELECT job_id FROM pgqueuer_log ORDER BY 1"))
+    assert [row["job_id"] for row in rows] == [1, 29]
