@@ -424,12 +424,9 @@ def _decide_on_report_file(actor: Actor, action: Action, report: ReportFileResou
         return Decision.HIDDEN
     if action is not Action.VIEW_REPORT_FILE:
         return Decision.FORBIDDEN
-    exporting = OrganisationResource(report.organisation_id)
-    return (
-        Decision.ALLOWED
-        if _role_allows(actor, Action.EXPORT_BILLING, exporting)
-        else (Decision.FORBIDDEN)
-    )
+    if _role_allows(actor, Action.EXPORT_BILLING, OrganisationResource(report.organisation_id)):
+        return Decision.ALLOWED
+    return Decision.FORBIDDEN
 
 
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:
