@@ -31,6 +31,10 @@ PUBLIC_PAGE = {"public": True, "exclude_from_csrf": True}
 # Any cache may keep a public page but must ask again before using it: a flagged partner must
 # not linger in a CDN. Asking again is cheap: a 304 from the ETag.
 PUBLIC_CACHE = "public, no-cache"
+# What changes the answer to the same URL: htmx asks for a fragment with HX-Request but its
+# history restore and boosted links send it too and get the whole page; a session cookie
+# gets a personal page. A cache keyed on HX-Request alone gave Back the bare fragment.
+PUBLIC_VARY = "HX-Request, HX-History-Restore-Request, HX-Boosted, Cookie"
 LOGO_CACHE = "public, max-age=31536000, immutable"  # its URL changes with each upload
 
 
@@ -79,7 +83,7 @@ class DirectoryController(Controller):
 async def _public(request: Request, *, variant: str, key: str, render, status=200, headers=None):
     """Serve a public page: for an anonymous visitor, 304 when their copy is current, else
     the cached bytes for this directory version, else render once and keep them."""
-    headers = dict(headers or {})
+    headers = dict(headers or {}) | {"Vary": PUBLIC_VARY}
     version = await services.directory_version(request.app.state.settings.directory_version_ttl)
     if _personal(request):
         await _csrf_for(request)

@@ -208,3 +208,18 @@ async def test_a_logged_in_person_gets_their_menu_and_a_private_uncached_page(cl
     assert response.headers["cache-control"] == "no-store"
     token = client.cookies.get("__Host-csrf")
     assert token and f'value="{token}"' in response.text  # the menu's forms still work
+
+
+@pytest.mark.parametrize("path", ["/partners?q=gen", "/partners/atelier-geneve-web"])
+async def test_public_pages_vary_on_every_header_that_changes_the_answer(client, directory, path):
+    """htmx's history restore also sends HX-Request: a browser cache that varied on it alone
+    gave the Back button the cached results fragment instead of the page."""
+    for headers in ({}, HTMX):
+        response = await client.get(path, headers=headers)
+        vary = {name.strip().lower() for name in response.headers["vary"].split(",")}
+        assert {"hx-request", "hx-history-restore-request", "hx-boosted", "cookie"} <= vary
+        assert response.headers["cache-control"] == "public, no-cache"
+    restore = await client.get(
+        "/partners?q=gen", headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.text and 'id="directory-search"' in restore.text
