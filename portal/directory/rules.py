@@ -181,14 +181,17 @@ def parse_search(params: Mapping[str, str], countries: Mapping[str, str]) -> Par
 
 
 def _text(raw: str, errors: dict[str, str]) -> str:
-    text = " ".join(str(raw).split())
+    """The search's words joined by spaces: the very text its cache key and ETag are built
+    from, so a page kept for one visitor never shows another visitor's raw text. NFKC first,
+    so that an accent typed as a combining mark stays in its word."""
+    text = " ".join(unicodedata.normalize("NFKC", str(raw)).split())
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
         errors["q"] = "Remove the control characters from the search."
         return ""
     if len(text) > QUERY_MAX:
         errors["q"] = f"Search with at most {QUERY_MAX} characters."
         return text[:QUERY_MAX]
-    return text
+    return " ".join(search_words(text))
 
 
 def _known(

@@ -223,3 +223,23 @@ async def test_public_pages_vary_on_every_header_that_changes_the_answer(client,
         "/partners?q=gen", headers={**HTMX, "HX-History-Restore-Request": "true"}
     )
     assert "<html" in restore.text and 'id="directory-search"' in restore.text
+
+
+async def test_the_search_box_shows_the_canonical_words_the_cache_is_keyed_on(client, directory):
+    """Two searches with the same words share an ETag and a cached page: the page must then
+    show those words, not the raw text of whoever searched first."""
+    poisoned = await client.get("/partners", params={"q": "☠☠ ☎ → !!! ☠☠"})
+    home = await client.get("/partners")
+    assert home.headers["etag"] == poisoned.headers["etag"]
+    assert re.search(r'id="f-q"[^>]*value=""', home.text)
+    assert "☠" not in home.text
+    await client.get("/partners", params={"q": "gen!!! scam"})
+    response = await client.get("/partners", params={"q": "gen scam"})
+    assert re.search(r'id="f-q"[^>]*value="gen scam"', response.text)
+
+
+async def test_a_decomposed_accent_is_one_letter_of_the_word(client, directory):
+    composed = await client.get("/partners", params={"q": "Genève"}, headers=HTMX)
+    decomposed = await client.get("/partners", params={"q": "Gene\u0300ve"}, headers=HTMX)
+    assert cards(decomposed.text) == cards(composed.text) == ["Atelier Genève Web"]
+    assert decomposed.headers["etag"] == composed.headers["etag"]
