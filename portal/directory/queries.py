@@ -206,14 +206,18 @@ async def save_logo(listing_id: int, image: bytes, width: int, height: int, now)
         now,
     )
     await DirectoryListing.raw(
-        "UPDATE directory_listing SET logo_version = logo_version + 1 WHERE id = {}", listing_id
+        "UPDATE directory_listing SET logo_version = abs(logo_version) + 1 WHERE id = {}",
+        listing_id,
     )
 
 
 async def delete_logo(listing_id: int) -> None:
     await DirectoryLogo.delete().where(DirectoryLogo.listing == listing_id)
-    await DirectoryListing.update({DirectoryListing.logo_version: 0}).where(
-        DirectoryListing.id == listing_id
+    # Keeps the last version, negated: the next upload goes on from it, so its URL (cached
+    # for a year as immutable) is one no browser has seen.
+    await DirectoryListing.raw(
+        "UPDATE directory_listing SET logo_version = -abs(logo_version) WHERE id = {}",
+        listing_id,
     )
 
 

@@ -34,7 +34,7 @@ class DirectoryListing(Table, tablename="directory_listing"):
     languages = Array(Varchar(length=5), default=list)
     specialities = Array(Varchar(length=30), default=list)
     website = Varchar(length=300, default="")
-    logo_version = Integer(default=0)  # 0: no logo
+    logo_version = Integer(default=0)  # > 0: the logo's; ≤ 0: none (minus the last one's)
     # evidence, never typed by the partner
     partner_active = Boolean(default=False)
     verified = Boolean(default=False)

@@ -148,6 +148,26 @@ async def test_a_logo_is_re_encoded_served_and_removed(partner, client):
     assert (await client.get("/partners/lausanne-web-sarl/logo")).status_code == 404
 
 
+async def test_a_logo_uploaded_after_a_removal_gets_a_url_never_used_before(partner, client):
+    """Logo URLs are cached for a year as immutable: a new logo must never reuse one."""
+    await post_form(client, "/directory/listing", LISTING)
+    seen = set()
+    for colour in ((0, 0, 255), (255, 0, 0)):
+        image = io.BytesIO()
+        Image.new("RGB", (300, 300), colour).save(image, format="PNG")
+        assert (await upload(client, image.getvalue())).status_code == 303
+        profile = (await client.get("/partners/lausanne-web-sarl")).text
+        src = re.search(r'src="(/partners/lausanne-web-sarl/logo\?v=\d+)"', profile).group(1)
+        own = (await client.get("/directory/listing")).text
+        assert re.search(r'src="/directory/listing/logo\?v=\d+"', own)
+        logo = await client.get(src)
+        seen |= {src, logo.headers["etag"]}
+        assert (await post_form(client, "/directory/listing/logo/delete")).status_code == 303
+        assert "/logo?v=" not in (await client.get("/partners/lausanne-web-sarl")).text
+        assert "Upload a logo" in (await client.get("/directory/listing")).text
+    assert len(seen) == 4
+
+
 def bomb() -> bytes:
     return png_claiming(50_000, 50_000)
 
