@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from asyncpg.exceptions import UniqueViolationError
+
 from portal.access import Action, require
 from portal.accounts.current import Current
 from portal.billing import queries as billing_queries
@@ -29,6 +31,7 @@ from portal.tenders.rules import TenderRecord
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = timedelta(minutes=10)
+SAVE_ATTEMPTS = 3
 
 
 def _now() -> datetime:
@@ -64,6 +67,19 @@ async def save_listing(current: Current, entered: ListingInput) -> str:
         "website": entered.website,
         "updated_at": _now(),
     }
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            return await _save_listing_once(organisation, values)
+        except UniqueViolationError:
+            # Another save inserted between our check and our insert: the same name's slug
+            # (the retry takes the next free one), or this organisation's own listing (the
+            # retry updates it).
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _save_listing_once(organisation, values: dict) -> str:
     async with DB.transaction():
         listing = await queries.listing_of(organisation.id, lock=True)
         if listing is None:

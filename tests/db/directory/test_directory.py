@@ -251,3 +251,20 @@ async def test_the_python_fold_equals_the_database_fold():
     for sample in samples:
         rows = await DirectoryListing.raw("SELECT directory_fold({}) AS folded", sample)
         assert rows[0]["folded"] == rules.fold(sample)
+
+
+async def test_two_organisations_of_the_same_name_saving_at_once_both_get_a_slug(monkeypatch):
+    """Both may find the slug free before either inserts it: the second insert then hits the
+    unique slug and is retried with the next free one (it was a 500)."""
+    first = await listed_partner("Twin Sites AG")
+    real_slug_taken = queries.slug_taken
+    checks = []
+
+    async def checked_before_the_other_inserted(slug: str) -> bool:
+        checks.append(slug)
+        return False if len(checks) == 1 else await real_slug_taken(slug)
+
+    monkeypatch.setattr(queries, "slug_taken", checked_before_the_other_inserted)
+    second = await listed_partner("Twin Sites AG")
+    assert (await queries.listing_of(first))["slug"] == "twin-sites-ag"
+    assert (await queries.listing_of(second))["slug"] == f"twin-sites-ag-{second}"
