@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import anyio
 from asyncpg.exceptions import UniqueViolationError
 
 from portal.access import Action, require
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 REFRESH_EVERY = timedelta(minutes=10)
 SAVE_ATTEMPTS = 3
+# Logos re-encoded at once per process: each holds up to ~60 MB while it decodes, and a burst
+# of uploads must not take every thread from the requests that need one.
+LOGO_ENCODERS = anyio.CapacityLimiter(2)
 
 
 def _now() -> datetime:
@@ -110,7 +114,7 @@ async def _free_slug(name: str, organisation_id: int) -> str:
 async def upload_logo(current: Current, data: bytes) -> None:
     """Re-encode and keep the logo; LogoRefused says why an upload is not one."""
     require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
-    logo = reencode_logo(data)
+    logo = await anyio.to_thread.run_sync(reencode_logo, data, limiter=LOGO_ENCODERS)
     async with DB.transaction():
         listing = await _own_listing(current)
         await queries.save_logo(listing["id"], logo.image, logo.width, logo.height, _now())

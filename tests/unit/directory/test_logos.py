@@ -115,3 +115,16 @@ def test_a_decompression_bomb_is_refused_without_decoding(side):
 def test_a_tiny_image_is_refused():
     with pytest.raises(LogoRefused, match="too small"):
         reencode_logo(image_bytes("PNG", size=(8, 8)))
+
+
+def test_more_than_four_million_pixels_is_refused_and_four_million_are_read():
+    """Decoding costs memory and CPU with the pixel count (16 million: ~2 s and 210 MB)."""
+    with pytest.raises(LogoRefused, match="at most 4 million pixels"):
+        reencode_logo(png_claiming(2100, 2100))
+    logo = reencode_logo(image_bytes("PNG", size=(2000, 2000)))
+    assert (logo.width, logo.height) == (LARGEST_SIDE, LARGEST_SIDE)
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_still_sharp_enough():
+    logo = reencode_logo(image_bytes("JPEG", size=(2000, 1000)))
+    assert (logo.width, logo.height) == (LARGEST_SIDE, LARGEST_SIDE // 2)

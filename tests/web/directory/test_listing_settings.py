@@ -148,6 +148,26 @@ async def test_a_logo_is_re_encoded_served_and_removed(partner, client):
     assert (await client.get("/partners/lausanne-web-sarl/logo")).status_code == 404
 
 
+async def test_a_logo_is_re_encoded_off_the_event_loop(partner, client, monkeypatch):
+    """Re-encoding takes up to a second of CPU: in the handler it would stall every request
+    of the worker meanwhile."""
+    import threading
+
+    from portal.directory import services
+
+    threads = []
+    real_reencode = services.reencode_logo
+
+    def recorded(data: bytes):
+        threads.append(threading.current_thread())
+        return real_reencode(data)
+
+    monkeypatch.setattr(services, "reencode_logo", recorded)
+    await post_form(client, "/directory/listing", LISTING)
+    assert (await upload(client, png((300, 300)))).status_code == 303
+    assert threads and threads[0] is not threading.main_thread()
+
+
 async def test_a_logo_uploaded_after_a_removal_gets_a_url_never_used_before(partner, client):
     """Logo URLs are cached for a year as immutable: a new logo must never reuse one."""
     await post_form(client, "/directory/listing", LISTING)
