@@ -202,9 +202,7 @@ async def test_each_client_sheet_holds_only_that_clients_lines(written):
         assert rows and len({row[2] for row in rows}) == 1  # the Client column
 
 
-async def test_lines_beyond_a_sheets_capacity_continue_on_the_next_sheet(
-    db, tmp_path, monkeypatch
-):
+async def test_lines_beyond_a_sheets_capacity_continue_on_the_next_sheet(db, tmp_path, monkeypatch):
     from portal.exports import xlsx
 
     monkeypatch.setattr(xlsx, "SHEET_CAPACITY", 2)
