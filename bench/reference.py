@@ -170,6 +170,7 @@ def current_of(session: asyncpg.Record) -> SimpleNamespace:
             name=row["organisation_name"],
             currency=row["currency"],
             country=row["country"],
+            partner_status=row["partner_status"],
         ),
     }
     return SimpleNamespace(**plain, actor=SimpleNamespace(**plain))
