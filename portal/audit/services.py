@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.audit.tables import AuditEvent
+
+if TYPE_CHECKING:
+    from portal.accounts.current import Current
 
 PAGE_SIZE = 50
 
@@ -18,6 +21,11 @@ class Who:
     user_id: int | None
     name: str
     acting_for_id: int | None = None
+
+
+def who_of(current: Current, acting_for: int | None = None) -> Who:
+    """The logged-in person as the log names them: "Full Name <email>"."""
+    return Who(current.user_id, f"{current.full_name} <{current.email}>", acting_for)
 
 
 async def record(

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from portal.access import Action, ClientProductResource, OrganisationResource, require
 from portal.accounts.current import Current
-from portal.audit.services import Who, record
+from portal.audit.services import record
+from portal.audit.services import who_of as _who
 from portal.billing import queries, rules
 from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer
 from portal.clients import queries as link_queries
@@ -26,10 +27,6 @@ PERIOD_LENGTH = {"monthly": timedelta(days=30), "yearly": timedelta(days=365)}
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _who(current: Current, acting_for: int | None = None) -> Who:
-    return Who(current.user_id, f"{current.full_name} <{current.email}>", acting_for)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from portal.access import Action, LinkResource, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.accounts.services import confirm_password
-from portal.audit.services import Who, record
+from portal.audit.services import record
+from portal.audit.services import who_of as _who
 from portal.clients import queries, rules
 from portal.clients.rules import Access, BillingMode, Grant, LinkEvent, LinkStatus, Side
 from portal.errors import Conflict, FormErrors, NotFound
@@ -24,10 +25,6 @@ from portal.settings import Settings
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _who(current: Current, acting_for: int | None = None) -> Who:
-    return Who(current.user_id, f"{current.full_name} <{current.email}>", acting_for)
 
 
 def link_resource(link: dict) -> LinkResource:

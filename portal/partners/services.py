@@ -13,6 +13,7 @@ from decimal import Decimal
 from portal.access import Action, StaffResource, require
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
+from portal.audit.services import who_of as _who
 from portal.billing.queries import managed_clients, managed_volume
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
@@ -38,10 +39,6 @@ AUTOMATIC = Who(None, "Partner Portal")  # changes no person made: a check, the 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _who(current: Current) -> Who:
-    return Who(current.user_id, f"{current.full_name} <{current.email}>")
 
 
 def _staff(current: Current) -> Who:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from portal.access import VISITOR, Action, TenderResource, may, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
-from portal.audit.services import Who, record
+from portal.audit.services import record
+from portal.audit.services import who_of as _who
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
 from portal.mail.services import send_mail
@@ -27,10 +28,6 @@ from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderSta
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _who(current: Current) -> Who:
-    return Who(current.user_id, f"{current.full_name} <{current.email}>")
 
 
 # --- posting -----------------------------------------------------------------------------------
