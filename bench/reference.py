@@ -173,7 +173,8 @@ def current_of(session: asyncpg.Record) -> SimpleNamespace:
             partner_status=row["partner_status"],
         ),
     }
-    return SimpleNamespace(**plain, actor=SimpleNamespace(**plain))
+    actor = {**plain, "in_programme": row["partner_status"] in IN_PROGRAMME}
+    return SimpleNamespace(**plain, actor=SimpleNamespace(**actor))
 
 
 def build_templates() -> jinja2.Environment:
