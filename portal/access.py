@@ -64,7 +64,8 @@ class Action(StrEnum):
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
     # tenders (SPEC §6)
     POST_TENDER = "tenders.post"
-    VIEW_TENDER_INBOX = "tenders.inbox"
+    VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
+    VIEW_TENDER_SETTINGS = "tenders.settings.view"
     MANAGE_TENDER_SETTINGS = "tenders.settings"
     VIEW_TENDER = "tenders.view"  # a partner the tender was routed to
     ANSWER_TENDER = "tenders.answer"
@@ -157,9 +158,10 @@ class StaffResource:
 class TenderResource:
     """A tender as the decision needs it: its author (organisation and account; none for a
     visitor), the partner organisation it was loaded for through its routing (None: routed to
-    none of the actor's), whether that partner is still an active partner of the programme
-    (one that left loses its tenders), and whether the request holds the author's private
-    link."""
+    none of the actor's), whether that partner is an active partner of the programme (only
+    active partners take part: an applicant, one under review, flagged or that left sees no
+    tender), and whether the request holds the author's private link. Without an author, it
+    stands for all the tenders routed to ROUTED_TO: the partner's inbox and record."""
 
     author_organisation_id: int | None
     author_account_id: int | None
@@ -265,7 +267,7 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS
         case Action.POST_TENDER:
             return True
-        case Action.VIEW_TENDER_INBOX:
+        case Action.VIEW_TENDER_SETTINGS:  # an applicant prepares them before it is active
             return actor.in_programme
         case Action.MANAGE_TENDER_SETTINGS:
             return actor.role in MANAGERS and actor.in_programme
@@ -377,13 +379,15 @@ def _leads(actor: Actor, resource: Resource) -> bool:
 
 
 AUTHOR_ACTIONS = frozenset({Action.VIEW_OWN_TENDER, Action.DECIDE_TENDER})
-PARTNER_TENDER_ACTIONS = frozenset({Action.VIEW_TENDER, Action.ANSWER_TENDER})
+PARTNER_TENDER_ACTIONS = frozenset(
+    {Action.VIEW_TENDER_INBOX, Action.VIEW_TENDER, Action.ANSWER_TENDER}
+)
 
 
 def _decide_on_tender(actor: Actor, action: Action, tender: TenderResource) -> Decision:
     """The author decides (the visitor through the private link, or the account that posted it
-    and its organisation's managers); a partner sees a tender only if it was routed to it, and
-    its managers answer. Nobody else learns the tender exists."""
+    and its organisation's managers); an active partner sees a tender only if it was routed to
+    it, and its managers answer. Nobody else learns the tender exists."""
     if action in AUTHOR_ACTIONS:
         if tender.private_link:
             return Decision.ALLOWED
@@ -397,7 +401,7 @@ def _decide_on_tender(actor: Actor, action: Action, tender: TenderResource) -> D
             return Decision.HIDDEN
         if not actor.is_member or not tender.partner_active:
             return Decision.HIDDEN
-        if action is Action.VIEW_TENDER or actor.role in MANAGERS:
+        if action is not Action.ANSWER_TENDER or actor.role in MANAGERS:
             return Decision.ALLOWED
         return Decision.FORBIDDEN
     return Decision.HIDDEN

@@ -16,6 +16,7 @@ from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
 from portal.forms import page_number
 from portal.organisations.rules import countries
+from portal.partners.rules import PartnerStatus
 from portal.tenders import notifications, rules, services
 from portal.tenders.forms import (
     quote_form_values,
@@ -276,8 +277,8 @@ class PartnerTendersController(Controller):
 
     @get("", name="partner.tenders")
     async def index(self, request: Request, current: Me) -> Response:
-        if not current.actor.in_programme:  # say why, rather than a bare 403
-            return page(request, "tenders/inbox.html", {**CHOICES, "inbox": None, "page_no": 1})
+        if not await services.takes_part_in_tenders(current):  # say why, not a bare 404
+            return page(request, "tenders/inbox.html", _not_taking_part(current))
         page_no = page_number(request.query_params.get("page"))
         inbox = await services.inbox(current, page_no)
         return page(
@@ -325,6 +326,19 @@ class PartnerTendersController(Controller):
         except rules.TenderClosed as closed:
             return redirect(request, back, flash=closed.detail, level="error")
         return redirect(request, back, flash="Your quote is withdrawn.", level="info")
+
+
+def _not_taking_part(current: Current) -> dict:
+    status = PartnerStatus(current.organisation.partner_status)  # set: takes_part_in_tenders
+    return {
+        **CHOICES,
+        "inbox": None,
+        "page_no": 1,
+        "status_label": status.label,
+        "may_prepare": may(
+            current.actor, Action.VIEW_TENDER_SETTINGS, current.organisation_resource()
+        ),
+    }
 
 
 async def _save_quote(request: Request, current: Current, tender_id: int, save, done: str):

@@ -568,9 +568,22 @@ class Inbox:
     unread: int
 
 
-async def inbox(current: Current, page_no: int) -> Inbox:
+async def takes_part_in_tenders(current: Current) -> bool:
+    """Whether the organisation acted in is an active partner, which alone receives and
+    answers tenders (the inbox says why not, rather than a bare 404)."""
     organisation = current.organisation_resource()
-    require(current.actor, Action.VIEW_TENDER_INBOX, organisation)
+    return (await _routed_resource(organisation.organisation_id)).partner_active
+
+
+async def inbox(current: Current, page_no: int) -> Inbox:
+    """The tenders routed to the partner, newest first, and its record (received, answered,
+    won): an active partner's only."""
+    organisation = current.organisation_resource()
+    require(
+        current.actor,
+        Action.VIEW_TENDER_INBOX,
+        await _routed_resource(organisation.organisation_id),
+    )
     rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
     now = _now()
     return Inbox(
@@ -583,7 +596,7 @@ async def inbox(current: Current, page_no: int) -> Inbox:
 
 async def preferences(current: Current) -> rules.Preferences:
     organisation = current.organisation_resource()
-    require(current.actor, Action.VIEW_TENDER_INBOX, organisation)
+    require(current.actor, Action.VIEW_TENDER_SETTINGS, organisation)
     stored = await queries.preferences_of(organisation.organisation_id) or {}
     return rules.Preferences(
         organisation_id=organisation.organisation_id,

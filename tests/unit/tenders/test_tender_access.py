@@ -75,7 +75,7 @@ def test_a_partner_sees_only_tenders_routed_to_it(who, resource, view, answer):
 
 
 @pytest.mark.parametrize(
-    ("who", "post", "inbox", "settings"),
+    ("who", "post", "see_settings", "change_settings"),
     [
         (actor(PARTNER_ORG, programme=True), ALLOWED, ALLOWED, ALLOWED),
         (actor(PARTNER_ORG, Role.USER, programme=True), ALLOWED, ALLOWED, FORBIDDEN),
@@ -83,9 +83,29 @@ def test_a_partner_sees_only_tenders_routed_to_it(who, resource, view, answer):
         (actor(AUTHOR_ORG, Role.USER), ALLOWED, FORBIDDEN, FORBIDDEN),
     ],
 )
-def test_posting_the_inbox_and_the_settings(who, post, inbox, settings):
+def test_posting_and_the_settings(who, post, see_settings, change_settings):
+    """An applicant (in the programme, not yet active) may already prepare its settings."""
     own = OrganisationResource(who.organisation_id)
     assert decide(who, Action.POST_TENDER, own) is post
-    assert decide(who, Action.VIEW_TENDER_INBOX, own) is inbox
-    assert decide(who, Action.MANAGE_TENDER_SETTINGS, own) is settings
+    assert decide(who, Action.VIEW_TENDER_SETTINGS, own) is see_settings
+    assert decide(who, Action.MANAGE_TENDER_SETTINGS, own) is change_settings
     assert decide(who, Action.POST_TENDER, OrganisationResource(OTHER_ORG + 10)) is HIDDEN
+
+
+@pytest.mark.parametrize(
+    ("who", "resource", "inbox"),
+    [
+        (actor(PARTNER_ORG, programme=True), ROUTED, ALLOWED),
+        (actor(PARTNER_ORG, Role.ADMINISTRATOR, programme=True), ROUTED, ALLOWED),
+        (actor(PARTNER_ORG, Role.USER, programme=True), ROUTED, ALLOWED),
+        (actor(PARTNER_ORG, None, programme=True), ROUTED, HIDDEN),  # a team guest
+        (actor(OTHER_ORG, programme=True), ROUTED, HIDDEN),  # another partner's inbox
+        (actor(PARTNER_ORG, programme=True), LEFT_PROGRAMME, HIDDEN),  # not active
+        (actor(PARTNER_ORG, Role.USER, programme=True), LEFT_PROGRAMME, HIDDEN),
+        (VISITOR, ROUTED, HIDDEN),
+    ],
+)
+def test_only_an_active_partner_has_an_inbox_and_a_record(who, resource, inbox):
+    assert decide(who, Action.VIEW_TENDER_INBOX, resource) is inbox
+    own = OrganisationResource(PARTNER_ORG)
+    assert decide(who, Action.VIEW_TENDER_INBOX, own) is not ALLOWED  # not by membership alone
