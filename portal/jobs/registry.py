@@ -55,9 +55,10 @@ class Periodic:
 
 def all_jobs() -> list[Job]:
     from portal.exports.background import jobs as report_jobs
+    from portal.mail import jobs as mail_jobs
     from portal.tenders import jobs as tender_jobs
 
-    return [*tender_jobs.JOBS, *report_jobs.JOBS]
+    return [*tender_jobs.JOBS, *report_jobs.JOBS, *mail_jobs.JOBS]
 
 
 def all_periodic() -> list[Periodic]:

@@ -1,4 +1,9 @@
-"""Sending mail: every message is written to the outbox, then handed to SMTP if one is set."""
+"""Sending mail: every message is written to the outbox, then handed to SMTP if one is set.
+
+Two ways: `send_mail` hands it over at once, in the request (a single mail a person waits
+for); `queue_mail` writes it inside the caller's transaction and leaves the handing over to
+the worker, which tries again when SMTP fails (mails that tell many people of a decision).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from portal.jobs.queue import enqueue
+from portal.mail import rules
 from portal.mail.tables import OutboxMail
+from portal.piccolo_conf import DB
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +47,61 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
         )
         return
     await OutboxMail.update({OutboxMail.sent_at: datetime.now(UTC)}).where(OutboxMail.id == row.id)
+
+
+# The worker's job that hands a queued mail to SMTP (declared in portal/mail/jobs.py).
+DELIVER_MAIL = "mail.deliver"
+
+
+class MailNotDelivered(Exception):
+    """SMTP did not take a queued mail; PERMANENT when trying again would not help."""
+
+    def __init__(self, reason: str, *, permanent: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+async def queue_mail(mail: Mail) -> int:
+    """Write MAIL to the outbox and queue its delivery, in the caller's transaction: it leaves
+    only once the change that caused it is committed, never if that is rolled back, and the
+    request does not wait for SMTP. Returns the outbox row's id."""
+    async with DB.transaction():  # the caller's, when there is one
+        rows = await OutboxMail.insert(
+            OutboxMail(recipient=mail.recipient, subject=mail.subject, body=mail.body)
+        ).returning(OutboxMail.id)
+        outbox_id = rows[0]["id"]
+        await enqueue(DELIVER_MAIL, {"outbox_id": outbox_id})
+    return outbox_id
+
+
+async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
+    """The worker hands a queued mail to SMTP, once: a mail already sent (a retry, a job
+    taken again after its worker died) or purged since is left alone, and so is every mail
+    when no SMTP server is set (the development outbox shows it). Raises MailNotDelivered
+    when SMTP refuses it, with the error kept on the row. Whether it was sent now."""
+    row = (
+        await OutboxMail.select(
+            OutboxMail.recipient, OutboxMail.subject, OutboxMail.body, OutboxMail.sent_at
+        )
+        .where(OutboxMail.id == outbox_id)
+        .first()
+    )
+    if row is None or row["sent_at"] is not None or settings.smtp_host is None:
+        return False
+    try:
+        await _deliver(settings, Mail(row["recipient"], row["subject"], row["body"]))
+    except (aiosmtplib.SMTPException, OSError, ValueError) as error:
+        await record_delivery_error(outbox_id, str(error))
+        raise MailNotDelivered(str(error), permanent=rules.is_permanent(error)) from error
+    await OutboxMail.update({OutboxMail.sent_at: datetime.now(UTC), OutboxMail.error: ""}).where(
+        OutboxMail.id == outbox_id
+    )
+    return True
+
+
+async def record_delivery_error(outbox_id: int, error: str) -> None:
+    await OutboxMail.update({OutboxMail.error: error[:1000]}).where(OutboxMail.id == outbox_id)
 
 
 async def _deliver(settings: Settings, mail: Mail) -> None:

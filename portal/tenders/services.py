@@ -1,7 +1,10 @@
 """Tender use cases (SPEC §6): post (a visitor confirms by email first), route to the partners
 that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender, and
 the two hourly jobs. Each change is decided by access.py and rules.py, written in one
-transaction with the tender's row locked, and mailed after the commit."""
+transaction with the tender's row locked. A single mail a person waits for is sent after the
+commit; the mails that tell everyone of a decision (accepted, withdrawn, expired) are queued in
+its transaction and leave through the worker once it is committed, so the author never waits
+for N SMTP sends and a failing SMTP server neither breaks the request nor loses a mail."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
-from portal.mail.services import send_mail
+from portal.mail.services import queue_mail, send_mail
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -479,7 +482,7 @@ async def accept_quote(
                 "tender.quote_accepted",
                 tender["title"],
             )
-    await _announce_decision(settings, tender, chosen, others)
+        await _queue_decision(settings, tender, chosen, others)
     return chosen
 
 
@@ -491,18 +494,20 @@ def _author_resource(tender: dict, author: Author) -> TenderResource:
     )
 
 
-async def _announce_decision(
+async def _queue_decision(
     settings: Settings, tender: dict, chosen: dict, others: list[int]
 ) -> None:
+    """In the acceptance's transaction: the winner gets the author's contact, each other
+    quoting partner is told once, and the author is told whom they chose."""
     emails = await queries.notification_emails([chosen["partner"], *others])
     for email in emails.get(chosen["partner"], []):
-        await send_mail(settings, notifications.quote_accepted(settings, tender, chosen, email))
+        await queue_mail(notifications.quote_accepted(settings, tender, chosen, email))
     for partner_id in others:
         for email in emails.get(partner_id, []):
-            await send_mail(settings, notifications.another_quote_chosen(settings, tender, email))
+            await queue_mail(notifications.another_quote_chosen(settings, tender, email))
     partner = await partner_queries.organisation(chosen["partner"])
     name = partner["name"] if partner else "The partner"
-    await send_mail(settings, notifications.you_accepted(tender, chosen, name))
+    await queue_mail(notifications.you_accepted(tender, chosen, name))
 
 
 async def withdraw_tender(settings: Settings, author: Author, tender_id: int | None) -> dict:
@@ -524,18 +529,19 @@ async def withdraw_tender(settings: Settings, author: Author, tender_id: int | N
                 "tender.withdrawn",
                 tender["title"],
             )
-    await _tell_quoting_partners(settings, tender, quoted, notifications.tender_withdrawn)
+        await _queue_for_quoting_partners(settings, tender, quoted, notifications.tender_withdrawn)
     return tender
 
 
-async def _tell_quoting_partners(
+async def _queue_for_quoting_partners(
     settings: Settings, tender: dict, partner_ids: list[int], mail
 ) -> None:
-    """MAIL(settings, tender, email) to the managers of each of PARTNER_IDS."""
+    """In the caller's transaction: MAIL(settings, tender, email) to the managers of each of
+    PARTNER_IDS."""
     emails = await queries.notification_emails(partner_ids)
     for partner_id in partner_ids:
         for email in emails.get(partner_id, []):
-            await send_mail(settings, mail(settings, tender, email))
+            await queue_mail(mail(settings, tender, email))
 
 
 async def tenders_of_client(current: Current, page_no: int) -> tuple[list[dict], bool]:
@@ -639,15 +645,14 @@ async def close_expired_tenders(now: datetime, settings: Settings | None = None)
     settings = settings or Settings.from_env()
     async with DB.transaction():
         closed = await queries.expire_overdue(now)
-        waiting = {
-            tender["id"]: await queries.partners_with_submitted_quotes(tender["id"])
-            for tender in closed
-        }
-    for tender in closed:
-        await send_mail(settings, notifications.tender_expired_to_author(settings, tender))
-        await _tell_quoting_partners(
-            settings, tender, waiting[tender["id"]], notifications.tender_expired_to_partner
-        )
+        for tender in closed:
+            await queue_mail(notifications.tender_expired_to_author(settings, tender))
+            await _queue_for_quoting_partners(
+                settings,
+                tender,
+                await queries.partners_with_submitted_quotes(tender["id"]),
+                notifications.tender_expired_to_partner,
+            )
     return len(closed)
 
 

@@ -33,7 +33,8 @@ OUTSIDER = "sam@shop-only.ch"
 def live_server(migrated, smtp: MailCatcher, tmp_path):
     """The production server, as the session's, but sending its mail to the test's SMTP
     server on 127.0.0.1 (the session's server keeps mail in the outbox), with the job
-    worker that `portal serve` runs beside it (partners are told of tenders by a job)."""
+    worker that `portal serve` runs beside it (partners are told of tenders by a job, and
+    the mails of the decision leave through it)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {

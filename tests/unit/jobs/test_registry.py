@@ -7,6 +7,7 @@ def test_every_job_and_periodic_job_has_a_unique_name_and_a_valid_cron():
     jobs, periodic = all_jobs(), all_periodic()
     job_names = [job.name for job in jobs]
     assert "exports.write_report" in job_names
+    assert "mail.deliver" in job_names
     assert len(set(job_names)) == len(job_names)
     names = [task.name for task in periodic]
     assert len(set(names)) == len(names)

@@ -1,0 +1,35 @@
+"""The mail's background work: handing a queued mail to SMTP, tried again with back-off
+while the server refuses or cannot be reached (5 s, 10 s … about half an hour in all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.jobs.registry import Job, JobContext, JobFailed
+from portal.mail.services import (
+    DELIVER_MAIL,
+    MailNotDelivered,
+    deliver_queued_mail,
+    record_delivery_error,
+)
+
+
+async def _deliver(context: JobContext, payload: dict[str, Any]) -> None:
+    try:
+        await deliver_queued_mail(context.settings, int(payload["outbox_id"]))
+    except MailNotDelivered as failure:
+        if failure.permanent:
+            raise JobFailed(f"the mail server refused it: {failure.reason}") from failure
+        if context.last_attempt:
+            raise JobFailed(
+                f"tried {context.max_attempts} times; last error: {failure.reason}"
+            ) from failure
+        raise  # the worker tries again later
+
+
+async def _gave_up(context: JobContext, payload: dict[str, Any], reason: str) -> None:
+    """The reason stays on the outbox row, where the mail is looked for."""
+    await record_delivery_error(int(payload["outbox_id"]), f"Not delivered: {reason}")
+
+
+JOBS = [Job(DELIVER_MAIL, _deliver, gave_up=_gave_up, max_attempts=10)]

@@ -1,0 +1,179 @@
+"""The mails that tell everyone of a decision (a quote accepted, the tender withdrawn, its
+deadline passed) leave through the job queue: written in the decision's transaction, none
+handed to SMTP in the request (so a failing server neither slows nor breaks it), then each
+person gets exactly one, even when the worker tries again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from portal.mail.jobs import JOBS as MAIL_JOBS
+from portal.mail.services import DELIVER_MAIL, deliver_queued_mail
+from portal.mail.tables import OutboxMail
+from portal.settings import Settings
+from portal.tenders import services
+from portal.tenders.rules import TenderClosed, quote_version
+from portal.tenders.tables import Quote, Tender
+from tests.conftest import free_port
+from tests.db.tenders.world import (
+    SETTINGS,
+    client_current,
+    partner_current,
+    posted_by_client,
+    quote_input,
+)
+from tests.helpers import insert_person
+from tests.web.tenders.world import mails_to, queued_jobs, work_off_queue
+
+WINNER, SECOND, THIRD, THIRDS_ADMIN = (
+    "w@winner.ch",
+    "s@second.ch",
+    "t@third.ch",
+    "admin@third.ch",
+)
+AUTHOR = "cleo@client.ch"
+
+
+def smtp_settings(port: int) -> Settings:
+    return Settings(
+        secret_key="test", base_url="https://portal.test", smtp_host="127.0.0.1", smtp_port=port
+    )
+
+
+async def three_quotes():
+    """A client's tender with quotes from three partners (the third has two managers)."""
+    author = await client_current()
+    partners = [
+        await partner_current("Winner AG", WINNER, categories=("email",)),
+        await partner_current("Second AG", SECOND, categories=("email",)),
+        await partner_current("Third AG", THIRD, categories=("email",)),
+    ]
+    await insert_person(THIRDS_ADMIN, partners[2].organisation.id, "administrator")
+    tender_id = await posted_by_client(author)
+    for price, partner in zip(("800", "900", "1000"), partners, strict=True):
+        await services.submit_quote(SETTINGS, partner, tender_id, quote_input(price))
+    return author, tender_id
+
+
+async def accept_cheapest(settings: Settings, author, tender_id: int) -> None:
+    chosen = await Quote.select(Quote.id, Quote.updated_at).order_by(Quote.price).first()
+    await services.accept_quote(
+        settings,
+        services.Author(current=author),
+        tender_id,
+        chosen["id"],
+        quote_version(chosen["updated_at"]),
+    )
+
+
+async def last_outbox_id() -> int:
+    last = await OutboxMail.select(OutboxMail.id).order_by(OutboxMail.id, ascending=False).first()
+    return last["id"] if last else 0
+
+
+async def mails_after(outbox_id: int) -> list[dict]:
+    """The outbox rows written after OUTBOX_ID: a decision's mails."""
+    return await OutboxMail.select().where(OutboxMail.id > outbox_id).order_by(OutboxMail.id)
+
+
+async def test_accepting_queues_one_mail_per_person_and_hands_none_to_smtp(db, smtp):
+    author, tender_id = await three_quotes()
+    before = await last_outbox_id()
+    settings = smtp_settings(smtp.port)
+
+    await accept_cheapest(settings, author, tender_id)
+
+    assert smtp.messages == []  # the author did not wait for any SMTP send
+    queued = await mails_after(before)
+    assert sorted((m["recipient"], m["subject"]) for m in queued) == sorted(
+        [
+            (WINNER, "Your quote was accepted: Move our mail to the host"),
+            (SECOND, "Another quote was chosen: Move our mail to the host"),
+            (THIRD, "Another quote was chosen: Move our mail to the host"),
+            (THIRDS_ADMIN, "Another quote was chosen: Move our mail to the host"),
+            (AUTHOR, "You accepted a quote: Move our mail to the host"),
+        ]
+    )
+    assert all(m["sent_at"] is None and m["error"] == "" for m in queued)
+    assert await queued_jobs([DELIVER_MAIL]) == len(queued)
+
+    await work_off_queue(settings, MAIL_JOBS)
+    for row in queued:  # the worker again (a retry, a job taken twice): nothing twice
+        assert await deliver_queued_mail(settings, row["id"]) is False
+    delivered = sorted((m["To"], m["Subject"].split(":")[0]) for m in smtp.messages)
+    assert delivered == sorted((m["recipient"], m["subject"].split(":")[0]) for m in queued)
+    won = smtp.last_body(WINNER)
+    assert "accepted your quote of CHF" in won and AUTHOR in won  # the contact, at last
+    assert "chose another partner's quote" in smtp.last_body(SECOND)
+    assert "You accepted the quote of Winner AG" in smtp.last_body(AUTHOR)
+    assert AUTHOR not in smtp.last_body(SECOND)
+
+
+async def test_a_failing_smtp_server_neither_breaks_nor_loses_the_decision(db, smtp):
+    author, tender_id = await three_quotes()
+    before = await last_outbox_id()
+    nobody_listens = smtp_settings(free_port())
+
+    await accept_cheapest(nobody_listens, author, tender_id)
+
+    assert (await Tender.select(Tender.status).first()) == {"status": "decided"}
+    queued = await mails_after(before)
+    assert len(queued) == 5
+    # nothing was tried in the request: no row carries a delivery error
+    assert all(m["sent_at"] is None and m["error"] == "" for m in queued)
+    # the server is back: the worker delivers every one of them, once
+    await work_off_queue(smtp_settings(smtp.port), MAIL_JOBS)
+    assert sorted(m["To"] for m in smtp.messages) == sorted(m["recipient"] for m in queued)
+    assert all(m["sent_at"] is not None for m in await mails_after(before))
+
+
+async def test_a_second_acceptance_refused_queues_no_mail(db):
+    author, tender_id = await three_quotes()
+    await accept_cheapest(SETTINGS, author, tender_id)
+    after_first = await OutboxMail.count()
+    jobs = await queued_jobs([DELIVER_MAIL])
+
+    results = await asyncio.gather(
+        accept_cheapest(SETTINGS, author, tender_id), return_exceptions=True
+    )
+
+    assert isinstance(results[0], TenderClosed)
+    assert await OutboxMail.count() == after_first
+    assert await queued_jobs([DELIVER_MAIL]) == jobs
+
+
+async def test_withdrawing_queues_one_mail_per_quoting_manager(db, smtp):
+    author, tender_id = await three_quotes()
+    before = await last_outbox_id()
+    settings = smtp_settings(smtp.port)
+
+    await services.withdraw_tender(settings, services.Author(current=author), tender_id)
+
+    assert smtp.messages == []
+    assert sorted(m["recipient"] for m in await mails_after(before)) == sorted(
+        [WINNER, SECOND, THIRD, THIRDS_ADMIN]
+    )
+    await work_off_queue(settings, MAIL_JOBS)
+    assert sorted(m["To"] for m in smtp.messages) == sorted([WINNER, SECOND, THIRD, THIRDS_ADMIN])
+    assert "The author withdrew «Move our mail to the host»" in smtp.last_body(THIRD)
+
+
+async def test_the_deadline_closing_a_tender_queues_its_mails(db, smtp):
+    await three_quotes()
+    before = await last_outbox_id()
+    settings = smtp_settings(smtp.port)
+
+    in_a_month = datetime.now(UTC) + timedelta(days=30)
+    assert await services.close_expired_tenders(in_a_month, settings) == 1
+    assert await services.close_expired_tenders(in_a_month, settings) == 0  # once
+
+    assert smtp.messages == []
+    expected = sorted([AUTHOR, WINNER, SECOND, THIRD, THIRDS_ADMIN])
+    assert sorted(m["recipient"] for m in await mails_after(before)) == expected
+    await work_off_queue(settings, MAIL_JOBS)
+    assert sorted(m["To"] for m in smtp.messages) == expected
+    assert "reached its deadline without a decision" in smtp.last_body(AUTHOR)
+    assert [m["subject"] for m in await mails_to(AUTHOR)][-1].startswith(
+        "Your tender closed at its deadline"
+    )
