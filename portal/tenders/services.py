@@ -1,10 +1,10 @@
 """Tender use cases (SPEC §6): post (a visitor confirms by email first), route to the partners
 that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender, and
 the two hourly jobs. Each change is decided by access.py and rules.py, written in one
-transaction with the tender's row locked. A single mail a person waits for is sent after the
-commit; the mails that tell everyone of a decision (accepted, withdrawn, expired) are queued in
-its transaction and leave through the worker once it is committed, so the author never waits
-for N SMTP sends and a failing SMTP server neither breaks the request nor loses a mail."""
+transaction with the tender's row locked. Its mails are queued in that transaction and leave
+through the worker once it is committed (mail.services.queue_mail): no request waits for SMTP
+(an acceptance tells every quoting partner), and a failing SMTP server neither breaks a
+request nor loses a mail; each is delivered once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
-from portal.mail.services import queue_mail, send_mail
+from portal.mail.services import queue_mail
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -87,7 +87,7 @@ async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> 
                 "confirm_token_hash": account_rules.token_hash(token),
             }
         )
-    await send_mail(settings, notifications.confirm_your_tender(settings, entered, token))
+        await queue_mail(notifications.confirm_your_tender(settings, entered, token))
     return Posted(tender_id, opened=False)
 
 
@@ -149,10 +149,8 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
         )
         await queries.open_tender(tender["id"], now, nonce)
         recipients = await _route(tender["id"], now)
-    manage = rules.manage_token(settings.secret_key, tender["id"], nonce)
-    await send_mail(
-        settings, notifications.tender_published(settings, tender, len(recipients), manage)
-    )
+        manage = rules.manage_token(settings.secret_key, tender["id"], nonce)
+        await queue_mail(notifications.tender_published(settings, tender, len(recipients), manage))
     return Confirmation(tender["id"], manage)
 
 
@@ -171,17 +169,20 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
 
 async def notify_recipients(settings: Settings, tender_id: int) -> int:
     """The queued job: each routed partner's managers get the excerpt and a link, never the
-    author's contact. A partner is marked once mailed, so a retry mails nobody twice.
-    Returns how many partners were told."""
-    tender = await queries.tender_by_id(tender_id)
-    if tender is None:  # deleted since
-        return 0
-    partner_ids = await queries.recipients_to_mail(tender_id)
-    emails = await queries.notification_emails(partner_ids)
-    for partner_id in partner_ids:
-        for email in emails.get(partner_id, []):
-            await send_mail(settings, notifications.new_tender(settings, tender, email))
-        await queries.mark_mailed(tender_id, partner_id, _now())
+    author's contact. Their mails are queued and the partner marked in one transaction, with
+    the tender locked, so a retry or a second run mails nobody twice. Returns how many
+    partners were told."""
+    now = _now()
+    async with DB.transaction():
+        tender = await queries.lock_tender(tender_id)
+        if tender is None:  # deleted since
+            return 0
+        partner_ids = await queries.recipients_to_mail(tender_id)
+        emails = await queries.notification_emails(partner_ids)
+        for partner_id in partner_ids:
+            for email in emails.get(partner_id, []):
+                await queue_mail(notifications.new_tender(settings, tender, email))
+            await queries.mark_mailed(tender_id, partner_id, now)
     return len(partner_ids)
 
 
@@ -299,9 +300,9 @@ async def submit_quote(
             tender["title"],
             after=_quote_snapshot(entered),
         )
-    await send_mail(
-        settings, notifications.quote_sent(settings, tender, current.organisation.name, entered)
-    )
+        await queue_mail(
+            notifications.quote_sent(settings, tender, current.organisation.name, entered)
+        )
 
 
 def _quote_snapshot(entered: QuoteInput) -> dict:
@@ -363,10 +364,9 @@ async def amend_quote(
             },
             after=_quote_snapshot(entered),
         )
-    await send_mail(
-        settings,
-        notifications.quote_amended(settings, tender, current.organisation.name, entered),
-    )
+        await queue_mail(
+            notifications.quote_amended(settings, tender, current.organisation.name, entered)
+        )
 
 
 async def withdraw_quote(settings: Settings, current: Current, tender_id: int) -> None:
@@ -379,9 +379,7 @@ async def withdraw_quote(settings: Settings, current: Current, tender_id: int) -
             quote["id"], {"status": QuoteStatus.WITHDRAWN, "updated_at": now}
         )
         await record(partner_id, _who(current), "tender.quote_withdrawn", tender["title"])
-    await send_mail(
-        settings, notifications.quote_withdrawn(settings, tender, current.organisation.name)
-    )
+        await queue_mail(notifications.quote_withdrawn(settings, tender, current.organisation.name))
 
 
 # --- the author's side -------------------------------------------------------------------------

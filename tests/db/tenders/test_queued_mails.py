@@ -1,7 +1,7 @@
-"""The mails that tell everyone of a decision (a quote accepted, the tender withdrawn, its
-deadline passed) leave through the job queue: written in the decision's transaction, none
-handed to SMTP in the request (so a failing server neither slows nor breaks it), then each
-person gets exactly one, even when the worker tries again."""
+"""The tenders' mails leave through the job queue, above all those that tell everyone of a
+decision (a quote accepted, the tender withdrawn, its deadline passed): written in the
+change's transaction, none handed to SMTP in the request (so a failing server neither slows
+nor breaks it), then each person gets exactly one, even when the worker tries again."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.db.tenders.world import (
     partner_current,
     posted_by_client,
     quote_input,
+    tender_input,
 )
 from tests.helpers import insert_person
 from tests.web.tenders.world import mails_to, queued_jobs, work_off_queue
@@ -53,6 +54,7 @@ async def three_quotes():
     tender_id = await posted_by_client(author)
     for price, partner in zip(("800", "900", "1000"), partners, strict=True):
         await services.submit_quote(SETTINGS, partner, tender_id, quote_input(price))
+    await work_off_queue(SETTINGS, MAIL_JOBS)  # no SMTP: the mails so far stay in the outbox
     return author, tender_id
 
 
@@ -177,3 +179,39 @@ async def test_the_deadline_closing_a_tender_queues_its_mails(db, smtp):
     assert [m["subject"] for m in await mails_to(AUTHOR)][-1].startswith(
         "Your tender closed at its deadline"
     )
+
+
+async def test_no_tender_request_waits_for_smtp_and_every_mail_arrives_once(db, smtp):
+    """From posting to the partner withdrawing its quote, with the SMTP server down."""
+    from tests.helpers import link_in
+
+    down = smtp_settings(free_port())
+    partner = await partner_current("Winner AG", WINNER, categories=("email",))
+    visitor = tender_input(author_name="Vera", author_email="vera@example.ch")
+    posted = await services.post_as_visitor(down, visitor, "10.0.0.2")
+    confirm_mail = (await mails_to("vera@example.ch"))[-1]["body"]
+    token = link_in(confirm_mail, "/tenders/confirm/").rsplit("/", 1)[1]
+    await services.confirm(down, token)
+    await services.notify_recipients(down, posted.tender_id)  # the job: queues, sends nothing
+    await services.submit_quote(down, partner, posted.tender_id, quote_input("800"))
+    await services.amend_quote(down, partner, posted.tender_id, quote_input("750"))
+    await services.withdraw_quote(down, partner, posted.tender_id)
+
+    queued = await mails_after(0)
+    assert [(m["recipient"], m["subject"].split(":")[0]) for m in queued] == [
+        ("vera@example.ch", "Confirm your tender"),
+        ("vera@example.ch", "Your tender is published"),
+        (WINNER, "New tender"),
+        ("vera@example.ch", "New quote for your tender"),
+        ("vera@example.ch", "A quote was amended"),
+        ("vera@example.ch", "A quote was withdrawn"),
+    ]
+    assert all(m["sent_at"] is None and m["error"] == "" for m in queued)  # none tried
+
+    await work_off_queue(smtp_settings(smtp.port))  # the tenders' jobs and the mail's
+    assert await services.notify_recipients(down, posted.tender_id) == 0  # told once
+    assert sorted((m["To"], m["Subject"]) for m in smtp.messages) == sorted(
+        (m["recipient"], m["subject"]) for m in queued
+    )
+    told = smtp.last_body(WINNER)
+    assert "Twelve mailboxes" in told and "vera@example.ch" not in told  # excerpt, no contact
