@@ -60,7 +60,7 @@ LINE_COLUMNS = (
 
 def labelled(lines: pd.DataFrame) -> pd.DataFrame:
     """Readable product types, VAT rules and payers (on categories: once per distinct value)."""
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy-on-write: the columns are shared, not copied
     lines["family"] = _relabel(lines["family"], FAMILIES)
     lines["vat_rule"] = _relabel(lines["vat_rule"], VAT_RULES)
     lines["payer"] = pd.Categorical.from_codes(

@@ -7,33 +7,112 @@ only when writing a cell."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from portal.exports.rules import printable
 
 RATE_SCALE = 10_000  # rates come with 4 decimals
+READ_ROWS = 50_000  # CSV rows parsed at a time
+VAT_ROWS = 50_000  # lines whose VAT is shared out at a time
 
 
-def line_vat(lines: pd.DataFrame) -> pd.Series:
+def frame_from_csv(
+    path: str, rows: int, dtypes: dict[str, str], dates: list[str], **options
+) -> pd.DataFrame:
+    """A CSV of ROWS rows as a DataFrame, parsed READ_ROWS at a time into columns allocated
+    once. Parsed whole, pandas holds the file's chunks and their concatenation at once (at a
+    million lines, twice the frame); this way the peak is the frame plus one chunk, however
+    many lines. Text columns become categories as they are read."""
+    columns = {
+        name: _TextColumn(rows) if dtype == "category" else np.empty(rows, dtype)
+        for name, dtype in dtypes.items()
+    } | {name: np.empty(rows, "datetime64[us]") for name in dates}
+    done = 0
+    chunks = pd.read_csv(path, dtype=dtypes, parse_dates=dates, chunksize=READ_ROWS, **options)
+    for chunk in chunks:
+        end = done + len(chunk)
+        if end > rows:
+            raise ValueError(f"{path} has more than the {rows} rows announced")
+        for name, column in columns.items():
+            values = chunk[name]
+            if isinstance(column, _TextColumn):
+                column.put(done, values)
+            else:
+                column[done:end] = values.to_numpy(column.dtype)
+        done = end
+    if done != rows:
+        raise ValueError(f"{path} has {done} rows, not the {rows} announced")
+    header = pd.read_csv(path, nrows=0).columns
+    # copy=False: the arrays become the frame's columns as they are (no copy, no consolidation)
+    return pd.DataFrame({name: _finished(columns[name]) for name in header}, copy=False)
+
+
+def _finished(column):
+    return column.categorical() if isinstance(column, _TextColumn) else column
+
+
+class _TextColumn:
+    """A categorical column filled chunk by chunk: each chunk's categories are mapped onto the
+    labels seen so far."""
+
+    def __init__(self, rows: int):
+        self.codes = np.empty(rows, np.int32)
+        self.labels: dict[str, int] = {}
+
+    def put(self, start: int, values: pd.Series) -> None:
+        values = values.astype("category")
+        known = np.array(
+            [self.labels.setdefault(label, len(self.labels)) for label in values.cat.categories],
+            dtype=np.int32,
+        )
+        self.codes[start : start + len(values)] = known[values.cat.codes.to_numpy()]
+
+    def categorical(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.codes, categories=list(self.labels))
+
+
+def line_vat(lines: pd.DataFrame, slice_rows: int = VAT_ROWS) -> pd.Series:
     """VAT is computed once per invoice (SPEC §4); each line gets its share, rounded half-up,
     and the invoice's last line takes the rounding difference, so that lines always sum to
-    the invoice's VAT to the cent."""
-    if lines.empty:
-        return pd.Series([], dtype="int64", index=lines.index)
-    raw = lines["amount"].to_numpy(np.int64) * lines["vat_rate"].to_numpy(np.int64)
+    the invoice's VAT to the cent. The lines of an invoice are consecutive (the query orders
+    them so): the work goes about SLICE_ROWS lines of whole invoices at a time, so that its
+    temporaries stay the same size however long the report."""
+    amounts = lines["amount"].to_numpy(np.int64)
+    rates = lines["vat_rate"].to_numpy(np.int64)
+    invoice_vat = lines["invoice_vat"].to_numpy(np.int64)
+    invoices = lines["invoice_id"].to_numpy()
+    vat = np.empty(len(lines), np.int64)
+    for part in _whole_invoices(invoices, slice_rows):
+        vat[part] = _shares(amounts[part], rates[part], invoice_vat[part], invoices[part])
+    return pd.Series(vat, index=lines.index)
+
+
+def _whole_invoices(invoices: np.ndarray, size: int) -> Iterator[slice]:
+    start, total = 0, len(invoices)
+    while start < total:
+        end = min(start + size, total)
+        while end < total and invoices[end] == invoices[end - 1]:
+            end += 1
+        yield slice(start, end)
+        start = end
+
+
+def _shares(amounts, rates, invoice_vat, invoices) -> np.ndarray:
+    raw = amounts * rates
     share = np.sign(raw) * ((np.abs(raw) * 2 + RATE_SCALE) // (2 * RATE_SCALE))
-    share = pd.Series(share, index=lines.index, dtype="int64")
-    allocated = share.groupby(lines["invoice_id"].to_numpy()).transform("sum")
-    last_line = ~lines["invoice_id"].duplicated(keep="last")
-    correction = (lines["invoice_vat"] - allocated).where(last_line, 0)
-    return share + correction
+    firsts = np.flatnonzero(np.r_[True, invoices[1:] != invoices[:-1]])
+    lasts = np.r_[firsts[1:] - 1, len(invoices) - 1]
+    share[lasts] += invoice_vat[lasts] - np.add.reduceat(share, firsts)
+    return share
 
 
 def prepare(lines: pd.DataFrame) -> pd.DataFrame:
     """Add the line VAT and clean names once per distinct value (categories): text that XML
     cannot carry is dropped."""
-    lines = lines.copy()
+    lines = lines.copy(deep=False)  # copy-on-write: the columns are shared, not copied
     lines["vat"] = line_vat(lines)
     for column in ("client_name", "product", "family"):
         if isinstance(lines[column].dtype, pd.CategoricalDtype):
@@ -56,26 +135,38 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 SUMMED = ["public_price", "amount", "discount", "cashback", "vat"]
+SUMMARY_KEYS = ["client_id", "client_name", "currency"]
+SUMMARY_ROWS = 50_000
 
 
-def summarise(lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per client and currency: lines, sums in cents, and who paid."""
+def summarise(lines: pd.DataFrame, slice_rows: int = SUMMARY_ROWS) -> pd.DataFrame:
+    """One row per client and currency: lines, sums in cents, and who paid. Summed a slice of
+    lines at a time, then the slices' sums summed: a group-by over a million lines at once
+    would hold copies of every summed column."""
     columns = ["client_id", "client_name", "currency", "lines", *SUMMED, "total", "paid_by"]
     if lines.empty:
         return pd.DataFrame(columns=columns)
-    keys = ["client_id", "client_name", "currency"]
-    grouped = lines.groupby(keys, observed=True, sort=False)
-    summary = grouped[SUMMED].sum()
-    summary["lines"] = grouped.size()
-    partner_paid = grouped["partner_paid"].agg(["any", "all"])
+    parts = [
+        _sums(lines.iloc[start : start + slice_rows]) for start in range(0, len(lines), slice_rows)
+    ]
+    summary = pd.concat(parts).groupby(level=SUMMARY_KEYS, observed=True, sort=False).sum()
     summary["paid_by"] = np.select(
-        [partner_paid["all"], partner_paid["any"]], ["Partner", "Client and partner"], "Client"
+        [summary["partner_paid"] == summary["lines"], summary["partner_paid"] > 0],
+        ["Partner", "Client and partner"],
+        "Client",
     )
     summary["total"] = summary["amount"] + summary["vat"]
     summary = summary.reset_index()
     summary["client_name"] = summary["client_name"].astype(str)
     summary = summary.sort_values(["client_name", "client_id", "currency"], key=_casefold)
     return summary[columns].reset_index(drop=True)
+
+
+def _sums(lines: pd.DataFrame) -> pd.DataFrame:
+    grouped = lines.groupby(SUMMARY_KEYS, observed=True, sort=False)
+    sums = grouped[[*SUMMED, "partner_paid"]].sum()  # partner_paid: how many lines
+    sums["lines"] = grouped.size()
+    return sums
 
 
 def _casefold(column: pd.Series) -> pd.Series:

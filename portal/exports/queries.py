@@ -17,6 +17,7 @@ import pandas as pd
 
 from portal.access import Actor, Role
 from portal.database import storable_id
+from portal.exports.frames import frame_from_csv
 from portal.organisations.tables import Organisation
 from portal.partners.rules import IN_PROGRAMME
 from portal.piccolo_conf import DB
@@ -182,7 +183,7 @@ async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd
     os.close(handle)
     try:
         async with _connection() as connection:
-            await connection.copy_from_query(
+            status = await connection.copy_from_query(
                 LINES_SQL,
                 *_arguments(partner_id, start, end, client_ids, full_client_ids),
                 output=path,
@@ -191,22 +192,21 @@ async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd
             )
         # pandas parses in C and lets go of the interpreter lock: in a thread, the event
         # loop keeps answering other requests meanwhile
-        return await anyio.to_thread.run_sync(read_lines_csv, path)
+        rows = int(status.split()[-1])  # 'COPY 1000000'
+        return await anyio.to_thread.run_sync(read_lines_csv, path, rows)
     finally:
         os.unlink(path)
 
 
-def read_lines_csv(path: str) -> pd.DataFrame:
-    frame = pd.read_csv(
+def read_lines_csv(path: str, rows: int) -> pd.DataFrame:
+    return frame_from_csv(
         path,
-        dtype=DTYPES,
-        parse_dates=DATES,
+        rows,
+        DTYPES,
+        DATES,
         date_format="%Y-%m-%d",
         keep_default_na=False,
         na_filter=False,
         true_values=["1"],
         false_values=["0"],
     )
-    for column in ("client_name", "product", "family", "vat_rule", "currency"):
-        frame[column] = frame[column].astype("category")
-    return frame

@@ -309,7 +309,7 @@ class _LineCells:
                 cell._style = styles.style(DATE_FORMAT)
             elif column.kind is Kind.RATE:
                 cell._style = styles.style(RATE_FORMAT)
-            elif column.kind is Kind.TEXT:
+            elif column.kind is Kind.TEXT and _categorical(lines[column.source]):
                 self.risky[column.source] = _formula_like(lines[column.source])
 
     def rows(self, chunk: pd.DataFrame) -> Iterator[list]:
@@ -330,9 +330,9 @@ class _LineCells:
             if column.kind is Kind.MONEY
         ]
         quoting = [
-            (cell, values, self.risky[column.source])
+            (cell, values, risky)
             for cell, values, column in zip(self.cells, columns, LINE_COLUMNS, strict=True)
-            if self.risky.get(column.source)
+            if column.kind is Kind.TEXT and (risky := self._risky(chunk, column))
         ]
         cells, quoted = self.cells, self.quoted
         for index, currency in enumerate(currencies):
@@ -351,15 +351,22 @@ class _LineCells:
                     row.append(cell)
             yield row
 
+    def _risky(self, chunk: pd.DataFrame, column: Column) -> frozenset[str]:
+        """Known once for a categorical column; for another (invoice numbers, nearly one per
+        line), found chunk by chunk: a set of a million texts is not kept."""
+        if column.source in self.risky:
+            return self.risky[column.source]
+        return _formula_like(chunk[column.source])
 
-def _text_columns() -> list[Column]:
-    return [column for column in LINE_COLUMNS if column.kind is Kind.TEXT]
+
+def _categorical(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.CategoricalDtype)
 
 
 def _formula_like(column: pd.Series) -> frozenset[str]:
     """The distinct texts of a column that a spreadsheet would read as a formula (or that
     openpyxl would type as an error, such as '#N/A')."""
-    values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column
+    values = column.cat.categories if _categorical(column) else column
     return frozenset(
         value
         for value in pd.unique(np.asarray(values, dtype=object))
@@ -383,12 +390,8 @@ def _set_widths(sheet, lines: pd.DataFrame) -> None:
         if not lines.empty:
             series = lines[column.source]
             if column.kind is Kind.TEXT:
-                uniques = (
-                    series.cat.categories
-                    if isinstance(series.dtype, pd.CategoricalDtype)
-                    else series.unique()
-                )
-                longest = max((len(str(value)) for value in uniques), default=0)
+                texts = series.cat.categories if _categorical(series) else series
+                longest = max(map(len, map(str, texts)), default=0)
                 width = max(width, longest + 2)
             elif column.kind is Kind.MONEY:
                 largest = int(np.abs(series.to_numpy(np.int64)).max()) / 100

@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,10 +43,14 @@ invoices = st.lists(
 
 
 @settings(max_examples=200, deadline=None)  # pandas on a busy machine
-@given(invoices)
-def test_lines_vat_sums_to_each_invoice_to_the_cent(invoices):
+@given(invoices, st.integers(1, 8), st.randoms())
+def test_lines_vat_sums_to_each_invoice_to_the_cent(invoices, slice_rows, random):
     frame = invoice_frame(invoices)
-    frame["vat"] = line_vat(frame)
+    # the query returns an invoice's lines together, invoices in date order (not by id)
+    ids = sorted(set(frame["invoice_id"]))
+    renamed = dict(zip(ids, random.sample(ids, len(ids)), strict=True))
+    frame["invoice_id"] = frame["invoice_id"].map(renamed)
+    frame["vat"] = line_vat(frame, slice_rows)
     by_invoice = frame.groupby("invoice_id").agg(
         vat=("vat", "sum"), expected=("invoice_vat", "first")
     )
@@ -67,7 +72,13 @@ def test_two_lines_share_the_invoice_vat():
     assert line_vat(frame).tolist() == [810, 270]
 
 
-def test_summary_groups_by_client_and_currency_with_totals():
+def test_an_invoice_is_never_split_between_slices():
+    frame = invoice_frame([(810, [10005, 3333]), (810, [10005, 3333])])
+    assert line_vat(frame, slice_rows=1).tolist() == [810, 270, 810, 270]
+
+
+@pytest.mark.parametrize("slice_rows", [1, 2, 50_000])  # a client's lines across slices
+def test_summary_groups_by_client_and_currency_with_totals(slice_rows):
     lines = pd.DataFrame(
         {
             "client_id": [2, 1, 1, 3, 3],
@@ -78,10 +89,10 @@ def test_summary_groups_by_client_and_currency_with_totals():
             "discount": [0, 0, 0, 1000, 0],
             "cashback": [200, 2001, 667, 0, 4000],
             "vat": [0, 810, 270, 324, 0],
-            "partner_paid": [False, False, False, True, False],
+            "partner_paid": [True, False, False, True, False],
         }
     )
-    summary = summarise(lines)
+    summary = summarise(lines, slice_rows)
     assert summary["client_name"].tolist() == ["Alpha", "beta", "Gamma"]
     alpha = summary.iloc[0]
     assert (alpha["lines"], alpha["amount"], alpha["vat"], alpha["total"]) == (
@@ -91,6 +102,7 @@ def test_summary_groups_by_client_and_currency_with_totals():
         14418,
     )
     assert alpha["paid_by"] == "Client"
+    assert summary.iloc[1]["paid_by"] == "Partner"
     assert summary.iloc[2]["paid_by"] == "Client and partner"
     totals = totals_by_currency(summary).set_index("currency")
     assert totals.loc["CHF", "amount"] == 17338
