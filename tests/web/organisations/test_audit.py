@@ -17,8 +17,6 @@ from tests.helpers import (
     sign_up,
 )
 
-TODAY = datetime.now(UTC).date()
-
 
 async def a_busy_day(client) -> None:
     """Anna signs up, Carl joins, gets promoted, leads a team named like a formula, leaves."""
@@ -97,11 +95,13 @@ async def test_the_log_is_filtered_by_actor(client):
 
 
 async def test_the_log_is_filtered_by_dates(client):
+    first_day = datetime.now(UTC).date()
     await a_busy_day(client)
-    today = TODAY.isoformat()
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
-    everything = await client.get("/organisation/audit", params={"from": today, "to": today})
+    last_day = datetime.now(UTC).date()  # the same day, unless the test ran over midnight
+    today, tomorrow = first_day.isoformat(), (last_day + timedelta(days=1)).isoformat()
+    yesterday = (first_day - timedelta(days=1)).isoformat()
+    params = {"from": today, "to": last_day.isoformat()}
+    everything = await client.get("/organisation/audit", params=params)
     assert len(actions_on(everything.text)) >= 11
     assert actions_on((await client.get(f"/organisation/audit?to={yesterday}")).text) == []
     assert actions_on((await client.get(f"/organisation/audit?from={tomorrow}")).text) == []
@@ -111,7 +111,8 @@ async def test_the_log_is_filtered_by_dates(client):
 
 async def test_a_start_after_the_end_is_a_form_error(client):
     await sign_up(client)
-    params = {"from": TODAY.isoformat(), "to": (TODAY - timedelta(days=1)).isoformat()}
+    today = datetime.now(UTC).date()
+    params = {"from": today.isoformat(), "to": (today - timedelta(days=1)).isoformat()}
     response = await client.get("/organisation/audit", params=params)
     assert response.status_code == 422
     assert "The end date is before the start date." in response.text
