@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from portal.proxies import Network, trusted_networks
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -32,6 +34,7 @@ class Settings:
     job_heartbeat: timedelta = timedelta(seconds=30)
     directory_cache: bool = True  # keep rendered public directory pages in the process
     directory_version_ttl: float = 0.0  # seconds a worker trusts the directory version it read
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
 
     @property
     def outbox_visible(self) -> bool:
@@ -60,4 +63,5 @@ class Settings:
             job_heartbeat=timedelta(seconds=float(env.get("PORTAL_JOB_HEARTBEAT_SECONDS", "30"))),
             directory_cache=env.get("PORTAL_DIRECTORY_CACHE", "1") not in {"0", "false", "no"},
             directory_version_ttl=float(env.get("PORTAL_DIRECTORY_VERSION_TTL", "1")),
+            trusted_proxies=trusted_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
         )

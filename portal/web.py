@@ -20,6 +20,7 @@ from litestar.types import Message, Scope
 from litestar.utils.scope.state import ScopeState
 
 from portal.errors import PortalError, TooManyAttempts
+from portal.proxies import client_address
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,9 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int | None
 def client_of(request: Request):
     from portal.accounts.services import Client
 
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.settings.trusted_proxies
     return Client(
-        ip_address=request.client.host if request.client else "unknown",
+        ip_address=client_address(peer, request.headers.get("x-forwarded-for"), trusted),
         user_agent=request.headers.get("user-agent", "")[:300],
     )
