@@ -18,7 +18,12 @@ from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.forms import Form, page_number, plain_decimal
 from portal.partners import queries as partner_queries
-from portal.partners.rules import PartnerStatus, may_become_affiliate
+from portal.partners.rules import (
+    VOLUME_THRESHOLDS,
+    PartnerStatus,
+    may_become_affiliate,
+    volume_progress,
+)
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
@@ -237,8 +242,6 @@ async def _dashboard_context(current: Current) -> dict:
     tiers = await queries.tiers(currency)
     sees_money = may(current.actor, Action.VIEW_BILLING, resource)
     months = await queries.benefits_by_month(partner_id, currency) if sees_money else []
-    from portal.partners.rules import VOLUME_THRESHOLDS, volume_progress
-
     return {
         "currency": currency,
         "volume": volume,
