@@ -1,6 +1,6 @@
 """The floor reference of the directory's live search: a bare Litestar app that reads the same
-query string with the same pure rules, runs the *same SQL* as the portal (the page of results
-and the capped count, from portal.directory.queries) with raw asyncpg, and renders the same
+query string with the same pure rules, runs the *same SQL* as the portal (the page of results,
+from portal.directory.queries) with raw asyncpg, and renders the same
 fragment template — no directory version, cache, session, CSRF, access check or ORM.
 
     DATABASE_URL=... granian --interface asgi --factory bench.directory_reference:create_app
@@ -38,14 +38,8 @@ def labels() -> dict:
 async def search(pool: asyncpg.Pool, search: rules.Search) -> Results:
     sql, values = queries.search_sql(search)
     rows = await pool.fetch(dollar_placeholders(sql), *values)
-    has_next = len(rows) > rules.PAGE_SIZE
     partners = [dict(row) for row in rows[: rules.PAGE_SIZE]]
-    if search.page == 1 and not has_next:
-        matches = len(partners)
-    else:
-        sql, values = queries.count_sql(search)
-        matches = await pool.fetchval(dollar_placeholders(sql), *values)
-    return Results(search, partners, has_next, matches)
+    return Results(search, partners, len(rows) > rules.PAGE_SIZE)
 
 
 @get("/partners", media_type=MediaType.HTML)
@@ -56,7 +50,6 @@ async def partners(request: Request) -> Response:
         search=parsed.search,
         results=results,
         errors=parsed.errors,
-        count_cap=rules.COUNT_CAP,
         **labels(),
     )
     return Response(html, media_type=MediaType.HTML, status_code=422 if parsed.errors else 200)

@@ -97,7 +97,7 @@ LISTING_COLUMNS = [
     "organisation", "slug", "published", "name", "description", "country", "region",
     "languages", "specialities", "website", "logo_version", "partner_active", "verified",
     "tier", "active_clients", "tenders_received", "tenders_answered", "rank_score",
-    "rank_tiebreak", "evidence_at", "updated_at",
+    "rank_tiebreak", "evidence_at", "updated_at", "rank_window",
 ]  # fmt: skip
 
 
@@ -217,8 +217,30 @@ async def _tiers(connection: asyncpg.Connection) -> dict[str, list[Tier]]:
 
 
 async def copy_listings(connection: asyncpg.Connection, records: Iterable[tuple]) -> None:
+    """Write listing_record()s, each with its ranking window (computed among these records
+    and those already listed as the portal's full refresh does)."""
+    records = list(records)
+    column = LISTING_COLUMNS.index
+    listed = await connection.fetch(
+        "SELECT id, rank_score, rank_tiebreak, organisation FROM directory_listing "
+        "WHERE published AND partner_active"
+    )
+    keys = {("listed", row["id"]): (-row["rank_score"], *tuple(row)[2:]) for row in listed}
+    for number, record in enumerate(records):
+        if record[column("published")] and record[column("partner_active")]:
+            keys[("new", number)] = (
+                -record[column("rank_score")],
+                record[column("rank_tiebreak")],
+                record[column("organisation")],
+            )
+    windows = rules.rank_windows(keys)
     await connection.copy_records_to_table(
-        "directory_listing", records=list(records), columns=LISTING_COLUMNS
+        "directory_listing",
+        records=[
+            (*record, windows.get(("new", number), rules.LAST_WINDOW))
+            for number, record in enumerate(records)
+        ],
+        columns=LISTING_COLUMNS,
     )
 
 

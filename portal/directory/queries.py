@@ -6,66 +6,57 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.database import storable_id
-from portal.directory.rules import COUNT_CAP, PAGE_SIZE, Search, tsquery_text
+from portal.directory.rules import (
+    LAST_WINDOW,
+    PAGE_SIZE,
+    Search,
+    search_facets,
+    tsquery_text,
+)
 from portal.directory.tables import DirectoryListing, DirectoryLogo, DirectoryState
 
 SHOWN = "published AND partner_active"
 CARD_COLUMNS = """organisation AS id, slug, name, left(description, 400) AS description,
        country, region, languages, specialities, website, logo_version, verified, tier,
        active_clients"""
-RANKING = "ORDER BY rank_score DESC, rank_tiebreak, organisation"
-
-
-def _conditions(search: Search) -> tuple[str, list]:
-    """The WHERE clause of a search; every value a bound parameter, never SQL text."""
-    clauses, values = [SHOWN], []
-    if search.words:
-        clauses.append("search_document @@ to_tsquery('simple', {})")
-        values.append(tsquery_text(search.words))
-    if search.country:
-        clauses.append("country = {}")
-        values.append(search.country)
-    if search.region:
-        clauses.append("region = {}")
-        values.append(search.region)
-    if search.language:
-        clauses.append("languages @> ARRAY[{}]::varchar[]")
-        values.append(search.language)
-    if search.speciality:
-        clauses.append("specialities @> ARRAY[{}]::varchar[]")
-        values.append(search.speciality)
-    return " AND ".join(clauses), values
+RANKING_KEY = "rank_score DESC, rank_tiebreak, organisation"
 
 
 def search_sql(search: Search) -> tuple[str, list]:
-    """One page of results, and one row more to know whether a next page exists."""
-    where, values = _conditions(search)
-    sql = (
-        f"SELECT {CARD_COLUMNS} FROM directory_listing WHERE {where} {RANKING} "
-        "LIMIT {} OFFSET {}"
-    )
-    return sql, [*values, PAGE_SIZE + 1, search.offset]
+    """One page of results, and one row more to know whether a next page exists; every
+    value a bound parameter, never SQL text.
 
-
-def count_sql(search: Search) -> tuple[str, list]:
-    """How many match, counted up to COUNT_CAP + 1 only."""
-    where, values = _conditions(search)
-    sql = (
-        "SELECT count(*) AS matches FROM "
-        f"(SELECT 1 FROM directory_listing WHERE {where} LIMIT {{}}) AS capped"
+    The directory's order is the ranking window, then the ranking key. A search reads the
+    windows one after the other (UNION ALL under the LIMIT: once the page is full the later
+    windows are never read), each through the one GIN index that holds the full-text
+    document and every filter's token: the database reads only the rows that match in the
+    windows it needs, and sorts them, however many partners the directory holds. Without
+    words or filters the ranking index is read in order."""
+    page = [PAGE_SIZE + 1, search.offset]
+    facets = search_facets(search)
+    if not search.words and not facets:
+        sql = (
+            f"SELECT {CARD_COLUMNS} FROM directory_listing WHERE {SHOWN} "
+            f"ORDER BY rank_window, {RANKING_KEY} LIMIT {{}} OFFSET {{}}"
+        )
+        return sql, page
+    words = "search_document @@ {}::tsquery AND " if search.words else ""
+    branch = (
+        f"(SELECT {CARD_COLUMNS} FROM directory_listing WHERE {SHOWN} AND {words}"
+        f"facets @> {{}}::text[] ORDER BY {RANKING_KEY})"
     )
-    return sql, [*values, COUNT_CAP + 1]
+    values: list = []
+    for window in range(1, LAST_WINDOW + 1):
+        if search.words:
+            values.append(tsquery_text(search.words))
+        values.append([*facets, f"w:{window}"])
+    sql = " UNION ALL ".join([branch] * LAST_WINDOW) + " LIMIT {} OFFSET {}"
+    return sql, [*values, *page]
 
 
 async def search(search: Search) -> list[dict]:
     sql, values = search_sql(search)
     return await DirectoryListing.raw(sql, *values)
-
-
-async def count(search: Search) -> int:
-    sql, values = count_sql(search)
-    rows = await DirectoryListing.raw(sql, *values)
-    return rows[0]["matches"]
 
 
 async def shown_listing(slug: str) -> dict | None:
@@ -230,7 +221,7 @@ async def listings_for_evidence(organisation_id: int | None = None) -> list[dict
     values = [organisation_id] if organisation_id is not None else []
     return await DirectoryListing.raw(
         f"""SELECT l.id, l.organisation, o.country, o.currency, o.registration_number,
-                   o.vat_number, o.partner_status,
+                   o.vat_number, o.partner_status, l.published AND l.partner_active AS shown,
                    EXISTS (SELECT 1 FROM staff_decision d WHERE d.organisation = o.id
                            AND d.decision = 'approved') AS approved_by_staff
             FROM directory_listing l JOIN organisation o ON o.id = l.organisation {only}
@@ -263,8 +254,8 @@ async def managed_volumes(partner_ids: list[int]) -> dict:
 
 async def write_evidence(rows: list[tuple]) -> None:
     """Bulk update (listing id, verified, tier, clients, received, answered, score, tiebreak,
-    at); rows whose values did not change are left alone, so the version only moves when
-    something a visitor sees moved."""
+    at, window); rows whose values did not change are left alone, so the version only moves
+    when something a visitor sees moved."""
     if not rows:
         return
     columns = list(zip(*rows, strict=True))
@@ -272,14 +263,38 @@ async def write_evidence(rows: list[tuple]) -> None:
         """UPDATE directory_listing AS l SET verified = e.verified, tier = e.tier,
                active_clients = e.clients, tenders_received = e.received,
                tenders_answered = e.answered, rank_score = e.score,
-               rank_tiebreak = e.tiebreak, evidence_at = e.at
+               rank_tiebreak = e.tiebreak, evidence_at = e.at, rank_window = e.place_window
            FROM unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
-                       {}::smallint[], {}::int[], {}::timestamptz[])
-                AS e(id, verified, tier, clients, received, answered, score, tiebreak, at)
+                       {}::smallint[], {}::int[], {}::timestamptz[], {}::smallint[])
+                AS e(id, verified, tier, clients, received, answered, score, tiebreak, at,
+                     place_window)
            WHERE l.id = e.id
              AND (l.verified, l.tier, l.active_clients, l.tenders_received,
-                  l.tenders_answered, l.rank_score, l.rank_tiebreak)
+                  l.tenders_answered, l.rank_score, l.rank_tiebreak, l.rank_window)
                  IS DISTINCT FROM
-                 (e.verified, e.tier, e.clients, e.received, e.answered, e.score, e.tiebreak)""",
+                 (e.verified, e.tier, e.clients, e.received, e.answered, e.score, e.tiebreak,
+                  e.place_window)""",
         *[list(column) for column in columns],
     )
+
+
+async def listings_ahead(score: int, tiebreak: int, organisation_id: int) -> int:
+    """How many shown listings rank before a listing of SCORE and TIEBREAK."""
+    rows = await DirectoryListing.raw(
+        f"""SELECT count(*) AS ahead FROM directory_listing
+            WHERE {SHOWN} AND organisation <> {{}}
+              AND (rank_score > {{}} OR (rank_score = {{}}
+                   AND (rank_tiebreak, organisation) < ({{}}, {{}})))""",
+        organisation_id,
+        score,
+        score,
+        tiebreak,
+        organisation_id,
+    )
+    return rows[0]["ahead"]
+
+
+async def tidy_search_index() -> None:
+    """Move the GIN index's pending entries (a full refresh rewrites many rows) into the
+    index proper, so that searches stop scanning the pending list one by one."""
+    await DirectoryListing.raw("SELECT gin_clean_pending_list('directory_listing_find'::regclass)")

@@ -127,7 +127,6 @@ async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragme
         "search": parsed.search,
         "results": results,
         "errors": parsed.errors,
-        "count_cap": rules.COUNT_CAP,
         **_labels(),
     }
     results_html = environment.get_template("directory/_results.html").render(

@@ -160,27 +160,48 @@ async def refresh_evidence(organisation_id: int | None = None, today=None) -> in
     tiers = {currency: await billing_queries.tiers(currency) for currency in ("CHF", "EUR")}
     seed = rules.week_seed(today or _now().date())
     now = _now()
-    rows = []
+    rows, keys = [], {}
     for listing in listings:
         partner = listing["organisation"]
         counts = tenders.get(partner, TenderRecord())
         evidence = rules.Evidence(clients.get(partner, 0), counts.received, counts.answered)
         tier = tier_for(tiers[listing["currency"]], Decimal(volumes.get(partner, 0)))
+        score = rules.rank_score(evidence)
+        if listing["shown"]:
+            keys[listing["id"]] = rules.ranking_key(score, seed, partner)
         rows.append(
-            (
+            [
                 listing["id"],
                 _verified(listing),
                 tier.name if tier else "",
                 evidence.active_clients,
                 evidence.tenders_received,
                 evidence.tenders_answered,
-                rules.rank_score(evidence),
+                score,
                 rules.tiebreak(seed, partner),
                 now,
-            )
+            ]
         )
+    windows = await _windows(keys, whole_directory=organisation_id is None)
+    for row in rows:
+        row.append(windows.get(row[0], rules.LAST_WINDOW))
     await queries.write_evidence(rows)
+    if organisation_id is None:
+        await queries.tidy_search_index()
     return len(rows)
+
+
+async def _windows(keys: dict[int, tuple], *, whole_directory: bool) -> dict[int, int]:
+    """The ranking windows: of every shown listing after a full refresh; of one listing
+    from its place among the others (whose windows stay as the last full refresh left them:
+    a window may then hold a few more, or fewer, than its size)."""
+    if whole_directory:
+        return rules.rank_windows(keys)
+    windows = {}
+    for listing_id, (negative_score, tiebreak, organisation_id) in keys.items():
+        ahead = await queries.listings_ahead(-negative_score, tiebreak, organisation_id)
+        windows[listing_id] = rules.rank_window(ahead + 1)
+    return windows
 
 
 def _verified(listing: dict) -> bool:
@@ -241,22 +262,22 @@ async def countries_listed() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Results:
+    """One page of a search. No total: counting every match would grow with the directory,
+    and a visitor needs the page, and whether there is a next one."""
+
     search: rules.Search
     partners: list[dict]
     has_next: bool
-    matches: int  # capped at rules.COUNT_CAP + 1
 
     @property
-    def more_than_counted(self) -> bool:
-        return self.matches > rules.COUNT_CAP
+    def first(self) -> int:
+        return self.search.offset + 1
+
+    @property
+    def last(self) -> int:
+        return self.search.offset + len(self.partners)
 
 
 async def search(search: rules.Search) -> Results:
     rows = await queries.search(search)
-    has_next = len(rows) > rules.PAGE_SIZE
-    partners = rows[: rules.PAGE_SIZE]
-    if search.page == 1 and not has_next:
-        matches = len(partners)
-    else:
-        matches = await queries.count(search)
-    return Results(search, partners, has_next, matches)
+    return Results(search, rows[: rules.PAGE_SIZE], len(rows) > rules.PAGE_SIZE)

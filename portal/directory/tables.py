@@ -16,6 +16,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.directory.rules import LAST_WINDOW
 from portal.organisations.tables import Organisation
 
 
@@ -44,6 +45,7 @@ class DirectoryListing(Table, tablename="directory_listing"):
     tenders_answered = Integer(default=0)
     rank_score = SmallInt(default=0)
     rank_tiebreak = Integer(default=0)
+    rank_window = SmallInt(default=LAST_WINDOW)  # rules.rank_window of its place
     evidence_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -147,14 +147,15 @@ async def test_filters_combine():
     assert await queries.listed_countries() == ["CH", "FR"]
 
 
-async def test_pages_and_the_capped_count():
+async def test_pages():
     for number in range(rules.PAGE_SIZE + 3):
         await listed_partner(f"Many {number:02}")
     first = await services.search(Search())
     assert len(first.partners) == rules.PAGE_SIZE and first.has_next
-    assert first.matches == rules.PAGE_SIZE + 3
+    assert (first.first, first.last) == (1, rules.PAGE_SIZE)
     second = await services.search(Search(page=2))
     assert len(second.partners) == 3 and not second.has_next
+    assert (second.first, second.last) == (rules.PAGE_SIZE + 1, rules.PAGE_SIZE + 3)
     assert not {p["id"] for p in first.partners} & {p["id"] for p in second.partners}
     assert (await services.search(Search(page=9))).partners == []
 

@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.directory.rules import (
-    COUNT_CAP,
     LAST_PAGE,
+    LAST_WINDOW,
     MAX_SCORE,
+    PREFIX_MAX,
+    WINDOW_SIZES,
     Evidence,
     Search,
     answer_points,
@@ -19,9 +21,13 @@ from portal.directory.rules import (
     etag,
     etag_matches,
     excerpt,
+    listing_facets,
     parse_search,
     rank_score,
+    rank_window,
+    rank_windows,
     ranking_key,
+    search_facets,
     search_words,
     shown_in_directory,
     slug_of,
@@ -95,12 +101,13 @@ def test_search_words_carry_no_query_syntax(text):
     for word in search_words(text):
         assert word and all(c.isalnum() for c in word)
     query = tsquery_text(search_words(text))
-    assert not set(query) & set("|!()'\"\\<>")
+    assert not set(query) & set("|!():'\"\\<>")
 
 
 def test_every_word_is_a_prefix_and_all_must_match():
-    assert tsquery_text(("Atelier", "gen")) == "atelier:* & gen:*"
-    assert tsquery_text(("GENÈVE", "Straße")) == "geneve:* & strasse:*"
+    assert tsquery_text(("Atelier", "gen")) == "atelier & gen"
+    assert tsquery_text(("GENÈVE", "Straße")) == "geneve & strasse"
+    assert tsquery_text(("x" * 30,)) == "x" * PREFIX_MAX
     assert tsquery_text(()) == ""
     assert search_words("l'atelier & <script>") == ("l", "atelier", "script")
 
@@ -241,5 +248,35 @@ def test_etags_are_strong_and_change_with_version_variant_and_query():
     assert not etag_matches(None, tag) and not etag_matches(f"W/{tag}", tag)
 
 
-def test_the_count_cap_is_above_a_page():
-    assert COUNT_CAP > 20
+def test_the_last_page_is_a_deep_but_bounded_one():
+    assert 20 <= LAST_PAGE <= 100
+
+
+def test_ranking_windows_follow_the_places():
+    first, second, *_ = WINDOW_SIZES
+    assert [rank_window(place) for place in (1, first, first + 1)] == [1, 1, 2]
+    assert rank_window(first + second) == 2
+    assert rank_window(first + second + 1) == 3
+    assert rank_window(sum(WINDOW_SIZES)) == LAST_WINDOW - 1
+    assert rank_window(sum(WINDOW_SIZES) + 1) == LAST_WINDOW == len(WINDOW_SIZES) + 1
+
+
+def test_windows_are_given_in_the_ranking_order():
+    keys = {listing: ranking_key(listing % 10, 202649, listing) for listing in range(7000)}
+    windows = rank_windows(keys)
+    ordered = sorted(keys, key=keys.__getitem__)
+    assert [windows[listing] for listing in ordered] == sorted(windows.values())
+    assert Counter(windows.values()) == {1: 100, 2: 400, 3: 1600, 4: 4900}
+
+
+def test_facets_of_a_listing_and_of_a_search():
+    assert listing_facets(["fr", "en"], ["e_shop"], "CH", "CH-VD", 2) == [
+        "l:fr", "l:en", "s:e_shop", "c:CH", "r:CH-VD", "w:2",
+    ]  # fmt: skip
+    assert listing_facets([], [], "FR", "", 3) == ["c:FR", "w:3"]
+    search = Search(text="web", country="CH", region="CH-ZH", language="de", speciality="hosting")
+    assert search_facets(search) == ["l:de", "s:hosting", "r:CH-ZH"]
+    assert search_facets(Search(country="FR", language="fr")) == ["l:fr", "c:FR"]
+    assert search_facets(Search(text="web")) == []
+    found = listing_facets(["de", "fr"], ["hosting", "email"], "CH", "CH-ZH", 1)
+    assert set(search_facets(search)) <= set(found)
