@@ -198,6 +198,13 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             "partner_status",
         ],
     )
+    # The demo's partners joined the programme, which approved their numbers then.
+    await connection.execute(
+        "INSERT INTO approved_registration (organisation, registration_number, vat_number) "
+        "SELECT id, registration_number, vat_number FROM organisation "
+        "WHERE id = ANY($1::int[]) AND partner_status IN ('active', 'flagged')",
+        [row[0] for row in plan.organisations],
+    )
     await _copy(
         connection,
         "account",

@@ -122,6 +122,7 @@ TABLES = [
     "commitment_acceptance",
     "website_check",
     "staff_decision",
+    "approved_registration",
     "referral",
     "client_assignment",
     "delegated_product",

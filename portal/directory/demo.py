@@ -13,7 +13,7 @@ import asyncpg
 
 from portal.billing.rules import Tier, tier_for
 from portal.directory import rules
-from portal.partners.rules import Verdict, registration_criterion
+from portal.directory.queries import REGISTRATION_APPROVED
 
 TOWNS = {
     "CH-ZH": ["Zürich", "Winterthur", "Uster"],
@@ -142,8 +142,8 @@ async def load_listings(connection: asyncpg.Connection, today: date | None = Non
     its evidence read from its links, managed volume and tenders. Returns how many were
     added."""
     partners = await connection.fetch(
-        """SELECT o.id, o.name, o.country, o.currency, o.registration_number, o.vat_number,
-                  o.website, o.partner_status
+        f"""SELECT o.id, o.name, o.country, o.currency, o.website, o.partner_status,
+                  {REGISTRATION_APPROVED} AS registration_approved
            FROM organisation o
            WHERE o.partner_status IN ('active', 'flagged')
              AND NOT EXISTS (SELECT 1 FROM directory_listing l WHERE l.organisation = o.id)
@@ -181,14 +181,11 @@ async def load_listings(connection: asyncpg.Connection, today: date | None = Non
     records = []
     for partner in partners:
         tier = tier_for(tiers[partner["currency"]], Decimal(volumes.get(partner["id"], 0)))
-        check = registration_criterion(
-            partner["country"], partner["registration_number"], partner["vat_number"]
-        )
         records.append(
             listing_record(
                 dict(partner),
                 listing_for(rng, partner["country"]),
-                verified=check.verdict is Verdict.MET,
+                verified=partner["registration_approved"],
                 tier=tier.name if tier else "",
                 evidence=rules.Evidence(
                     clients.get(partner["id"], 0), *tenders.get(partner["id"], (0, 0))

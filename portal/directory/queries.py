@@ -215,15 +215,21 @@ async def delete_logo(listing_id: int) -> None:
 # --- evidence ------------------------------------------------------------------------------
 
 
+# The badge's rule: organisation o holds (non-empty) the very numbers the programme approved.
+REGISTRATION_APPROVED = """EXISTS (
+    SELECT 1 FROM approved_registration a WHERE a.organisation = o.id
+       AND a.registration_number = o.registration_number AND a.vat_number = o.vat_number
+       AND (o.registration_number <> '' OR o.vat_number <> ''))"""
+
+
 async def listings_for_evidence(organisation_id: int | None = None) -> list[dict]:
     """Each listing with what its evidence is computed from (one, or all of them)."""
     only = "WHERE l.organisation = {}" if organisation_id is not None else ""
     values = [organisation_id] if organisation_id is not None else []
     return await DirectoryListing.raw(
-        f"""SELECT l.id, l.organisation, o.country, o.currency, o.registration_number,
-                   o.vat_number, o.partner_status, l.published AND l.partner_active AS shown,
-                   EXISTS (SELECT 1 FROM staff_decision d WHERE d.organisation = o.id
-                           AND d.decision = 'approved') AS approved_by_staff
+        f"""SELECT l.id, l.organisation, o.currency, o.partner_status,
+                   l.published AND l.partner_active AS shown,
+                   {REGISTRATION_APPROVED} AS registration_approved
             FROM directory_listing l JOIN organisation o ON o.id = l.organisation {only}
             ORDER BY l.id""",
         *values,

@@ -24,7 +24,6 @@ from portal.errors import NotFound
 from portal.jobs.registry import Periodic
 from portal.organisations.rules import countries
 from portal.partners import queries as partner_queries
-from portal.partners.rules import Verdict, registration_criterion
 from portal.piccolo_conf import DB
 from portal.tenders.queries import tender_records
 from portal.tenders.rules import TenderRecord
@@ -205,12 +204,11 @@ async def _windows(keys: dict[int, tuple], *, whole_directory: bool) -> dict[int
 
 
 def _verified(listing: dict) -> bool:
-    """Registration checked against its register's format and check digit, or by a person
-    of the host who approved the application."""
-    check = registration_criterion(
-        listing["country"], listing["registration_number"] or "", listing["vat_number"] or ""
-    )
-    return check.verdict is Verdict.MET or listing["approved_by_staff"]
+    """The badge: the organisation holds the very numbers the programme approved when it
+    became a partner (checked against their register's format and check digit, or by a
+    person of the host). A number typed since, even one with a valid check digit, is not
+    one the programme approved."""
+    return listing["registration_approved"]
 
 
 async def refresh_if_due(now: datetime | None = None) -> bool:

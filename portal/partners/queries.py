@@ -134,6 +134,27 @@ async def insert_website_check(organisation_id: int, result: CheckResult) -> Non
     )
 
 
+# --- the registration the programme approved ----------------------------------------------------
+
+
+async def approve_registration(
+    organisation_id: int, registration_number: str, vat_number: str, now: datetime
+) -> None:
+    """Keep the numbers the programme approved (the directory's badge is awarded for them)."""
+    await Organisation.raw(
+        """INSERT INTO approved_registration
+               (organisation, registration_number, vat_number, approved_at)
+           VALUES ({}, {}, {}, {})
+           ON CONFLICT (organisation) DO UPDATE SET
+               registration_number = EXCLUDED.registration_number,
+               vat_number = EXCLUDED.vat_number, approved_at = EXCLUDED.approved_at""",
+        organisation_id,
+        registration_number or "",
+        vat_number or "",
+        now,
+    )
+
+
 # --- staff decisions ---------------------------------------------------------------------------
 
 

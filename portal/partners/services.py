@@ -219,6 +219,8 @@ async def apply(settings: Settings, current: Current, entered: Entered) -> Check
             },
         )
         await _change_status(organisation, before, after, _who(current))
+        if after is PartnerStatus.ACTIVE and checklist.verdict is Verdict.MET:
+            await _approve_registration(organisation)
     if checklist.pending:
         _start_website_check(organisation["id"], entered.website, settings)
     await _announce(settings, organisation, before, after)
@@ -238,6 +240,8 @@ async def reevaluate(settings: Settings, organisation_id: int) -> PartnerStatus 
             before, checklist.verdict, rejected_before=await queries.was_rejected(organisation_id)
         )
         await _change_status(organisation, before, after, AUTOMATIC)
+        if after is PartnerStatus.ACTIVE:
+            await _approve_registration(organisation)
     await _announce(settings, organisation, before, after)
     return after
 
@@ -256,6 +260,16 @@ async def _change_status(
         organisation["name"],
         before={"status": before.value},
         after=details,
+    )
+
+
+async def _approve_registration(organisation: dict) -> None:
+    """The programme approves the organisation's numbers as they stand: every criterion met,
+    or a person of the host deciding. The directory's badge is awarded for these numbers
+    only (a number changed later loses it); clearing a flag at the yearly review is about
+    volume and approves nothing."""
+    await queries.approve_registration(
+        organisation["id"], organisation["registration_number"], organisation["vat_number"], _now()
     )
 
 
@@ -356,6 +370,8 @@ async def decide(
             organisation_id, verdict.value, reason, current.user_id, _now()
         )
         await _change_status(organisation, before, after, _staff(current), reason)
+        if verdict is StaffVerdict.APPROVED:
+            await _approve_registration(organisation)
     explained = f"\n\nTheir reason: {reason}" if reason else ""
     await _announce(settings, organisation, before, after, reason=explained)
     return after

@@ -11,8 +11,9 @@ from portal.directory import queries, rules, services
 from portal.directory.forms import ListingInput
 from portal.directory.rules import Search
 from portal.organisations.tables import Organisation
+from portal.partners.rules import Verdict, registration_criterion
 from tests.db.directory.world import _in_programme, listed_partner
-from tests.db.partners.world import linked_client, person
+from tests.db.partners.world import VALID_UID, linked_client, person
 
 
 async def names(search: Search) -> list[str]:
@@ -40,6 +41,30 @@ async def test_a_saved_listing_gets_its_slug_and_its_evidence(catalogue):
 async def test_an_unverifiable_registration_gets_no_badge():
     partner = await listed_partner("No Number AG", registration_number="")
     assert (await queries.listing_of(partner))["verified"] is False
+
+
+async def test_a_valid_number_the_programme_never_approved_gets_no_badge():
+    """A check digit anyone can compute is not the programme's approval (review item 1)."""
+    partner = await listed_partner("Forged AG", approved=False)
+    assert (await queries.listing_of(partner))["verified"] is False
+
+
+async def test_a_changed_number_loses_the_badge_at_once_and_for_good():
+    partner = await listed_partner("Changing AG")
+    assert (await queries.listing_of(partner))["verified"] is True
+    another_valid_uid = "CHE-109.322.551"
+    assert registration_criterion("CH", another_valid_uid, "").verdict is Verdict.MET
+    await Organisation.update({Organisation.registration_number: another_valid_uid}).where(
+        Organisation.id == partner
+    )
+    assert (await queries.listing_of(partner))["verified"] is False  # at once
+    await services.refresh_evidence()
+    assert (await queries.listing_of(partner))["verified"] is False  # and at the refresh
+    await Organisation.update({Organisation.registration_number: VALID_UID}).where(
+        Organisation.id == partner
+    )
+    await services.refresh_evidence(partner)
+    assert (await queries.listing_of(partner))["verified"] is True  # the approved one again
 
 
 async def test_a_second_partner_of_the_same_name_gets_a_slug_of_its_own():

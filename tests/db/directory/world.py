@@ -4,9 +4,12 @@ database."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from portal.access import Role
 from portal.directory import cache, services
 from portal.directory.forms import ListingInput
+from portal.partners.queries import approve_registration
 from tests.db.partners.world import VALID_UID, organisation, person
 
 
@@ -23,6 +26,7 @@ async def listed_partner(
     registration_number: str = VALID_UID,
     website: str = "https://example.ch",
     email: str | None = None,
+    approved: bool = True,
 ) -> int:
     """An organisation of STATUS with its listing saved by a legal representative."""
     organisation_id = await organisation(
@@ -32,6 +36,8 @@ async def listed_partner(
         registration_number=registration_number,
         website=website,
     )
+    if approved and status in ("active", "flagged"):  # the programme approved its numbers
+        await approve_registration(organisation_id, registration_number, "", datetime.now(UTC))
     email = email or f"rep{organisation_id}@example.ch"
     representative = await person(organisation_id, email, Role.LEGAL_REPRESENTATIVE)
     representative = _in_programme(representative)

@@ -389,3 +389,50 @@ async def test_someone_not_staff_finds_no_staff_area(db):
     with pytest.raises(NotFound):
         await services.staff_overview(legal)
     assert await status_of(applicant) == "review"
+
+
+# --- the registration the programme approved ----------------------------------------------------
+
+
+async def approved_numbers(organisation_id: int) -> tuple[str, str] | None:
+    rows = await Organisation.raw(
+        "SELECT registration_number, vat_number FROM approved_registration WHERE organisation = {}",
+        organisation_id,
+    )
+    return (rows[0]["registration_number"], rows[0]["vat_number"]) if rows else None
+
+
+async def test_joining_the_programme_approves_the_numbers_as_they_stand(db, catalogue):
+    organisation_id, current = await a_partner_ready_to_apply(catalogue)
+    await services.apply(SETTINGS, current, entered(vat="CHE-116.281.710 MWST"))
+    assert await approved_numbers(organisation_id) == (VALID_UID, "CHE-116.281.710 MWST")
+
+
+async def test_an_application_that_falls_short_approves_nothing(db, catalogue):
+    organisation_id, current = await a_partner_ready_to_apply(catalogue, price="1999.99")
+    await services.apply(SETTINGS, current, entered())
+    assert await approved_numbers(organisation_id) is None
+
+
+async def test_staff_approval_approves_the_numbers_the_staff_saw(db):
+    applicant = await organisation(
+        "Acme Inc", country="US", status="review", registration_number="12-3456789"
+    )
+    staff = await person(None, "staff@host.example", is_staff=True)
+    await services.decide(SETTINGS, staff, applicant, StaffVerdict.APPROVED, "")
+    assert await approved_numbers(applicant) == ("12-3456789", "")
+
+
+async def test_clearing_a_flag_at_the_yearly_review_approves_no_new_number(db, catalogue):
+    """A flagged partner that typed a new number and then reached the volume again is active
+    again, but the programme never approved that number."""
+    organisation_id, current = await a_partner_ready_to_apply(catalogue)
+    await services.apply(SETTINGS, current, entered())
+    typed_since = {
+        Organisation.partner_status: "flagged",
+        Organisation.registration_number: "CHE-109.322.551",
+    }
+    await Organisation.update(typed_since).where(Organisation.id == organisation_id)
+    await services.review_partners(SETTINGS, datetime.now(UTC))
+    assert await status_of(organisation_id) == "active"
+    assert await approved_numbers(organisation_id) == (VALID_UID, "")
