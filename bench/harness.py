@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout, suppress
+from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import datetime
 from http.cookies import SimpleCookie
@@ -147,9 +147,12 @@ class RunningServer:
 
 
 @contextmanager
-def granian_server(factory: str, database_url: str) -> Iterator[RunningServer]:
+def granian_server(
+    factory: str, database_url: str, *, job_worker: bool = False
+) -> Iterator[RunningServer]:
     """Serve the app FACTORY as production does (granian, 2 workers, no access log); yields
-    it once /health answers, and stops it afterwards."""
+    it once /health answers, and stops it afterwards. With JOB_WORKER, a `portal worker`
+    runs beside it (as `portal serve` starts one) for the jobs it queues."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     command = [
@@ -158,23 +161,33 @@ def granian_server(factory: str, database_url: str) -> Iterator[RunningServer]:
     ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="portal-bench-server-") as folder:
         log_path = Path(folder) / "server.log"
-        with log_path.open("wb") as log:
+        environment = server_environment(database_url, base_url, Path(folder))
+        with log_path.open("wb") as log, ExitStack() as stack:
             process = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=server_environment(database_url, base_url, Path(folder)),
+                env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            stack.callback(stop_server, process)
+            if job_worker:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "portal.cli", "worker"],
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                stack.callback(stop_server, worker)
             try:
                 wait_for_health(base_url, process, log_path)
                 yield RunningServer(base_url, process.pid)
             except BaseException:
                 say(f"--- the log of {factory}:\n{log_path.read_text()[-3000:]}")
                 raise
-            finally:
-                stop_server(process)
 
 
 def wait_for_health(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
