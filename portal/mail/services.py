@@ -1,8 +1,9 @@
 """Sending mail: every message is written to the outbox, then handed to SMTP if one is set.
 
-Two ways: `send_mail` hands it over at once, in the request (a single mail a person waits
-for); `queue_mail` writes it inside the caller's transaction and leaves the handing over to
-the worker, which tries again when SMTP fails (mails that tell many people of a decision).
+Two ways: `send_mail` hands it over at once, in the request, and keeps a refusal's error
+without trying again; `queue_mail` writes it inside the transaction of the change it tells
+of and leaves the handing over to the worker, which tries again while SMTP fails (the
+tenders' mails: an acceptance tells every quoting partner, and no request waits for SMTP).
 """
 
 from __future__ import annotations

@@ -329,7 +329,9 @@ class PartnerTendersController(Controller):
 
 
 def _not_taking_part(current: Current) -> dict:
-    status = PartnerStatus(current.organisation.partner_status)  # set: takes_part_in_tenders
+    """The inbox of an organisation that is not an active partner: why, and what it may do."""
+    assert current.organisation is not None  # takes_part_in_tenders answered 404 otherwise
+    status = PartnerStatus(current.organisation.partner_status)
     return {
         **CHOICES,
         "inbox": None,
