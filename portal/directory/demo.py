@@ -124,7 +124,7 @@ def listing_record(
         listing["specialities"],
         organisation["website"] or "",
         0,
-        organisation["partner_status"] == "active",
+        rules.partner_shown(organisation["partner_status"]),
         verified,
         tier,
         evidence.active_clients,

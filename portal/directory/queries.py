@@ -173,9 +173,23 @@ async def slug_taken(slug: str) -> bool:
     return await DirectoryListing.exists().where(DirectoryListing.slug == slug)
 
 
-async def insert_listing(values: dict) -> int:
-    rows = await DirectoryListing.insert(DirectoryListing(**values)).returning(DirectoryListing.id)
-    return rows[0]["id"]
+async def insert_listing(organisation_id: int, slug: str, values: dict) -> int | None:
+    """The first save: what the partner wrote, with the name and status read from the
+    organisation in the same statement (the request's view of them may be stale by now).
+    None when the organisation is gone."""
+    columns = list(values)
+    rows = await DirectoryListing.raw(
+        f"""INSERT INTO directory_listing
+                (organisation, slug, name, partner_active, {", ".join(columns)})
+            SELECT o.id, {{}}, o.name, directory_partner_shown(o.partner_status),
+                   {", ".join("{}" for _ in columns)}
+            FROM organisation o WHERE o.id = {{}}
+            RETURNING id""",
+        slug,
+        *values.values(),
+        organisation_id,
+    )
+    return rows[0]["id"] if rows else None
 
 
 async def update_listing(listing_id: int, values: dict) -> None:
@@ -260,8 +274,9 @@ async def managed_volumes(partner_ids: list[int]) -> dict:
 
 async def write_evidence(rows: list[tuple]) -> None:
     """Bulk update (listing id, verified, tier, clients, received, answered, score, tiebreak,
-    at, window); rows whose values did not change are left alone, so the version only moves
-    when something a visitor sees moved."""
+    at, window), and the organisation's name and status copied again (the trigger keeps them
+    in step; this mends a listing that missed one). Rows whose values did not change are
+    left alone, so the version only moves when something a visitor sees moved."""
     if not rows:
         return
     columns = list(zip(*rows, strict=True))
@@ -269,17 +284,20 @@ async def write_evidence(rows: list[tuple]) -> None:
         """UPDATE directory_listing AS l SET verified = e.verified, tier = e.tier,
                active_clients = e.clients, tenders_received = e.received,
                tenders_answered = e.answered, rank_score = e.score,
-               rank_tiebreak = e.tiebreak, evidence_at = e.at, rank_window = e.place_window
-           FROM unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
+               rank_tiebreak = e.tiebreak, evidence_at = e.at, rank_window = e.place_window,
+               name = o.name, partner_active = directory_partner_shown(o.partner_status)
+           FROM organisation o,
+                unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
                        {}::smallint[], {}::int[], {}::timestamptz[], {}::smallint[])
                 AS e(id, verified, tier, clients, received, answered, score, tiebreak, at,
                      place_window)
-           WHERE l.id = e.id
+           WHERE l.id = e.id AND o.id = l.organisation
              AND (l.verified, l.tier, l.active_clients, l.tenders_received,
-                  l.tenders_answered, l.rank_score, l.rank_tiebreak, l.rank_window)
+                  l.tenders_answered, l.rank_score, l.rank_tiebreak, l.rank_window, l.name,
+                  l.partner_active)
                  IS DISTINCT FROM
                  (e.verified, e.tier, e.clients, e.received, e.answered, e.score, e.tiebreak,
-                  e.place_window)""",
+                  e.place_window, o.name, directory_partner_shown(o.partner_status))""",
         *[list(column) for column in columns],
     )
 

@@ -361,9 +361,16 @@ def excerpt(description: str, length: int = DESCRIPTION_EXCERPT) -> str:
     return text[:length].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
+def partner_shown(partner_status: str) -> bool:
+    """Only an active partner appears; a flagged or ended one disappears. The database's
+    directory_partner_shown() says the same (a test holds them together); listings keep
+    its answer in partner_active, and queries.SHOWN reads that column."""
+    return partner_status == "active"
+
+
 def shown_in_directory(published: bool, partner_status: str) -> bool:
-    """Only an active partner that opted in appears; a flagged or ended one disappears."""
-    return published and partner_status == "active"
+    """A listing appears when its partner opted in and is shown."""
+    return published and partner_shown(partner_status)
 
 
 def etag(version: int, variant: str, canonical_query: str) -> str:

@@ -87,15 +87,8 @@ async def _save_listing_once(organisation, values: dict) -> str:
         listing = await queries.listing_of(organisation.id, lock=True)
         if listing is None:
             slug = await _free_slug(organisation.name, organisation.id)
-            await queries.insert_listing(
-                {
-                    **values,
-                    "organisation": organisation.id,
-                    "slug": slug,
-                    "name": organisation.name,
-                    "partner_active": organisation.partner_status == "active",
-                }
-            )
+            if await queries.insert_listing(organisation.id, slug, values) is None:
+                raise NotFound()
         else:
             slug = listing["slug"]
             await queries.update_listing(listing["id"], values)

@@ -10,8 +10,9 @@ from portal.access import Role
 from portal.directory import queries, rules, services
 from portal.directory.forms import ListingInput
 from portal.directory.rules import Search
+from portal.directory.tables import DirectoryListing
 from portal.organisations.tables import Organisation
-from portal.partners.rules import Verdict, registration_criterion
+from portal.partners.rules import PartnerStatus, Verdict, registration_criterion
 from tests.db.directory.world import _in_programme, listed_partner
 from tests.db.partners.world import VALID_UID, linked_client, person
 
@@ -125,6 +126,49 @@ async def test_a_partner_flagged_or_ended_disappears_at_once_and_comes_back():
         before = await version()
     slug = (await queries.listing_of(partner))["slug"]
     assert await queries.shown_listing(slug) is None
+
+
+async def test_the_first_save_reads_the_status_from_the_organisation_not_the_request():
+    """Review item 2: the request's view of the organisation (loaded when the request came
+    in) said active; the organisation was flagged before the listing's first save."""
+    from tests.db.partners.world import organisation
+
+    partner = await organisation("Racing AG", status="active", registration_number=VALID_UID)
+    stale = _in_programme(await person(partner, "rep@racing.ch", Role.LEGAL_REPRESENTATIVE))
+    assert stale.organisation.partner_status == "active"
+    await Organisation.update(
+        {Organisation.partner_status: "flagged", Organisation.name: "Racing Renamed AG"}
+    ).where(Organisation.id == partner)
+    entered = ListingInput(
+        True, "We race to build websites for you.", "CH", "", ("de",), ("other",), ""
+    )
+    await services.save_listing(stale, entered)
+    listing = await queries.listing_of(partner)
+    assert listing["partner_active"] is False and listing["name"] == "Racing Renamed AG"
+    assert await names(Search()) == []
+
+
+async def test_the_refresh_mends_a_listing_out_of_step_with_its_organisation():
+    partner = await listed_partner("Mended AG")
+    await DirectoryListing.update(
+        {DirectoryListing.partner_active: False, DirectoryListing.name: "Stale name"}
+    ).where(DirectoryListing.organisation == partner)
+    assert await names(Search()) == []
+    await services.refresh_evidence()
+    assert await names(Search()) == ["Mended AG"]
+
+
+async def test_the_database_shows_the_partners_the_rule_shows():
+    statuses = [status.value for status in PartnerStatus] + ["", "ACTIVE", "unknown"]
+    rows = await DirectoryListing.raw(
+        "SELECT status, directory_partner_shown(status) AS shown "
+        "FROM unnest({}::varchar[]) AS status",
+        statuses,
+    )
+    assert {row["status"]: row["shown"] for row in rows} == {
+        status: rules.partner_shown(status) for status in statuses
+    }
+    assert [status for status in statuses if rules.partner_shown(status)] == ["active"]
 
 
 async def test_a_renamed_organisation_is_found_by_its_new_name():
