@@ -242,6 +242,19 @@ async def test_the_version_moves_with_a_listing_and_only_then():
     assert await version() > before
 
 
+async def test_the_weekly_rotation_moves_the_version_once_not_once_per_listing():
+    """Review item 3: the version trigger is per statement (it was per row)."""
+    for number in range(6):
+        await listed_partner(f"Rotating {number}")
+    monday = date(2026, 11, 30)
+    await services.refresh_evidence(today=monday)
+    before = await version()
+    await services.refresh_evidence(today=monday + timedelta(weeks=1))  # every tiebreak moves
+    assert await version() == before + 1
+    await DirectoryListing.raw("UPDATE directory_listing SET name = name")  # nothing changes
+    assert await version() == before + 1
+
+
 async def test_a_stale_directory_is_refreshed_by_one_process_only():
     partner = await listed_partner("Fresh AG")
     await linked_client(partner, "Late Client")  # evidence not refreshed yet
