@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from portal.access import Action, ListingResource, require_as_visitor
 from portal.accounts.current import SESSION_COOKIE, Current, load_current, provide_current
+from portal.build import build_id
 from portal.directory import cache, queries, rules, services
 from portal.directory.forms import entered_values, form_values, listing_from
 from portal.directory.logos import LARGEST_SIDE, LogoRefused
@@ -92,7 +93,7 @@ async def _public(request: Request, *, variant: str, key: str, render, status=20
     if status != 200:  # an explained mistake in the URL: answered, not kept
         html = await render()
         return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-    tag = rules.etag(version, variant, key)
+    tag = rules.etag(version, variant, key, build_id())
     headers |= {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
     if rules.etag_matches(request.headers.get("if-none-match"), tag):
         return Response(None, status_code=304, headers=headers)

@@ -373,10 +373,12 @@ def shown_in_directory(published: bool, partner_status: str) -> bool:
     return published and partner_shown(partner_status)
 
 
-def etag(version: int, variant: str, canonical_query: str) -> str:
-    """A strong validator: the same directory version and the same query give the same bytes."""
+def etag(version: int, variant: str, canonical_query: str, build: str = "") -> str:
+    """A strong validator: the same directory version, query and build of the portal give
+    the same bytes (a deploy changes the build, so a copy rendered by the old one is not
+    confirmed as current)."""
     digest = hashlib.blake2b(
-        f"{version}|{variant}|{canonical_query}".encode(), digest_size=12
+        f"{version}|{variant}|{canonical_query}|{build}".encode(), digest_size=12
     ).hexdigest()
     return f'"d{version}-{digest}"'
 

@@ -243,6 +243,7 @@ def test_etags_are_strong_and_change_with_version_variant_and_query():
         len({tag, etag(8, "index", "q=web"), etag(7, "results", "q=web"), etag(7, "index", "")})
         == 4
     )
+    assert etag(7, "index", "q=web", "build-2") != etag(7, "index", "q=web", "build-1")
     assert etag_matches(f'"other", {tag}', tag)
     assert etag_matches("*", tag)
     assert not etag_matches(None, tag) and not etag_matches(f"W/{tag}", tag)

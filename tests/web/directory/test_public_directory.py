@@ -189,6 +189,19 @@ async def test_a_changed_listing_changes_every_etag(client, directory):
     assert profile.status_code == 200
 
 
+async def test_a_deploy_changes_every_etag(client, directory, monkeypatch):
+    """Review item 4: the same directory version rendered by a new build of the portal is
+    not confirmed to a browser holding the old build's bytes."""
+    from portal.directory import routes
+
+    monkeypatch.setattr(routes, "build_id", lambda: "build-1")
+    tag = (await client.get("/partners?q=shop")).headers["etag"]
+    assert (await client.get("/partners?q=shop", headers={"If-None-Match": tag})).status_code == 304
+    monkeypatch.setattr(routes, "build_id", lambda: "build-2")
+    response = await client.get("/partners?q=shop", headers={"If-None-Match": tag})
+    assert response.status_code == 200 and response.headers["etag"] != tag
+
+
 async def test_a_flagged_partner_leaves_the_cached_page_at_once(client, directory):
     assert "Zürich Shop GmbH" in cards((await client.get("/partners")).text)
     await Organisation.update({Organisation.partner_status: "flagged"}).where(
