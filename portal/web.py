@@ -79,6 +79,14 @@ def page(
     return response
 
 
+def render_text(request: Request, template: str, context: Mapping[str, Any]) -> str:
+    """TEMPLATE rendered whole, with what every page reads (request, CSRF token, the person,
+    flashes, settings), as text: for a handler that keeps or validates the bytes itself
+    (the public directory's cache and ETags)."""
+    environment: jinja2.Environment = request.app.state.templates
+    return environment.get_template(template).render(**(_base_context(request) | dict(context)))
+
+
 def form_page(
     request: Request,
     template: str,

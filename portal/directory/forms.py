@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from portal.directory.rules import CANTONS, DESCRIPTION_MAX, LANGUAGES, SPECIALITIES
 from portal.forms import Form
@@ -11,21 +11,33 @@ from portal.organisations.rules import countries, normalise_website
 
 @dataclass(frozen=True)
 class ListingInput:
+    """The one table of a listing's fields, as the partner enters them: the form, the page
+    that shows it, and the row that stores it all take their names from here."""
+
     published: bool
     description: str
     country: str
     region: str
-    languages: tuple[str, ...]
+    languages: tuple[str, ...]  # chosen several at once: they repeat in the form
     specialities: tuple[str, ...]
     website: str
 
+    def values(self) -> dict:
+        """Field name → value as stored and shown (lists for the repeated ones)."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in ((name, getattr(self, name)) for name in LISTING_FIELDS)
+        }
 
-FIELDS = ("description", "country", "region", "website", "published")
+
+LISTING_FIELDS = tuple(field.name for field in fields(ListingInput))
+REPEATED = ("languages", "specialities")
+SINGLE_FIELDS = tuple(name for name in LISTING_FIELDS if name not in REPEATED)
 
 
 def listing_from(data) -> tuple[ListingInput, dict[str, str]]:
     """DATA is the submitted form (a multi-dict: `languages` and `specialities` repeat)."""
-    form = Form({name: data.get(name, "") for name in FIELDS})
+    form = Form({name: data.get(name, "") for name in SINGLE_FIELDS})
     published = form.checkbox("published")
     description = form.text(
         "description", max_length=DESCRIPTION_MAX, label="The description", multiline=True
@@ -71,36 +83,17 @@ def _all(data, name: str) -> list:
 def form_values(listing: dict | None, organisation: dict) -> dict:
     """What the form shows: the saved listing, or sensible defaults before the first save."""
     if listing is None:
-        return {
-            "published": True,
-            "description": "",
-            "country": organisation["country"],
-            "region": "",
-            "languages": [],
-            "specialities": [],
-            "website": organisation["website"],
-        }
-    return {key: listing[key] for key in FIELD_KEYS}
-
-
-FIELD_KEYS = (
-    "published",
-    "description",
-    "country",
-    "region",
-    "languages",
-    "specialities",
-    "website",
-)
+        return ListingInput(
+            published=True,
+            description="",
+            country=organisation["country"],
+            region="",
+            languages=(),
+            specialities=(),
+            website=organisation["website"],
+        ).values()
+    return {name: listing[name] for name in LISTING_FIELDS}
 
 
 def entered_values(entered: ListingInput) -> dict:
-    return {
-        "published": entered.published,
-        "description": entered.description,
-        "country": entered.country,
-        "region": entered.region,
-        "languages": list(entered.languages),
-        "specialities": list(entered.specialities),
-        "website": entered.website,
-    }
+    return entered.values()

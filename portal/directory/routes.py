@@ -23,7 +23,14 @@ from portal.directory.logos import LARGEST_SIDE, LogoRefused
 from portal.errors import Forbidden, FormErrors, NotFound
 from portal.organisations.rules import countries
 from portal.partners.rules import IN_PROGRAMME
-from portal.web import FLASH_COOKIE, _base_context, form_page, is_fragment_request, page, redirect
+from portal.web import (
+    FLASH_COOKIE,
+    form_page,
+    is_fragment_request,
+    page,
+    redirect,
+    render_text,
+)
 
 Me = NamedDependency[Current]
 
@@ -135,20 +142,22 @@ async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragme
     )
     if fragment:
         return results_html
-    return environment.get_template("directory/index.html").render(
-        **(_base_context(request) | context),
-        results_html=Markup(results_html),
-        country_options=await services.countries_listed(),
-        query_max=rules.QUERY_MAX,
+    return render_text(
+        request,
+        "directory/index.html",
+        context
+        | {
+            "results_html": Markup(results_html),
+            "country_options": await services.countries_listed(),
+            "query_max": rules.QUERY_MAX,
+        },
     )
 
 
 async def _render_profile(request: Request, slug: str) -> str:
     partner = await queries.shown_listing(slug)
     require_as_visitor(Action.VIEW_LISTING, ListingResource(shown=partner is not None))
-    return request.app.state.templates.get_template("directory/show.html").render(
-        **(_base_context(request) | _labels()), partner=partner
-    )
+    return render_text(request, "directory/show.html", _labels() | {"partner": partner})
 
 
 def _labels() -> dict:

@@ -60,16 +60,7 @@ async def save_listing(current: Current, entered: ListingInput) -> str:
     require(current.actor, Action.MANAGE_LISTING, current.organisation_resource())
     organisation = current.organisation
     assert organisation is not None
-    values = {
-        "published": entered.published,
-        "description": entered.description,
-        "country": entered.country,
-        "region": entered.region,
-        "languages": list(entered.languages),
-        "specialities": list(entered.specialities),
-        "website": entered.website,
-        "updated_at": _now(),
-    }
+    values = {**entered.values(), "updated_at": _now()}
     for attempt in range(SAVE_ATTEMPTS):
         try:
             return await _save_listing_once(organisation, values)
