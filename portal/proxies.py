@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Iterable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def trusted_networks(text: str) -> tuple[Network, ...]:
@@ -24,18 +25,32 @@ def trusted_networks(text: str) -> tuple[Network, ...]:
 def client_address(peer: str, forwarded_for: str | None, trusted: Iterable[Network]) -> str:
     """PEER, or when PEER is one of our proxies, the address it says it got the request from
     (the last one of X-Forwarded-For), and so on while that is a proxy of ours too. Addresses
-    further left were written by the browser itself and may be forged: they are never read."""
+    further left were written by the browser itself and may be forged: they are never read.
+    A hop that is no address stops the walk at the last proxy of ours."""
     trusted = tuple(trusted)
-    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
-    address = peer
-    while hops and _is_trusted(address, trusted):
-        address = hops.pop()
-    return address
+    address = parsed_address(peer)
+    if address is None:
+        return peer[:64]
+    hops = (forwarded_for or "").split(",")
+    while hops and any(address in network for network in trusted):
+        hop = parsed_address(hops.pop())
+        if hop is None:
+            break
+        address = hop
+    return str(address)
 
 
-def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+def parsed_address(text: str) -> IPAddress | None:
+    """'198.51.100.1', '198.51.100.1:51234', '[2001:db8::1]:443' or '2001:db8::1'; an IPv4
+    peer seen by a server listening on '::' (::ffff:10.0.0.2) is the IPv4 address it maps."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        ip = ipaddress.ip_address(address)
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in network for network in trusted)
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address

@@ -269,6 +269,9 @@ def client_of(request: Request):
     peer = request.client.host if request.client else "unknown"
     trusted = request.app.state.settings.trusted_proxies
     return Client(
-        ip_address=client_address(peer, request.headers.get("x-forwarded-for"), trusted),
+        # every X-Forwarded-For line: a proxy may add its own line rather than append
+        ip_address=client_address(
+            peer, ", ".join(request.headers.getall("x-forwarded-for", [])), trusted
+        ),
         user_agent=request.headers.get("user-agent", "")[:300],
     )

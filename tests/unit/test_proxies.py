@@ -37,3 +37,17 @@ def test_ipv6_and_a_missing_header():
 def test_a_bad_setting_is_refused_with_its_value():
     with pytest.raises(ValueError, match="'10.0.0.0/33'"):
         trusted_networks("10.0.0.0/33")
+
+
+def test_a_dual_stack_server_sees_our_ipv4_proxy_as_mapped_ipv6():
+    assert client_address("::ffff:10.0.0.2", "198.51.100.1", OURS) == "198.51.100.1"
+
+
+def test_ports_are_not_part_of_the_address():
+    assert client_address("10.0.0.2", "198.51.100.1:51234", OURS) == "198.51.100.1"
+    assert client_address("10.0.0.2", "[2001:db8::1]:443", OURS) == "2001:db8::1"
+
+
+def test_a_hop_that_is_no_address_stops_at_our_last_proxy():
+    assert client_address("10.0.0.2", "198.51.100.1, unknown", OURS) == "10.0.0.2"
+    assert client_address("10.0.0.2", "x" * 500, OURS) == "10.0.0.2"

@@ -30,6 +30,16 @@ async def test_behind_the_trusted_proxy_the_forwarded_address_is_recorded(proxie
     assert "198.51.100.1" in page and "10.9.9.9" not in page
 
 
+async def test_a_line_the_browser_forged_is_not_believed(proxied_client):
+    # the browser's own header line comes first; the proxy adds its line after it
+    proxied_client.headers = httpx.Headers(
+        [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.1")]
+    )
+    await sign_up(proxied_client)
+    page = (await proxied_client.get("/account/sessions")).text
+    assert "198.51.100.1" in page and "6.6.6.6" not in page
+
+
 async def test_from_anyone_else_the_header_is_ignored(client):
     client.headers.update(FORWARDED)
     await sign_up(client)
