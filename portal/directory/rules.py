@@ -167,23 +167,20 @@ def tsquery_text(words: tuple[str, ...]) -> str:
 # --- facets: what the filters look for, one GIN index for all of them -----------------------
 
 
-def listing_facets(
-    languages, specialities, country: str, region: str, rank_window: int
-) -> list[str]:
-    """The tokens a listing is found by: its languages, specialities, country, region and
-    ranking window. The database's directory_facets() computes the very same (a test holds
-    them together) into the column the search's GIN index covers."""
+def listing_facets(languages, specialities, country: str, region: str) -> list[str]:
+    """The tokens a listing is found by: its languages, specialities, country and region.
+    The database's directory_facets() computes the very same (a test holds them together)
+    into the column the search's GIN indexes cover."""
     return [
         *(f"l:{code}" for code in languages),
         *(f"s:{code}" for code in specialities),
         f"c:{country}",
         *([f"r:{region}"] if region else []),
-        f"w:{rank_window}",
     ]
 
 
 def search_facets(search: Search) -> list[str]:
-    """The tokens every result must hold for SEARCH's filters (its ranking window aside).
+    """The tokens every result must hold for SEARCH's filters.
     A region names its country (parse_search sees to it): the country's token, held by most
     listings, would only make the index read a long list for nothing."""
     place = f"r:{search.region}" if search.region else f"c:{search.country}"
@@ -318,12 +315,13 @@ def ranking_key(score: int, seed: int, organisation_id: int) -> tuple[int, int, 
     return (-score, tiebreak(seed, organisation_id), organisation_id)
 
 
-# Ranking windows: the first 100 places, the next 400, 1,600, 6,400, then the rest. The
-# directory is ordered by window, then by the ranking key; a search reads the windows one
-# after the other and stops once its page is full, so the rows it reads stay about the same
-# however many partners the directory holds: a broad search fills its page from the first
-# windows, a narrow one reads further (the windows are recomputed with every full refresh).
-WINDOW_SIZES = (100, 400, 1600, 6400)
+# Ranking windows: the first 200 places, the next 2,000, the next 20,000, then the rest.
+# The directory is ordered by window, then by the ranking key; a search reads the windows
+# one after the other, each through its own GIN index (directory_listing_find_<window>),
+# and stops once its page is full. So the rows and index entries it reads stay about the
+# same however many partners the directory holds: a broad search fills its page from the
+# first window, a narrow one reads further. The full refresh recomputes the windows.
+WINDOW_SIZES = (200, 2000, 20000)
 LAST_WINDOW = len(WINDOW_SIZES) + 1
 
 

@@ -24,9 +24,8 @@ async def test_the_facets_column_is_the_rule():
     await listed_partner("Facets SARL", country="FR", languages=("fr",))
     for row in (await facets_and_windows()).values():
         assert row["facets"] == rules.listing_facets(
-            row["languages"], row["specialities"], row["country"], row["region"],
-            row["rank_window"],
-        )  # fmt: skip
+            row["languages"], row["specialities"], row["country"], row["region"]
+        )
 
 
 async def place_windows(monkeypatch, sizes=(2, 3)):
@@ -95,3 +94,23 @@ async def test_a_search_reads_the_windows_in_order_across_pages(monkeypatch):
         second = await services.search(Search(**{**search.__dict__, "page": 2}))
         assert [row["id"] for row in first.partners + second.partners] == expected, search
         assert first.has_next and not second.has_next
+
+
+async def test_every_ranking_window_has_its_search_index():
+    rows = await DirectoryListing.raw(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'directory_listing'"
+    )
+    definitions = {row["indexname"]: row["indexdef"] for row in rows}
+    for window in range(1, rules.LAST_WINDOW + 1):
+        definition = definitions[f"directory_listing_find_{window}"]
+        assert f"rank_window = {window})" in definition and "gin" in definition
+    assert f"directory_listing_find_{rules.LAST_WINDOW + 1}" not in definitions
+
+
+async def test_a_word_longer_than_the_index_keeps_is_found_by_its_beginning():
+    long_word = "Donaudampfschifffahrtsgesellschaft"  # 34 letters; the index keeps 24
+    await listed_partner("Long Words AG", description=f"We built the {long_word} website.")
+    for typed in (long_word, long_word[:10], long_word[: rules.PREFIX_MAX]):
+        assert [row["name"] for row in await queries.search(Search(text=typed))] == [
+            "Long Words AG"
+        ]

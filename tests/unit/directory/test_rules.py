@@ -267,17 +267,17 @@ def test_windows_are_given_in_the_ranking_order():
     windows = rank_windows(keys)
     ordered = sorted(keys, key=keys.__getitem__)
     assert [windows[listing] for listing in ordered] == sorted(windows.values())
-    assert Counter(windows.values()) == {1: 100, 2: 400, 3: 1600, 4: 4900}
+    assert Counter(windows.values()) == {1: 200, 2: 2000, 3: 4800}
 
 
 def test_facets_of_a_listing_and_of_a_search():
-    assert listing_facets(["fr", "en"], ["e_shop"], "CH", "CH-VD", 2) == [
-        "l:fr", "l:en", "s:e_shop", "c:CH", "r:CH-VD", "w:2",
+    assert listing_facets(["fr", "en"], ["e_shop"], "CH", "CH-VD") == [
+        "l:fr", "l:en", "s:e_shop", "c:CH", "r:CH-VD",
     ]  # fmt: skip
-    assert listing_facets([], [], "FR", "", 3) == ["c:FR", "w:3"]
+    assert listing_facets([], [], "FR", "") == ["c:FR"]
     search = Search(text="web", country="CH", region="CH-ZH", language="de", speciality="hosting")
     assert search_facets(search) == ["l:de", "s:hosting", "r:CH-ZH"]
     assert search_facets(Search(country="FR", language="fr")) == ["l:fr", "c:FR"]
     assert search_facets(Search(text="web")) == []
-    found = listing_facets(["de", "fr"], ["hosting", "email"], "CH", "CH-ZH", 1)
+    found = listing_facets(["de", "fr"], ["hosting", "email"], "CH", "CH-ZH")
     assert set(search_facets(search)) <= set(found)
