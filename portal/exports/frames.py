@@ -20,9 +20,14 @@ VAT_ROWS = 50_000  # lines whose VAT is shared out at a time
 
 
 def frame_from_csv(
-    path: str, rows: int, dtypes: dict[str, str], dates: list[str], **options
+    path: str,
+    rows: int,
+    dtypes: dict[str, str],
+    dates: list[str],
+    chunk_rows: int = READ_ROWS,
+    **options,
 ) -> pd.DataFrame:
-    """A CSV of ROWS rows as a DataFrame, parsed READ_ROWS at a time into columns allocated
+    """A CSV of ROWS rows as a DataFrame, parsed CHUNK_ROWS at a time into columns allocated
     once. Parsed whole, pandas holds the file's chunks and their concatenation at once (at a
     million lines, twice the frame); this way the peak is the frame plus one chunk, however
     many lines. Text columns become categories as they are read."""
@@ -30,8 +35,10 @@ def frame_from_csv(
         name: _TextColumn(rows) if dtype == "category" else np.empty(rows, dtype)
         for name, dtype in dtypes.items()
     } | {name: np.empty(rows, "datetime64[us]") for name in dates}
+    # texts read as texts: a chunk's categories alone would be inferred ('007' read as 7)
+    read_as = {name: "object" if dtype == "category" else dtype for name, dtype in dtypes.items()}
     done = 0
-    chunks = pd.read_csv(path, dtype=dtypes, parse_dates=dates, chunksize=READ_ROWS, **options)
+    chunks = pd.read_csv(path, dtype=read_as, parse_dates=dates, chunksize=chunk_rows, **options)
     for chunk in chunks:
         end = done + len(chunk)
         if end > rows:
@@ -51,7 +58,11 @@ def frame_from_csv(
 
 
 def _finished(column):
-    return column.categorical() if isinstance(column, _TextColumn) else column
+    if isinstance(column, _TextColumn):
+        return column.categorical()
+    if column.dtype == object:  # kept as objects: pandas would convert texts to its str type
+        return pd.Series(column, dtype=object, copy=False)
+    return column
 
 
 class _TextColumn:
