@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiosmtplib
 
 # SMTP reply codes from 500 up are permanent: the same mail would be refused again.
@@ -19,3 +21,9 @@ def is_permanent(error: Exception) -> bool:
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return error.code >= PERMANENT_REPLY
     return False
+
+
+# A worker handing a queued mail to SMTP holds it this long; the hand-over itself is cut off
+# well before (SEND_TIMEOUT), so a claim never runs out while its mail is still being sent.
+SENDING_CLAIM = timedelta(minutes=2)
+SEND_TIMEOUT = timedelta(seconds=60)

@@ -8,12 +8,14 @@ tenders' mails: an acceptance tells every quoting partner, and no request waits 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import aiosmtplib
+from piccolo.querystring import QueryString
 
 from portal.jobs.queue import enqueue
 from portal.mail import rules
@@ -77,32 +79,72 @@ async def queue_mail(mail: Mail) -> int:
 
 
 async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
-    """The worker hands a queued mail to SMTP, once: a mail already sent (a retry, a job
-    taken again after its worker died) or purged since is left alone, and so is every mail
-    when no SMTP server is set (the development outbox shows it). Raises MailNotDelivered
-    when SMTP refuses it, with the error kept on the row. Whether it was sent now."""
-    row = (
-        await OutboxMail.select(
-            OutboxMail.recipient, OutboxMail.subject, OutboxMail.body, OutboxMail.sent_at
-        )
-        .where(OutboxMail.id == outbox_id)
-        .first()
-    )
-    if row is None or row["sent_at"] is not None or settings.smtp_host is None:
+    """The worker hands a queued mail to SMTP. It claims the row first, in one statement, so
+    that two workers holding the same job (one taken again after a missed heartbeat) never
+    both send it: the second is told the mail is in hand elsewhere (MailNotDelivered, worth
+    trying again, in case the first one's sending fails). A mail already sent or purged
+    since is left alone, and so is every mail when no SMTP server is set (the development
+    outbox shows it). Raises MailNotDelivered when SMTP refuses it, with the error kept on
+    the row. Whether it was sent now."""
+    if settings.smtp_host is None:
+        return False
+    mail = await _claim(outbox_id)
+    if mail is None:
+        if await _in_hand_elsewhere(outbox_id):
+            raise MailNotDelivered(IN_HAND_ELSEWHERE, permanent=False)
         return False
     try:
-        await _deliver(settings, Mail(row["recipient"], row["subject"], row["body"]))
+        await _deliver(settings, mail)
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:
-        await record_delivery_error(outbox_id, str(error))
+        await _release(outbox_id, str(error))
         raise MailNotDelivered(str(error), permanent=rules.is_permanent(error)) from error
-    await OutboxMail.update({OutboxMail.sent_at: datetime.now(UTC), OutboxMail.error: ""}).where(
-        OutboxMail.id == outbox_id
-    )
+    sent = {
+        OutboxMail.sent_at: datetime.now(UTC),
+        OutboxMail.error: "",
+        OutboxMail.sending_until: None,
+    }
+    await OutboxMail.update(sent).where(OutboxMail.id == outbox_id)
     return True
 
 
+IN_HAND_ELSEWHERE = "another worker is handing it to the mail server"
+
+
+async def _claim(outbox_id: int) -> Mail | None:
+    """The unsent mail, claimed for rules.SENDING_CLAIM; None when it is sent, purged or
+    claimed by another worker whose claim has not run out."""
+    rows = await DB.run_querystring(
+        QueryString(
+            "UPDATE outbox_mail SET sending_until = now() + {} "
+            "WHERE id = {} AND sent_at IS NULL "
+            "AND (sending_until IS NULL OR sending_until < now()) "
+            "RETURNING recipient, subject, body",
+            rules.SENDING_CLAIM,
+            outbox_id,
+        )
+    )
+    return Mail(rows[0]["recipient"], rows[0]["subject"], rows[0]["body"]) if rows else None
+
+
+async def _in_hand_elsewhere(outbox_id: int) -> bool:
+    """After a failed claim: the row is there and unsent, so another worker holds it."""
+    return await OutboxMail.exists().where(
+        (OutboxMail.id == outbox_id) & OutboxMail.sent_at.is_null()
+    )
+
+
+async def _release(outbox_id: int, error: str) -> None:
+    """Not sent: the claim ends, so that the job's next try may send it."""
+    await OutboxMail.update({OutboxMail.error: error[:1000], OutboxMail.sending_until: None}).where(
+        OutboxMail.id == outbox_id
+    )
+
+
 async def record_delivery_error(outbox_id: int, error: str) -> None:
-    await OutboxMail.update({OutboxMail.error: error[:1000]}).where(OutboxMail.id == outbox_id)
+    """A sent mail keeps its clean record: a job given up while another worker sent it."""
+    await OutboxMail.update({OutboxMail.error: error[:1000]}).where(
+        (OutboxMail.id == outbox_id) & OutboxMail.sent_at.is_null()
+    )
 
 
 async def _deliver(settings: Settings, mail: Mail) -> None:
@@ -111,15 +153,17 @@ async def _deliver(settings: Settings, mail: Mail) -> None:
     message["To"] = mail.recipient
     message["Subject"] = " ".join(mail.subject.split())  # a subject is one line
     message.set_content(mail.body)
-    await aiosmtplib.send(
+    sending = aiosmtplib.send(
         message,
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username,
         password=settings.smtp_password,
         start_tls=settings.smtp_starttls,
-        timeout=10,
+        timeout=10,  # each SMTP command; the whole hand-over is bounded below
     )
+    # TimeoutError is an OSError: a hand-over cut off is tried again like a lost connection.
+    await asyncio.wait_for(sending, timeout=rules.SEND_TIMEOUT.total_seconds())
 
 
 async def recent_outbox(limit: int = 100) -> list[dict]:

@@ -11,4 +11,6 @@ class OutboxMail(Table, tablename="outbox_mail"):
     body = Text()
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # Claimed by a worker handing it to SMTP until then (another worker leaves it alone).
+    sending_until = Timestamptz(null=True, default=None)
     error = Text(default="")
