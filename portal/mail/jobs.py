@@ -1,5 +1,6 @@
-"""The mail's background work: handing a queued mail to SMTP, tried again with back-off
-while the server refuses or cannot be reached (5 s, 10 s … about half an hour in all)."""
+"""The mail's background work: handing a queued mail to SMTP (at least once, deduplicated
+by Message-ID), tried again with back-off while the server refuses it for now, cannot be
+reached, or another worker holds the mail (5 s, 10 s … about half an hour in all)."""
 
 from __future__ import annotations
 

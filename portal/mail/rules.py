@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 import aiosmtplib
 
@@ -27,3 +30,20 @@ def is_permanent(error: Exception) -> bool:
 # well before (SEND_TIMEOUT), so a claim never runs out while its mail is still being sent.
 SENDING_CLAIM = timedelta(minutes=2)
 SEND_TIMEOUT = timedelta(seconds=60)
+
+
+FALLBACK_DOMAIN = "partner-portal.local"
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def message_id(outbox_id: int, mail_from: str, base_url: str) -> str:
+    """The Message-ID of the outbox row OUTBOX_ID, the same on every try: SMTP delivers at
+    least once (a reply lost after the server took the mail means sending it again), and
+    receivers drop a second copy with the same Message-ID. The domain is the sender's, else
+    the portal's host."""
+    local, at, domain = parseaddr(mail_from)[1].rpartition("@")
+    if not (local and at and _DOMAIN.fullmatch(domain)):
+        domain = urlsplit(base_url).hostname or ""
+    if not _DOMAIN.fullmatch(domain):
+        domain = FALLBACK_DOMAIN
+    return f"<outbox-{outbox_id}@{domain}>"

@@ -4,6 +4,11 @@ Two ways: `send_mail` hands it over at once, in the request, and keeps a refusal
 without trying again; `queue_mail` writes it inside the transaction of the change it tells
 of and leaves the handing over to the worker, which tries again while SMTP fails (the
 tenders' mails: an acceptance tells every quoting partner, and no request waits for SMTP).
+
+A queued mail is delivered at least once, deduplicated by Message-ID: the worker claims its
+row before handing it over and never sends it again once SMTP has taken it, but SMTP itself
+may deliver twice (a reply lost after the server took the mail), so every message carries a
+Message-ID stable for its outbox row (`rules.message_id`) by which receivers drop the copy.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
     if settings.smtp_host is None:
         return
     try:
-        await _deliver(settings, mail)
+        await _deliver(settings, mail, row.id)
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a bad header
         log.warning("Mail to %s not delivered: %s", mail.recipient, error)
         await OutboxMail.update({OutboxMail.error: str(error)[:1000]}).where(
@@ -79,7 +84,8 @@ async def queue_mail(mail: Mail) -> int:
 
 
 async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
-    """The worker hands a queued mail to SMTP. It claims the row first, in one statement, so
+    """The worker hands a queued mail to SMTP: at least once, deduplicated by Message-ID
+    (see the module's docstring). It claims the row first, in one statement, so
     that two workers holding the same job (one taken again after a missed heartbeat) never
     both send it: the second is told the mail is in hand elsewhere (MailNotDelivered, worth
     trying again, in case the first one's sending fails). A mail already sent or purged
@@ -94,17 +100,42 @@ async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
             raise MailNotDelivered(IN_HAND_ELSEWHERE, permanent=False)
         return False
     try:
-        await _deliver(settings, mail)
+        await _deliver(settings, mail, outbox_id)
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:
         await _release(outbox_id, str(error))
         raise MailNotDelivered(str(error), permanent=rules.is_permanent(error)) from error
+    await _mark_sent(outbox_id)
+    return True
+
+
+# After SMTP took a mail, marking its row is tried again this often (seconds between tries).
+MARK_SENT_DELAYS = (0.2, 1.0, 3.0)
+
+
+async def _mark_sent(outbox_id: int) -> None:
+    """SMTP has the mail: from here on, a failure may only cost the row's record, never a
+    second sending. Whatever goes wrong is retried, then logged; the claim stays, so that
+    a job taken again soon after leaves the mail alone."""
     sent = {
         OutboxMail.sent_at: datetime.now(UTC),
         OutboxMail.error: "",
         OutboxMail.sending_until: None,
     }
-    await OutboxMail.update(sent).where(OutboxMail.id == outbox_id)
-    return True
+    for delay in (*MARK_SENT_DELAYS, None):
+        try:
+            await OutboxMail.update(sent).where(OutboxMail.id == outbox_id)
+            return
+        except Exception as error:  # any failure: raising would send the mail again
+            if delay is None:
+                log.error(
+                    "Mail #%s was handed to the mail server but could not be marked sent (%r); "
+                    "it is not sent again.",
+                    outbox_id,
+                    error,
+                )
+                return
+            log.warning("Marking mail #%s sent failed (%r); trying again.", outbox_id, error)
+            await asyncio.sleep(delay)
 
 
 IN_HAND_ELSEWHERE = "another worker is handing it to the mail server"
@@ -147,11 +178,13 @@ async def record_delivery_error(outbox_id: int, error: str) -> None:
     )
 
 
-async def _deliver(settings: Settings, mail: Mail) -> None:
+async def _deliver(settings: Settings, mail: Mail, outbox_id: int) -> None:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.recipient
     message["Subject"] = " ".join(mail.subject.split())  # a subject is one line
+    # Stable per outbox row: a receiver drops the copy a retry after a lost reply delivers.
+    message["Message-ID"] = rules.message_id(outbox_id, settings.mail_from, settings.base_url)
     message.set_content(mail.body)
     sending = aiosmtplib.send(
         message,
