@@ -279,9 +279,8 @@ async def managed_volumes(partner_ids: list[int]) -> dict:
 
 async def write_evidence(rows: list[tuple]) -> None:
     """Bulk update (listing id, verified, tier, clients, received, answered, score, tiebreak,
-    at, window), and the organisation's name and status copied again (the trigger keeps them
-    in step; this mends a listing that missed one). Rows whose values did not change are
-    left alone, so the version only moves when something a visitor sees moved."""
+    at, window); rows whose values did not change are left alone, so the version only moves
+    when something a visitor sees moved."""
     if not rows:
         return
     columns = list(zip(*rows, strict=True))
@@ -289,20 +288,17 @@ async def write_evidence(rows: list[tuple]) -> None:
         """UPDATE directory_listing AS l SET verified = e.verified, tier = e.tier,
                active_clients = e.clients, tenders_received = e.received,
                tenders_answered = e.answered, rank_score = e.score,
-               rank_tiebreak = e.tiebreak, evidence_at = e.at, rank_window = e.place_window,
-               name = o.name, partner_active = directory_partner_shown(o.partner_status)
-           FROM organisation o,
-                unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
+               rank_tiebreak = e.tiebreak, evidence_at = e.at, rank_window = e.place_window
+           FROM unnest({}::int[], {}::bool[], {}::varchar[], {}::int[], {}::int[], {}::int[],
                        {}::smallint[], {}::int[], {}::timestamptz[], {}::smallint[])
                 AS e(id, verified, tier, clients, received, answered, score, tiebreak, at,
                      place_window)
-           WHERE l.id = e.id AND o.id = l.organisation
+           WHERE l.id = e.id
              AND (l.verified, l.tier, l.active_clients, l.tenders_received,
-                  l.tenders_answered, l.rank_score, l.rank_tiebreak, l.rank_window, l.name,
-                  l.partner_active)
+                  l.tenders_answered, l.rank_score, l.rank_tiebreak, l.rank_window)
                  IS DISTINCT FROM
                  (e.verified, e.tier, e.clients, e.received, e.answered, e.score, e.tiebreak,
-                  e.place_window, o.name, directory_partner_shown(o.partner_status))""",
+                  e.place_window)""",
         *[list(column) for column in columns],
     )
 
@@ -330,3 +326,20 @@ async def tidy_search_index() -> None:
         await DirectoryListing.raw(
             f"SELECT gin_clean_pending_list('directory_listing_find_{window:d}'::regclass)"
         )
+
+
+async def mend_from_organisations(organisation_id: int | None = None) -> None:
+    """Copy the organisation's name and status again into the listings out of step with it
+    (the trigger keeps them in step; this mends one that missed a change). Only those rows
+    are written: setting the name rewrites the search words."""
+    only = "AND l.organisation = {}" if organisation_id is not None else ""
+    values = [organisation_id] if organisation_id is not None else []
+    await DirectoryListing.raw(
+        f"""UPDATE directory_listing l
+            SET name = o.name, partner_active = directory_partner_shown(o.partner_status)
+            FROM organisation o
+            WHERE o.id = l.organisation {only}
+              AND (l.name, l.partner_active)
+                  IS DISTINCT FROM (o.name, directory_partner_shown(o.partner_status))""",
+        *values,
+    )

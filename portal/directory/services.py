@@ -133,6 +133,7 @@ async def _own_listing(current: Current) -> dict:
 async def refresh_evidence(organisation_id: int | None = None, today=None) -> int:
     """Recompute the badge and ranking of one listing, or of all; returns how many were
     looked at. Inside the caller's transaction when there is one."""
+    await queries.mend_from_organisations(organisation_id)
     listings = await queries.listings_for_evidence(organisation_id)
     if not listings:
         return 0
