@@ -1,29 +1,74 @@
-"""Pure rules of mail delivery: which failures trying again could mend."""
+"""Pure rules of mail delivery: which failures trying again could mend, which point at the
+portal's own SMTP settings, and the Message-ID that lets receivers drop a duplicate."""
 
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import aiosmtplib
 
-# SMTP reply codes from 500 up are permanent: the same mail would be refused again.
+# SMTP reply codes from 500 up refuse for good; 530 asks for STARTTLS or a login first.
 PERMANENT_REPLY = 500
+AUTHENTICATION_REQUIRED = 530
+# A recipient refused because the server does not relay for an unauthenticated client.
+_RELAY_REFUSAL = re.compile(r"relay|authenticat", re.IGNORECASE)
 
 
 def is_permanent(error: Exception) -> bool:
-    """Whether ERROR, raised while handing a mail to SMTP, would happen again on a retry:
-    a malformed mail (a bad header), or a 5xx refusal of the mail or of all its recipients.
-    A connection refused, a timeout or a 4xx (try later) is worth trying again."""
-    if isinstance(error, ValueError):
-        return True
+    """Whether ERROR, raised while handing a mail to SMTP, would happen again on a retry
+    whatever anyone does: only a 5xx refusal of all the mail's recipients or of its content
+    (DATA), or a malformed mail (a bad header: ValueError). A failure of the portal's own
+    SMTP settings (configuration_problem) is not: once they are fixed every waiting mail
+    must go, so it is tried again, like a connection refused, a timeout or a 4xx."""
+    if configuration_problem(error) is not None:
+        return False
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(is_permanent(r) for r in error.recipients)
-    if isinstance(error, aiosmtplib.SMTPResponseException):
+    if isinstance(error, (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)):
         return error.code >= PERMANENT_REPLY
-    return False
+    return isinstance(error, ValueError)
+
+
+def configuration_problem(error: Exception) -> str | None:
+    """What in the portal's SMTP settings ERROR points at (to log loudly and keep on the
+    mail), or None when it is about this mail or a passing failure."""
+    if isinstance(error, ssl.SSLError):  # before ValueError: a certificate error is both
+        return "TLS with the mail server failed (its certificate, or SMTP_STARTTLS)"
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        return "the mail server refused the portal's login (SMTP_USERNAME, SMTP_PASSWORD)"
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        found = (configuration_problem(refusal) for refusal in error.recipients)
+        return next((problem for problem in found if problem), None)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return _refusal_problem(error)
+    if type(error) is aiosmtplib.SMTPException:  # STARTTLS or AUTH not offered by the server
+        return f"the mail server does not offer what the portal's settings ask for ({error})"
+    return None
+
+
+def _refusal_problem(error: aiosmtplib.SMTPResponseException) -> str | None:
+    if error.code == AUTHENTICATION_REQUIRED:
+        return (
+            "the mail server asks for STARTTLS or a login first "
+            "(SMTP_STARTTLS, SMTP_USERNAME, SMTP_PASSWORD)"
+        )
+    if error.code < PERMANENT_REPLY:
+        return None
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        if _RELAY_REFUSAL.search(error.message):
+            return (
+                "the mail server does not relay the portal's mail (a login, or its relay settings)"
+            )
+        return None
+    if isinstance(error, aiosmtplib.SMTPSenderRefused):
+        return "the mail server refused the portal's sender address (MAIL_FROM)"
+    if isinstance(error, aiosmtplib.SMTPDataError):
+        return None
+    return "the mail server refused the portal's session (SMTP_HOST, SMTP_PORT, SMTP_STARTTLS)"
 
 
 # A worker handing a queued mail to SMTP holds it this long; the hand-over itself is cut off

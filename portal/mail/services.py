@@ -49,10 +49,8 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
     try:
         await _deliver(settings, mail, row.id)
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a bad header
-        log.warning("Mail to %s not delivered: %s", mail.recipient, error)
-        await OutboxMail.update({OutboxMail.error: str(error)[:1000]}).where(
-            OutboxMail.id == row.id
-        )
+        reason = _failure(row.id, mail, error)
+        await OutboxMail.update({OutboxMail.error: reason[:1000]}).where(OutboxMail.id == row.id)
         return
     await OutboxMail.update({OutboxMail.sent_at: datetime.now(UTC)}).where(OutboxMail.id == row.id)
 
@@ -102,8 +100,9 @@ async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
     try:
         await _deliver(settings, mail, outbox_id)
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:
-        await _release(outbox_id, str(error))
-        raise MailNotDelivered(str(error), permanent=rules.is_permanent(error)) from error
+        reason = _failure(outbox_id, mail, error)
+        await _release(outbox_id, reason)
+        raise MailNotDelivered(reason, permanent=rules.is_permanent(error)) from error
     await _mark_sent(outbox_id)
     return True
 
@@ -169,6 +168,20 @@ async def _release(outbox_id: int, error: str) -> None:
     await OutboxMail.update({OutboxMail.error: error[:1000], OutboxMail.sending_until: None}).where(
         OutboxMail.id == outbox_id
     )
+
+
+def _failure(outbox_id: int, mail: Mail, error: Exception) -> str:
+    """What is kept on the row and logged: loudly when the portal's SMTP settings are at
+    fault, since then no mail leaves until someone fixes them."""
+    problem = rules.configuration_problem(error)
+    if problem is None:
+        log.warning("Mail #%s to %s not delivered: %s", outbox_id, mail.recipient, error)
+        return str(error)
+    reason = f"{problem}: {error}"
+    log.error(
+        "Mail #%s not delivered; the portal's SMTP settings need a look: %s", outbox_id, reason
+    )
+    return reason
 
 
 async def record_delivery_error(outbox_id: int, error: str) -> None:

@@ -1,12 +1,16 @@
-"""Which delivery failures are worth trying again."""
+"""Which delivery failures are worth trying again, which point at the portal's SMTP settings,
+and the Message-ID receivers deduplicate by."""
+
+import ssl
 
 import aiosmtplib
 import pytest
 
-from portal.mail.rules import is_permanent, message_id
+from portal.mail.rules import configuration_problem, is_permanent, message_id
 
 REFUSED_LATER = aiosmtplib.SMTPRecipientRefused(451, "Greylisted, try later", "a@example.ch")
 REFUSED_FOR_GOOD = aiosmtplib.SMTPRecipientRefused(550, "No such user", "b@example.ch")
+RELAY_DENIED = aiosmtplib.SMTPRecipientRefused(554, "5.7.1 Relay access denied", "c@example.ch")
 
 
 @pytest.mark.parametrize(
@@ -27,12 +31,59 @@ REFUSED_FOR_GOOD = aiosmtplib.SMTPRecipientRefused(550, "No such user", "b@examp
         (REFUSED_FOR_GOOD, True),
         (aiosmtplib.SMTPRecipientsRefused([REFUSED_FOR_GOOD]), True),
         (aiosmtplib.SMTPDataError(554, "Message rejected"), True),
-        (aiosmtplib.SMTPAuthenticationError(535, "Bad credentials"), True),
+        (aiosmtplib.SMTPDataError(552, "Message size exceeds fixed limit"), True),
         (ValueError("Header values may not contain linefeed"), True),
+        # the portal's own SMTP settings: every mail would be given up while they are wrong
+        (aiosmtplib.SMTPAuthenticationError(535, "5.7.8 Bad credentials"), False),
+        (aiosmtplib.SMTPResponseException(530, "5.7.0 Must issue a STARTTLS command"), False),
+        (aiosmtplib.SMTPSenderRefused(550, "Sender not allowed", "no-reply@x.ch"), False),
+        (aiosmtplib.SMTPSenderRefused(530, "Authentication required", "no-reply@x.ch"), False),
+        (RELAY_DENIED, False),
+        (aiosmtplib.SMTPRecipientsRefused([RELAY_DENIED]), False),
+        (aiosmtplib.SMTPRecipientsRefused([REFUSED_FOR_GOOD, RELAY_DENIED]), False),
+        (aiosmtplib.SMTPHeloError(501, "Invalid domain name"), False),
+        (aiosmtplib.SMTPConnectResponseError(554, "No SMTP service here"), False),
+        (aiosmtplib.SMTPException("SMTP STARTTLS extension not supported by server."), False),
+        (ssl.SSLCertVerificationError(1, "certificate has expired"), False),
+        (ssl.SSLError(1, "wrong version number"), False),
     ],
 )
-def test_only_a_malformed_mail_or_a_5xx_refusal_is_permanent(error, permanent):
+def test_only_a_refusal_of_the_recipients_or_of_a_malformed_mail_is_permanent(error, permanent):
     assert is_permanent(error) is permanent
+
+
+@pytest.mark.parametrize(
+    ("error", "names"),
+    [
+        (aiosmtplib.SMTPAuthenticationError(535, "5.7.8 Bad credentials"), "SMTP_PASSWORD"),
+        (aiosmtplib.SMTPResponseException(530, "5.7.0 Must issue STARTTLS"), "SMTP_STARTTLS"),
+        (aiosmtplib.SMTPSenderRefused(550, "Sender not allowed", "n@x.ch"), "MAIL_FROM"),
+        (aiosmtplib.SMTPRecipientsRefused([REFUSED_FOR_GOOD, RELAY_DENIED]), "relay"),
+        (aiosmtplib.SMTPHeloError(501, "Invalid domain name"), "SMTP_HOST"),
+        (ssl.SSLCertVerificationError(1, "certificate has expired"), "certificate"),
+        (aiosmtplib.SMTPException("SMTP AUTH extension not supported"), "AUTH extension"),
+    ],
+)
+def test_a_configuration_problem_names_the_setting_to_look_at(error, names):
+    assert names in configuration_problem(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        aiosmtplib.SMTPServerDisconnected("gone"),
+        aiosmtplib.SMTPReadTimeoutError("slow"),
+        aiosmtplib.SMTPSenderRefused(451, "Try later", "n@x.ch"),
+        aiosmtplib.SMTPResponseException(421, "Service not available"),
+        REFUSED_FOR_GOOD,
+        aiosmtplib.SMTPRecipientsRefused([REFUSED_FOR_GOOD]),
+        aiosmtplib.SMTPDataError(554, "Message rejected"),
+        ValueError("Header values may not contain linefeed"),
+    ],
+)
+def test_a_failure_of_one_mail_or_of_the_network_is_no_configuration_problem(error):
+    assert configuration_problem(error) is None
 
 
 @pytest.mark.parametrize(
