@@ -133,10 +133,15 @@ async def insert_recipients(tender_id: int, partner_ids: Iterable[int], now: dat
 
 
 async def recipients_to_mail(tender_id: int) -> list[int]:
-    rows = await TenderRecipient.select(TenderRecipient.partner).where(
-        TenderRecipient.tender == tender_id, TenderRecipient.mailed_at.is_null()
+    """The partners routed to TENDER_ID, not yet mailed, that are still active partners: one
+    flagged since the routing can no longer open the tender, so it is not told of it."""
+    rows = await TenderRecipient.raw(
+        """SELECT r.partner FROM tender_recipient r JOIN organisation o ON o.id = r.partner
+           WHERE r.tender = {} AND r.mailed_at IS NULL AND o.partner_status = 'active'
+           ORDER BY r.partner""",
+        tender_id,
     )
-    return sorted(row["partner"] for row in rows)
+    return [row["partner"] for row in rows]
 
 
 async def mark_mailed(tender_id: int, partner_id: int, now: datetime) -> None:

@@ -170,8 +170,9 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
 async def notify_recipients(settings: Settings, tender_id: int) -> int:
     """The queued job: each routed partner's managers get the excerpt and a link, never the
     author's contact. Their mails are queued and the partner marked in one transaction, with
-    the tender locked, so a retry or a second run mails nobody twice. Returns how many
-    partners were told."""
+    the tender locked, so a retry or a second run mails nobody twice. A partner flagged since
+    the routing is left out (and unmarked): it can no longer open the tender. Returns how
+    many partners were told."""
     now = _now()
     async with DB.transaction():
         tender = await queries.lock_tender(tender_id)

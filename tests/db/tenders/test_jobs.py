@@ -110,3 +110,26 @@ async def test_a_tender_nobody_receives_queues_nothing(db):
 
     await posted_by_client(await client_current())
     assert await queued_notifications() == 0
+
+
+async def test_a_partner_flagged_after_the_routing_is_not_mailed_by_the_job(db):
+    """It can no longer open the tender (404): an excerpt by mail would tell it of a tender
+    it may not answer."""
+    from portal.organisations.tables import Organisation
+    from portal.tenders.tables import TenderRecipient
+
+    author = await client_current()
+    await partner_current("Told AG", "t@told.ch", categories=("email",))
+    flagged = await partner_current("Flagged AG", "f@flagged.ch", categories=("email",))
+    tender_id = await posted_by_client(author)  # routed to both
+    await Organisation.update({Organisation.partner_status: "flagged"}).where(
+        Organisation.id == flagged.organisation.id
+    )
+
+    assert await services.notify_recipients(SETTINGS, tender_id) == 1
+    assert await mails_to("f@flagged.ch") == []
+    assert len(await mails_to("t@told.ch")) == 1
+    unmailed = await TenderRecipient.select(TenderRecipient.partner).where(
+        TenderRecipient.mailed_at.is_null()
+    )
+    assert unmailed == [{"partner": flagged.organisation.id}]
