@@ -79,6 +79,11 @@ def region_label(region: str) -> str:
     return CANTONS.get(region, region)
 
 
+def language_names(codes) -> str:
+    """'French, English': one call per result card (a template loop costs more)."""
+    return ", ".join(LANGUAGES.get(code, code) for code in codes)
+
+
 # --- the visitor's search ------------------------------------------------------------------
 
 

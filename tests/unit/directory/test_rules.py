@@ -21,6 +21,7 @@ from portal.directory.rules import (
     etag,
     etag_matches,
     excerpt,
+    language_names,
     listing_facets,
     parse_search,
     rank_score,
@@ -247,6 +248,11 @@ def test_etags_are_strong_and_change_with_version_variant_and_query():
     assert etag_matches(f'"other", {tag}', tag)
     assert etag_matches("*", tag)
     assert not etag_matches(None, tag) and not etag_matches(f"W/{tag}", tag)
+
+
+def test_language_names_read_as_a_list():
+    assert language_names(("fr", "en")) == "French, English"
+    assert language_names(()) == ""
 
 
 def test_the_last_page_is_a_deep_but_bounded_one():
