@@ -11,15 +11,23 @@ from datetime import timedelta
 import asyncpg
 from pgqueuer import AsyncpgDriver, Queries
 
+from portal.jobs import rules
 from portal.piccolo_conf import DB
 
 
-async def enqueue(job_name: str, payload: Mapping, *, delay: timedelta | None = None) -> int:
-    """Queue JOB_NAME with a JSON PAYLOAD; the queue's job id."""
+async def enqueue(
+    job_name: str,
+    payload: Mapping,
+    *,
+    delay: timedelta | None = None,
+    priority: int = rules.BACKGROUND_PRIORITY,
+) -> int:
+    """Queue JOB_NAME with a JSON PAYLOAD, taken before queued jobs of a lower PRIORITY (see
+    portal/jobs/rules.py); the queue's job id."""
     data = json.dumps(dict(payload)).encode()
     async with _connection() as connection:
         queries = Queries(AsyncpgDriver(connection))
-        ids = await queries.enqueue(job_name, data, 0, delay)
+        ids = await queries.enqueue(job_name, data, priority, delay)
     return int(ids[0])
 
 

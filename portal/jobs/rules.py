@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+# Among queued jobs the highest priority is taken first, then the oldest. A worker runs few
+# jobs at once, so a mail a person waits for must not queue behind long report exports.
+BACKGROUND_PRIORITY = 0  # reports and the rest: nobody watches them leave the queue
+MAIL_PRIORITY = 10  # mails, and the tender notifications that queue them
+AWAITED_MAIL_PRIORITY = 20  # a mail someone waits for in front of the screen (a link)
+
 FIRST_RETRY_DELAY = timedelta(seconds=5)
 LONGEST_RETRY_DELAY = timedelta(minutes=10)
 

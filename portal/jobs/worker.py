@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # Jobs are taken one at a time, and a process holds at most two at once (pgqueuer caps a
 # worker at twice its batch): a report's lines sit in memory while it is written, so more
-# reports at once means more worker processes, not more per process.
+# reports at once means more worker processes, not more per process. Queued jobs are taken
+# by priority, then age (rules.*_PRIORITY): mail first, so no link waits behind a report.
 CONCURRENT_JOBS = 1
 # New jobs wake the worker at once (LISTEN/NOTIFY); this bounds the wait when a
 # notification is missed or a retry's delay ends.

@@ -23,6 +23,7 @@ import aiosmtplib
 from piccolo.querystring import QueryString
 
 from portal.jobs.queue import enqueue
+from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.mail import rules
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
@@ -68,16 +69,18 @@ class MailNotDelivered(Exception):
         self.permanent = permanent
 
 
-async def queue_mail(mail: Mail) -> int:
+async def queue_mail(mail: Mail, *, awaited: bool = False) -> int:
     """Write MAIL to the outbox and queue its delivery, in the caller's transaction: it leaves
     only once the change that caused it is committed, never if that is rolled back, and the
-    request does not wait for SMTP. Returns the outbox row's id."""
+    request does not wait for SMTP. Mail is taken before reports; AWAITED mail (a link
+    someone waits for) before other mail too. Returns the outbox row's id."""
     async with DB.transaction():  # the caller's, when there is one
         rows = await OutboxMail.insert(
             OutboxMail(recipient=mail.recipient, subject=mail.subject, body=mail.body)
         ).returning(OutboxMail.id)
         outbox_id = rows[0]["id"]
-        await enqueue(DELIVER_MAIL, {"outbox_id": outbox_id})
+        priority = AWAITED_MAIL_PRIORITY if awaited else MAIL_PRIORITY
+        await enqueue(DELIVER_MAIL, {"outbox_id": outbox_id}, priority=priority)
     return outbox_id
 
 

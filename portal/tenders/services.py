@@ -19,6 +19,7 @@ from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
+from portal.jobs.rules import MAIL_PRIORITY
 from portal.mail.services import queue_mail
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
@@ -87,7 +88,7 @@ async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> 
                 "confirm_token_hash": account_rules.token_hash(token),
             }
         )
-        await queue_mail(notifications.confirm_your_tender(settings, entered, token))
+        await queue_mail(notifications.confirm_your_tender(settings, entered, token), awaited=True)
     return Posted(tender_id, opened=False)
 
 
@@ -150,7 +151,8 @@ async def confirm(settings: Settings, token: str) -> Confirmation:
         await queries.open_tender(tender["id"], now, nonce)
         recipients = await _route(tender["id"], now)
         manage = rules.manage_token(settings.secret_key, tender["id"], nonce)
-        await queue_mail(notifications.tender_published(settings, tender, len(recipients), manage))
+        published = notifications.tender_published(settings, tender, len(recipients), manage)
+        await queue_mail(published, awaited=True)
     return Confirmation(tender["id"], manage)
 
 
@@ -163,7 +165,7 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
     )
     await queries.insert_recipients(tender_id, partners, now)
     if partners:  # queued in this transaction: the job exists exactly when the routing does
-        await enqueue(NOTIFY_RECIPIENTS, {"tender_id": tender_id})
+        await enqueue(NOTIFY_RECIPIENTS, {"tender_id": tender_id}, priority=MAIL_PRIORITY)
     return partners
 
 

@@ -215,3 +215,41 @@ async def test_no_tender_request_waits_for_smtp_and_every_mail_arrives_once(db, 
     )
     told = smtp.last_body(WINNER)
     assert "Twelve mailboxes" in told and "vera@example.ch" not in told  # excerpt, no contact
+
+
+async def _queued_priorities() -> dict[str, int]:
+    """Each queued mail's subject, or the queued job's name, with its priority."""
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+
+    rows = await DB.run_querystring(
+        QueryString(
+            "SELECT coalesce(o.subject, q.entrypoint) AS what, q.priority FROM pgqueuer q "
+            "LEFT JOIN outbox_mail o ON q.entrypoint = {} "
+            "AND o.id = (convert_from(q.payload, 'UTF8')::jsonb ->> 'outbox_id')::int",
+            DELIVER_MAIL,
+        )
+    )
+    return {row["what"].split(":")[0]: row["priority"] for row in rows}
+
+
+async def test_the_links_a_visitor_waits_for_go_before_other_mail_and_reports(db):
+    from portal.jobs.rules import AWAITED_MAIL_PRIORITY, BACKGROUND_PRIORITY, MAIL_PRIORITY
+    from portal.tenders.jobs import NOTIFY_RECIPIENTS
+    from tests.helpers import link_in
+
+    await partner_current("Winner AG", WINNER, categories=("email",))
+    visitor = tender_input(author_name="Vera", author_email="vera@example.ch")
+    posted = await services.post_as_visitor(SETTINGS, visitor, "10.0.0.2")
+    token = link_in((await mails_to("vera@example.ch"))[-1]["body"], "/tenders/confirm/")
+    await services.confirm(SETTINGS, token.rsplit("/", 1)[1])
+    await services.notify_recipients(SETTINGS, posted.tender_id)
+
+    assert await _queued_priorities() == {
+        "Confirm your tender": AWAITED_MAIL_PRIORITY,
+        "Your tender is published": AWAITED_MAIL_PRIORITY,
+        NOTIFY_RECIPIENTS: MAIL_PRIORITY,
+        "New tender": MAIL_PRIORITY,
+    }
+    assert AWAITED_MAIL_PRIORITY > MAIL_PRIORITY > BACKGROUND_PRIORITY  # reports' default

@@ -1,0 +1,40 @@
+"""A worker runs few jobs at once: a mail is taken before the reports queued ahead of it, and
+a mail a person waits for (a link) before other mail."""
+
+from __future__ import annotations
+
+from portal.exports.background.services import WRITE_REPORT
+from portal.jobs.queue import enqueue
+from portal.jobs.registry import Job
+from portal.mail.services import DELIVER_MAIL, Mail, queue_mail
+from portal.piccolo_conf import DB
+from tests.report_files_world import eventually
+
+
+def _recorder(name: str, taken: list) -> Job:
+    async def run(context, payload):
+        taken.append((name, payload))
+
+    return Job(name, run)
+
+
+async def test_queued_mail_is_taken_before_reports_queued_earlier(db, start_worker):
+    async with DB.transaction():  # queued as the services queue them, oldest first
+        await enqueue(WRITE_REPORT, {"report_id": 1})
+        await enqueue(WRITE_REPORT, {"report_id": 2})
+        told = await queue_mail(Mail("p@partner.ch", "New tender: Shop", "…"))
+        link = await queue_mail(Mail("v@visitor.ch", "Confirm your tender", "…"), awaited=True)
+
+    taken: list[tuple[str, dict]] = []
+    await start_worker(jobs=[_recorder(WRITE_REPORT, taken), _recorder(DELIVER_MAIL, taken)])
+    await eventually(lambda: _async(len(taken) == 4), what="the four jobs")
+    assert taken == [
+        (DELIVER_MAIL, {"outbox_id": link}),
+        (DELIVER_MAIL, {"outbox_id": told}),
+        (WRITE_REPORT, {"report_id": 1}),
+        (WRITE_REPORT, {"report_id": 2}),
+    ]
+
+
+async def _async(value):
+    return value
