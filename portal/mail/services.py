@@ -85,15 +85,17 @@ async def queue_mail(mail: Mail, *, awaited: bool = False) -> int:
 
 
 async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
-    """The worker hands a queued mail to SMTP: at least once, deduplicated by Message-ID
-    (see the module's docstring). It claims the row first, in one statement, so
-    that two workers holding the same job (one taken again after a missed heartbeat) never
-    both send it: the second is told the mail is in hand elsewhere (MailNotDelivered, worth
-    trying again, in case the first one's sending fails). A mail already sent or purged
-    since is left alone, and so is every mail when no SMTP server is set (the development
-    outbox shows it). Raises MailNotDelivered when SMTP refuses it, with the error kept on
-    the row. Whether it was sent now."""
+    """The worker hands a queued mail to SMTP, at least once, deduplicated by Message-ID
+    (see the module's docstring). Whether it was sent now.
+
+    The row is claimed first, in one statement: of two workers holding the same job (one
+    taken again after a missed heartbeat) only one sends; the other is told the mail is in
+    hand elsewhere (MailNotDelivered, worth trying again, in case that sending fails). A
+    mail already sent or purged since is left alone. A worker without an SMTP server sends
+    nothing and says so on the row (the development outbox shows it). Raises
+    MailNotDelivered when SMTP refuses the mail, with the error kept on the row."""
     if settings.smtp_host is None:
+        await _note_not_sent(outbox_id, NO_SMTP_FOR_THE_WORKER)
         return False
     mail = await _claim(outbox_id)
     if mail is None:
@@ -138,6 +140,20 @@ async def _mark_sent(outbox_id: int) -> None:
                 return
             log.warning("Marking mail #%s sent failed (%r); trying again.", outbox_id, error)
             await asyncio.sleep(delay)
+
+
+# Said on the row, so that whoever looks for the mail sees why it never left.
+NO_SMTP_FOR_THE_WORKER = "Not sent: no SMTP server is configured for the worker (SMTP_HOST)."
+
+
+async def _note_not_sent(outbox_id: int, note: str) -> None:
+    noted = (
+        await OutboxMail.update({OutboxMail.error: note})
+        .where((OutboxMail.id == outbox_id) & OutboxMail.sent_at.is_null())
+        .returning(OutboxMail.id)
+    )
+    if noted:
+        log.warning("Mail #%s left unsent: %s", outbox_id, note)
 
 
 IN_HAND_ELSEWHERE = "another worker is handing it to the mail server"

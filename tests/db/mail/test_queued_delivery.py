@@ -61,10 +61,24 @@ async def test_a_queued_mail_waits_for_the_worker_which_delivers_it_once(mail_se
     assert (await outbox())[0]["sent_at"] is not None
 
 
-async def test_without_an_smtp_server_the_mail_stays_in_the_development_outbox(settings):
+async def test_without_an_smtp_server_the_mail_stays_in_the_development_outbox_saying_why(
+    settings, client
+):
     outbox_id = await queue_mail(HELLO)
     assert await deliver_queued_mail(settings, outbox_id) is False
-    assert [m["subject"] for m in await outbox()] == ["Your quote was accepted"]
+    kept = await outbox()
+    assert [m["subject"] for m in kept] == ["Your quote was accepted"]
+    assert kept[0]["sent_at"] is None
+    assert kept[0]["error"] == "Not sent: no SMTP server is configured for the worker (SMTP_HOST)."
+    page = await client.get("/dev/outbox")
+    assert "no SMTP server is configured for the worker" in page.text
+
+
+async def test_a_sent_mail_is_not_noted_unsent_by_a_worker_without_smtp(mail_settings, settings):
+    outbox_id = await queue_mail(HELLO)
+    assert await deliver_queued_mail(mail_settings, outbox_id) is True
+    assert await deliver_queued_mail(settings, outbox_id) is False  # a stray worker, no SMTP
+    assert (await outbox())[0]["error"] == ""
 
 
 async def test_a_server_that_cannot_be_reached_leaves_the_mail_pending(mail_settings, smtp):
