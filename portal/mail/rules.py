@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
@@ -81,14 +81,16 @@ FALLBACK_DOMAIN = "partner-portal.local"
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
-def message_id(outbox_id: int, mail_from: str, base_url: str) -> str:
-    """The Message-ID of the outbox row OUTBOX_ID, the same on every try: SMTP delivers at
-    least once (a reply lost after the server took the mail means sending it again), and
-    receivers drop a second copy with the same Message-ID. The domain is the sender's, else
-    the portal's host."""
+def message_id(outbox_id: int, created_at: datetime, mail_from: str, base_url: str) -> str:
+    """The Message-ID of an outbox row, the same on every try: SMTP delivers at least once
+    (a reply lost after the server took the mail means sending it again), and receivers
+    drop a second copy with the same Message-ID. The row's creation time keeps it unique
+    where ids alone repeat: a staging and a production portal sending from one domain, a
+    database restored or recreated. The domain is the sender's, else the portal's host."""
     local, at, domain = parseaddr(mail_from)[1].rpartition("@")
     if not (local and at and _DOMAIN.fullmatch(domain)):
         domain = urlsplit(base_url).hostname or ""
     if not _DOMAIN.fullmatch(domain):
         domain = FALLBACK_DOMAIN
-    return f"<outbox-{outbox_id}@{domain}>"
+    created = created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox-{outbox_id}.{created}@{domain}>"

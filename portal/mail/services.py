@@ -48,7 +48,7 @@ async def send_mail(settings: Settings, mail: Mail) -> None:
     if settings.smtp_host is None:
         return
     try:
-        await _deliver(settings, mail, row.id)
+        await _deliver(settings, mail, _message_id(settings, row.id, row.created_at))
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a bad header
         reason = _failure(row.id, mail, error)
         await OutboxMail.update({OutboxMail.error: reason[:1000]}).where(OutboxMail.id == row.id)
@@ -97,13 +97,14 @@ async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:
     if settings.smtp_host is None:
         await _note_not_sent(outbox_id, NO_SMTP_FOR_THE_WORKER)
         return False
-    mail = await _claim(outbox_id)
-    if mail is None:
+    claimed = await _claim(outbox_id)
+    if claimed is None:
         if await _in_hand_elsewhere(outbox_id):
             raise MailNotDelivered(IN_HAND_ELSEWHERE, permanent=False)
         return False
+    mail = Mail(claimed["recipient"], claimed["subject"], claimed["body"])
     try:
-        await _deliver(settings, mail, outbox_id)
+        await _deliver(settings, mail, _message_id(settings, outbox_id, claimed["created_at"]))
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:
         reason = _failure(outbox_id, mail, error)
         await _release(outbox_id, reason)
@@ -159,20 +160,20 @@ async def _note_not_sent(outbox_id: int, note: str) -> None:
 IN_HAND_ELSEWHERE = "another worker is handing it to the mail server"
 
 
-async def _claim(outbox_id: int) -> Mail | None:
-    """The unsent mail, claimed for rules.SENDING_CLAIM; None when it is sent, purged or
+async def _claim(outbox_id: int) -> dict | None:
+    """The unsent mail's row, claimed for rules.SENDING_CLAIM; None when it is sent, purged or
     claimed by another worker whose claim has not run out."""
     rows = await DB.run_querystring(
         QueryString(
             "UPDATE outbox_mail SET sending_until = now() + {} "
             "WHERE id = {} AND sent_at IS NULL "
             "AND (sending_until IS NULL OR sending_until < now()) "
-            "RETURNING recipient, subject, body",
+            "RETURNING recipient, subject, body, created_at",
             rules.SENDING_CLAIM,
             outbox_id,
         )
     )
-    return Mail(rows[0]["recipient"], rows[0]["subject"], rows[0]["body"]) if rows else None
+    return rows[0] if rows else None
 
 
 async def _in_hand_elsewhere(outbox_id: int) -> bool:
@@ -210,13 +211,17 @@ async def record_delivery_error(outbox_id: int, error: str) -> None:
     )
 
 
-async def _deliver(settings: Settings, mail: Mail, outbox_id: int) -> None:
+def _message_id(settings: Settings, outbox_id: int, created_at: datetime) -> str:
+    return rules.message_id(outbox_id, created_at, settings.mail_from, settings.base_url)
+
+
+async def _deliver(settings: Settings, mail: Mail, message_id: str) -> None:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = mail.recipient
     message["Subject"] = " ".join(mail.subject.split())  # a subject is one line
     # Stable per outbox row: a receiver drops the copy a retry after a lost reply delivers.
-    message["Message-ID"] = rules.message_id(outbox_id, settings.mail_from, settings.base_url)
+    message["Message-ID"] = message_id
     message.set_content(mail.body)
     sending = aiosmtplib.send(
         message,

@@ -2,6 +2,7 @@
 and the Message-ID receivers deduplicate by."""
 
 import ssl
+from datetime import UTC, datetime, timedelta, timezone
 
 import aiosmtplib
 import pytest
@@ -86,26 +87,31 @@ def test_a_failure_of_one_mail_or_of_the_network_is_no_configuration_problem(err
     assert configuration_problem(error) is None
 
 
+CREATED = datetime(2026, 12, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("mail_from", "base_url", "expected"),
+    ("mail_from", "base_url", "domain"),
     [
-        (
-            "Partner Portal <no-reply@portal.example.ch>",
-            "https://x.ch",
-            "<outbox-7@portal.example.ch>",
-        ),
-        ("no-reply@mail.example.ch", "https://x.ch", "<outbox-7@mail.example.ch>"),
-        ("Partner Portal", "https://portal.example.ch:8443/app", "<outbox-7@portal.example.ch>"),
-        ("no-reply@", "http://127.0.0.1:8000", "<outbox-7@127.0.0.1>"),
-        ("no-reply@-bad-", "https://ex ample/", "<outbox-7@partner-portal.local>"),
-        ("", "", "<outbox-7@partner-portal.local>"),
+        ("Partner Portal <no-reply@portal.example.ch>", "https://x.ch", "portal.example.ch"),
+        ("no-reply@mail.example.ch", "https://x.ch", "mail.example.ch"),
+        ("Partner Portal", "https://portal.example.ch:8443/app", "portal.example.ch"),
+        ("no-reply@", "http://127.0.0.1:8000", "127.0.0.1"),
+        ("no-reply@-bad-", "https://ex ample/", "partner-portal.local"),
+        ("", "", "partner-portal.local"),
     ],
 )
-def test_a_message_id_names_the_outbox_row_at_the_senders_domain(mail_from, base_url, expected):
-    assert message_id(7, mail_from, base_url) == expected
+def test_a_message_id_names_the_outbox_row_at_the_senders_domain(mail_from, base_url, domain):
+    expected = f"<outbox-7.20261202030405678901@{domain}>"
+    assert message_id(7, CREATED, mail_from, base_url) == expected
 
 
-def test_a_message_id_is_the_same_on_every_try_and_differs_between_rows():
+def test_a_message_id_is_the_same_on_every_try_and_differs_between_rows_and_installations():
     sender, url = "no-reply@portal.example.ch", "https://portal.example.ch"
-    assert message_id(7, sender, url) == message_id(7, sender, url)
-    assert message_id(7, sender, url) != message_id(8, sender, url)
+    assert message_id(7, CREATED, sender, url) == message_id(7, CREATED, sender, url)
+    assert message_id(7, CREATED, sender, url) != message_id(8, CREATED, sender, url)
+    # row 7 of another database (staging, a restore) sending from the same domain
+    other = CREATED + timedelta(microseconds=1)
+    assert message_id(7, CREATED, sender, url) != message_id(7, other, sender, url)
+    in_zurich = CREATED.astimezone(timezone(timedelta(hours=1)))
+    assert message_id(7, in_zurich, sender, url) == message_id(7, CREATED, sender, url)
