@@ -68,12 +68,26 @@ def page(
     """Render TEMPLATE whole, or only its block FRAGMENT for an htmx partial request."""
     environment: jinja2.Environment = request.app.state.templates
     full_context = _base_context(request) | dict(context or {})
-    if fragment and is_fragment_request(request):
+    partial = bool(fragment) and is_fragment_request(request)
+    if partial:
         html = render_block(environment, template, fragment, **full_context)
     else:
         html = environment.get_template(template).render(**full_context)
-    response = Response(html, status_code=status, media_type=MediaType.HTML)
-    if request.cookies.get(FLASH_COOKIE) and not (fragment and is_fragment_request(request)):
+    return html_response(request, html, status=status, partial=partial)
+
+
+def html_response(
+    request: Request,
+    html: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    partial: bool = False,
+) -> Response:
+    """HTML as the answer. A whole page has shown the flash messages: their cookie ends (a
+    PARTIAL one, an htmx fragment, did not show them)."""
+    response = Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+    if request.cookies.get(FLASH_COOKIE) and not partial:
         # Not delete_cookie: without Secure, browsers ignore the deletion of a __Host- cookie.
         set_cookie(response, FLASH_COOKIE, "", max_age=0)
     return response

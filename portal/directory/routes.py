@@ -26,6 +26,7 @@ from portal.partners.rules import IN_PROGRAMME
 from portal.web import (
     FLASH_COOKIE,
     form_page,
+    html_response,
     is_fragment_request,
     page,
     redirect,
@@ -96,7 +97,8 @@ async def _public(request: Request, *, variant: str, key: str, render, status=20
     if _personal(request):
         await _csrf_for(request)
         html = await render()
-        return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+        partial = is_fragment_request(request)
+        return html_response(request, html, status=status, headers=headers, partial=partial)
     if status != 200:  # an explained mistake in the URL: answered, not kept
         html = await render()
         return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)

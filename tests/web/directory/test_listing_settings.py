@@ -227,3 +227,13 @@ async def test_a_form_without_a_file_is_a_422(partner, client):
     await post_form(client, "/directory/listing", LISTING)
     response = await post_form(client, "/directory/listing/logo", {"logo": "not a file"})
     assert response.status_code == 422
+
+
+async def test_a_directory_page_shows_a_flash_message_once(partner, client):
+    saved = await post_form(client, "/directory/listing", LISTING)  # 303 with a flash
+    assert saved.status_code == 303 and client.cookies.get("__Host-flash")
+    first = await client.get("/partners/lausanne-web-sarl")
+    assert 'class="flash flash-success"' in first.text
+    assert not client.cookies.get("__Host-flash")  # the page ended the cookie
+    again = await client.get("/partners/lausanne-web-sarl")
+    assert 'class="flash' not in again.text
