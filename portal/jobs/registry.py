@@ -42,6 +42,7 @@ class Job:
     gave_up: Callable[[JobContext, dict[str, Any], str], Awaitable[None]] | None = None
     max_attempts: int = 3
     first_retry_delay: timedelta = FIRST_RETRY_DELAY
+    long_running: bool = False  # minutes of work (a report): runs beside quick jobs, never before
 
 
 @dataclass(frozen=True)

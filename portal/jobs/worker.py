@@ -26,10 +26,10 @@ from portal.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Jobs are taken one at a time, and a process holds at most two at once (pgqueuer caps a
-# worker at twice its batch): a report's lines sit in memory while it is written, so more
-# reports at once means more worker processes, not more per process. Queued jobs are taken
-# by priority, then age (rules.*_PRIORITY): mail first, so no link waits behind a report.
+# Jobs are taken one at a time, and each lane of a process holds at most two at once
+# (pgqueuer caps a queue at twice its batch): a report's lines sit in memory while it is
+# written, so more reports at once means more worker processes, not more per process. Queued
+# jobs are taken by priority, then age (rules.*_PRIORITY): mail first.
 CONCURRENT_JOBS = 1
 # New jobs wake the worker at once (LISTEN/NOTIFY); this bounds the wait when a
 # notification is missed or a retry's delay ends.
@@ -43,16 +43,42 @@ async def run_worker(
     jobs: Sequence[Job] | None = None,
     periodic: Sequence[Periodic] | None = None,
 ) -> None:
-    """Work until STOP is set, then finish the jobs in hand and return."""
+    """Work until STOP is set, then finish the jobs in hand and return.
+
+    Two lanes, each a queue of its own on its own connection: long-running jobs (reports)
+    in one, quick ones (mail, notifications) and the periodic jobs in the other. A mail is
+    never stuck behind the reports a worker is writing, whatever their priorities."""
+    jobs = all_jobs() if jobs is None else jobs
+    periodic = all_periodic() if periodic is None else periodic
+    lanes = [
+        ([job for job in jobs if job.long_running], []),
+        ([job for job in jobs if not job.long_running], periodic),
+    ]
     owns_pool = DB.pool is None
     if owns_pool:
         await DB.start_connection_pool(min_size=1, max_size=4)
+    try:
+        await asyncio.gather(
+            *(
+                _run_lane(settings, stop, lane_jobs, lane_periodic)
+                for lane_jobs, lane_periodic in lanes
+                if lane_jobs or lane_periodic
+            )
+        )
+    finally:
+        if owns_pool:
+            await DB.close_connection_pool()
+
+
+async def _run_lane(
+    settings: Settings, stop: asyncio.Event, jobs: Sequence[Job], periodic: Sequence[Periodic]
+) -> None:
     listener = await asyncpg.connect(DB.config["dsn"])
     try:
         queue = PgQueuer.from_asyncpg_connection(listener)
-        for job in all_jobs() if jobs is None else jobs:
+        for job in jobs:
             queue.entrypoint(job.name, accepts_context=False)(_job_runner(job, settings))
-        for task in all_periodic() if periodic is None else periodic:
+        for task in periodic:
             queue.schedule(task.name, task.cron, accepts_context=False)(
                 _periodic_runner(task, settings)
             )
@@ -68,8 +94,6 @@ async def run_worker(
             stopping.cancel()
     finally:
         await listener.close()
-        if owns_pool:
-            await DB.close_connection_pool()
 
 
 async def _forward(stop: asyncio.Event, shutdown: asyncio.Event) -> None:

@@ -195,7 +195,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-JOBS = [Job(WRITE_REPORT, write_report_file, gave_up=report_gave_up, max_attempts=3)]
+JOBS = [
+    Job(
+        WRITE_REPORT,
+        write_report_file,
+        gave_up=report_gave_up,
+        max_attempts=3,
+        long_running=True,
+    )
+]
 PERIODIC = [
     Periodic("exports.deliver_monthly_reports", "5 * * * *", deliver_monthly_reports),
     Periodic("exports.delete_expired_reports", "35 * * * *", delete_expired_reports),

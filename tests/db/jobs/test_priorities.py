@@ -3,6 +3,8 @@ a mail a person waits for (a link) before other mail."""
 
 from __future__ import annotations
 
+import asyncio
+
 from portal.exports.background.services import WRITE_REPORT
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job
@@ -38,3 +40,29 @@ async def test_queued_mail_is_taken_before_reports_queued_earlier(db, start_work
 
 async def _async(value):
     return value
+
+
+async def test_mail_is_delivered_while_reports_take_every_report_slot(db, start_worker):
+    """Two long reports in hand fill what a lane runs at once; the mail, in the quick lane,
+    goes out meanwhile."""
+    writing, release, taken = asyncio.Event(), asyncio.Event(), []
+
+    async def write(context, payload):
+        taken.append((WRITE_REPORT, payload))
+        writing.set()
+        await release.wait()
+
+    async with DB.transaction():
+        await enqueue(WRITE_REPORT, {"report_id": 1})
+        await enqueue(WRITE_REPORT, {"report_id": 2})
+        await enqueue(WRITE_REPORT, {"report_id": 3})
+    reports = Job(WRITE_REPORT, write, long_running=True)
+    await start_worker(jobs=[reports, _recorder(DELIVER_MAIL, taken)])
+    await asyncio.wait_for(writing.wait(), timeout=30)
+    told = await queue_mail(Mail("p@partner.ch", "New tender: Shop", "…"))
+    try:
+        await eventually(
+            lambda: _async((DELIVER_MAIL, {"outbox_id": told}) in taken), what="the mail"
+        )
+    finally:
+        release.set()
