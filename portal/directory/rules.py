@@ -14,56 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-# The tender categories (SPEC §6): a partner's specialities are the tenders it wants.
-SPECIALITIES = {
-    "website_creation": "Website creation",
-    "e_shop": "E-shop",
-    "migration": "Migration",
-    "hosting": "Hosting",
-    "email": "Email",
-    "development": "Development",
-    "support": "Support",
-    "other": "Other",
-}
-LANGUAGES = {
-    "de": "German",
-    "fr": "French",
-    "it": "Italian",
-    "en": "English",
-    "rm": "Romansh",
-    "es": "Spanish",
-    "pt": "Portuguese",
-}
-# Switzerland's cantons are the regions a listing may name; elsewhere the country is the place.
-CANTONS = {
-    "CH-AG": "Aargau",
-    "CH-AI": "Appenzell Innerrhoden",
-    "CH-AR": "Appenzell Ausserrhoden",
-    "CH-BE": "Bern",
-    "CH-BL": "Basel-Landschaft",
-    "CH-BS": "Basel-Stadt",
-    "CH-FR": "Fribourg",
-    "CH-GE": "Geneva",
-    "CH-GL": "Glarus",
-    "CH-GR": "Graubünden",
-    "CH-JU": "Jura",
-    "CH-LU": "Lucerne",
-    "CH-NE": "Neuchâtel",
-    "CH-NW": "Nidwalden",
-    "CH-OW": "Obwalden",
-    "CH-SG": "St. Gallen",
-    "CH-SH": "Schaffhausen",
-    "CH-SO": "Solothurn",
-    "CH-SZ": "Schwyz",
-    "CH-TG": "Thurgau",
-    "CH-TI": "Ticino",
-    "CH-UR": "Uri",
-    "CH-VD": "Vaud",
-    "CH-VS": "Valais",
-    "CH-ZG": "Zug",
-    "CH-ZH": "Zurich",
-}
+from portal.organisations.rules import CANTONS, LANGUAGES
+from portal.tenders.rules import CATEGORIES
 
+# The tender categories (SPEC §6): a partner's specialities are the tenders it wants.
+SPECIALITIES = CATEGORIES
 PAGE_SIZE = 20
 # 1,000 partners at 20 a page; a visitor narrows a search long before, and a deeper page
 # would make the database skip ever more rows (review item 8: page 500 took 280 ms).

@@ -31,6 +31,48 @@ def countries() -> dict[str, str]:
     return first | rest
 
 
+# The languages partners work in and tenders are written in.
+LANGUAGES = {
+    "de": "German",
+    "fr": "French",
+    "it": "Italian",
+    "en": "English",
+    "rm": "Romansh",
+    "es": "Spanish",
+    "pt": "Portuguese",
+}
+# Switzerland's cantons: the regions tenders and listings may name; elsewhere the country is
+# the place.
+CANTONS = {
+    "CH-AG": "Aargau",
+    "CH-AI": "Appenzell Innerrhoden",
+    "CH-AR": "Appenzell Ausserrhoden",
+    "CH-BE": "Bern",
+    "CH-BL": "Basel-Landschaft",
+    "CH-BS": "Basel-Stadt",
+    "CH-FR": "Fribourg",
+    "CH-GE": "Geneva",
+    "CH-GL": "Glarus",
+    "CH-GR": "Graubünden",
+    "CH-JU": "Jura",
+    "CH-LU": "Lucerne",
+    "CH-NE": "Neuchâtel",
+    "CH-NW": "Nidwalden",
+    "CH-OW": "Obwalden",
+    "CH-SG": "St. Gallen",
+    "CH-SH": "Schaffhausen",
+    "CH-SO": "Solothurn",
+    "CH-SZ": "Schwyz",
+    "CH-TG": "Thurgau",
+    "CH-TI": "Ticino",
+    "CH-UR": "Uri",
+    "CH-VD": "Vaud",
+    "CH-VS": "Valais",
+    "CH-ZG": "Zug",
+    "CH-ZH": "Zurich",
+}
+
+
 CONTROL_CHARACTERS_PROBLEM = "Remove the invisible control characters."
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from portal.errors import Conflict
-from portal.organisations.rules import countries
+from portal.organisations.rules import CANTONS, LANGUAGES, countries
 
 # --- what a tender holds -----------------------------------------------------------------------
 
@@ -29,45 +29,7 @@ CATEGORIES = {
     "support": "Support",
     "other": "Other",
 }
-LANGUAGES = {
-    "de": "German",
-    "fr": "French",
-    "it": "Italian",
-    "en": "English",
-    "rm": "Romansh",
-    "es": "Spanish",
-    "pt": "Portuguese",
-}
 CURRENCIES = ("CHF", "EUR")
-# Switzerland's cantons are the regions a tender may name; elsewhere the country is the place.
-CANTONS = {
-    "CH-AG": "Aargau",
-    "CH-AI": "Appenzell Innerrhoden",
-    "CH-AR": "Appenzell Ausserrhoden",
-    "CH-BE": "Bern",
-    "CH-BL": "Basel-Landschaft",
-    "CH-BS": "Basel-Stadt",
-    "CH-FR": "Fribourg",
-    "CH-GE": "Geneva",
-    "CH-GL": "Glarus",
-    "CH-GR": "Graubünden",
-    "CH-JU": "Jura",
-    "CH-LU": "Lucerne",
-    "CH-NE": "Neuchâtel",
-    "CH-NW": "Nidwalden",
-    "CH-OW": "Obwalden",
-    "CH-SG": "St. Gallen",
-    "CH-SH": "Schaffhausen",
-    "CH-SO": "Solothurn",
-    "CH-SZ": "Schwyz",
-    "CH-TG": "Thurgau",
-    "CH-TI": "Ticino",
-    "CH-UR": "Uri",
-    "CH-VD": "Vaud",
-    "CH-VS": "Valais",
-    "CH-ZG": "Zug",
-    "CH-ZH": "Zurich",
-}
 
 TITLE_MAX = 150
 DESCRIPTION_MAX = 5000
