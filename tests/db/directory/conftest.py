@@ -1,16 +1,2 @@
-import pytest
-
-from portal.directory import cache
-from portal.directory.tables import DirectoryState
 from tests.db.partners.world import catalogue  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-async def fresh_directory(db):
-    """Each test starts with a directory never refreshed and an empty page cache."""
-    await DirectoryState.update(
-        {DirectoryState.seed_week: 0, DirectoryState.refreshed_at: None}, force=True
-    )
-    cache.clear()
-    yield
-    cache.clear()
+from tests.directory_world import fresh_directory  # noqa: F401
