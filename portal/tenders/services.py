@@ -212,14 +212,22 @@ async def _routed_tender(current: Current, tender_id: int, action: Action) -> di
     tender = await queries.tender_for_partner(organisation.organisation_id, tender_id)
     if tender is None:
         raise NotFound()
-    require(current.actor, action, await _routed_resource(organisation.organisation_id))
+    require(current.actor, action, _routed_resource(current))
     return tender
 
 
-async def _routed_resource(partner_id: int) -> TenderResource:
+def _routed_resource(current: Current) -> TenderResource:
+    """The tenders routed to the organisation acted in."""
+    organisation = current.organisation_resource()
     return TenderResource(
-        None, None, routed_to=partner_id, partner_active=await _is_active_partner(partner_id)
+        None, None, routed_to=organisation.organisation_id, partner_active=_active(current)
     )
+
+
+def _active(current: Current) -> bool:
+    """Whether the organisation acted in is an active partner: its status comes with the
+    session, read on every request, so no query of its own."""
+    return current.organisation is not None and current.organisation.partner_status == "active"
 
 
 async def partner_view(current: Current, tender_id: int) -> PartnerView:
@@ -233,7 +241,7 @@ async def partner_view(current: Current, tender_id: int) -> PartnerView:
     contact = None
     if quote and rules.contact_visible(QuoteStatus(quote["status"])):
         contact = await queries.contact_for_winner(partner_id, tender_id)
-    active = await _is_active_partner(partner_id)
+    active = _active(current)
     stored = await queries.preferences_of(partner_id) or {}
     preferences = rules.Preferences(
         partner_id,
@@ -247,7 +255,7 @@ async def partner_view(current: Current, tender_id: int) -> PartnerView:
         status=_status_now(tender, now),
         quote=quote,
         contact=contact,
-        may_answer=may(current.actor, Action.ANSWER_TENDER, await _routed_resource(partner_id)),
+        may_answer=may(current.actor, Action.ANSWER_TENDER, _routed_resource(current)),
         partner_active=active,
         why=rules.why_received(preferences, _route_of(tender), tender["notified_at"]),
     )
@@ -578,19 +586,14 @@ class Inbox:
 async def takes_part_in_tenders(current: Current) -> bool:
     """Whether the organisation acted in is an active partner, which alone receives and
     answers tenders (the inbox says why not, rather than a bare 404)."""
-    organisation = current.organisation_resource()
-    return (await _routed_resource(organisation.organisation_id)).partner_active
+    return _routed_resource(current).partner_active
 
 
 async def inbox(current: Current, page_no: int) -> Inbox:
     """The tenders routed to the partner, newest first, and its record (received, answered,
     won): an active partner's only."""
     organisation = current.organisation_resource()
-    require(
-        current.actor,
-        Action.VIEW_TENDER_INBOX,
-        await _routed_resource(organisation.organisation_id),
-    )
+    require(current.actor, Action.VIEW_TENDER_INBOX, _routed_resource(current))
     rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
     now = _now()
     return Inbox(
@@ -607,7 +610,7 @@ async def preferences(current: Current) -> rules.Preferences:
     stored = await queries.preferences_of(organisation.organisation_id) or {}
     return rules.Preferences(
         organisation_id=organisation.organisation_id,
-        active=await _is_active_partner(organisation.organisation_id),
+        active=_active(current),
         categories=frozenset(stored.get("categories") or ()),
         languages=frozenset(stored.get("languages") or ()),
         regions=frozenset(stored.get("regions") or ()),
