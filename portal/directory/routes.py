@@ -169,8 +169,7 @@ def _labels() -> dict:
         "languages": rules.LANGUAGES,
         "specialities": rules.SPECIALITIES,
         "region_label": rules.region_label,
-        "language_names": rules.language_names,
-        "excerpt": rules.excerpt,
+        "excerpt_length": rules.DESCRIPTION_EXCERPT,
     }
 
 

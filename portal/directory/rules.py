@@ -34,11 +34,6 @@ def region_label(region: str) -> str:
     return CANTONS.get(region, region)
 
 
-def language_names(codes) -> str:
-    """'French, English': one call per result card (a template loop costs more)."""
-    return ", ".join(LANGUAGES.get(code, code) for code in codes)
-
-
 # --- the visitor's search ------------------------------------------------------------------
 
 
@@ -310,13 +305,6 @@ def slug_of(name: str) -> str:
     ascii_only = folded.encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80].strip("-")
     return slug or "partner"
-
-
-def excerpt(description: str, length: int = DESCRIPTION_EXCERPT) -> str:
-    text = " ".join(description.split())
-    if len(text) <= length:
-        return text
-    return text[:length].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
 def partner_shown(partner_status: str) -> bool:

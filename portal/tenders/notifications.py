@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal.formatting import money
+from portal.formatting import excerpt, money
 from portal.mail.services import Mail
 from portal.settings import Settings
 from portal.tenders import rules
@@ -63,7 +63,7 @@ def new_tender(settings: Settings, tender: dict, email: str) -> Mail:
         f"Language: {rules.LANGUAGES[tender['language']]}\n"
         f"Location: {rules.location(tender)}\n"
         f"Deadline: {deadline_text(tender['deadline'])}\n\n"
-        f"{rules.excerpt(tender['description'])}\n\n"
+        f"{excerpt(tender['description'], rules.EXCERPT_LENGTH)}\n\n"
         f"Read the whole request and answer with a quote:\n"
         f"{settings.base_url}/partner/tenders/{tender['id']}\n\n"
         "The author's contact details are shared with you if they accept your quote.\n",

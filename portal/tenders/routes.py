@@ -42,7 +42,6 @@ CHOICES = {
     "status_labels": rules.TENDER_STATUS_LABELS,
     "quote_labels": rules.QUOTE_STATUS_LABELS,
     "location": rules.location,
-    "excerpt": rules.excerpt,
     "deadline_day": rules.deadline_day,
 }
 

@@ -96,15 +96,6 @@ def region_problem(country: str, region: str) -> str | None:
     return None
 
 
-def excerpt(description: str, length: int = EXCERPT_LENGTH) -> str:
-    """The start of the description, cut at a word, for the partners' notification."""
-    flat = " ".join(description.split())
-    if len(flat) <= length:
-        return flat
-    cut = flat[:length].rsplit(" ", 1)[0]
-    return cut + " …"
-
-
 # --- the tender's life -------------------------------------------------------------------------
 
 

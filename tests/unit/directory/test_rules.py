@@ -20,8 +20,6 @@ from portal.directory.rules import (
     client_points,
     etag,
     etag_matches,
-    excerpt,
-    language_names,
     listing_facets,
     parse_search,
     rank_score,
@@ -231,12 +229,6 @@ def test_slugs(name, slug):
     assert slug_of(name) == slug
 
 
-def test_an_excerpt_ends_on_a_word():
-    text = "word " * 100
-    assert len(excerpt(text)) <= 221 and excerpt(text).endswith("…")
-    assert excerpt("Short one.") == "Short one."
-
-
 def test_etags_are_strong_and_change_with_version_variant_and_query():
     tag = etag(7, "index", "q=web")
     assert tag.startswith('"') and not tag.startswith("W/")
@@ -248,11 +240,6 @@ def test_etags_are_strong_and_change_with_version_variant_and_query():
     assert etag_matches(f'"other", {tag}', tag)
     assert etag_matches("*", tag)
     assert not etag_matches(None, tag) and not etag_matches(f"W/{tag}", tag)
-
-
-def test_language_names_read_as_a_list():
-    assert language_names(("fr", "en")) == "French, English"
-    assert language_names(()) == ""
 
 
 def test_the_last_page_is_a_deep_but_bounded_one():

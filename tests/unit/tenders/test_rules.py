@@ -56,13 +56,6 @@ def test_a_region_is_a_swiss_canton_and_only_with_switzerland():
     assert "from the list" in rules.region_problem("CH", "CH-XX")
 
 
-def test_an_excerpt_is_cut_at_a_word_and_flattens_lines():
-    text = "word " * 100
-    cut = rules.excerpt(text, 50)
-    assert len(cut) <= 52 and cut.endswith(" …") and "word wor " not in cut
-    assert rules.excerpt("short\n\nlines") == "short lines"
-
-
 def test_the_private_link_matches_only_its_tender_secret_and_nonce():
     token = rules.manage_token("secret", 42, "nonce")
     assert rules.tender_id_of_token(token) == 42
