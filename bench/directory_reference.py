@@ -18,22 +18,11 @@ from litestar.logging.config import LoggingConfig
 
 from bench.reference import POOL_SIZE, TEMPLATES, dollar_placeholders
 from portal.directory import queries, rules
+from portal.directory.routes import page_labels
 from portal.directory.services import Results
 from portal.organisations.rules import countries
 
 FACTORY = "bench.directory_reference:create_app"
-
-
-def labels() -> dict:
-    return {
-        "countries": countries(),
-        "cantons": rules.CANTONS,
-        "languages": rules.LANGUAGES,
-        "specialities": rules.SPECIALITIES,
-        "region_label": rules.region_label,
-        "language_names": rules.language_names,
-        "excerpt": rules.excerpt,
-    }
 
 
 async def search(pool: asyncpg.Pool, search: rules.Search) -> Results:
@@ -51,7 +40,7 @@ async def partners(request: Request) -> Response:
         search=parsed.search,
         results=results,
         errors=parsed.errors,
-        **labels(),
+        **page_labels(),
     )
     return Response(html, media_type=MediaType.HTML, status_code=422 if parsed.errors else 200)
 

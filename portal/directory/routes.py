@@ -137,7 +137,7 @@ async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragme
         "search": parsed.search,
         "results": results,
         "errors": parsed.errors,
-        **_labels(),
+        **page_labels(),
     }
     results_html = environment.get_template("directory/_results.html").render(
         request=request, **context
@@ -159,10 +159,12 @@ async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragme
 async def _render_profile(request: Request, slug: str) -> str:
     partner = await queries.shown_listing(slug)
     require_as_visitor(Action.VIEW_LISTING, ListingResource(shown=partner is not None))
-    return render_text(request, "directory/show.html", _labels() | {"partner": partner})
+    return render_text(request, "directory/show.html", page_labels() | {"partner": partner})
 
 
-def _labels() -> dict:
+def page_labels() -> dict:
+    """The names the directory's pages show for codes; the floor reference renders its fragment
+    with them too."""
     return {
         "countries": countries(),
         "cantons": rules.CANTONS,

@@ -265,3 +265,22 @@ async def test_a_decomposed_accent_is_one_letter_of_the_word(client, directory):
     decomposed = await client.get("/partners", params={"q": "Gene\u0300ve"}, headers=HTMX)
     assert cards(decomposed.text) == cards(composed.text) == ["Atelier Genève Web"]
     assert decomposed.headers["etag"] == composed.headers["etag"]
+
+
+async def test_the_benchmarks_floor_reference_renders_the_same_fragment(
+    client, directory, db, monkeypatch
+):
+    """bench/directory_reference.py runs the portal's SQL and fragment template with nothing
+    else; its answer must stay the portal's, byte for byte, or the comparison means nothing."""
+    from litestar.testing import AsyncTestClient
+
+    from bench import directory_reference
+
+    monkeypatch.setenv("DATABASE_URL", db)
+    path = "/partners?q=web&language=fr"
+    portal = await client.get(path, headers=HTMX)
+    async with AsyncTestClient(app=directory_reference.create_app()) as reference_client:
+        reference = await reference_client.get(path, headers=HTMX)
+    assert reference.status_code == portal.status_code == 200
+    assert cards(portal.text) == ["Atelier Genève Web"]
+    assert reference.text == portal.text
