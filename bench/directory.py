@@ -63,11 +63,17 @@ def main(argv: list[str] | None = None) -> None:
         urls = {f"{size:,} partners": load(postgres, size) for size in sizes}
         for label, url in urls.items():
             plans[label] = asyncio.run(query_plans(url))
-        by_data = measure_uncached(urls, postgres.get_pid(), args.rounds, broken)
+        by_data, paired = measure_uncached(urls, postgres.get_pid(), args.rounds, broken)
         label, url = list(urls.items())[-1]
         cached[label] = measure_cached(url, postgres.get_pid())
     pages.report(
-        "directory", by_data, plans, args.rounds, {"cached": cached, "sizes": sizes}, broken
+        "directory",
+        by_data,
+        plans,
+        args.rounds,
+        {"cached": cached, "sizes": sizes},
+        broken,
+        paired=paired,
     )
     print_cached(cached)
 
@@ -116,12 +122,14 @@ async def _migrate_and_load(url: str, size: int) -> None:
 
 def measure_uncached(
     urls: dict[str, str], database_pid: int, rounds: int, broken
-) -> dict[str, Results]:
+) -> tuple[dict[str, Results], pages.Paired]:
     """Both apps on both data sizes at once (four servers), each endpoint measured on the
-    four back to back: the 10x/1x ratio then compares figures taken seconds apart, not
-    minutes apart on a machine whose other load comes and goes."""
+    four back to back. The 10x/1x ratio is then measured apart, one request at a time on the
+    1x and the 10x server of an app in turn (harness.run_sequential_paired): measured minutes
+    apart, a busy moment of the machine on one side moved that ratio from 0.9 to 1.6."""
     os.environ["PORTAL_DIRECTORY_CACHE"] = "0"
     runs = defaultdict(list)
+    paired_runs = defaultdict(list)
     try:
         with ExitStack() as stack:
             servers = {
@@ -147,15 +155,36 @@ def measure_uncached(
                                 database_pid, endpoint.request,
                             )
                         )  # fmt: skip
+                    for app in APPS:
+                        say(f"paired 1x/10x, round {round_number + 1}: {app} {endpoint.name} ...")
+                        both = [servers[label, app] for label in urls]
+                        paired_runs[app, endpoint.name].append(
+                            measure_paired(both, endpoint, round_number)
+                        )
     finally:
         del os.environ["PORTAL_DIRECTORY_CACHE"]
-    return {
+    by_data = {
         label: {
             app: {e.name: harness.median_figures(runs[label, app, e.name]) for e in chosen}
             for app in APPS
         }
         for label in urls
     }
+    paired = {
+        key: tuple(harness.median_figures(list(sizes)) for sizes in zip(*pairs, strict=True))
+        for key, pairs in paired_runs.items()
+    }
+    return by_data, paired
+
+
+def measure_paired(servers: list, endpoint: Endpoint, round_number: int) -> list:
+    """The sequential figures of the 1x and the 10x server, measured in turn; which goes
+    first alternates with the rounds."""
+    order = servers if round_number % 2 == 0 else servers[::-1]
+    figures = harness.run_sequential_paired(
+        [server.base_url for server in order], endpoint.path, None, endpoint.request
+    )
+    return figures if round_number % 2 == 0 else figures[::-1]
 
 
 def measure_cached(url: str, database_pid: int) -> dict:

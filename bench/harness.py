@@ -40,6 +40,7 @@ LOAD_SECONDS = 10
 WARM_UP_SECONDS = 2
 SEQUENTIAL_REQUESTS = 500
 SEQUENTIAL_WARM_UP = 20
+SEQUENTIAL_BLOCK = 25  # requests on one server before the next, in a paired run
 SESSION_COOKIE = "__Host-session"
 CSRF_COOKIE = "__Host-csrf"
 PORTAL_FACTORY = "portal.app:app_from_environment"
@@ -466,21 +467,57 @@ def run_sequential(
 ) -> SequentialFigures:
     headers = request.all_headers(cookie)
     connection = _connection(base_url)
-    timings = []
     try:
-        for number in range(SEQUENTIAL_WARM_UP + SEQUENTIAL_REQUESTS):
-            started = time.perf_counter()
-            connection.request(request.method, path, body=request.body or None, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                raise RuntimeError(f"{path} answered {response.status} in the sequential run")
-            if number >= SEQUENTIAL_WARM_UP:
-                timings.append(elapsed_ms)
+        _timed_requests(connection, path, headers, request, SEQUENTIAL_WARM_UP)
+        timings = _timed_requests(connection, path, headers, request, SEQUENTIAL_REQUESTS)
     finally:
         connection.close()
-    timings.sort()
+    return _sequential_figures(timings)
+
+
+def run_sequential_paired(
+    base_urls: list[str],
+    path: str,
+    cookie: str | None,
+    request: Request = PLAIN_GET,
+    block: int = SEQUENTIAL_BLOCK,
+) -> list[SequentialFigures]:
+    """One request at a time on each server in turn, BLOCK requests each, until each has had
+    SEQUENTIAL_REQUESTS: the servers live through the same moments of a shared machine, so
+    the ratio of their latencies is not that of a quiet minute to a busy one."""
+    headers = request.all_headers(cookie)
+    connections = [_connection(base_url) for base_url in base_urls]
+    timings: list[list[float]] = [[] for _ in base_urls]
+    try:
+        for connection in connections:
+            _timed_requests(connection, path, headers, request, SEQUENTIAL_WARM_UP)
+        for _ in range(0, SEQUENTIAL_REQUESTS, block):
+            for connection, kept in zip(connections, timings, strict=True):
+                kept += _timed_requests(connection, path, headers, request, block)
+    finally:
+        for connection in connections:
+            connection.close()
+    return [_sequential_figures(kept) for kept in timings]
+
+
+def _timed_requests(
+    connection: http.client.HTTPConnection, path: str, headers: dict, request: Request, count: int
+) -> list[float]:
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request(request.method, path, body=request.body or None, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status} in the sequential run")
+        timings.append(elapsed_ms)
+    return timings
+
+
+def _sequential_figures(timings: list[float]) -> SequentialFigures:
+    timings = sorted(timings)
     return SequentialFigures(
         p50_ms=percentile(timings, 50),
         p99_ms=percentile(timings, 99),

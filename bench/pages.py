@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 
 from bench import harness, reference
 from bench.foundation import alternating
-from bench.harness import EndpointFigures, Request, format_table, say, verdict
+from bench.harness import (
+    EndpointFigures,
+    Request,
+    SequentialFigures,
+    format_table,
+    say,
+    verdict,
+)
 
 APPS = {"portal": harness.PORTAL_FACTORY, "reference": reference.FACTORY}
 MIN_THROUGHPUT_RATIO = 0.60
@@ -22,6 +29,8 @@ MAX_SEQUENTIAL_P99_MS = 25.0
 MAX_SCALE_RATIO = 1.3
 
 Results = dict[str, dict[str, EndpointFigures]]  # app -> endpoint -> figures
+# (app, endpoint) -> the sequential figures at 1x and at 10x, measured in turn
+Paired = dict[tuple[str, str], tuple[SequentialFigures, SequentialFigures]]
 
 
 @dataclass(frozen=True)
@@ -172,20 +181,33 @@ SCALE_HEADERS = [
     "endpoint", "app", "seq p50 1x", "seq p50 10x", "p50 10x÷1x", "seq p99 10x÷1x",
     "load p50 10x÷1x", f"p50 ratio <= {MAX_SCALE_RATIO}",
 ]  # fmt: skip
+# With a paired run (harness.run_sequential_paired) the verdict is read from it.
+PAIRED_SCALE_HEADERS = [
+    *SCALE_HEADERS[:-1], "paired p50 1x", "paired p50 10x", "paired p50 10x÷1x",
+    f"paired p50 ratio <= {MAX_SCALE_RATIO}",
+]  # fmt: skip
 
 
-def scale_rows(small: Results, large: Results) -> list[list[object]]:
+def scale_rows(small: Results, large: Results, paired: Paired | None = None) -> list[list]:
     rows = []
     for endpoint in small["portal"]:
         for app in APPS:
             one, ten = small[app][endpoint], large[app][endpoint]
             p50_ratio = ten.sequential.p50_ms / one.sequential.p50_ms
+            row = [
+                endpoint, app, one.sequential.p50_ms, ten.sequential.p50_ms,
+                f"{p50_ratio:.2f}", f"{ten.sequential.p99_ms / one.sequential.p99_ms:.2f}",
+                f"{ten.load.p50_ms / one.load.p50_ms:.2f}",
+            ]  # fmt: skip
+            if paired is None:
+                rows.append([*row, verdict(p50_ratio <= MAX_SCALE_RATIO)])
+                continue
+            at_one, at_ten = paired[app, endpoint]
+            paired_ratio = at_ten.p50_ms / at_one.p50_ms
             rows.append(
                 [
-                    endpoint, app, one.sequential.p50_ms, ten.sequential.p50_ms,
-                    f"{p50_ratio:.2f}", f"{ten.sequential.p99_ms / one.sequential.p99_ms:.2f}",
-                    f"{ten.load.p50_ms / one.load.p50_ms:.2f}",
-                    verdict(p50_ratio <= MAX_SCALE_RATIO),
+                    *row, at_one.p50_ms, at_ten.p50_ms, f"{paired_ratio:.2f}",
+                    verdict(paired_ratio <= MAX_SCALE_RATIO),
                 ]
             )  # fmt: skip
     return rows
@@ -198,6 +220,8 @@ def report(
     rounds: int,
     extra: dict,
     broken: dict[str, str],
+    *,
+    paired: Paired | None = None,
 ) -> None:
     for data, by_query in plans.items():
         for query, plan in by_query.items():
@@ -211,11 +235,12 @@ def report(
         targets.append([where, "answers its real page", why.split("\n")[0], verdict(False)])
         print(f"{where}: NOT MEASURED, the page is broken: {why}")
     scale = []
+    scale_headers = SCALE_HEADERS if paired is None else PAIRED_SCALE_HEADERS
     if len(by_data) > 1:
         small, large = list(by_data.values())[:2]
-        scale = scale_rows(small, large)
+        scale = scale_rows(small, large, paired)
         print()
-        print(format_table(SCALE_HEADERS, scale))
+        print(format_table(scale_headers, scale))
     payload = {
         "benchmark": name,
         "finished_at": datetime.now(UTC).isoformat(),
@@ -237,7 +262,7 @@ def report(
         },
         "targets": [dict(zip(TARGET_HEADERS, row, strict=True)) for row in targets],
         "broken": broken,
-        "scale": [dict(zip(SCALE_HEADERS, row, strict=True)) for row in scale],
+        "scale": [dict(zip(scale_headers, row, strict=True)) for row in scale],
         "plans": plans,
     }
     path = harness.write_results(name, payload)
