@@ -309,3 +309,73 @@ async def logged_in_browser(
         )
         assert switched.status_code == 303, switched.text
     return browser
+
+
+# --- the job queue: what waits in it, and the worker working it off (tenders, mail) ----------
+
+
+async def queued_jobs(names) -> int:
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+
+    rows = await DB.run_querystring(
+        QueryString("SELECT count(*) AS n FROM pgqueuer WHERE entrypoint = ANY({})", list(names))
+    )
+    return rows[0]["n"]
+
+
+async def work_off_queue(settings, jobs=None) -> None:
+    """Run the real worker with JOBS (the tenders' and the mail's) until none of them is left
+    queued, as the worker beside `portal serve` would."""
+    import asyncio
+    import time
+
+    from portal.jobs.worker import run_worker
+    from portal.mail.jobs import JOBS as MAIL_JOBS
+    from portal.tenders.jobs import JOBS
+
+    jobs = [*JOBS, *MAIL_JOBS] if jobs is None else jobs
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop, jobs=jobs, periodic=()))
+    try:
+        deadline = time.monotonic() + 30
+        while await queued_jobs(job.name for job in jobs):
+            assert time.monotonic() < deadline, "the queued jobs were not worked off"
+            assert not worker.done(), worker
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+
+
+async def queued_mails_to(recipient: str) -> list[dict]:
+    """The outbox's mails to RECIPIENT, oldest first, each with the priority of the
+    `mail.deliver` job queued for it (None: no such job waits, e.g. it was worked off)."""
+    from piccolo.querystring import QueryString
+
+    from portal.mail.services import DELIVER_MAIL
+    from portal.piccolo_conf import DB
+
+    return await DB.run_querystring(
+        QueryString(
+            "SELECT o.id, o.subject, o.body, o.sent_at, q.priority FROM outbox_mail o "
+            "LEFT JOIN pgqueuer q ON q.entrypoint = {} "
+            "AND (convert_from(q.payload, 'UTF8')::jsonb ->> 'outbox_id')::int = o.id "
+            "WHERE o.recipient = {} ORDER BY o.id",
+            DELIVER_MAIL,
+            recipient,
+        )
+    )
+
+
+async def delivered_by_the_worker(settings, smtp, recipient: str, priority: int) -> str:
+    """The last mail to RECIPIENT: written to the outbox and queued by the change, not handed
+    to SMTP there (a `mail.deliver` job of PRIORITY waits for it); then the worker delivers
+    it to SMTP (the catcher SMTP). Its body, as received."""
+    queued = (await queued_mails_to(recipient))[-1]
+    assert queued["sent_at"] is None and queued["priority"] == priority, queued
+    await work_off_queue(settings)
+    received = smtp.to(recipient)[-1]
+    assert received["Message-ID"].startswith(f"<outbox-{queued['id']}."), received["Message-ID"]
+    return received.get_content()

@@ -25,7 +25,7 @@ from portal.mail.services import (
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
 from tests.conftest import free_port
-from tests.web.tenders.world import work_off_queue
+from tests.helpers import work_off_queue
 
 HELLO = Mail("ana@example.ch", "Your quote was accepted", "Good news.")
 

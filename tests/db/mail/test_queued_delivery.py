@@ -21,7 +21,7 @@ from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 from tests.conftest import MailCatcher, free_port
-from tests.web.tenders.world import queued_jobs, work_off_queue
+from tests.helpers import queued_jobs, work_off_queue
 
 HELLO = Mail("ana@example.ch", "Your quote was accepted", "Good news.")
 

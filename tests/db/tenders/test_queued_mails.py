@@ -24,8 +24,8 @@ from tests.db.tenders.world import (
     quote_input,
     tender_input,
 )
-from tests.helpers import insert_person
-from tests.web.tenders.world import mails_to, queued_jobs, work_off_queue
+from tests.helpers import insert_person, queued_jobs, work_off_queue
+from tests.web.tenders.world import mails_to
 
 WINNER, SECOND, THIRD, THIRDS_ADMIN = (
     "w@winner.ch",

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from portal.formatting import money
 from portal.tenders.tables import Tender, TenderRecipient
-from tests.helpers import logged_in_browser, post_form
+from tests.helpers import logged_in_browser, post_form, work_off_queue
 from tests.web.tenders.world import (
     last_link,
     mails_to,
@@ -14,7 +14,6 @@ from tests.web.tenders.world import (
     queued_notifications,
     seen_version,
     tender_form,
-    work_off_queue,
 )
 
 QUOTE = {

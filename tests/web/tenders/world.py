@@ -89,39 +89,4 @@ async def queued_notifications() -> int:
     return rows[0]["n"]
 
 
-async def queued_jobs(names) -> int:
-    from piccolo.querystring import QueryString
-
-    from portal.piccolo_conf import DB
-
-    rows = await DB.run_querystring(
-        QueryString("SELECT count(*) AS n FROM pgqueuer WHERE entrypoint = ANY({})", list(names))
-    )
-    return rows[0]["n"]
-
-
-async def work_off_queue(settings, jobs=None) -> None:
-    """Run the real worker with JOBS (the tenders' and the mail's) until none of them is left
-    queued, as the worker beside `portal serve` would."""
-    import asyncio
-    import time
-
-    from portal.jobs.worker import run_worker
-    from portal.mail.jobs import JOBS as MAIL_JOBS
-    from portal.tenders.jobs import JOBS
-
-    jobs = [*JOBS, *MAIL_JOBS] if jobs is None else jobs
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings, stop, jobs=jobs, periodic=()))
-    try:
-        deadline = time.monotonic() + 30
-        while await queued_jobs(job.name for job in jobs):
-            assert time.monotonic() < deadline, "the queued jobs were not worked off"
-            assert not worker.done(), worker
-            await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, timeout=30)
-
-
 __all__ = ["date", "in_days", "tender_form", "partner", "mails_to", "last_link"]
