@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from portal.accounts import queries, rules
 from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
 from portal.errors import FormErrors, TooManyAttempts
-from portal.mail.services import Mail, send_mail
+from portal.mail.services import Mail, queue_mail
 from portal.organisations.services import OrganisationDetails, create_organisation
 from portal.partners.referrals import record_referral
 from portal.piccolo_conf import DB
@@ -152,21 +152,23 @@ async def request_password_reset(settings: Settings, email: str) -> None:
     if not rules.may_send_reset_link(recent):
         return  # no flood of mail to the owner; the page says the same
     token = rules.new_token()
-    await queries.insert_password_reset(
-        account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
-    )
     link = f"{settings.base_url}/password/reset/{token}"
-    await send_mail(
-        settings,
-        Mail(
-            account["email"],
-            "Reset your Partner Portal password",
-            f"Hello {account['full_name']},\n\n"
-            f"Someone (hopefully you) asked to reset the password of your Partner Portal "
-            f"account. Choose a new password here within the next hour:\n\n{link}\n\n"
-            f"If you did not ask for this, ignore this message: your password stays as it is.\n",
-        ),
-    )
+    async with DB.transaction():  # the link is mailed exactly when it exists
+        await queries.insert_password_reset(
+            account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
+        )
+        await queue_mail(
+            Mail(
+                account["email"],
+                "Reset your Partner Portal password",
+                f"Hello {account['full_name']},\n\n"
+                f"Someone (hopefully you) asked to reset the password of your Partner Portal "
+                f"account. Choose a new password here within the next hour:\n\n{link}\n\n"
+                f"If you did not ask for this, ignore this message: your password stays as "
+                f"it is.\n",
+            ),
+            awaited=True,
+        )
 
 
 async def password_reset_is_usable(token: str) -> bool:
@@ -186,7 +188,7 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
         await queries.end_sessions_of(account["id"], now)
         # Whoever holds the mailbox is the owner: an attacker's failures no longer lock them out.
         await queries.forget_failures(f"account:{account['email']}")
-    await _mail_password_changed(settings, account)
+        await _mail_password_changed(settings, account)
 
 
 async def change_password(
@@ -203,7 +205,7 @@ async def change_password(
     async with DB.transaction():
         await queries.set_password_hash(account_id, hash_password(new_password))
         await queries.end_sessions_of(account_id, _now(), keep=session_id)
-    await _mail_password_changed(settings, account)
+        await _mail_password_changed(settings, account)
 
 
 def _require_good_password(password: str, account: dict, field: str = "password") -> None:
@@ -213,15 +215,15 @@ def _require_good_password(password: str, account: dict, field: str = "password"
 
 
 async def _mail_password_changed(settings: Settings, account: dict) -> None:
-    await send_mail(
-        settings,
+    """Queued in the change's transaction: no notice of a change that was rolled back."""
+    await queue_mail(
         Mail(
             account["email"],
             "Your Partner Portal password was changed",
             f"Hello {account['full_name']},\n\nThe password of your Partner Portal account was "
             f"just changed, and your other sessions were ended. If this was not you, reset "
             f"your password now: {settings.base_url}/password/forgot\n",
-        ),
+        )
     )
 
 
@@ -266,15 +268,14 @@ async def confirm_totp_setup(settings: Settings, account_id: int, code: str) -> 
         await queries.enable_totp(
             account_id, secret, step, [rules.backup_code_hash(c) for c in codes]
         )
-    await send_mail(
-        settings,
-        Mail(
-            account["email"],
-            "Two-factor authentication is on",
-            "Two-factor authentication was turned on for your Partner Portal account. "
-            "Keep your backup codes somewhere safe.\n",
-        ),
-    )
+        await queue_mail(
+            Mail(
+                account["email"],
+                "Two-factor authentication is on",
+                "Two-factor authentication was turned on for your Partner Portal account. "
+                "Keep your backup codes somewhere safe.\n",
+            )
+        )
     return codes
 
 
@@ -283,15 +284,15 @@ async def disable_totp(settings: Settings, account_id: int, password: str) -> No
     account = await queries.account_by_id(account_id)
     async with DB.transaction():
         await queries.disable_totp(account_id)
-    await send_mail(
-        settings,
-        Mail(
-            account["email"],
-            "Two-factor authentication is off",
-            "Two-factor authentication was turned off for your Partner Portal account. "
-            f"If this was not you, reset your password now: {settings.base_url}/password/forgot\n",
-        ),
-    )
+        await queue_mail(
+            Mail(
+                account["email"],
+                "Two-factor authentication is off",
+                "Two-factor authentication was turned off for your Partner Portal account. "
+                "If this was not you, reset your password now: "
+                f"{settings.base_url}/password/forgot\n",
+            )
+        )
 
 
 async def regenerate_backup_codes(account_id: int, password: str) -> list[str]:

@@ -1,19 +1,24 @@
-"""Password reset links and password changes against the real database."""
+"""Password reset links and password changes against the real database, and the mails they
+queue (with the change, delivered by the worker)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
+import pyotp
 import pytest
 
 from portal.accounts import queries, rules, services
 from portal.accounts.passwords import verify_password
 from portal.accounts.tables import LoginFailure, PasswordReset, WebSession
 from portal.errors import FormErrors, TooManyAttempts
+from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
+from portal.mail import services as mail_services
 from portal.mail.tables import OutboxMail
+from portal.piccolo_conf import DB
 from tests.db.accounts.conftest import HERE, PASSWORD, new_account
-from tests.helpers import link_in
+from tests.helpers import delivered_by_the_worker, link_in, queued_mails_to, work_off_queue
 
 NEW_PASSWORD = "Neues-Passwort-2026"
 
@@ -161,3 +166,58 @@ async def test_the_right_password_clears_the_earlier_wrong_ones(account_settings
             with pytest.raises(FormErrors):
                 await services.confirm_password(account_id, f"guess-{number}")
         await services.confirm_password(account_id, PASSWORD)
+
+
+# --- the mails of these changes leave with the change, never without it -----------------------
+
+
+async def test_a_password_change_rolled_back_mails_nothing(mail_settings, smtp):
+    """The notice is queued in the change's transaction: when that fails to commit (here
+    the caller's transaction, which the service joins), the mail goes with it."""
+    account_id = await new_account()
+    with pytest.raises(RuntimeError):
+        async with DB.transaction():
+            await services.change_password(mail_settings, account_id, 0, PASSWORD, NEW_PASSWORD)
+            raise RuntimeError("the commit failed")
+    account = await queries.account_by_id(account_id)
+    assert verify_password(account["password_hash"], PASSWORD)  # unchanged
+    assert await queued_mails_to("anna@example.ch") == []
+    await work_off_queue(mail_settings)
+    assert smtp.messages == []
+
+
+async def test_a_reset_link_that_cannot_be_queued_is_not_kept(account_settings, monkeypatch):
+    """The link and its mail are one: no usable link whose mail never left."""
+    await new_account()
+
+    async def queue_down(*args, **kwargs):
+        raise ConnectionError("the queue is out of reach")
+
+    monkeypatch.setattr(mail_services, "enqueue", queue_down)
+    with pytest.raises(ConnectionError):
+        await services.request_password_reset(account_settings, "anna@example.ch")
+    assert await PasswordReset.count() == 0
+    assert await OutboxMail.count() == 0
+
+
+async def test_the_mails_of_password_and_two_factor_changes_are_delivered_by_the_worker(
+    mail_settings, smtp
+):
+    account_id = await new_account()
+    await services.request_password_reset(mail_settings, "anna@example.ch")
+    link = await delivered_by_the_worker(
+        mail_settings, smtp, "anna@example.ch", AWAITED_MAIL_PRIORITY
+    )
+    token = link_in(link, "/password/reset/").rsplit("/", 1)[1]
+    await services.reset_password(mail_settings, token, NEW_PASSWORD)
+    changed = await delivered_by_the_worker(mail_settings, smtp, "anna@example.ch", MAIL_PRIORITY)
+    assert "password of your Partner Portal account was just changed" in changed
+
+    secret = await services.begin_totp_setup(account_id)
+    await services.confirm_totp_setup(mail_settings, account_id, pyotp.TOTP(secret).now())
+    on = await delivered_by_the_worker(mail_settings, smtp, "anna@example.ch", MAIL_PRIORITY)
+    assert "Two-factor authentication was turned on" in on
+    await services.disable_totp(mail_settings, account_id, NEW_PASSWORD)
+    off = await delivered_by_the_worker(mail_settings, smtp, "anna@example.ch", MAIL_PRIORITY)
+    assert "Two-factor authentication was turned off" in off
+    assert len(smtp.to("anna@example.ch")) == 4  # each once

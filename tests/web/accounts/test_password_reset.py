@@ -1,7 +1,9 @@
-"""Password reset by a link mailed through a real SMTP server, and changing the password."""
+"""Password reset by a link mailed through a real SMTP server (queued in the request, handed
+over by the worker), and changing the password."""
 
 from __future__ import annotations
 
+from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from tests.helpers import (
     PASSWORD,
     browser_at,
@@ -10,15 +12,24 @@ from tests.helpers import (
     log_in,
     log_out,
     post_form,
+    queued_mails_to,
     sign_up,
+    work_off_queue,
 )
 
 NEW_PASSWORD = "Neues-Passwort-2026"
 
 
 async def reset_link(client, smtp, email: str = "anna@example.ch") -> str:
+    """Ask for the link; the request only queues it (before other mail), the worker sends it."""
+    sent_before = len(smtp.to(email))
     response = await post_form(client, "/password/forgot", {"email": email})
     assert response.status_code == 200
+    assert len(smtp.to(email)) == sent_before  # the request did not wait for SMTP
+    queued = (await queued_mails_to(email))[-1]
+    assert queued["subject"] == "Reset your Partner Portal password"
+    assert queued["priority"] == AWAITED_MAIL_PRIORITY and queued["sent_at"] is None
+    await work_off_queue(client._transport.app.state.settings)
     return link_in(smtp.last_body(email), "/password/reset/")
 
 
@@ -36,6 +47,8 @@ async def test_forgot_answers_the_same_page_for_known_and_unknown_addresses(mail
     assert known.status_code == unknown.status_code == 200
     assert known.text == unknown.text
     assert "If an account exists for this address" in known.text
+    assert await queued_mails_to("nobody@example.ch") == []
+    await work_off_queue(mail_client._transport.app.state.settings)
     assert smtp.to("anna@example.ch") and not smtp.to("nobody@example.ch")
 
 
@@ -56,6 +69,9 @@ async def test_the_link_sets_a_new_password_once(mail_client, smtp):
     assert (await log_in(mail_client, "anna@example.ch", NEW_PASSWORD)).status_code == 303
     assert (await mail_client.get(path)).status_code == 410
     assert (await choose(mail_client, path, "Yet-Another-2026")).status_code == 410
+    told = (await queued_mails_to("anna@example.ch"))[-1]
+    assert "password was changed" in told["subject"] and told["priority"] == MAIL_PRIORITY
+    await work_off_queue(mail_client._transport.app.state.settings)
     assert "password was changed" in smtp.to("anna@example.ch")[-1]["Subject"]
 
 
