@@ -1,6 +1,7 @@
 """Organisation use cases: create and edit, members and roles, invitations, work teams.
 Each loads what it needs scoped to the actor's organisation, asks access.py and the rules,
-then writes in one transaction with its audit entry; mails go out after the commit."""
+then writes in one transaction with its audit entry and the mail it sends (queued, so it
+leaves once the change is committed, never for one rolled back)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.mail.services import Mail, send_mail
+from portal.mail.services import Mail, queue_mail
 from portal.organisations import queries, rules
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -205,7 +206,7 @@ async def invite(settings: Settings, current: Current, request: InvitationReques
                 "team": team["name"] if team else None,
             },
         )
-    await _mail_invitation(settings, current, email, token, team, request.message)
+        await _mail_invitation(settings, current, email, token, team, request.message)
 
 
 async def _refuse_duplicate_invitation(
@@ -235,8 +236,7 @@ async def _mail_invitation(
     where = f"the work team “{team['name']}” of {organisation}" if team else organisation
     note = f"\nTheir message:\n{message}\n" if message else ""
     inviter = " ".join(current.full_name.split())  # a line break cannot go in a mail header
-    await send_mail(
-        settings,
+    await queue_mail(
         Mail(
             email,
             f"{inviter} invites you to {' '.join(organisation.split())} on the Partner Portal",
@@ -245,6 +245,7 @@ async def _mail_invitation(
             f"{INVITATION_LIFETIME.days} days):\n\n{settings.base_url}/invitations/{token}\n\n"
             f"If you do not know this person, ignore this message.\n",
         ),
+        awaited=True,  # the link is the way in
     )
 
 
@@ -267,9 +268,9 @@ async def resend_invitation(settings: Settings, current: Current, invitation_id:
         await record(
             resource.organisation_id, who(current), "invitation.resent", invitation["email"]
         )
-    await _mail_invitation(
-        settings, current, invitation["email"], token, team, invitation["message"]
-    )
+        await _mail_invitation(
+            settings, current, invitation["email"], token, team, invitation["message"]
+        )
 
 
 async def revoke_invitation(current: Current, invitation_id: int) -> None:

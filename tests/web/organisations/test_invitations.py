@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from portal.accounts.tables import Account
+from portal.jobs.rules import AWAITED_MAIL_PRIORITY
 from portal.organisations.tables import Invitation
 from tests.helpers import (
     another_browser,
@@ -16,14 +17,22 @@ from tests.helpers import (
     membership_id,
     outbox_link,
     post_form,
+    queued_mails_to,
     sign_up,
+    work_off_queue,
 )
 
 
-async def test_a_newcomer_follows_the_mailed_link_and_lands_in_the_organisation(mail_client, smtp):
+async def test_a_newcomer_follows_the_mailed_link_and_lands_in_the_organisation(
+    mail_client, mail_settings, smtp
+):
     await sign_up(mail_client)
     response = await invite(mail_client, "carl@example.ch", "administrator", billing_rights=True)
     assert response.status_code == 303
+    assert smtp.messages == []  # queued in the request, before other mail
+    (queued,) = await queued_mails_to("carl@example.ch")
+    assert queued["priority"] == AWAITED_MAIL_PRIORITY and queued["sent_at"] is None
+    await work_off_queue(mail_settings)
     body = smtp.last_body("carl@example.ch")
     assert "Muster Web AG" in body and "Welcome aboard" in body
     path = link_in(body, "/invitations/")
@@ -122,6 +131,8 @@ async def test_an_expired_invitation_is_refused_and_a_resent_one_works(client):
             client, f"/organisation/members/invitations/{invitation['id']}/resend"
         )
         assert resent.status_code == 303
+        first, again = await queued_mails_to("carl@example.ch")
+        assert first["priority"] == again["priority"] == AWAITED_MAIL_PRIORITY
         new_path = await outbox_link("carl@example.ch", "/invitations/")
         assert new_path != old_path
         assert (await carl.get(old_path)).status_code == 409
@@ -164,13 +175,16 @@ async def test_an_unknown_role_in_the_invite_form_is_a_form_error(client):
     assert "Choose a role from the list." in response.text
 
 
-async def test_an_inviter_whose_name_has_a_line_break_still_sends_a_clean_mail(mail_client, smtp):
+async def test_an_inviter_whose_name_has_a_line_break_still_sends_a_clean_mail(
+    mail_client, mail_settings, smtp
+):
     await sign_up(mail_client)
     await Account.update({Account.full_name: "Anna\nBcc: evil@example.com"}).where(
         Account.email == "anna@example.ch"
     )
     response = await invite(mail_client, "carl@example.ch")
     assert response.status_code == 303
+    await work_off_queue(mail_settings)
     (mail,) = smtp.to("carl@example.ch")
     assert str(mail["Subject"]).strip().startswith("Anna Bcc: evil@example.com invites you")
     assert mail["Bcc"] is None
