@@ -1,7 +1,8 @@
 """Delegation use cases (SPEC §3): a partner invites a client or a client adds a partner; the
 other side answers; the client changes what it delegates; either side stops. Each change is
 decided by access.py and rules.py, written in one transaction under a lock on the client,
-logged in both organisations' audit logs, and mailed to the other side after the commit."""
+logged in both organisations' audit logs, and mailed to the other side: the mail is queued in
+that transaction, so it leaves once the change is committed and never for one rolled back."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from portal.audit.services import who_of as _who
 from portal.clients import queries, rules
 from portal.clients.rules import Access, BillingMode, Grant, LinkEvent, LinkStatus, Side
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.mail.services import Mail, send_mail
+from portal.mail.services import Mail, queue_mail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -75,9 +76,10 @@ async def _record_both(
         await record(organisation_id, _who(current, acting_for), action, other_side, before, after)
 
 
-async def _mail_side(settings: Settings, organisation_id: int, subject: str, body: str) -> None:
+async def _mail_side(organisation_id: int, subject: str, body: str) -> None:
+    """Tell the side's legal representatives, inside the change's transaction."""
     for email in await queries.legal_representative_emails(organisation_id):
-        await send_mail(settings, Mail(email, subject, body))
+        await queue_mail(Mail(email, subject, body))
 
 
 def _link_url(settings: Settings, link: dict, side: Side) -> str:
@@ -125,20 +127,21 @@ async def invite_client(
             email,
             after=rules.grant_snapshot(requested),
         )
-    await send_mail(
-        settings,
-        Mail(
-            email,
-            f"{current.organisation.name} asks to manage your products on the Partner Portal",
-            f"Hello,\n\n{current.full_name} of {current.organisation.name} asks to become your "
-            f"partner with this access: {rules.describe(requested)}.\n"
-            + (f"\nTheir message:\n{message}\n" if message else "")
-            + f"\nYou decide what they may manage — you can grant other rights than requested. "
-            f"Review the request here (a legal representative of your organisation must answer; "
-            f"the link is valid for {rules.INVITATION_LIFETIME.days} days):\n\n"
-            f"{settings.base_url}/links/invitations/{token}\n",
-        ),
-    )
+        await queue_mail(
+            Mail(
+                email,
+                f"{current.organisation.name} asks to manage your products on the Partner Portal",
+                f"Hello,\n\n{current.full_name} of {current.organisation.name} asks to become "
+                f"your partner with this access: {rules.describe(requested)}.\n"
+                + (f"\nTheir message:\n{message}\n" if message else "")
+                + "\nYou decide what they may manage — you can grant other rights than "
+                "requested. Review the request here (a legal representative of your "
+                "organisation must answer; the link is valid for "
+                f"{rules.INVITATION_LIFETIME.days} days):\n\n"
+                f"{settings.base_url}/links/invitations/{token}\n",
+            ),
+            awaited=True,  # the link is the only way to the request
+        )
     return link_id
 
 
@@ -191,14 +194,14 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
             before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
             after={"granted": rules.grant_snapshot(grant)},
         )
-    await _mail_side(
-        settings,
-        link["partner"],
-        f"{current.organisation.name} answered your request",
-        f"{current.organisation.name} accepted you as partner.\n\n"
-        f"You asked for: {rules.describe(queries.requested_grant_of(link))}\n"
-        f"They granted:  {rules.describe(grant)}\n\n{_link_url(settings, link, Side.PARTNER)}\n",
-    )
+        await _mail_side(
+            link["partner"],
+            f"{current.organisation.name} answered your request",
+            f"{current.organisation.name} accepted you as partner.\n\n"
+            f"You asked for: {rules.describe(queries.requested_grant_of(link))}\n"
+            f"They granted:  {rules.describe(grant)}\n\n"
+            f"{_link_url(settings, link, Side.PARTNER)}\n",
+        )
     return link["id"]
 
 
@@ -222,12 +225,11 @@ async def decline_invitation(settings: Settings, current: Current, token: str) -
             "link.declined",
             current.organisation.name,
         )
-    await _mail_side(
-        settings,
-        link["partner"],
-        f"{current.organisation.name} declined your request",
-        f"{current.organisation.name} declined your request to manage their products.\n",
-    )
+        await _mail_side(
+            link["partner"],
+            f"{current.organisation.name} declined your request",
+            f"{current.organisation.name} declined your request to manage their products.\n",
+        )
 
 
 # --- a client adds a partner ---------------------------------------------------------------
@@ -279,15 +281,14 @@ async def request_partner(
             "client_name": current.organisation.name,
         }
         await _record_both(link, current, "link.requested", after=rules.grant_snapshot(grant))
-    await _mail_side(
-        settings,
-        partner_id,
-        f"{current.organisation.name} wants you as their partner",
-        f"{current.full_name} of {current.organisation.name} would like your organisation to "
-        f"manage their products with this access: {rules.describe(grant)}.\n"
-        + (f"\nTheir message:\n{message}\n" if message else "")
-        + f"\nAccept or refuse here:\n{_link_url(settings, link, Side.PARTNER)}\n",
-    )
+        await _mail_side(
+            partner_id,
+            f"{current.organisation.name} wants you as their partner",
+            f"{current.full_name} of {current.organisation.name} would like your organisation to "
+            f"manage their products with this access: {rules.describe(grant)}.\n"
+            + (f"\nTheir message:\n{message}\n" if message else "")
+            + f"\nAccept or refuse here:\n{_link_url(settings, link, Side.PARTNER)}\n",
+        )
     return link_id
 
 
@@ -312,14 +313,13 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
         else:
             await queries.update_link(link_id, {"status": LinkStatus.REFUSED, "decided_at": _now()})
             await _record_both(link, current, "link.refused")
-    verdict = "accepted" if accept else "refused"
-    await _mail_side(
-        settings,
-        link["client"],
-        f"{link['partner_name']} {verdict} your request",
-        f"{link['partner_name']} {verdict} to become your partner.\n\n"
-        f"{_link_url(settings, link, Side.CLIENT)}\n",
-    )
+        verdict = "accepted" if accept else "refused"
+        await _mail_side(
+            link["client"],
+            f"{link['partner_name']} {verdict} your request",
+            f"{link['partner_name']} {verdict} to become your partner.\n\n"
+            f"{_link_url(settings, link, Side.CLIENT)}\n",
+        )
 
 
 async def withdraw_request(current: Current, link_id: int) -> None:
@@ -404,14 +404,13 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
             before=rules.grant_snapshot(before),
             after=rules.grant_snapshot(grant),
         )
-    await _mail_side(
-        settings,
-        link["partner"],
-        f"{link['client_name']} changed your access",
-        f"{link['client_name']} changed what your organisation manages for them.\n\n"
-        f"Before: {rules.describe(before)}\nNow:    {rules.describe(grant)}\n\n"
-        f"It applies from now on.\n{_link_url(settings, link, Side.PARTNER)}\n",
-    )
+        await _mail_side(
+            link["partner"],
+            f"{link['client_name']} changed your access",
+            f"{link['client_name']} changed what your organisation manages for them.\n\n"
+            f"Before: {rules.describe(before)}\nNow:    {rules.describe(grant)}\n\n"
+            f"It applies from now on.\n{_link_url(settings, link, Side.PARTNER)}\n",
+        )
 
 
 async def withdraw_product(
@@ -468,15 +467,14 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
             "link.stopped",
             before=rules.grant_snapshot(queries.grant_of(link)),
         )
-    other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
-    await _mail_side(
-        settings,
-        other,
-        f"{current.organisation.name} ended your collaboration",
-        f"{current.organisation.name} ended the collaboration between "
-        f"{link['partner_name']} (partner) and {link['client_name']} (client). The partner's "
-        f"access ended at once.\n",
-    )
+        other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
+        await _mail_side(
+            other,
+            f"{current.organisation.name} ended your collaboration",
+            f"{current.organisation.name} ended the collaboration between "
+            f"{link['partner_name']} (partner) and {link['client_name']} (client). The partner's "
+            f"access ended at once.\n",
+        )
     return link
 
 
@@ -572,13 +570,13 @@ async def invite_client_user(
             "client.user_invited",
             after={"email": email, "role": "user", "by_partner": link["partner_name"]},
         )
-    await send_mail(
-        settings,
-        Mail(
-            email,
-            f"You are invited to {link['client_name']} on the Partner Portal",
-            f"Hello,\n\n{current.full_name} of {link['partner_name']}, partner of "
-            f"{link['client_name']}, invites you to join {link['client_name']} on the Partner "
-            f"Portal.\n\nAccept here:\n{settings.base_url}/invitations/{token}\n",
-        ),
-    )
+        await queue_mail(
+            Mail(
+                email,
+                f"You are invited to {link['client_name']} on the Partner Portal",
+                f"Hello,\n\n{current.full_name} of {link['partner_name']}, partner of "
+                f"{link['client_name']}, invites you to join {link['client_name']} on the "
+                f"Partner Portal.\n\nAccept here:\n{settings.base_url}/invitations/{token}\n",
+            ),
+            awaited=True,  # the link is the way in
+        )

@@ -1,12 +1,14 @@
 """The whole life of a link through HTTP: request → grant other rights → change → withdraw a
-product → stop; with mails received by a real SMTP server."""
+product → stop; with mails queued by each change and delivered by the worker to a real SMTP
+server."""
 
 from datetime import date
 
 from portal.clients.tables import PartnerLink
+from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.organisations.tables import Organisation
 from portal.products.tables import CatalogueItem, Product
-from tests.helpers import link_in, log_in, log_out, post_form, sign_up
+from tests.helpers import delivered_by_the_worker, link_in, log_in, log_out, post_form, sign_up
 
 
 async def make_partner(name: str) -> int:
@@ -43,8 +45,12 @@ async def give_products(organisation_name: str, *codes: str) -> dict[str, int]:
     return ids
 
 
-async def test_link_lifecycle(mail_client, smtp):
+async def test_link_lifecycle(mail_client, mail_settings, smtp):
     client = mail_client
+
+    async def mailed(email: str, priority: int = MAIL_PRIORITY) -> str:
+        return await delivered_by_the_worker(mail_settings, smtp, email, priority)
+
     await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
     await make_partner("Partner AG")
     await log_out(client)
@@ -65,7 +71,9 @@ async def test_link_lifecycle(mail_client, smtp):
     assert response.status_code == 303, response.text
     await log_out(client)
 
-    invitation = link_in(smtp.last_body("carl@client.ch"), "/links/invitations/")
+    invitation = link_in(
+        await mailed("carl@client.ch", AWAITED_MAIL_PRIORITY), "/links/invitations/"
+    )
     await log_in(client, "carl@client.ch")
     page = await client.get(invitation)
     assert page.status_code == 200 and "Partner AG" in page.text
@@ -78,7 +86,7 @@ async def test_link_lifecycle(mail_client, smtp):
         },
     )
     assert granted.status_code == 303, granted.text
-    assert "granted" in smtp.last_body("paula@partner.ch").lower()
+    assert "granted" in (await mailed("paula@partner.ch")).lower()
     link_path = granted.headers["location"]
     link_id = int(link_path.rsplit("/", 1)[1])
 
@@ -91,11 +99,12 @@ async def test_link_lifecycle(mail_client, smtp):
         },
     )
     assert changed.status_code == 303, changed.text
-    assert "changed" in smtp.last_body("paula@partner.ch")
+    assert "changed" in await mailed("paula@partner.ch")
     withdrawn = await post_form(
         client, f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw"
     )
     assert withdrawn.status_code == 303, withdrawn.text
+    assert "Now:    Restricted: 1 selected product" in await mailed("paula@partner.ch")
     await log_out(client)
 
     await log_in(client, "paula@partner.ch")
@@ -109,11 +118,71 @@ async def test_link_lifecycle(mail_client, smtp):
         client, f"/clients/{link_id}/stop", {"password": "Correct-Horse-Battery-9"}
     )
     assert stopped.status_code == 303
-    assert "ended" in smtp.last_body("carl@client.ch")
+    assert "ended" in await mailed("carl@client.ch")
     listing = await client.get("/clients")
     assert "has ended" in listing.text  # the flash
     assert "No client yet" in listing.text
     assert (await client.get(f"/clients/{link_id}/products/1/rename")).status_code in {404, 405}
+
+
+async def test_declines_requests_answers_and_user_invitations_mail_through_the_worker(
+    mail_client, mail_settings, smtp
+):
+    client = mail_client
+
+    async def mailed(email: str, priority: int = MAIL_PRIORITY) -> str:
+        return await delivered_by_the_worker(mail_settings, smtp, email, priority)
+
+    async def as_person(email: str) -> None:
+        await log_out(client)
+        assert (await log_in(client, email)).status_code == 303
+
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    partner_id = await make_partner("Partner AG")
+    await log_out(client)
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+
+    # the partner invites, the client declines
+    await as_person("paula@partner.ch")
+    invited = await post_form(
+        client, "/clients/invite", {"email": "carl@client.ch", "access": "full"}
+    )
+    assert invited.status_code == 303, invited.text
+    invitation = link_in(
+        await mailed("carl@client.ch", AWAITED_MAIL_PRIORITY), "/links/invitations/"
+    )
+    await as_person("carl@client.ch")
+    assert (await post_form(client, invitation + "/decline")).status_code == 303
+    assert "Client GmbH declined your request" in await mailed("paula@partner.ch")
+
+    # the client asks the partner twice: refused, then accepted
+    for answer in ("refuse", "accept"):
+        await as_person("carl@client.ch")
+        added = await post_form(
+            client,
+            "/organisation/partners/add",
+            {"partner": str(partner_id), "access": "full", "billing_mode": "client"},
+        )
+        assert added.status_code == 303, added.text
+        assert "would like your organisation" in await mailed("paula@partner.ch")
+        waiting = (
+            await PartnerLink.select(PartnerLink.id)
+            .where(PartnerLink.status == "awaiting_partner")
+            .first()
+        )
+        await as_person("paula@partner.ch")
+        answered = await post_form(client, f"/clients/{waiting['id']}/{answer}")
+        assert answered.status_code == 303, answered.text
+        verdict = {"refuse": "refused", "accept": "accepted"}[answer]
+        assert f"Partner AG {verdict} to become your partner" in await mailed("carl@client.ch")
+
+    # the partner invites a user into its client
+    people = await post_form(
+        client, f"/clients/{waiting['id']}/people/invite", {"email": "nina@client.ch"}
+    )
+    assert people.status_code == 303, people.text
+    body = await mailed("nina@client.ch", AWAITED_MAIL_PRIORITY)
+    assert "invites you to join Client GmbH" in body and "/invitations/" in body
 
 
 async def test_huge_or_foreign_ids_answer_404(client):
