@@ -1,7 +1,8 @@
 """Applying to the programme and deciding about partners (SPEC §2): the live checklist, the
 application, the background website check that may complete it, staff decisions and the
 yearly review. Each status change is written in one transaction under a lock on the
-organisation, audited in its log, and mailed to its legal representatives after the commit."""
+organisation, audited in its log, and mailed to its legal representatives: the mails are queued
+in that transaction, so they leave once the change is committed, never for one rolled back."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from portal.audit.services import who_of as _who
 from portal.billing.queries import managed_clients, managed_volume
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
-from portal.mail.services import Mail, send_mail
+from portal.mail.services import Mail, queue_mail
 from portal.partners import queries, rules, website
 from portal.partners.forms import Entered
 from portal.partners.rules import (
@@ -221,9 +222,9 @@ async def apply(settings: Settings, current: Current, entered: Entered) -> Check
         await _change_status(organisation, before, after, _who(current))
         if after is PartnerStatus.ACTIVE and checklist.verdict is Verdict.MET:
             await _approve_registration(organisation)
+        await _announce(settings, organisation, before, after)
     if checklist.pending:
         _start_website_check(organisation["id"], entered.website, settings)
-    await _announce(settings, organisation, before, after)
     return replace(checklist, organisation={**organisation, "partner_status": after})
 
 
@@ -242,7 +243,7 @@ async def reevaluate(settings: Settings, organisation_id: int) -> PartnerStatus 
         await _change_status(organisation, before, after, AUTOMATIC)
         if after is PartnerStatus.ACTIVE:
             await _approve_registration(organisation)
-    await _announce(settings, organisation, before, after)
+        await _announce(settings, organisation, before, after)
     return after
 
 
@@ -304,7 +305,7 @@ async def _announce(
     after: PartnerStatus,
     **values: str,
 ) -> None:
-    """Mail the legal representatives about a status change (after the commit)."""
+    """Mail the legal representatives about a status change, in its transaction."""
     if before is after or after not in ANNOUNCEMENTS:
         return
     subject, text = ANNOUNCEMENTS[after]
@@ -316,7 +317,7 @@ async def _announce(
     body = text.format(name=organisation["name"], **{"reason": "", **values})
     body += f"\n\n{settings.base_url}/programme\n"
     for email in await queries.legal_representative_emails(organisation["id"]):
-        await send_mail(settings, Mail(email, subject, body))
+        await queue_mail(Mail(email, subject, body))
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -372,8 +373,8 @@ async def decide(
         await _change_status(organisation, before, after, _staff(current), reason)
         if verdict is StaffVerdict.APPROVED:
             await _approve_registration(organisation)
-    explained = f"\n\nTheir reason: {reason}" if reason else ""
-    await _announce(settings, organisation, before, after, reason=explained)
+        explained = f"\n\nTheir reason: {reason}" if reason else ""
+        await _announce(settings, organisation, before, after, reason=explained)
     return after
 
 
@@ -395,22 +396,15 @@ async def review_partners(settings: Settings, now: datetime) -> list[ReviewChang
     those that reached it again. Returns the changes made."""
     changes = []
     for partner in await queries.partners_to_review():
-        change = await _review_partner(partner["id"], now)
+        change = await _review_partner(settings, partner["id"], now)
         if change is not None:
             changes.append(change)
-            organisation = {"id": change.organisation_id, "name": change.name}
-            await _announce(
-                settings,
-                organisation,
-                change.before,
-                change.after,
-                managed=money(change.managed, change.currency),
-                threshold=money(VOLUME_THRESHOLDS[change.currency], change.currency),
-            )
     return changes
 
 
-async def _review_partner(organisation_id: int, now: datetime) -> ReviewChange | None:
+async def _review_partner(
+    settings: Settings, organisation_id: int, now: datetime
+) -> ReviewChange | None:
     async with DB.transaction():
         organisation = await queries.lock_organisation(organisation_id)
         if organisation is None:
@@ -428,4 +422,12 @@ async def _review_partner(organisation_id: int, now: datetime) -> ReviewChange |
         decision = "flagged" if after is PartnerStatus.FLAGGED else "cleared"
         await queries.insert_staff_decision(organisation_id, decision, reason, None, now)
         await _change_status(organisation, before, after, AUTOMATIC, reason)
+        await _announce(
+            settings,
+            organisation,
+            before,
+            after,
+            managed=money(managed, currency),
+            threshold=money(VOLUME_THRESHOLDS[currency], currency),
+        )
     return ReviewChange(organisation_id, organisation["name"], before, after, managed, currency)

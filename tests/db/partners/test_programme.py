@@ -13,6 +13,7 @@ import pytest
 from portal.access import Role
 from portal.audit.tables import AuditEvent
 from portal.errors import Conflict, FormErrors, NotFound
+from portal.jobs.rules import MAIL_PRIORITY
 from portal.mail.tables import OutboxMail
 from portal.organisations.tables import Organisation
 from portal.partners import queries, services, website
@@ -28,6 +29,7 @@ from tests.db.partners.world import (
     person,
     status_of,
 )
+from tests.helpers import delivered_by_the_worker, queued_mails_to
 
 ALL = frozenset(COMMITMENTS)
 
@@ -221,8 +223,8 @@ async def test_a_website_that_answers_completes_an_applicant_by_itself(
     assert await status_of(organisation_id) == "active"
     actions = await audit_actions(organisation_id)
     assert actions[-1] == "programme.status_changed"
-    (welcome,) = await mails_to(current.email)
-    assert "active partner" in welcome["body"]
+    (welcome,) = await queued_mails_to(current.email)  # queued with the change, for the worker
+    assert "active partner" in welcome["body"] and welcome["priority"] == MAIL_PRIORITY
 
 
 @pytest.mark.parametrize(
@@ -279,7 +281,7 @@ async def test_one_check_at_a_time_per_address(db, local_site, private_checks):
 
 
 async def test_the_yearly_review_flags_partners_below_the_threshold_and_clears_recovered_ones(
-    db, catalogue
+    db, catalogue, mail_settings, smtp
 ):
     below = await organisation("Below AG", status="active")
     await person(below, "legal@below.ch")
@@ -321,6 +323,10 @@ async def test_the_yearly_review_flags_partners_below_the_threshold_and_clears_r
     assert "below" in flag_mail["subject"] and "CHF\xa01’999.99" in flag_mail["body"]
     (cleared_mail,) = await mails_to("legal@recovered.fr")
     assert "good standing" in cleared_mail["subject"]
+    # queued in each partner's transaction; the worker delivers them
+    flag_body = await delivered_by_the_worker(mail_settings, smtp, "legal@below.ch", MAIL_PRIORITY)
+    assert "CHF\xa01’999.99" in flag_body
+    assert "good standing" in smtp.to("legal@recovered.fr")[0]["Subject"]
 
     assert await services.review_partners(SETTINGS, now) == []  # a second run changes nothing
 

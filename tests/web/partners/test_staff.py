@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from portal.accounts.tables import Account
+from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership, Organisation
 from portal.partners.tables import StaffDecision
 from tests.db.partners.world import linked_client, organisation, person, status_of
-from tests.helpers import log_in, post_form, sign_up
+from tests.helpers import delivered_by_the_worker, log_in, post_form, sign_up
 
 STAFF_PATHS = ["/staff", "/staff/organisations/{id}"]
 
@@ -49,7 +50,7 @@ async def test_staff_see_applications_to_review_and_flagged_partners(client, wai
 
 
 async def test_staff_approve_an_application_and_the_organisation_is_told(
-    mail_client, smtp, waiting
+    mail_client, mail_settings, smtp, waiting
 ):
     client = mail_client
     await sign_up(client, "sam@host.example", organisation="Host AG")
@@ -59,7 +60,8 @@ async def test_staff_approve_an_application_and_the_organisation_is_told(
     )
     assert response.status_code == 303 and response.headers["location"] == "/staff"
     assert await status_of(waiting["review"]) == "active"
-    assert "active partner" in smtp.last_body("legal@acme.example")
+    told = await delivered_by_the_worker(mail_settings, smtp, "legal@acme.example", MAIL_PRIORITY)
+    assert "active partner" in told
     listing = await client.get("/staff")
     assert "now active partner" in listing.text  # the flash
     assert "No application waits for a decision." in listing.text
