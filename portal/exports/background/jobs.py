@@ -17,7 +17,7 @@ from portal.exports.background.services import REPORTS_FOLDER, WRITE_REPORT, rep
 from portal.exports.reports import ReportRequest, load_report, write_report
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
-from portal.mail.services import Mail, send_mail
+from portal.mail.services import Mail, queue_mail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -53,20 +53,21 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
     finally:
         partial.unlink(missing_ok=True)
     finished = _now()
-    await queries.mark_ready(
-        report_id,
-        {
-            "rows_written": saver.total,
-            "file_path": str(relative),
-            "file_size": target.stat().st_size,
-            "file_name": report.filename,
-            "finished_at": finished,
-            "expires_at": rules.expiry(finished),
-            "progress_at": finished,
-        },
-    )
-    if row["kind"] == "monthly":
-        await _mail_monthly_report(context.settings, report_id)
+    async with DB.transaction():  # ready and mailed in one commit: a lost worker loses no mail
+        await queries.mark_ready(
+            report_id,
+            {
+                "rows_written": saver.total,
+                "file_path": str(relative),
+                "file_size": target.stat().st_size,
+                "file_name": report.filename,
+                "finished_at": finished,
+                "expires_at": rules.expiry(finished),
+                "progress_at": finished,
+            },
+        )
+        if row["kind"] == "monthly":
+            await _mail_monthly_report(context.settings, report_id)
 
 
 async def _load(request: ReportRequest):
@@ -104,17 +105,20 @@ class ProgressSaver:
 
 async def report_gave_up(context: JobContext, payload: dict, reason: str) -> None:
     report_id = int(payload["report_id"])
-    if await queries.mark_failed(report_id, reason, _now()):
-        row = await queries.report_by_id(report_id)
-        if row and row["kind"] == "monthly":
-            await _mail_monthly_report(context.settings, report_id)
+    async with DB.transaction():
+        if await queries.mark_failed(report_id, reason, _now()):
+            row = await queries.report_by_id(report_id)
+            if row and row["kind"] == "monthly":
+                await _mail_monthly_report(context.settings, report_id)
 
 
 async def _mail_monthly_report(settings: Settings, report_id: int) -> None:
+    """Queued in the caller's transaction, beside the report's final state; the mail job
+    hands it to SMTP, with retries (no report's worker waits for SMTP)."""
     row = await queries.report_by_id(report_id)
     person = await queries.person_in(row["organisation"], row["requested_by"])
     if person is not None:
-        await send_mail(settings, monthly_mail(settings, row, person))
+        await queue_mail(monthly_mail(settings, row, person))
 
 
 def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:

@@ -12,10 +12,11 @@ from piccolo.querystring import QueryString
 
 from portal.exports.background import jobs, queries
 from portal.exports.background.tables import ReportFile
-from portal.mail.tables import OutboxMail
+from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership
 from portal.piccolo_conf import DB
 from tests.exports_world import build_world
+from tests.helpers import delivered_by_the_worker, queued_mails_to
 from tests.report_files_world import eventually, start_report
 
 PROGRESS_LOG = """
@@ -138,7 +139,7 @@ async def _subscribe(world, email: str, since: datetime, file_format: str = "xls
 
 
 async def test_on_the_first_the_monthly_reports_are_queued_once_made_and_mailed(
-    db, settings, start_worker
+    db, settings, start_worker, mail_settings, smtp
 ):
     world = await build_world()
     await _subscribe(world, "legal@muster.ch", datetime(2026, 8, 20, tzinfo=UTC))
@@ -160,14 +161,14 @@ async def test_on_the_first_the_monthly_reports_are_queued_once_made_and_mailed(
     assert report["status"] == "ready", report["error"]
     assert report["rows_total"] == await _expected_lines(report) > 0
 
-    mail = await eventually(
-        lambda: OutboxMail.select().where(OutboxMail.recipient == "legal@muster.ch").first(),
-        what="the mail",
-    )
+    # queued in the commit that made the report ready; the mail job hands it to SMTP
+    (mail,) = await queued_mails_to("legal@muster.ch")
     assert mail["subject"] == "Your billing report for August 2026 is ready"
     assert "2026-08-01 to 2026-08-31" in mail["body"]
     assert f"https://portal.test/my-reports/{queued['id']}" in mail["body"]
     assert "after logging in" in mail["body"]
+    body = await delivered_by_the_worker(mail_settings, smtp, "legal@muster.ch", MAIL_PRIORITY)
+    assert f"https://portal.test/my-reports/{queued['id']}" in body
 
     # October 1st: September is due for both (the second subscribed on 3 September)
     october = datetime(2026, 10, 1, 5, 5, tzinfo=UTC)
@@ -203,9 +204,6 @@ async def test_a_monthly_report_that_cannot_be_made_is_mailed_as_such(db, settin
     [queued] = await ReportFile.select(ReportFile.id)
     report = await eventually(lambda: _finished(queued["id"]), 90, "the monthly report")
     assert report["status"] == "failed"
-    mail = await eventually(
-        lambda: OutboxMail.select().where(OutboxMail.recipient == "billing@muster.ch").first(),
-        what="the mail",
-    )
+    (mail,) = await queued_mails_to("billing@muster.ch")  # queued in the same commit
     assert mail["subject"] == "Your billing report for August 2026 could not be made"
-    assert jobs.NOT_ALLOWED in mail["body"]
+    assert jobs.NOT_ALLOWED in mail["body"] and mail["priority"] == MAIL_PRIORITY
