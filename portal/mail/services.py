@@ -1,9 +1,9 @@
-"""Sending mail: every message is written to the outbox, then handed to SMTP if one is set.
+"""Sending mail: every message is written to the outbox and handed to SMTP by the worker.
 
-Two ways: `send_mail` hands it over at once, in the request, and keeps a refusal's error
-without trying again; `queue_mail` writes it inside the transaction of the change it tells
-of and leaves the handing over to the worker, which tries again while SMTP fails (the
-tenders' mails: an acceptance tells every quoting partner, and no request waits for SMTP).
+`queue_mail` writes it inside the transaction of the change it tells of and queues its
+delivery (the `mail.deliver` job): it leaves only once that change is committed, never for
+one rolled back, no request waits for SMTP, and the worker tries again while SMTP fails.
+Without an SMTP server the mails stay in the outbox (the development outbox shows them).
 
 A queued mail is delivered at least once, deduplicated by Message-ID: the worker claims its
 row before handing it over and never sends it again once SMTP has taken it, but SMTP itself
@@ -37,23 +37,6 @@ class Mail:
     recipient: str
     subject: str
     body: str
-
-
-async def send_mail(settings: Settings, mail: Mail) -> None:
-    """Record MAIL and deliver it. Call after the transaction that caused it has committed,
-    so no mail speaks of a change that was rolled back. A failed delivery is kept with its
-    error rather than failing the user's request."""
-    row = OutboxMail(recipient=mail.recipient, subject=mail.subject, body=mail.body)
-    await row.save()
-    if settings.smtp_host is None:
-        return
-    try:
-        await _deliver(settings, mail, _message_id(settings, row.id, row.created_at))
-    except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a bad header
-        reason = _failure(row.id, mail, error)
-        await OutboxMail.update({OutboxMail.error: reason[:1000]}).where(OutboxMail.id == row.id)
-        return
-    await OutboxMail.update({OutboxMail.sent_at: datetime.now(UTC)}).where(OutboxMail.id == row.id)
 
 
 # The worker's job that hands a queued mail to SMTP (declared in portal/mail/jobs.py).
