@@ -253,7 +253,7 @@ async def begin_totp_setup(account_id: int) -> str:
     return secret
 
 
-async def confirm_totp_setup(settings: Settings, account_id: int, code: str) -> list[str]:
+async def confirm_totp_setup(account_id: int, code: str) -> list[str]:
     """Turn 2FA on once the user proves their app has the secret; returns the backup codes,
     shown once (only their hashes are kept)."""
     account = await queries.account_by_id(account_id)

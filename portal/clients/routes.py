@@ -458,7 +458,7 @@ class InvitationController(Controller):
 
     @post("/decline", name="links.invitation.decline")
     async def decline(self, request: Request, current: Me, token: FromPath[str]) -> Response:
-        await services.decline_invitation(request.app.state.settings, current, token)
+        await services.decline_invitation(current, token)
         return redirect(
             request, "/organisation/partners", flash="You declined the request.", level="info"
         )

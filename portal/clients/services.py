@@ -205,7 +205,7 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
     return link["id"]
 
 
-async def decline_invitation(settings: Settings, current: Current, token: str) -> None:
+async def decline_invitation(current: Current, token: str) -> None:
     invitation = await open_invitation(token)
     client = current.organisation_resource()
     require(

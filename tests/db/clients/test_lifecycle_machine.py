@@ -390,7 +390,7 @@ async def apply(model: Model, step) -> tuple[bool, bool]:
         expected = link.status == "awaiting_client"
         if expected:
             link.status = "refused"
-        call = services.decline_invitation(SETTINGS, world.client, link.token)
+        call = services.decline_invitation(world.client, link.token)
     elif kind == "answer":
         expected = model.answer(link, step[2])
         call = services.answer_request(SETTINGS, partner, link.id, step[2])
