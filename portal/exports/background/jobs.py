@@ -54,8 +54,9 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
         partial.unlink(missing_ok=True)
     finished = _now()
     async with DB.transaction():  # ready and mailed in one commit: a lost worker loses no mail
-        await queries.mark_ready(
+        ready = await queries.mark_ready(
             report_id,
+            context.start,
             {
                 "rows_written": saver.total,
                 "file_path": str(relative),
@@ -66,8 +67,10 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
                 "progress_at": finished,
             },
         )
-        if row["kind"] == "monthly":
+        if ready and row["kind"] == "monthly":
             await _mail_monthly_report(context.settings, report_id)
+    if not ready:  # another run holds the report, or it was given up: this file is nobody's
+        target.unlink(missing_ok=True)
 
 
 async def _load(request: ReportRequest):

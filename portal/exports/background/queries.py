@@ -122,10 +122,19 @@ async def set_progress(report_id: int, rows_written: int, now: datetime) -> None
     ).where((ReportFile.id == report_id) & (ReportFile.status == Status.RUNNING.value))
 
 
-async def mark_ready(report_id: int, values: dict) -> None:
-    await ReportFile.update({**values, ReportFile.status: Status.READY.value}).where(
-        ReportFile.id == report_id
+async def mark_ready(report_id: int, attempt: int, values: dict) -> bool:
+    """Whether the report was still running as ATTEMPT, and is now ready. A run the queue
+    took again (a missed heartbeat) or gave up on since then no longer holds the report."""
+    rows = (
+        await ReportFile.update({**values, ReportFile.status: Status.READY.value})
+        .where(
+            (ReportFile.id == report_id)
+            & (ReportFile.status == Status.RUNNING.value)
+            & (ReportFile.attempts == attempt)
+        )
+        .returning(ReportFile.id)
     )
+    return bool(rows)
 
 
 async def mark_failed(report_id: int, reason: str, now: datetime) -> bool:

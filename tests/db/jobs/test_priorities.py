@@ -1,5 +1,5 @@
 """A worker runs few jobs at once: a mail is taken before the reports queued ahead of it, and
-a mail a person waits for (a link) before other mail."""
+a mail a person waits for (a link) is queued ahead of other mail."""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from piccolo.querystring import QueryString
 
 from portal.exports.background import jobs, queries
 from portal.exports.background.tables import ReportFile
+from portal.jobs.registry import JobContext
 from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership
 from portal.piccolo_conf import DB
@@ -207,3 +211,74 @@ async def test_a_monthly_report_that_cannot_be_made_is_mailed_as_such(db, settin
     (mail,) = await queued_mails_to("billing@muster.ch")  # queued in the same commit
     assert mail["subject"] == "Your billing report for August 2026 could not be made"
     assert jobs.NOT_ALLOWED in mail["body"] and mail["priority"] == MAIL_PRIORITY
+
+
+async def _monthly_report(settings) -> int:
+    world = await build_world()
+    await _subscribe(world, "legal@muster.ch", datetime(2026, 8, 20, tzinfo=UTC))
+    assert await jobs.deliver_monthly_reports(settings, datetime(2026, 9, 1, tzinfo=UTC)) == 1
+    [queued] = await ReportFile.select(ReportFile.id)
+    return queued["id"]
+
+
+def _files(settings) -> list[Path]:
+    return sorted(p for p in Path(settings.data_dir).rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def held_first_write(monkeypatch):
+    """The first report written waits, once it has begun, until the test lets it go on: what
+    another run does meanwhile is then what a worker would see."""
+    writing, go_on = threading.Event(), threading.Event()
+    write, calls = jobs.write_report, []
+
+    def held(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            writing.set()
+            go_on.wait(timeout=30)
+        write(*args)
+
+    monkeypatch.setattr(jobs, "write_report", held)
+    return writing, go_on
+
+
+async def test_a_report_taken_again_while_it_is_written_is_made_and_mailed_once(
+    db, settings, tmp_path, held_first_write
+):
+    """A missed heartbeat gives the job to a second run while the first still writes: the
+    run that marked the report running last keeps it; the other's file is removed."""
+    writing, go_on = held_first_write
+    settings = replace(settings, data_dir=tmp_path / "data")
+    report_id = await _monthly_report(settings)
+    payload = {"report_id": report_id}
+    first_run = asyncio.create_task(jobs.write_report_file(JobContext(settings, 1, 1, 3), payload))
+    await asyncio.to_thread(writing.wait, 30)
+    await jobs.write_report_file(JobContext(settings, 1, 2, 3), payload)
+    go_on.set()
+    await first_run
+
+    report = await _report(report_id)
+    assert (report["status"], report["attempts"]) == ("ready", 2)
+    (mail,) = await queued_mails_to("legal@muster.ch")
+    assert mail["subject"] == "Your billing report for August 2026 is ready"
+    assert _files(settings) == [Path(settings.data_dir) / report["file_path"]]
+
+
+async def test_a_report_given_up_while_it_was_written_stays_failed_and_unmailed_as_ready(
+    db, settings, tmp_path, held_first_write
+):
+    writing, go_on = held_first_write
+    settings = replace(settings, data_dir=tmp_path / "data")
+    report_id = await _monthly_report(settings)
+    payload = {"report_id": report_id}
+    first_run = asyncio.create_task(jobs.write_report_file(JobContext(settings, 1, 1, 3), payload))
+    await asyncio.to_thread(writing.wait, 30)
+    await jobs.report_gave_up(JobContext(settings, 1, 4, 3), payload, "It was interrupted.")
+    go_on.set()
+    await first_run
+
+    assert (await _report(report_id))["status"] == "failed"
+    (mail,) = await queued_mails_to("legal@muster.ch")
+    assert mail["subject"] == "Your billing report for August 2026 could not be made"
+    assert _files(settings) == []
