@@ -243,17 +243,24 @@ def held_first_write(monkeypatch):
     return writing, go_on
 
 
+async def _held_run(settings, tmp_path, held_first_write):
+    """A monthly report and the first run of its job, held mid-write: (the settings the runs
+    share, the job's payload, the running task, the event that lets it go on)."""
+    writing, go_on = held_first_write
+    settings = replace(settings, data_dir=tmp_path / "data")
+    payload = {"report_id": await _monthly_report(settings)}
+    first_run = asyncio.create_task(jobs.write_report_file(JobContext(settings, 1, 1, 3), payload))
+    await asyncio.to_thread(writing.wait, 30)
+    return settings, payload, first_run, go_on
+
+
 async def test_a_report_taken_again_while_it_is_written_is_made_and_mailed_once(
     db, settings, tmp_path, held_first_write
 ):
     """A missed heartbeat gives the job to a second run while the first still writes: the
     run that marked the report running last keeps it; the other's file is removed."""
-    writing, go_on = held_first_write
-    settings = replace(settings, data_dir=tmp_path / "data")
-    report_id = await _monthly_report(settings)
-    payload = {"report_id": report_id}
-    first_run = asyncio.create_task(jobs.write_report_file(JobContext(settings, 1, 1, 3), payload))
-    await asyncio.to_thread(writing.wait, 30)
+    settings, payload, first_run, go_on = await _held_run(settings, tmp_path, held_first_write)
+    report_id = payload["report_id"]
     await jobs.write_report_file(JobContext(settings, 1, 2, 3), payload)
     go_on.set()
     await first_run
@@ -268,12 +275,8 @@ async def test_a_report_taken_again_while_it_is_written_is_made_and_mailed_once(
 async def test_a_report_given_up_while_it_was_written_stays_failed_and_unmailed_as_ready(
     db, settings, tmp_path, held_first_write
 ):
-    writing, go_on = held_first_write
-    settings = replace(settings, data_dir=tmp_path / "data")
-    report_id = await _monthly_report(settings)
-    payload = {"report_id": report_id}
-    first_run = asyncio.create_task(jobs.write_report_file(JobContext(settings, 1, 1, 3), payload))
-    await asyncio.to_thread(writing.wait, 30)
+    settings, payload, first_run, go_on = await _held_run(settings, tmp_path, held_first_write)
+    report_id = payload["report_id"]
     await jobs.report_gave_up(JobContext(settings, 1, 4, 3), payload, "It was interrupted.")
     go_on.set()
     await first_run
