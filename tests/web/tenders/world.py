@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from portal.mail.tables import OutboxMail
 from portal.tenders import queries
 from portal.tenders.rules import DEADLINE_ZONE
-from tests.helpers import insert_organisation, insert_person, link_in
+from tests.helpers import insert_organisation, insert_person, link_in, queued_jobs
 
 
 def in_days(days: int) -> str:
@@ -78,15 +78,9 @@ def seen_version(author_page: str, quote_id: int | str) -> dict:
 
 
 async def queued_notifications() -> int:
-    from piccolo.querystring import QueryString
-
-    from portal.piccolo_conf import DB
     from portal.tenders.jobs import NOTIFY_RECIPIENTS
 
-    rows = await DB.run_querystring(
-        QueryString("SELECT count(*) AS n FROM pgqueuer WHERE entrypoint = {}", NOTIFY_RECIPIENTS)
-    )
-    return rows[0]["n"]
+    return await queued_jobs([NOTIFY_RECIPIENTS])
 
 
 __all__ = ["date", "in_days", "tender_form", "partner", "mails_to", "last_link"]
