@@ -1,4 +1,8 @@
-"""Reading form fields into typed values; problems are collected per field (FormErrors)."""
+"""Reading form fields into typed values; problems are collected per field (FormErrors).
+
+A form arrives as a multi-dict: a field the form sends once and that arrives twice is a field
+error (the first copy is not silently preferred); only the fields read with `Form.values`
+repeat."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from email_validator import EmailNotValidError, validate_email
 from portal.errors import FormErrors
 
 CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
+GIVEN_TWICE = "This field was sent more than once. Send the form again from its page."
+NOT_TEXT = "Type text here; a file does not belong in this field."
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 # A plain amount: ASCII digits, one decimal point or comma; no sign, exponent, NaN or infinity.
 AMOUNT = re.compile(r"^[0-9]{1,12}(?:[.,][0-9]{1,12})?$")
@@ -41,11 +47,51 @@ def plain_decimal(text: str) -> Decimal | None:
 
 
 class Form:
-    """Typed access to submitted fields, gathering every problem before raising them at once."""
+    """Typed access to submitted fields, gathering every problem before raising them at once.
+    DATA is the form as it arrives (a multi-dict), or a plain mapping."""
 
-    def __init__(self, data: Mapping[str, str]):
+    def __init__(self, data: Mapping):
         self.data = data
         self.errors: dict[str, str] = {}
+
+    def all_of(self, name: str) -> list:
+        """Every value sent for NAME, in order."""
+        if hasattr(self.data, "getall"):
+            return list(self.data.getall(name, []))
+        value = self.data.get(name)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list | tuple) else [value]
+
+    def value(self, name: str) -> object:
+        """The one value of NAME as sent ("" when absent): text, or a file. Sent twice, it is a
+        field error, for a form sends each of its single fields once."""
+        values = self.all_of(name)
+        if len(values) > 1:
+            self.errors.setdefault(name, GIVEN_TWICE)
+        return values[0] if values else ""
+
+    def raw_text(self, name: str) -> str:
+        """The one value of NAME as text, untrimmed; a file where text belongs is an error."""
+        value = self.value(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.errors.setdefault(name, NOT_TEXT)
+            return ""
+        return value
+
+    def values(self, name: str, choices: Mapping | None = None, *, label: str = "values") -> list:
+        """A field that repeats (ticked boxes, a multiple select): its texts in order, each one
+        of CHOICES when given."""
+        values = self.all_of(name)
+        if not all(isinstance(value, str) for value in values):
+            self.errors.setdefault(name, NOT_TEXT)
+            return []
+        if choices is not None and not set(values) <= choices.keys():
+            self.errors.setdefault(name, f"Choose {label} from the list.")
+            return [value for value in values if value in choices]
+        return values
 
     def text(
         self,
@@ -57,13 +103,34 @@ class Form:
         multiline: bool = False,
     ) -> str:
         """One line of text; MULTILINE for a textarea (line breaks and tabs allowed)."""
-        value = str(self.data.get(name, "") or "").strip()
+        return self.checked(
+            name,
+            self.raw_text(name),
+            required=required,
+            max_length=max_length,
+            label=label,
+            multiline=multiline,
+        )
+
+    def checked(
+        self,
+        field: str,
+        value: str,
+        *,
+        required: bool = False,
+        max_length: int = 200,
+        label: str = "This field",
+        multiline: bool = False,
+    ) -> str:
+        """VALUE checked as `text` checks a field, its problems reported on FIELD: for each
+        value of a repeated field (the rows of a table)."""
+        value = value.strip()
         if required and not value:
-            self.errors.setdefault(name, f"{label} is required.")
+            self.errors.setdefault(field, f"{label} is required.")
         elif len(value) > max_length:
-            self.errors.setdefault(name, f"Use at most {max_length} characters.")
+            self.errors.setdefault(field, f"Use at most {max_length} characters.")
         elif has_control_characters(value, allow_line_breaks=multiline):
-            self.errors.setdefault(name, CONTROL_CHARACTERS)
+            self.errors.setdefault(field, CONTROL_CHARACTERS)
         return value
 
     def amount(self, name: str, *, label: str = "The amount") -> Decimal:
@@ -77,7 +144,9 @@ class Form:
 
     def password(self, name: str) -> str:
         """Passwords are taken as typed: no trimming."""
-        value = str(self.data.get(name, "") or "")
+        value = self.raw_text(name)
+        if name in self.errors:
+            return ""
         if not value:
             self.errors.setdefault(name, "Enter the password.")
         elif has_control_characters(value):
@@ -102,7 +171,7 @@ class Form:
         return value
 
     def checkbox(self, name: str) -> bool:
-        return str(self.data.get(name, "")) in {"on", "true", "1", "yes"}
+        return self.value(name) in {"on", "true", "1", "yes"}
 
     def integer(self, name: str, *, required: bool = True) -> int | None:
         raw = self.text(name)

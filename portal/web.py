@@ -9,14 +9,18 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 import jinja2
 from jinja2_fragments import render_block
 from litestar import MediaType, Request, Response
-from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException
-from litestar.types import Message, Scope
+from litestar._multipart import parse_multipart_form
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, FormMultiDict
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, HTTPException
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
 from portal.errors import PortalError, TooManyAttempts
@@ -128,7 +132,10 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):
-    """After a successful write: 303 for a plain form, HX-Redirect for htmx."""
+    """After a successful write: 303 for a plain form, HX-Redirect for htmx. URL may hold
+    what a person typed or a path carried (a token): it is sent percent-encoded, as a header
+    can only carry ASCII."""
+    url = quote(url, safe=URL_SAFE)
     if request.headers.get("hx-request") == "true":
         response = Response(None, status_code=200, headers={"HX-Redirect": url})
     else:
@@ -205,14 +212,76 @@ def _explain(exc: Exception, status: int) -> str:
     return detail or ERROR_TITLES.get(status, "")
 
 
+# What a URL keeps as it is when percent-encoded: its delimiters and what is encoded already.
+URL_SAFE = "/?&=#%:@!$'()*+,;~"
+
+
 def login_redirect(request: Request, exc: Exception) -> Response:
-    target = request.url.path
+    target = quote(request.url.path, safe=URL_SAFE)
     if request.url.query:
         target += "?" + request.url.query
     url = "/login?next=" + quote(target, safe="")
     if request.headers.get("hx-request") == "true":
         return Response(None, status_code=200, headers={"HX-Redirect": url})
     return Response(None, status_code=303, headers={"Location": url})
+
+
+# --- what a request may carry -------------------------------------------------------------
+
+UNREADABLE_ADDRESS = "The address holds characters that cannot be read (such as NUL)."
+UNREADABLE_FORM = "The form holds text that is not UTF-8."
+
+
+async def readable_address(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A path or query string that decodes to a NUL byte (which PostgreSQL refuses in text) or
+    to bytes that are not UTF-8 answers 400, before any handler reads it."""
+    scope = connection.scope
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    for part in (raw_path, scope.get("query_string", b"").replace(b"+", b" ")):
+        decoded = unquote_to_bytes(part)
+        try:
+            decoded.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ClientException(UNREADABLE_ADDRESS) from None
+        if b"\x00" in decoded:
+            raise ClientException(UNREADABLE_ADDRESS)
+
+
+class FormRequest(Request):
+    """The portal's request: its form is read strictly. Text that is not UTF-8 is refused
+    (400) rather than stored as U+FFFD or Latin-1; empty fields are kept, so that the rows of
+    a table form stay aligned."""
+
+    async def form(self) -> FormMultiDict:
+        if self._form is Empty:
+            if (form_data := self._connection_state.form) is Empty:
+                form_data = await self._read_form()
+                self._connection_state.form = form_data
+            self._form = FormMultiDict.from_form_data(form_data)
+        return self._form
+
+    async def _read_form(self) -> dict[str, Any]:
+        content_type, options = self.content_type
+        try:
+            if content_type == RequestEncodingType.URL_ENCODED:
+                body = (await self.body()).decode("utf-8")
+                pairs = parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
+                fields: dict[str, list] = {}
+                for name, value in pairs:
+                    fields.setdefault(name, []).append(value)
+                return fields
+            if content_type == RequestEncodingType.MULTI_PART:
+                boundary = options.get("boundary")
+                if boundary is None:
+                    raise ClientException("multipart boundary missing in Content-Type")
+                return await parse_multipart_form(
+                    stream=self.stream(),
+                    boundary=boundary.encode(),
+                    multipart_form_part_limit=self.app.multipart_form_part_limit,
+                )
+        except (UnicodeDecodeError, LookupError):  # LookupError: a charset Python does not know
+            raise ClientException(UNREADABLE_FORM) from None
+        return {}
 
 
 # --- headers on every response ------------------------------------------------------------
@@ -251,13 +320,16 @@ PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site may be a post-login destination (no open redirect)."""
+    """Only a path on this site may be a post-login destination (no open redirect): printable
+    ASCII (what the login redirect sends, percent-encoded), starting with one slash. Browsers
+    drop tabs and read a backslash as a slash (`/\\evil` is `//evil`); other spaces and odd
+    characters have no place in a link the portal made, so the destination is home."""
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
-        and not any(ord(c) < 32 or ord(c) == 127 for c in target)  # browsers drop tabs: //evil
+        and all("!" <= c <= "~" for c in target)
     ):
         return target
     return "/"

@@ -70,7 +70,7 @@ class BillingController(Controller):
 
     @post("/prepaid/deposit", name="billing.prepaid.deposit")
     async def deposit(self, request: Request, current: Me) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         amount = form.amount("amount")
         try:
@@ -91,7 +91,7 @@ class BillingController(Controller):
 
     @post("/prepaid/payout", name="billing.prepaid.payout")
     async def payout(self, request: Request, current: Me) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         payout = services.PayoutRequest(
             amount=form.amount("payout_amount"),
@@ -192,7 +192,7 @@ async def _products_context(request: Request, current: Current) -> dict:
 
 
 async def _order(request: Request, current: Current, client_id: int, back: str) -> Response:
-    form = Form(dict(await request.form()))
+    form = Form(await request.form())
     item_id = form.integer("item")
     period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
     name = form.text("name", max_length=200)
@@ -359,9 +359,8 @@ class ProgrammeSettingsController(Controller):
 
     @post("/tiers", name="staff.programme.tiers")
     async def tiers(self, request: Request, current: Me) -> Response:
-        data = await request.form()
-        form = Form(dict(data))
-        tiers = {currency: _tier_rows(data, currency, form) for currency in ("CHF", "EUR")}
+        form = Form(await request.form())
+        tiers = {currency: _tier_rows(form, currency) for currency in ("CHF", "EUR")}
         note = form.text("note", max_length=300)
         try:
             form.check()
@@ -377,10 +376,9 @@ class ProgrammeSettingsController(Controller):
 
     @post("/volume-discount", name="staff.programme.volume")
     async def volume(self, request: Request, current: Me) -> Response:
-        data = await request.form()
-        form = Form(dict(data))
+        form = Form(await request.form())
         steps = []
-        for count, rate in zip(data.getall("count", []), data.getall("rate", []), strict=False):
+        for count, rate in zip(form.values("count"), form.values("rate"), strict=False):
             if not str(count).strip():
                 continue
             steps.append(
@@ -402,17 +400,17 @@ class ProgrammeSettingsController(Controller):
         )
 
 
-def _tier_rows(data, currency: str, form: Form) -> list[rules.Tier]:
-    names = data.getall(f"{currency}_name", [])
-    rates = data.getall(f"{currency}_rate", [])
-    thresholds = data.getall(f"{currency}_threshold", [])
+def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
+    names = form.values(f"{currency}_name")
+    rates = form.values(f"{currency}_rate")
+    thresholds = form.values(f"{currency}_threshold")
     tiers = []
     for name, rate, threshold in zip(names, rates, thresholds, strict=False):
-        if not str(name).strip():
+        if not name.strip():
             continue
         tiers.append(
             rules.Tier(
-                str(name).strip()[:40],
+                form.checked("tiers", name)[:40],
                 _percent(form, "tiers", rate),
                 _decimal(form, "tiers", threshold),
             )

@@ -61,7 +61,7 @@ class OrganisationController(Controller):
 
     @post("/new", name="organisations.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         details = _details_from(form, with_fixed=True)
         try:
@@ -78,7 +78,7 @@ class OrganisationController(Controller):
 
     @post("/switch", name="organisations.switch")
     async def switch(self, request: Request, current: NamedDependency[Current]) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         organisation_id = form.integer("organisation_id")
         if organisation_id is None or organisation_id not in dict(current.organisations):
             raise NotFound()
@@ -140,7 +140,7 @@ class SettingsController(Controller):
     async def save(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.EDIT_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         details = _details_from(form, with_fixed=False, country=organisation["country"])
         changes = {
@@ -177,7 +177,7 @@ class MembersController(Controller):
 
     @post("/invite", name="organisation.members.invite")
     async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         role = form.choice("role", ROLE_CHOICES, label="a role")
         message = form.text("message", max_length=1000, multiline=True)
@@ -205,7 +205,7 @@ class MembersController(Controller):
     async def change(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         role = form.choice("role", ROLE_CHOICES, label="a role")
         billing_rights = form.checkbox("billing_rights")
         try:
@@ -234,11 +234,12 @@ class MembersController(Controller):
     async def save_products(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
-        data = await request.form()
+        form = Form(await request.form())
         chosen = {
-            int(v) for v in data.getall("products", []) if str(v).isdigit() and len(str(v)) < 10
+            int(v) for v in form.values("products") if v.isascii() and v.isdigit() and len(v) < 10
         }
         try:
+            form.check()
             await services.give_products(current, membership_id, chosen)
         except FormErrors as error:
             context = await _member_products_context(current, membership_id)
@@ -352,7 +353,7 @@ class InvitationController(Controller):
         self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
     ) -> Response:
         invitation = await services.open_invitation(token)
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         full_name = form.text("full_name", required=True, label="Your name")
         password = form.password("password")
@@ -393,7 +394,7 @@ class TeamsController(Controller):
 
     @post("", name="organisation.teams.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         name = form.text("name", max_length=100)
         form.add("name", services.team_name_problem(name))
@@ -424,7 +425,7 @@ class TeamsController(Controller):
     async def rename(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         name = form.text("name", max_length=100)
         form.add("name", services.team_name_problem(name))
@@ -451,7 +452,7 @@ class TeamsController(Controller):
     async def add_member(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         account_id = form.integer("account")
         try:
             form.check()
@@ -483,7 +484,7 @@ class TeamsController(Controller):
     async def leader(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         account_id = form.integer("leader", required=False)
         try:
             form.check()
@@ -501,7 +502,7 @@ class TeamsController(Controller):
     async def invite_external(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         email = form.email()
         try:

@@ -26,15 +26,6 @@ def amount(form: Form, name: str, label: str) -> Decimal:
     return Decimal(cleaned.replace(",", "."))
 
 
-def multiple(data, name: str) -> list[str]:
-    if hasattr(data, "getall"):
-        return [str(v) for v in data.getall(name, [])]
-    value = data.get(name)
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
-
-
 @dataclass(frozen=True)
 class TenderInput:
     title: str
@@ -74,7 +65,7 @@ TENDER_FIELDS = (
 def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[str, str]]:
     """The tender as entered and its problems. A VISITOR also gives their contact details
     (a logged-in client's come from their account)."""
-    form = Form({name: str(data.get(name, "") or "") for name in TENDER_FIELDS})
+    form = Form(data)
     title = form.text("title", required=True, max_length=rules.TITLE_MAX, label="The title")
     description = form.text(
         "description",
@@ -131,7 +122,11 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
 
 def tender_form_values(data) -> dict:
     """What the form shows again after an error: exactly what was typed."""
-    return {name: str(data.get(name, "") or "") for name in TENDER_FIELDS}
+    return _typed(data, TENDER_FIELDS)
+
+
+def _typed(data, names: tuple[str, ...]) -> dict:
+    return {name: str(data.get(name, "") or "") for name in names}
 
 
 @dataclass(frozen=True)
@@ -147,7 +142,7 @@ QUOTE_FIELDS = ("price", "currency", "timeline", "message", "commitment")
 
 
 def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
-    form = Form({name: str(data.get(name, "") or "") for name in QUOTE_FIELDS})
+    form = Form(data)
     price = amount(form, "price", "The price")
     if "price" not in form.errors:
         form.add("price", rules.price_problem(price))
@@ -168,7 +163,7 @@ def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
 
 
 def quote_form_values(data) -> dict:
-    return {name: str(data.get(name, "") or "") for name in QUOTE_FIELDS}
+    return _typed(data, QUOTE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -179,16 +174,16 @@ class SettingsInput:
 
 
 def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
-    errors = {}
+    form = Form(data)
     chosen = {}
     allowed = {
-        "categories": rules.CATEGORIES.keys(),
-        "languages": rules.LANGUAGES.keys(),
-        "regions": countries().keys() | rules.CANTONS.keys(),
+        "categories": rules.CATEGORIES,
+        "languages": rules.LANGUAGES,
+        "regions": countries() | rules.CANTONS,
     }
     for name, known in allowed.items():
-        values = multiple(data, name)
-        if not set(values) <= set(known) or len(values) > 400:
-            errors[name] = "Choose from the list."
-        chosen[name] = sorted(set(values) & set(known))
-    return SettingsInput(chosen["categories"], chosen["languages"], chosen["regions"]), errors
+        values = form.values(name, known)
+        if name in form.errors or len(values) > 400:
+            form.errors[name] = "Choose from the list."
+        chosen[name] = sorted(set(values))
+    return SettingsInput(chosen["categories"], chosen["languages"], chosen["regions"]), form.errors

@@ -14,7 +14,7 @@ from portal.access import Action, may
 from portal.accounts.current import Current, provide_current, provide_optional_current
 from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
-from portal.forms import page_number
+from portal.forms import Form, page_number
 from portal.organisations.rules import countries
 from portal.partners.rules import PartnerStatus
 from portal.tenders import notifications, rules, services
@@ -202,7 +202,9 @@ class PrivateLinkController(Controller):
 async def _accept(request: Request, author: services.Author, tender_id, quote_id: int):
     settings = request.app.state.settings
     back = _back(author, tender_id)
-    seen_version = str((await request.form()).get("version", "") or "")
+    form = Form(await request.form())
+    seen_version = form.raw_text("version")
+    form.check()
     try:
         chosen = await services.accept_quote(settings, author, tender_id, quote_id, seen_version)
     except rules.QuoteChanged as changed:  # the page again, showing the quote as it is now
