@@ -34,6 +34,7 @@ from portal.web import (
     add_security_headers,
     build_templates,
     error_page,
+    form_bodies_only,
     login_redirect,
     readable_address,
 )
@@ -95,7 +96,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_pool],
         request_class=FormRequest,
-        guards=[readable_address],
+        guards=[readable_address, form_bodies_only],
         on_shutdown=[shutdown_writer_pool],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

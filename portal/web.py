@@ -171,6 +171,7 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "Too large",
+    415: "Not a form",
     422: "Please check the form",
     429: "Too many attempts",
     500: "Something went wrong",
@@ -228,8 +229,28 @@ def login_redirect(request: Request, exc: Exception) -> Response:
 
 # --- what a request may carry -------------------------------------------------------------
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = frozenset(
+    {RequestEncodingType.URL_ENCODED.value, RequestEncodingType.MULTI_PART.value}
+)
+NOT_A_FORM = "This address takes a form sent from its page, nothing else."
 UNREADABLE_ADDRESS = "The address holds characters that cannot be read (such as NUL)."
 UNREADABLE_FORM = "The form holds text that is not UTF-8."
+
+
+async def form_bodies_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Every route that writes takes a form: a body of another kind (JSON, plain text...) is
+    refused with 415 before any handler runs, instead of being read as an empty form. A body
+    without a type must be empty (a button that posts nothing but its token in a header)."""
+    if connection.scope["method"] not in UNSAFE_METHODS:
+        return
+    headers = connection.headers
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in FORM_TYPES:
+        return
+    has_body = headers.get("content-length", "0").strip() != "0" or "transfer-encoding" in headers
+    if content_type or has_body:
+        raise HTTPException(status_code=415, detail=NOT_A_FORM)
 
 
 async def readable_address(connection: ASGIConnection, _: BaseRouteHandler) -> None:
