@@ -19,6 +19,8 @@ from portal.errors import FormErrors
 CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
 GIVEN_TWICE = "This field was sent more than once. Send the form again from its page."
 NOT_TEXT = "Type text here; a file does not belong in this field."
+# The button of a form that replaces a whole set or table, by which a person empties it.
+CLEAR_ALL = "clear_all"
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 # A plain amount: ASCII digits, one decimal point or comma; no sign, exponent, NaN or infinity.
 AMOUNT = re.compile(r"^[0-9]{1,12}(?:[.,][0-9]{1,12})?$")
@@ -193,6 +195,16 @@ class Form:
         except ValueError:
             self.errors.setdefault(name, "Enter a date as YYYY-MM-DD.")
             return None
+
+    def whole_set(self, name: str, chosen: list, *, problem: str) -> list:
+        """CHOSEN replaces a whole set: it may be emptied only by the page's explicit "clear
+        all" button (CLEAR_ALL), which empties it whatever was ticked. An empty submission
+        otherwise (a lost body, a script) is PROBLEM, never an emptied set."""
+        if self.checkbox(CLEAR_ALL):
+            return []
+        if not chosen:
+            self.add(name, problem)
+        return chosen
 
     def add(self, name: str, problem: str | None) -> None:
         if problem:

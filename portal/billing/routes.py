@@ -28,6 +28,7 @@ from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
+NO_VOLUME_STEP = "Give at least one step, or end the volume discount with “No volume discount”."
 
 
 class BillingController(Controller):
@@ -384,6 +385,7 @@ class ProgrammeSettingsController(Controller):
             steps.append(
                 rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
             )
+        steps = form.whole_set("steps", steps, problem=NO_VOLUME_STEP)
         note = form.text("note", max_length=300)
         try:
             form.check()

@@ -21,6 +21,9 @@ from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
+NO_COLLABORATOR = (
+    "Tick the collaborators or teams who act for this client, or remove them all with its button."
+)
 LinkId = FromPath[int]
 
 
@@ -106,11 +109,15 @@ class ClientsController(Controller):
 
     @post("/{link_id:int}/collaborators", name="clients.collaborators")
     async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
+        await services.load_link(current, link_id, Action.ASSIGN_COLLABORATORS)  # 404 first
         form = Form(await request.form())
         people, teams = form.values("people"), form.values("teams")
         if form.errors or not all(is_id(value) for value in [*people, *teams]):
             # never read garbage as "nobody"
             raise FormErrors({"collaborators": "Choose collaborators and teams from the list."})
+        if not form.whole_set("collaborators", [*people, *teams], problem=NO_COLLABORATOR):
+            people, teams = [], []
+        form.check()
         people, teams = {int(v) for v in people}, {int(v) for v in teams}
         partner_id = current.organisation.id if current.organisation else 0
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}

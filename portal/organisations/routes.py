@@ -24,6 +24,7 @@ from portal.organisations import queries, rules, services
 from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
+NO_PRODUCT_TICKED = "Tick the products this user may see, or remove them all with its button."
 
 
 class HomeController(Controller):
@@ -235,9 +236,8 @@ class MembersController(Controller):
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
         form = Form(await request.form())
-        chosen = {
-            int(v) for v in form.values("products") if v.isascii() and v.isdigit() and len(v) < 10
-        }
+        ticked = form.whole_set("products", form.values("products"), problem=NO_PRODUCT_TICKED)
+        chosen = {int(v) for v in ticked if v.isascii() and v.isdigit() and len(v) < 10}
         try:
             form.check()
             await services.give_products(current, membership_id, chosen)

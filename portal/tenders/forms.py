@@ -13,6 +13,7 @@ from portal.tenders import rules
 
 AMOUNT = re.compile(r"^[0-9]{1,8}(?:[.,][0-9]{1,2})?$")  # not \d: it takes any script's digits
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+NO_CATEGORY = "Tick the categories you take on, or stop taking tenders with its button."
 
 
 def amount(form: Form, name: str, label: str) -> Decimal:
@@ -186,4 +187,5 @@ def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
         if name in form.errors or len(values) > 400:
             form.errors[name] = "Choose from the list."
         chosen[name] = sorted(set(values))
-    return SettingsInput(chosen["categories"], chosen["languages"], chosen["regions"]), form.errors
+    categories = form.whole_set("categories", chosen["categories"], problem=NO_CATEGORY)
+    return SettingsInput(categories, chosen["languages"], chosen["regions"]), form.errors

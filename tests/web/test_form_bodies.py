@@ -80,3 +80,76 @@ async def test_both_kinds_of_form_body_are_read(client):
         files={"unused": ("a.txt", b"x")},
     )
     assert multipart.status_code == 303
+
+
+# --- a form that replaces a whole set refuses an empty one, unless "clear all" is pressed ----
+
+
+async def volume_steps() -> list:
+    from portal.billing import queries as billing_queries
+
+    return await billing_queries.volume_steps()
+
+
+async def test_an_empty_volume_discount_table_needs_its_clear_all_button(client):
+    await staff(client)
+    assert await volume_steps()  # the programme starts with a table
+    page = (await client.get("/staff/programme")).text
+    assert 'name="clear_all"' in page and "No volume discount" in page
+    empty = await post_form(client, "/staff/programme/volume-discount", {"note": "oops"})
+    assert empty.status_code == 422 and "No volume discount" in empty.text
+    assert await volume_steps()
+    cleared = await post_form(
+        client, "/staff/programme/volume-discount", {"count": "", "clear_all": "1"}
+    )
+    assert cleared.status_code == 303
+    assert await volume_steps() == []
+
+
+async def test_empty_tender_settings_need_their_clear_all_button(client):
+    await partner("Alpine Web", "alice@alpine.ch", categories=["hosting"], languages=["de"])
+    await log_in(client, "alice@alpine.ch")
+    empty = await post_form(client, "/partner/tenders/settings", {})
+    assert empty.status_code == 422
+    assert "Tick the categories you take on" in empty.text
+    assert (await TenderPreference.select().first())["categories"] == ["hosting"]
+    stopped = await post_form(
+        client, "/partner/tenders/settings", {"languages": "de", "clear_all": "1"}
+    )
+    assert stopped.status_code == 303
+    saved = await TenderPreference.select().first()
+    assert saved["categories"] == [] and saved["languages"] == ["de"]
+
+
+async def test_a_users_products_are_emptied_only_by_their_clear_all_button(client):
+    from portal.organisations.tables import Organisation
+    from portal.products.tables import ProductAccess
+    from tests.helpers import colleague, insert_product, membership_id
+
+    await sign_up(client)
+    organisation = (await Organisation.select(Organisation.id).first())["id"]
+    product = await insert_product(organisation, "domain-ch")
+    async with colleague(client, "ueli@example.ch"):
+        member = await membership_id(client, "ueli@example.ch")
+        url = f"/organisation/members/{member}/products"
+        given = await post_form(client, url, {"products": str(product)})
+        assert given.status_code == 303 and await ProductAccess.count() == 1
+        assert "Remove all products" in (await client.get(url)).text
+        empty = await post_form(client, url, {})
+        assert empty.status_code == 422 and await ProductAccess.count() == 1
+        cleared = await post_form(client, url, {"clear_all": "1"})
+        assert cleared.status_code == 303 and await ProductAccess.count() == 0
+
+
+async def test_a_clients_collaborators_are_emptied_only_by_their_clear_all_button(client):
+    from portal.clients.tables import ClientAssignment
+    from tests.web.clients.test_bad_input import Delegation
+
+    world = await Delegation().build(client)
+    url = f"/clients/{world.link}/collaborators"
+    assert "Remove all collaborators" in (await world.paula.get(f"/clients/{world.link}")).text
+    empty = await post_form(world.paula, url, {})
+    assert empty.status_code == 422 and await ClientAssignment.count() == 1
+    cleared = await post_form(world.paula, url, {"clear_all": "1"})
+    assert cleared.status_code == 303 and await ClientAssignment.count() == 0
+    await world.close()
