@@ -2,7 +2,8 @@
 
 A form arrives as a multi-dict: a field the form sends once and that arrives twice is a field
 error (the first copy is not silently preferred); only the fields read with `Form.values`
-repeat."""
+repeat. Names (of people, organisations, teams, products, tenders, tiers) are read with
+`Form.name`, which also refuses invisible characters (docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+import regex
 from email_validator import EmailNotValidError, validate_email
 
 from portal.errors import FormErrors
 
 CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
+INVISIBLE_CHARACTERS = (
+    "Remove the invisible characters (such as direction marks or zero-width spaces) from this name."
+)
 GIVEN_TWICE = "This field was sent more than once. Send the form again from its page."
 NOT_TEXT = "Type text here; a file does not belong in this field."
 # The button of a form that replaces a whole set or table, by which a person empties it.
@@ -25,6 +30,17 @@ LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
 # A plain amount: ASCII digits, one decimal point or comma; no sign, exponent, NaN or infinity.
 AMOUNT = re.compile(r"^[0-9]{1,12}(?:[.,][0-9]{1,12})?$")
 THOUSANDS_SEPARATORS = str.maketrans("", "", "'’ \u00a0")
+# What a name may hold of the invisible format characters: the zero-width joiner between two
+# emoji (👩‍💻) and the tags of a subdivision flag (🏴 + tags + cancel tag).
+EMOJI_JOINS = regex.compile(
+    r"(?<=\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})"
+    r"|\U0001F3F4[\U000E0020-\U000E007E]+\U000E007F"
+)
+# Format characters (direction marks, embeddings, overrides and isolates, zero-width spaces and
+# joiners, the BOM, the soft hyphen...), private-use and unassigned code points, and the
+# letters that draw nothing (Hangul fillers, the blank Braille pattern). `regex` knows newer
+# Unicode than `unicodedata`, so recent emoji are not taken for unassigned code points.
+INVISIBLE = regex.compile(r"[\p{Cf}\p{Co}\p{Cn}\u115F\u1160\u3164\uFFA0\u2800]")
 
 
 def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bool:
@@ -39,6 +55,12 @@ def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bo
         elif category in ("Zl", "Zp") and not allow_line_breaks:
             return True
     return False
+
+
+def has_invisible_characters(value: str) -> bool:
+    """Whether VALUE holds a character that shows nothing or turns the text around, and so
+    can make one name look like another; the joiners of emoji sequences excepted."""
+    return INVISIBLE.search(EMOJI_JOINS.sub("", value)) is not None
 
 
 def plain_decimal(text: str) -> Decimal | None:
@@ -123,9 +145,10 @@ class Form:
         max_length: int = 200,
         label: str = "This field",
         multiline: bool = False,
+        is_name: bool = False,
     ) -> str:
-        """VALUE checked as `text` checks a field, its problems reported on FIELD: for each
-        value of a repeated field (the rows of a table)."""
+        """VALUE checked as `text` (or, IS_NAME, as `name`) checks a field, its problems
+        reported on FIELD: for each value of a repeated field (the rows of a table)."""
         value = value.strip()
         if required and not value:
             self.errors.setdefault(field, f"{label} is required.")
@@ -133,7 +156,23 @@ class Form:
             self.errors.setdefault(field, f"Use at most {max_length} characters.")
         elif has_control_characters(value, allow_line_breaks=multiline):
             self.errors.setdefault(field, CONTROL_CHARACTERS)
+        elif is_name and has_invisible_characters(value):
+            self.errors.setdefault(field, INVISIBLE_CHARACTERS)
         return value
+
+    def name(
+        self, field: str, *, required: bool = True, max_length: int = 200, label: str = "The name"
+    ) -> str:
+        """The name of a person, an organisation, a team, a product, a tender or a tier: one
+        line of text without invisible characters (accents, any script and emoji welcome)."""
+        return self.checked(
+            field,
+            self.raw_text(field),
+            required=required,
+            max_length=max_length,
+            label=label,
+            is_name=True,
+        )
 
     def amount(self, name: str, *, label: str = "The amount") -> Decimal:
         """An amount such as 150, 150.50 or 1'500,50; how many decimals count is the rules'

@@ -88,11 +88,11 @@ class SignUpController(Controller):
     async def submit(self, request: Request) -> Response:
         data = await request.form()
         form = Form(data)
-        full_name = form.text("full_name", required=True, label="Your name")
+        full_name = form.name("full_name", label="Your name")
         email = form.email()
         password = form.password("password")
         details = OrganisationDetails(
-            name=form.text("organisation_name", required=True, label="The organisation's name"),
+            name=form.name("organisation_name", label="The organisation's name"),
             kind=form.choice("kind", KINDS, label="a kind"),
             country=form.choice("country", countries(), label="a country"),
             currency=form.choice("currency", CURRENCIES, label="CHF or EUR"),

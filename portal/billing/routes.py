@@ -196,7 +196,7 @@ async def _order(request: Request, current: Current, client_id: int, back: str) 
     form = Form(await request.form())
     item_id = form.integer("item")
     period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
-    name = form.text("name", max_length=200)
+    name = form.name("name", required=False)
     if form.errors:
         return redirect(request, back, flash=" ".join(form.errors.values()), level="error")
     order = services.OrderRequest(client_id, item_id, None, period, name)
@@ -412,7 +412,7 @@ def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
             continue
         tiers.append(
             rules.Tier(
-                form.checked("tiers", name)[:40],
+                form.checked("tiers", name, is_name=True)[:40],
                 _percent(form, "tiers", rate),
                 _decimal(form, "tiers", threshold),
             )

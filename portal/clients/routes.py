@@ -146,7 +146,7 @@ class ClientsController(Controller):
         self, request: Request, current: Me, link_id: LinkId, product_id: FromPath[int]
     ) -> Response:
         form = Form(await request.form())
-        name = form.text("name", required=True, label="The name")
+        name = form.name("name")
         try:
             form.check()
             await services.rename_client_product(current, link_id, product_id, name)

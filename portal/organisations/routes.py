@@ -100,7 +100,7 @@ def _details_context(form: dict) -> dict:
 def _details_from(
     form: Form, *, with_fixed: bool, country: str = ""
 ) -> services.OrganisationDetails:
-    name = form.text("name", required=True, label="The organisation's name")
+    name = form.name("name", label="The organisation's name")
     form.add("name", rules.name_problem(name))
     if with_fixed:
         kind = form.choice("kind", rules.KINDS, label="a kind")
@@ -355,7 +355,7 @@ class InvitationController(Controller):
         invitation = await services.open_invitation(token)
         data = await request.form()
         form = Form(data)
-        full_name = form.text("full_name", required=True, label="Your name")
+        full_name = form.name("full_name", label="Your name")
         password = form.password("password")
         try:
             form.check()
@@ -396,7 +396,7 @@ class TeamsController(Controller):
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
-        name = form.text("name", max_length=100)
+        name = form.name("name", required=False, max_length=100)
         form.add("name", services.team_name_problem(name))
         try:
             form.check()
@@ -427,7 +427,7 @@ class TeamsController(Controller):
     ) -> Response:
         data = await request.form()
         form = Form(data)
-        name = form.text("name", max_length=100)
+        name = form.name("name", required=False, max_length=100)
         form.add("name", services.team_name_problem(name))
         try:
             form.check()

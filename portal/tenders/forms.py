@@ -67,7 +67,7 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
     """The tender as entered and its problems. A VISITOR also gives their contact details
     (a logged-in client's come from their account)."""
     form = Form(data)
-    title = form.text("title", required=True, max_length=rules.TITLE_MAX, label="The title")
+    title = form.name("title", max_length=rules.TITLE_MAX, label="The title")
     description = form.text(
         "description",
         required=True,
@@ -96,9 +96,9 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
         form.add("deadline", rules.deadline_problem(deadline, today))
     name = email = phone = company = ""
     if visitor:
-        name = form.text("author_name", required=True, label="Your name")
+        name = form.name("author_name", label="Your name")
         email = form.email("author_email")
-        company = form.text("author_company", max_length=200)
+        company = form.name("author_company", required=False)
     phone = form.text("author_phone", max_length=40)
     if phone and "author_phone" not in form.errors and not PHONE.match(phone):
         form.add("author_phone", "Enter a phone number such as +41 21 555 12 34.")
