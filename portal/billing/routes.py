@@ -412,7 +412,7 @@ def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
             continue
         tiers.append(
             rules.Tier(
-                form.checked("tiers", name, is_name=True)[:40],
+                form.checked("tiers", name, max_length=rules.TIER_NAME_MAX, is_name=True),
                 _percent(form, "tiers", rate),
                 _decimal(form, "tiers", threshold),
             )
