@@ -27,9 +27,18 @@ NOT_TEXT = "Type text here; a file does not belong in this field."
 # The button of a form that replaces a whole set or table, by which a person empties it.
 CLEAR_ALL = "clear_all"
 LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
-# A plain amount: ASCII digits, one decimal point or comma; no sign, exponent, NaN or infinity.
-AMOUNT = re.compile(r"^[0-9]{1,12}(?:[.,][0-9]{1,12})?$")
-THOUSANDS_SEPARATORS = str.maketrans("", "", "'’ \u00a0")
+# An amount as people write it: ASCII digits, the thousands grouped or not with one kind of
+# separator (1'000.50, 1’000.50, 1 000.50, with a no-break space too), a point before the
+# decimals. No sign, exponent, NaN, infinity, digits of other scripts, nor a comma: 1,000 is
+# a thousand to some and one to others, so it is refused with a word rather than guessed.
+AMOUNT = re.compile(
+    r"(?P<whole>[0-9]+|[0-9]{1,3}(?P<sep>['’ \u00a0\u202f])[0-9]{3}(?:(?P=sep)[0-9]{3})*)"
+    r"(?:\.(?P<decimals>[0-9]+))?"
+)
+MOST_DIGITS = 12  # before the point, and after it
+AMOUNT_PROBLEM = "Enter an amount such as 1500 or 1500.50."
+COMMA_IN_AMOUNT = "Write the amount with a point for decimals and no comma, such as 1500.50."
+AMOUNT_TOO_LARGE = "This amount is too large: it has more than 12 digits."
 # What a name may hold of the invisible format characters: the zero-width joiner between two
 # emoji (👩‍💻) and the tags of a subdivision flag (🏴 + tags + cancel tag).
 EMOJI_JOINS = regex.compile(
@@ -63,11 +72,24 @@ def has_invisible_characters(value: str) -> bool:
     return INVISIBLE.search(EMOJI_JOINS.sub("", value)) is not None
 
 
-def plain_decimal(text: str) -> Decimal | None:
-    """150, 150.50, 1'500,50 as a Decimal; None for anything else (signs, exponents, NaN,
-    infinity, digits of other scripts)."""
-    cleaned = text.strip().translate(THOUSANDS_SEPARATORS)
-    return Decimal(cleaned.replace(",", ".")) if AMOUNT.match(cleaned) else None
+def read_amount(text: str, *, decimals: int | None = None) -> Decimal | str:
+    """TEXT as a positive Decimal, or what is wrong with it, said so that the person can write
+    it again. DECIMALS: how many digits may follow the point (2 for money in cents)."""
+    text = text.strip()
+    if "," in text:
+        return COMMA_IN_AMOUNT
+    match = AMOUNT.fullmatch(text)
+    if match is None:
+        return AMOUNT_PROBLEM
+    whole = re.sub(r"[^0-9]", "", match["whole"])
+    fraction = match["decimals"] or ""
+    if len(whole.lstrip("0")) > MOST_DIGITS:
+        return AMOUNT_TOO_LARGE
+    if decimals is not None and len(fraction) > decimals:
+        return f"Use at most {decimals} decimals, such as 1500.50."
+    if len(fraction) > MOST_DIGITS:
+        return AMOUNT_PROBLEM
+    return Decimal(f"{whole}.{fraction}" if fraction else whole)
 
 
 class Form:
@@ -174,14 +196,26 @@ class Form:
             is_name=True,
         )
 
-    def amount(self, name: str, *, label: str = "The amount") -> Decimal:
-        """An amount such as 150, 150.50 or 1'500,50; how many decimals count is the rules'
-        business (a deposit refuses a third one with its own message)."""
-        raw = self.text(name, required=True, max_length=20, label=label)
-        value = plain_decimal(raw)
-        if raw and name not in self.errors and value is None:
-            self.errors[name] = "Enter an amount such as 150.00."
-        return Decimal(0) if value is None or name in self.errors else value
+    def amount(
+        self, name: str, *, label: str = "The amount", decimals: int | None = None
+    ) -> Decimal:
+        """An amount such as 1500, 1500.50 or 1'500.50 (read_amount); 0 with a field error
+        when it is not one. Whether it is in range is the rules' business."""
+        return self.checked_amount(name, self.raw_text(name), label=label, decimals=decimals)
+
+    def checked_amount(
+        self, field: str, raw: str, *, label: str = "The amount", decimals: int | None = None
+    ) -> Decimal:
+        """RAW read as `amount` reads a field, its problem reported on FIELD: for each value
+        of a repeated field (the rows of a table)."""
+        if not raw.strip():
+            self.errors.setdefault(field, f"{label} is required.")
+            return Decimal(0)
+        value = read_amount(raw, decimals=decimals)
+        if isinstance(value, str):
+            self.errors.setdefault(field, value)
+            return Decimal(0)
+        return value
 
     def password(self, name: str) -> str:
         """Passwords are taken as typed: no trimming."""

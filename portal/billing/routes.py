@@ -16,7 +16,7 @@ from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
-from portal.forms import Form, page_number, plain_decimal
+from portal.forms import Form, page_number, read_amount
 from portal.partners import queries as partner_queries
 from portal.partners.rules import (
     VOLUME_THRESHOLDS,
@@ -420,16 +420,17 @@ def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
     return tiers
 
 
-def _decimal(form: Form, field: str, raw) -> Decimal:
-    value = plain_decimal(str(raw).replace(",", ""))  # staff write 10,000 for ten thousand
-    if value is None:
-        form.add(field, f"“{raw}” is not a positive number.")
+def _decimal(form: Form, field: str, raw: str) -> Decimal:
+    """An amount in a cell of a table: its problem names what was typed."""
+    value = read_amount(raw, decimals=2)
+    if isinstance(value, str):
+        form.add(field, f"“{raw.strip()[:20]}”: {value}")
         return Decimal(0)
     return value
 
 
-def _percent(form: Form, field: str, raw) -> Decimal:
-    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))
+def _percent(form: Form, field: str, raw: str) -> Decimal:
+    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))  # exact: 2 decimals
 
 
 def _whole(form: Form, field: str, raw) -> int:

@@ -11,20 +11,13 @@ from portal.forms import Form
 from portal.organisations.rules import countries
 from portal.tenders import rules
 
-AMOUNT = re.compile(r"^[0-9]{1,8}(?:[.,][0-9]{1,2})?$")  # not \d: it takes any script's digits
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 NO_CATEGORY = "Tick the categories you take on, or stop taking tenders with its button."
 
 
 def amount(form: Form, name: str, label: str) -> Decimal:
-    """A plain amount such as 1500 or 1'500.50 (no exponent, NaN or infinity)."""
-    raw = form.text(name, required=True, max_length=20, label=label)
-    cleaned = raw.replace("'", "").replace("’", "").replace(" ", "").replace("\u00a0", "")
-    if raw and name not in form.errors and not AMOUNT.match(cleaned):
-        form.add(name, "Enter an amount such as 1500 or 1500.50.")
-    if name in form.errors:
-        return Decimal(0)
-    return Decimal(cleaned.replace(",", "."))
+    """An amount of money: at most two decimals."""
+    return form.amount(name, label=label, decimals=2)
 
 
 @dataclass(frozen=True)
