@@ -217,10 +217,17 @@ def _explain(exc: Exception, status: int) -> str:
 URL_SAFE = "/?&=#%:@!$'()*+,;~"
 
 
+# The longest post-login destination kept: a longer one (a crafted query string) would make
+# a Location header no browser or proxy takes; the person lands on the page without it.
+NEXT_MAX = 2_000
+
+
 def login_redirect(request: Request, exc: Exception) -> Response:
     target = quote(request.url.path, safe=URL_SAFE)
-    if request.url.query:
+    if request.url.query and len(target) + len(request.url.query) < NEXT_MAX:
         target += "?" + request.url.query
+    if len(target) >= NEXT_MAX:
+        target = "/"
     url = "/login?next=" + quote(target, safe="")
     if request.headers.get("hx-request") == "true":
         return Response(None, status_code=200, headers={"HX-Redirect": url})
@@ -347,6 +354,7 @@ def safe_next(target: str | None) -> str:
     characters have no place in a link the portal made, so the destination is home."""
     if (
         target
+        and len(target) < NEXT_MAX
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target

@@ -321,9 +321,14 @@ class SecurityController(Controller):
             codes = await services.confirm_totp_setup(current.user_id, code)
         except FormErrors as error:
             account = await queries.account_by_id(current.user_id)
-            secret = account["totp_pending_secret"] or await services.begin_totp_setup(
-                current.user_id
-            )
+            secret = account["totp_pending_secret"]
+            if not secret:  # no setup begun: a refused confirmation must not begin one
+                return redirect(
+                    request,
+                    "/account/security",
+                    flash="Start setting up two-factor authentication from this page.",
+                    level="error",
+                )
             return form_page(
                 request,
                 "accounts/two_factor_setup.html",

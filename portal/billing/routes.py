@@ -71,6 +71,7 @@ class BillingController(Controller):
 
     @post("/prepaid/deposit", name="billing.prepaid.deposit")
     async def deposit(self, request: Request, current: Me) -> Response:
+        services.billing_scope(current)  # 404 without an organisation whose money one sees
         data = await request.form()
         form = Form(data)
         amount = form.amount("amount")
@@ -92,6 +93,7 @@ class BillingController(Controller):
 
     @post("/prepaid/payout", name="billing.prepaid.payout")
     async def payout(self, request: Request, current: Me) -> Response:
+        services.billing_scope(current)
         data = await request.form()
         form = Form(data)
         payout = services.PayoutRequest(

@@ -308,7 +308,9 @@ class PartnerTendersController(Controller):
     @get("/{tender_id:int}", name="partner.tenders.show")
     async def show(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         return page(
-            request, "tenders/partner_tender.html", await _tender_context(current, tender_id)
+            request,
+            "tenders/partner_tender.html",
+            await _tender_context(current, tender_id, opened=True),
         )
 
     @post("/{tender_id:int}/quote", name="partner.tenders.quote")
@@ -365,8 +367,8 @@ async def _save_quote(request: Request, current: Current, tender_id: int, save, 
     return redirect(request, back, flash=f"Your quote is {done}. The author was told.")
 
 
-async def _tender_context(current: Current, tender_id: int) -> dict:
-    view = await services.partner_view(current, tender_id)
+async def _tender_context(current: Current, tender_id: int, *, opened: bool = False) -> dict:
+    view = await services.partner_view(current, tender_id, opened=opened)
     quote = view.quote
     form = (
         {k: str(quote[k]) for k in ("price", "currency", "timeline", "message")}
