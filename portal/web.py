@@ -14,7 +14,6 @@ from urllib.parse import parse_qsl, quote, unquote_to_bytes
 import jinja2
 from jinja2_fragments import render_block
 from litestar import MediaType, Request, Response
-from litestar._multipart import parse_multipart_form
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.enums import RequestEncodingType
@@ -277,39 +276,28 @@ async def readable_address(connection: ASGIConnection, _: BaseRouteHandler) -> N
 
 class FormRequest(Request):
     """The portal's request: its form is read strictly. Text that is not UTF-8 is refused
-    (400) rather than stored as U+FFFD or Latin-1; empty fields are kept, so that the rows of
-    a table form stay aligned."""
+    (400) rather than stored as U+FFFD (url-encoded, as Litestar reads it) or answered with a
+    500 (multipart); empty url-encoded fields are kept, so that the rows of a table form stay
+    aligned. Litestar's own reader does the rest, from what is read here."""
 
     async def form(self) -> FormMultiDict:
-        if self._form is Empty:
-            if (form_data := self._connection_state.form) is Empty:
-                form_data = await self._read_form()
-                self._connection_state.form = form_data
-            self._form = FormMultiDict.from_form_data(form_data)
-        return self._form
-
-    async def _read_form(self) -> dict[str, Any]:
-        content_type, options = self.content_type
         try:
-            if content_type == RequestEncodingType.URL_ENCODED:
-                body = (await self.body()).decode("utf-8")
-                pairs = parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict")
-                fields: dict[str, list] = {}
-                for name, value in pairs:
-                    fields.setdefault(name, []).append(value)
-                return fields
-            if content_type == RequestEncodingType.MULTI_PART:
-                boundary = options.get("boundary")
-                if boundary is None:
-                    raise ClientException("multipart boundary missing in Content-Type")
-                return await parse_multipart_form(
-                    stream=self.stream(),
-                    boundary=boundary.encode(),
-                    multipart_form_part_limit=self.app.multipart_form_part_limit,
-                )
+            state = self._connection_state
+            if state.form is Empty and self.content_type[0] == RequestEncodingType.URL_ENCODED:
+                state.form = _url_encoded_fields(await self.body())
+            return await super().form()
         except (UnicodeDecodeError, LookupError):  # LookupError: a charset Python does not know
             raise ClientException(UNREADABLE_FORM) from None
-        return {}
+
+
+def _url_encoded_fields(body: bytes) -> dict[str, list[str]]:
+    pairs = parse_qsl(
+        body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+    )
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
 
 
 # --- headers on every response ------------------------------------------------------------
