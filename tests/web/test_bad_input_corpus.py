@@ -644,7 +644,19 @@ async def test_the_checksum_sees_a_write(client, db):
     assert [name for name in before if before[name] != after[name]] == ["programme_setting"]
 
 
-async def test_bad_input_never_fails_and_a_refusal_never_writes(app, client, db):
+def answering_website(monkeypatch) -> None:
+    """The website check answers at once, without the network (a plausible form names
+    https://example.ch)."""
+    from portal.partners.rules import WebsiteCheck
+
+    async def answered(url: str) -> WebsiteCheck:
+        return WebsiteCheck(url, True, "HTTP 200", datetime.now(UTC))
+
+    monkeypatch.setattr(website, "probe", answered)
+
+
+async def test_bad_input_never_fails_and_a_refusal_never_writes(app, client, db, monkeypatch):
+    answering_website(monkeypatch)
     found = in_running_order(endpoints(app))
     assert len(found) > 100 and {e.method for e in found} == {"GET", "POST"}
     problems: list[str] = []
