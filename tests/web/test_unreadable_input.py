@@ -150,3 +150,21 @@ async def test_a_path_with_odd_characters_is_redirected_safely(client):
     response = await post_form(client, "/invitations/%E3%80%80x/accept")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/invitations/%E3%80%80x"
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),  # a path of this site, as typed
+        ("/%5Cevil.example", "/%5Cevil.example"),
+        ("%2F%2Fevil.example", "/"),
+        ("/x" * 1_000, "/"),  # longer than any link the portal makes
+    ],
+)
+async def test_encoded_tricks_stay_on_the_site(client, target, location):
+    await sign_up(client)
+    await log_out(client)
+    data = {"email": "anna@example.ch", "password": PASSWORD, "next": target}
+    response = await post_form(client, "/login", data)
+    assert response.status_code == 303
+    assert response.headers["location"] == location
