@@ -116,7 +116,7 @@ class ClientsController(Controller):
             # never read garbage as "nobody"
             raise FormErrors({"collaborators": "Choose collaborators and teams from the list."})
         if not form.whole_set("collaborators", [*people, *teams], problem=NO_COLLABORATOR):
-            people, teams = [], []
+            people, teams = [], []  # emptied by its button; an empty submission fails below
         form.check()
         people, teams = {int(v) for v in people}, {int(v) for v in teams}
         partner_id = current.organisation.id if current.organisation else 0
