@@ -30,10 +30,13 @@ from portal.settings import Settings
 from portal.tenders.routes import ROUTES as TENDER_ROUTES
 from portal.web import (
     STATIC_DIR,
+    FormRequest,
     add_security_headers,
     build_templates,
     error_page,
+    form_bodies_only,
     login_redirect,
+    readable_address,
 )
 
 
@@ -92,6 +95,8 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database_pool],
+        request_class=FormRequest,
+        guards=[readable_address, form_bodies_only],
         on_shutdown=[shutdown_writer_pool],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

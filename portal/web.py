@@ -9,14 +9,17 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 import jinja2
 from jinja2_fragments import render_block
 from litestar import MediaType, Request, Response
-from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException
-from litestar.types import Message, Scope
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, FormMultiDict
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, HTTPException
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
 from portal.errors import PortalError, TooManyAttempts
@@ -128,7 +131,10 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):
-    """After a successful write: 303 for a plain form, HX-Redirect for htmx."""
+    """After a successful write: 303 for a plain form, HX-Redirect for htmx. URL may hold
+    what a person typed or a path carried (a token): it is sent percent-encoded, as a header
+    can only carry ASCII."""
+    url = quote(url, safe=URL_SAFE)
     if request.headers.get("hx-request") == "true":
         response = Response(None, status_code=200, headers={"HX-Redirect": url})
     else:
@@ -164,6 +170,7 @@ ERROR_TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "Too large",
+    415: "Not a form",
     422: "Please check the form",
     429: "Too many attempts",
     500: "Something went wrong",
@@ -205,14 +212,92 @@ def _explain(exc: Exception, status: int) -> str:
     return detail or ERROR_TITLES.get(status, "")
 
 
+# What a URL keeps as it is when percent-encoded: its delimiters and what is encoded already.
+URL_SAFE = "/?&=#%:@!$'()*+,;~"
+
+
+# The longest post-login destination kept: a longer one (a crafted query string) would make
+# a Location header no browser or proxy takes; the person lands on the page without it.
+NEXT_MAX = 2_000
+
+
 def login_redirect(request: Request, exc: Exception) -> Response:
-    target = request.url.path
-    if request.url.query:
+    target = quote(request.url.path, safe=URL_SAFE)
+    if request.url.query and len(target) + len(request.url.query) < NEXT_MAX:
         target += "?" + request.url.query
+    if len(target) >= NEXT_MAX:
+        target = "/"
     url = "/login?next=" + quote(target, safe="")
     if request.headers.get("hx-request") == "true":
         return Response(None, status_code=200, headers={"HX-Redirect": url})
     return Response(None, status_code=303, headers={"Location": url})
+
+
+# --- what a request may carry -------------------------------------------------------------
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = frozenset(
+    {RequestEncodingType.URL_ENCODED.value, RequestEncodingType.MULTI_PART.value}
+)
+NOT_A_FORM = "This address takes a form sent from its page, nothing else."
+UNREADABLE_ADDRESS = "The address holds characters that cannot be read (such as NUL)."
+UNREADABLE_FORM = "The form holds text that is not UTF-8."
+
+
+async def form_bodies_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Every route that writes takes a form: a body of another kind (JSON, plain text...) is
+    refused with 415 before any handler runs, instead of being read as an empty form. A body
+    without a type must be empty (a button that posts nothing but its token in a header)."""
+    if connection.scope["method"] not in UNSAFE_METHODS:
+        return
+    headers = connection.headers
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in FORM_TYPES:
+        return
+    has_body = headers.get("content-length", "0").strip() != "0" or "transfer-encoding" in headers
+    if content_type or has_body:
+        raise HTTPException(status_code=415, detail=NOT_A_FORM)
+
+
+async def readable_address(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A path or query string that decodes to a NUL byte (which PostgreSQL refuses in text) or
+    to bytes that are not UTF-8 answers 400, before any handler reads it."""
+    scope = connection.scope
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    for part in (raw_path, scope.get("query_string", b"").replace(b"+", b" ")):
+        decoded = unquote_to_bytes(part)
+        try:
+            decoded.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ClientException(UNREADABLE_ADDRESS) from None
+        if b"\x00" in decoded:
+            raise ClientException(UNREADABLE_ADDRESS)
+
+
+class FormRequest(Request):
+    """The portal's request: its form is read strictly. Text that is not UTF-8 is refused
+    (400) rather than stored as U+FFFD (url-encoded, as Litestar reads it) or answered with a
+    500 (multipart); empty url-encoded fields are kept, so that the rows of a table form stay
+    aligned. Litestar's own reader does the rest, from what is read here."""
+
+    async def form(self) -> FormMultiDict:
+        try:
+            state = self._connection_state
+            if state.form is Empty and self.content_type[0] == RequestEncodingType.URL_ENCODED:
+                state.form = _url_encoded_fields(await self.body())
+            return await super().form()
+        except (UnicodeDecodeError, LookupError):  # LookupError: a charset Python does not know
+            raise ClientException(UNREADABLE_FORM) from None
+
+
+def _url_encoded_fields(body: bytes) -> dict[str, list[str]]:
+    pairs = parse_qsl(
+        body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+    )
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
 
 
 # --- headers on every response ------------------------------------------------------------
@@ -251,13 +336,17 @@ PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site may be a post-login destination (no open redirect)."""
+    """Only a path on this site may be a post-login destination (no open redirect): printable
+    ASCII (what the login redirect sends, percent-encoded), starting with one slash. Browsers
+    drop tabs and read a backslash as a slash (`/\\evil` is `//evil`); other spaces and odd
+    characters have no place in a link the portal made, so the destination is home."""
     if (
         target
+        and len(target) < NEXT_MAX
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
-        and not any(ord(c) < 32 or ord(c) == 127 for c in target)  # browsers drop tabs: //evil
+        and all("!" <= c <= "~" for c in target)
     ):
         return target
     return "/"

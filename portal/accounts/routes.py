@@ -86,19 +86,20 @@ class SignUpController(Controller):
 
     @post("", name="accounts.signup.submit")
     async def submit(self, request: Request) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
-        full_name = form.text("full_name", required=True, label="Your name")
+        full_name = form.name("full_name", label="Your name")
         email = form.email()
         password = form.password("password")
         details = OrganisationDetails(
-            name=form.text("organisation_name", required=True, label="The organisation's name"),
+            name=form.name("organisation_name", label="The organisation's name"),
             kind=form.choice("kind", KINDS, label="a kind"),
             country=form.choice("country", countries(), label="a country"),
             currency=form.choice("currency", CURRENCIES, label="CHF or EUR"),
         )
         form.add("organisation_name", name_problem(details.name))
         form.add("terms", None if form.checkbox("terms") else "Accept the terms of use.")
+        referred_by = _referral(form.value("ref"))
         try:
             form.check()
             token = await services.sign_up(
@@ -107,7 +108,7 @@ class SignUpController(Controller):
                 password,
                 details,
                 client_of(request),
-                referred_by=_referral(data.get("ref")),
+                referred_by=referred_by,
             )
         except FormErrors as error:
             return form_page(request, "accounts/signup.html", _signup_context(data), error.errors)
@@ -136,11 +137,10 @@ class LoginController(Controller):
 
     @post("/login", name="accounts.login.submit")
     async def submit(self, request: Request) -> Response:
-        data = dict(await request.form())
-        form = Form(data)
+        form = Form(await request.form())
         email = form.text("email", required=True, max_length=320, label="Your email address")
         password = form.password("password")
-        target = _target(data.get("next"))
+        target = _target(form.value("next"))
         context = {"form": {"email": email}, "next": target}
         try:
             form.check()
@@ -182,11 +182,13 @@ class LoginController(Controller):
             return redirect(
                 request, "/login", flash="Your login expired; start again.", level="warning"
             )
-        data = dict(await request.form())
-        target = _target(data.get("next"))
+        form = Form(await request.form())
+        target = _target(form.value("next"))
+        code = form.raw_text("code")
         try:
+            form.check()
             token = await services.complete_second_factor(
-                current.session_id, current.user_id, str(data.get("code", "")), client_of(request)
+                current.session_id, current.user_id, code, client_of(request)
             )
         except FormErrors as error:
             return form_page(request, "accounts/second_factor.html", {"next": target}, error.errors)
@@ -226,7 +228,7 @@ class PasswordResetController(Controller):
 
     @post("/forgot", name="accounts.password.forgot.submit")
     async def forgot_submit(self, request: Request) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         email = form.email()
         try:
@@ -246,10 +248,9 @@ class PasswordResetController(Controller):
     async def reset_submit(self, request: Request, token: FromPath[str]) -> Response:
         if not await services.password_reset_is_usable(token):
             return _link_gone(request, token)  # say so before any complaint about the form
-        data = dict(await request.form())
-        form = Form(data)
+        form = Form(await request.form())
         password = form.password("password")
-        if password != data.get("password_again", ""):
+        if password != form.raw_text("password_again"):
             form.add("password_again", "The two passwords are not the same.")
         context = {"token": token, "expired": False}
         try:
@@ -280,11 +281,10 @@ class SecurityController(Controller):
     async def change_password(
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
-        data = dict(await request.form())
-        form = Form(data)
+        form = Form(await request.form())
         old = form.password("current_password")
         new = form.password("new_password")
-        if new != data.get("new_password_again", ""):
+        if new != form.raw_text("new_password_again"):
             form.add("new_password_again", "The two new passwords are not the same.")
         try:
             form.check()
@@ -314,14 +314,21 @@ class SecurityController(Controller):
     async def confirm_two_factor(
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
-        data = dict(await request.form())
+        form = Form(await request.form())
+        code = form.raw_text("code")
         try:
-            codes = await services.confirm_totp_setup(current.user_id, str(data.get("code", "")))
+            form.check()
+            codes = await services.confirm_totp_setup(current.user_id, code)
         except FormErrors as error:
             account = await queries.account_by_id(current.user_id)
-            secret = account["totp_pending_secret"] or await services.begin_totp_setup(
-                current.user_id
-            )
+            secret = account["totp_pending_secret"]
+            if not secret:  # no setup begun: a refused confirmation must not begin one
+                return redirect(
+                    request,
+                    "/account/security",
+                    flash="Start setting up two-factor authentication from this page.",
+                    level="error",
+                )
             return form_page(
                 request,
                 "accounts/two_factor_setup.html",
@@ -334,11 +341,11 @@ class SecurityController(Controller):
     async def disable_two_factor(
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
-        data = dict(await request.form())
+        form = Form(await request.form())
+        password = form.raw_text("password")
         try:
-            await services.disable_totp(
-                request.app.state.settings, current.user_id, str(data.get("password", ""))
-            )
+            form.check()
+            await services.disable_totp(request.app.state.settings, current.user_id, password)
         except FormErrors as error:
             return form_page(
                 request,
@@ -354,11 +361,11 @@ class SecurityController(Controller):
     async def new_backup_codes(
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
-        data = dict(await request.form())
+        form = Form(await request.form())
+        password = form.raw_text("password")
         try:
-            codes = await services.regenerate_backup_codes(
-                current.user_id, str(data.get("password", ""))
-            )
+            form.check()
+            codes = await services.regenerate_backup_codes(current.user_id, password)
         except FormErrors as error:
             return form_page(
                 request,

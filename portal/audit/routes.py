@@ -18,7 +18,7 @@ from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM
 
 
 def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
-    form = Form(dict(request.query_params))
+    form = Form(request.query_params)
     where = AuditFilter(
         action=form.text("action", max_length=60),
         actor=form.text("actor", max_length=100),

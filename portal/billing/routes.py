@@ -16,7 +16,7 @@ from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
-from portal.forms import Form, page_number, plain_decimal
+from portal.forms import Form, page_number, read_amount
 from portal.partners import queries as partner_queries
 from portal.partners.rules import (
     VOLUME_THRESHOLDS,
@@ -28,6 +28,7 @@ from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
+NO_VOLUME_STEP = "Give at least one step, or end the volume discount with “No volume discount”."
 
 
 class BillingController(Controller):
@@ -70,7 +71,8 @@ class BillingController(Controller):
 
     @post("/prepaid/deposit", name="billing.prepaid.deposit")
     async def deposit(self, request: Request, current: Me) -> Response:
-        data = dict(await request.form())
+        services.billing_scope(current)  # 404 without an organisation whose money one sees
+        data = await request.form()
         form = Form(data)
         amount = form.amount("amount")
         try:
@@ -91,7 +93,8 @@ class BillingController(Controller):
 
     @post("/prepaid/payout", name="billing.prepaid.payout")
     async def payout(self, request: Request, current: Me) -> Response:
-        data = dict(await request.form())
+        services.billing_scope(current)
+        data = await request.form()
         form = Form(data)
         payout = services.PayoutRequest(
             amount=form.amount("payout_amount"),
@@ -192,10 +195,10 @@ async def _products_context(request: Request, current: Current) -> dict:
 
 
 async def _order(request: Request, current: Current, client_id: int, back: str) -> Response:
-    form = Form(dict(await request.form()))
+    form = Form(await request.form())
     item_id = form.integer("item")
     period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
-    name = form.text("name", max_length=200)
+    name = form.name("name", required=False)
     if form.errors:
         return redirect(request, back, flash=" ".join(form.errors.values()), level="error")
     order = services.OrderRequest(client_id, item_id, None, period, name)
@@ -359,9 +362,8 @@ class ProgrammeSettingsController(Controller):
 
     @post("/tiers", name="staff.programme.tiers")
     async def tiers(self, request: Request, current: Me) -> Response:
-        data = await request.form()
-        form = Form(dict(data))
-        tiers = {currency: _tier_rows(data, currency, form) for currency in ("CHF", "EUR")}
+        form = Form(await request.form())
+        tiers = {currency: _tier_rows(form, currency) for currency in ("CHF", "EUR")}
         note = form.text("note", max_length=300)
         try:
             form.check()
@@ -377,15 +379,15 @@ class ProgrammeSettingsController(Controller):
 
     @post("/volume-discount", name="staff.programme.volume")
     async def volume(self, request: Request, current: Me) -> Response:
-        data = await request.form()
-        form = Form(dict(data))
+        form = Form(await request.form())
         steps = []
-        for count, rate in zip(data.getall("count", []), data.getall("rate", []), strict=False):
+        for count, rate in zip(form.values("count"), form.values("rate"), strict=False):
             if not str(count).strip():
                 continue
             steps.append(
                 rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
             )
+        steps = form.whole_set("steps", steps, problem=NO_VOLUME_STEP)
         note = form.text("note", max_length=300)
         try:
             form.check()
@@ -402,17 +404,17 @@ class ProgrammeSettingsController(Controller):
         )
 
 
-def _tier_rows(data, currency: str, form: Form) -> list[rules.Tier]:
-    names = data.getall(f"{currency}_name", [])
-    rates = data.getall(f"{currency}_rate", [])
-    thresholds = data.getall(f"{currency}_threshold", [])
+def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
+    names = form.values(f"{currency}_name")
+    rates = form.values(f"{currency}_rate")
+    thresholds = form.values(f"{currency}_threshold")
     tiers = []
     for name, rate, threshold in zip(names, rates, thresholds, strict=False):
-        if not str(name).strip():
+        if not name.strip():
             continue
         tiers.append(
             rules.Tier(
-                str(name).strip()[:40],
+                form.checked("tiers", name, max_length=rules.TIER_NAME_MAX, is_name=True),
                 _percent(form, "tiers", rate),
                 _decimal(form, "tiers", threshold),
             )
@@ -420,16 +422,17 @@ def _tier_rows(data, currency: str, form: Form) -> list[rules.Tier]:
     return tiers
 
 
-def _decimal(form: Form, field: str, raw) -> Decimal:
-    value = plain_decimal(str(raw).replace(",", ""))  # staff write 10,000 for ten thousand
-    if value is None:
-        form.add(field, f"“{raw}” is not a positive number.")
+def _decimal(form: Form, field: str, raw: str) -> Decimal:
+    """An amount in a cell of a table: its problem names what was typed."""
+    value = read_amount(raw, decimals=2)
+    if isinstance(value, str):
+        form.add(field, f"“{raw.strip()[:20]}”: {value}")
         return Decimal(0)
     return value
 
 
-def _percent(form: Form, field: str, raw) -> Decimal:
-    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))
+def _percent(form: Form, field: str, raw: str) -> Decimal:
+    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))  # exact: 2 decimals
 
 
 def _whole(form: Form, field: str, raw) -> int:

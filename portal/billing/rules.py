@@ -13,6 +13,7 @@ from enum import StrEnum
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_PARTNER_RATE = Decimal("0.35")
+TIER_NAME_MAX = 40  # shown as a badge; the directory keeps it in directory_listing.tier
 
 
 def to_cents(amount: Decimal) -> Decimal:

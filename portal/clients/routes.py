@@ -21,6 +21,9 @@ from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
+NO_COLLABORATOR = (
+    "Tick the collaborators or teams who act for this client, or remove them all with its button."
+)
 LinkId = FromPath[int]
 
 
@@ -52,10 +55,10 @@ class ClientsController(Controller):
     @post("/invite", name="clients.invite")
     async def invite(self, request: Request, current: Me) -> Response:
         data = await request.form()
-        form = Form(dict(data))
+        form = Form(data)
         email = form.email()
         message = form.text("message", max_length=1000, multiline=True)
-        grant = grant_from(data, form.errors)
+        grant = grant_from(form)
         # a partner asks for categories only (the client picks products, and who pays): the
         # form has no such fields, so an error there could not even be shown
         form.errors.pop("products", None)
@@ -106,12 +109,16 @@ class ClientsController(Controller):
 
     @post("/{link_id:int}/collaborators", name="clients.collaborators")
     async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        data = await request.form()
-        chosen = [*data.getall("people", []), *data.getall("teams", [])]
-        if not all(is_id(value) for value in chosen):  # never read garbage as "nobody"
+        await services.load_link(current, link_id, Action.ASSIGN_COLLABORATORS)  # 404 first
+        form = Form(await request.form())
+        people, teams = form.values("people"), form.values("teams")
+        if form.errors or not all(is_id(value) for value in [*people, *teams]):
+            # never read garbage as "nobody"
             raise FormErrors({"collaborators": "Choose collaborators and teams from the list."})
-        people = {int(v) for v in data.getall("people", [])}
-        teams = {int(v) for v in data.getall("teams", [])}
+        if not form.whole_set("collaborators", [*people, *teams], problem=NO_COLLABORATOR):
+            people, teams = [], []  # emptied by its button; an empty submission fails below
+        form.check()
+        people, teams = {int(v) for v in people}, {int(v) for v in teams}
         partner_id = current.organisation.id if current.organisation else 0
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
         own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}
@@ -120,7 +127,7 @@ class ClientsController(Controller):
 
     @post("/{link_id:int}/people/invite", name="clients.people.invite")
     async def invite_user(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         email = form.email()
         try:
             form.check()
@@ -138,8 +145,8 @@ class ClientsController(Controller):
     async def rename_product(
         self, request: Request, current: Me, link_id: LinkId, product_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
-        name = form.text("name", required=True, label="The name")
+        form = Form(await request.form())
+        name = form.name("name")
         try:
             form.check()
             await services.rename_client_product(current, link_id, product_id, name)
@@ -254,7 +261,7 @@ def _problem(request: Request, back: str, error: Exception) -> Response:
 
 
 async def _stop(request: Request, current: Current, link_id: int, back: str) -> Response:
-    form = Form(dict(await request.form()))
+    form = Form(await request.form())
     password = form.password("password")
     try:
         form.check()
@@ -300,10 +307,10 @@ class PartnersController(Controller):
     @post("/add", name="partners.add")
     async def add(self, request: Request, current: Me) -> Response:
         data = await request.form()
-        form = Form(dict(data))
+        form = Form(data)
         partner_id = form.integer("partner")
         message = form.text("message", max_length=1000, multiline=True)
-        grant = grant_from(data, form.errors)
+        grant = grant_from(form)
         try:
             form.check()
             await services.request_partner(
@@ -329,12 +336,10 @@ class PartnersController(Controller):
 
     @post("/{link_id:int}/change", name="partners.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        data = await request.form()
-        errors: dict[str, str] = {}
-        grant = grant_from(data, errors)
+        form = Form(await request.form())
+        grant = grant_from(form)
         try:
-            if errors:
-                raise FormErrors(errors)
+            form.check()
             await services.change_grant(request.app.state.settings, current, link_id, grant)
         except (FormErrors, Conflict) as error:
             context = await _partner_context(current, link_id)
@@ -433,12 +438,10 @@ class InvitationController(Controller):
 
     @post("/grant", name="links.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
-        data = await request.form()
-        errors: dict[str, str] = {}
-        grant = grant_from(data, errors)
+        form = Form(await request.form())
+        grant = grant_from(form)
         try:
-            if errors:
-                raise FormErrors(errors)
+            form.check()
             link_id = await services.grant_invitation(
                 request.app.state.settings, current, token, grant
             )

@@ -31,13 +31,11 @@ class ListingInput:
 
 
 LISTING_FIELDS = tuple(field.name for field in fields(ListingInput))
-REPEATED = ("languages", "specialities")
-SINGLE_FIELDS = tuple(name for name in LISTING_FIELDS if name not in REPEATED)
 
 
 def listing_from(data) -> tuple[ListingInput, dict[str, str]]:
     """DATA is the submitted form (a multi-dict: `languages` and `specialities` repeat)."""
-    form = Form({name: data.get(name, "") for name in SINGLE_FIELDS})
+    form = Form(data)
     published = form.checkbox("published")
     description = form.text(
         "description", max_length=DESCRIPTION_MAX, label="The description", multiline=True
@@ -48,8 +46,8 @@ def listing_from(data) -> tuple[ListingInput, dict[str, str]]:
         form.add("region", "Choose a canton from the list.")
     elif region and country and not region.startswith(f"{country}-"):
         form.add("region", "A canton is a region of Switzerland; choose the country first.")
-    languages = _chosen(form, data, "languages", LANGUAGES, "languages")
-    specialities = _chosen(form, data, "specialities", SPECIALITIES, "specialities")
+    languages = _chosen(form, "languages", LANGUAGES)
+    specialities = _chosen(form, "specialities", SPECIALITIES)
     website, problem = normalise_website(form.text("website", max_length=300))
     if "website" not in form.errors:
         form.add("website", problem)
@@ -66,18 +64,11 @@ def listing_from(data) -> tuple[ListingInput, dict[str, str]]:
     return entered, form.errors
 
 
-def _chosen(form: Form, data, name: str, choices: dict, label: str) -> tuple[str, ...]:
-    values = [str(value) for value in _all(data, name)]
-    if len(values) > len(choices) or not set(values) <= choices.keys():
-        form.add(name, f"Choose {label} from the list.")
+def _chosen(form: Form, name: str, choices: dict) -> tuple[str, ...]:
+    values = form.values(name, choices, label=name)
+    if len(values) > len(choices):
+        form.add(name, f"Choose {name} from the list.")
     return tuple(key for key in choices if key in values)
-
-
-def _all(data, name: str) -> list:
-    if hasattr(data, "getall"):
-        return list(data.getall(name, []))
-    value = data.get(name)
-    return [] if value is None else (value if isinstance(value, list) else [value])
 
 
 def form_values(listing: dict | None, organisation: dict) -> dict:

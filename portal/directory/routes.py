@@ -21,6 +21,7 @@ from portal.directory import cache, queries, rules, services
 from portal.directory.forms import entered_values, form_values, listing_from
 from portal.directory.logos import LARGEST_SIDE, LogoRefused
 from portal.errors import Forbidden, FormErrors, NotFound
+from portal.forms import Form
 from portal.organisations.rules import countries
 from portal.partners.rules import IN_PROGRAMME
 from portal.web import (
@@ -214,14 +215,16 @@ class ListingController(Controller):
     @post("/logo", name="directory.listing.logo")
     async def upload_logo(self, request: Request, current: Me) -> Response:
         listing, organisation = await services.listing_for_editing(current)
-        upload = (await request.form()).get("logo")
+        form = Form(await request.form())
+        upload = form.value("logo")
         data = await upload.read() if isinstance(upload, UploadFile) else b""
         try:
+            form.check()
             await services.upload_logo(current, data)
-        except LogoRefused as refused:
-            form = form_values(listing, organisation)
-            context = _context(listing, organisation, form)
-            return form_page(request, TEMPLATE, context, {"logo": str(refused)})
+        except (LogoRefused, FormErrors) as refused:
+            problem = refused.errors["logo"] if isinstance(refused, FormErrors) else str(refused)
+            context = _context(listing, organisation, form_values(listing, organisation))
+            return form_page(request, TEMPLATE, context, {"logo": problem})
         return redirect(request, "/directory/listing", flash="Your new logo is in place.")
 
     @post("/logo/delete", name="directory.listing.logo.delete")

@@ -22,7 +22,7 @@ def parse_report_form(data, *, partner_id: int, requested_by: int, today: date) 
     kind = form.choice("period", tuple(PeriodKind), label="a period")
     period = _period(form, kind, today) if kind in tuple(PeriodKind) else None
     file_format = form.choice("format", rules.FORMATS, label="a format")
-    client_ids = _client_ids(form, data)
+    client_ids = _client_ids(form)
     if period is not None:
         for name, problem in rules.period_problems(period.start, period.end).items():
             form.add(name, problem)
@@ -69,11 +69,12 @@ def _period(form: Form, kind: str, today: date) -> Period | None:
     return Period(start, end) if start and end else None
 
 
-def _client_ids(form: Form, data) -> tuple[int, ...]:
+def _client_ids(form: Form) -> tuple[int, ...]:
     if form.text("clients") != "selected":
         return ()
-    raw = data.getall("client_ids", []) if hasattr(data, "getall") else data.get("client_ids", [])
-    raw = [raw] if isinstance(raw, str) else list(raw)
+    raw = form.values("client_ids")
+    if "client_ids" in form.errors:
+        return ()
     if not raw:
         form.add("client_ids", "Choose at least one client, or all clients.")
         return ()

@@ -52,6 +52,16 @@ class MailNotDelivered(Exception):
         self.permanent = permanent
 
 
+SUBJECT_MAX = 300  # outbox_mail.subject
+
+
+def fitted_subject(subject: str) -> str:
+    """A subject made of two long names (a 200-character person inviting into a 200-character
+    organisation) would not fit its column: it is shortened with an ellipsis; the body still
+    names everything in full."""
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
+
+
 async def queue_mail(mail: Mail, *, awaited: bool = False) -> int:
     """Write MAIL to the outbox and queue its delivery, in the caller's transaction: it leaves
     only once the change that caused it is committed, never if that is rolled back, and the
@@ -59,7 +69,9 @@ async def queue_mail(mail: Mail, *, awaited: bool = False) -> int:
     someone waits for) before other mail too. Returns the outbox row's id."""
     async with DB.transaction():  # the caller's, when there is one
         rows = await OutboxMail.insert(
-            OutboxMail(recipient=mail.recipient, subject=mail.subject, body=mail.body)
+            OutboxMail(
+                recipient=mail.recipient, subject=fitted_subject(mail.subject), body=mail.body
+            )
         ).returning(OutboxMail.id)
         outbox_id = rows[0]["id"]
         priority = AWAITED_MAIL_PRIORITY if awaited else MAIL_PRIORITY

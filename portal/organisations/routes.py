@@ -24,6 +24,7 @@ from portal.organisations import queries, rules, services
 from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
+NO_PRODUCT_TICKED = "Tick the products this user may see, or remove them all with its button."
 
 
 class HomeController(Controller):
@@ -61,7 +62,7 @@ class OrganisationController(Controller):
 
     @post("/new", name="organisations.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         details = _details_from(form, with_fixed=True)
         try:
@@ -78,7 +79,7 @@ class OrganisationController(Controller):
 
     @post("/switch", name="organisations.switch")
     async def switch(self, request: Request, current: NamedDependency[Current]) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         organisation_id = form.integer("organisation_id")
         if organisation_id is None or organisation_id not in dict(current.organisations):
             raise NotFound()
@@ -99,7 +100,7 @@ def _details_context(form: dict) -> dict:
 def _details_from(
     form: Form, *, with_fixed: bool, country: str = ""
 ) -> services.OrganisationDetails:
-    name = form.text("name", required=True, label="The organisation's name")
+    name = form.name("name", label="The organisation's name")
     form.add("name", rules.name_problem(name))
     if with_fixed:
         kind = form.choice("kind", rules.KINDS, label="a kind")
@@ -140,7 +141,7 @@ class SettingsController(Controller):
     async def save(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.EDIT_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         details = _details_from(form, with_fixed=False, country=organisation["country"])
         changes = {
@@ -177,7 +178,7 @@ class MembersController(Controller):
 
     @post("/invite", name="organisation.members.invite")
     async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         role = form.choice("role", ROLE_CHOICES, label="a role")
         message = form.text("message", max_length=1000, multiline=True)
@@ -205,7 +206,7 @@ class MembersController(Controller):
     async def change(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         role = form.choice("role", ROLE_CHOICES, label="a role")
         billing_rights = form.checkbox("billing_rights")
         try:
@@ -234,11 +235,11 @@ class MembersController(Controller):
     async def save_products(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
-        data = await request.form()
-        chosen = {
-            int(v) for v in data.getall("products", []) if str(v).isdigit() and len(str(v)) < 10
-        }
+        form = Form(await request.form())
+        ticked = form.whole_set("products", form.values("products"), problem=NO_PRODUCT_TICKED)
+        chosen = {int(v) for v in ticked if v.isascii() and v.isdigit() and len(v) < 10}
         try:
+            form.check()
             await services.give_products(current, membership_id, chosen)
         except FormErrors as error:
             context = await _member_products_context(current, membership_id)
@@ -352,9 +353,9 @@ class InvitationController(Controller):
         self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
     ) -> Response:
         invitation = await services.open_invitation(token)
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
-        full_name = form.text("full_name", required=True, label="Your name")
+        full_name = form.name("full_name", label="Your name")
         password = form.password("password")
         try:
             form.check()
@@ -393,9 +394,9 @@ class TeamsController(Controller):
 
     @post("", name="organisation.teams.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
-        name = form.text("name", max_length=100)
+        name = form.name("name", required=False, max_length=100)
         form.add("name", services.team_name_problem(name))
         try:
             form.check()
@@ -424,9 +425,9 @@ class TeamsController(Controller):
     async def rename(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
-        name = form.text("name", max_length=100)
+        name = form.name("name", required=False, max_length=100)
         form.add("name", services.team_name_problem(name))
         try:
             form.check()
@@ -451,7 +452,7 @@ class TeamsController(Controller):
     async def add_member(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         account_id = form.integer("account")
         try:
             form.check()
@@ -483,7 +484,7 @@ class TeamsController(Controller):
     async def leader(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        form = Form(dict(await request.form()))
+        form = Form(await request.form())
         account_id = form.integer("leader", required=False)
         try:
             form.check()
@@ -501,7 +502,7 @@ class TeamsController(Controller):
     async def invite_external(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         email = form.email()
         try:

@@ -87,6 +87,7 @@ def name_problem(name: str) -> str | None:
 
 
 WEBSITE_PROBLEM = "Enter a web address such as https://example.ch."
+WEBSITE_MAX = 300  # organisation.website, directory_listing.website
 # A host name label: letters (any script), digits and inner hyphens.
 HOST_LABEL = re.compile(r"(?!-)[^\W_](?:[^\W_]|-){0,62}(?<!-)")
 
@@ -98,7 +99,9 @@ def normalise_website(website: str) -> tuple[str, str | None]:
         return "", None
     if "://" not in website:
         website = "https://" + website
-    if len(website) > 300 or has_control_characters(website) or any(c.isspace() for c in website):
+    if len(website) > WEBSITE_MAX:
+        return website, f"Use at most {WEBSITE_MAX} characters, https:// included."
+    if has_control_characters(website) or any(c.isspace() for c in website):
         return website, WEBSITE_PROBLEM
     try:
         parts = urlsplit(website)

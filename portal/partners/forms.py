@@ -27,14 +27,12 @@ def application_from(
 ) -> tuple[Entered, dict[str, str], dict[str, str]]:
     """DATA is the submitted form (a multi-dict: `commitments` repeats). Returns what was
     entered, the errors that make it unusable, and the problems to fix before submitting."""
-    form = Form({name: data.get(name, "") for name in FIELDS})
+    form = Form(data)
     registration = form.text("registration_number", max_length=60)
     vat = form.text("vat_number", max_length=40)
     typed_website = form.text("website", max_length=300)
     website, website_problem = website_address(typed_website, allow_private=allow_private)
-    ticked = {str(value) for value in _all(data, "commitments")}
-    if not ticked <= COMMITMENTS.keys():
-        form.errors.setdefault("commitments", "Choose commitments from the list.")
+    ticked = set(form.values("commitments", COMMITMENTS, label="commitments"))
     problems = {
         name: problem
         for name, problem in (
@@ -54,16 +52,6 @@ def application_from(
         commitments=frozenset(ticked & COMMITMENTS.keys()),
     )
     return entered, form.errors, problems
-
-
-FIELDS = ("registration_number", "vat_number", "website")
-
-
-def _all(data, name: str) -> list:
-    if hasattr(data, "getall"):
-        return list(data.getall(name, []))
-    value = data.get(name)
-    return [] if value is None else (value if isinstance(value, list) else [value])
 
 
 def form_values(entered: Entered) -> dict:

@@ -160,7 +160,7 @@ class StaffController(Controller):
         self, request: Request, current: Me, organisation_id: OrganisationId
     ) -> Response:
         settings = request.app.state.settings
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         decision = form.choice(
             "decision", {v.value: v for v in StaffVerdict}, label="approve or reject"

@@ -11,28 +11,13 @@ from portal.forms import Form
 from portal.organisations.rules import countries
 from portal.tenders import rules
 
-AMOUNT = re.compile(r"^[0-9]{1,8}(?:[.,][0-9]{1,2})?$")  # not \d: it takes any script's digits
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+NO_CATEGORY = "Tick the categories you take on, or stop taking tenders with its button."
 
 
 def amount(form: Form, name: str, label: str) -> Decimal:
-    """A plain amount such as 1500 or 1'500.50 (no exponent, NaN or infinity)."""
-    raw = form.text(name, required=True, max_length=20, label=label)
-    cleaned = raw.replace("'", "").replace("’", "").replace(" ", "").replace("\u00a0", "")
-    if raw and name not in form.errors and not AMOUNT.match(cleaned):
-        form.add(name, "Enter an amount such as 1500 or 1500.50.")
-    if name in form.errors:
-        return Decimal(0)
-    return Decimal(cleaned.replace(",", "."))
-
-
-def multiple(data, name: str) -> list[str]:
-    if hasattr(data, "getall"):
-        return [str(v) for v in data.getall(name, [])]
-    value = data.get(name)
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+    """An amount of money: at most two decimals."""
+    return form.amount(name, label=label, decimals=2)
 
 
 @dataclass(frozen=True)
@@ -74,8 +59,8 @@ TENDER_FIELDS = (
 def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[str, str]]:
     """The tender as entered and its problems. A VISITOR also gives their contact details
     (a logged-in client's come from their account)."""
-    form = Form({name: str(data.get(name, "") or "") for name in TENDER_FIELDS})
-    title = form.text("title", required=True, max_length=rules.TITLE_MAX, label="The title")
+    form = Form(data)
+    title = form.name("title", max_length=rules.TITLE_MAX, label="The title")
     description = form.text(
         "description",
         required=True,
@@ -104,9 +89,9 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
         form.add("deadline", rules.deadline_problem(deadline, today))
     name = email = phone = company = ""
     if visitor:
-        name = form.text("author_name", required=True, label="Your name")
+        name = form.name("author_name", label="Your name")
         email = form.email("author_email")
-        company = form.text("author_company", max_length=200)
+        company = form.name("author_company", required=False)
     phone = form.text("author_phone", max_length=40)
     if phone and "author_phone" not in form.errors and not PHONE.match(phone):
         form.add("author_phone", "Enter a phone number such as +41 21 555 12 34.")
@@ -131,7 +116,11 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
 
 def tender_form_values(data) -> dict:
     """What the form shows again after an error: exactly what was typed."""
-    return {name: str(data.get(name, "") or "") for name in TENDER_FIELDS}
+    return _typed(data, TENDER_FIELDS)
+
+
+def _typed(data, names: tuple[str, ...]) -> dict:
+    return {name: str(data.get(name, "") or "") for name in names}
 
 
 @dataclass(frozen=True)
@@ -147,7 +136,7 @@ QUOTE_FIELDS = ("price", "currency", "timeline", "message", "commitment")
 
 
 def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
-    form = Form({name: str(data.get(name, "") or "") for name in QUOTE_FIELDS})
+    form = Form(data)
     price = amount(form, "price", "The price")
     if "price" not in form.errors:
         form.add("price", rules.price_problem(price))
@@ -168,7 +157,7 @@ def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
 
 
 def quote_form_values(data) -> dict:
-    return {name: str(data.get(name, "") or "") for name in QUOTE_FIELDS}
+    return _typed(data, QUOTE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -179,16 +168,17 @@ class SettingsInput:
 
 
 def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
-    errors = {}
+    form = Form(data)
     chosen = {}
     allowed = {
-        "categories": rules.CATEGORIES.keys(),
-        "languages": rules.LANGUAGES.keys(),
-        "regions": countries().keys() | rules.CANTONS.keys(),
+        "categories": rules.CATEGORIES,
+        "languages": rules.LANGUAGES,
+        "regions": countries() | rules.CANTONS,
     }
     for name, known in allowed.items():
-        values = multiple(data, name)
-        if not set(values) <= set(known) or len(values) > 400:
-            errors[name] = "Choose from the list."
-        chosen[name] = sorted(set(values) & set(known))
-    return SettingsInput(chosen["categories"], chosen["languages"], chosen["regions"]), errors
+        values = form.values(name, known)
+        if name in form.errors or len(values) > 400:
+            form.errors[name] = "Choose from the list."
+        chosen[name] = sorted(set(values))
+    categories = form.whole_set("categories", chosen["categories"], problem=NO_CATEGORY)
+    return SettingsInput(categories, chosen["languages"], chosen["regions"]), form.errors

@@ -14,7 +14,7 @@ from portal.access import Action, may
 from portal.accounts.current import Current, provide_current, provide_optional_current
 from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
-from portal.forms import page_number
+from portal.forms import Form, page_number
 from portal.organisations.rules import countries
 from portal.partners.rules import PartnerStatus
 from portal.tenders import notifications, rules, services
@@ -202,7 +202,9 @@ class PrivateLinkController(Controller):
 async def _accept(request: Request, author: services.Author, tender_id, quote_id: int):
     settings = request.app.state.settings
     back = _back(author, tender_id)
-    seen_version = str((await request.form()).get("version", "") or "")
+    form = Form(await request.form())
+    seen_version = form.raw_text("version")
+    form.check()
     try:
         chosen = await services.accept_quote(settings, author, tender_id, quote_id, seen_version)
     except rules.QuoteChanged as changed:  # the page again, showing the quote as it is now
@@ -306,7 +308,9 @@ class PartnerTendersController(Controller):
     @get("/{tender_id:int}", name="partner.tenders.show")
     async def show(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         return page(
-            request, "tenders/partner_tender.html", await _tender_context(current, tender_id)
+            request,
+            "tenders/partner_tender.html",
+            await _tender_context(current, tender_id, opened=True),
         )
 
     @post("/{tender_id:int}/quote", name="partner.tenders.quote")
@@ -363,8 +367,8 @@ async def _save_quote(request: Request, current: Current, tender_id: int, save, 
     return redirect(request, back, flash=f"Your quote is {done}. The author was told.")
 
 
-async def _tender_context(current: Current, tender_id: int) -> dict:
-    view = await services.partner_view(current, tender_id)
+async def _tender_context(current: Current, tender_id: int, *, opened: bool = False) -> dict:
+    view = await services.partner_view(current, tender_id, opened=opened)
     quote = view.quote
     form = (
         {k: str(quote[k]) for k in ("price", "currency", "timeline", "message")}

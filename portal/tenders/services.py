@@ -230,12 +230,13 @@ def _active(current: Current) -> bool:
     return current.organisation is not None and current.organisation.partner_status == "active"
 
 
-async def partner_view(current: Current, tender_id: int) -> PartnerView:
-
+async def partner_view(current: Current, tender_id: int, *, opened: bool = False) -> PartnerView:
+    """The tender as its partner sees it; OPENED when the partner opens its page, which marks
+    it read (a refused quote shows the page again and changes nothing)."""
     now = _now()
     tender = await _routed_tender(current, tender_id, Action.VIEW_TENDER)
     partner_id = current.organisation.id
-    if tender["read_at"] is None:
+    if opened and tender["read_at"] is None:
         await queries.mark_read(partner_id, tender_id, now)
     quote = await queries.quote_of(partner_id, tender_id)
     contact = None

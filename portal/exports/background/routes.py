@@ -38,7 +38,7 @@ class ReportFilesController(Controller):
 
     @post("/monthly", name="exports.monthly_delivery")
     async def monthly_delivery(self, request: Request, current: Me) -> Response:
-        data = dict(await request.form())
+        data = await request.form()
         form = Form(data)
         wanted = form.checkbox("monthly")
         file_format = (

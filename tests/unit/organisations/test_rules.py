@@ -101,12 +101,17 @@ def test_no_website_is_fine():
         "https://example..ch",
         "https://example.c",
         "https://example.123",
-        "https://example.ch/" + "a" * 300,
     ],
 )
 def test_a_website_that_is_no_web_address_is_refused(typed):
     _stored, problem = rules.normalise_website(typed)
     assert problem == rules.WEBSITE_PROBLEM
+
+
+@pytest.mark.parametrize("typed", ["https://example.ch/" + "a" * 300, "example.ch/" + "a" * 282])
+def test_a_website_longer_than_its_column_says_so(typed):
+    _stored, problem = rules.normalise_website(typed)
+    assert problem == "Use at most 300 characters, https:// included."
 
 
 @settings(max_examples=300)

@@ -371,3 +371,86 @@ def test_the_staff_area_is_for_staff_only_and_hidden_from_everyone_else(
     # staff rights reach the staff area, not other organisations or other actions
     assert decide(staff, Action.VIEW_ORGANISATION, StaffResource()) is Decision.HIDDEN
     assert decide(staff, Action.STAFF_REVIEW, OrganisationResource(2)) is Decision.HIDDEN
+
+
+# --- IPv6 forms that carry an IPv4 address, and the form's word for a private address ---------
+
+CARRYING_PRIVATE = [
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "::10.0.0.1",  # IPv4-compatible
+    "::127.0.0.1",
+    "::169.254.169.254",
+    "::ffff:169.254.169.254",  # IPv4-mapped
+    "::ffff:192.168.1.1",
+]
+CARRYING_PUBLIC = ["64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8", "::ffff:8.8.8.8"]
+PRIVATE_IPV6 = ["fec0::1", "feff::1", "64:ff9b:1::a00:1", "64:ff9b:1::808:808"]
+TEREDO = ["2001:0:4136:e378:8000:63bf:f5ff:fffe", "2001::1", "2001:0:808:808::1"]
+
+
+@pytest.mark.parametrize("address", CARRYING_PRIVATE + PRIVATE_IPV6 + TEREDO)
+def test_ipv6_forms_of_private_addresses_are_refused(address):
+    assert refused_address(address)
+
+
+@pytest.mark.parametrize("address", CARRYING_PUBLIC)
+def test_an_ipv6_form_of_a_public_ipv4_address_is_judged_by_it(address):
+    """A NAT64 resolver (DNS64) answers 64:ff9b::… for an IPv4-only site: that site is public."""
+    assert not refused_address(address)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", *TEREDO])
+def test_link_local_and_teredo_stay_refused_even_with_the_test_setting(address):
+    assert refused_address(address, allow_private=True)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "::ffff:10.0.0.1", "fec0::1"])
+def test_the_test_setting_lets_their_private_forms_through(address):
+    assert not refused_address(address, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "http://10.0.0.1",
+        "http://192.168.1.1/shop",
+        "127.0.0.1:8000",
+        "http://[::1]/",
+        "http://[64:ff9b::a00:1]/",
+        "http://[2002:a00:1::1]/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://[fec0::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "localhost",
+        "http://localhost:8000",
+        "intranet.local",
+        "https://shop.internal",
+        "router.home.arpa",
+        "https://app.localhost/",
+        "https://files.lan",
+        "https://INTRANET.LOCAL.",
+    ],
+)
+def test_the_form_says_private_and_local_addresses_are_not_checked(typed):
+    from portal.partners.rules import PRIVATE_ADDRESS_PROBLEM
+
+    _stored, problem = website_address(typed)
+    assert problem == PRIVATE_ADDRESS_PROBLEM
+    assert "Private and local addresses are not checked" in problem
+
+
+@pytest.mark.parametrize("typed", ["http://8.8.8.8", "https://[2001:4860:4860::8888]/", "nope"])
+def test_a_public_ip_or_a_word_is_still_not_a_web_address(typed):
+    from portal.organisations.rules import WEBSITE_PROBLEM
+
+    assert website_address(typed)[1] == WEBSITE_PROBLEM
+
+
+@pytest.mark.parametrize("typed", ["muster.ch", "https://local-bakery.ch", "https://lan.example"])
+def test_ordinary_names_that_merely_look_local_are_checked(typed):
+    assert website_address(typed)[1] is None

@@ -170,7 +170,9 @@ async def test_a_made_up_invitation_token_opens_nothing(world):
             await world.carl.get(f"/links/invitations/{token}"),
             await post_form(world.carl, f"/links/invitations/{token}/decline"),
         ]:
-            assert response.status_code in {404, 409}, (token[:20], response.status_code)
+            # a NUL byte in the address is refused before any route reads it
+            expected = {400} if token == "%00" else {404, 409}
+            assert response.status_code in expected, (token[:20], response.status_code)
     assert await PartnerLink.count() == 3
 
 

@@ -174,12 +174,13 @@ async def test_a_website_that_does_not_answer(client, applicant, closed_port, pr
     assert not polls(html)
 
 
-async def test_without_the_test_setting_a_local_address_is_not_a_website(
+async def test_without_the_test_setting_a_local_address_is_not_checked(
     client, applicant, local_site, monkeypatch
 ):
     monkeypatch.delenv("PORTAL_ALLOW_PRIVATE_WEBSITE_CHECKS", raising=False)
     html = await checklist(client, website=local_site.url)
-    assert verdicts(html)["website"] == "not_met" and "Enter a web address" in html
+    assert verdicts(html)["website"] == "not_met"
+    assert "Private and local addresses are not checked" in html
     assert not polls(html)
     await website.settle()
     assert not website.running(applicant, local_site.url)
@@ -338,3 +339,17 @@ async def test_programme_and_staff_links_in_the_navigation(client, applicant):
     assert 'href="/programme"' in home and 'href="/staff"' not in home
     await Account.update({Account.is_staff: True}).where(Account.email == "anna@muster.ch")
     assert 'href="/staff"' in (await client.get("/")).text
+
+
+@pytest.mark.parametrize(
+    "typed", ["http://10.0.0.1", "http://[64:ff9b::a00:1]/", "intranet.local", "localhost:8000"]
+)
+async def test_a_private_website_is_said_to_be_not_checked(client, applicant, typed, monkeypatch):
+    monkeypatch.delenv("PORTAL_ALLOW_PRIVATE_WEBSITE_CHECKS", raising=False)
+    html = await checklist(client, website=typed)
+    assert "Private and local addresses are not checked" in html
+    assert "Enter a web address" not in html
+    applied = await post_form(client, "/programme/apply", {"website": typed, "commitments": ALL})
+    assert applied.status_code == 422
+    assert "Private and local addresses are not checked" in applied.text
+    assert (await Organisation.select(Organisation.website).first())["website"] == ""
