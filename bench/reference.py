@@ -196,7 +196,7 @@ PAGE_EXTRAS = {
     "flashes": [],
     "errors": {},
     "form": {},
-    "settings": SimpleNamespace(outbox_visible=True),
+    "settings": SimpleNamespace(development=True, smtp_host=None),
 }
 
 

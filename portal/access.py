@@ -62,6 +62,7 @@ class Action(StrEnum):
     JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
+    READ_MAIL_OUTBOX = "staff.mail_outbox"  # development mode only: everyone's mails
     # tenders (SPEC §6)
     POST_TENDER = "tenders.post"
     VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
@@ -433,8 +434,13 @@ def _decide_on_report_file(actor: Actor, action: Action, report: ReportFileResou
     return Decision.FORBIDDEN
 
 
+STAFF_ACTIONS = frozenset(
+    {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS, Action.READ_MAIL_OUTBOX}
+)
+
+
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:
     """Staff only; to anyone else the staff area does not exist (404)."""
-    if actor.is_staff and action in {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS}:
+    if actor.is_staff and action in STAFF_ACTIONS:
         return Decision.ALLOWED
     return Decision.HIDDEN
