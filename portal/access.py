@@ -41,6 +41,8 @@ class Action(StrEnum):
     MANAGE_TEAM_MEMBERS = "teams.manage_members"
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
+    # organisation-wide money of the programme: managed volume, tier, cashback, prepaid balance
+    VIEW_PROGRAMME_MONEY = "programme.money.view"
     VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
     # delegation (SPEC §3)
@@ -256,7 +258,7 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return True
         case Action.MANAGE_LEGAL_REPRESENTATIVES:
             return actor.role is Role.LEGAL_REPRESENTATIVE
-        case Action.VIEW_BILLING:
+        case Action.VIEW_BILLING | Action.VIEW_PROGRAMME_MONEY:
             return actor.role in MANAGERS or actor.billing_rights
         case Action.MANAGE_TEAM_MEMBERS:
             return actor.role in MANAGERS or _leads(actor, resource)
@@ -302,10 +304,36 @@ def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decisio
     return Decision.HIDDEN
 
 
+@dataclass(frozen=True, slots=True)
+class ClientScope:
+    """The partner's clients a person sees — on every page, count, chart, export and report
+    (SPEC §3): every client, or only the active ones given to them in person or through one
+    of their teams. Queries filter by it (portal/clients/queries.py, `seen_link_sql`)."""
+
+    every_client: bool
+    user_id: int
+    team_ids: frozenset[int] = frozenset()
+
+    def sees(self, link: LinkResource) -> bool:
+        if self.every_client:
+            return True
+        assigned = self.user_id in link.assigned_user_ids or bool(
+            self.team_ids & link.assigned_team_ids
+        )
+        return assigned and link.active
+
+
+def client_scope(actor: Actor) -> ClientScope:
+    """Legal representatives and administrators see every client of their organisation;
+    anyone else (a plain user, a team guest) a collaborator's share."""
+    return ClientScope(actor.role in MANAGERS, actor.user_id, actor.team_ids)
+
+
 def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Decision:
     """Legal representatives and administrators see every client; a collaborator only the
     active clients given to them, in person or through a team."""
-    if actor.role in MANAGERS:
+    scope = client_scope(actor)
+    if scope.every_client:
         if action is Action.VIEW_LINK:
             return Decision.ALLOWED
         if action is Action.EXPORT_BILLING:  # past clients too: their billing stays the partner's
@@ -317,10 +345,7 @@ def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Deci
         ):
             return _legal(actor)
         return Decision.FORBIDDEN
-    assigned = actor.user_id in link.assigned_user_ids or bool(
-        actor.team_ids & link.assigned_team_ids
-    )
-    if not (assigned and link.active):
+    if not scope.sees(link):
         return Decision.HIDDEN
     if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.EXPORT_BILLING}:
         return Decision.ALLOWED

@@ -3,8 +3,8 @@
 - another organisation's resource (or no organisation at all) → HIDDEN;
 - legal representatives and administrators may do everything in their organisation, except
   that only legal representatives give or take the legal-representative role;
-- plain users view the organisation, its members and teams, and see billing only with
-  billing rights;
+- plain users view the organisation, its members and teams, and see billing and the
+  programme's money (managed volume, tier, cashback, prepaid balance) only with billing rights;
 - a team leader manages the members of the team they lead;
 - a team guest (no role: an external user) sees the organisation and their own teams only
   (any other team is HIDDEN), and manages a team's members only if they lead it.
@@ -22,9 +22,11 @@ from portal.access import (
     Action,
     Actor,
     Decision,
+    LinkResource,
     OrganisationResource,
     Role,
     TeamResource,
+    client_scope,
     decide,
     may,
     require,
@@ -46,6 +48,7 @@ ORGANISATION_ACTIONS = [
     Action.MANAGE_TEAM_MEMBERS,
     Action.VIEW_AUDIT,
     Action.VIEW_BILLING,
+    Action.VIEW_PROGRAMME_MONEY,
 ]
 
 EVERYONE_IN_THE_ORGANISATION_MAY = {
@@ -69,8 +72,8 @@ def expected_decision(actor: Actor, action: Action, resource) -> Decision:
 
 def _plain_user_rights(actor: Actor, resource) -> set[Action]:
     rights = set(EVERYONE_IN_THE_ORGANISATION_MAY)
-    if actor.billing_rights:
-        rights.add(Action.VIEW_BILLING)
+    if actor.billing_rights:  # the organisation's money, the programme's included
+        rights |= {Action.VIEW_BILLING, Action.VIEW_PROGRAMME_MONEY}
     if _is_leader(actor, resource):
         rights.add(Action.MANAGE_TEAM_MEMBERS)
     return rights
@@ -209,3 +212,25 @@ def test_may_is_true_only_when_allowed():
     assert may(member(Role.ADMINISTRATOR), Action.MANAGE_TEAMS, HOME)
     assert not may(member(Role.USER), Action.MANAGE_TEAMS, HOME)
     assert not may(member(Role.ADMINISTRATOR), Action.MANAGE_TEAMS, ELSEWHERE)
+
+
+@pytest.mark.parametrize(
+    ("role", "every_client"),
+    [
+        (Role.LEGAL_REPRESENTATIVE, True),
+        (Role.ADMINISTRATOR, True),
+        (Role.USER, False),
+        (None, False),
+    ],
+)
+def test_only_legal_representatives_and_administrators_see_every_client(role, every_client):
+    actor = Actor(7, 1, role, billing_rights=True, team_ids=frozenset({4}))
+    scope = client_scope(actor)
+    assert scope.every_client is every_client
+    given_through_team = LinkResource(1, 2, active=True, assigned_team_ids=frozenset({4}))
+    given_in_person = LinkResource(1, 2, active=True, assigned_user_ids=frozenset({7}))
+    not_given = LinkResource(1, 2, active=True, assigned_user_ids=frozenset({8}))
+    stopped = LinkResource(1, 2, active=False, assigned_user_ids=frozenset({7}))
+    assert scope.sees(given_through_team) and scope.sees(given_in_person)
+    assert scope.sees(not_given) is every_client
+    assert scope.sees(stopped) is every_client
