@@ -38,7 +38,8 @@ class Action(StrEnum):
     MANAGE_LEGAL_REPRESENTATIVES = "members.manage_legal_representatives"
     VIEW_TEAM = "teams.view"
     MANAGE_TEAMS = "teams.manage"
-    MANAGE_TEAM_MEMBERS = "teams.manage_members"
+    MANAGE_TEAM_MEMBERS = "teams.manage_members"  # among the organisation's own members
+    INVITE_TO_TEAM = "teams.invite_outsider"  # someone from outside the organisation
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
     # organisation-wide money of the programme: managed volume, tier, cashback, prepaid balance
@@ -56,6 +57,7 @@ class Action(StrEnum):
     STOP_LINK = "links.stop"
     ASSIGN_COLLABORATORS = "links.assign"
     ACT_FOR_CLIENT = "clients.act"
+    INVITE_CLIENT_USER = "clients.users.invite"  # a new user of the client organisation
     MANAGE_CLIENT_PRODUCT = "clients.product.manage"
     ORDER_FOR_CLIENT = "clients.product.order"
     # the partner programme (SPEC §2)
@@ -114,6 +116,7 @@ class TeamResource:
     organisation_id: int
     team_id: int
     leader_id: int | None
+    acts_for_clients: bool = False  # given clients of a partner (an open link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +265,10 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS or actor.billing_rights
         case Action.MANAGE_TEAM_MEMBERS:
             return actor.role in MANAGERS or _leads(actor, resource)
+        case Action.INVITE_TO_TEAM:
+            if _acts_for_clients(resource):
+                return actor.role is Role.LEGAL_REPRESENTATIVE
+            return actor.role in MANAGERS or _leads(actor, resource)
         case Action.INVITE_CLIENT:
             return actor.role is Role.LEGAL_REPRESENTATIVE and actor.in_programme
         case Action.ADD_PARTNER:
@@ -338,7 +345,7 @@ def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Deci
             return Decision.ALLOWED
         if action is Action.EXPORT_BILLING:  # past clients too: their billing stays the partner's
             return Decision.ALLOWED
-        if action is Action.ACT_FOR_CLIENT:
+        if action in {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER}:
             return Decision.ALLOWED if link.active else Decision.FORBIDDEN
         if action in PARTNER_LEGAL_ACTIONS or (
             action is Action.WITHDRAW_REQUEST and link.initiated_by_partner
@@ -348,6 +355,8 @@ def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Deci
     if not scope.sees(link):
         return Decision.HIDDEN
     if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.EXPORT_BILLING}:
+        return Decision.ALLOWED
+    if action is Action.INVITE_CLIENT_USER and actor.is_member:  # never an outside guest
         return Decision.ALLOWED
     return Decision.FORBIDDEN
 
@@ -396,12 +405,21 @@ def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> 
             return Decision.ALLOWED
         if action is Action.MANAGE_TEAM_MEMBERS and _leads(actor, resource):
             return Decision.ALLOWED
+        leads_a_team_without_clients = _leads(actor, resource) and not _acts_for_clients(resource)
+        if action is Action.INVITE_TO_TEAM and leads_a_team_without_clients:
+            return Decision.ALLOWED
         return Decision.FORBIDDEN
     return Decision.ALLOWED if action is Action.VIEW_ORGANISATION else Decision.HIDDEN
 
 
 def _leads(actor: Actor, resource: Resource) -> bool:
     return isinstance(resource, TeamResource) and resource.leader_id == actor.user_id
+
+
+def _acts_for_clients(resource: Resource) -> bool:
+    """Only the partner's legal representatives bring someone from outside the organisation
+    into a team that acts for clients (SPEC §3); a leader manages it among the members."""
+    return isinstance(resource, TeamResource) and resource.acts_for_clients
 
 
 AUTHOR_ACTIONS = frozenset({Action.VIEW_OWN_TENDER, Action.DECIDE_TENDER})

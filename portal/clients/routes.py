@@ -230,6 +230,8 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
         "events": await _link_events(current, link),
         "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
+        "can_invite_people": link["status"] == "active"
+        and may(current.actor, Action.INVITE_CLIENT_USER, resource),
         "people": await queries.client_people(link["client"])
         if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource)
         else None,

@@ -5,7 +5,8 @@
   that only legal representatives give or take the legal-representative role;
 - plain users view the organisation, its members and teams, and see billing and the
   programme's money (managed volume, tier, cashback, prepaid balance) only with billing rights;
-- a team leader manages the members of the team they lead;
+- a team leader manages the members of the team they lead, and invites someone from outside
+  the organisation into it unless it acts for clients: then only legal representatives do;
 - a team guest (no role: an external user) sees the organisation and their own teams only
   (any other team is HIDDEN), and manages a team's members only if they lead it.
 """
@@ -46,6 +47,7 @@ ORGANISATION_ACTIONS = [
     Action.VIEW_TEAM,
     Action.MANAGE_TEAMS,
     Action.MANAGE_TEAM_MEMBERS,
+    Action.INVITE_TO_TEAM,
     Action.VIEW_AUDIT,
     Action.VIEW_BILLING,
     Action.VIEW_PROGRAMME_MONEY,
@@ -66,7 +68,11 @@ def expected_decision(actor: Actor, action: Action, resource) -> Decision:
     if actor.role is Role.LEGAL_REPRESENTATIVE:
         return ALLOWED
     if actor.role is Role.ADMINISTRATOR:
-        return FORBIDDEN if action is Action.MANAGE_LEGAL_REPRESENTATIVES else ALLOWED
+        if action is Action.MANAGE_LEGAL_REPRESENTATIVES or _brings_outsider_to_clients(
+            action, resource
+        ):
+            return FORBIDDEN
+        return ALLOWED
     return ALLOWED if action in _plain_user_rights(actor, resource) else FORBIDDEN
 
 
@@ -76,6 +82,8 @@ def _plain_user_rights(actor: Actor, resource) -> set[Action]:
         rights |= {Action.VIEW_BILLING, Action.VIEW_PROGRAMME_MONEY}
     if _is_leader(actor, resource):
         rights.add(Action.MANAGE_TEAM_MEMBERS)
+        if not resource.acts_for_clients:
+            rights.add(Action.INVITE_TO_TEAM)
     return rights
 
 
@@ -88,7 +96,14 @@ def _expected_for_team_guest(actor: Actor, action: Action, resource) -> Decision
         return ALLOWED
     if action is Action.MANAGE_TEAM_MEMBERS and _is_leader(actor, resource):
         return ALLOWED
+    if action is Action.INVITE_TO_TEAM and _is_leader(actor, resource):
+        return FORBIDDEN if resource.acts_for_clients else ALLOWED
     return FORBIDDEN
+
+
+def _brings_outsider_to_clients(action: Action, resource) -> bool:
+    """Only legal representatives invite someone from outside into a team acting for clients."""
+    return action is Action.INVITE_TO_TEAM and getattr(resource, "acts_for_clients", False)
 
 
 def _is_leader(actor: Actor, resource) -> bool:
@@ -109,8 +124,10 @@ ALL_ACTORS = [
     )
 ]
 ALL_RESOURCES = [OrganisationResource(organisation_id) for organisation_id in IDS] + [
-    TeamResource(organisation_id, team_id, leader_id)
-    for organisation_id, team_id, leader_id in itertools.product(IDS, IDS, (None, *IDS))
+    TeamResource(organisation_id, team_id, leader_id, acts_for_clients)
+    for organisation_id, team_id, leader_id, acts_for_clients in itertools.product(
+        IDS, IDS, (None, *IDS), (False, True)
+    )
 ]
 
 
