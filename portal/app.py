@@ -31,6 +31,7 @@ from portal.tenders.routes import ROUTES as TENDER_ROUTES
 from portal.web import (
     STATIC_DIR,
     add_security_headers,
+    add_strict_transport_security,
     build_templates,
     error_page,
     login_redirect,
@@ -109,7 +110,10 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: error_page,
             Exception: error_page,
         },
-        before_send=[add_security_headers],
+        before_send=[
+            add_security_headers,
+            *([add_strict_transport_security] if settings.base_url.startswith("https://") else []),
+        ],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=None,  # an HTML portal: no public API schema to expose
         debug=False,

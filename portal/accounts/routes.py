@@ -316,7 +316,9 @@ class SecurityController(Controller):
     ) -> Response:
         data = dict(await request.form())
         try:
-            codes = await services.confirm_totp_setup(current.user_id, str(data.get("code", "")))
+            codes = await services.confirm_totp_setup(
+                current.user_id, str(data.get("password", "")), str(data.get("code", ""))
+            )
         except FormErrors as error:
             account = await queries.account_by_id(current.user_id)
             secret = account["totp_pending_secret"] or await services.begin_totp_setup(
