@@ -28,7 +28,7 @@ from jinja2_fragments import render_block
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.logging.config import LoggingConfig
 
-from portal.access import Role
+from portal.access import ClientScope, Role
 from portal.accounts.queries import CURRENT_SQL
 from portal.accounts.rules import token_hash
 from portal.audit.services import AuditFilter, events_of, recent_events
@@ -196,7 +196,7 @@ PAGE_EXTRAS = {
     "flashes": [],
     "errors": {},
     "form": {},
-    "settings": SimpleNamespace(outbox_visible=True),
+    "settings": SimpleNamespace(development=True, smtp_host=None),
 }
 
 
@@ -227,6 +227,7 @@ PROBE_LINK = {
     "client_name": "probe", "client_currency": "CHF",
 }  # fmt: skip
 ACCESS_FILTERS = ("", "full", "restricted")
+EVERY_CLIENT = ClientScope(every_client=True, user_id=0)  # a manager's view: nothing filtered
 
 
 def _clients_calls(partner_id: int, access: str) -> Calls:
@@ -234,7 +235,7 @@ def _clients_calls(partner_id: int, access: str) -> Calls:
     return {
         "clients": (
             lambda: client_queries.clients_of_partner(
-                partner_id, 1, user_id=None, team_ids=[], access=access
+                partner_id, 1, scope=EVERY_CLIENT, access=access
             ),
             [(partner_id, *([access] if access else []), client_queries.PAGE_SIZE + 1, 0)],
         ),
@@ -296,11 +297,11 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
             [(partner_id, currency)],
         ),
         "recent": (
-            lambda: billing_queries.invoices_paid_by(partner_id, 1, 5),
+            lambda: billing_queries.invoices_paid_by(partner_id, 1, EVERY_CLIENT, 5),
             [(partner_id, 6, 0)],
         ),
         "attention": (
-            lambda: billing_queries.clients_needing_attention(partner_id),
+            lambda: billing_queries.clients_needing_attention(partner_id, EVERY_CLIENT),
             [(partner_id, 30, 30), (partner_id,)],
         ),
     }
@@ -481,6 +482,7 @@ async def partner_dashboard(request: Request) -> Response:
         "next": billing_rules.next_tier(tiers, volume),
         "chart": charts.benefits_chart(rows["months"][0], currency, datetime.now(UTC).date()),
         "sees_money": True,
+        "sees_invoices": True,
         "balance": Decimal(rows["balance"][0][0]["balance"]).quantize(Decimal("0.01")),
         "recent": rows["recent"][0][:5],
         "attention": {"renewing": renewing, "waiting": waiting[0]["n"]},

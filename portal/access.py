@@ -38,9 +38,12 @@ class Action(StrEnum):
     MANAGE_LEGAL_REPRESENTATIVES = "members.manage_legal_representatives"
     VIEW_TEAM = "teams.view"
     MANAGE_TEAMS = "teams.manage"
-    MANAGE_TEAM_MEMBERS = "teams.manage_members"
+    MANAGE_TEAM_MEMBERS = "teams.manage_members"  # among the organisation's own members
+    INVITE_TO_TEAM = "teams.invite_outsider"  # someone from outside the organisation
     VIEW_AUDIT = "audit.view"
     VIEW_BILLING = "billing.view"
+    # organisation-wide money of the programme: managed volume, tier, cashback, prepaid balance
+    VIEW_PROGRAMME_MONEY = "programme.money.view"
     VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
     # delegation (SPEC §3)
@@ -54,6 +57,7 @@ class Action(StrEnum):
     STOP_LINK = "links.stop"
     ASSIGN_COLLABORATORS = "links.assign"
     ACT_FOR_CLIENT = "clients.act"
+    INVITE_CLIENT_USER = "clients.users.invite"  # a new user of the client organisation
     MANAGE_CLIENT_PRODUCT = "clients.product.manage"
     ORDER_FOR_CLIENT = "clients.product.order"
     # the partner programme (SPEC §2)
@@ -62,6 +66,7 @@ class Action(StrEnum):
     JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
+    READ_MAIL_OUTBOX = "staff.mail_outbox"  # development mode only: everyone's mails
     # tenders (SPEC §6)
     POST_TENDER = "tenders.post"
     VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
@@ -111,6 +116,7 @@ class TeamResource:
     organisation_id: int
     team_id: int
     leader_id: int | None
+    acts_for_clients: bool = False  # given clients of a partner (an open link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +261,13 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return True
         case Action.MANAGE_LEGAL_REPRESENTATIVES:
             return actor.role is Role.LEGAL_REPRESENTATIVE
-        case Action.VIEW_BILLING:
+        case Action.VIEW_BILLING | Action.VIEW_PROGRAMME_MONEY:
             return actor.role in MANAGERS or actor.billing_rights
         case Action.MANAGE_TEAM_MEMBERS:
+            return actor.role in MANAGERS or _leads(actor, resource)
+        case Action.INVITE_TO_TEAM:
+            if _acts_for_clients(resource):
+                return actor.role is Role.LEGAL_REPRESENTATIVE
             return actor.role in MANAGERS or _leads(actor, resource)
         case Action.INVITE_CLIENT:
             return actor.role is Role.LEGAL_REPRESENTATIVE and actor.in_programme
@@ -301,27 +311,52 @@ def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decisio
     return Decision.HIDDEN
 
 
+@dataclass(frozen=True, slots=True)
+class ClientScope:
+    """The partner's clients a person sees — on every page, count, chart, export and report
+    (SPEC §3): every client, or only the active ones given to them in person or through one
+    of their teams. Queries filter by it (portal/clients/queries.py, `seen_link_sql`)."""
+
+    every_client: bool
+    user_id: int
+    team_ids: frozenset[int] = frozenset()
+
+    def sees(self, link: LinkResource) -> bool:
+        if self.every_client:
+            return True
+        assigned = self.user_id in link.assigned_user_ids or bool(
+            self.team_ids & link.assigned_team_ids
+        )
+        return assigned and link.active
+
+
+def client_scope(actor: Actor) -> ClientScope:
+    """Legal representatives and administrators see every client of their organisation;
+    anyone else (a plain user, a team guest) a collaborator's share."""
+    return ClientScope(actor.role in MANAGERS, actor.user_id, actor.team_ids)
+
+
 def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Decision:
     """Legal representatives and administrators see every client; a collaborator only the
     active clients given to them, in person or through a team."""
-    if actor.role in MANAGERS:
+    scope = client_scope(actor)
+    if scope.every_client:
         if action is Action.VIEW_LINK:
             return Decision.ALLOWED
         if action is Action.EXPORT_BILLING:  # past clients too: their billing stays the partner's
             return Decision.ALLOWED
-        if action is Action.ACT_FOR_CLIENT:
+        if action in {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER}:
             return Decision.ALLOWED if link.active else Decision.FORBIDDEN
         if action in PARTNER_LEGAL_ACTIONS or (
             action is Action.WITHDRAW_REQUEST and link.initiated_by_partner
         ):
             return _legal(actor)
         return Decision.FORBIDDEN
-    assigned = actor.user_id in link.assigned_user_ids or bool(
-        actor.team_ids & link.assigned_team_ids
-    )
-    if not (assigned and link.active):
+    if not scope.sees(link):
         return Decision.HIDDEN
     if action in {Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.EXPORT_BILLING}:
+        return Decision.ALLOWED
+    if action is Action.INVITE_CLIENT_USER and actor.is_member:  # never an outside guest
         return Decision.ALLOWED
     return Decision.FORBIDDEN
 
@@ -370,12 +405,21 @@ def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> 
             return Decision.ALLOWED
         if action is Action.MANAGE_TEAM_MEMBERS and _leads(actor, resource):
             return Decision.ALLOWED
+        leads_a_team_without_clients = _leads(actor, resource) and not _acts_for_clients(resource)
+        if action is Action.INVITE_TO_TEAM and leads_a_team_without_clients:
+            return Decision.ALLOWED
         return Decision.FORBIDDEN
     return Decision.ALLOWED if action is Action.VIEW_ORGANISATION else Decision.HIDDEN
 
 
 def _leads(actor: Actor, resource: Resource) -> bool:
     return isinstance(resource, TeamResource) and resource.leader_id == actor.user_id
+
+
+def _acts_for_clients(resource: Resource) -> bool:
+    """Only the partner's legal representatives bring someone from outside the organisation
+    into a team that acts for clients (SPEC §3); a leader manages it among the members."""
+    return isinstance(resource, TeamResource) and resource.acts_for_clients
 
 
 AUTHOR_ACTIONS = frozenset({Action.VIEW_OWN_TENDER, Action.DECIDE_TENDER})
@@ -433,8 +477,13 @@ def _decide_on_report_file(actor: Actor, action: Action, report: ReportFileResou
     return Decision.FORBIDDEN
 
 
+STAFF_ACTIONS = frozenset(
+    {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS, Action.READ_MAIL_OUTBOX}
+)
+
+
 def _decide_for_staff(actor: Actor, action: Action) -> Decision:
     """Staff only; to anyone else the staff area does not exist (404)."""
-    if actor.is_staff and action in {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS}:
+    if actor.is_staff and action in STAFF_ACTIONS:
         return Decision.ALLOWED
     return Decision.HIDDEN

@@ -21,7 +21,7 @@ from portal.errors import LoginRequired, PortalError
 from portal.exports.background.routes import ROUTES as REPORT_FILE_ROUTES
 from portal.exports.offload import shutdown_writer_pool
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
-from portal.mail.routes import ROUTES as MAIL_ROUTES
+from portal.mail.routes import DEVELOPMENT_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
@@ -32,6 +32,7 @@ from portal.web import (
     STATIC_DIR,
     FormRequest,
     add_security_headers,
+    add_strict_transport_security,
     build_templates,
     error_page,
     form_bodies_only,
@@ -81,11 +82,11 @@ def create_app(settings: Settings) -> Litestar:
             *CLIENT_ROUTES,
             *BILLING_ROUTES,
             *PARTNER_ROUTES,
-            *MAIL_ROUTES,
             *TENDER_ROUTES,
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
             *REPORT_FILE_ROUTES,
+            *(DEVELOPMENT_ROUTES if settings.development else []),
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -114,7 +115,10 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: error_page,
             Exception: error_page,
         },
-        before_send=[add_security_headers],
+        before_send=[
+            add_security_headers,
+            *([add_strict_transport_security] if settings.base_url.startswith("https://") else []),
+        ],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=None,  # an HTML portal: no public API schema to expose
         debug=False,

@@ -132,6 +132,8 @@ def serve_portal(args: argparse.Namespace) -> None:
     asyncio.run(_migrate())
     if args.demo:
         _load_demo(50)
+        os.environ["PORTAL_DEVELOPMENT"] = "1"  # the staff's mail outbox page, for the demo
+    _say_if_mail_is_held()
     url = f"http://{args.host}:{args.port}"
     os.environ.setdefault("PORTAL_BASE_URL", url)
     print(f"\nPartner Portal: {url}")
@@ -145,6 +147,16 @@ def serve_portal(args: argparse.Namespace) -> None:
         _serve_web(args)
     finally:
         stop_worker_process(worker)
+
+
+def _say_if_mail_is_held() -> None:
+    from portal.mail.rules import held_mail_notice
+    from portal.settings import Settings
+
+    settings = Settings.from_env()
+    notice = held_mail_notice(settings.smtp_host, settings.development)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
 
 
 def _serve_web(args: argparse.Namespace) -> None:

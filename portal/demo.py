@@ -81,7 +81,7 @@ LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
   {ELISE.email:<38} legal representative of Lumière Digital SARL
   {CLIENT_OWNER.email:<38} legal representative of three client organisations
   {STAFF.email:<38} programme staff: reviews applications at /staff
-Mails are shown at /dev/outbox while no SMTP server is configured."""
+In this development mode, staff read the portal's mails at /dev/outbox."""
 NAMED_TEAMS = [
     (0, "Web team", ALICE, [ALICE, CHLOE, DAVID]),
     (0, "Support", BRUNO, [BRUNO]),

@@ -35,11 +35,9 @@ class Settings:
     directory_cache: bool = True  # keep rendered public directory pages in the process
     directory_version_ttl: float = 0.0  # seconds a worker trusts the directory version it read
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
-
-    @property
-    def outbox_visible(self) -> bool:
-        """Without an SMTP server, mails are read on the development outbox page."""
-        return self.smtp_host is None
+    # Development mode (`portal serve --demo`, the tests): the staff's mail outbox page exists.
+    # Production never has it: the outbox holds reset links and invitation tokens.
+    development: bool = False
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -64,4 +62,5 @@ class Settings:
             directory_cache=env.get("PORTAL_DIRECTORY_CACHE", "1") not in {"0", "false", "no"},
             directory_version_ttl=float(env.get("PORTAL_DIRECTORY_VERSION_TTL", "1")),
             trusted_proxies=trusted_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
+            development=env.get("PORTAL_DEVELOPMENT", "") in {"1", "true", "yes"},
         )

@@ -332,6 +332,16 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+async def add_strict_transport_security(message: Message, scope: Scope) -> None:
+    """A `before_send` hook of a portal served over https (an https PORTAL_BASE_URL): for a
+    year, browsers reach it and its subdomains over https only, never plain http first."""
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", []), STRICT_TRANSPORT_SECURITY]
+
+
 PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by a test)
 
 

@@ -155,7 +155,13 @@ async def db(migrated: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(db: str) -> Settings:
-    return Settings(secret_key="test-secret-key", base_url="https://portal.test", database_url=db)
+    """Development mode, as `portal serve --demo`: staff may read the mail outbox."""
+    return Settings(
+        secret_key="test-secret-key",
+        base_url="https://portal.test",
+        database_url=db,
+        development=True,
+    )
 
 
 @pytest.fixture
@@ -223,6 +229,7 @@ def mail_settings(db: str, smtp: MailCatcher) -> Settings:
         database_url=db,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
+        development=True,
     )
 
 

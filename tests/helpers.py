@@ -202,7 +202,9 @@ async def turn_on_two_factor(client: AsyncTestClient) -> TwoFactor:
     setup = await post_form(client, "/account/two-factor/setup")
     assert setup.status_code == 200, setup.text
     secret = text_by_testid(setup.text, "totp-secret").replace(" ", "")
-    confirm = await post_form(client, "/account/two-factor/confirm", {"code": totp_code(secret)})
+    confirm = await post_form(
+        client, "/account/two-factor/confirm", {"code": totp_code(secret), "password": PASSWORD}
+    )
     assert confirm.status_code == 200, confirm.text
     codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", confirm.text)
     return TwoFactor(secret, codes)

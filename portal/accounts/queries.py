@@ -75,8 +75,11 @@ async def insert_account(email: str, full_name: str, password_hash: str) -> int 
     return rows[0]["id"]
 
 
-async def set_password_hash(account_id: int, password_hash: str) -> None:
+async def set_password_hash(account_id: int, password_hash: str, now: datetime) -> None:
+    """A new password, however it was chosen, spends every open reset link of the account:
+    a link mailed before the change no longer changes it."""
     await Account.update({Account.password_hash: password_hash}).where(Account.id == account_id)
+    await use_password_resets(account_id, now)
 
 
 async def insert_session(
@@ -175,6 +178,11 @@ async def purge_failures_before(moment: datetime) -> None:
 # --- password reset ------------------------------------------------------------------------
 
 
+async def lock_account(account_id: int) -> None:
+    """Serialise the account's reset links: of two requests at once, one link stays open."""
+    await Account.select(Account.id).where(Account.id == account_id).lock_rows()
+
+
 async def insert_password_reset(account_id: int, token_hash: str, expires_at: datetime) -> None:
     await PasswordReset.insert(
         PasswordReset(account=account_id, token_hash=token_hash, expires_at=expires_at)
@@ -201,7 +209,8 @@ async def usable_password_reset(token_hash: str, now: datetime) -> dict | None:
 
 
 async def use_password_resets(account_id: int, now: datetime) -> None:
-    """Using one link spends every open link of the account."""
+    """Spend every open reset link of the account: the password changed, or a newer link is
+    on its way (only the last link mailed works)."""
     await PasswordReset.update({PasswordReset.used_at: now}).where(
         PasswordReset.account == account_id, PasswordReset.used_at.is_null()
     )

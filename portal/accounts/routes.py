@@ -317,8 +317,9 @@ class SecurityController(Controller):
         form = Form(await request.form())
         code = form.raw_text("code")
         try:
+            password = form.raw_text("password")
             form.check()
-            codes = await services.confirm_totp_setup(current.user_id, code)
+            codes = await services.confirm_totp_setup(current.user_id, password, code)
         except FormErrors as error:
             account = await queries.account_by_id(current.user_id)
             secret = account["totp_pending_secret"]

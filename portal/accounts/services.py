@@ -154,6 +154,8 @@ async def request_password_reset(settings: Settings, email: str) -> None:
     token = rules.new_token()
     link = f"{settings.base_url}/password/reset/{token}"
     async with DB.transaction():  # the link is mailed exactly when it exists
+        await queries.lock_account(account["id"])
+        await queries.use_password_resets(account["id"], _now())  # the newest link only
         await queries.insert_password_reset(
             account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
         )
@@ -183,8 +185,7 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
             raise FormErrors({"token": "This link has expired or was used already."})
         account = await queries.account_by_id(reset["account"])
         _require_good_password(new_password, account)
-        await queries.set_password_hash(account["id"], hash_password(new_password))
-        await queries.use_password_resets(account["id"], now)
+        await queries.set_password_hash(account["id"], hash_password(new_password), now)
         await queries.end_sessions_of(account["id"], now)
         # Whoever holds the mailbox is the owner: an attacker's failures no longer lock them out.
         await queries.forget_failures(f"account:{account['email']}")
@@ -202,9 +203,10 @@ async def change_password(
         account_id, current_password, "current_password", "This is not your current password."
     )
     _require_good_password(new_password, account, field="new_password")
+    now = _now()
     async with DB.transaction():
-        await queries.set_password_hash(account_id, hash_password(new_password))
-        await queries.end_sessions_of(account_id, _now(), keep=session_id)
+        await queries.set_password_hash(account_id, hash_password(new_password), now)
+        await queries.end_sessions_of(account_id, now, keep=session_id)
         await _mail_password_changed(settings, account)
 
 
@@ -253,10 +255,13 @@ async def begin_totp_setup(account_id: int) -> str:
     return secret
 
 
-async def confirm_totp_setup(account_id: int, code: str) -> list[str]:
-    """Turn 2FA on once the user proves their app has the secret; returns the backup codes,
-    shown once (only their hashes are kept)."""
-    account = await queries.account_by_id(account_id)
+async def confirm_totp_setup(account_id: int, password: str, code: str) -> list[str]:
+    """Turn 2FA on once the user proves who they are (their password, as turning it off asks)
+    and that their app has the secret; returns the backup codes, shown once (only their
+    hashes are kept)."""
+    account = await _account_with_password(
+        account_id, password, "password", "This is not your password."
+    )
     secret = account["totp_pending_secret"]
     if secret is None:
         raise FormErrors({"code": "Start the set-up again: no key is waiting for confirmation."})

@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from portal.access import ClientScope
 from portal.billing.rules import Tier, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
+from portal.clients.queries import arguments, seen_filter
 from portal.database import storable_id
+
+# An invoice the organisation paid is shown to a person when it is for the organisation's own
+# products, or for a client they see (an invoice the partner paid for its client).
+INVOICE_SEEN = "sl.partner = i.payer AND sl.client = i.client"
 
 # The managed volume of a partner in one SQL aggregate over `managed_link`, which triggers keep
 # current (billing migration 2026-12-01): per active link, the annualised public prices, in the
@@ -114,17 +120,24 @@ async def insert_ledger_entry(values: dict) -> None:
     await LedgerEntry.insert(LedgerEntry(**values))
 
 
-async def ledger_entries(organisation_id: int, currency: str, page: int, size: int = 50):
-    rows = await LedgerEntry.raw(
-        """SELECT e.id, e.kind, e.amount, e.reference, e.created_at, i.number AS invoice_number
-           FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
-           WHERE e.organisation = {} AND e.currency = {}
-           ORDER BY e.id DESC LIMIT {} OFFSET {}""",
-        organisation_id,
-        currency,
-        size + 1,
-        (page - 1) * size,
+async def ledger_entries(
+    organisation_id: int, currency: str, page: int, scope: ClientScope, size: int = 50
+):
+    """One page of the account's entries, each saying whether it is about a client the person
+    of SCOPE sees (`client_seen`): a cashback entry names its client."""
+    args, arg = arguments()
+    seen = seen_filter(
+        scope,
+        "sl.partner = e.organisation AND sl.client = i.client",
+        arg,
+        or_else="i.id IS NULL OR i.client = e.organisation",
     )
+    sql = f"""SELECT e.id, e.kind, e.amount, e.reference, e.created_at,
+                     i.number AS invoice_number, (TRUE {seen}) AS client_seen
+              FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
+              WHERE e.organisation = {arg(organisation_id)} AND e.currency = {arg(currency)}
+              ORDER BY e.id DESC LIMIT {arg(size + 1)} OFFSET {arg((page - 1) * size)}"""
+    rows = await LedgerEntry.raw(sql, *args)
     return rows[:size], len(rows) > size
 
 
@@ -143,30 +156,35 @@ async def insert_invoice(values: dict, lines: list[dict]) -> int:
     return invoice_id
 
 
-async def invoices_paid_by(organisation_id: int, page: int, size: int = 25):
-    rows = await Invoice.raw(
-        """SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross, i.vat_rule,
-                  c.name AS client_name
-           FROM invoice i JOIN organisation c ON c.id = i.client
-           WHERE i.payer = {} ORDER BY i.issued_on DESC, i.id DESC LIMIT {} OFFSET {}""",
-        organisation_id,
-        size + 1,
-        (page - 1) * size,
-    )
+async def invoices_paid_by(organisation_id: int, page: int, scope: ClientScope, size: int = 25):
+    """One page of the invoices the organisation paid that the person of SCOPE sees."""
+    args, arg = arguments()
+    sql = f"""SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross, i.vat_rule,
+                     c.name AS client_name
+              FROM invoice i JOIN organisation c ON c.id = i.client
+              WHERE i.payer = {arg(organisation_id)}
+                {seen_filter(scope, INVOICE_SEEN, arg, or_else="i.client = i.payer")}
+              ORDER BY i.issued_on DESC, i.id DESC
+              LIMIT {arg(size + 1)} OFFSET {arg((page - 1) * size)}"""
+    rows = await Invoice.raw(sql, *args)
     return rows[:size], len(rows) > size
 
 
-async def invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
+async def invoice_of_payer(
+    organisation_id: int, invoice_id: int, scope: ClientScope, *, lock: bool = False
+) -> dict | None:
+    """The invoice if the organisation paid it and the person of SCOPE sees it; LOCK: its row
+    locked for the rest of the transaction."""
     if not storable_id(invoice_id):
         return None
-    rows = await Invoice.raw(
-        """SELECT i.*, c.name AS client_name, p.name AS payer_name
-           FROM invoice i JOIN organisation c ON c.id = i.client
-           JOIN organisation p ON p.id = i.payer
-           WHERE i.id = {} AND i.payer = {}""",
-        invoice_id,
-        organisation_id,
-    )
+    args, arg = arguments()
+    sql = f"""SELECT i.*, c.name AS client_name, p.name AS payer_name
+              FROM invoice i JOIN organisation c ON c.id = i.client
+              JOIN organisation p ON p.id = i.payer
+              WHERE i.id = {arg(invoice_id)} AND i.payer = {arg(organisation_id)}
+                {seen_filter(scope, INVOICE_SEEN, arg, or_else="i.client = i.payer")}
+              {"FOR UPDATE OF i" if lock else ""}"""
+    rows = await Invoice.raw(sql, *args)
     return rows[0] if rows else None
 
 
@@ -193,17 +211,6 @@ async def benefits_by_month(partner_id: int, currency: str, months: int = 12) ->
     )
 
 
-async def lock_invoice_of_payer(organisation_id: int, invoice_id: int) -> dict | None:
-    if not storable_id(invoice_id):
-        return None
-    return (
-        await Invoice.select()
-        .where(Invoice.id == invoice_id, Invoice.payer == organisation_id)
-        .lock_rows()
-        .first()
-    )
-
-
 async def lock_account(organisation_id: int) -> None:
     """Serialise the prepaid account's debits: two payments at once cannot overdraw it."""
     await Invoice.raw("SELECT id FROM organisation WHERE id = {} FOR UPDATE", organisation_id)
@@ -218,11 +225,11 @@ async def mark_paid(invoice_id: int, method: str) -> None:
 
 
 # The links whose next renewal is soonest hold the soonest renewals: at most ten links are
-# opened, whatever the partner's size.
+# opened, whatever the partner's size. Only the links of the clients the person sees.
 RENEWING_SOON_SQL = """
 WITH soon AS (
-    SELECT link, client FROM managed_link
-    WHERE partner = {} AND next_renewal <= current_date + {}::int
+    SELECT link, client FROM managed_link m
+    WHERE partner = {partner} AND next_renewal <= current_date + {days}::int {seen}
     ORDER BY next_renewal LIMIT 10
 )
 SELECT p.id, p.name, p.renews_on, c.name AS client_name, l.id AS link_id
@@ -230,16 +237,27 @@ FROM soon s
 JOIN partner_link l ON l.id = s.link
 JOIN organisation c ON c.id = s.client
 JOIN product p ON p.organisation = s.client AND p.status = 'active'
-                AND p.renews_on <= current_date + {}::int
+                AND p.renews_on <= current_date + {days_again}::int
 WHERE l.access = 'full' OR p.family = ANY(l.families)
    OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id)
 ORDER BY p.renews_on, p.id LIMIT 10
 """
 
 
-async def clients_needing_attention(partner_id: int, days: int = 30) -> dict:
-    """Products under management that renew soon, and invitations still waiting."""
-    renewing = await Invoice.raw(RENEWING_SOON_SQL, partner_id, days, days)
+async def clients_needing_attention(partner_id: int, scope: ClientScope, days: int = 30) -> dict:
+    """Products under management that renew soon, and requests still waiting for an answer
+    (counted only for whoever sees every client: a request is nobody else's business), of
+    the clients the person of SCOPE sees."""
+    args, arg = arguments()
+    sql = RENEWING_SOON_SQL.format(
+        partner=arg(partner_id),
+        days=arg(days),
+        seen=seen_filter(scope, "sl.id = m.link", arg),
+        days_again=arg(days),
+    )
+    renewing = await Invoice.raw(sql, *args)
+    if not scope.every_client:
+        return {"renewing": renewing, "waiting": 0}
     waiting = await Invoice.raw(
         """SELECT count(*) AS n FROM partner_link
            WHERE partner = {} AND status IN ('awaiting_client', 'awaiting_partner')""",

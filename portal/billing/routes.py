@@ -10,7 +10,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import MANAGERS, Action, OrganisationResource, may, require
+from portal.access import (
+    MANAGERS,
+    Action,
+    ClientScope,
+    OrganisationResource,
+    client_scope,
+    may,
+    require,
+)
 from portal.accounts.current import Current, provide_current
 from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
@@ -39,7 +47,9 @@ class BillingController(Controller):
     async def invoices(self, request: Request, current: Me) -> Response:
         resource = services.billing_scope(current)
         page_no = page_number(request.query_params.get("page"))
-        invoices, has_next = await queries.invoices_paid_by(resource.organisation_id, page_no)
+        invoices, has_next = await queries.invoices_paid_by(
+            resource.organisation_id, page_no, client_scope(current.actor)
+        )
         return page(
             request,
             "billing/invoices.html",
@@ -120,7 +130,9 @@ class BillingController(Controller):
 
 async def _invoice_context(current: Current, invoice_id: int) -> dict:
     resource = services.billing_scope(current)
-    invoice = await queries.invoice_of_payer(resource.organisation_id, invoice_id)
+    invoice = await queries.invoice_of_payer(
+        resource.organisation_id, invoice_id, client_scope(current.actor)
+    )
     if invoice is None:
         raise NotFound()  # another organisation's invoice, or none: both 404
     return {
@@ -134,7 +146,9 @@ async def _prepaid_context(request: Request, current: Current) -> dict:
     resource = services.billing_scope(current)
     currency = current.organisation.currency
     page_no = page_number(request.query_params.get("page"))
-    entries, has_next = await queries.ledger_entries(resource.organisation_id, currency, page_no)
+    entries, has_next = await queries.ledger_entries(
+        resource.organisation_id, currency, page_no, client_scope(current.actor)
+    )
     return {
         "currency": currency,
         "entries": entries,
@@ -236,28 +250,42 @@ class DashboardController(Controller):
 
 
 async def _dashboard_context(current: Current) -> dict:
+    """Everyone of the organisation sees the clients given to them; the programme's money
+    (managed volume, tier, cashback, prepaid balance) only those who may see it, and the
+    invoices only those with billing rights."""
     if current.organisation is None:
         raise NotFound()
     resource = OrganisationResource(current.organisation.id)
     require(current.actor, Action.VIEW_ORGANISATION, resource)
     partner_id, currency = resource.organisation_id, current.organisation.currency
+    scope = client_scope(current.actor)
+    context = {
+        "currency": currency,
+        "sees_money": may(current.actor, Action.VIEW_PROGRAMME_MONEY, resource),
+        "sees_invoices": may(current.actor, Action.VIEW_BILLING, resource),
+        "attention": await queries.clients_needing_attention(partner_id, scope),
+    }
+    if context["sees_money"]:
+        context |= await _programme_money(partner_id, currency, scope)
+    if context["sees_invoices"]:
+        context["recent"] = (await queries.invoices_paid_by(partner_id, 1, scope, 5))[0]
+    return context
+
+
+async def _programme_money(partner_id: int, currency: str, scope: ClientScope) -> dict:
     volume, clients = await queries.managed_volume(partner_id)
     tiers = await queries.tiers(currency)
-    sees_money = may(current.actor, Action.VIEW_BILLING, resource)
-    months = await queries.benefits_by_month(partner_id, currency) if sees_money else []
+    months = await queries.benefits_by_month(partner_id, currency)
     return {
-        "currency": currency,
         "volume": volume,
-        "clients": clients,
+        # how many clients count: a number about clients, for whoever sees them all
+        "clients": clients if scope.every_client else None,
         "threshold": VOLUME_THRESHOLDS[currency],
         "progress": volume_progress(currency, volume),
         "tier": rules.tier_for(tiers, volume),
         "next": rules.next_tier(tiers, volume),
         "chart": charts.benefits_chart(months, currency, datetime.now(UTC).date()),
-        "sees_money": sees_money,
-        "balance": await queries.ledger_balance(partner_id, currency) if sees_money else None,
-        "recent": (await queries.invoices_paid_by(partner_id, 1, 5))[0] if sees_money else [],
-        "attention": await queries.clients_needing_attention(partner_id),
+        "balance": await queries.ledger_balance(partner_id, currency),
     }
 
 

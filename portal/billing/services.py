@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from portal.access import Action, ClientProductResource, OrganisationResource, require
+from portal.access import (
+    Action,
+    ClientProductResource,
+    OrganisationResource,
+    client_scope,
+    require,
+)
 from portal.accounts.current import Current
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
@@ -269,7 +275,9 @@ async def pay_invoice_from_balance(current: Current, invoice_id: int) -> None:
     """Two payments at once cannot overdraw: the account's rows are locked first."""
     resource = billing_scope(current)
     async with DB.transaction():
-        invoice = await queries.lock_invoice_of_payer(resource.organisation_id, invoice_id)
+        invoice = await queries.invoice_of_payer(
+            resource.organisation_id, invoice_id, client_scope(current.actor), lock=True
+        )
         if invoice is None:
             raise NotFound()
         if invoice["paid_at"] is not None:

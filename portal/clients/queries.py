@@ -3,8 +3,10 @@ link: rows are found through the actor's organisation, never by id alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from portal.access import ClientScope
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
 from portal.database import storable_id
@@ -129,6 +131,39 @@ async def open_link_between(partner_id: int, client_id: int) -> bool:
     )
 
 
+# --- who sees which clients (SPEC §3) ----------------------------------------------------------
+
+
+def seen_filter(
+    scope: ClientScope, which_links: str, arg: Callable[[object], str], *, or_else: str = ""
+) -> str:
+    """An `AND …` clause that keeps only the rows of clients the person of SCOPE sees: the
+    partner's link(s) that WHICH_LINKS picks (a condition on `sl`, a partner_link) must be
+    active and given to them, in person or through a team. OR_ELSE keeps a row anyway (the
+    organisation's own invoices, say). Empty for whoever sees every client. ARG adds a
+    query argument and returns its placeholder."""
+    if scope.every_client:
+        return ""
+    seen = (
+        "EXISTS (SELECT 1 FROM partner_link sl JOIN client_assignment sa ON sa.link = sl.id "
+        f"WHERE {which_links} AND sl.status = 'active' "
+        f"AND (sa.account = {arg(scope.user_id)} OR sa.team = ANY({arg(sorted(scope.team_ids))})))"
+    )
+    return f"AND ({or_else} OR {seen})" if or_else else f"AND {seen}"
+
+
+def arguments() -> tuple[list, Callable[[object], str]]:
+    """A query's argument list, and the function that adds one and returns its placeholder:
+    placeholders come out in the order the SQL is written."""
+    values: list = []
+
+    def arg(value) -> str:
+        values.append(value)
+        return "{}"
+
+    return values, arg
+
+
 # --- the partner's clients page --------------------------------------------------------------
 
 CLIENTS_SQL = """
@@ -143,37 +178,25 @@ SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, c.id AS client_
              WHERE a.link = l.id ORDER BY 1) AS collaborators
 FROM partner_link l JOIN organisation c ON c.id = l.client
 WHERE l.partner = {partner} AND l.status = 'active'
-  {only_assigned} {access_filter} {search_filter}
+  {seen} {access_filter} {search_filter}
 ORDER BY c.name, l.id
 LIMIT {limit} OFFSET {offset}
 """
-
-ASSIGNED_ONLY = """AND EXISTS (SELECT 1 FROM client_assignment a WHERE a.link = l.id
-                          AND (a.account = {user} OR a.team = ANY({teams})))"""
 
 
 async def clients_of_partner(
     partner_id: int,
     page: int,
     *,
-    user_id: int | None,
-    team_ids: list[int],
+    scope: ClientScope,
     access: str = "",
     search: str = "",
 ) -> tuple[list[dict], bool]:
-    """One page of the partner's active clients; with USER_ID, only those assigned to that
-    collaborator (in person or through a team)."""
-    args: list = []
-
-    def arg(value) -> str:
-        args.append(value)
-        return "{}"
-
+    """One page of the partner's active clients that the person of SCOPE sees."""
+    args, arg = arguments()
     sql = CLIENTS_SQL.format(
         partner=arg(partner_id),
-        only_assigned=ASSIGNED_ONLY.format(user=arg(user_id), teams=arg(team_ids))
-        if user_id is not None
-        else "",
+        seen=seen_filter(scope, "sl.id = l.id", arg),
         access_filter=f"AND l.access = {arg(access)}" if access else "",
         search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}" if search else "",
         limit=arg(PAGE_SIZE + 1),

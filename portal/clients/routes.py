@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import MANAGERS, Action, may, require
+from portal.access import Action, client_scope, may, require
 from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
@@ -183,12 +183,11 @@ async def _clients_context(request: Request, current: Current) -> dict:
     partner = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, partner)
     filters = _clients_filters(request)
-    sees_all = current.role in MANAGERS  # collaborators see only the clients given to them
+    scope = client_scope(current.actor)  # collaborators see only the clients given to them
     clients, has_next = await queries.clients_of_partner(
         partner.organisation_id,
         filters["page_no"],
-        user_id=None if sees_all else current.user_id,
-        team_ids=sorted(current.actor.team_ids),
+        scope=scope,
         access=filters["access"],
         search=filters["search"],
     )
@@ -200,7 +199,9 @@ async def _clients_context(request: Request, current: Current) -> dict:
         "filters": filters,
         "query": query,
         "page_no": filters["page_no"],
-        "pending": await queries.pending_for_partner(partner.organisation_id) if sees_all else [],
+        "pending": await queries.pending_for_partner(partner.organisation_id)
+        if scope.every_client
+        else [],
         "can_invite": may(current.actor, Action.INVITE_CLIENT, partner),
         "in_programme": current.actor.in_programme,
         "form": grant_form_values(None),
@@ -236,6 +237,8 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
         "events": await _link_events(current, link),
         "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
+        "can_invite_people": link["status"] == "active"
+        and may(current.actor, Action.INVITE_CLIENT_USER, resource),
         "people": await queries.client_people(link["client"])
         if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource)
         else None,

@@ -541,12 +541,13 @@ async def rename_client_product(current: Current, link_id: int, product_id: int,
 async def invite_client_user(
     settings: Settings, current: Current, link_id: int, email: str
 ) -> None:
-    """A partner manages the client's users: it may invite a plain user into the client (the
-    client's legal representatives keep the roles that carry rights)."""
+    """A partner manages the client's users: its people acting for the client may invite a
+    plain user into it (the client's legal representatives keep the roles that carry rights);
+    an outside guest of one of its teams may not bring anyone in."""
     from portal.organisations import queries as organisation_queries
     from portal.organisations.services import INVITATION_LIFETIME
 
-    link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
+    link = await load_link(current, link_id, Action.INVITE_CLIENT_USER)
     token = account_rules.new_token()
     async with DB.transaction():
         if await organisation_queries.pending_invitation_for(link["client"], email, None, _now()):

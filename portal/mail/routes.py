@@ -1,19 +1,22 @@
-"""The development outbox: mails the portal would have sent, when no SMTP server is set."""
+"""The development outbox: the mails the portal wrote, for the host's staff, in development
+mode only (`portal serve --demo`, the tests). The app of a production portal has no such
+route: the outbox holds reset links and invitation tokens."""
 
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency, Provide
 
-from portal.errors import NotFound
+from portal.access import Action, StaffResource, require
+from portal.accounts.current import Current, provide_current
 from portal.mail.services import recent_outbox
-from portal.web import PUBLIC, page
+from portal.web import page
 
 
-@get("/dev/outbox", name="mail.outbox", opt=PUBLIC)
-async def outbox(request: Request) -> Response:
-    if not request.app.state.settings.outbox_visible:
-        raise NotFound()
+@get("/dev/outbox", name="mail.outbox", dependencies={"current": Provide(provide_current)})
+async def outbox(request: Request, current: NamedDependency[Current]) -> Response:
+    require(current.actor, Action.READ_MAIL_OUTBOX, StaffResource())
     return page(request, "mail/outbox.html", {"mails": await recent_outbox()})
 
 
-ROUTES = [outbox]
+DEVELOPMENT_ROUTES = [outbox]

@@ -94,3 +94,23 @@ def message_id(outbox_id: int, created_at: datetime, mail_from: str, base_url: s
         domain = FALLBACK_DOMAIN
     created = created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
     return f"<outbox-{outbox_id}.{created}@{domain}>"
+
+
+def held_mail_notice(smtp_host: str | None, development: bool) -> str | None:
+    """What a portal starting without a mail server says on stderr (None: it has one). In
+    production, loudly: nobody receives a reset link, an invitation or a notice."""
+    if smtp_host:
+        return None
+    if development:
+        return (
+            "Development mode: no SMTP server (SMTP_HOST) is set; the mails stay in the "
+            "outbox, which staff read at /dev/outbox."
+        )
+    rule = "!" * 78
+    return (
+        f"{rule}\n"
+        "!! NO MAIL SERVER: SMTP_HOST is not set. The portal's mails (password resets,\n"
+        "!! invitations, notices) stay queued in the outbox and NOBODY RECEIVES THEM.\n"
+        "!! Set SMTP_HOST (and SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD) and restart.\n"
+        f"{rule}"
+    )

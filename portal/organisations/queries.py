@@ -250,11 +250,21 @@ async def teams(
 
 
 async def team(organisation_id: int, team_id: int) -> dict | None:
+    """The team, and whether it acts for clients: given a link that is open (awaiting an answer
+    or active)."""
     if not _storable(team_id):
         return None
-    return (
-        await Team.select().where(Team.id == team_id, Team.organisation == organisation_id).first()
+    rows = await Team.raw(
+        """SELECT t.*, EXISTS (
+                  SELECT 1 FROM client_assignment a JOIN partner_link l ON l.id = a.link
+                  WHERE a.team = t.id
+                    AND l.status IN ('awaiting_client', 'awaiting_partner', 'active')
+               ) AS acts_for_clients
+           FROM team t WHERE t.id = {} AND t.organisation = {}""",
+        team_id,
+        organisation_id,
     )
+    return rows[0] if rows else None
 
 
 async def team_name_taken(organisation_id: int, name: str, except_id: int | None = None) -> bool:

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from portal.access import Action, Role, TeamResource, may, require
+from portal.access import Action, Role, may, require
 from portal.accounts import services as account_services
 from portal.accounts.current import (
     SESSION_COOKIE,
@@ -559,13 +559,14 @@ async def _team_context(current: Current, team_id: FromPath[int]) -> dict:
     candidates = [
         m for m in await queries.member_choices(team["organisation"]) if m["id"] not in in_team
     ]
-    resource = TeamResource(team["organisation"], team["id"], team["leader"])
+    resource = services.team_resource(team)
     return {
         "team": team,
         "members": members,
         "candidates": candidates,
         "can_manage": may(current.actor, Action.MANAGE_TEAMS, resource),
         "can_manage_members": may(current.actor, Action.MANAGE_TEAM_MEMBERS, resource),
+        "can_invite": may(current.actor, Action.INVITE_TO_TEAM, resource),
     }
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal.access import Action, Role, TeamResource, require
+from portal.access import Action, Role, TeamResource, may, require
 from portal.accounts import rules as account_rules
 from portal.accounts.current import Current
 from portal.audit.services import Who, record
@@ -169,11 +169,7 @@ async def invite(settings: Settings, current: Current, request: InvitationReques
         team = await queries.team(organisation_id, request.team_id)
         if team is None:
             raise NotFound()
-        require(
-            current.actor,
-            Action.MANAGE_TEAM_MEMBERS,
-            TeamResource(organisation_id, team["id"], team["leader"]),
-        )
+        require(current.actor, Action.INVITE_TO_TEAM, team_resource(team))
     else:
         require(current.actor, Action.MANAGE_MEMBERS, resource)
         if request.role is Role.LEGAL_REPRESENTATIVE:
@@ -299,10 +295,13 @@ def invitation_problem(invitation: dict | None, now: datetime) -> str | None:
 
 
 async def open_invitation(token: str) -> dict:
+    """The invitation TOKEN opens, while it may still be accepted (else Conflict)."""
     invitation = await queries.invitation_by_token(account_rules.token_hash(token))
     problem = invitation_problem(invitation, _now())
     if problem:
         raise Conflict(problem)
+    if invitation["team"] is not None:
+        await _refuse_unless_inviter_still_may(invitation)
     return invitation
 
 
@@ -346,7 +345,38 @@ async def accept_invitation(
     return organisation_id
 
 
+async def _refuse_unless_inviter_still_may(invitation: dict) -> None:
+    """Someone from outside joins a team only if whoever invited them may still bring them
+    in: a team given clients since the invitation was sent, or an inviter who lost the
+    right, ends it (SPEC §3: only legal representatives bring outsiders into such a team)."""
+    from portal.exports.queries import actor_in
+
+    team = await queries.team(invitation["organisation"], invitation["team"])
+    inviter = (
+        await actor_in(invitation["invited_by"], invitation["organisation"])
+        if invitation["invited_by"] is not None
+        else None
+    )
+    if (
+        team is None
+        or inviter is None
+        or not may(inviter, Action.INVITE_TO_TEAM, team_resource(team))
+    ):
+        raise Conflict(
+            "This invitation can no longer be accepted: only a legal representative of the "
+            "organisation may now bring someone from outside into this team. Ask them for a "
+            "new invitation."
+        )
+
+
 # --- teams ---------------------------------------------------------------------------------
+
+
+def team_resource(team: dict) -> TeamResource:
+    """A team as access.py needs it; TEAM as queries.team gives it."""
+    return TeamResource(
+        team["organisation"], team["id"], team["leader"], bool(team.get("acts_for_clients"))
+    )
 
 
 TEAM_NAME_TAKEN = {"name": "A team of this name exists already."}
@@ -385,7 +415,7 @@ async def load_team(current: Current, team_id: int, action: Action) -> dict:
     team = await queries.team(current.organisation.id, team_id)
     if team is None:
         raise NotFound()
-    require(current.actor, action, TeamResource(team["organisation"], team["id"], team["leader"]))
+    require(current.actor, action, team_resource(team))
     return team
 
 

@@ -83,6 +83,7 @@ def live_server(migrated: str, tmp_path_factory) -> Iterator[LiveServer]:
         "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
         "PORTAL_BASE_URL": url,
         "PORTAL_DATA_DIR": str(folder / "data"),
+        "PORTAL_DEVELOPMENT": "1",  # as `portal serve --demo`: staff read the mail outbox
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):

@@ -84,6 +84,7 @@ async def test_sign_up_then_log_in_with_two_factor_authentication(
     confirmed_step = int(moment // totp.interval)
     confirmation_code = totp.at(moment)
     await page.get_by_label("Code").fill(confirmation_code)
+    await page.get_by_label("Your password").fill(PASSWORD)
     await screenshots.take(page, "two-factor-setup")
     await page.get_by_role("button", name="Turn on").click()
 

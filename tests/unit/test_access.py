@@ -3,9 +3,10 @@
 - another organisation's resource (or no organisation at all) → HIDDEN;
 - legal representatives and administrators may do everything in their organisation, except
   that only legal representatives give or take the legal-representative role;
-- plain users view the organisation, its members and teams, and see billing only with
-  billing rights;
-- a team leader manages the members of the team they lead;
+- plain users view the organisation, its members and teams, and see billing and the
+  programme's money (managed volume, tier, cashback, prepaid balance) only with billing rights;
+- a team leader manages the members of the team they lead, and invites someone from outside
+  the organisation into it unless it acts for clients: then only legal representatives do;
 - a team guest (no role: an external user) sees the organisation and their own teams only
   (any other team is HIDDEN), and manages a team's members only if they lead it.
 """
@@ -22,9 +23,11 @@ from portal.access import (
     Action,
     Actor,
     Decision,
+    LinkResource,
     OrganisationResource,
     Role,
     TeamResource,
+    client_scope,
     decide,
     may,
     require,
@@ -44,8 +47,10 @@ ORGANISATION_ACTIONS = [
     Action.VIEW_TEAM,
     Action.MANAGE_TEAMS,
     Action.MANAGE_TEAM_MEMBERS,
+    Action.INVITE_TO_TEAM,
     Action.VIEW_AUDIT,
     Action.VIEW_BILLING,
+    Action.VIEW_PROGRAMME_MONEY,
 ]
 
 EVERYONE_IN_THE_ORGANISATION_MAY = {
@@ -63,16 +68,22 @@ def expected_decision(actor: Actor, action: Action, resource) -> Decision:
     if actor.role is Role.LEGAL_REPRESENTATIVE:
         return ALLOWED
     if actor.role is Role.ADMINISTRATOR:
-        return FORBIDDEN if action is Action.MANAGE_LEGAL_REPRESENTATIVES else ALLOWED
+        if action is Action.MANAGE_LEGAL_REPRESENTATIVES or _brings_outsider_to_clients(
+            action, resource
+        ):
+            return FORBIDDEN
+        return ALLOWED
     return ALLOWED if action in _plain_user_rights(actor, resource) else FORBIDDEN
 
 
 def _plain_user_rights(actor: Actor, resource) -> set[Action]:
     rights = set(EVERYONE_IN_THE_ORGANISATION_MAY)
-    if actor.billing_rights:
-        rights.add(Action.VIEW_BILLING)
+    if actor.billing_rights:  # the organisation's money, the programme's included
+        rights |= {Action.VIEW_BILLING, Action.VIEW_PROGRAMME_MONEY}
     if _is_leader(actor, resource):
         rights.add(Action.MANAGE_TEAM_MEMBERS)
+        if not resource.acts_for_clients:
+            rights.add(Action.INVITE_TO_TEAM)
     return rights
 
 
@@ -85,7 +96,14 @@ def _expected_for_team_guest(actor: Actor, action: Action, resource) -> Decision
         return ALLOWED
     if action is Action.MANAGE_TEAM_MEMBERS and _is_leader(actor, resource):
         return ALLOWED
+    if action is Action.INVITE_TO_TEAM and _is_leader(actor, resource):
+        return FORBIDDEN if resource.acts_for_clients else ALLOWED
     return FORBIDDEN
+
+
+def _brings_outsider_to_clients(action: Action, resource) -> bool:
+    """Only legal representatives invite someone from outside into a team acting for clients."""
+    return action is Action.INVITE_TO_TEAM and getattr(resource, "acts_for_clients", False)
 
 
 def _is_leader(actor: Actor, resource) -> bool:
@@ -106,8 +124,10 @@ ALL_ACTORS = [
     )
 ]
 ALL_RESOURCES = [OrganisationResource(organisation_id) for organisation_id in IDS] + [
-    TeamResource(organisation_id, team_id, leader_id)
-    for organisation_id, team_id, leader_id in itertools.product(IDS, IDS, (None, *IDS))
+    TeamResource(organisation_id, team_id, leader_id, acts_for_clients)
+    for organisation_id, team_id, leader_id, acts_for_clients in itertools.product(
+        IDS, IDS, (None, *IDS), (False, True)
+    )
 ]
 
 
@@ -209,3 +229,25 @@ def test_may_is_true_only_when_allowed():
     assert may(member(Role.ADMINISTRATOR), Action.MANAGE_TEAMS, HOME)
     assert not may(member(Role.USER), Action.MANAGE_TEAMS, HOME)
     assert not may(member(Role.ADMINISTRATOR), Action.MANAGE_TEAMS, ELSEWHERE)
+
+
+@pytest.mark.parametrize(
+    ("role", "every_client"),
+    [
+        (Role.LEGAL_REPRESENTATIVE, True),
+        (Role.ADMINISTRATOR, True),
+        (Role.USER, False),
+        (None, False),
+    ],
+)
+def test_only_legal_representatives_and_administrators_see_every_client(role, every_client):
+    actor = Actor(7, 1, role, billing_rights=True, team_ids=frozenset({4}))
+    scope = client_scope(actor)
+    assert scope.every_client is every_client
+    given_through_team = LinkResource(1, 2, active=True, assigned_team_ids=frozenset({4}))
+    given_in_person = LinkResource(1, 2, active=True, assigned_user_ids=frozenset({7}))
+    not_given = LinkResource(1, 2, active=True, assigned_user_ids=frozenset({8}))
+    stopped = LinkResource(1, 2, active=False, assigned_user_ids=frozenset({7}))
+    assert scope.sees(given_through_team) and scope.sees(given_in_person)
+    assert scope.sees(not_given) is every_client
+    assert scope.sees(stopped) is every_client

@@ -214,7 +214,7 @@ async def test_the_mails_of_password_and_two_factor_changes_are_delivered_by_the
     assert "password of your Partner Portal account was just changed" in changed
 
     secret = await services.begin_totp_setup(account_id)
-    await services.confirm_totp_setup(account_id, pyotp.TOTP(secret).now())
+    await services.confirm_totp_setup(account_id, NEW_PASSWORD, pyotp.TOTP(secret).now())
     on = await delivered_by_the_worker(mail_settings, smtp, "anna@example.ch", MAIL_PRIORITY)
     assert "Two-factor authentication was turned on" in on
     await services.disable_totp(mail_settings, account_id, NEW_PASSWORD)

@@ -22,7 +22,7 @@ def code(secret: str, steps_ahead: int = 0) -> str:
 async def with_two_factor(settings) -> tuple[int, str, list[str]]:
     account_id = await new_account()
     secret = await services.begin_totp_setup(account_id)
-    codes = await services.confirm_totp_setup(account_id, code(secret))
+    codes = await services.confirm_totp_setup(account_id, PASSWORD, code(secret))
     return account_id, secret, codes
 
 
@@ -54,12 +54,12 @@ async def test_set_up_keeps_the_secret_and_only_hashes_of_ten_backup_codes(accou
 async def test_set_up_needs_the_code_of_the_pending_secret(account_settings):
     account_id = await new_account()
     with pytest.raises(FormErrors, match="Start the set-up again"):
-        await services.confirm_totp_setup(account_id, "123456")
+        await services.confirm_totp_setup(account_id, PASSWORD, "123456")
     secret = await services.begin_totp_setup(account_id)
     wrong = pyotp.TOTP(rules.new_totp_secret()).now()
     if wrong not in {code(secret, drift) for drift in (-1, 0, 1)}:
         with pytest.raises(FormErrors, match="does not match"):
-            await services.confirm_totp_setup(account_id, wrong)
+            await services.confirm_totp_setup(account_id, PASSWORD, wrong)
     assert (await queries.account_by_id(account_id))["totp_secret"] is None
 
 

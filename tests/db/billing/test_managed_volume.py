@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from portal.access import ClientScope
 from portal.billing import queries
 from portal.clients.tables import DelegatedProduct, PartnerLink
 from portal.database import execute_script
@@ -199,7 +200,8 @@ async def test_clients_needing_attention_lists_the_soonest_managed_renewals(db):
     await link(partner, far, "full", billing="client")
     await product(far, "web-pro")  # renews in a year: not listed
 
-    renewing = (await queries.clients_needing_attention(partner))["renewing"]
+    every_client = ClientScope(every_client=True, user_id=0)  # a legal representative's
+    renewing = (await queries.clients_needing_attention(partner, every_client))["renewing"]
 
     assert [(r["renews_on"], r["id"]) for r in renewing] == sorted(expected)[:10]
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal.accounts.tables import Account
 from portal.mail.jobs import JOBS
 from portal.mail.services import (
     DELIVER_MAIL,
@@ -21,7 +22,7 @@ from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 from tests.conftest import MailCatcher, free_port
-from tests.helpers import queued_jobs, work_off_queue
+from tests.helpers import queued_jobs, sign_up, work_off_queue
 
 HELLO = Mail("ana@example.ch", "Your quote was accepted", "Good news.")
 
@@ -70,6 +71,8 @@ async def test_without_an_smtp_server_the_mail_stays_in_the_development_outbox_s
     assert [m["subject"] for m in kept] == ["Your quote was accepted"]
     assert kept[0]["sent_at"] is None
     assert kept[0]["error"] == "Not sent: no SMTP server is configured for the worker (SMTP_HOST)."
+    await sign_up(client, "sam@host.example", organisation="Host AG")  # staff, in development
+    await Account.update({Account.is_staff: True}).where(Account.email == "sam@host.example")
     page = await client.get("/dev/outbox")
     assert "no SMTP server is configured for the worker" in page.text
 

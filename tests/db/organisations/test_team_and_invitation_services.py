@@ -120,7 +120,9 @@ async def test_an_invitation_for_someone_else_is_refused(db):
 async def test_a_team_invitation_makes_a_team_member_not_an_organisation_member(db):
     anna = await new_organisation("anna@example.ch")
     team_id = await services.create_team(anna.current, "Support")
-    token = await waiting_invitation(anna.organisation_id, "ext@example.net", team=team_id)
+    token = await waiting_invitation(
+        anna.organisation_id, "ext@example.net", team=team_id, invited_by=anna.account_id
+    )
     ext = await new_account("ext@example.net")
     assert await services.accept_invitation(token, ext, "ext@example.net", "Ext") == (
         anna.organisation_id
@@ -144,3 +146,32 @@ async def test_a_used_up_invitation_is_refused_with_its_reason(db, values, probl
     carl = await new_account("carl@example.ch")
     with pytest.raises(Conflict, match=problem):
         await services.accept_invitation(token, carl, "carl@example.ch", "Carl")
+
+
+async def test_a_team_invitation_whose_inviter_may_no_longer_bring_outsiders_in_is_refused(db):
+    """An outsider joins a team only while whoever invited them may bring them in: not once
+    the team acts for clients (only legal representatives then), nor without an inviter."""
+    anna = await new_organisation("anna@example.ch")
+    bert = await join(anna.organisation_id, "bert@example.ch", Role.ADMINISTRATOR)
+    team_id = await services.create_team(anna.current, "Support")
+    by_bert = await waiting_invitation(
+        anna.organisation_id, "ext@example.net", team=team_id, invited_by=bert.account_id
+    )
+    by_nobody = await waiting_invitation(anna.organisation_id, "other@example.net", team=team_id)
+    with pytest.raises(Conflict, match="only a legal representative"):
+        await services.open_invitation(by_nobody)
+    assert (await services.open_invitation(by_bert))["email"] == "ext@example.net"
+    await give_a_client(anna.organisation_id, team_id)
+    ext = await new_account("ext@example.net")
+    with pytest.raises(Conflict, match="only a legal representative"):
+        await services.accept_invitation(by_bert, ext, "ext@example.net", "Ext")
+    assert not await queries.in_team(team_id, ext)
+
+
+async def give_a_client(partner_id: int, team_id: int) -> None:
+    from portal.clients.tables import ClientAssignment
+    from tests.exports_world import insert_link
+    from tests.helpers import insert_organisation
+
+    link = await insert_link(partner_id, await insert_organisation("Client GmbH"), "full")
+    await ClientAssignment.insert(ClientAssignment(link=link, team=team_id))

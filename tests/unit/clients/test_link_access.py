@@ -10,6 +10,8 @@ product decisions, not from the code:
 - partner side, anyone else (a plain user, a team guest): sees the link only while it is active
   and only if assigned, in person or through one of their teams (else HIDDEN); then may view it
   and act for the client, nothing more;
+- inviting a new user into the client goes with acting for it, except that an outside guest of
+  the partner's team brings nobody into the client;
 - client side: everyone of the client sees that the link exists, but only legal
   representatives and administrators may view it; only legal representatives decide on an
   invitation, change the grant, stop, and withdraw a request the client made;
@@ -56,6 +58,7 @@ DELEGATION_ACTIONS = [
     Action.STOP_LINK,
     Action.ASSIGN_COLLABORATORS,
     Action.ACT_FOR_CLIENT,
+    Action.INVITE_CLIENT_USER,
     Action.MANAGE_CLIENT_PRODUCT,
     Action.ORDER_FOR_CLIENT,
 ]
@@ -103,15 +106,18 @@ def _partner_rights(actor: Actor, link: LinkResource) -> frozenset[Action] | Non
         if link.initiated_by_partner:
             rights.add(Action.WITHDRAW_REQUEST)
         if link.active:
-            rights.add(Action.ACT_FOR_CLIENT)
+            rights |= {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER}
         return frozenset(rights)
+    acting = {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER} if link.active else set()
     if actor.role is ADMIN:
-        return frozenset({Action.VIEW_LINK, *([Action.ACT_FOR_CLIENT] if link.active else [])})
+        return frozenset({Action.VIEW_LINK, *acting})
     # a plain user or a team guest of the partner: a collaborator, if given this client
     in_person = actor.user_id in link.assigned_user_ids
     through_a_team = any(team in link.assigned_team_ids for team in actor.team_ids)
     if link.active and (in_person or through_a_team):
-        return frozenset({Action.VIEW_LINK, Action.ACT_FOR_CLIENT})
+        if actor.role is None:  # an outside guest acts for the client, brings nobody in
+            return frozenset({Action.VIEW_LINK, Action.ACT_FOR_CLIENT})
+        return frozenset({Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER})
     return None
 
 
@@ -326,7 +332,10 @@ def test_a_collaborator_sees_only_active_clients_given_to_them(role):
     assert decide(assigned, Action.VIEW_LINK, STOPPED) is HIDDEN  # given, but ended
     others = LinkResource(PARTNER, CLIENT, True, assigned_user_ids=frozenset({SOMEONE_ELSE}))
     assert decide(assigned, Action.VIEW_LINK, others) is HIDDEN
-    for action in set(DELEGATION_ACTIONS) - {Action.VIEW_LINK, Action.ACT_FOR_CLIENT}:
+    inviting = decide(assigned, Action.INVITE_CLIENT_USER, ACTIVE)
+    assert inviting is (ALLOWED if role is USER else FORBIDDEN)  # an outside guest may not
+    acting = {Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER}
+    for action in set(DELEGATION_ACTIONS) - acting:
         assert decide(assigned, action, ACTIVE) is FORBIDDEN, action
 
 

@@ -143,3 +143,38 @@ async def test_a_form_with_errors_carries_the_headers_too(client):
     assert invalid.status_code == 422
     assert_security_headers(invalid)
     assert invalid.headers["cache-control"] == "no-store"
+
+
+# --- https only, once served over https ------------------------------------------------------
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+async def test_with_an_https_base_url_every_answer_asks_for_https_only(client):
+    """The tests' portal lives at https://portal.test: pages, redirects, errors, static files
+    and the health check all carry Strict-Transport-Security for a year."""
+    answers = [
+        await client.get("/login"),
+        await client.get("/account/security"),  # a redirect to log in
+        await client.get("/no/such/page"),
+        await client.get("/static/app.css"),
+        await client.get("/health"),
+    ]
+    assert [a.status_code for a in answers] == [200, 303, 404, 200, 200]
+    for answer in answers:
+        assert answer.headers["strict-transport-security"] == HSTS
+
+
+async def test_with_an_http_base_url_no_answer_asks_for_https_only(settings):
+    import dataclasses
+
+    import httpx
+
+    from portal.app import create_app
+
+    app = create_app(dataclasses.replace(settings, base_url="http://127.0.0.1:8000"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
+    ) as plain:
+        for path in ("/login", "/no/such/page", "/health"):
+            assert "strict-transport-security" not in (await plain.get(path)).headers

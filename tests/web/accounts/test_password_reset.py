@@ -142,3 +142,46 @@ async def test_changing_the_password_needs_the_current_one(client):
     )
     assert response.status_code == 422
     assert "This is not your current password." in response.text
+
+
+# --- a reset link dies with the password it was sent for -----------------------------------
+
+
+async def mailed_reset_link(client, email: str = "anna@example.ch") -> str:
+    """Ask for a link (from a browser that is not logged in) and read it from the outbox."""
+    from tests.helpers import another_browser, outbox_link
+
+    async with another_browser(client) as stranger:
+        asked = await post_form(stranger, "/password/forgot", {"email": email})
+        assert asked.status_code == 200
+    return await outbox_link(email, "/password/reset/")
+
+
+async def test_a_reset_link_dies_when_the_password_is_changed_on_the_security_page(client):
+    await sign_up(client)
+    path = await mailed_reset_link(client)
+    changed = await post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 303
+    assert (await client.get(path)).status_code == 410
+    assert (await choose(client, path, "Taken-Over-2026")).status_code == 410
+    await log_out(client)
+    assert (await log_in(client, "anna@example.ch", NEW_PASSWORD)).status_code == 303
+
+
+async def test_a_newer_reset_link_ends_the_older_one(client):
+    await sign_up(client)
+    older = await mailed_reset_link(client)
+    newer = await mailed_reset_link(client)
+    assert older != newer
+    assert (await client.get(older)).status_code == 410
+    assert (await choose(client, older, "From-The-Old-Link-2026")).status_code == 410
+    assert (await client.get(newer)).status_code == 200
+    assert (await choose(client, newer, NEW_PASSWORD)).status_code == 303

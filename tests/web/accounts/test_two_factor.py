@@ -47,7 +47,9 @@ async def test_a_wrong_code_keeps_set_up_open_with_the_same_key(client):
     setup = await post_form(client, "/account/two-factor/setup")
     secret = text_by_testid(setup.text, "totp-secret")
     wrong = "000000" if totp_code(secret.replace(" ", "")) != "000000" else "111111"
-    retry = await post_form(client, "/account/two-factor/confirm", {"code": wrong})
+    retry = await post_form(
+        client, "/account/two-factor/confirm", {"code": wrong, "password": PASSWORD}
+    )
     assert retry.status_code == 422
     assert "does not match" in retry.text
     assert text_by_testid(retry.text, "totp-secret") == secret
@@ -190,3 +192,27 @@ async def test_new_backup_codes_need_the_password_and_replace_the_old(client):
     await log_in(client, "anna@example.ch")
     assert (await enter_second_factor(client, old[0])).status_code == 422
     assert (await enter_second_factor(client, new[0])).status_code == 303
+
+
+async def test_turning_two_factor_on_asks_for_the_password(client):
+    """As turning it off does: a session left open (or stolen) cannot put its own app on the
+    account and lock its owner out."""
+    await sign_up(client)
+    setup = await post_form(client, "/account/two-factor/setup")
+    secret = text_by_testid(setup.text, "totp-secret").replace(" ", "")
+    assert 'name="password"' in setup.text
+    for password in ("", "Not-The-Password-1"):
+        refused = await post_form(
+            client,
+            "/account/two-factor/confirm",
+            {"code": totp_code(secret), "password": password},
+        )
+        assert refused.status_code == 422
+        assert text_by_testid(refused.text, "totp-secret").replace(" ", "") == secret
+        assert "badge warn" in (await client.get("/account/security")).text  # still off
+    turned_on = await post_form(
+        client, "/account/two-factor/confirm", {"code": totp_code(secret), "password": PASSWORD}
+    )
+    assert (
+        turned_on.status_code == 200 and "badge ok" in (await client.get("/account/security")).text
+    )

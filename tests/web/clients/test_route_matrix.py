@@ -411,7 +411,7 @@ LINK_ROUTES = [
         "invite a user into the client",
         "POST",
         "/clients/{link}/people/invite",
-        Action.ACT_FOR_CLIENT,
+        Action.INVITE_CLIENT_USER,
         data=lambda w, s: {"email": w.unique("newcomer") + "@client.example"},
     ),
     *[

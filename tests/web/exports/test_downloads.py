@@ -57,6 +57,25 @@ async def test_a_legal_representative_downloads_the_workbook(client, world):
     await browser.aclose()
 
 
+@pytest.mark.parametrize("email", ["legal@muster.ch", "admin@muster.ch", "helper@muster.ch"])
+async def test_a_full_access_clients_invoices_appear_in_full_in_the_partners_report(
+    client, world, email
+):
+    """The full-access client pays its own invoices: they appear in full (number, prices,
+    amounts, VAT), for the managers and for the collaborator given that client, whereas a
+    restricted client's appear only as the partner's cashback (SPEC §3, §5)."""
+    browser = await logged_in_browser(client, email)
+    lines = lines_of(await download(browser))
+    full = [line for line in lines if line["Client"] == "Alpha Bäckerei AG"]
+    assert len(full) == 2
+    for line in full:
+        assert str(line["Invoice"]).startswith("INV-T-")
+        assert line["Public price"] and line["Amount charged"] and line["VAT rule"]
+    assert sorted(float(line["Amount charged"]) for line in full) == [33.33, 100.05]
+    assert sorted(float(line["Cashback"]) for line in full) == [6.67, 20.01]
+    await browser.aclose()
+
+
 async def test_csv_is_utf8_with_bom_and_crlf(client, world):
     browser = await logged_in_browser(client, "admin@muster.ch")
     response = await download(browser, format="csv")

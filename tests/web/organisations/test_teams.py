@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.helpers import (
     account_id,
     another_browser,
+    colleague,
     create_team,
     invite,
     join_by_signing_up,
@@ -184,3 +185,86 @@ async def test_a_plain_team_leader_manages_the_members_of_their_team_only(client
         assert (await add_member(carl_browser, other, anna)).status_code == 403
         creating = await post_form(carl_browser, "/organisation/teams", {"name": "Carl's"})
         assert creating.status_code == 403
+
+
+# --- outsiders and teams that act for clients (SPEC §3) -----------------------------------------
+
+
+async def give_the_team_a_client(team: int) -> None:
+    """Muster Web AG (a partner) manages Client GmbH, and the team acts for it."""
+    from portal.clients.tables import ClientAssignment
+    from portal.organisations.tables import Organisation
+    from tests.exports_world import insert_link
+    from tests.helpers import insert_organisation
+
+    partner = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.name == "Muster Web AG")
+        .first()
+    )
+    await Organisation.update({Organisation.partner_status: "active"}).where(
+        Organisation.id == partner["id"]
+    )
+    link = await insert_link(partner["id"], await insert_organisation("Client GmbH"), "full")
+    await ClientAssignment.insert(ClientAssignment(link=link, team=team))
+
+
+async def invitations_to(email: str) -> int:
+    from portal.organisations.tables import Invitation
+
+    return await Invitation.count().where(Invitation.email == email)
+
+
+async def test_only_a_legal_representative_brings_an_outsider_into_a_team_acting_for_clients(
+    client,
+):
+    team, anna = await anna_with_a_team(client)
+    await give_the_team_a_client(team)
+    async with (
+        colleague(client, "carl@example.ch") as carl_browser,
+        colleague(client, "bert@example.ch", "administrator") as bert_browser,
+    ):
+        carl = await account_id("carl@example.ch")
+        await add_member(client, team, carl)
+        await post_form(client, f"/organisation/teams/{team}/leader", {"leader": str(carl)})
+
+        # the leader manages the team among the organisation's members …
+        assert (await add_member(carl_browser, team, anna)).status_code == 303
+        # … and brings nobody from outside into it; nor does an administrator
+        for browser in (carl_browser, bert_browser):
+            refused = await post_form(
+                browser, f"/organisation/teams/{team}/invite", {"email": "eve@example.com"}
+            )
+            assert refused.status_code == 403
+        assert await invitations_to("eve@example.com") == 0
+        page = (await carl_browser.get(f"/organisation/teams/{team}")).text
+        assert f'action="/organisation/teams/{team}/invite"' not in page
+        assert 'data-testid="outsiders-by-legal-representatives"' in page
+
+    path = await invite_external(client, team, "eve@example.com")  # the legal representative
+    async with another_browser(client) as eve:
+        assert (await join_by_signing_up(eve, path, "Eve Outsider")).status_code == 303
+
+
+async def test_an_outsider_invited_before_the_team_acted_for_clients_cannot_join_it(client):
+    team, _ = await anna_with_a_team(client)
+    async with colleague(client, "carl@example.ch") as carl_browser:
+        carl = await account_id("carl@example.ch")
+        await add_member(client, team, carl)
+        await post_form(client, f"/organisation/teams/{team}/leader", {"leader": str(carl)})
+        path = await invite_external(carl_browser, team, "eve@example.com")  # no client yet
+    await give_the_team_a_client(team)
+    async with another_browser(client) as eve:
+        opened = await eve.get(path)
+        assert opened.status_code == 409
+        assert "only a legal representative" in opened.text
+        joining = await join_by_signing_up_anyway(eve, path)
+        assert joining.status_code == 409
+    page = (await client.get(f"/organisation/teams/{team}")).text
+    assert "eve@example.com" not in page
+
+
+async def join_by_signing_up_anyway(browser, path: str):
+    return await post_form(
+        browser, path + "/signup", {"full_name": "Eve Outsider", "password": "Correct-9-Horse"}
+    )
