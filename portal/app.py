@@ -26,6 +26,7 @@ from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
+from portal.retries import retry_conflicts
 from portal.settings import Settings
 from portal.tenders.routes import ROUTES as TENDER_ROUTES
 from portal.web import (
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: error_page,
             Exception: error_page,
         },
+        middleware=[retry_conflicts],  # a request rolled back by a deadlock runs again once
         before_send=[add_security_headers],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=None,  # an HTML portal: no public API schema to expose

@@ -4,11 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+from piccolo.query.mixins import LockStrength
 
 from portal.piccolo_conf import DB
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The row locks that serialise changes (of an organisation, a link, a tender...). NO KEY
+# UPDATE, not UPDATE: they queue the writers of a row behind each other as well, but never
+# block the key-share lock that a foreign-key check takes on the row an insert refers to. An
+# UPDATE lock does, and two transactions that each locked one organisation and then wrote a
+# row referring to the other's (an audit entry, an invoice, a managed link) deadlocked.
+CHANGE_LOCK = LockStrength.no_key_update
+
+# A transaction PostgreSQL rolled back to break a deadlock, or because it could not be
+# serialised with another, succeeds when run again: every request and job is, once
+# (portal/retries.py, portal/jobs/worker.py).
+CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def is_conflict(error: BaseException) -> bool:
+    return isinstance(error, CONFLICTS)
+
+
+async def retrying_conflicts(work: Callable[[], Awaitable[T]]) -> T:
+    """WORK, run again once if it was rolled back for a deadlock or a serialisation failure."""
+    try:
+        return await work()
+    except CONFLICTS as error:
+        log.warning("Run again after a database conflict: %s", error)
+        return await work()
 
 
 def start_embedded_postgres(data_dir: Path):

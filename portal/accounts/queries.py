@@ -14,6 +14,7 @@ from portal.accounts.tables import (
     PasswordReset,
     WebSession,
 )
+from portal.database import CHANGE_LOCK
 
 # The whole request context in one query: session, user, the organisation acted in with the
 # user's role there, the user's teams in it, and the organisations for the switcher.
@@ -195,7 +196,7 @@ async def usable_password_reset(token_hash: str, now: datetime) -> dict | None:
             PasswordReset.used_at.is_null(),
             PasswordReset.expires_at > now,
         )
-        .lock_rows()
+        .lock_rows(CHANGE_LOCK)
         .first()
     )
 

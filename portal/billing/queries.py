@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from portal.billing.rules import Tier, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
-from portal.database import storable_id
+from portal.database import CHANGE_LOCK, storable_id
 
 # The managed volume of a partner in one SQL aggregate over `managed_link`, which triggers keep
 # current (billing migration 2026-12-01): per active link, the annualised public prices, in the
@@ -199,14 +199,16 @@ async def lock_invoice_of_payer(organisation_id: int, invoice_id: int) -> dict |
     return (
         await Invoice.select()
         .where(Invoice.id == invoice_id, Invoice.payer == organisation_id)
-        .lock_rows()
+        .lock_rows(CHANGE_LOCK)
         .first()
     )
 
 
 async def lock_account(organisation_id: int) -> None:
     """Serialise the prepaid account's debits: two payments at once cannot overdraw it."""
-    await Invoice.raw("SELECT id FROM organisation WHERE id = {} FOR UPDATE", organisation_id)
+    await Invoice.raw(
+        "SELECT id FROM organisation WHERE id = {} FOR NO KEY UPDATE", organisation_id
+    )
 
 
 async def mark_paid(invoice_id: int, method: str) -> None:

@@ -19,6 +19,7 @@ from pgqueuer import PgQueuer, RetryRequested
 from pgqueuer.models import Job as QueuedJob
 from pgqueuer.models import Schedule
 
+from portal.database import retrying_conflicts
 from portal.jobs import rules
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic, all_jobs, all_periodic
 from portal.piccolo_conf import DB
@@ -118,7 +119,7 @@ def _job_runner(job: Job, settings: Settings):
             )
             return
         try:
-            await job.run(context, payload)
+            await retrying_conflicts(lambda: job.run(context, payload))
         except JobFailed as failure:
             await _give_up(job, context, payload, failure.reason)
         except Exception as error:
@@ -151,7 +152,7 @@ async def _give_up(job: Job, context: JobContext, payload: dict, reason: str) ->
 
 def _periodic_runner(task: Periodic, settings: Settings):
     async def run(schedule: Schedule) -> None:
-        await task.run(settings, datetime.now(UTC))
+        await retrying_conflicts(lambda: task.run(settings, datetime.now(UTC)))
 
     run.__name__ = task.name.replace(".", "_")
     return run

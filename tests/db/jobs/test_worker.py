@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from piccolo.querystring import QueryString
 
@@ -51,6 +52,25 @@ async def test_a_failing_job_is_retried_and_then_succeeds(db, start_worker):
     await start_worker(jobs=[Job("test.flaky", flaky, first_retry_delay=timedelta(0))])
     await enqueue("test.flaky", {})
     await eventually(lambda: _async(starts == [1, 2]), what="the retry")
+    await eventually(lambda: _count_is("SELECT count(*) FROM job_start", 0))
+
+
+async def test_a_job_rolled_back_by_a_deadlock_runs_again_at_once_in_the_same_start(
+    db, start_worker
+):
+    starts = []
+
+    async def deadlocked_once(context, payload):
+        starts.append(context.start)
+        if len(starts) == 1:
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    # a retry through the queue would wait an hour: only the run again in place is seen
+    job = Job("test.deadlocked", deadlocked_once, first_retry_delay=timedelta(hours=1))
+    await start_worker(jobs=[job])
+    await enqueue("test.deadlocked", {})
+    await eventually(lambda: _async(len(starts) == 2), what="the second run")
+    assert starts == [1, 1]
     await eventually(lambda: _count_is("SELECT count(*) FROM job_start", 0))
 
 
