@@ -11,6 +11,7 @@ from typing import TypeVar
 import asyncpg
 from piccolo.query.mixins import LockStrength
 
+from portal.errors import DatabaseUnavailable
 from portal.piccolo_conf import DB
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,22 @@ CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 def is_conflict(error: BaseException) -> bool:
     return isinstance(error, CONFLICTS)
+
+
+# The database is down or restarting, or did not answer in time: the same request succeeds
+# once it is back (the pool replaces the connections it lost).
+UNAVAILABLE = (
+    DatabaseUnavailable,  # no connection could be made (piccolo_conf.connect_or_unavailable)
+    TimeoutError,  # no pooled connection free in time, or a statement ran too long
+    ConnectionError,
+    asyncpg.PostgresConnectionError,  # the connection was lost in the middle of a statement
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    closed = isinstance(error, asyncpg.InterfaceError) and "is closed" in str(error)
+    return closed or isinstance(error, UNAVAILABLE)
 
 
 async def retrying_conflicts(work: Callable[[], Awaitable[T]]) -> T:

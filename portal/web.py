@@ -173,6 +173,10 @@ ERROR_TITLES = {
 }
 
 BUSY = "Someone changed the same thing at the same moment. Nothing was saved; please try again."
+UNAVAILABLE = (
+    "The portal cannot reach its database just now. Nothing was lost; please try again in a moment."
+)
+UNAVAILABLE_RETRY_AFTER = 5  # seconds: a database restart takes a few
 
 
 def error_page(request: Request, exc: Exception) -> Response:
@@ -180,6 +184,9 @@ def error_page(request: Request, exc: Exception) -> Response:
         log.warning("Database conflict on %s %s: %s", request.method, request.url.path, exc)
         mark_conflict(request.scope)  # run again once (portal/retries.py)
         return _try_again_page(request, BUSY, retry_after=1)
+    if database.is_unavailable(exc):
+        log.warning("Database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _try_again_page(request, UNAVAILABLE, retry_after=UNAVAILABLE_RETRY_AFTER)
     status = (
         getattr(exc, "status_code", 500) if isinstance(exc, (HTTPException, PortalError)) else 500
     )
