@@ -138,13 +138,14 @@ def serve_portal(args: argparse.Namespace) -> None:
     if args.demo:
         print(demo.LOGINS_TEXT)
     sys.stdout.flush()
-    from portal.jobs.process import start_worker_process, stop_worker_process
+    from portal.jobs.process import SupervisedWorker
 
-    worker = start_worker_process()  # background reports, periodic jobs
+    worker = SupervisedWorker()  # background reports, mail, periodic jobs
+    worker.start()
     try:
         _serve_web(args)
     finally:
-        stop_worker_process(worker)
+        worker.stop()
 
 
 def _serve_web(args: argparse.Namespace) -> None:

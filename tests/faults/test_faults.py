@@ -1,19 +1,30 @@
-"""`portal serve` through faults, in real processes: its database stopped under load. Pages
-answer 503 meanwhile, and work again by themselves once it is back."""
+"""`portal serve` through faults, in real processes: its database stopped and restarted under
+load, the job worker killed. The portal comes back by itself each time, with nothing lost
+and nothing done twice."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from dataclasses import dataclass
+from datetime import date
 
+import asyncpg
 import httpx
 import pytest
 
+from portal.mail.services import Mail, queue_mail
+from tests.exports_world import build_world
 from tests.faults.server import (
+    HEARTBEAT_SECONDS,
     Browser,
     PortalServer,
+    alive,
+    using_database,
 )
+from tests.report_files_world import start_report
 
 pytestmark = pytest.mark.faults
 
@@ -111,3 +122,114 @@ async def test_pages_answer_503_while_the_database_is_down_and_work_again_after(
     assert max(a.seconds for a in answers) < 10, "a request hung"
     healed = [a for a in answers if a.at > back[0].at]
     assert healed and {a.status for a in healed} == {200}
+
+
+# --- the job worker through a database restart ----------------------------------------------
+
+REPORT_LINES = 40_000
+AUGUST, SEPTEMBER = date(2026, 8, 1), date(2026, 9, 1)
+
+
+@pytest.fixture(scope="module")
+async def world(portal_server: PortalServer):
+    """A partner with clients and people (tests/exports_world.py), in the server's database."""
+    with using_database(portal_server.database_url):
+        return await build_world()
+
+
+async def report_state(server: PortalServer, report_id: int) -> dict:
+    connection = await asyncpg.connect(server.database_url)
+    try:
+        row = await connection.fetchrow(
+            "SELECT status, rows_written, rows_total, attempts, error FROM report_file "
+            "WHERE id = $1",
+            report_id,
+        )
+    finally:
+        await connection.close()
+    return dict(row)
+
+
+async def queue_mails(server: PortalServer, subject: str, count: int) -> set[str]:
+    """COUNT mails queued as the portal queues them; their recipients."""
+    recipients = {f"{subject.lower().replace(' ', '-')}-{n}@example.ch" for n in range(count)}
+    with using_database(server.database_url):
+        for recipient in recipients:
+            await queue_mail(Mail(recipient, subject, "Sent through a fault test."))
+    return recipients
+
+
+async def report_writing(server: PortalServer, report_id: int) -> bool:
+    state = await report_state(server, report_id)
+    return state["status"] == "running" and state["rows_written"] > 0
+
+
+async def report_finished(server: PortalServer, report_id: int) -> dict | None:
+    state = await report_state(server, report_id)
+    return state if state["status"] in {"ready", "failed"} else None
+
+
+def report_files(server: PortalServer, partner_id: int, report_id: int) -> int:
+    return len(list((server.data_dir / "reports" / str(partner_id)).glob(f"{report_id}-*")))
+
+
+def delivered(smtp, recipients: set[str]) -> list[str]:
+    return [m["To"] for m in smtp.messages if m["To"] in recipients]
+
+
+async def test_the_job_worker_reconnects_after_a_database_restart_and_loses_nothing(
+    portal_server: PortalServer, fault_smtp, world
+):
+    [worker] = portal_server.job_workers()
+    with using_database(portal_server.database_url):
+        report_id = await start_report(world, "legal@muster.ch", REPORT_LINES, month=AUGUST)
+    before = await queue_mails(portal_server, "Before restart", 3)
+    await eventually_async(lambda: report_writing(portal_server, report_id), 60, "the writing")
+    await asyncio.to_thread(portal_server.restart_database)
+    after = await queue_mails(portal_server, "After restart", 3)
+    report = await eventually_async(
+        lambda: report_finished(portal_server, report_id), 90, "the report"
+    )
+    await eventually(lambda: len(delivered(fault_smtp, before | after)) >= 6, 30, "the mails")
+    await asyncio.sleep(HEARTBEAT_SECONDS + 1)  # a mail sent twice would be by now
+
+    assert report["status"] == "ready", report["error"]
+    assert report["rows_written"] == report["rows_total"] >= REPORT_LINES
+    assert report_files(portal_server, world.partner, report_id) == 1  # no half or stray one
+    assert sorted(delivered(fault_smtp, before | after)) == sorted(before | after)  # once each
+    assert portal_server.job_workers() == [worker]  # the same process, connected again
+    assert "Lost the database" in portal_server.output()
+
+
+# --- killed processes -----------------------------------------------------------------------
+
+
+async def test_a_killed_job_worker_is_started_again_and_finishes_the_report(
+    portal_server: PortalServer, fault_smtp, world
+):
+    [doomed] = portal_server.job_workers()
+    with using_database(portal_server.database_url):
+        report_id = await start_report(world, "legal@muster.ch", REPORT_LINES, month=SEPTEMBER)
+    await eventually_async(lambda: report_writing(portal_server, report_id), 60, "the writing")
+    os.kill(doomed.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    [successor] = await eventually(
+        lambda: [w for w in portal_server.job_workers() if w.pid != doomed.pid],
+        20,
+        "a new job worker",
+    )
+    restarted_after = time.monotonic() - killed
+    mails = await queue_mails(portal_server, "After the kill", 3)
+    report = await eventually_async(
+        lambda: report_finished(portal_server, report_id), 90, "the report"
+    )
+    await eventually(lambda: len(delivered(fault_smtp, mails)) >= 3, 30, "the mails")
+
+    assert restarted_after < 5
+    assert report["status"] == "ready", report["error"]
+    assert report["attempts"] == 2  # taken again once its heartbeat was missed
+    assert report["rows_written"] == report["rows_total"] >= REPORT_LINES
+    assert report_files(portal_server, world.partner, report_id) == 1
+    assert sorted(delivered(fault_smtp, mails)) == sorted(mails)
+    assert alive(successor) and portal_server.process.poll() is None
+    assert "The job worker exited" in portal_server.output()
