@@ -160,6 +160,8 @@ def _serve_web(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_access=args.access_log,
+        # a worker that dies (killed, out of memory) is replaced; the others serve meanwhile
+        respawn_failed_workers=True,
     ).serve()
 
 

@@ -1,6 +1,6 @@
 """`portal serve` through faults, in real processes: its database stopped and restarted under
-load, the job worker killed. The portal comes back by itself each time, with nothing lost
-and nothing done twice."""
+load, a web worker and the job worker killed. The portal comes back by itself each time,
+with nothing lost and nothing done twice."""
 
 from __future__ import annotations
 
@@ -233,3 +233,46 @@ async def test_a_killed_job_worker_is_started_again_and_finishes_the_report(
     assert sorted(delivered(fault_smtp, mails)) == sorted(mails)
     assert alive(successor) and portal_server.process.poll() is None
     assert "The job worker exited" in portal_server.output()
+
+
+# granian gives up, as a crash loop, when a worker dies this soon after the last respawn
+GRANIAN_CRASH_LOOP_SECONDS = 6
+
+
+async def test_killed_web_workers_are_replaced_and_the_others_serve_meanwhile(
+    portal_server: PortalServer,
+):
+    """Each of the two web workers is killed in turn, the second once the first's
+    replacement runs: that replacement then serves alone, so it serves."""
+    browser = Browser(portal_server.base_url)
+    await browser.sign_up("dora@example.ch", "Web Worker AG")
+    answers: list[Answer] = []
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(browser, ("/", "/health"), stop, answers))
+    killed = []
+    try:
+        await asyncio.sleep(0.5)
+        for doomed in portal_server.web_workers():
+            if killed:
+                await asyncio.sleep(GRANIAN_CRASH_LOOP_SECONDS)
+            os.kill(doomed.pid, signal.SIGKILL)
+            killed.append(doomed.pid)
+            await eventually(
+                lambda: (
+                    len(portal_server.web_workers()) == 2
+                    and not set(killed) & {w.pid for w in portal_server.web_workers()}
+                ),
+                20,
+                "a new web worker",
+            )
+        await asyncio.sleep(1)
+    finally:
+        stop.set()
+        await watcher
+        await browser.close()
+
+    assert portal_server.process.poll() is None and len(killed) == 2
+    # a request in a killed worker's hands is lost with it; every other one is answered
+    assert sum(a.status is None for a in answers) <= 2 * len(killed)
+    assert {a.status for a in answers} - {None} == {200}
+    assert [a.status for a in answers[-10:]] == [200] * 10
