@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
@@ -26,10 +26,12 @@ from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
+from portal.retries import retry_conflicts
 from portal.settings import Settings
 from portal.tenders.routes import ROUTES as TENDER_ROUTES
 from portal.web import (
     STATIC_DIR,
+    UNAVAILABLE_RETRY_AFTER,
     FormRequest,
     add_security_headers,
     add_strict_transport_security,
@@ -42,10 +44,16 @@ from portal.web import (
 
 
 @get("/health", name="health", media_type=MediaType.JSON, opt={"public": True})
-async def health() -> dict[str, str]:
-    """For load balancers: answers once the database does."""
-    rows = await Organisation.raw("SELECT 1 AS ok")
-    return {"status": "ok" if rows[0]["ok"] == 1 else "degraded"}
+async def health() -> Response:
+    """For load balancers: 200 when the database answers, 503 while it does not."""
+    try:
+        rows = await Organisation.raw("SELECT 1 AS ok")
+    except Exception as error:
+        if not database.is_unavailable(error):
+            raise
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+        return Response({"status": "database unavailable"}, status_code=503, headers=headers)
+    return Response({"status": "ok" if rows[0]["ok"] == 1 else "degraded"})
 
 
 async def keep_session_state(connection) -> None:
@@ -54,6 +62,10 @@ async def keep_session_state(connection) -> None:
     pooled connections — so only the rollback of an open transaction, which asyncpg still
     does, is needed."""
     return None
+
+
+# No page waits longer for one statement (a database that stopped answering answers 503).
+STATEMENT_TIMEOUT = 60
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -65,7 +77,11 @@ def create_app(settings: Settings) -> Litestar:
         owns_pool = DB.pool is None  # tests may run several apps on one pool
         if owns_pool:
             await DB.start_connection_pool(
-                min_size=1, max_size=settings.database_pool_size, reset=keep_session_state
+                # none at start: a server worker starts even while the database is down
+                min_size=0,
+                max_size=settings.database_pool_size,
+                reset=keep_session_state,
+                command_timeout=STATEMENT_TIMEOUT,
             )
         try:
             yield
@@ -115,6 +131,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: error_page,
             Exception: error_page,
         },
+        middleware=[retry_conflicts],  # a request rolled back by a deadlock runs again once
         before_send=[
             add_security_headers,
             *([add_strict_transport_security] if settings.base_url.startswith("https://") else []),

@@ -140,13 +140,14 @@ def serve_portal(args: argparse.Namespace) -> None:
     if args.demo:
         print(demo.LOGINS_TEXT)
     sys.stdout.flush()
-    from portal.jobs.process import start_worker_process, stop_worker_process
+    from portal.jobs.process import SupervisedWorker
 
-    worker = start_worker_process()  # background reports, periodic jobs
+    worker = SupervisedWorker()  # background reports, mail, periodic jobs
+    worker.start()
     try:
         _serve_web(args)
     finally:
-        stop_worker_process(worker)
+        worker.stop()
 
 
 def _say_if_mail_is_held() -> None:
@@ -171,6 +172,8 @@ def _serve_web(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_access=args.access_log,
+        # a worker that dies (killed, out of memory) is replaced; the others serve meanwhile
+        respawn_failed_workers=True,
     ).serve()
 
 

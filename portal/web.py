@@ -22,8 +22,10 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
+from portal import database
 from portal.errors import PortalError, TooManyAttempts
 from portal.proxies import client_address
+from portal.retries import mark_conflict
 
 log = logging.getLogger(__name__)
 
@@ -174,10 +176,24 @@ ERROR_TITLES = {
     422: "Please check the form",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Please try again in a moment",
 }
+
+BUSY = "Someone changed the same thing at the same moment. Nothing was saved; please try again."
+UNAVAILABLE = (
+    "The portal cannot reach its database just now. Nothing was lost; please try again in a moment."
+)
+UNAVAILABLE_RETRY_AFTER = 5  # seconds: a database restart takes a few
 
 
 def error_page(request: Request, exc: Exception) -> Response:
+    if database.is_conflict(exc):
+        log.warning("Database conflict on %s %s: %s", request.method, request.url.path, exc)
+        mark_conflict(request.scope)  # run again once (portal/retries.py)
+        return _try_again_page(request, BUSY, retry_after=1)
+    if database.is_unavailable(exc):
+        log.warning("Database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _try_again_page(request, UNAVAILABLE, retry_after=UNAVAILABLE_RETRY_AFTER)
     status = (
         getattr(exc, "status_code", 500) if isinstance(exc, (HTTPException, PortalError)) else 500
     )
@@ -197,6 +213,16 @@ def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
     return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+
+
+def _try_again_page(request: Request, detail: str, *, retry_after: int) -> Response:
+    """503: the request could not be served now, and the same request will be later."""
+    environment: jinja2.Environment = request.app.state.templates
+    html = environment.get_template("error.html").render(
+        **_base_context(request), status=503, title=ERROR_TITLES[503], detail=detail
+    )
+    headers = {"Cache-Control": "no-store", "Retry-After": str(retry_after)}
+    return Response(html, status_code=503, media_type=MediaType.HTML, headers=headers)
 
 
 def _explain(exc: Exception, status: int) -> str:

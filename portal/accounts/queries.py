@@ -14,6 +14,7 @@ from portal.accounts.tables import (
     PasswordReset,
     WebSession,
 )
+from portal.database import CHANGE_LOCK
 
 # The whole request context in one query: session, user, the organisation acted in with the
 # user's role there, the user's teams in it, and the organisations for the switcher.
@@ -180,7 +181,7 @@ async def purge_failures_before(moment: datetime) -> None:
 
 async def lock_account(account_id: int) -> None:
     """Serialise the account's reset links: of two requests at once, one link stays open."""
-    await Account.select(Account.id).where(Account.id == account_id).lock_rows()
+    await Account.select(Account.id).where(Account.id == account_id).lock_rows(CHANGE_LOCK)
 
 
 async def insert_password_reset(account_id: int, token_hash: str, expires_at: datetime) -> None:
@@ -203,7 +204,7 @@ async def usable_password_reset(token_hash: str, now: datetime) -> dict | None:
             PasswordReset.used_at.is_null(),
             PasswordReset.expires_at > now,
         )
-        .lock_rows()
+        .lock_rows(CHANGE_LOCK)
         .first()
     )
 

@@ -183,7 +183,7 @@ async def invoice_of_payer(
               JOIN organisation p ON p.id = i.payer
               WHERE i.id = {arg(invoice_id)} AND i.payer = {arg(organisation_id)}
                 {seen_filter(scope, INVOICE_SEEN, arg, or_else="i.client = i.payer")}
-              {"FOR UPDATE OF i" if lock else ""}"""
+              {"FOR NO KEY UPDATE OF i" if lock else ""}"""
     rows = await Invoice.raw(sql, *args)
     return rows[0] if rows else None
 
@@ -213,7 +213,9 @@ async def benefits_by_month(partner_id: int, currency: str, months: int = 12) ->
 
 async def lock_account(organisation_id: int) -> None:
     """Serialise the prepaid account's debits: two payments at once cannot overdraw it."""
-    await Invoice.raw("SELECT id FROM organisation WHERE id = {} FOR UPDATE", organisation_id)
+    await Invoice.raw(
+        "SELECT id FROM organisation WHERE id = {} FOR NO KEY UPDATE", organisation_id
+    )
 
 
 async def mark_paid(invoice_id: int, method: str) -> None:

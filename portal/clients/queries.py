@@ -9,7 +9,7 @@ from datetime import datetime
 from portal.access import ClientScope
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
-from portal.database import storable_id
+from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
 from portal.partners.rules import IN_PROGRAMME
 
@@ -51,14 +51,26 @@ async def link_by_token(token_hash: str) -> dict | None:
     return rows[0] if rows else None
 
 
-async def lock_link(link_id: int) -> dict | None:
-    return await PartnerLink.select().where(PartnerLink.id == link_id).lock_rows().first()
+async def lock_link(link_id: int, client_id: int | None) -> dict | None:
+    """The link, locked for a change, after its client (CLIENT_ID; None while an invitation
+    has no client yet). Locks are taken in one order everywhere, client first: the trigger
+    that refreshes the managed volume reads every link of the client, so two changes that
+    each held one link and then waited for the client would deadlock."""
+    if client_id is not None:
+        await lock_client(client_id)
+    return (
+        await PartnerLink.select().where(PartnerLink.id == link_id).lock_rows(CHANGE_LOCK).first()
+    )
 
 
 async def lock_client(client_id: int) -> None:
     """Serialise every delegation change of one client, so that coexistence checks (one full
     partner; one partner per product) see each other's results."""
-    await Organisation.select(Organisation.id).where(Organisation.id == client_id).lock_rows()
+    await (
+        Organisation.select(Organisation.id)
+        .where(Organisation.id == client_id)
+        .lock_rows(CHANGE_LOCK)
+    )
 
 
 def grant_of(link: dict) -> Grant | None:

@@ -173,7 +173,7 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
     )
     require(current.actor, Action.DECIDE_AS_CLIENT, resource)
     async with DB.transaction():
-        link = await queries.lock_link(invitation["id"])
+        link = await queries.lock_link(invitation["id"], client.organisation_id)
         if link["status"] != LinkStatus.AWAITING_CLIENT:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(link["status"])])
         if await queries.open_link_between(link["partner"], client.organisation_id):
@@ -214,7 +214,7 @@ async def decline_invitation(current: Current, token: str) -> None:
         LinkResource(invitation["partner"], client.organisation_id, active=False),
     )
     async with DB.transaction():
-        link = await queries.lock_link(invitation["id"])
+        link = await queries.lock_link(invitation["id"], invitation["client"])
         status = rules.next_status(LinkStatus(link["status"]), LinkEvent.DECLINED)
         await queries.update_link(
             link["id"], {"status": status, "token_hash": None, "decided_at": _now()}
@@ -296,8 +296,7 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
     """The partner accepts or refuses a client's request."""
     link = await load_link(current, link_id, Action.DECIDE_AS_PARTNER)
     async with DB.transaction():
-        await queries.lock_client(link["client"])
-        locked = await queries.lock_link(link_id)
+        locked = await queries.lock_link(link_id, link["client"])
         if locked["status"] != LinkStatus.AWAITING_PARTNER:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(locked["status"])])
         if accept:
@@ -326,7 +325,7 @@ async def withdraw_request(current: Current, link_id: int) -> None:
     """The side that asked takes its pending request back."""
     link = await load_link(current, link_id, Action.WITHDRAW_REQUEST)
     async with DB.transaction():
-        locked = await queries.lock_link(link_id)
+        locked = await queries.lock_link(link_id, link["client"])
         status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.WITHDRAWN)
         await queries.update_link(
             link_id, {"status": status, "token_hash": None, "ended_at": _now()}
@@ -392,7 +391,7 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
     link = await load_link(current, link_id, Action.CHANGE_LINK)
     before = queries.grant_of(link)
     async with DB.transaction():
-        locked = await queries.lock_link(link_id)
+        locked = await queries.lock_link(link_id, link["client"])
         locked["client"] = link["client"]
         grant = await _activate(locked, grant, LinkEvent.CHANGED)
         if grant == before:
@@ -455,7 +454,7 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
     link = await load_link(current, link_id, Action.STOP_LINK)
     await confirm_password(current.user_id, password)
     async with DB.transaction():
-        locked = await queries.lock_link(link_id)
+        locked = await queries.lock_link(link_id, link["client"])
         status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.STOPPED)
         await queries.update_link(
             link_id, {"status": status, "ended_at": _now(), "ended_by": current.organisation.id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from portal.database import storable_id
+from portal.database import CHANGE_LOCK, storable_id
 from portal.directory.rules import (
     LAST_WINDOW,
     PAGE_SIZE,
@@ -129,7 +129,7 @@ async def claim_refresh(seed_week: int, stale_before: datetime, now: datetime) -
         """UPDATE directory_state SET seed_week = {}, refreshed_at = {}
            WHERE id = (SELECT id FROM directory_state
                        WHERE seed_week <> {} OR refreshed_at IS NULL OR refreshed_at < {}
-                       FOR UPDATE SKIP LOCKED)
+                       FOR NO KEY UPDATE SKIP LOCKED)
            RETURNING id""",
         seed_week,
         now,
@@ -170,7 +170,7 @@ async def listing_of(organisation_id: int, *, lock: bool = False) -> dict | None
         DirectoryListing.organisation == organisation_id
     )
     if lock:
-        query = query.lock_rows()
+        query = query.lock_rows(CHANGE_LOCK)
     return await query.first()
 
 

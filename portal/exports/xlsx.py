@@ -7,6 +7,7 @@ look the style up again a million times."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
@@ -93,14 +94,27 @@ def write_xlsx(report, path, progress: Progress | None = None) -> None:
     total = len(lines) * (2 if per_client else 1)
     counter = _Counter(total, progress)
     workbook = Workbook(write_only=True)
-    _write_summary(workbook, report, summary)
-    line_sheets = _parts("Lines", len(lines))
-    for name, part in zip(line_sheets, _slices(lines), strict=True):
-        _write_lines(workbook.create_sheet(name), report, part, counter)
-    if per_client:
-        _write_client_sheets(workbook, report, lines, summary, line_sheets, counter)
-    workbook.save(path)
+    try:
+        _write_summary(workbook, report, summary)
+        line_sheets = _parts("Lines", len(lines))
+        for name, part in zip(line_sheets, _slices(lines), strict=True):
+            _write_lines(workbook.create_sheet(name), report, part, counter)
+        if per_client:
+            _write_client_sheets(workbook, report, lines, summary, line_sheets, counter)
+        workbook.save(path)
+    except BaseException:
+        _abandon(workbook)
+        raise
     counter.finish()
+
+
+def _abandon(workbook) -> None:
+    """A writing stopped midway (its report job was cancelled, or the progress could not be
+    saved): end the sheets' open streams now, else each fails noisily ("Exception ignored")
+    when it is collected."""
+    for sheet in workbook.worksheets:
+        with contextlib.suppress(Exception):
+            sheet.close()
 
 
 def _write_client_sheets(workbook, report, lines, summary, taken, counter) -> None:

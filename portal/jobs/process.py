@@ -1,5 +1,5 @@
 """The worker as a process: `portal worker`, and the one `portal serve` starts beside the
-web workers (stopped with it, and never outliving it)."""
+web workers (started again when it exits, stopped with the server, never outliving it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from datetime import timedelta
 
+from portal.jobs import rules
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,3 +83,42 @@ def stop_worker_process(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class SupervisedWorker:
+    """The `portal worker` beside `portal serve`, watched by a thread: when it exits on its
+    own (killed, out of memory, a crash), it is started again, after a wait that grows
+    while it keeps exiting quickly (rules.restart_delay)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        # The thread that starts the worker must live as long as it: the worker is told to
+        # stop when the thread that started it ends (_die_with_parent).
+        self._thread = threading.Thread(target=self._supervise, name="job-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _supervise(self) -> None:
+        quick_exits = 0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            self.process = start_worker_process()
+            while self.process.poll() is None:
+                if self._stopping.wait(0.2):
+                    stop_worker_process(self.process)
+                    return
+            ran_for = timedelta(seconds=time.monotonic() - started)
+            quick_exits = rules.quick_stops_after(quick_exits, ran_for)
+            delay = rules.restart_delay(quick_exits)
+            log.warning(
+                "The job worker exited (code %s); starting it again in %s.",
+                self.process.returncode,
+                delay,
+            )
+            self._stopping.wait(delay.total_seconds())

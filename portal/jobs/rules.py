@@ -33,6 +33,27 @@ def interrupted_too_often(starts: int, max_attempts: int) -> bool:
     return starts > max_attempts
 
 
+# --- keeping the workers up -----------------------------------------------------------------
+
+FIRST_RESTART_DELAY = timedelta(seconds=1)
+LONGEST_RESTART_DELAY = timedelta(seconds=30)
+STEADY_RUN = timedelta(minutes=1)
+
+
+def quick_stops_after(quick_stops: int, ran_for: timedelta) -> int:
+    """Count the stops in a row of something that should run for good (a worker's connection
+    to the queue, the worker process beside the server): one that had run steadily for
+    STEADY_RUN starts the count again."""
+    return 1 if ran_for >= STEADY_RUN else quick_stops + 1
+
+
+def restart_delay(quick_stops: int) -> timedelta:
+    """The wait before starting again after the QUICK_STOPS-th stop in a row: 1 s, 2 s,
+    4 s … 30 s, so that a database away for long is not hammered."""
+    doublings = min(max(quick_stops - 1, 0), 20)
+    return min(FIRST_RESTART_DELAY * 2**doublings, LONGEST_RESTART_DELAY)
+
+
 # --- housekeeping ---------------------------------------------------------------------------
 
 SESSION_KEPT_AFTER_END = timedelta(days=30)

@@ -9,19 +9,21 @@ takes it again, and its starts are counted so that it is retried or reported, ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from pgqueuer import PgQueuer, RetryRequested
 from pgqueuer.models import Job as QueuedJob
 from pgqueuer.models import Schedule
 
+from portal.database import is_unavailable, retrying_conflicts
 from portal.jobs import rules
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic, all_jobs, all_periodic
-from portal.piccolo_conf import DB
+from portal.piccolo_conf import CONNECT_TIMEOUT, DB, connect_or_unavailable
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ async def run_worker(
     ]
     owns_pool = DB.pool is None
     if owns_pool:
-        await DB.start_connection_pool(min_size=1, max_size=4)
+        await DB.start_connection_pool(min_size=0, max_size=4)  # none needed to start
     try:
         await asyncio.gather(
             *(
@@ -73,7 +75,31 @@ async def run_worker(
 async def _run_lane(
     settings: Settings, stop: asyncio.Event, jobs: Sequence[Job], periodic: Sequence[Periodic]
 ) -> None:
-    listener = await asyncpg.connect(DB.config["dsn"])
+    """Run the lane's queue until STOP. When it stops on its own (the database restarted
+    and took the queue's connection with it), connect again, waiting longer after each
+    quick stop (rules.restart_delay). A job cut off meanwhile is taken again once its
+    heartbeat is missed, as after any lost worker."""
+    quick_stops = 0
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await _run_queue(settings, stop, jobs, periodic)
+        except Exception as error:
+            ran_for = timedelta(seconds=time.monotonic() - started)
+            quick_stops = rules.quick_stops_after(quick_stops, ran_for)
+            delay = rules.restart_delay(quick_stops)
+            if is_unavailable(error):
+                log.warning("Lost the database (%r); connecting again in %s.", error, delay)
+            else:
+                log.exception("The job queue stopped; starting it again in %s.", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay.total_seconds())
+
+
+async def _run_queue(
+    settings: Settings, stop: asyncio.Event, jobs: Sequence[Job], periodic: Sequence[Periodic]
+) -> None:
+    listener = await connect_or_unavailable(DB.config["dsn"], timeout=CONNECT_TIMEOUT)
     try:
         queue = PgQueuer.from_asyncpg_connection(listener)
         for job in jobs:
@@ -118,7 +144,7 @@ def _job_runner(job: Job, settings: Settings):
             )
             return
         try:
-            await job.run(context, payload)
+            await retrying_conflicts(lambda: job.run(context, payload))
         except JobFailed as failure:
             await _give_up(job, context, payload, failure.reason)
         except Exception as error:
@@ -151,7 +177,7 @@ async def _give_up(job: Job, context: JobContext, payload: dict, reason: str) ->
 
 def _periodic_runner(task: Periodic, settings: Settings):
     async def run(schedule: Schedule) -> None:
-        await task.run(settings, datetime.now(UTC))
+        await retrying_conflicts(lambda: task.run(settings, datetime.now(UTC)))
 
     run.__name__ = task.name.replace(".", "_")
     return run

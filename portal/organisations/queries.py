@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 from portal.accounts.tables import Account
-from portal.database import storable_id
+from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Invitation, Membership, Organisation, Team, TeamMember
 
 PAGE_SIZE = 50
@@ -26,7 +26,11 @@ async def organisation(organisation_id: int) -> dict | None:
 async def lock_organisation(organisation_id: int) -> None:
     """Serialise role changes of one organisation (two legal representatives demoting each
     other at once must not leave it with none)."""
-    await Organisation.select(Organisation.id).where(Organisation.id == organisation_id).lock_rows()
+    await (
+        Organisation.select(Organisation.id)
+        .where(Organisation.id == organisation_id)
+        .lock_rows(CHANGE_LOCK)
+    )
 
 
 async def insert_organisation(values: dict) -> int:
@@ -199,7 +203,12 @@ async def invitation_by_token(token_hash: str) -> dict | None:
 
 
 async def lock_invitation(invitation_id: int) -> dict | None:
-    return await Invitation.select().where(Invitation.id == invitation_id).lock_rows().first()
+    return (
+        await Invitation.select()
+        .where(Invitation.id == invitation_id)
+        .lock_rows(CHANGE_LOCK)
+        .first()
+    )
 
 
 async def invitation_in(organisation_id: int, invitation_id: int) -> dict | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.database import CHANGE_LOCK
 from portal.organisations.tables import Organisation
 from portal.partners.rules import WebsiteCheck as CheckResult
 from portal.partners.tables import CommitmentAcceptance, StaffDecision, WebsiteCheck
@@ -46,7 +47,7 @@ async def lock_organisation(organisation_id: int) -> dict | None:
     return (
         await Organisation.select(*PROGRAMME_COLUMNS)
         .where(Organisation.id == organisation_id)
-        .lock_rows()
+        .lock_rows(CHANGE_LOCK)
         .first()
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from portal.database import storable_id
+from portal.database import CHANGE_LOCK, storable_id
 from portal.tenders.rules import POSTING_LIMITS, Preferences, RecentPostings, TenderRecord
 from portal.tenders.tables import Quote, Tender, TenderPreference, TenderRecipient
 
@@ -77,7 +77,7 @@ async def lock_tender(tender_id: int) -> dict | None:
     """The whole tender, locked until the transaction ends: decisions on it go one at a time."""
     if not storable_id(tender_id):
         return None
-    return await Tender.select().where(Tender.id == tender_id).lock_rows().first()
+    return await Tender.select().where(Tender.id == tender_id).lock_rows(CHANGE_LOCK).first()
 
 
 async def open_tender(tender_id: int, now: datetime, manage_nonce: str | None) -> None:
@@ -319,7 +319,12 @@ async def quotes_for_author(tender_id: int) -> list[dict]:
 
 
 async def lock_quotes(tender_id: int) -> list[dict]:
-    return await Quote.select().where(Quote.tender == tender_id).lock_rows().order_by(Quote.id)
+    return (
+        await Quote.select()
+        .where(Quote.tender == tender_id)
+        .lock_rows(CHANGE_LOCK)
+        .order_by(Quote.id)
+    )
 
 
 async def decide_quotes(tender_id: int, accepted_id: int, now: datetime) -> None:

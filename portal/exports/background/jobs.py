@@ -5,6 +5,7 @@ worker's event loop keeps its heartbeat) with the progress saved as the writer g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -48,7 +49,7 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
     partial = target.with_name(target.name + ".part")
     saver = ProgressSaver(asyncio.get_running_loop(), report_id, report.line_count)
     try:
-        await asyncio.to_thread(write_report, report, partial, saver)
+        await _written(asyncio.to_thread(write_report, report, partial, saver), saver)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -73,6 +74,23 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
         target.unlink(missing_ok=True)
 
 
+async def _written(writing, saver: ProgressSaver) -> None:
+    """Await the writer's thread. A thread cannot be cancelled: when the job is (its worker
+    lost the queue's connection and lets go of the jobs in hand), the writer is told to stop
+    at its next progress report and awaited, so that no file is written after the run ended
+    and no second writer runs beside the run that takes the report again."""
+    writing = asyncio.ensure_future(writing)
+    try:
+        await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        saver.stop()
+        while not writing.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([writing])
+        writing.exception()  # WriterStopped, most likely: the run's own cancel is what counts
+        raise
+
+
 async def _load(request: ReportRequest):
     """The report as its requester may see it today: one who left, lost the right to
     export, or a client since, gets no report (the job fails and says why)."""
@@ -84,6 +102,10 @@ async def _load(request: ReportRequest):
         raise JobFailed(NOT_ALLOWED) from error
 
 
+class WriterStopped(Exception):
+    """Raised in the writer's thread once the run it writes for was cancelled."""
+
+
 class ProgressSaver:
     """The writer's progress callback, called from its thread: saves rows written to the
     database at most every PROGRESS_EVERY_ROWS rows, on the worker's event loop. The
@@ -92,8 +114,15 @@ class ProgressSaver:
     def __init__(self, loop: asyncio.AbstractEventLoop, report_id: int, total: int):
         self.loop, self.report_id, self.total = loop, report_id, total
         self.saved = 0
+        self.stopped = False
+
+    def stop(self) -> None:
+        """The writer raises WriterStopped at its next progress report."""
+        self.stopped = True
 
     def __call__(self, rows_written: int, total: int) -> None:
+        if self.stopped:
+            raise WriterStopped()
         if total != self.total:
             self.total = total
             self._save(queries.set_total(self.report_id, total))

@@ -3,7 +3,9 @@ openpyxl and pandas, and check totals against the database to the cent, the form
 frozen header, the sheet names — and that hostile names come back as plain text."""
 
 import csv
+import gc
 import io
+import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -222,3 +224,28 @@ async def test_lines_beyond_a_sheets_capacity_continue_on_the_next_sheet(db, tmp
     assert len(lines) == 5
     assert all(workbook[name].max_row <= 5 + 2 for name in workbook.sheetnames[1:])
     assert len(workbook.sheetnames) == 4 + 4  # Alpha has two lines: one sheet still
+
+
+async def test_a_workbook_stopped_midway_ends_quietly(db, tmp_path, monkeypatch):
+    """A report job cancelled mid-write stops its writer by raising from the progress
+    callback: the half-written sheets are ended then, not complained about when collected."""
+    world = await build_world()
+    request = ReportRequest(
+        world.partner, *Q3, sheet_per_client=True, requested_by=world.people["legal@muster.ch"]
+    )
+    report = await load_report(None, request)
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def stopped(done: int, total: int) -> None:
+        raise RuntimeError("stopped")
+
+    try:
+        write_report(report, tmp_path / "stopped.xlsx", stopped)
+    except RuntimeError:
+        pass
+    else:
+        pytest.fail("the writer did not stop")
+    gc.collect()
+    assert [hook.exc_value for hook in unraisable] == []
+    assert not (tmp_path / "stopped.xlsx").exists()

@@ -285,3 +285,31 @@ async def test_a_report_given_up_while_it_was_written_stays_failed_and_unmailed_
     (mail,) = await queued_mails_to("legal@muster.ch")
     assert mail["subject"] == "Your billing report for August 2026 could not be made"
     assert _files(settings) == []
+
+
+async def test_a_run_cancelled_mid_write_stops_its_writer_and_leaves_no_file(
+    db, settings, tmp_path, held_first_write, monkeypatch
+):
+    """A worker that loses the queue's connection cancels the jobs in hand. The writer's
+    thread cannot be cancelled: the run stops it and waits for it, so that no file of it
+    appears afterwards, beside the one of the run that takes the report again."""
+    writer_ended = threading.Event()
+    held = jobs.write_report
+
+    def watched(*args):
+        try:
+            held(*args)
+        finally:
+            writer_ended.set()
+
+    monkeypatch.setattr(jobs, "write_report", watched)
+    settings, payload, first_run, go_on = await _held_run(settings, tmp_path, held_first_write)
+    first_run.cancel()
+    await asyncio.sleep(0.1)  # the cancel lands while the writer is held
+    go_on.set()
+    with pytest.raises(asyncio.CancelledError):
+        await first_run
+
+    assert writer_ended.is_set()  # the run ended after its writer
+    assert _files(settings) == []
+    assert (await _report(payload["report_id"]))["status"] == "running"  # for the next run

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from piccolo.querystring import QueryString
 
@@ -51,6 +53,52 @@ async def test_a_failing_job_is_retried_and_then_succeeds(db, start_worker):
     await start_worker(jobs=[Job("test.flaky", flaky, first_retry_delay=timedelta(0))])
     await enqueue("test.flaky", {})
     await eventually(lambda: _async(starts == [1, 2]), what="the retry")
+    await eventually(lambda: _count_is("SELECT count(*) FROM job_start", 0))
+
+
+async def test_the_worker_connects_again_after_the_database_cut_its_connections(
+    db, start_worker, database_url
+):
+    """As when the database restarts: the queue's connections are gone; the worker connects
+    again by itself and takes the jobs queued since."""
+    seen = []
+
+    async def echo(context, payload):
+        seen.append(payload["n"])
+
+    await start_worker(jobs=[Job("test.echo", echo)])
+    await enqueue("test.echo", {"n": 1})
+    await eventually(lambda: _async(seen == [1]), what="the first job")
+    connection = await asyncpg.connect(database_url)
+    try:
+        cut = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    assert cut >= 2  # the two lanes' connections to the queue, at least
+    await asyncio.sleep(0.5)  # the pool sees its connections closed
+    await enqueue("test.echo", {"n": 2})
+    await eventually(lambda: _async(seen == [1, 2]), 20, "the job queued after the cut")
+
+
+async def test_a_job_rolled_back_by_a_deadlock_runs_again_at_once_in_the_same_start(
+    db, start_worker
+):
+    starts = []
+
+    async def deadlocked_once(context, payload):
+        starts.append(context.start)
+        if len(starts) == 1:
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    # a retry through the queue would wait an hour: only the run again in place is seen
+    job = Job("test.deadlocked", deadlocked_once, first_retry_delay=timedelta(hours=1))
+    await start_worker(jobs=[job])
+    await enqueue("test.deadlocked", {})
+    await eventually(lambda: _async(len(starts) == 2), what="the second run")
+    assert starts == [1, 1]
     await eventually(lambda: _count_is("SELECT count(*) FROM job_start", 0))
 
 

@@ -31,6 +31,20 @@ def test_three_attempts_then_the_job_is_given_up(starts, gives_up, interrupted):
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("quick_stops", "delay"), [(1, 1), (2, 2), (3, 4), (5, 16), (6, 30), (60, 30)]
+)
+def test_a_worker_or_its_connection_is_started_again_sooner_than_later(quick_stops, delay):
+    assert rules.restart_delay(quick_stops) == timedelta(seconds=delay)
+
+
+def test_a_steady_run_starts_the_count_of_quick_stops_again():
+    assert rules.quick_stops_after(0, timedelta(seconds=3)) == 1
+    assert rules.quick_stops_after(4, timedelta(seconds=59)) == 5
+    assert rules.quick_stops_after(4, timedelta(minutes=1)) == 1
+    assert rules.quick_stops_after(9, timedelta(hours=5)) == 1
+
+
 def test_a_session_is_purged_thirty_days_after_whichever_end_came_first():
     purge = rules.session_purge(NOW, timedelta(minutes=30), timedelta(hours=12))
     assert purge.ended_before == NOW - timedelta(days=30)
