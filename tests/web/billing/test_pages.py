@@ -270,3 +270,28 @@ async def test_a_referral_link_records_the_new_customer_for_an_affiliate(client)
         await log_out(client)
     referrals = await Referral.select()
     assert len(referrals) == 1 and referrals[0]["affiliate"] == affiliate
+
+
+async def test_an_overdue_renewal_reads_as_overdue(client):
+    from datetime import UTC, datetime, timedelta
+
+    from portal.products.tables import Product
+
+    await linked_full(client)
+    products = await give_products("Client GmbH", "cloud-2", "web-pro")
+    today = datetime.now(UTC).date()
+    late, soon = today - timedelta(days=32), today + timedelta(days=5)
+    await Product.update({Product.renews_on: late}).where(Product.id == products["cloud-2"])
+    await Product.update({Product.renews_on: soon}).where(Product.id == products["web-pro"])
+    mine = await client.get("/products")
+    assert mine.text.count(">Overdue</span>") == 1
+    assert mine.text.index("cloud-2.example") < mine.text.index("Overdue")
+    await log_out(client)
+
+    await log_in(client, "paula@partner.ch")
+    dashboard = await client.get("/partner/dashboard")
+    assert f'cloud-2.example <strong class="neg">renewal overdue since {late:%d %b %Y}' in (
+        dashboard.text
+    )
+    assert f"web-pro.example renews {soon:%d %b %Y}" in dashboard.text
+    assert f"renews {late:%d %b %Y}" not in dashboard.text
