@@ -3,6 +3,8 @@ ledger; invoices are visible only to the payer; bad input is a 422, never a 500.
 
 from decimal import Decimal as D
 
+import lxml.html
+
 from portal.billing.tables import Invoice
 from portal.organisations.tables import Organisation
 from tests.helpers import log_in, log_out, post_form, sign_up
@@ -53,6 +55,12 @@ async def test_a_client_renewal_shows_as_cashback_for_the_partner(client):
     dashboard = await client.get("/partner/dashboard")
     assert dashboard.status_code == 200 and "<svg" in dashboard.text
     assert "Bronze" in dashboard.text
+    tree = lxml.html.fromstring(dashboard.text)
+    [chart] = tree.xpath("//svg")
+    [title] = chart.xpath("title")
+    assert chart.get("aria-labelledby") == title.get("id") and "Cashback" in title.text
+    assert "23.81" in [text.text for text in chart.xpath(".//text")]  # the month's value
+    assert "CHF\u00a023.81" in [cell.text for cell in tree.xpath("//details//td")]  # figures
     prepaid = await client.get("/billing/prepaid")
     assert "Cashback" in prepaid.text and "23.81" in prepaid.text
     assert (await client.get(f"/billing/invoices/{invoice['id']}")).status_code == 404
