@@ -3,8 +3,11 @@
 A visitor looking for "mail" expects the partner offering "business email", one looking for
 "shop" the one writing "Webshops" (German runs words together). Besides every prefix of a
 word, the words now hold every part of at least rules.INFIX_MIN letters inside a word of at
-most rules.INFIX_WORD_MAX letters (longer ones, rare, keep their prefixes only: the document
-stays far below PostgreSQL's size for a tsvector however a description is written).
+most rules.INFIX_WORD_MAX letters. Longer words (rare), web addresses, host names and email
+addresses keep their prefixes only: the document stays far below PostgreSQL's size for a
+tsvector however a description is written. On 10,000 demo listings: 262 keys a listing
+instead of 166 (364 with the addresses' inner parts), a window's index 1.2 times its size,
+the weekly rotation of ties 1.85 s instead of 1.28 s (it rewrites every listing).
 
 A hyphenated word is also held joined: "E-Mail" and "e-shop" are found as "email" and
 "eshop", as the query joins them too (rules.tsquery_text), besides their parts.
@@ -39,7 +42,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
           FROM unnest(tsvector_to_array(
                  to_tsvector('simple'::regconfig, directory_fold(document)))) AS lexeme
          ) AS words,
-         generate_series(1, CASE WHEN length(word) <= {INFIX_WORD_MAX}
+         generate_series(1, CASE WHEN length(word) <= {INFIX_WORD_MAX} AND word !~ '[./@]'
                                  THEN greatest(1, length(word) - {INFIX_MIN - 1})
                                  ELSE 1 END) AS start,
          generate_series(CASE WHEN start = 1 THEN 1 ELSE {INFIX_MIN} END,
