@@ -43,7 +43,7 @@ class Action(StrEnum):
     VIEW_BILLING = "billing.view"
     VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
-    # delegation (SPEC §3)
+    # delegation (docs/rules.md, Delegation)
     INVITE_CLIENT = "clients.invite"
     ADD_PARTNER = "partners.add"
     VIEW_LINK = "links.view"
@@ -56,13 +56,13 @@ class Action(StrEnum):
     ACT_FOR_CLIENT = "clients.act"
     MANAGE_CLIENT_PRODUCT = "clients.product.manage"
     ORDER_FOR_CLIENT = "clients.product.order"
-    # the partner programme (SPEC §2)
+    # the partner programme (docs/rules.md, The partner programme)
     VIEW_PROGRAMME = "programme.view"
     APPLY_TO_PROGRAMME = "programme.apply"
     JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
-    # tenders (SPEC §6)
+    # tenders (docs/rules.md, Tenders)
     POST_TENDER = "tenders.post"
     VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
     VIEW_TENDER_SETTINGS = "tenders.settings.view"
@@ -71,10 +71,11 @@ class Action(StrEnum):
     ANSWER_TENDER = "tenders.answer"
     VIEW_OWN_TENDER = "tenders.view_own"  # the author
     DECIDE_TENDER = "tenders.decide"
-    # the public partner directory (SPEC §7)
+    # the public partner directory (docs/rules.md, Directory)
     MANAGE_LISTING = "directory.manage_listing"
     VIEW_LISTING = "directory.view_listing"
-    # billing reports (SPEC §5): on the partner organisation, then on each client's link
+    # billing reports (docs/rules.md, Billing reports): on the partner organisation, then on each
+    # client's link
     EXPORT_BILLING = "exports.billing"
 
 

@@ -1,6 +1,6 @@
-"""Pure rules of the public partner directory (SPEC §7): what a listing holds, how a visitor's
-search is read, how partners are ranked from evidence (never from names), how ties rotate
-week by week, and what makes a response's ETag.
+"""Pure rules of the public partner directory (docs/rules.md, Directory): what a listing holds, how
+a visitor's search is read, how partners are ranked from evidence (never from names), how ties
+rotate week by week, and what makes a response's ETag.
 
 No I/O: the evidence, the date and the query string are handed in."""
 
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from portal.organisations.rules import CANTONS, LANGUAGES
 from portal.tenders.rules import CATEGORIES
 
-# The tender categories (SPEC §6): a partner's specialities are the tenders it wants.
+# The tender categories (docs/rules.md, Tenders): a partner's specialities are the tenders it wants.
 SPECIALITIES = CATEGORIES
 PAGE_SIZE = 20
 # 1,000 partners at 20 a page; a visitor narrows a search long before, and a deeper page

@@ -471,7 +471,7 @@ async def set_team_leader(current: Current, team_id: int, account_id: int | None
 
 
 async def give_products(current: Current, membership_id: int, product_ids: set[int]) -> None:
-    """Which products a plain user may see and manage (SPEC §1)."""
+    """Which products a plain user may see and manage (docs/rules.md, Roles and rights)."""
     from portal.products import queries as product_queries
 
     resource = current.organisation_resource()

@@ -1,5 +1,5 @@
-"""Pure rules of the tender marketplace (SPEC §6): what a tender holds, who receives it, how a
-tender and its quotes move from posting to decision, and how posting is rate-limited.
+"""Pure rules of the tender marketplace (docs/rules.md, Tenders): what a tender holds, who receives
+it, how a tender and its quotes move from posting to decision, and how posting is rate-limited.
 
 No I/O: times, counts and preferences are handed in. A past deadline closes a tender on every
 read and write (`effective_status`), so correctness never waits for a scheduler."""

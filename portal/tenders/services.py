@@ -1,10 +1,10 @@
-"""Tender use cases (SPEC §6): post (a visitor confirms by email first), route to the partners
-that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender, and
-the two hourly jobs. Each change is decided by access.py and rules.py, written in one
-transaction with the tender's row locked. Its mails are queued in that transaction and leave
-through the worker once it is committed (mail.services.queue_mail): no request waits for SMTP
-(an acceptance tells every quoting partner), and a failing SMTP server neither breaks a
-request nor loses a mail; each is delivered once."""
+"""Tender use cases (docs/rules.md, Tenders): post (a visitor confirms by email first), route to the
+partners that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender,
+and the two hourly jobs. Each change is decided by access.py and rules.py, written in one
+transaction with the tender's row locked. Its mails are queued in that transaction and leave through
+the worker once it is committed (mail.services.queue_mail): no request waits for SMTP (an acceptance
+tells every quoting partner), and a failing SMTP server neither breaks a request nor loses a mail;
+each is delivered once."""
 
 from __future__ import annotations
 
