@@ -454,6 +454,11 @@ class TenderRecord:
         return (Decimal(self.answered) / Decimal(self.received)).quantize(Decimal("0.0001"))
 
 
+def is_new(read_at: datetime | None, quote_status: str | None) -> bool:
+    """A tender is new in a partner's inbox until the partner opened it or quoted."""
+    return read_at is None and quote_status is None
+
+
 # --- the author's private link -----------------------------------------------------------------
 
 

@@ -597,7 +597,14 @@ async def inbox(current: Current, page_no: int) -> Inbox:
     rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
     now = _now()
     return Inbox(
-        tenders=[{**row, "status_now": _status_now(row, now)} for row in rows],
+        tenders=[
+            {
+                **row,
+                "status_now": _status_now(row, now),
+                "new": rules.is_new(row["read_at"], row["quote_status"]),
+            }
+            for row in rows
+        ],
         has_next=has_next,
         record=await queries.tender_record(organisation.organisation_id),
         unread=await queries.unread_count(organisation.organisation_id),
