@@ -212,6 +212,21 @@ async def test_huge_or_foreign_ids_answer_404(client):
     assert response.status_code == 404
 
 
+async def test_without_javascript_the_partner_search_posts_and_keeps_the_choices(client):
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    await log_out(client)
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    chosen = {"q": "Partner", "access": "restricted", "families": ["domain"], "message": "Hi"}
+    page = await post_form(client, "/organisation/partners/search", chosen)
+    assert page.status_code == 200 and "<html" in page.text
+    assert "Partner AG" in page.text and 'name="partner"' in page.text
+    assert 'value="domain" checked' in page.text and ">Hi</textarea>" in page.text
+    assert 'formmethod="get"' not in page.text  # the form's CSRF token never goes in a URL
+    nothing = await post_form(client, "/organisation/partners/search", {"q": "Part\x00ner"})
+    assert nothing.status_code == 200 and 'name="partner"' not in nothing.text
+
+
 async def test_htmx_fragments_of_the_delegation_pages_render_alone(client):
     """Each block an htmx request asks for renders without the rest of its page."""
     await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")

@@ -177,6 +177,20 @@ async def test_the_client_search_is_a_fragment_that_keeps_the_chosen(client, wor
     await browser.aclose()
 
 
+async def test_without_javascript_the_client_search_posts_and_keeps_what_was_typed(client, world):
+    browser = await logged_in_browser(client, "legal@muster.ch")
+    response = await post_form(
+        browser,
+        "/exports/search",
+        {"q": "beta", "period": "year", "year": "2025", "clients": "selected"},
+    )
+    assert response.status_code == 200 and "<html" in response.text
+    assert "Beta Praxis" in response.text and "Gamma Verein" not in response.text
+    assert 'value="2025"' in response.text and 'value="selected" checked' in response.text
+    assert 'formaction="/exports/search"' in response.text  # no GET with the form's token
+    await browser.aclose()
+
+
 async def test_a_month_a_quarter_and_a_year(client, world):
     browser = await logged_in_browser(client, "legal@muster.ch")
     month = lines_of(await download(browser, period="month", month="2026-08"))
