@@ -1,7 +1,8 @@
 """The main pages as each kind of person sees them, crawled from the overview through their
-links on the demo data: every element id is unique on its page, and no form can send the
-CSRF token in a URL (a GET submission: it would land in browser history, proxy logs and
-Referer headers)."""
+links on the demo data: every element id is unique on its page, no form can send the CSRF
+token in a URL (a GET submission: it would land in browser history, proxy logs and Referer
+headers), and no cell shows a status or a period as its stored code ("yearly", "active")
+where every other page says "Yearly", "Active"."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import lxml.html
 import pytest
 
 from portal import demo
+from portal.billing.rules import EntryKind
+from portal.clients.rules import LinkStatus
+from portal.exports.background.rules import Status as ReportStatus
+from portal.partners.rules import PartnerStatus
+from portal.tenders.rules import QuoteStatus, TenderStatus
 from tests.helpers import log_in, turn_on_two_factor
 
 PEOPLE = {
@@ -28,6 +34,11 @@ PEOPLE = {
 PAGES_PER_PERSON = 80
 SAME_KIND = 2  # pages of one kind visited (/clients/12 and /clients/15 are one kind)
 SUBMITTERS = ".//button[not(@type) or @type='submit'] | .//input[@type='submit']"
+STORED_CODES = {"monthly", "yearly", "active", "suspended", "cancelled"} | {
+    code.value
+    for kind in (EntryKind, LinkStatus, ReportStatus, PartnerStatus, QuoteStatus, TenderStatus)
+    for code in kind
+}
 NOT_PAGES = re.compile(r"^/(static|logout)|/(download|export\.csv|logo)|\.(xlsx|csv|webp)$")
 
 
@@ -83,8 +94,14 @@ def token_sent_by_get(html: str) -> list[str]:
     return found
 
 
+def stored_codes_shown(html: str) -> list[str]:
+    """Table cells, facts and list items whose text is a stored code, not its label."""
+    cells = lxml.html.fromstring(html).xpath("//td | //dd | //li")
+    return sorted({(cell.text or "").strip() for cell in cells} & STORED_CODES)
+
+
 @pytest.mark.parametrize("person", PEOPLE)
-async def test_the_main_pages_have_unique_ids_and_keep_the_csrf_token_out_of_urls(
+async def test_the_main_pages_have_unique_ids_no_token_in_urls_and_labels_not_codes(
     client, demo_data, person
 ):
     if PEOPLE[person]:
@@ -94,7 +111,11 @@ async def test_the_main_pages_have_unique_ids_and_keep_the_csrf_token_out_of_url
     pages = await crawl(client)
     assert len(pages) >= (3 if PEOPLE[person] is None else 8), sorted(pages)  # a real crawl
     problems = {
-        path: {"duplicate ids": duplicate_ids(html), "CSRF token by GET": token_sent_by_get(html)}
+        path: {
+            "duplicate ids": duplicate_ids(html),
+            "CSRF token by GET": token_sent_by_get(html),
+            "stored codes": stored_codes_shown(html),
+        }
         for path, html in pages.items()
     }
     problems = {
