@@ -63,8 +63,8 @@ def _partner(text: str) -> int | str:
     text = text.strip().rstrip("/").rsplit("/", 1)[-1]
     if text.isascii() and text.isdigit():
         return int(text)
-    if SLUG.fullmatch(text) and len(text) <= 90:
-        return text
+    if SLUG.fullmatch(text.lower()) and len(text) <= 90:
+        return text.lower()
     raise argparse.ArgumentTypeError(
         f"{text!r} is neither an organisation number nor a directory address such as "
         "alpine-web-studio-gmbh-1"
