@@ -1,4 +1,4 @@
-"""Reusable pieces of every benchmark (the method is in /work/shared/BENCH.md):
+"""Reusable pieces of every benchmark (the method is in bench/README.md):
 
 an embedded PostgreSQL loaded with demo data, a production-like granian server in a subprocess,
 a logged-in cookie, wrk under load, a sequential client, a table and a JSON file of results.

@@ -1,6 +1,6 @@
 """What the page benchmarks of delegation and money share (bench/delegation.py, bench/money.py):
 endpoints measured on the portal and the floor reference back to back, and their tables of
-figures, targets and the 10x/1x scale ratio. The method is foundation.py's (BENCH.md)."""
+figures, targets and the 10x/1x scale ratio. The method is foundation.py's (bench/README.md)."""
 
 from __future__ import annotations
 

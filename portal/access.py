@@ -46,7 +46,7 @@ class Action(StrEnum):
     VIEW_PROGRAMME_MONEY = "programme.money.view"
     VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
-    # delegation (SPEC §3)
+    # delegation (docs/rules.md, Delegation)
     INVITE_CLIENT = "clients.invite"
     ADD_PARTNER = "partners.add"
     VIEW_LINK = "links.view"
@@ -60,14 +60,14 @@ class Action(StrEnum):
     INVITE_CLIENT_USER = "clients.users.invite"  # a new user of the client organisation
     MANAGE_CLIENT_PRODUCT = "clients.product.manage"
     ORDER_FOR_CLIENT = "clients.product.order"
-    # the partner programme (SPEC §2)
+    # the partner programme (docs/rules.md, The partner programme)
     VIEW_PROGRAMME = "programme.view"
     APPLY_TO_PROGRAMME = "programme.apply"
     JOIN_AFFILIATE_PROGRAMME = "affiliate.join"
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
     READ_MAIL_OUTBOX = "staff.mail_outbox"  # development mode only: everyone's mails
-    # tenders (SPEC §6)
+    # tenders (docs/rules.md, Tenders)
     POST_TENDER = "tenders.post"
     VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
     VIEW_TENDER_SETTINGS = "tenders.settings.view"
@@ -76,10 +76,11 @@ class Action(StrEnum):
     ANSWER_TENDER = "tenders.answer"
     VIEW_OWN_TENDER = "tenders.view_own"  # the author
     DECIDE_TENDER = "tenders.decide"
-    # the public partner directory (SPEC §7)
+    # the public partner directory (docs/rules.md, Directory)
     MANAGE_LISTING = "directory.manage_listing"
     VIEW_LISTING = "directory.view_listing"
-    # billing reports (SPEC §5): on the partner organisation, then on each client's link
+    # billing reports (docs/rules.md, Billing reports): on the partner organisation, then on each
+    # client's link
     EXPORT_BILLING = "exports.billing"
 
 
@@ -314,7 +315,7 @@ def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decisio
 @dataclass(frozen=True, slots=True)
 class ClientScope:
     """The partner's clients a person sees — on every page, count, chart, export and report
-    (SPEC §3): every client, or only the active ones given to them in person or through one
+    (docs/rules.md, Who may do what): every client, or only the active ones given to them in person or through one
     of their teams. Queries filter by it (portal/clients/queries.py, `seen_link_sql`)."""
 
     every_client: bool
@@ -418,7 +419,7 @@ def _leads(actor: Actor, resource: Resource) -> bool:
 
 def _acts_for_clients(resource: Resource) -> bool:
     """Only the partner's legal representatives bring someone from outside the organisation
-    into a team that acts for clients (SPEC §3); a leader manages it among the members."""
+    into a team that acts for clients (docs/rules.md, Who may do what); a leader manages it among the members."""
     return isinstance(resource, TeamResource) and resource.acts_for_clients
 
 

@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     export_command.add_parser(commands)
 
     args = parser.parse_args(argv)
+    if args.command == "export":  # checks its arguments before it starts anything
+        sys.exit(export_command.run(args, prepare_environment))
     prepare_environment()
     if args.command == "serve":
         serve_portal(args)
@@ -60,8 +62,6 @@ def main(argv: list[str] | None = None) -> None:
         _load_demo(args.size)
     elif args.command == "review-partners":
         asyncio.run(_review_partners())
-    elif args.command == "export":
-        sys.exit(export_command.run(args))
 
 
 def prepare_environment() -> None:
@@ -91,11 +91,20 @@ def _stored_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+# Set by a command that brought the database up to date, for the processes it starts (the
+# job worker beside `portal serve`): they check again, and say so only if they applied one.
+MIGRATED_BY = "PORTAL_MIGRATED_BY"
+
+
 async def _migrate() -> None:
+    """Bring the database up to date, and say it in one line."""
     from portal import database
 
     database.bind(os.environ["DATABASE_URL"])
-    await database.migrate()
+    applied = await database.migrate()
+    if applied or os.environ.get(MIGRATED_BY) != str(os.getppid()):
+        print(database.migration_summary(applied))
+    os.environ[MIGRATED_BY] = str(os.getpid())
 
 
 async def _review_partners() -> None:

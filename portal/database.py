@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import io
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -89,13 +92,33 @@ def bind(url: str) -> None:
     DB.config = {"dsn": url}
 
 
-async def migrate() -> None:
-    """Apply every pending Piccolo migration, apps in dependency order."""
+async def migrate() -> int:
+    """Apply every pending Piccolo migration, apps in dependency order; how many ran.
+    Piccolo reports each app and each migration on stdout: that report is kept back (the
+    commands say it in a line, `migration_summary`) and shown on stderr only when a
+    migration fails."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    result = await run_forwards(app_name="all")
+    before = await _migrations_run()
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        result = await run_forwards(app_name="all")
     if not result.success:
+        sys.stderr.write(report.getvalue())
         raise RuntimeError(f"Migrations failed: {result.message}")
+    return await _migrations_run() - before
+
+
+async def _migrations_run() -> int:
+    from piccolo.apps.migrations.tables import Migration
+
+    return await Migration.count() if await Migration.table_exists() else 0
+
+
+def migration_summary(applied: int) -> str:
+    if not applied:
+        return "The database is up to date."
+    return f"The database is up to date: {applied} migration{'s' if applied != 1 else ''} applied."
 
 
 def migrate_sync() -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.billing.rules import renewal_overdue
 from portal.organisations.rules import LANGUAGES
 
 
@@ -17,6 +18,19 @@ def when(value: datetime | None) -> str:
 
 def day(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%d %b %Y")
+
+
+def overdue(renews_on: date, status: str = "active", today: date | None = None) -> bool:
+    return renewal_overdue(renews_on, today or datetime.now(UTC).date(), status)
+
+
+def renewal(renews_on: date, status: str = "active", today: date | None = None) -> str:
+    """When a product renews, said as a person would on TODAY (UTC): "renews 05 Dec 2026",
+    "renews today", or "renewal overdue since 01 Nov 2026"."""
+    today = today or datetime.now(UTC).date()
+    if renewal_overdue(renews_on, today, status):
+        return f"renewal overdue since {day(renews_on)}"
+    return "renews today" if renews_on == today else f"renews {day(renews_on)}"
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -47,6 +61,8 @@ FILTERS = {
     "when": when,
     "day": day,
     "money": money,
+    "overdue": overdue,
+    "renewal": renewal,
     "excerpt": excerpt,
     "language_names": language_names,
 }

@@ -440,7 +440,11 @@ async def _sessions_context(request: Request, current: Current) -> dict:
     sessions = await queries.live_sessions_of(
         current.user_id, settings.session_idle, settings.session_absolute
     )
-    return {"sessions": sessions}
+    return {
+        "sessions": [
+            {**session, "device": rules.device_label(session["user_agent"])} for session in sessions
+        ]
+    }
 
 
 ROUTES = [SignUpController, LoginController, PasswordResetController, SecurityController]

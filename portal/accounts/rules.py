@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 import pyotp
+import ua_parser
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -93,6 +94,21 @@ def session_is_alive(
 def last_seen_is_stale(last_seen_at: datetime, now: datetime) -> bool:
     """Refresh `last_seen_at` at most once a minute: one write per minute, not per request."""
     return now - last_seen_at >= timedelta(minutes=1)
+
+
+def device_label(user_agent: str) -> str:
+    """What a person recognises of a session's browser ("Chrome on Linux", "curl") rather
+    than the user agent, a long technical string."""
+    parsed = ua_parser.parse(user_agent) if user_agent else None
+    browser = parsed.user_agent.family if parsed and parsed.user_agent else ""
+    system = parsed.os.family if parsed and parsed.os else ""
+    if browser and system and browser != system:
+        return f"{browser} on {system}"
+    if system:  # a browser named after its system is that system's own
+        return f"A browser on {system}"
+    if browser:
+        return browser
+    return "Unknown device"
 
 
 # --- login throttling ----------------------------------------------------------------------

@@ -1,17 +1,21 @@
 """The dashboard's chart, drawn on the server as SVG: readable without JavaScript, and with
-attributes only (the CSP allows no inline styles)."""
+attributes only (the CSP allows no inline styles). Each month's total is written above its
+bar; the page also gives the figures as a table, for screen readers and exact cents."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 WIDTH, HEIGHT, PADDING, LABEL_SPACE = 720, 220, 30, 24
 
 
 @dataclass(frozen=True)
 class Bar:
+    month: date
+    cashback: Decimal
+    discount: Decimal
     label: str
     x: float
     width: float
@@ -20,12 +24,15 @@ class Bar:
     discount_y: float
     discount_height: float
     title: str
+    value: str  # the month's total, written above the bar ("" for none)
+    value_y: float
 
 
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
     maximum: Decimal
+    currency: str
     width: int = WIDTH
     height: int = HEIGHT
     baseline: float = HEIGHT - LABEL_SPACE
@@ -33,6 +40,11 @@ class Chart:
     @property
     def empty(self) -> bool:
         return self.maximum == 0
+
+    @property
+    def title(self) -> str:
+        first, last = self.bars[0].month, self.bars[-1].month
+        return f"Cashback and discounts per month in {self.currency}, {first:%B %Y} to {last:%B %Y}"
 
 
 def last_months(today: date, count: int = 12) -> list[date]:
@@ -62,8 +74,12 @@ def benefits_chart(rows: list[dict], currency: str, today: date) -> Chart:
         scale = float(usable) / float(maximum) if maximum else 0
         cashback_height, discount_height = float(cashback) * scale, float(discount) * scale
         baseline = HEIGHT - LABEL_SPACE
+        top = baseline - cashback_height - discount_height
         bars.append(
             Bar(
+                month=month,
+                cashback=cashback,
+                discount=discount,
                 label=month.strftime("%b"),
                 x=PADDING + index * slot + slot * 0.15,
                 width=slot * 0.7,
@@ -73,6 +89,17 @@ def benefits_chart(rows: list[dict], currency: str, today: date) -> Chart:
                 discount_height=discount_height,
                 title=f"{month:%B %Y}: cashback {currency} {cashback:,.2f}, "
                 f"discounts {currency} {discount:,.2f}",
+                value=short_amount(cashback + discount),
+                value_y=top - 5,
             )
         )
-    return Chart(bars, maximum)
+    return Chart(bars, maximum, currency)
+
+
+def short_amount(amount: Decimal) -> str:
+    """A total as it fits above a bar: cents below 1,000, whole units from there ("" for 0).
+    The table under the chart gives every figure to the cent."""
+    if not amount:
+        return ""
+    step = Decimal("0.01") if amount < 1000 else Decimal(1)
+    return f"{amount.quantize(step, rounding=ROUND_HALF_UP):,}".replace(",", "’")

@@ -1,6 +1,6 @@
-"""Money rules of SPEC §4, exact to the cent: tiers, reseller prices, the volume discount, who
-pays and who earns cashback or a discount, VAT, the prepaid ledger and affiliate commissions.
-Amounts are Decimal; rounding is half-up to 0.01 at the defined steps only."""
+"""Money rules (docs/rules.md, Money), exact to the cent: tiers, reseller prices, the volume
+discount, who pays and who earns cashback or a discount, VAT, the prepaid ledger and affiliate
+commissions. Amounts are Decimal; rounding is half-up to 0.01 at the defined steps only."""
 
 from __future__ import annotations
 
@@ -85,10 +85,18 @@ class Price:
 
 def price_line(public: Decimal, partner_rate: Decimal, volume_rate: Decimal = ZERO) -> Price:
     """Partner rate and volume discount stack multiplicatively; each price is rounded to the
-    cent. SPEC §4: 347.20 − 20 % = 277.76, − 25 % on that = 208.32."""
+    cent (docs/rules.md, Money): 347.20 − 20 % = 277.76, − 25 % on that = 208.32."""
     after_volume = to_cents(public * (1 - volume_rate))
     reseller = to_cents(public * (1 - partner_rate) * (1 - volume_rate))
     return Price(to_cents(public), after_volume, reseller)
+
+
+# --- renewals --------------------------------------------------------------------------------
+
+
+def renewal_overdue(renews_on: date, today: date, status: str = "active") -> bool:
+    """An active product whose renewal day has passed without a renewal."""
+    return status == "active" and renews_on < today
 
 
 # --- who pays, and what the partner earns -----------------------------------------------------
@@ -134,7 +142,7 @@ class Settlement:
 
 
 def settle(order: OrderContext, price: Price) -> Settlement:
-    """The matrix of SPEC §4, case by case."""
+    """Who pays and what the partner earns (docs/rules.md, Money), case by case."""
     if order.access is None or not order.covered:
         if order.orderer is Orderer.PARTNER:
             raise NotAllowed("The partner does not manage this product.")

@@ -224,8 +224,8 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
 
 
 async def join_affiliate_programme(current: Current) -> None:
-    """Become an affiliate: earn commissions on the customers one refers (SPEC §4); never while
-    a partner of the programme (SPEC §2, criterion 5)."""
+    """Become an affiliate: earn commissions on the customers one refers (docs/rules.md, Money);
+    never while a partner of the programme (docs/rules.md, The partner programme, criterion 5)."""
     resource = current.organisation_resource()
     require(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource)
     async with DB.transaction():

@@ -15,7 +15,7 @@ from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
 from portal.clients.forms import grant_form_values, grant_from, is_id
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.forms import Form, page_number
+from portal.forms import Form, has_control_characters, page_number
 from portal.organisations import queries as organisation_queries
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
@@ -297,15 +297,25 @@ class PartnersController(Controller):
 
     @get("/search", name="partners.search")
     async def search(self, request: Request, current: Me) -> Response:
-        client = current.organisation_resource()
         text = (request.query_params.get("q") or "").strip()[:100]
-        found = await queries.find_partners(text, client.organisation_id) if len(text) >= 2 else []
         return page(
             request,
             "partners/index.html",
-            {**await _partners_context(current), "found": found, "q": text},
+            {**await _partners_context(current), **await _found_partners(current, text)},
             fragment="search_results",
         )
+
+    @post("/search", name="partners.search.submit")
+    async def search_submitted(self, request: Request, current: Me) -> Response:
+        """The search without JavaScript: the request form posts here and comes back whole
+        with the matches, what was chosen kept. (As a GET it sent the form's CSRF token in
+        the URL.)"""
+        data = await request.form()
+        text = str(data.get("q", "")).strip()[:100]
+        chosen = {**dict(data), **grant_form_values(grant_from(data, {}))}
+        context = await _partners_context(current)
+        found = await _found_partners(current, text)
+        return page(request, "partners/index.html", {**context, **found, "form": chosen})
 
     @post("/add", name="partners.add")
     async def add(self, request: Request, current: Me) -> Response:
@@ -402,6 +412,14 @@ async def _partners_context(current: Current) -> dict:
         "q": "",
         "form": grant_form_values(None),
     }
+
+
+async def _found_partners(current: Current, text: str) -> dict:
+    """The partners matching TEXT (2 characters at least; control characters match none)."""
+    client = current.organisation_resource()
+    searchable = len(text) >= 2 and not has_control_characters(text)
+    found = await queries.find_partners(text, client.organisation_id) if searchable else []
+    return {"found": found, "q": text}
 
 
 async def _partner_context(current: Current, link_id: int) -> dict:

@@ -1,5 +1,5 @@
-"""Pure rules of delegation (SPEC §3): the kinds of access, what a grant covers, which grants
-may coexist on one client, and how a link moves from request to stop."""
+"""Pure rules of delegation (docs/rules.md, Delegation): the kinds of access, what a grant covers,
+which grants may coexist on one client, and how a link moves from request to stop."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class Grant:
 
     @property
     def may_order(self) -> bool:
-        """Ordering or renewing for the client needs full access (SPEC §3)."""
+        """Ordering or renewing for the client needs full access (docs/rules.md, Delegation)."""
         return self.is_full
 
 

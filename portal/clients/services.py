@@ -1,8 +1,8 @@
-"""Delegation use cases (SPEC §3): a partner invites a client or a client adds a partner; the
-other side answers; the client changes what it delegates; either side stops. Each change is
-decided by access.py and rules.py, written in one transaction under a lock on the client,
-logged in both organisations' audit logs, and mailed to the other side: the mail is queued in
-that transaction, so it leaves once the change is committed and never for one rolled back."""
+"""Delegation use cases (docs/rules.md, Delegation): a partner invites a client or a client adds a
+partner; the other side answers; the client changes what it delegates; either side stops. Each
+change is decided by access.py and rules.py, written in one transaction under a lock on the client,
+logged in both organisations' audit logs, and mailed to the other side: the mail is queued in that
+transaction, so it leaves once the change is committed and never for one rolled back."""
 
 from __future__ import annotations
 

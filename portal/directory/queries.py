@@ -84,6 +84,15 @@ async def slug_of_organisation(organisation_id: int) -> str | None:
     return rows[0]["slug"] if rows else None
 
 
+async def organisation_of_slug(slug: str) -> int | None:
+    """The organisation whose listing has SLUG, shown or not (the command line names a
+    partner by it)."""
+    rows = await DirectoryListing.raw(
+        "SELECT organisation FROM directory_listing WHERE slug = {}", slug
+    )
+    return rows[0]["organisation"] if rows else None
+
+
 async def shown_logo(slug: str) -> dict | None:
     rows = await DirectoryLogo.raw(
         """SELECT g.image, g.media_type, l.logo_version

@@ -1,6 +1,6 @@
-"""Pure rules of the public partner directory (SPEC §7): what a listing holds, how a visitor's
-search is read, how partners are ranked from evidence (never from names), how ties rotate
-week by week, and what makes a response's ETag.
+"""Pure rules of the public partner directory (docs/rules.md, Directory): what a listing holds, how
+a visitor's search is read, how partners are ranked from evidence (never from names), how ties
+rotate week by week, and what makes a response's ETag.
 
 No I/O: the evidence, the date and the query string are handed in."""
 
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from portal.organisations.rules import CANTONS, LANGUAGES
 from portal.tenders.rules import CATEGORIES
 
-# The tender categories (SPEC §6): a partner's specialities are the tenders it wants.
+# The tender categories (docs/rules.md, Tenders): a partner's specialities are the tenders it wants.
 SPECIALITIES = CATEGORIES
 PAGE_SIZE = 20
 # 1,000 partners at 20 a page; a visitor narrows a search long before, and a deeper page
@@ -26,6 +26,8 @@ LAST_PAGE = 50
 QUERY_MAX = 100
 QUERY_WORDS_MAX = 8
 PREFIX_MAX = 24  # the longest prefix of a word the search index holds (directory_words)
+INFIX_MIN = 4  # the shortest word found inside another (directory_words)
+INFIX_WORD_MAX = 30  # the longest word whose inner parts the index holds (directory_words)
 DESCRIPTION_MAX = 2000
 DESCRIPTION_EXCERPT = 220
 
@@ -85,12 +87,13 @@ class ParsedSearch:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-WORD = re.compile(r"[^\W_]+")
+# Letters and digits, with inner hyphens ("e-shop", "E-Mail"): the query joins them.
+WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def search_words(text: str) -> tuple[str, ...]:
-    """The words of a search: letters and digits only, so that no character of the text ever
-    reaches the full-text query syntax (&, |, !, :, quotes, parentheses…)."""
+    """The words of a search: letters, digits and inner hyphens only, so that no character
+    of the text ever reaches the full-text query syntax (&, |, !, :, quotes, parentheses…)."""
     return tuple(WORD.findall(text))[:QUERY_WORDS_MAX]
 
 
@@ -113,10 +116,61 @@ def fold(text: str) -> str:
 def tsquery_text(words: tuple[str, ...]) -> str:
     """Every word must match, as a prefix: results follow the visitor's typing, and "shop"
     finds "shops" (the search folds accents but does not stem: partners write in four
-    languages). The documents hold every prefix of their words up to PREFIX_MAX letters
-    (the database's directory_words()), so each word is one exact lexeme, cut to that
-    length; the text is a tsquery value, read once, never through a dictionary per row."""
-    return " & ".join(fold(word)[:PREFIX_MAX] for word in words)
+    languages). A word of INFIX_MIN letters or more is also found inside a word ("mail" in
+    "email", "shop" in "Webshop"), and a word with a synonym is found as any of them. The
+    documents hold every prefix of their words up to PREFIX_MAX letters and those inner
+    parts (the database's directory_words()), hyphenated words joined, so each word is one
+    exact lexeme, cut to that length; the text is a tsquery value, read once, never through
+    a dictionary per row."""
+    return " & ".join(_word_or_synonyms(lexeme(word)) for word in words)
+
+
+def lexeme(word: str) -> str:
+    """WORD as the index holds it: folded, hyphens removed, at most PREFIX_MAX letters."""
+    return fold(word).replace("-", "")[:PREFIX_MAX]
+
+
+def _word_or_synonyms(word: str) -> str:
+    synonyms = SYNONYMS.get(word)
+    if not synonyms:
+        return word
+    return "(" + " | ".join(synonyms) + ")"
+
+
+# Words a visitor may type for the same thing: Swiss places in their languages, and the
+# trades' words across the portal's languages. Folded and hyphens removed, as lexeme() makes
+# them; a visitor's word that is one of them finds any of them.
+SYNONYM_GROUPS = (
+    ("zurich", "zuerich", "zurigo", "zuri"),
+    ("geneve", "geneva", "genf", "ginevra"),
+    ("bern", "berne", "berna"),
+    ("basel", "bale", "basilea", "basle"),
+    ("luzern", "lucerne", "lucerna"),
+    ("fribourg", "freiburg", "friburgo"),
+    ("neuchatel", "neuenburg"),
+    ("solothurn", "soleure", "soletta"),
+    ("schaffhausen", "schaffhouse", "sciaffusa"),
+    ("graubunden", "grisons", "grigioni", "grischun"),
+    ("ticino", "tessin"),
+    ("valais", "wallis", "vallese"),
+    ("vaud", "waadt"),
+    ("thurgau", "thurgovie", "turgovia"),
+    ("aargau", "argovie", "argovia"),
+    ("glarus", "glaris", "glarona"),
+    ("zug", "zoug", "zugo"),
+    ("schwyz", "schwytz", "svitto"),
+    ("biel", "bienne"),
+    ("sion", "sitten"),
+    ("chur", "coire", "coira"),
+    ("lausanne", "losanna"),
+    ("delemont", "delsberg"),
+    ("schweiz", "suisse", "svizzera", "switzerland", "svizra"),
+    ("webshop", "eshop", "onlineshop"),
+    ("email", "courriel"),
+    ("hosting", "hebergement"),
+    ("development", "entwicklung", "developpement", "sviluppo"),
+)
+SYNONYMS = {word: group for group in SYNONYM_GROUPS for word in group}
 
 
 # --- facets: what the filters look for, one GIN index for all of them -----------------------

@@ -1,5 +1,5 @@
-"""The columns of the Lines sheet and of the CSV (SPEC §5), and the conversion of a frame's
-columns into plain Python lists, one vectorised step per column."""
+"""The columns of the Lines sheet and of the CSV (docs/rules.md, Billing reports), and the
+conversion of a frame's columns into plain Python lists, one vectorised step per column."""
 
 from __future__ import annotations
 

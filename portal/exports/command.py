@@ -1,14 +1,19 @@
 """`portal export billing`: the same report from the command line, with a progress bar.
 
 Run by an operator on the server, so without `--as` it exports what the partner's legal
-representatives would get; with `--as EMAIL` exactly what that account may export."""
+representatives would get; with `--as EMAIL` exactly what that account may export. The
+partner is named by its organisation number or its directory address; a bad output is
+refused before anything starts (the database, the export)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import re
 import sys
+import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +31,13 @@ def add_parser(commands) -> None:
         description="Write a partner's billing report for a period: .xlsx or .csv by the "
         "output's extension.",
     )
-    billing.add_argument("--partner", type=int, required=True, metavar="ID")
+    billing.add_argument(
+        "--partner",
+        type=_partner,
+        required=True,
+        metavar="ID|SLUG",
+        help="the organisation's number, or its address in the partner directory",
+    )
     billing.add_argument("--from", dest="start", type=_day, required=True, metavar="YYYY-MM-DD")
     billing.add_argument("--to", dest="end", type=_day, required=True, metavar="YYYY-MM-DD")
     billing.add_argument(
@@ -44,6 +55,22 @@ def add_parser(commands) -> None:
     billing.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _partner(text: str) -> int | str:
+    """An organisation number (digits), or a directory slug (the end of /partners/SLUG)."""
+    text = text.strip().rstrip("/").rsplit("/", 1)[-1]
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if SLUG.fullmatch(text.lower()) and len(text) <= 90:
+        return text.lower()
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither an organisation number nor a directory address such as "
+        "alpine-web-studio-gmbh-1"
+    )
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -51,12 +78,13 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-07-01") from None
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, prepare: Callable[[], None] = lambda: None) -> int:
+    """Check the arguments, then PREPARE (start the database…) and export."""
+    problem = output_problem(args.output)
+    if problem:
+        return _fail(EXIT_USAGE, problem)
+    prepare()
     file_format = args.output.suffix.lower().lstrip(".")
-    if file_format not in ("xlsx", "csv"):
-        return _fail(EXIT_USAGE, "The output must end in .xlsx or .csv.")
-    if not args.output.parent.is_dir():
-        return _fail(EXIT_USAGE, f"There is no folder {args.output.parent}.")
     try:
         report = asyncio.run(_load(args, file_format))
     except FormErrors as error:
@@ -72,15 +100,33 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def output_problem(output: Path) -> str | None:
+    """Why OUTPUT cannot be written, found before any work: its extension, a folder in its
+    place, a missing or read-only folder."""
+    if output.is_dir():
+        return f"{output} is a folder; name the file to write in it, such as {output / 'q3.xlsx'}."
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        return f"The output must end in .xlsx or .csv: {output}."
+    if not output.parent.is_dir():
+        return f"There is no folder {output.parent}."
+    try:  # as the export will: a file beside the output, renamed at the end
+        with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}."):
+            pass
+    except OSError as error:
+        return f"The folder {output.parent} cannot be written to ({error.strerror})."
+    return None
+
+
 def _not_found(args) -> str:
     if args.clients:
         return (
             f"Partner {args.partner} or one of the clients {', '.join(map(str, args.clients))} "
             "was not found (a client must be one of the partner's)."
         )
-    return f"There is no partner {args.partner}" + (
-        f" that {args.account} belongs to." if args.account else "."
-    )
+    named = f"no partner {args.partner}"
+    if isinstance(args.partner, str):
+        named = f"no partner at the directory address {args.partner}"
+    return f"There is {named}" + (f" that {args.account} belongs to." if args.account else ".")
 
 
 async def _load(args, file_format: str):
@@ -89,15 +135,16 @@ async def _load(args, file_format: str):
     from portal.exports.reports import ReportRequest, load_report, partner_view
 
     database.bind(os.environ["DATABASE_URL"])
-    await database.migrate()
-    who, account_id = await partner_view(args.partner), None
+    print(database.migration_summary(await database.migrate()))
+    partner_id = await _partner_id(args.partner)
+    who, account_id = await partner_view(partner_id), None
     if args.account:
         account_id = await queries.account_id(args.account)
-        who = await queries.actor_in(account_id, args.partner) if account_id else None
+        who = await queries.actor_in(account_id, partner_id) if account_id else None
         if who is None:
             raise NotFound()
     request = ReportRequest(
-        partner_id=args.partner,
+        partner_id=partner_id,
         period_start=args.start,
         period_end=args.end,
         client_ids=tuple(dict.fromkeys(args.clients)),
@@ -106,6 +153,17 @@ async def _load(args, file_format: str):
         requested_by=account_id,
     )
     return await load_report(who, request)
+
+
+async def _partner_id(partner: int | str) -> int:
+    if isinstance(partner, int):
+        return partner
+    from portal.directory.queries import organisation_of_slug
+
+    found = await organisation_of_slug(partner)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _write(report, output: Path, *, quiet: bool) -> None:

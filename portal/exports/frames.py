@@ -86,11 +86,11 @@ class _TextColumn:
 
 
 def line_vat(lines: pd.DataFrame, slice_rows: int = VAT_ROWS) -> pd.Series:
-    """VAT is computed once per invoice (SPEC §4); each line gets its share, rounded half-up,
-    and the invoice's last line takes the rounding difference, so that lines always sum to
-    the invoice's VAT to the cent. The lines of an invoice are consecutive (the query orders
-    them so): the work goes about SLICE_ROWS lines of whole invoices at a time, so that its
-    temporaries stay the same size however long the report."""
+    """VAT is computed once per invoice (docs/rules.md, Money); each line gets its share, rounded
+    half-up, and the invoice's last line takes the rounding difference, so that lines always sum to
+    the invoice's VAT to the cent. The lines of an invoice are consecutive (the query orders them
+    so): the work goes about SLICE_ROWS lines of whole invoices at a time, so that its temporaries
+    stay the same size however long the report."""
     amounts = lines["amount"].to_numpy(np.int64)
     rates = lines["vat_rate"].to_numpy(np.int64)
     invoice_vat = lines["invoice_vat"].to_numpy(np.int64)

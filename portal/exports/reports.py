@@ -1,4 +1,5 @@
-"""Billing reports (SPEC §5): what a request asks, what the actor may get, and the writing.
+"""Billing reports (docs/rules.md, Billing reports): what a request asks, what the actor may get,
+and the writing.
 
 The interface other parts build on (web download, command line, background jobs):
 

@@ -48,6 +48,15 @@ class ExportsController(Controller):
         context = await _form_context(request, current, {"clients": "selected"})
         return page(request, "exports/index.html", context, fragment="clients")
 
+    @post("/search", name="exports.search", status_code=200)
+    async def search(self, request: Request, current: Me) -> Response:
+        """The client search without JavaScript: the report form posts here and comes back
+        whole with the matches, what was typed kept. (As a GET it sent the form's CSRF
+        token in the URL.)"""
+        data = await request.form()
+        context = await _form_context(request, current, _flat(data))
+        return page(request, "exports/index.html", context)
+
     @post("", name="exports.download", status_code=200)
     async def download(self, request: Request, current: Me) -> Response:
         data = await request.form()

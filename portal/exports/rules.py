@@ -1,5 +1,5 @@
-"""Pure rules of billing reports (SPEC §5): the period, formula neutralisation, sheet and file
-names, exact money text. No I/O."""
+"""Pure rules of billing reports (docs/rules.md, Billing reports): the period, formula
+neutralisation, sheet and file names, exact money text. No I/O."""
 
 from __future__ import annotations
 

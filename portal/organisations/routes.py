@@ -18,6 +18,7 @@ from portal.accounts.current import (
 )
 from portal.accounts.queries import switch_session_organisation
 from portal.audit.services import recent_events
+from portal.clients.rules import FAMILIES
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.organisations import queries, rules, services
@@ -297,6 +298,8 @@ async def _member_products_context(current: Current, membership_id: int) -> dict
         "member": member,
         "products": await product_queries.product_choices(resource.organisation_id),
         "given": await product_queries.products_given(membership_id),
+        "roles": ROLE_CHOICES,
+        "families": FAMILIES,
     }
 
 

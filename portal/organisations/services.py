@@ -348,7 +348,7 @@ async def accept_invitation(
 async def _refuse_unless_inviter_still_may(invitation: dict) -> None:
     """Someone from outside joins a team only if whoever invited them may still bring them
     in: a team given clients since the invitation was sent, or an inviter who lost the
-    right, ends it (SPEC §3: only legal representatives bring outsiders into such a team)."""
+    right, ends it (docs/rules.md, Who may do what: only legal representatives bring outsiders into such a team)."""
     from portal.exports.queries import actor_in
 
     team = await queries.team(invitation["organisation"], invitation["team"])
@@ -501,7 +501,7 @@ async def set_team_leader(current: Current, team_id: int, account_id: int | None
 
 
 async def give_products(current: Current, membership_id: int, product_ids: set[int]) -> None:
-    """Which products a plain user may see and manage (SPEC §1)."""
+    """Which products a plain user may see and manage (docs/rules.md, Roles and rights)."""
     from portal.products import queries as product_queries
 
     resource = current.organisation_resource()

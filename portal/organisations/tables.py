@@ -17,7 +17,8 @@ class Organisation(Table, tablename="organisation"):
     website = Varchar(length=300, default="")
     # none | applicant | active | flagged: where the organisation stands in the programme
     partner_status = Varchar(length=20, default="none")
-    is_affiliate = Boolean(default=False)  # an affiliate cannot be a partner (SPEC §2)
+    # an affiliate cannot be a partner (docs/rules.md, The partner programme)
+    is_affiliate = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

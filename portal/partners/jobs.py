@@ -1,4 +1,5 @@
-"""The programme's periodic work: the yearly review of partners (SPEC §2), on 1 January."""
+"""The programme's periodic work: the yearly review of partners (docs/rules.md, The partner
+programme), on 1 January."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Eligibility to the partner programme (SPEC §2): five criteria, each ticked or not with
-its reason. Pure: the website check and the managed volume are measured elsewhere and handed
-in."""
+"""Eligibility to the partner programme (docs/rules.md, The partner programme): five criteria, each
+ticked or not with its reason. Pure: the website check and the managed volume are measured elsewhere
+and handed in."""
 
 from __future__ import annotations
 
@@ -335,7 +335,8 @@ def status_after_staff_decision(status: PartnerStatus, decision: StaffVerdict) -
 
 
 def may_become_affiliate(status: PartnerStatus) -> bool:
-    """An organisation cannot be partner and affiliate at once (SPEC §2, criterion 5)."""
+    """An organisation cannot be partner and affiliate at once (docs/rules.md, The partner
+    programme, criterion 5)."""
     return status not in PARTNERS
 
 

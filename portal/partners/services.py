@@ -1,8 +1,8 @@
-"""Applying to the programme and deciding about partners (SPEC §2): the live checklist, the
-application, the background website check that may complete it, staff decisions and the
-yearly review. Each status change is written in one transaction under a lock on the
-organisation, audited in its log, and mailed to its legal representatives: the mails are queued
-in that transaction, so they leave once the change is committed, never for one rolled back."""
+"""Applying to the programme and deciding about partners (docs/rules.md, The partner programme): the
+live checklist, the application, the background website check that may complete it, staff decisions
+and the yearly review. Each status change is written in one transaction under a lock on the
+organisation, audited in its log, and mailed to its legal representatives: the mails are queued in
+that transaction, so they leave once the change is committed, never for one rolled back."""
 
 from __future__ import annotations
 

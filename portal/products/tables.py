@@ -46,8 +46,9 @@ class Product(Table, tablename="product"):
 
 
 class ProductAccess(Table, tablename="product_access"):
-    """A product a plain user of the organisation may see and manage (SPEC §1: users with
-    access to specific products only); legal representatives and administrators see all."""
+    """A product a plain user of the organisation may see and manage (docs/rules.md, Roles and
+    rights: users with access to specific products only); legal representatives and administrators
+    see all."""
 
     membership = ForeignKey(Membership, on_delete=OnDelete.cascade, index=True)
     product = ForeignKey(Product, on_delete=OnDelete.cascade)

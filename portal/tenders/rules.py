@@ -1,5 +1,5 @@
-"""Pure rules of the tender marketplace (SPEC §6): what a tender holds, who receives it, how a
-tender and its quotes move from posting to decision, and how posting is rate-limited.
+"""Pure rules of the tender marketplace (docs/rules.md, Tenders): what a tender holds, who receives
+it, how a tender and its quotes move from posting to decision, and how posting is rate-limited.
 
 No I/O: times, counts and preferences are handed in. A past deadline closes a tender on every
 read and write (`effective_status`), so correctness never waits for a scheduler."""
@@ -452,6 +452,11 @@ class TenderRecord:
         if not self.received:
             return Decimal(0)
         return (Decimal(self.answered) / Decimal(self.received)).quantize(Decimal("0.0001"))
+
+
+def is_new(read_at: datetime | None, quote_status: str | None) -> bool:
+    """A tender is new in a partner's inbox until the partner opened it or quoted."""
+    return read_at is None and quote_status is None
 
 
 # --- the author's private link -----------------------------------------------------------------

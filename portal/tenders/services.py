@@ -1,10 +1,10 @@
-"""Tender use cases (SPEC §6): post (a visitor confirms by email first), route to the partners
-that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender, and
-the two hourly jobs. Each change is decided by access.py and rules.py, written in one
-transaction with the tender's row locked. Its mails are queued in that transaction and leave
-through the worker once it is committed (mail.services.queue_mail): no request waits for SMTP
-(an acceptance tells every quoting partner), and a failing SMTP server neither breaks a
-request nor loses a mail; each is delivered once."""
+"""Tender use cases (docs/rules.md, Tenders): post (a visitor confirms by email first), route to the
+partners that opted in, quote, amend or withdraw a quote, accept one quote or withdraw the tender,
+and the two hourly jobs. Each change is decided by access.py and rules.py, written in one
+transaction with the tender's row locked. Its mails are queued in that transaction and leave through
+the worker once it is committed (mail.services.queue_mail): no request waits for SMTP (an acceptance
+tells every quoting partner), and a failing SMTP server neither breaks a request nor loses a mail;
+each is delivered once."""
 
 from __future__ import annotations
 
@@ -598,7 +598,14 @@ async def inbox(current: Current, page_no: int) -> Inbox:
     rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
     now = _now()
     return Inbox(
-        tenders=[{**row, "status_now": _status_now(row, now)} for row in rows],
+        tenders=[
+            {
+                **row,
+                "status_now": _status_now(row, now),
+                "new": rules.is_new(row["read_at"], row["quote_status"]),
+            }
+            for row in rows
+        ],
         has_next=has_next,
         record=await queries.tender_record(organisation.organisation_id),
         unread=await queries.unread_count(organisation.organisation_id),

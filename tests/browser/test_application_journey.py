@@ -1,6 +1,7 @@
-"""Applying to the programme in a real browser (SPEC §2): a company fills the application and
-watches the checklist turn green criterion by criterion — as it types a valid UID, as its
-website is checked, as its managed volume crosses CHF 2,000 — then becomes an active partner."""
+"""Applying to the programme in a real browser (docs/rules.md, The partner programme): a company
+fills the application and watches the checklist turn green criterion by criterion — as it types a
+valid UID, as its website is checked, as its managed volume crosses CHF 2,000 — then becomes an
+active partner."""
 
 from __future__ import annotations
 

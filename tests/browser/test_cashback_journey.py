@@ -1,7 +1,7 @@
-"""Cashback in a real browser, two users side by side (SPEC §4): a programme partner manages a
-client with full access, the client paying. The client renews a product on its own; the
-invoice goes to the client, the partner's share of it lands in the partner's prepaid account
-as cashback and on its dashboard's chart, and the client's invoice stays out of its reach."""
+"""Cashback in a real browser, two users side by side (docs/rules.md, Money): a programme partner
+manages a client with full access, the client paying. The client renews a product on its own; the
+invoice goes to the client, the partner's share of it lands in the partner's prepaid account as
+cashback and on its dashboard's chart, and the client's invoice stays out of its reach."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Delegation in a real browser, two users side by side (SPEC §3): a partner invites a client
-by email with restricted access; the client opens the emailed link and grants other rights than
-requested; the partner sees what was granted and nothing more; the client ends the
+"""Delegation in a real browser, two users side by side (docs/rules.md, Delegation): a partner
+invites a client by email with restricted access; the client opens the emailed link and grants other
+rights than requested; the partner sees what was granted and nothing more; the client ends the
 collaboration with its password, and the partner's access is gone."""
 
 from __future__ import annotations

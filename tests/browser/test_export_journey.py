@@ -1,6 +1,7 @@
-"""A partner downloads last quarter's billing report in a real browser (SPEC §5) and the file
-is an Excel workbook holding its clients' lines, with the client-paid invoice of a restricted
-client shown only as cashback. (Large reports in the background: the jobs journey.)"""
+"""A partner downloads last quarter's billing report in a real browser (docs/rules.md, Billing
+reports) and the file is an Excel workbook holding its clients' lines, with the client-paid invoice
+of a restricted client shown only as cashback. (Large reports in the background: the jobs
+journey.)"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The tender marketplace in a real browser, with mail through a real SMTP server (SPEC §6):
-a visitor posts a tender and confirms it by the emailed link; two matching partners read it
-and answer with quotes (ticking the host-products commitment); the visitor compares them side
-by side and accepts one; the winner sees the visitor's contact details, the second partner is
-told by email. A partner that did not opt in never hears of it."""
+"""The tender marketplace in a real browser, with mail through a real SMTP server (docs/rules.md,
+Tenders): a visitor posts a tender and confirms it by the emailed link; two matching partners read
+it and answer with quotes (ticking the host-products commitment); the visitor compares them side by
+side and accepts one; the winner sees the visitor's contact details, the second partner is told by
+email. A partner that did not opt in never hears of it."""
 
 from __future__ import annotations
 

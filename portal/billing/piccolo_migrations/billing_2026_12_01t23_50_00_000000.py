@@ -56,7 +56,7 @@ BEGIN
     JOIN catalogue_price cp
         ON cp.item = p.item AND cp.currency = o.currency AND cp.period = p.period
     WHERE l.client = ANY(clients) AND l.status = 'active'
-      -- the link manages the product (SPEC 3): full, all the client's products; restricted,
+      -- the link manages the product (docs/rules.md, Delegation): full, all the client's products; restricted,
       -- its categories and the products named one by one
       AND (l.access = 'full' OR p.family = ANY(l.families)
            OR EXISTS (SELECT 1 FROM delegated_product d

@@ -15,7 +15,8 @@ from portal.piccolo_conf import DB
 from portal.products.tables import CatalogueItem, CataloguePrice, Product
 from tests.db.billing.test_orders import link, organisation, product
 
-# The definition of SPEC §2 criterion 3, computed from the products themselves.
+# The definition of criterion 3 (docs/rules.md, The partner programme), computed from the products
+# themselves.
 FROM_SCRATCH_SQL = """
 SELECT l.partner, coalesce(sum(CASE WHEN cp.period = 'yearly' THEN cp.amount
                                     ELSE cp.amount * 12 END), 0) AS volume,

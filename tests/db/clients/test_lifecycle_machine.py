@@ -1,11 +1,10 @@
 """The whole life of links, driven through portal/clients/services.py by hypothesis: a random
-sequence of steps (invite, grant, decline, request, accept or refuse, change, withdraw a
-product, withdraw a request, stop), each applied both to the database and to a small model
-written from SPEC §3. After every step the database matches the model (status, grant,
-delegated products), and the invariants hold: at most one active full-access link per client
-(and then no other active partner), no product covered by two active links, an ended link
-delegates nothing. A refused step raises a portal error (a clear 4xx), never anything else,
-and changes nothing.
+sequence of steps (invite, grant, decline, request, accept or refuse, change, withdraw a product,
+withdraw a request, stop), each applied both to the database and to a small model written from
+docs/rules.md, Delegation. After every step the database matches the model (status, grant, delegated
+products), and the invariants hold: at most one active full-access link per client (and then no
+other active partner), no product covered by two active links, an ended link delegates nothing. A
+refused step raises a portal error (a clear 4xx), never anything else, and changes nothing.
 
 A sequence of steps is the state machine's run (hypothesis shrinks it to the shortest one
 that fails); it is driven by a plain async loop because the services run on the test's event
@@ -129,7 +128,7 @@ def world_once(db):
     return WorldOnce()
 
 
-# --- the model, from SPEC §3 -------------------------------------------------------------------
+# --- the model, from docs/rules.md, Delegation ----------------------------------------------------
 
 
 @dataclass
@@ -149,7 +148,7 @@ class Model:
     world: World
     links: list[Link] = field(default_factory=list)
 
-    # -- what SPEC §3 says a grant is and how grants coexist
+    # -- what docs/rules.md, Delegation, says a grant is and how grants coexist
 
     def covers(self, grant: Grant, product_id: int) -> bool:
         return (
@@ -195,7 +194,8 @@ class Model:
             for link in self.links
         )
 
-    # -- the steps: apply STEP to the model; False if SPEC §3 refuses it (nothing changes)
+    # -- the steps: apply STEP to the model; False if docs/rules.md, Delegation, refuses it (nothing
+    # changes)
 
     def grant_invitation(self, link: Link, grant: Grant) -> bool:
         grant = self.normalised(grant)

@@ -194,6 +194,39 @@ async def test_search_folds_accents_both_ways_and_follows_typing():
     assert await names(Search(text="nyon zug")) == []
 
 
+async def test_search_finds_a_word_inside_another_and_hyphenated_words():
+    await listed_partner("Mail Team", description="Business email for small companies.")
+    await listed_partner("Shop Team", description="Wir bauen Webshops und E-Mail-Lösungen.")
+    await listed_partner("Boutique Team", description="Votre e-shop, hébergé en Suisse.")
+    assert sorted(await names(Search(text="mail"))) == ["Mail Team", "Shop Team"]
+    assert sorted(await names(Search(text="e-mail"))) == ["Mail Team", "Shop Team"]
+    assert sorted(await names(Search(text="shop"))) == ["Boutique Team", "Shop Team"]
+    assert sorted(await names(Search(text="e-shop"))) == ["Boutique Team", "Shop Team"]
+    assert await names(Search(text="losung")) == ["Shop Team"]
+    assert await names(Search(text="ail")) == []  # inside a word: four letters at least
+
+
+async def test_search_finds_a_place_or_a_trade_by_its_other_names():
+    await listed_partner("Luzern Web", description="Based in Luzern, we build websites.")
+    await listed_partner("Lucerne Web", description="Websites from Lucerne.")
+    await listed_partner("Boutique Team", description="Votre e-shop et son hébergement.")
+    await listed_partner("Online Team", description="Onlineshops und Hosting.")
+    both = ["Lucerne Web", "Luzern Web"]
+    for typed in ("Lucerne", "Luzern", "lucerna", "LUZERN"):
+        assert sorted(await names(Search(text=typed))) == both
+    assert sorted(await names(Search(text="Webshop"))) == ["Boutique Team", "Online Team"]
+    assert sorted(await names(Search(text="hosting"))) == ["Boutique Team", "Online Team"]
+
+
+async def test_a_word_of_the_longest_kind_keeps_its_inner_parts_and_a_longer_one_its_start():
+    inner = "x" * (rules.INFIX_WORD_MAX - 4) + "mail"
+    longer = "y" * (rules.INFIX_WORD_MAX - 3) + "shop"
+    await listed_partner("Inner AG", description=f"{inner} and {longer}")
+    assert await names(Search(text="mail")) == ["Inner AG"]
+    assert await names(Search(text="shop")) == []
+    assert await names(Search(text=longer[:10])) == ["Inner AG"]
+
+
 async def test_filters_combine():
     await listed_partner(
         "Lausanne Shops", region="CH-VD", languages=("fr", "en"), specialities=("e_shop",)

@@ -7,19 +7,25 @@ import sys
 import openpyxl
 import pytest
 
+from portal.directory.tables import DirectoryListing
 from tests.conftest import ROOT
 from tests.exports_world import build_world
 
 
 def export(database_url: str, tmp_path, *arguments: str) -> subprocess.CompletedProcess:
+    return portal(database_url, tmp_path, "export", "billing", *arguments)
+
+
+def portal(database_url: str, tmp_path, *arguments: str, **env) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "PORTAL_DATA_DIR": str(tmp_path / "data"),
         "PORTAL_SECRET_KEY": "test-secret",
+        **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "portal.cli", "export", "billing", *arguments],
+        [sys.executable, "-m", "portal.cli", *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -49,7 +55,8 @@ async def test_a_workbook_for_every_client(db, world, tmp_path):
         "--sheet-per-client",
     )
     assert done.returncode == 0, done.stderr
-    assert "5 lines written to" in done.stdout
+    assert done.stdout.splitlines()[0] == "The database is up to date."  # one line of it
+    assert "5 lines written to" in done.stdout and len(done.stdout.splitlines()) == 2
     workbook = openpyxl.load_workbook(output)
     assert workbook.sheetnames[:2] == ["Summary", "Lines"] and len(workbook.sheetnames) == 6
     assert not list(tmp_path.glob(".*.partial"))
@@ -87,6 +94,8 @@ async def test_a_csv_for_chosen_clients_as_a_collaborator(db, world, tmp_path):
         (["--from", "2026-02-30"], 2, "is not a date"),
         (["--client", "OTHER"], 3, "not found"),
         (["--partner", "999999"], 3, "no partner 999999"),
+        (["--partner", "no-such-partner"], 3, "no partner at the directory address"),
+        (["--partner", "Not a slug!"], 2, "neither an organisation number nor"),
         (["--as", "plain@muster.ch"], 4, "may not export"),
     ],
 )
@@ -110,3 +119,51 @@ async def test_clear_errors_and_exit_codes(db, world, tmp_path, arguments, code,
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not output.exists()
+
+
+async def test_the_partner_is_named_by_its_number_or_its_directory_address(db, world, tmp_path):
+    await DirectoryListing.insert(
+        DirectoryListing(organisation=world.partner, slug="muster-web-ag-7", country="CH")
+    )
+    period = ["--from", "2026-07-01", "--to", "2026-09-30"]
+    written = []
+    addresses = (
+        "muster-web-ag-7",
+        "Muster-Web-AG-7",
+        "https://portal.example/partners/muster-web-ag-7/",
+    )
+    for partner in addresses:
+        output = tmp_path / f"{len(written)}.csv"
+        done = export(db, tmp_path, "--partner", partner, *period, "--output", str(output))
+        assert done.returncode == 0, done.stderr
+        written.append(output.read_bytes())
+    by_number = tmp_path / "by-number.csv"
+    export(db, tmp_path, "--partner", str(world.partner), *period, "--output", str(by_number))
+    assert written == [by_number.read_bytes()] * len(addresses)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("report.pdf", "must end in .xlsx or .csv"),
+        ("folder.xlsx/", "is a folder; name the file to write in it"),
+        ("missing/q3.xlsx", "There is no folder"),
+        ("/proc/q3.xlsx", "cannot be written to"),
+    ],
+)
+def test_a_bad_output_is_refused_in_one_line_before_anything_starts(tmp_path, output, message):
+    (tmp_path / "folder.xlsx").mkdir()
+    nowhere = "postgresql://portal@127.0.0.1:9/nothing"  # no server: the check comes first
+    arguments = ["--partner", "1", "--from", "2026-07-01", "--to", "2026-09-30"]
+    done = export(nowhere, tmp_path, *arguments, "--output", str(tmp_path / output))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert done.stdout == ""
+
+
+async def test_commands_say_in_one_line_that_the_database_is_up_to_date(db, tmp_path):
+    done = portal(db, tmp_path, "migrate")
+    assert (done.returncode, done.stdout) == (0, "The database is up to date.\n"), done.stderr
+    # a process the command started (the worker beside `portal serve`) checks again quietly
+    quiet = portal(db, tmp_path, "migrate", PORTAL_MIGRATED_BY=str(os.getpid()))
+    assert (quiet.returncode, quiet.stdout) == (0, "")

@@ -1,10 +1,10 @@
-"""A tender's whole life driven through portal/tenders/services.py by hypothesis: a random
-sequence of quotes, amendments, withdrawals, acceptances, the author withdrawing, the deadline
-passing and the hourly job, each applied both to the database and to a small model written from
-SPEC §6. After every step the database matches the model (the tender's stored status, each
-quote's status and price) and the invariants hold: one accepted quote at most, and only in a
-decided tender; nothing quoted or decided after the deadline. A refused step is a portal error
-(a clear 4xx) and changes nothing.
+"""A tender's whole life driven through portal/tenders/services.py by hypothesis: a random sequence
+of quotes, amendments, withdrawals, acceptances, the author withdrawing, the deadline passing and
+the hourly job, each applied both to the database and to a small model written from docs/rules.md,
+Tenders. After every step the database matches the model (the tender's stored status, each quote's
+status and price) and the invariants hold: one accepted quote at most, and only in a decided tender;
+nothing quoted or decided after the deadline. A refused step is a portal error (a clear 4xx) and
+changes nothing.
 
 Driven by a plain async loop under @given (the services run on the test's event loop, which a
 RuleBasedStateMachine's synchronous rules cannot await); the pure rules have their own

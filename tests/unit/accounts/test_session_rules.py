@@ -75,3 +75,37 @@ def test_the_database_keeps_a_sha256_of_a_token_never_the_token():
 @pytest.mark.parametrize(("sent", "allowed"), [(0, True), (2, True), (3, False), (50, False)])
 def test_at_most_three_reset_links_an_hour(sent, allowed):
     assert rules.may_send_reset_link(sent) is allowed
+
+
+CHROME_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (CHROME_LINUX, "Chrome on Linux"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "Firefox on Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+            "Mobile Safari on iOS",
+        ),
+        ("Mozilla/5.0 (Linux; Android 14)", "A browser on Android"),
+        ("curl/8.5.0", "curl"),
+        ("python-httpx/0.28.1", "Unknown device"),
+        ("", "Unknown device"),
+    ],
+)
+def test_a_session_is_shown_by_its_browser_and_system(user_agent, label):
+    assert rules.device_label(user_agent) == label
+
+
+@given(st.text(max_size=300))
+def test_any_user_agent_gets_a_label(user_agent):
+    assert rules.device_label(user_agent)

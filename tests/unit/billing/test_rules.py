@@ -1,4 +1,4 @@
-"""SPEC §4 money rules, exact to the cent."""
+"""Money rules, exact to the cent (docs/rules.md, Money)."""
 
 from decimal import Decimal as D
 

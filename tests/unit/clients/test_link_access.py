@@ -1,5 +1,5 @@
-"""access.decide on delegation (SPEC §3) compared with an oracle written from the rules and the
-product decisions, not from the code:
+"""access.decide on delegation (docs/rules.md, Delegation) compared with an oracle written from the
+rules and the product decisions, not from the code:
 
 - a link is the business of its two sides only: anyone else (a third organisation, or no
   organisation at all) gets HIDDEN, also for a pending emailed invitation, whose client is not

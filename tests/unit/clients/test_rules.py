@@ -1,4 +1,4 @@
-"""Delegation rules of SPEC §3, without a database."""
+"""Delegation rules (docs/rules.md, Delegation), without a database."""
 
 import pytest
 from hypothesis import given

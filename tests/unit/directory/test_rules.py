@@ -13,6 +13,8 @@ from portal.directory.rules import (
     LAST_WINDOW,
     MAX_SCORE,
     PREFIX_MAX,
+    SYNONYM_GROUPS,
+    SYNONYMS,
     WINDOW_SIZES,
     Evidence,
     Search,
@@ -20,6 +22,7 @@ from portal.directory.rules import (
     client_points,
     etag,
     etag_matches,
+    lexeme,
     listing_facets,
     parse_search,
     rank_score,
@@ -98,17 +101,42 @@ def test_a_long_or_controlled_search_is_explained():
 @given(st.text(max_size=200))
 def test_search_words_carry_no_query_syntax(text):
     for word in search_words(text):
-        assert word and all(c.isalnum() for c in word)
+        assert word and all(c.isalnum() or c == "-" for c in word)
+        assert not word.startswith("-") and not word.endswith("-")
     query = tsquery_text(search_words(text))
-    assert not set(query) & set("|!():'\"\\<>")
+    assert not set(query) & set("!:'\"\\<>-*")
+    for term in query.split(" & "):  # a word, or the portal's own synonyms in parentheses
+        alternatives = term.removeprefix("(").removesuffix(")").split(" | ")
+        assert len(alternatives) == 1 or alternatives == list(SYNONYMS[alternatives[0]])
+        assert all(word.isalnum() for word in alternatives if word)
 
 
 def test_every_word_is_a_prefix_and_all_must_match():
     assert tsquery_text(("Atelier", "gen")) == "atelier & gen"
-    assert tsquery_text(("GENÈVE", "Straße")) == "geneve & strasse"
+    assert tsquery_text(("GENÈVE", "Straße")) == "(geneve | geneva | genf | ginevra) & strasse"
     assert tsquery_text(("x" * 30,)) == "x" * PREFIX_MAX
     assert tsquery_text(()) == ""
     assert search_words("l'atelier & <script>") == ("l", "atelier", "script")
+
+
+def test_a_hyphenated_word_is_one_word_joined():
+    assert search_words("E-Mail -web- e--shop") == ("E-Mail", "web", "e", "shop")
+    assert tsquery_text(("E-Mail", "Zell-am-See")) == "(email | courriel) & zellamsee"
+
+
+def test_a_word_with_synonyms_finds_any_of_them_and_only_when_typed_whole():
+    assert tsquery_text(("Lucerne",)) == "(luzern | lucerne | lucerna)"
+    assert tsquery_text(("Luzern",)) == tsquery_text(("lucerne",))
+    assert tsquery_text(("Web-Shop",)) == "(webshop | eshop | onlineshop)"
+    assert tsquery_text(("Lucer",)) == "lucer"  # still typing
+
+
+def test_synonyms_are_written_as_the_index_holds_words():
+    for group in SYNONYM_GROUPS:
+        assert len(set(group)) == len(group) > 1
+        for word in group:
+            assert word == lexeme(word) and word.isalpha() and len(word) <= PREFIX_MAX
+            assert SYNONYMS[word] == group  # one group per word
 
 
 def test_the_canonical_query_string_is_ordered_and_leaves_out_what_is_empty():

@@ -1,4 +1,5 @@
-"""SPEC §2 eligibility criteria, each ticked or not with its reason."""
+"""The eligibility criteria, each ticked or not with its reason (docs/rules.md, The partner
+programme)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal as D

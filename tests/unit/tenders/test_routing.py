@@ -1,5 +1,5 @@
-"""Routing (SPEC §6): a tender goes only to active partners that opted in for its category,
-and — where they set them — only in their languages and regions; never to its author."""
+"""Routing (docs/rules.md, Tenders): a tender goes only to active partners that opted in for its
+category, and — where they set them — only in their languages and regions; never to its author."""
 
 from datetime import UTC, datetime
 

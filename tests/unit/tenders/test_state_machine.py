@@ -1,6 +1,6 @@
 """The tender's life as a hypothesis state machine: random sequences of confirmations,
 quotes, amendments, withdrawals, acceptances, expiries and the passing of time, run through
-the pure rules and checked against a model written from SPEC §6 after every step.
+the pure rules and checked against a model written from docs/rules.md, Tenders, after every step.
 
 Model: unconfirmed → open (confirmed before the deadline) → decided (one quote accepted) /
 withdrawn / expired (deadline passed). A past deadline closes the tender at once, written

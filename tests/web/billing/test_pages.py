@@ -3,6 +3,8 @@ ledger; invoices are visible only to the payer; bad input is a 422, never a 500.
 
 from decimal import Decimal as D
 
+import lxml.html
+
 from portal.billing.tables import Invoice
 from portal.organisations.tables import Organisation
 from tests.helpers import log_in, log_out, post_form, sign_up
@@ -53,6 +55,12 @@ async def test_a_client_renewal_shows_as_cashback_for_the_partner(client):
     dashboard = await client.get("/partner/dashboard")
     assert dashboard.status_code == 200 and "<svg" in dashboard.text
     assert "Bronze" in dashboard.text
+    tree = lxml.html.fromstring(dashboard.text)
+    [chart] = tree.xpath("//svg")
+    [title] = chart.xpath("title")
+    assert chart.get("aria-labelledby") == title.get("id") and "Cashback" in title.text
+    assert "23.81" in [text.text for text in chart.xpath(".//text")]  # the month's value
+    assert "CHF\u00a023.81" in [cell.text for cell in tree.xpath("//details//td")]  # figures
     prepaid = await client.get("/billing/prepaid")
     assert "Cashback" in prepaid.text and "23.81" in prepaid.text
     assert (await client.get(f"/billing/invoices/{invoice['id']}")).status_code == 404
@@ -270,3 +278,28 @@ async def test_a_referral_link_records_the_new_customer_for_an_affiliate(client)
         await log_out(client)
     referrals = await Referral.select()
     assert len(referrals) == 1 and referrals[0]["affiliate"] == affiliate
+
+
+async def test_an_overdue_renewal_reads_as_overdue(client):
+    from datetime import UTC, datetime, timedelta
+
+    from portal.products.tables import Product
+
+    await linked_full(client)
+    products = await give_products("Client GmbH", "cloud-2", "web-pro")
+    today = datetime.now(UTC).date()
+    late, soon = today - timedelta(days=32), today + timedelta(days=5)
+    await Product.update({Product.renews_on: late}).where(Product.id == products["cloud-2"])
+    await Product.update({Product.renews_on: soon}).where(Product.id == products["web-pro"])
+    mine = await client.get("/products")
+    assert mine.text.count(">Overdue</span>") == 1
+    assert mine.text.index("cloud-2.example") < mine.text.index("Overdue")
+    await log_out(client)
+
+    await log_in(client, "paula@partner.ch")
+    dashboard = await client.get("/partner/dashboard")
+    assert f'cloud-2.example <strong class="neg">renewal overdue since {late:%d %b %Y}' in (
+        dashboard.text
+    )
+    assert f"web-pro.example renews {soon:%d %b %Y}" in dashboard.text
+    assert f"renews {late:%d %b %Y}" not in dashboard.text

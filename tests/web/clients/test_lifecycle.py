@@ -4,6 +4,8 @@ server."""
 
 from datetime import date
 
+import lxml.html
+
 from portal.clients.tables import PartnerLink
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.organisations.tables import Organisation
@@ -43,6 +45,15 @@ async def give_products(organisation_name: str, *codes: str) -> dict[str, int]:
         ).returning(Product.id)
         ids[code] = rows[0]["id"]
     return ids
+
+
+def assert_asks_first(html: str, action: str, question: str) -> None:
+    """The form posting to ACTION is behind a closed confirmation step that asks QUESTION:
+    plain HTML (<details>), so it works without JavaScript."""
+    [form] = lxml.html.fromstring(html).xpath(f'//form[@action="{action}"]')
+    [step] = form.xpath('ancestor::details[@class="confirm"]')
+    assert step.get("open") is None and step.find("summary") is not None
+    assert question in form.text_content()
 
 
 async def test_link_lifecycle(mail_client, mail_settings, smtp):
@@ -100,9 +111,10 @@ async def test_link_lifecycle(mail_client, mail_settings, smtp):
     )
     assert changed.status_code == 303, changed.text
     assert "changed" in await mailed("paula@partner.ch")
-    withdrawn = await post_form(
-        client, f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw"
-    )
+    withdrawal = f"/organisation/partners/{link_id}/products/{products['mail-5']}/withdraw"
+    page = await client.get(f"/organisation/partners/{link_id}")
+    assert_asks_first(page.text, withdrawal, "Withdraw mail-5.example from Partner AG?")
+    withdrawn = await post_form(client, withdrawal)
     assert withdrawn.status_code == 303, withdrawn.text
     assert "Now:    Restricted: 1 selected product" in await mailed("paula@partner.ch")
     await log_out(client)
@@ -198,6 +210,21 @@ async def test_huge_or_foreign_ids_answer_404(client):
         assert (await client.get(path)).status_code == 404, path
     response = await post_form(client, "/products/99999999999/renew")
     assert response.status_code == 404
+
+
+async def test_without_javascript_the_partner_search_posts_and_keeps_the_choices(client):
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await make_partner("Partner AG")
+    await log_out(client)
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    chosen = {"q": "Partner", "access": "restricted", "families": ["domain"], "message": "Hi"}
+    page = await post_form(client, "/organisation/partners/search", chosen)
+    assert page.status_code == 200 and "<html" in page.text
+    assert "Partner AG" in page.text and 'name="partner"' in page.text
+    assert 'value="domain" checked' in page.text and ">Hi</textarea>" in page.text
+    assert 'formmethod="get"' not in page.text  # the form's CSRF token never goes in a URL
+    nothing = await post_form(client, "/organisation/partners/search", {"q": "Part\x00ner"})
+    assert nothing.status_code == 200 and 'name="partner"' not in nothing.text
 
 
 async def test_htmx_fragments_of_the_delegation_pages_render_alone(client):

@@ -63,7 +63,7 @@ async def test_a_full_access_clients_invoices_appear_in_full_in_the_partners_rep
 ):
     """The full-access client pays its own invoices: they appear in full (number, prices,
     amounts, VAT), for the managers and for the collaborator given that client, whereas a
-    restricted client's appear only as the partner's cashback (SPEC §3, §5)."""
+    restricted client's appear only as the partner's cashback (docs/rules.md, Who may do what)."""
     browser = await logged_in_browser(client, email)
     lines = lines_of(await download(browser))
     full = [line for line in lines if line["Client"] == "Alpha Bäckerei AG"]
@@ -193,6 +193,20 @@ async def test_the_client_search_is_a_fragment_that_keeps_the_chosen(client, wor
     assert "Beta Praxis" in response.text and "Alpha Bäckerei AG" in response.text
     assert "Gamma Verein" not in response.text
     assert f'value="{world.full_client}" checked' in response.text
+    await browser.aclose()
+
+
+async def test_without_javascript_the_client_search_posts_and_keeps_what_was_typed(client, world):
+    browser = await logged_in_browser(client, "legal@muster.ch")
+    response = await post_form(
+        browser,
+        "/exports/search",
+        {"q": "beta", "period": "year", "year": "2025", "clients": "selected"},
+    )
+    assert response.status_code == 200 and "<html" in response.text
+    assert "Beta Praxis" in response.text and "Gamma Verein" not in response.text
+    assert 'value="2025"' in response.text and 'value="selected" checked' in response.text
+    assert 'formaction="/exports/search"' in response.text  # no GET with the form's token
     await browser.aclose()
 
 

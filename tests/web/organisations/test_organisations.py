@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import another_browser, post_form, sign_up
+from portal.organisations.tables import Organisation
+from tests.helpers import another_browser, post_form, sign_up, text_by_testid
 
 SECOND = {
     "name": "Muster Cloud SARL",
@@ -37,6 +38,11 @@ async def test_a_second_organisation_is_created_and_acted_in(client):
     assert "FR · EUR · you are Legal representative" in home
     settings = (await client.get("/organisation/settings")).text
     assert "https://muster-cloud.fr" in settings
+    # its number, for the command line (portal export billing --partner)
+    number = await Organisation.select(Organisation.id).where(
+        Organisation.name == "Muster Cloud SARL"
+    )
+    assert text_by_testid(settings, "organisation-number") == str(number[0]["id"])
 
 
 async def test_switching_moves_between_ones_own_organisations(client):

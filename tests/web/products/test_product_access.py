@@ -1,4 +1,4 @@
-"""SPEC §1: a plain user has access to specific products only."""
+"""A plain user has access to specific products only (docs/rules.md, Roles and rights)."""
 
 from portal.products.tables import Product
 from tests.helpers import colleague, membership_id, post_form, sign_up

@@ -1,7 +1,7 @@
-"""Only active partners take part in tenders (issue 6, SPEC §6/§7): an organisation of the
-programme in any other status (applicant, under review, flagged, rejected, left) sees no
-tender and no record, is told why on its inbox, and every tender and quote route answers it
-404, exactly as for a partner the tender was never routed to."""
+"""Only active partners take part in tenders (docs/rules.md, Tenders and Directory): an organisation
+of the programme in any other status (applicant, under review, flagged, rejected, left) sees no
+tender and no record, is told why on its inbox, and every tender and quote route answers it 404,
+exactly as for a partner the tender was never routed to."""
 
 import pytest
 

@@ -155,3 +155,23 @@ async def test_a_quote_amended_after_the_author_opened_the_page_is_not_accepted(
     accepted = await post_form(client, f"{manage}/quotes/{quote_id}/accept", {"version": fresh})
     assert accepted.status_code == 303
     assert (await Quote.select(Quote.status).first())["status"] == "accepted"
+
+
+async def test_a_tender_is_new_in_the_inbox_until_opened_or_quoted(client):
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    await partner("Rhône Code Sàrl", "remi@rhone-code.ch")
+    tender_id, _ = await published(client)
+    lea = await logged_in_browser(client, "lea@leman-web.ch")
+    remi = await logged_in_browser(client, "remi@rhone-code.ch")
+    path = f"/partner/tenders/{tender_id}"
+    new = '<span class="badge">New</span>'
+    try:
+        assert new in (await lea.get("/partner/tenders")).text
+        assert (await post_form(lea, f"{path}/quote", QUOTE)).status_code == 303  # unopened
+        assert new not in (await lea.get("/partner/tenders")).text
+        assert new in (await remi.get("/partner/tenders")).text
+        assert (await remi.get(path)).status_code == 200
+        assert new not in (await remi.get("/partner/tenders")).text
+    finally:
+        await lea.aclose()
+        await remi.aclose()
