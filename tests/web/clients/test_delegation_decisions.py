@@ -43,7 +43,7 @@ DECISIONS = [
     (AWAITING_PARTNER, "partner", "/clients/{link}", "/clients/{link}/accept", {}),
     (AWAITING_PARTNER, "partner", "/clients/{link}", "/clients/{link}/refuse", {}),
     (FULL, "partner", "/clients/{link}", "/clients/{link}/stop", {"password": PASSWORD}),
-    (FULL, "partner", "/clients/{link}", "/clients/{link}/collaborators", {"people": []}),
+    (FULL, "partner", "/clients/{link}", "/clients/{link}/collaborators", {"clear_all": "1"}),
     (
         FULL,
         "client",
