@@ -315,8 +315,9 @@ def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decisio
 @dataclass(frozen=True, slots=True)
 class ClientScope:
     """The partner's clients a person sees — on every page, count, chart, export and report
-    (docs/rules.md, Who may do what): every client, or only the active ones given to them in person or through one
-    of their teams. Queries filter by it (portal/clients/queries.py, `seen_link_sql`)."""
+    (docs/rules.md, Who may do what): every client, or only the active ones given to them in
+    person or through one of their teams. Queries filter by it (portal/clients/queries.py,
+    `seen_link_sql`)."""
 
     every_client: bool
     user_id: int
@@ -419,7 +420,8 @@ def _leads(actor: Actor, resource: Resource) -> bool:
 
 def _acts_for_clients(resource: Resource) -> bool:
     """Only the partner's legal representatives bring someone from outside the organisation
-    into a team that acts for clients (docs/rules.md, Who may do what); a leader manages it among the members."""
+    into a team that acts for clients (docs/rules.md, Who may do what); a leader manages it
+    among the members."""
     return isinstance(resource, TeamResource) and resource.acts_for_clients
 
 

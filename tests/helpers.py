@@ -196,14 +196,14 @@ class TwoFactor:
     backup_codes: list[str]
 
 
-async def turn_on_two_factor(client: AsyncTestClient) -> TwoFactor:
+async def turn_on_two_factor(client: AsyncTestClient, password: str = PASSWORD) -> TwoFactor:
     """Set up TOTP as a user does: read the key, confirm with the app's code, keep the codes.
     The confirming code's step is spent: log in with `totp_code(secret, steps_ahead=1)`."""
     setup = await post_form(client, "/account/two-factor/setup")
     assert setup.status_code == 200, setup.text
     secret = text_by_testid(setup.text, "totp-secret").replace(" ", "")
     confirm = await post_form(
-        client, "/account/two-factor/confirm", {"code": totp_code(secret), "password": PASSWORD}
+        client, "/account/two-factor/confirm", {"code": totp_code(secret), "password": password}
     )
     assert confirm.status_code == 200, confirm.text
     codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", confirm.text)

@@ -143,7 +143,7 @@ async def open_link_between(partner_id: int, client_id: int) -> bool:
     )
 
 
-# --- who sees which clients (docs/rules.md, Who may do what) ----------------------------------------------------------
+# --- who sees which clients (docs/rules.md, Who may do what) -------------------------------
 
 
 def seen_filter(

@@ -310,10 +310,18 @@ class PartnersController(Controller):
         """The search without JavaScript: the request form posts here and comes back whole
         with the matches, what was chosen kept. (As a GET it sent the form's CSRF token in
         the URL.)"""
-        data = await request.form()
-        text = str(data.get("q", "")).strip()[:100]
-        chosen = {**dict(data), **grant_form_values(grant_from(data, {}))}
+        form = Form(await request.form())
+        text = form.text("q", max_length=100, label="The search")
+        chosen = {
+            "q": text,
+            "message": form.text("message", max_length=1000, multiline=True),
+            **grant_form_values(grant_from(form)),
+        }
         context = await _partners_context(current)
+        if "q" in form.errors:  # the request's own fields are checked when it is sent
+            return form_page(
+                request, "partners/index.html", {**context, "form": chosen}, form.errors
+            )
         found = await _found_partners(current, text)
         return page(request, "partners/index.html", {**context, **found, "form": chosen})
 

@@ -348,7 +348,8 @@ async def accept_invitation(
 async def _refuse_unless_inviter_still_may(invitation: dict) -> None:
     """Someone from outside joins a team only if whoever invited them may still bring them
     in: a team given clients since the invitation was sent, or an inviter who lost the
-    right, ends it (docs/rules.md, Who may do what: only legal representatives bring outsiders into such a team)."""
+    right, ends it (docs/rules.md, Who may do what: only legal representatives bring outsiders
+    into such a team)."""
     from portal.exports.queries import actor_in
 
     team = await queries.team(invitation["organisation"], invitation["team"])

@@ -44,7 +44,9 @@ class ProgrammeController(Controller):
         entered, errors = None, {}
         if _may_apply(current):
             entered, errors, _problems = await _read(request, current)
-        checklist = await services.checklist_of(current, None if errors else entered, settings)
+        checklist = await services.checklist_of(
+            current, None if errors else entered, settings, start_checks=not errors
+        )
         context = _context(current, checklist, entered)
         if errors:
             return form_page(request, TEMPLATE, context, errors, fragment="checklist")

@@ -152,14 +152,17 @@ def _start_website_check(organisation_id: int, url: str, settings: Settings | No
     website.start_check(organisation_id, url, complete_application)
 
 
-async def checklist_of(current: Current, entered: Entered | None, settings: Settings) -> Checklist:
-    """The live checklist: judged on what the applicant types; others see the stored one."""
+async def checklist_of(
+    current: Current, entered: Entered | None, settings: Settings, *, start_checks: bool = True
+) -> Checklist:
+    """The live checklist: judged on what the applicant types; others see the stored one.
+    A refused submission passes START_CHECKS false: it shows the checklist, writing nothing."""
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_PROGRAMME, resource)
     organisation = await queries.organisation(resource.organisation_id)
     if organisation is None:
         raise NotFound()
-    return await evaluate(organisation, entered, start_checks=True, settings=settings)
+    return await evaluate(organisation, entered, start_checks=start_checks, settings=settings)
 
 
 # --- applying ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Delegation decisions stay with legal representatives; administrators see them (docs/rules.md, Who may do what).
+"""Delegation decisions stay with legal representatives; administrators see them
+(docs/rules.md, Who may do what).
 
 On each side of a link, for each decision — create (invite a client, add a partner), accept or
 refuse, change, stop, choose the collaborators — the legal representative finds the form and

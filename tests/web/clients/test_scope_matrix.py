@@ -1,4 +1,5 @@
-"""Every page that aggregates, for every kind of person of a partner, through HTTP (docs/rules.md, Who may do what):
+"""Every page that aggregates, for every kind of person of a partner, through HTTP
+(docs/rules.md, Who may do what):
 each page, fragment, count, chart, export and report that speaks of clients names only the
 clients this person may see — every client for legal representatives and administrators, only
 the active clients given to them (in person or through a team) for anyone else; the

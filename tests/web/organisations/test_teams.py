@@ -187,7 +187,7 @@ async def test_a_plain_team_leader_manages_the_members_of_their_team_only(client
         assert creating.status_code == 403
 
 
-# --- outsiders and teams that act for clients (docs/rules.md, Who may do what) -----------------------------------------
+# --- outsiders and teams that act for clients (docs/rules.md, Who may do what) ----------
 
 
 async def give_the_team_a_client(team: int) -> None:
