@@ -66,11 +66,13 @@ def all_periodic() -> list[Periodic]:
     from portal.directory import services as directory
     from portal.exports.background import jobs as report_jobs
     from portal.jobs import housekeeping
+    from portal.mail import jobs as mail_jobs
     from portal.partners import jobs as partner_jobs
     from portal.tenders import jobs as tender_jobs
 
     return [
         *housekeeping.PERIODIC,
+        *mail_jobs.PERIODIC,
         *partner_jobs.PERIODIC,
         *tender_jobs.PERIODIC,
         *directory.PERIODIC,

@@ -4,15 +4,18 @@ reached, or another worker holds the mail (5 s, 10 s … about half an hour in a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from portal.jobs.registry import Job, JobContext, JobFailed
+from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
 from portal.mail.services import (
     DELIVER_MAIL,
     MailNotDelivered,
     deliver_queued_mail,
     record_delivery_error,
+    release_held_mail,
 )
+from portal.settings import Settings
 
 
 async def _deliver(context: JobContext, payload: dict[str, Any]) -> None:
@@ -34,3 +37,11 @@ async def _gave_up(context: JobContext, payload: dict[str, Any], reason: str) ->
 
 
 JOBS = [Job(DELIVER_MAIL, _deliver, gave_up=_gave_up, max_attempts=10)]
+
+
+async def _release_held(settings: Settings, now: datetime) -> None:
+    await release_held_mail(settings)
+
+
+# Every minute: a portal given an SMTP server sends what it held without one soon after.
+PERIODIC = [Periodic("mail.release_held", "* * * * *", _release_held)]

@@ -152,6 +152,35 @@ async def _note_not_sent(outbox_id: int, note: str) -> None:
         log.warning("Mail #%s left unsent: %s", outbox_id, note)
 
 
+# Mails held back by a worker without SMTP are queued again at most this many at a time.
+RELEASE_BATCH = 500
+
+
+async def release_held_mail(settings: Settings) -> int:
+    """Once a worker has an SMTP server, the mails a worker without one held back (noted
+    NO_SMTP_FOR_THE_WORKER) are queued for delivery again, oldest first, each once: the
+    note is cleared in the transaction that queues the job. How many were queued."""
+    if settings.smtp_host is None:
+        return 0
+    async with DB.transaction():
+        rows = await DB.run_querystring(
+            QueryString(
+                """UPDATE outbox_mail SET error = '' WHERE id IN (
+                       SELECT id FROM outbox_mail
+                       WHERE sent_at IS NULL AND error = {}
+                       ORDER BY id LIMIT {} FOR NO KEY UPDATE SKIP LOCKED)
+                   RETURNING id""",
+                NO_SMTP_FOR_THE_WORKER,
+                RELEASE_BATCH,
+            )
+        )
+        for row in sorted(rows, key=lambda row: row["id"]):
+            await enqueue(DELIVER_MAIL, {"outbox_id": row["id"]}, priority=MAIL_PRIORITY)
+    if rows:
+        log.info("Queued %d mail(s) held while no SMTP server was configured.", len(rows))
+    return len(rows)
+
+
 IN_HAND_ELSEWHERE = "another worker is handing it to the mail server"
 
 

@@ -17,6 +17,8 @@ from portal.mail.services import (
     MailNotDelivered,
     deliver_queued_mail,
     queue_mail,
+    record_delivery_error,
+    release_held_mail,
 )
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
@@ -75,6 +77,24 @@ async def test_without_an_smtp_server_the_mail_stays_in_the_development_outbox_s
     await Account.update({Account.is_staff: True}).where(Account.email == "sam@host.example")
     page = await client.get("/dev/outbox")
     assert "no SMTP server is configured for the worker" in page.text
+
+
+async def test_mails_held_without_smtp_leave_once_a_worker_has_a_server(
+    settings, mail_settings, smtp
+):
+    held = [await queue_mail(HELLO) for _ in range(2)]
+    await work_off_queue(settings, JOBS)  # a worker without SMTP: both held, their jobs done
+    refused = await queue_mail(Mail("bo@example.ch", "Refused", "Given up for another reason."))
+    await record_delivery_error(refused, "Not delivered: the mail server refused it")
+    assert smtp.messages == [] and await queued_jobs([DELIVER_MAIL]) == 1
+
+    assert await release_held_mail(settings) == 0  # still no server: nothing to do
+    assert await release_held_mail(mail_settings) == 2  # the held ones, not the refused one
+    assert await release_held_mail(mail_settings) == 0  # each once
+    await OutboxMail.delete().where(OutboxMail.id == refused)
+    await work_off_queue(mail_settings, JOBS)
+    assert [m["Subject"] for m in smtp.to("ana@example.ch")] == ["Your quote was accepted"] * 2
+    assert all(row["sent_at"] is not None for row in await outbox() if row["id"] in held)
 
 
 async def test_a_sent_mail_is_not_noted_unsent_by_a_worker_without_smtp(mail_settings, settings):
