@@ -101,10 +101,19 @@ def _serve(monkeypatch, capsys, *, demo: bool, smtp_host: str | None) -> str:
     monkeypatch.setattr(cli, "_migrate", migrated)
     monkeypatch.setattr(cli, "_load_demo", lambda size: True)
     monkeypatch.setattr(cli, "_serve_web", lambda args: None)
-    monkeypatch.setattr("portal.jobs.process.start_worker_process", lambda: None)
-    monkeypatch.setattr("portal.jobs.process.stop_worker_process", lambda worker: None)
+    monkeypatch.setattr("portal.jobs.process.SupervisedWorker", NoWorker)
     cli.serve_portal(argparse.Namespace(host="127.0.0.1", port=8999, demo=demo))
     return capsys.readouterr().err
+
+
+class NoWorker:
+    """`serve`'s job worker, not started: these tests read what serve says."""
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
 
 
 def test_serve_without_smtp_warns_loudly_and_stays_out_of_development_mode(monkeypatch, capsys):
