@@ -287,7 +287,7 @@ async def query_plans(url: str) -> dict[str, str]:
 
 
 def _countries():
-    from portal.organisations.rules import countries
+    from portal.core.reference import countries
 
     return countries()
 

@@ -17,10 +17,10 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.logging.config import LoggingConfig
 
 from bench.reference import POOL_SIZE, TEMPLATES, dollar_placeholders
+from portal.core.reference import countries
 from portal.directory import queries, rules
 from portal.directory.routes import page_labels
 from portal.directory.services import Results
-from portal.organisations.rules import countries
 
 FACTORY = "bench.directory_reference:create_app"
 

@@ -28,7 +28,7 @@ from litestar.middleware.csrf import generate_csrf_token
 
 from bench import harness, reference
 from bench.pages import csrf_of, htmx
-from portal.accounts.rules import token_hash
+from portal.core.tokens import token_hash
 from portal.demo import ALICE
 
 WARM_UP_REQUESTS = 100

@@ -29,8 +29,6 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.logging.config import LoggingConfig
 
 from portal.access import ClientScope, Role
-from portal.accounts.queries import CURRENT_SQL
-from portal.accounts.rules import token_hash
 from portal.audit.services import AuditFilter, events_of, recent_events
 from portal.billing import charts
 from portal.billing import queries as billing_queries
@@ -39,6 +37,9 @@ from portal.billing.rules import Tier
 from portal.clients import queries as client_queries
 from portal.clients import rules as client_rules
 from portal.clients.forms import grant_form_values
+from portal.core.current import SESSION_SQL as CURRENT_SQL
+from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
+from portal.core.tokens import token_hash
 from portal.formatting import FILTERS
 from portal.organisations import queries
 from portal.organisations import queries as organisation_queries
@@ -46,14 +47,7 @@ from portal.partners import queries as programme_queries
 from portal.partners import rules as programme_rules
 from portal.partners import website
 from portal.partners.forms import application_from, form_values
-from portal.partners.rules import (
-    COMMITMENTS,
-    IN_PROGRAMME,
-    STATUS_LABELS,
-    TERMS_VERSION,
-    VOLUME_THRESHOLDS,
-    volume_progress,
-)
+from portal.partners.rules import COMMITMENTS, TERMS_VERSION, VOLUME_THRESHOLDS, volume_progress
 from portal.partners.services import Checklist
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, MediaType, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 
@@ -16,6 +17,7 @@ from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
 from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
+from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
 from portal.exports.background.routes import ROUTES as REPORT_FILE_ROUTES
@@ -112,6 +114,12 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database_pool],
+        # the person behind the request (portal/core/current.py): `current` for pages behind
+        # login, `current_or_none` for public pages that greet a logged-in person
+        dependencies={
+            "current": Provide(provide_current),
+            "current_or_none": Provide(provide_current_or_none),
+        },
         request_class=FormRequest,
         guards=[readable_address, form_bodies_only],
         on_shutdown=[shutdown_writer_pool],

@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from portal.billing.rules import renewal_overdue
-from portal.organisations.rules import LANGUAGES
+from portal.core.reference import LANGUAGES
 
 
 def when(value: datetime | None) -> str:
@@ -18,6 +17,11 @@ def when(value: datetime | None) -> str:
 
 def day(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%d %b %Y")
+
+
+def renewal_overdue(renews_on: date, today: date, status: str = "active") -> bool:
+    """An active product whose renewal day has passed without a renewal."""
+    return status == "active" and renews_on < today
 
 
 def overdue(renews_on: date, status: str = "active", today: date | None = None) -> bool:

@@ -22,7 +22,8 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
-from portal import database
+from portal import database, formatting
+from portal.core.origin import Origin
 from portal.errors import PortalError, TooManyAttempts
 from portal.proxies import client_address
 from portal.retries import mark_conflict
@@ -42,8 +43,6 @@ def build_templates() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    from portal import formatting
-
     environment.filters.update(formatting.FILTERS)
     return environment
 
@@ -402,12 +401,10 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int | None
     )
 
 
-def client_of(request: Request):
-    from portal.accounts.services import Client
-
+def client_of(request: Request) -> Origin:
     peer = request.client.host if request.client else "unknown"
     trusted = request.app.state.settings.trusted_proxies
-    return Client(
+    return Origin(
         # every X-Forwarded-For line: a proxy may add its own line rather than append
         ip_address=client_address(
             peer, ", ".join(request.headers.getall("x-forwarded-for", [])), trusted

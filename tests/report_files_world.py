@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from piccolo.querystring import QueryString
 
+from portal.core.current import current_of
 from portal.jobs.worker import run_worker
 from portal.piccolo_conf import DB
 
@@ -39,25 +40,6 @@ async def add_lines(partner: int, client: int, count: int, month_start: date) ->
     the 28 first days of the month starting MONTH_START."""
     await DB.run_querystring(
         QueryString(BULK_SQL, str(next(_batches)), client, client, partner, month_start, count)
-    )
-
-
-async def current_of(account_id: int, organisation_id: int):
-    """The Current a web request of this person, acting in this organisation, would have."""
-    from portal.accounts.current import Current, OrganisationSummary
-    from portal.exports.queries import actor_in
-
-    actor = await actor_in(account_id, organisation_id)
-    return Current(
-        session_id=0,
-        user_id=account_id,
-        email="",
-        full_name="",
-        totp_enabled=False,
-        second_factor_pending=False,
-        organisation=OrganisationSummary(organisation_id, "", "CHF", "CH", "active"),
-        organisations=(),
-        actor=actor,
     )
 
 

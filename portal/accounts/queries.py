@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from asyncpg.exceptions import UniqueViolationError
@@ -15,45 +14,6 @@ from portal.accounts.tables import (
     WebSession,
 )
 from portal.database import CHANGE_LOCK
-
-# The whole request context in one query: session, user, the organisation acted in with the
-# user's role there, the user's teams in it, and the organisations for the switcher.
-CURRENT_SQL = """
-SELECT s.id AS session_id, s.second_factor_pending, s.last_seen_at,
-       a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
-       a.is_staff,
-       o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
-       o.partner_status,
-       m.role, coalesce(m.billing_rights, false) AS billing_rights,
-       ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
-             WHERE tm.account = a.id AND t.organisation = s.organisation_id) AS team_ids,
-       (SELECT coalesce(json_agg(json_build_array(x.id, x.name) ORDER BY x.name), '[]')
-          FROM (SELECT o2.id, o2.name FROM membership m2
-                  JOIN organisation o2 ON o2.id = m2.organisation WHERE m2.account = a.id
-                UNION
-                SELECT o3.id, o3.name FROM team_member tm3 JOIN team t3 ON t3.id = tm3.team
-                  JOIN organisation o3 ON o3.id = t3.organisation WHERE tm3.account = a.id
-               ) x) AS organisations
-FROM web_session s
-JOIN account a ON a.id = s.account
-LEFT JOIN membership m ON m.account = a.id AND m.organisation = s.organisation_id
-LEFT JOIN organisation o ON o.id = s.organisation_id
-WHERE s.token_hash = {} AND s.ended_at IS NULL
-  AND s.last_seen_at > now() - {}::interval AND s.created_at > now() - {}::interval
-"""
-
-
-async def load_current(token_hash: str, idle: timedelta, absolute: timedelta) -> dict | None:
-    rows = await WebSession.raw(CURRENT_SQL, token_hash, idle, absolute)
-    if not rows:
-        return None
-    row = rows[0]
-    row["organisations"] = [tuple(pair) for pair in json.loads(row["organisations"])]
-    return row
-
-
-async def touch_session(session_id: int, now: datetime) -> None:
-    await WebSession.update({WebSession.last_seen_at: now}).where(WebSession.id == session_id)
 
 
 async def account_by_email(email: str) -> dict | None:

@@ -6,26 +6,18 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from portal.accounts import queries, rules, services
-from portal.accounts.current import (
-    DEVICE_COOKIE,
+from portal.accounts.sessions import DEVICE_COOKIE, end_previous_session, logged_in
+from portal.core.current import (
     SESSION_COOKIE,
     Current,
     load_current,
-    provide_current,
 )
 from portal.errors import FormErrors, NotFound, TooManyAttempts
 from portal.forms import Form, has_control_characters
-from portal.organisations.rules import (
-    CURRENCIES,
-    KINDS,
-    countries,
-    name_problem,
-)
-from portal.organisations.services import OrganisationDetails
 from portal.web import (
     PUBLIC,
     client_of,
@@ -36,8 +28,6 @@ from portal.web import (
     set_cookie,
 )
 
-ONE_YEAR = 365 * 24 * 3600
-
 
 def _target(raw: object) -> str:
     """Where to go after logging in: a path on this site. Browsers drop tabs and line breaks
@@ -46,86 +36,6 @@ def _target(raw: object) -> str:
     if not isinstance(raw, str) or has_control_characters(raw):
         return "/"
     return safe_next(raw)
-
-
-async def _end_previous_session(request: Request) -> None:
-    """Logging in (or signing up) in a browser that had a session ends that one on the server:
-    one browser, one live session."""
-    previous = await load_current(request)
-    if previous is not None:
-        await services.log_out(previous.session_id)
-
-
-def _logged_in(
-    request: Request,
-    token: str,
-    target: str,
-    *,
-    account_id: int | None = None,
-    flash: str | None = None,
-) -> Response:
-    response = redirect(request, target, flash=flash)
-    set_cookie(response, SESSION_COOKIE, token)
-    if account_id is not None:
-        secret = request.app.state.settings.secret_key
-        set_cookie(
-            response, DEVICE_COOKIE, rules.device_token(secret, account_id), max_age=ONE_YEAR
-        )
-    return response
-
-
-class SignUpController(Controller):
-    path = "/signup"
-    opt = PUBLIC
-
-    @get("", name="accounts.signup")
-    async def show(self, request: Request) -> Response:
-        referral = _referral(request.query_params.get("ref"))
-        defaults = {"currency": "CHF", "country": "CH", "ref": referral or ""}
-        return page(request, "accounts/signup.html", _signup_context(defaults))
-
-    @post("", name="accounts.signup.submit")
-    async def submit(self, request: Request) -> Response:
-        data = await request.form()
-        form = Form(data)
-        full_name = form.name("full_name", label="Your name")
-        email = form.email()
-        password = form.password("password")
-        details = OrganisationDetails(
-            name=form.name("organisation_name", label="The organisation's name"),
-            kind=form.choice("kind", KINDS, label="a kind"),
-            country=form.choice("country", countries(), label="a country"),
-            currency=form.choice("currency", CURRENCIES, label="CHF or EUR"),
-        )
-        form.add("organisation_name", name_problem(details.name))
-        form.add("terms", None if form.checkbox("terms") else "Accept the terms of use.")
-        referred_by = _referral(form.value("ref"))
-        try:
-            form.check()
-            token = await services.sign_up(
-                full_name,
-                email,
-                password,
-                details,
-                client_of(request),
-                referred_by=referred_by,
-            )
-        except FormErrors as error:
-            return form_page(request, "accounts/signup.html", _signup_context(data), error.errors)
-        await _end_previous_session(request)
-        return _logged_in(
-            request, token, "/", flash=f"Welcome, {full_name}. {details.name} is ready."
-        )
-
-
-def _referral(raw) -> int | None:
-    """The affiliate's organisation id from a referral link (?ref=…), if it looks like one."""
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-
-
-def _signup_context(form: dict) -> dict:
-    return {"form": form, "countries": countries(), "kinds": KINDS, "currencies": CURRENCIES}
 
 
 class LoginController(Controller):
@@ -162,11 +72,11 @@ class LoginController(Controller):
             )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
-        await _end_previous_session(request)
+        await end_previous_session(request)
         if outcome.second_factor_pending:
             second_factor = "/login/second-factor?next=" + quote(target, safe="/")
-            return _logged_in(request, outcome.token, second_factor)
-        return _logged_in(request, outcome.token, target, account_id=outcome.account_id)
+            return logged_in(request, outcome.token, second_factor)
+        return logged_in(request, outcome.token, target, account_id=outcome.account_id)
 
     @get("/login/second-factor", name="accounts.second_factor")
     async def second_factor(self, request: Request, next: FromQuery[str] = "/") -> Response:
@@ -201,7 +111,7 @@ class LoginController(Controller):
             )
             response.headers["Retry-After"] = str(error.retry_after)
             return response
-        return _logged_in(request, token, target, account_id=current.user_id)
+        return logged_in(request, token, target, account_id=current.user_id)
 
     @post("/logout", name="accounts.logout")
     async def logout(self, request: Request) -> Response:
@@ -271,7 +181,6 @@ class SecurityController(Controller):
     """The user's own security: password, two-factor authentication, sessions."""
 
     path = "/account"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("/security", name="accounts.security")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
@@ -447,4 +356,4 @@ async def _sessions_context(request: Request, current: Current) -> dict:
     }
 
 
-ROUTES = [SignUpController, LoginController, PasswordResetController, SecurityController]
+ROUTES = [LoginController, PasswordResetController, SecurityController]

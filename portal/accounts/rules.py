@@ -58,15 +58,6 @@ def actor_label(full_name: str, email: str) -> str:
 # --- tokens --------------------------------------------------------------------------------
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    """What the database keeps of a token: a leaked table gives no usable cookie or link."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 # --- password reset ------------------------------------------------------------------------
 
 RESET_LINKS_PER_HOUR = 3
@@ -89,11 +80,6 @@ def session_is_alive(
     absolute: timedelta,
 ) -> bool:
     return now - last_seen_at < idle and now - created_at < absolute
-
-
-def last_seen_is_stale(last_seen_at: datetime, now: datetime) -> bool:
-    """Refresh `last_seen_at` at most once a minute: one write per minute, not per request."""
-    return now - last_seen_at >= timedelta(minutes=1)
 
 
 def device_label(user_agent: str) -> str:

@@ -9,23 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from portal.accounts import queries, rules
 from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
+from portal.core.origin import Origin
+from portal.core.tokens import new_token, token_hash
 from portal.errors import FormErrors, TooManyAttempts
 from portal.mail.services import Mail, queue_mail
-from portal.organisations.services import OrganisationDetails, create_organisation
-from portal.partners.referrals import record_referral
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 WRONG_CREDENTIALS = "The email address or the password is not right."
-
-
-@dataclass(frozen=True)
-class Client:
-    """Where a request comes from, as recorded on sessions and used for throttling."""
-
-    ip_address: str
-    user_agent: str
 
 
 @dataclass(frozen=True)
@@ -40,14 +32,14 @@ def _now() -> datetime:
 
 
 async def start_session(
-    account_id: int, client: Client, *, pending: bool = False, organisation_id: int | None = None
+    account_id: int, client: Origin, *, pending: bool = False, organisation_id: int | None = None
 ) -> str:
     """A new session with a new id: never reuse an id from before login (fixation)."""
-    token = rules.new_token()
+    token = new_token()
     if organisation_id is None:
         organisation_id = await queries.first_organisation_of(account_id)
     await queries.insert_session(
-        rules.token_hash(token),
+        token_hash(token),
         account_id,
         organisation_id,
         pending=pending,
@@ -83,7 +75,7 @@ async def _begin_attempt(
 
 
 async def log_in(
-    settings: Settings, email: str, password: str, client: Client, device_cookie: str | None
+    settings: Settings, email: str, password: str, client: Origin, device_cookie: str | None
 ) -> LoginOutcome:
     now = _now()
     email = email.strip().lower()
@@ -110,7 +102,7 @@ async def log_in(
 
 
 async def complete_second_factor(
-    session_id: int, account_id: int, code: str, client: Client
+    session_id: int, account_id: int, code: str, client: Origin
 ) -> str:
     """Check a TOTP or backup code for a half-logged-in session; then a new session id."""
     now = _now()
@@ -151,13 +143,13 @@ async def request_password_reset(settings: Settings, email: str) -> None:
     recent = await queries.password_resets_since(account["id"], _now() - timedelta(hours=1))
     if not rules.may_send_reset_link(recent):
         return  # no flood of mail to the owner; the page says the same
-    token = rules.new_token()
+    token = new_token()
     link = f"{settings.base_url}/password/reset/{token}"
     async with DB.transaction():  # the link is mailed exactly when it exists
         await queries.lock_account(account["id"])
         await queries.use_password_resets(account["id"], _now())  # the newest link only
         await queries.insert_password_reset(
-            account["id"], rules.token_hash(token), _now() + PASSWORD_RESET_LIFETIME
+            account["id"], token_hash(token), _now() + PASSWORD_RESET_LIFETIME
         )
         await queue_mail(
             Mail(
@@ -174,13 +166,13 @@ async def request_password_reset(settings: Settings, email: str) -> None:
 
 
 async def password_reset_is_usable(token: str) -> bool:
-    return await queries.usable_password_reset(rules.token_hash(token), _now()) is not None
+    return await queries.usable_password_reset(token_hash(token), _now()) is not None
 
 
 async def reset_password(settings: Settings, token: str, new_password: str) -> None:
     now = _now()
     async with DB.transaction():
-        reset = await queries.usable_password_reset(rules.token_hash(token), now)
+        reset = await queries.usable_password_reset(token_hash(token), now)
         if reset is None:
             raise FormErrors({"token": "This link has expired or was used already."})
         account = await queries.account_by_id(reset["account"])
@@ -319,38 +311,7 @@ async def regenerate_backup_codes(account_id: int, password: str) -> list[str]:
 # --- signing up ----------------------------------------------------------------------------
 
 
-EMAIL_TAKEN = (
-    "An account with this address exists already. Log in, or reset your password if you forgot it."
-)
-
-
-async def sign_up(
-    full_name: str,
-    email: str,
-    password: str,
-    organisation: OrganisationDetails,
-    client: Client,
-    referred_by: int | None = None,
-) -> str:
-    """A new user with their first organisation, of which they are legal representative;
-    REFERRED_BY is the affiliate whose link brought them (ignored unless it is one)."""
-    problem = rules.password_problem(password, email=email, name=full_name)
-    if problem:
-        raise FormErrors({"password": problem})
-    password_hash = hash_password(password)
-    async with DB.transaction():
-        account_id = await queries.insert_account(email, full_name, password_hash)
-        if account_id is None:
-            raise FormErrors({"email": EMAIL_TAKEN})
-        organisation_id = await create_organisation(
-            account_id, rules.actor_label(full_name, email), organisation
-        )
-        if referred_by is not None:
-            await record_referral(referred_by, organisation_id)
-        return await start_session(account_id, client, organisation_id=organisation_id)
-
-
-async def sign_up_invited(full_name: str, email: str, password: str, client: Client) -> int:
+async def sign_up_invited(full_name: str, email: str, password: str, client: Origin) -> int:
     """An account for someone who arrives by invitation (they join, rather than create, an
     organisation); returns the account id."""
     problem = rules.password_problem(password, email=email, name=full_name)

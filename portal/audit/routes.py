@@ -7,11 +7,11 @@ import io
 import json
 
 from litestar import Controller, Request, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 
 from portal.access import Action, OrganisationResource, require
-from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
+from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.forms import Form, has_control_characters, page_number
 from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM
@@ -41,7 +41,6 @@ def _organisation(current: Current) -> OrganisationResource:
 
 class AuditController(Controller):
     path = "/organisation/audit"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.audit")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from portal.audit.tables import AuditEvent
 
 if TYPE_CHECKING:
-    from portal.accounts.current import Current
+    from portal.core.current import Current
 
 PAGE_SIZE = 50
 

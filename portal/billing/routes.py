@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import (
@@ -19,19 +19,15 @@ from portal.access import (
     may,
     require,
 )
-from portal.accounts.current import Current, provide_current
 from portal.billing import charts, queries, rules, services
 from portal.clients.services import load_link
+from portal.core.current import Current
+from portal.core.enums import PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.forms import Form, page_number, read_amount
 from portal.partners import queries as partner_queries
-from portal.partners.rules import (
-    VOLUME_THRESHOLDS,
-    PartnerStatus,
-    may_become_affiliate,
-    volume_progress,
-)
+from portal.partners.rules import VOLUME_THRESHOLDS, may_become_affiliate, volume_progress
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
@@ -41,7 +37,6 @@ NO_VOLUME_STEP = "Give at least one step, or end the volume discount with “No 
 
 class BillingController(Controller):
     path = "/billing"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="billing.invoices")
     async def invoices(self, request: Request, current: Me) -> Response:
@@ -164,7 +159,6 @@ class ProductsController(Controller):
     """The organisation's own products: order new ones, renew."""
 
     path = "/products"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="products.index")
     async def index(self, request: Request, current: Me) -> Response:
@@ -242,7 +236,6 @@ async def _place(
 
 class DashboardController(Controller):
     path = "/partner"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("/dashboard", name="partner.dashboard")
     async def dashboard(self, request: Request, current: Me) -> Response:
@@ -293,7 +286,6 @@ class PartnerOrderController(Controller):
     """A full-access partner orders or renews for its client (restricted access cannot)."""
 
     path = "/clients/{link_id:int}"
-    dependencies = {"current": Provide(provide_current)}
 
     @post("/order", name="clients.order")
     async def order(self, request: Request, current: Me, link_id: FromPath[int]) -> Response:
@@ -315,7 +307,6 @@ class AffiliateController(Controller):
     """An affiliate's earnings: commissions on its referred customers' orders."""
 
     path = "/affiliate"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="affiliate.earnings")
     async def earnings(self, request: Request, current: Me) -> Response:
@@ -382,7 +373,6 @@ class ProgrammeSettingsController(Controller):
     """Staff edit the tier table and the volume-discount table; every version is kept."""
 
     path = "/staff/programme"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="staff.programme")
     async def show(self, request: Request, current: Me) -> Response:

@@ -94,11 +94,6 @@ def price_line(public: Decimal, partner_rate: Decimal, volume_rate: Decimal = ZE
 # --- renewals --------------------------------------------------------------------------------
 
 
-def renewal_overdue(renews_on: date, today: date, status: str = "active") -> bool:
-    """An active product whose renewal day has passed without a renewal."""
-    return status == "active" and renews_on < today
-
-
 # --- who pays, and what the partner earns -----------------------------------------------------
 
 

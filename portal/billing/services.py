@@ -15,16 +15,17 @@ from portal.access import (
     client_scope,
     require,
 )
-from portal.accounts.current import Current
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.billing import queries, rules
 from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer
 from portal.clients import queries as link_queries
 from portal.clients.services import link_resource
+from portal.core.current import Current
+from portal.core.enums import PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.partners import queries as partner_queries
-from portal.partners.rules import PartnerStatus, may_become_affiliate, valid_eu_vat_number
+from portal.partners.rules import may_become_affiliate, valid_eu_vat_number
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from portal.access import ClientScope
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.core.enums import IN_PROGRAMME
 from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
-from portal.partners.rules import IN_PROGRAMME
 
 PAGE_SIZE = 25
 OPEN = ("awaiting_client", "awaiting_partner", "active")

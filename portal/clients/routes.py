@@ -6,14 +6,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, client_scope, may, require
-from portal.accounts.current import Current, provide_current
 from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
 from portal.clients.forms import grant_form_values, grant_from, is_id
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, has_control_characters, page_number
 from portal.organisations import queries as organisation_queries
@@ -41,7 +41,6 @@ def _base(current: Current) -> dict:
 
 class ClientsController(Controller):
     path = "/clients"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="clients.index")
     async def index(self, request: Request, current: Me) -> Response:
@@ -289,7 +288,6 @@ class PartnersController(Controller):
     """The client's view: its partners, adding one, changing or stopping access."""
 
     path = "/organisation/partners"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="partners.index")
     async def index(self, request: Request, current: Me) -> Response:
@@ -459,7 +457,6 @@ async def _partner_context(current: Current, link_id: int) -> dict:
 
 class InvitationController(Controller):
     path = "/links/invitations/{token:str}"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="links.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from portal.access import Action, LinkResource, require
-from portal.accounts import rules as account_rules
-from portal.accounts.current import Current
 from portal.accounts.services import confirm_password
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.clients import queries, rules
 from portal.clients.rules import Access, BillingMode, Grant, LinkEvent, LinkStatus, Side
+from portal.core.current import Current
+from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.mail.services import Mail, queue_mail
 from portal.piccolo_conf import DB
@@ -103,7 +103,7 @@ async def invite_client(
         del problems["products"]
     if problems:
         raise FormErrors(problems)
-    token = account_rules.new_token()
+    token = new_token()
     async with DB.transaction():
         link_id = await queries.insert_link(
             {
@@ -111,7 +111,7 @@ async def invite_client(
                 "status": LinkStatus.AWAITING_CLIENT,
                 "initiated_by": Side.PARTNER,
                 "invited_email": email,
-                "token_hash": account_rules.token_hash(token),
+                "token_hash": token_hash(token),
                 "message": message,
                 "requested_access": requested.access,
                 "requested_families": sorted(requested.families),
@@ -146,7 +146,7 @@ async def invite_client(
 
 
 async def open_invitation(token: str) -> dict:
-    link = await queries.link_by_token(account_rules.token_hash(token))
+    link = await queries.link_by_token(token_hash(token))
     if link is None:
         raise Conflict("This invitation link is not valid, or was answered already.")
     status = LinkStatus(link["status"])
@@ -547,7 +547,7 @@ async def invite_client_user(
     from portal.organisations.services import INVITATION_LIFETIME
 
     link = await load_link(current, link_id, Action.INVITE_CLIENT_USER)
-    token = account_rules.new_token()
+    token = new_token()
     async with DB.transaction():
         if await organisation_queries.pending_invitation_for(link["client"], email, None, _now()):
             raise FormErrors({"email": "An invitation to this address is already waiting."})
@@ -558,7 +558,7 @@ async def invite_client_user(
                 "role": "user",
                 "billing_rights": False,
                 "team": None,
-                "token_hash": account_rules.token_hash(token),
+                "token_hash": token_hash(token),
                 "invited_by": current.user_id,
                 "message": "",
                 "expires_at": _now() + INVITATION_LIFETIME,

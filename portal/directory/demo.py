@@ -12,6 +12,7 @@ from decimal import Decimal
 import asyncpg
 
 from portal.billing.rules import Tier, tier_for
+from portal.core import reference
 from portal.directory import rules
 from portal.directory.queries import REGISTRATION_APPROVED
 
@@ -77,13 +78,13 @@ def listing_for(rng: random.Random, country: str) -> dict:
     offers = [rng.choice(SERVICES[s]) for s in specialities]
     description = (
         f"Based in {town}, we offer {', '.join(offers)} for {rng.choice(AUDIENCES)}. "
-        f"Our team answers in {', '.join(rules.LANGUAGES[code] for code in languages)} and "
+        f"Our team answers in {', '.join(reference.LANGUAGES[code] for code in languages)} and "
         f"looks after every project on the host's Swiss cloud, from the first call to support."
     )
     return {
         "description": description,
         "region": region,
-        "languages": [code for code in rules.LANGUAGES if code in languages],
+        "languages": [code for code in reference.LANGUAGES if code in languages],
         "specialities": [code for code in rules.SPECIALITIES if code in specialities],
     }
 

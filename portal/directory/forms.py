@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from portal.directory.rules import CANTONS, DESCRIPTION_MAX, LANGUAGES, SPECIALITIES
+from portal.core.reference import CANTONS, LANGUAGES, countries
+from portal.directory.rules import DESCRIPTION_MAX, SPECIALITIES
 from portal.forms import Form
-from portal.organisations.rules import countries, normalise_website
+from portal.organisations.rules import normalise_website
 
 
 @dataclass(frozen=True)

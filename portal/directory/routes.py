@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
 from portal.access import Action, ListingResource, require_as_visitor
-from portal.accounts.current import SESSION_COOKIE, Current, load_current, provide_current
 from portal.build import build_id
+from portal.core import reference
+from portal.core.current import SESSION_COOKIE, Current, load_current
+from portal.core.enums import IN_PROGRAMME
+from portal.core.reference import countries
 from portal.directory import cache, queries, rules, services
 from portal.directory.forms import entered_values, form_values, listing_from
 from portal.directory.logos import LARGEST_SIDE, LogoRefused
 from portal.errors import Forbidden, FormErrors, NotFound
 from portal.forms import Form
-from portal.organisations.rules import countries
-from portal.partners.rules import IN_PROGRAMME
 from portal.web import (
     FLASH_COOKIE,
     form_page,
@@ -168,8 +169,8 @@ def page_labels() -> dict:
     with them too."""
     return {
         "countries": countries(),
-        "cantons": rules.CANTONS,
-        "languages": rules.LANGUAGES,
+        "cantons": reference.CANTONS,
+        "languages": reference.LANGUAGES,
         "specialities": rules.SPECIALITIES,
         "region_label": rules.region_label,
         "excerpt_length": rules.DESCRIPTION_EXCERPT,
@@ -183,7 +184,6 @@ TEMPLATE = "directory/listing.html"
 
 class ListingController(Controller):
     path = "/directory/listing"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="directory.listing")
     async def show(self, request: Request, current: Me) -> Response:
@@ -253,8 +253,8 @@ def _context(listing: dict | None, organisation: dict, form: dict) -> dict:
         "form": form,
         "visible": visible,
         "countries": countries(),
-        "cantons": rules.CANTONS,
-        "languages": rules.LANGUAGES,
+        "cantons": reference.CANTONS,
+        "languages": reference.LANGUAGES,
         "specialities": rules.SPECIALITIES,
         "description_max": rules.DESCRIPTION_MAX,
         "largest_side": LARGEST_SIDE,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-from portal.organisations.rules import CANTONS, LANGUAGES
+from portal.core.reference import CANTONS, LANGUAGES
 from portal.tenders.rules import CATEGORIES
 
 # The tender categories (docs/rules.md, Tenders): a partner's specialities are the tenders it wants.

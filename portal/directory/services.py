@@ -14,15 +14,15 @@ import anyio
 from asyncpg.exceptions import UniqueViolationError
 
 from portal.access import Action, require
-from portal.accounts.current import Current
 from portal.billing import queries as billing_queries
 from portal.billing.rules import tier_for
+from portal.core.current import Current
+from portal.core.reference import countries
 from portal.directory import queries, rules
 from portal.directory.forms import ListingInput
 from portal.directory.logos import reencode_logo
 from portal.errors import NotFound
 from portal.jobs.registry import Periodic
-from portal.organisations.rules import countries
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
 from portal.tenders.queries import tender_records

@@ -131,6 +131,7 @@ def _not_found(args) -> str:
 
 async def _load(args, file_format: str):
     from portal import database
+    from portal.core.current import actor_in
     from portal.exports import queries
     from portal.exports.reports import ReportRequest, load_report, partner_view
 
@@ -140,7 +141,7 @@ async def _load(args, file_format: str):
     who, account_id = await partner_view(partner_id), None
     if args.account:
         account_id = await queries.account_id(args.account)
-        who = await queries.actor_in(account_id, partner_id) if account_id else None
+        who = await actor_in(account_id, partner_id) if account_id else None
         if who is None:
             raise NotFound()
     request = ReportRequest(

@@ -15,42 +15,10 @@ from datetime import date
 import anyio.to_thread
 import pandas as pd
 
-from portal.access import Actor, Role
 from portal.database import storable_id
 from portal.exports.frames import frame_from_csv
 from portal.organisations.tables import Organisation
-from portal.partners.rules import IN_PROGRAMME
 from portal.piccolo_conf import DB
-
-ACTOR_SQL = """
-SELECT o.id AS organisation_id, o.partner_status, m.role,
-       coalesce(m.billing_rights, false) AS billing_rights, a.is_staff,
-       ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
-             WHERE tm.account = a.id AND t.organisation = o.id) AS team_ids
-FROM account a JOIN organisation o ON o.id = {}
-LEFT JOIN membership m ON m.account = a.id AND m.organisation = o.id
-WHERE a.id = {}
-"""
-
-
-async def actor_in(account_id: int, organisation_id: int) -> Actor | None:
-    """The account's actor in the organisation, read fresh (a background job or the command
-    line has no session): a revoked role stops the next report."""
-    if not storable_id(account_id, organisation_id):
-        return None
-    rows = await Organisation.raw(ACTOR_SQL, organisation_id, account_id)
-    if not rows:
-        return None
-    row = rows[0]
-    return Actor(
-        user_id=account_id,
-        organisation_id=organisation_id,
-        role=Role(row["role"]) if row["role"] else None,
-        billing_rights=row["billing_rights"],
-        team_ids=frozenset(row["team_ids"] or ()),
-        in_programme=row["partner_status"] in IN_PROGRAMME,
-        is_staff=row["is_staff"],
-    )
 
 
 async def account_id(email: str) -> int | None:

@@ -24,11 +24,12 @@ import pandas as pd
 
 from portal.access import Action, Actor, OrganisationResource, Role, may, require
 from portal.clients.services import link_resource
+from portal.core.current import actor_in
+from portal.core.enums import IN_PROGRAMME
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries
 from portal.exports.frames import prepare
 from portal.exports.rules import FORMATS, Period, period_problems, report_filename
-from portal.partners.rules import IN_PROGRAMME
 
 Progress = Callable[[int, int], None]
 
@@ -122,7 +123,7 @@ async def partner_view(partner_id: int) -> Actor:
 async def resolve_actor(who, request: ReportRequest) -> Actor:
     if who is None:
         actor = (
-            await queries.actor_in(request.requested_by, request.partner_id)
+            await actor_in(request.requested_by, request.partner_id)
             if request.requested_by is not None
             else None
         )

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.response import File
 
-from portal.accounts.current import Current, provide_current
+from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.exports import forms
 from portal.exports.background.rules import runs_in_background
@@ -34,7 +34,6 @@ MEDIA_TYPES = {
 
 class ExportsController(Controller):
     path = "/exports"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="exports.index")
     async def index(self, request: Request, current: Me) -> Response:

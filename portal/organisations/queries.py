@@ -8,7 +8,14 @@ from datetime import datetime
 
 from portal.accounts.tables import Account
 from portal.database import CHANGE_LOCK, storable_id
-from portal.organisations.tables import Invitation, Membership, Organisation, Team, TeamMember
+from portal.organisations.tables import (
+    Invitation,
+    Membership,
+    Organisation,
+    Referral,
+    Team,
+    TeamMember,
+)
 
 PAGE_SIZE = 50
 
@@ -365,3 +372,18 @@ async def dashboard_summary(organisation_id: int, now: datetime) -> dict:
     summary = rows[0]
     summary["role_counts"] = json.loads(summary["role_counts"])
     return summary
+
+
+async def insert_referral(affiliate_id: int, customer_id: int) -> None:
+    """The affiliate whose link brought a new organisation; commissions run from here for 365
+    days. An unknown id or a non-affiliate is ignored (a referral link is public and may be
+    made up)."""
+    if not storable_id(affiliate_id) or affiliate_id == customer_id:
+        return
+    affiliate = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.id == affiliate_id, Organisation.is_affiliate.eq(True))
+        .first()
+    )
+    if affiliate is not None:
+        await Referral.insert(Referral(affiliate=affiliate_id, customer=customer_id))

@@ -5,23 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, Role, may, require
 from portal.accounts import services as account_services
-from portal.accounts.current import (
-    SESSION_COOKIE,
-    Current,
-    provide_current,
-    provide_optional_current,
-)
 from portal.accounts.queries import switch_session_organisation
+from portal.accounts.sessions import end_previous_session, logged_in
 from portal.audit.services import recent_events
 from portal.clients.rules import FAMILIES
+from portal.core.current import (
+    SESSION_COOKIE,
+    Current,
+)
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form, page_number
-from portal.organisations import queries, rules, services
+from portal.organisations import forms, queries, rules, services
 from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
@@ -29,8 +28,11 @@ NO_PRODUCT_TICKED = "Tick the products this user may see, or remove them all wit
 
 
 class HomeController(Controller):
-    @get("/", name="home", opt=PUBLIC, dependencies={"current": Provide(provide_optional_current)})
-    async def home(self, request: Request, current: NamedDependency[Current | None]) -> Response:
+    @get("/", name="home", opt=PUBLIC)
+    async def home(
+        self, request: Request, current_or_none: NamedDependency[Current | None]
+    ) -> Response:
+        current = current_or_none
         if current is None:
             return page(request, "home_public.html")
         if current.organisation is None:
@@ -49,23 +51,57 @@ class HomeController(Controller):
         return page(request, "organisations/home.html", context)
 
 
+class SignUpController(Controller):
+    """A person signs up with their first organisation (through an affiliate's link: ?ref=)."""
+
+    path = "/signup"
+    opt = PUBLIC
+
+    @get("", name="organisations.signup")
+    async def show(self, request: Request) -> Response:
+        referral = forms.referral(request.query_params.get("ref"))
+        defaults = {"currency": "CHF", "country": "CH", "ref": referral or ""}
+        return page(request, "organisations/signup.html", forms.sign_up_context(defaults))
+
+    @post("", name="organisations.signup.submit")
+    async def submit(self, request: Request) -> Response:
+        data = await request.form()
+        form = Form(data)
+        signup = forms.sign_up_from(form)
+        try:
+            form.check()
+            token = await services.sign_up(
+                signup.full_name,
+                signup.email,
+                signup.password,
+                signup.organisation,
+                client_of(request),
+                referred_by=signup.referred_by,
+            )
+        except FormErrors as error:
+            context = forms.sign_up_context(data)
+            return form_page(request, "organisations/signup.html", context, error.errors)
+        await end_previous_session(request)
+        welcome = f"Welcome, {signup.full_name}. {signup.organisation.name} is ready."
+        return logged_in(request, token, "/", flash=welcome)
+
+
 class OrganisationController(Controller):
     path = "/organisations"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("/new", name="organisations.new")
     async def new(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
             "organisations/new.html",
-            _details_context({"currency": "CHF", "country": "CH"}),
+            forms.details_context({"currency": "CHF", "country": "CH"}),
         )
 
     @post("/new", name="organisations.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
-        details = _details_from(form, with_fixed=True)
+        details = forms.details_from(form, with_fixed=True)
         try:
             form.check()
             organisation_id = await services.create_organisation(
@@ -73,7 +109,7 @@ class OrganisationController(Controller):
             )
         except FormErrors as error:
             return form_page(
-                request, "organisations/new.html", _details_context(data), error.errors
+                request, "organisations/new.html", forms.details_context(data), error.errors
             )
         await switch_session_organisation(current.session_id, organisation_id)
         return redirect(request, "/", flash=f"{details.name} is created; you now act in it.")
@@ -89,38 +125,8 @@ class OrganisationController(Controller):
         return redirect(request, "/", flash=f"You now act in {name}.", level="info")
 
 
-def _details_context(form: dict) -> dict:
-    return {
-        "form": form,
-        "countries": rules.countries(),
-        "kinds": rules.KINDS,
-        "currencies": rules.CURRENCIES,
-    }
-
-
-def _details_from(
-    form: Form, *, with_fixed: bool, country: str = ""
-) -> services.OrganisationDetails:
-    name = form.name("name", label="The organisation's name")
-    form.add("name", rules.name_problem(name))
-    if with_fixed:
-        kind = form.choice("kind", rules.KINDS, label="a kind")
-        country = form.choice("country", rules.countries(), label="a country")
-        currency = form.choice("currency", rules.CURRENCIES, label="CHF or EUR")
-    else:
-        kind = currency = ""
-    registration = form.text("registration_number", max_length=60)
-    vat = form.text("vat_number", max_length=40)
-    website, website_problem = rules.normalise_website(form.text("website", max_length=300))
-    form.add("registration_number", rules.registration_number_problem(country, registration))
-    form.add("vat_number", rules.vat_number_problem(country, vat))
-    form.add("website", website_problem)
-    return services.OrganisationDetails(name, kind, country, currency, registration, vat, website)
-
-
 class SettingsController(Controller):
     path = "/organisation"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("/settings", name="organisation.settings")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
@@ -144,7 +150,7 @@ class SettingsController(Controller):
         organisation = await queries.organisation(current.organisation.id)
         data = await request.form()
         form = Form(data)
-        details = _details_from(form, with_fixed=False, country=organisation["country"])
+        details = forms.details_from(form, with_fixed=False, country=organisation["country"])
         changes = {
             "name": details.name,
             "registration_number": details.registration_number,
@@ -166,7 +172,6 @@ class SettingsController(Controller):
 
 class MembersController(Controller):
     path = "/organisation/members"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.members")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
@@ -328,11 +333,13 @@ class InvitationController(Controller):
 
     path = "/invitations/{token:str}"
     opt = PUBLIC
-    dependencies = {"current": Provide(provide_optional_current)}
 
     @get("", name="invitations.show")
     async def show(
-        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+        self,
+        request: Request,
+        current_or_none: NamedDependency[Current | None],
+        token: FromPath[str],
     ) -> Response:
         invitation = await services.open_invitation(token)
         return page(
@@ -341,8 +348,12 @@ class InvitationController(Controller):
 
     @post("/accept", name="invitations.accept")
     async def accept(
-        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+        self,
+        request: Request,
+        current_or_none: NamedDependency[Current | None],
+        token: FromPath[str],
     ) -> Response:
+        current = current_or_none
         if current is None:
             return redirect(request, f"/login?next=/invitations/{token}")
         organisation_id = await services.accept_invitation(
@@ -353,7 +364,10 @@ class InvitationController(Controller):
 
     @post("/signup", name="invitations.signup")
     async def sign_up(
-        self, request: Request, current: NamedDependency[Current | None], token: FromPath[str]
+        self,
+        request: Request,
+        current_or_none: NamedDependency[Current | None],
+        token: FromPath[str],
     ) -> Response:
         invitation = await services.open_invitation(token)
         data = await request.form()
@@ -385,7 +399,6 @@ class InvitationController(Controller):
 
 class TeamsController(Controller):
     path = "/organisation/teams"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="organisation.teams")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
@@ -575,6 +588,7 @@ async def _team_context(current: Current, team_id: FromPath[int]) -> dict:
 
 ROUTES = [
     HomeController,
+    SignUpController,
     OrganisationController,
     SettingsController,
     MembersController,

@@ -11,12 +11,18 @@ from datetime import UTC, datetime, timedelta
 from asyncpg.exceptions import UniqueViolationError
 
 from portal.access import Action, Role, TeamResource, may, require
+from portal.accounts import queries as account_queries
 from portal.accounts import rules as account_rules
-from portal.accounts.current import Current
+from portal.accounts import services as account_services
+from portal.accounts.passwords import hash_password
 from portal.audit.services import Who, record
+from portal.core.current import Current, actor_in
+from portal.core.origin import Origin
+from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.mail.services import Mail, queue_mail
 from portal.organisations import queries, rules
+from portal.organisations.rules import OrganisationDetails
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -32,17 +38,6 @@ def who(current: Current) -> Who:
 
 
 # --- organisations -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrganisationDetails:
-    name: str
-    kind: str
-    country: str
-    currency: str
-    registration_number: str = ""
-    vat_number: str = ""
-    website: str = ""
 
 
 async def create_organisation(
@@ -174,7 +169,7 @@ async def invite(settings: Settings, current: Current, request: InvitationReques
         require(current.actor, Action.MANAGE_MEMBERS, resource)
         if request.role is Role.LEGAL_REPRESENTATIVE:
             require(current.actor, Action.MANAGE_LEGAL_REPRESENTATIVES, resource)
-    token = account_rules.new_token()
+    token = new_token()
     now = _now()
     async with DB.transaction():
         await _refuse_duplicate_invitation(organisation_id, email, team, now)
@@ -185,7 +180,7 @@ async def invite(settings: Settings, current: Current, request: InvitationReques
                 "role": request.role if team is None else Role.USER,
                 "billing_rights": request.billing_rights and team is None,
                 "team": request.team_id,
-                "token_hash": account_rules.token_hash(token),
+                "token_hash": token_hash(token),
                 "invited_by": current.user_id,
                 "message": request.message,
                 "expires_at": now + INVITATION_LIFETIME,
@@ -208,9 +203,7 @@ async def invite(settings: Settings, current: Current, request: InvitationReques
 async def _refuse_duplicate_invitation(
     organisation_id: int, email: str, team: dict | None, now: datetime
 ) -> None:
-    from portal.accounts.queries import account_by_email
-
-    account = await account_by_email(email)
+    account = await account_queries.account_by_email(email)
     if team is None and account and await queries.is_member(organisation_id, account["id"]):
         raise FormErrors({"email": "This person is already a member of the organisation."})
     if team is not None and account and await queries.in_team(team["id"], account["id"]):
@@ -251,7 +244,7 @@ async def resend_invitation(settings: Settings, current: Current, invitation_id:
     invitation = await queries.invitation_in(resource.organisation_id, invitation_id)
     if invitation is None or invitation["accepted_at"] or invitation["revoked_at"]:
         raise NotFound()
-    token = account_rules.new_token()
+    token = new_token()
     team = (
         await queries.team(resource.organisation_id, invitation["team"])
         if invitation["team"]
@@ -259,7 +252,7 @@ async def resend_invitation(settings: Settings, current: Current, invitation_id:
     )
     async with DB.transaction():
         await queries.renew_invitation(
-            invitation_id, account_rules.token_hash(token), _now() + INVITATION_LIFETIME
+            invitation_id, token_hash(token), _now() + INVITATION_LIFETIME
         )
         await record(
             resource.organisation_id, who(current), "invitation.resent", invitation["email"]
@@ -296,7 +289,7 @@ def invitation_problem(invitation: dict | None, now: datetime) -> str | None:
 
 async def open_invitation(token: str) -> dict:
     """The invitation TOKEN opens, while it may still be accepted (else Conflict)."""
-    invitation = await queries.invitation_by_token(account_rules.token_hash(token))
+    invitation = await queries.invitation_by_token(token_hash(token))
     problem = invitation_problem(invitation, _now())
     if problem:
         raise Conflict(problem)
@@ -350,7 +343,6 @@ async def _refuse_unless_inviter_still_may(invitation: dict) -> None:
     in: a team given clients since the invitation was sent, or an inviter who lost the
     right, ends it (docs/rules.md, Who may do what: only legal representatives bring outsiders
     into such a team)."""
-    from portal.exports.queries import actor_in
 
     team = await queries.team(invitation["organisation"], invitation["team"])
     inviter = (
@@ -527,4 +519,39 @@ async def give_products(current: Current, membership_id: int, product_ids: set[i
             member["email"],
             before={"products": sorted(before)},
             after={"products": sorted(product_ids)},
+        )
+
+
+# --- signing up: a new person with their first organisation ---------------------------------
+
+EMAIL_TAKEN = (
+    "An account with this address exists already. Log in, or reset your password if you forgot it."
+)
+
+
+async def sign_up(
+    full_name: str,
+    email: str,
+    password: str,
+    organisation: OrganisationDetails,
+    client: Origin,
+    referred_by: int | None = None,
+) -> str:
+    """A new user with their first organisation, of which they are legal representative;
+    REFERRED_BY is the affiliate whose link brought them (ignored unless it is one)."""
+    problem = account_rules.password_problem(password, email=email, name=full_name)
+    if problem:
+        raise FormErrors({"password": problem})
+    password_hash = hash_password(password)
+    async with DB.transaction():
+        account_id = await account_queries.insert_account(email, full_name, password_hash)
+        if account_id is None:
+            raise FormErrors({"email": EMAIL_TAKEN})
+        organisation_id = await create_organisation(
+            account_id, account_rules.actor_label(full_name, email), organisation
+        )
+        if referred_by is not None:
+            await queries.insert_referral(referred_by, organisation_id)
+        return await account_services.start_session(
+            account_id, client, organisation_id=organisation_id
         )

@@ -62,3 +62,13 @@ class Invitation(Table, tablename="invitation"):
     expires_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class Referral(Table, tablename="referral"):
+    """An affiliate's referral of a new customer, recorded when the customer signs up;
+    commissions run 365 days from it. Its migrations are the partner programme's
+    (portal/partners/piccolo_app.py registers it)."""
+
+    affiliate = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    customer = ForeignKey(Organisation, on_delete=OnDelete.cascade, unique=True)
+    referred_at = Timestamptz(default=TimestamptzNow())

@@ -2,7 +2,8 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from portal.partners.tables import CommitmentAcceptance, Referral, StaffDecision, WebsiteCheck
+from portal.organisations.tables import Referral
+from portal.partners.tables import CommitmentAcceptance, StaffDecision, WebsiteCheck
 
 APP_CONFIG = AppConfig(
     app_name="partners",

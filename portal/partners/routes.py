@@ -4,22 +4,17 @@ host's staff area (/staff), where applications under review and flagged partners
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, OrganisationResource, may
-from portal.accounts.current import Current, provide_current
+from portal.core.current import Current
+from portal.core.enums import STATUS_LABELS, PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form
 from portal.partners import services, website
 from portal.partners.forms import Entered, application_from, form_values
-from portal.partners.rules import (
-    COMMITMENTS,
-    STATUS_LABELS,
-    TERMS_VERSION,
-    PartnerStatus,
-    StaffVerdict,
-)
+from portal.partners.rules import COMMITMENTS, TERMS_VERSION, StaffVerdict
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -28,7 +23,6 @@ TEMPLATE = "programme/apply.html"
 
 class ProgrammeController(Controller):
     path = "/programme"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="programme.index")
     async def index(self, request: Request, current: Me) -> Response:
@@ -136,7 +130,6 @@ class StaffController(Controller):
     """The host's people only: to anyone else these pages do not exist (404)."""
 
     path = "/staff"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="staff.index")
     async def index(self, request: Request, current: Me) -> Response:

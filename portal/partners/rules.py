@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from portal.core.enums import PARTNERS, PartnerStatus
 from portal.formatting import money
 from portal.organisations.rules import normalise_website
 
@@ -260,34 +261,6 @@ def checklist(application: Application) -> list[Criterion]:
 
 
 # --- statuses --------------------------------------------------------------------------------
-
-
-class PartnerStatus(StrEnum):
-    NONE = "none"
-    APPLICANT = "applicant"  # applied; prepares what is missing (may already link clients)
-    REVIEW = "review"  # waits for a staff decision
-    ACTIVE = "active"
-    FLAGGED = "flagged"  # fell below the volume threshold at the yearly review
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    PartnerStatus.NONE: "Not in the programme",
-    PartnerStatus.APPLICANT: "Applicant",
-    PartnerStatus.REVIEW: "Application under review",
-    PartnerStatus.ACTIVE: "Active partner",
-    PartnerStatus.FLAGGED: "Partner, flagged at the yearly review",
-    PartnerStatus.REJECTED: "Application rejected",
-}
-# Statuses in which an organisation takes part in the programme (links clients, is found).
-IN_PROGRAMME = frozenset(
-    {PartnerStatus.APPLICANT, PartnerStatus.REVIEW, PartnerStatus.ACTIVE, PartnerStatus.FLAGGED}
-)
-PARTNERS = frozenset({PartnerStatus.ACTIVE, PartnerStatus.FLAGGED})
 
 
 def status_after_application(

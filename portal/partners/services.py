@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from portal.access import Action, StaffResource, require
-from portal.accounts.current import Current
 from portal.audit.services import Who, record
 from portal.audit.services import who_of as _who
 from portal.billing.queries import managed_clients, managed_volume
+from portal.core.current import Current
+from portal.core.enums import PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.mail.services import Mail, queue_mail
@@ -26,7 +27,6 @@ from portal.partners.rules import (
     TERMS_VERSION,
     VOLUME_THRESHOLDS,
     Criterion,
-    PartnerStatus,
     StaffVerdict,
     Verdict,
 )

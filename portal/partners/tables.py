@@ -39,11 +39,3 @@ class StaffDecision(Table, tablename="staff_decision"):
     reason = Text(default="")
     decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     decided_at = Timestamptz(default=TimestamptzNow())
-
-
-class Referral(Table, tablename="referral"):
-    """An affiliate's referral of a new customer; commissions run 365 days from it."""
-
-    affiliate = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
-    customer = ForeignKey(Organisation, on_delete=OnDelete.cascade, unique=True)
-    referred_at = Timestamptz(default=TimestamptzNow())

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from portal.core import reference
+from portal.core.reference import countries
 from portal.forms import Form
-from portal.organisations.rules import countries
 from portal.tenders import rules
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
@@ -76,8 +77,8 @@ def tender_from(data, today: date, *, visitor: bool) -> tuple[TenderInput, dict[
     if "budget_min" not in form.errors and "budget_max" not in form.errors:
         for name, problem in rules.budget_problem(budget_min, budget_max).items():
             form.add(name, problem)
-    currency = form.choice("currency", rules.CURRENCIES, label="a currency")
-    language = form.choice("language", rules.LANGUAGES, label="a language")
+    currency = form.choice("currency", reference.CURRENCIES, label="a currency")
+    language = form.choice("language", reference.LANGUAGES, label="a language")
     country = form.choice("country", countries(), label="a country")
     region = form.text("region", max_length=10)
     if "region" not in form.errors:
@@ -140,7 +141,7 @@ def quote_from(data) -> tuple[QuoteInput, dict[str, str]]:
     price = amount(form, "price", "The price")
     if "price" not in form.errors:
         form.add("price", rules.price_problem(price))
-    currency = form.choice("currency", rules.CURRENCIES, label="a currency")
+    currency = form.choice("currency", reference.CURRENCIES, label="a currency")
     timeline = form.text(
         "timeline", required=True, max_length=rules.TIMELINE_MAX, label="The timeline"
     )
@@ -172,8 +173,8 @@ def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
     chosen = {}
     allowed = {
         "categories": rules.CATEGORIES,
-        "languages": rules.LANGUAGES,
-        "regions": countries() | rules.CANTONS,
+        "languages": reference.LANGUAGES,
+        "regions": countries() | reference.CANTONS,
     }
     for name, known in allowed.items():
         values = form.values(name, known)

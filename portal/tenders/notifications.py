@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.core import reference
 from portal.formatting import excerpt, money
 from portal.mail.services import Mail
 from portal.settings import Settings
@@ -60,7 +61,7 @@ def new_tender(settings: Settings, tender: dict, email: str) -> Mail:
         f"Category: {rules.CATEGORIES[tender['category']]}\n"
         f"Budget: {money(tender['budget_min'], tender['currency'])} to "
         f"{money(tender['budget_max'], tender['currency'])}\n"
-        f"Language: {rules.LANGUAGES[tender['language']]}\n"
+        f"Language: {reference.LANGUAGES[tender['language']]}\n"
         f"Location: {rules.location(tender)}\n"
         f"Deadline: {deadline_text(tender['deadline'])}\n\n"
         f"{excerpt(tender['description'], rules.EXCERPT_LENGTH)}\n\n"

@@ -7,16 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, may
-from portal.accounts.current import Current, provide_current, provide_optional_current
+from portal.core import reference
+from portal.core.current import Current
+from portal.core.enums import PartnerStatus
+from portal.core.reference import countries
 from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
 from portal.forms import Form, page_number
-from portal.organisations.rules import countries
-from portal.partners.rules import PartnerStatus
 from portal.tenders import notifications, rules, services
 from portal.tenders.forms import (
     quote_form_values,
@@ -36,9 +37,9 @@ Token = FromPath[str]
 
 CHOICES = {
     "categories": rules.CATEGORIES,
-    "languages": rules.LANGUAGES,
-    "currencies": rules.CURRENCIES,
-    "cantons": rules.CANTONS,
+    "languages": reference.LANGUAGES,
+    "currencies": reference.CURRENCIES,
+    "cantons": reference.CANTONS,
     "status_labels": rules.TENDER_STATUS_LABELS,
     "quote_labels": rules.QUOTE_STATUS_LABELS,
     "location": rules.location,
@@ -80,14 +81,14 @@ def _country(current: Current | None) -> str:
 
 class PostingController(Controller):
     path = "/tenders"
-    dependencies = {"current": Provide(provide_optional_current)}
 
     @get("/new", name="tenders.new", opt=PUBLIC)
-    async def new(self, request: Request, current: MaybeMe) -> Response:
-        return page(request, "tenders/new.html", _new_context(current))
+    async def new(self, request: Request, current_or_none: MaybeMe) -> Response:
+        return page(request, "tenders/new.html", _new_context(current_or_none))
 
     @post("/new", name="tenders.create", opt=PUBLIC)
-    async def create(self, request: Request, current: MaybeMe) -> Response:
+    async def create(self, request: Request, current_or_none: MaybeMe) -> Response:
+        current = current_or_none
         settings = request.app.state.settings
         data = await request.form()
         as_client = _posts_as_client(current)
@@ -239,7 +240,6 @@ def _back(author: services.Author, tender_id: int | None) -> str:
 
 class ClientTendersController(Controller):
     path = "/tenders/mine"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="tenders.mine")
     async def index(self, request: Request, current: Me) -> Response:
@@ -274,7 +274,6 @@ class ClientTendersController(Controller):
 
 class PartnerTendersController(Controller):
     path = "/partner/tenders"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="partner.tenders")
     async def index(self, request: Request, current: Me) -> Response:

@@ -14,8 +14,8 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from portal.core.reference import CANTONS, LANGUAGES, countries
 from portal.errors import Conflict
-from portal.organisations.rules import CANTONS, LANGUAGES, countries
 
 # --- what a tender holds -----------------------------------------------------------------------
 
@@ -29,7 +29,6 @@ CATEGORIES = {
     "support": "Support",
     "other": "Other",
 }
-CURRENCIES = ("CHF", "EUR")
 
 TITLE_MAX = 150
 DESCRIPTION_MAX = 5000

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal.access import VISITOR, Action, TenderResource, may, require
-from portal.accounts import rules as account_rules
-from portal.accounts.current import Current
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
+from portal.core.current import Current
+from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
 from portal.jobs.rules import MAIL_PRIORITY
@@ -74,7 +74,7 @@ async def _check_posting_rate(email: str, ip: str, now: datetime) -> None:
 async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> Posted:
     """The tender waits, unseen by partners, until its author confirms their email address."""
     now = _now()
-    token = account_rules.new_token()
+    token = new_token()
     async with DB.transaction():
         await _check_posting_rate(entered.author_email, ip, now)
         tender_id = await queries.insert_tender(
@@ -85,7 +85,7 @@ async def post_as_visitor(settings: Settings, entered: TenderInput, ip: str) -> 
                 "author_email": entered.author_email,
                 "author_company": entered.author_company,
                 "author_ip": ip,
-                "confirm_token_hash": account_rules.token_hash(token),
+                "confirm_token_hash": token_hash(token),
             }
         )
         await queue_mail(notifications.confirm_your_tender(settings, entered, token), awaited=True)
@@ -127,7 +127,7 @@ class Confirmation:
 
 async def tender_to_confirm(token: str) -> dict:
     """The unconfirmed tender a confirmation link names; NotFound for anything else."""
-    tender = await queries.tender_by_confirm_token(account_rules.token_hash(token))
+    tender = await queries.tender_by_confirm_token(token_hash(token))
     if tender is None:
         raise NotFound()
     return tender

@@ -31,7 +31,7 @@ from litestar.routes import HTTPRoute
 from piccolo.querystring import QueryString
 
 from portal import demo
-from portal.accounts.rules import new_token, token_hash
+from portal.core.tokens import new_token, token_hash
 from portal.partners import website
 from portal.piccolo_conf import DB
 from portal.tenders.rules import manage_token

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File
 
-from portal.accounts.current import Current, provide_current
+from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.background import rules, services
@@ -28,7 +28,6 @@ MEDIA_TYPES = {
 
 class ReportFilesController(Controller):
     path = "/my-reports"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="exports.my_reports")
     async def my_reports(self, request: Request, current: Me) -> Response:

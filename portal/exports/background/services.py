@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.access import Action, ReportFileResource, require
-from portal.accounts.current import Current
+from portal.core.current import Current
 from portal.errors import Conflict, NotFound
 from portal.exports.background import queries
 from portal.exports.background.rules import Status, may_retry

@@ -6,12 +6,15 @@ import asyncio
 
 import pytest
 
-from portal.accounts import queries, rules, services
+from portal.accounts import rules, services
 from portal.accounts.tables import LoginFailure, WebSession
+from portal.core.current import session_row
+from portal.core.origin import Origin
+from portal.core.tokens import token_hash
 from portal.errors import FormErrors, TooManyAttempts
 from tests.db.accounts.conftest import HERE, PASSWORD, new_account
 
-ELSEWHERE = services.Client(ip_address="198.51.100.7", user_agent="attacker")
+ELSEWHERE = Origin(ip_address="198.51.100.7", user_agent="attacker")
 
 
 async def log_in(settings, email="anna@example.ch", password=PASSWORD, client=HERE, device=None):
@@ -43,7 +46,7 @@ async def test_a_login_starts_a_new_session_kept_only_as_a_hash(account_settings
     second = await log_in(account_settings)
     assert first.token != second.token
     kept = await WebSession.select(WebSession.token_hash).output(as_list=True)
-    assert rules.token_hash(first.token) in kept and rules.token_hash(second.token) in kept
+    assert token_hash(first.token) in kept and token_hash(second.token) in kept
     assert first.token not in kept and second.token not in kept
 
 
@@ -168,9 +171,9 @@ async def test_logging_out_ends_the_session_on_the_server(account_settings):
     await new_account()
     outcome = await log_in(account_settings)
     hours = account_settings.session_idle, account_settings.session_absolute
-    current = await queries.load_current(rules.token_hash(outcome.token), *hours)
+    current = await session_row(token_hash(outcome.token), *hours)
     await services.log_out(current["session_id"])
-    assert await queries.load_current(rules.token_hash(outcome.token), *hours) is None
+    assert await session_row(token_hash(outcome.token), *hours) is None
 
 
 async def test_failures_past_every_window_are_purged(account_settings):

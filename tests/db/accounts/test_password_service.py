@@ -12,6 +12,8 @@ import pytest
 from portal.accounts import queries, rules, services
 from portal.accounts.passwords import verify_password
 from portal.accounts.tables import LoginFailure, PasswordReset, WebSession
+from portal.core.current import session_row
+from portal.core.tokens import token_hash
 from portal.errors import FormErrors, TooManyAttempts
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.mail import services as mail_services
@@ -39,7 +41,7 @@ async def test_a_reset_link_is_mailed_and_only_its_hash_kept(account_settings):
     await new_account()
     token = await reset_token(account_settings)
     kept = await PasswordReset.select(PasswordReset.token_hash, PasswordReset.expires_at)
-    assert [row["token_hash"] for row in kept] == [rules.token_hash(token)]
+    assert [row["token_hash"] for row in kept] == [token_hash(token)]
     assert token not in kept[0]["token_hash"]
 
 
@@ -111,16 +113,12 @@ async def test_changing_the_password_needs_the_current_one(account_settings):
 async def test_changing_the_password_ends_the_other_sessions_only(account_settings):
     account_id = await new_account()
     mine = await services.start_session(account_id, HERE)
-    rows = await WebSession.select(WebSession.id).where(
-        WebSession.token_hash == rules.token_hash(mine)
-    )
+    rows = await WebSession.select(WebSession.id).where(WebSession.token_hash == token_hash(mine))
     await services.change_password(
         account_settings, account_id, rows[0]["id"], PASSWORD, NEW_PASSWORD
     )
     assert await live_sessions(account_id) == 1
-    row = await queries.load_current(
-        rules.token_hash(mine), timedelta(minutes=30), timedelta(hours=12)
-    )
+    row = await session_row(token_hash(mine), timedelta(minutes=30), timedelta(hours=12))
     assert row is not None
     assert await OutboxMail.count().where(OutboxMail.subject.ilike("%password was changed%")) == 1
 

@@ -8,6 +8,9 @@ import pytest
 
 from portal.accounts import queries, rules, services
 from portal.accounts.tables import WebSession
+from portal.core.current import session_row
+from portal.core.origin import Origin
+from portal.core.tokens import new_token, token_hash
 from tests.db.accounts.conftest import HERE, new_account
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
@@ -15,9 +18,7 @@ IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 
 async def session(account_id: int, *, pending: bool = False) -> tuple[str, int]:
     token = await services.start_session(account_id, HERE, pending=pending)
-    row = await WebSession.select(WebSession.id).where(
-        WebSession.token_hash == rules.token_hash(token)
-    )
+    row = await WebSession.select(WebSession.id).where(WebSession.token_hash == token_hash(token))
     return token, row[0]["id"]
 
 
@@ -32,7 +33,7 @@ async def shift(session_id: int, *, idle_for: timedelta, age: timedelta) -> None
 
 
 async def loads(token: str) -> bool:
-    return await queries.load_current(rules.token_hash(token), IDLE, ABSOLUTE) is not None
+    return await session_row(token_hash(token), IDLE, ABSOLUTE) is not None
 
 
 @pytest.mark.parametrize(
@@ -58,13 +59,13 @@ async def test_the_database_ends_sessions_exactly_as_the_rule_says(db, idle_for,
 
 async def test_an_unknown_token_loads_nothing(db):
     await session(await new_account())
-    assert not await loads(rules.new_token())
+    assert not await loads(new_token())
 
 
 async def test_the_context_names_the_user_and_their_organisation(db):
     account_id = await new_account()
     token, _ = await session(account_id)
-    row = await queries.load_current(rules.token_hash(token), IDLE, ABSOLUTE)
+    row = await session_row(token_hash(token), IDLE, ABSOLUTE)
     assert (row["user_id"], row["email"], row["full_name"]) == (
         account_id,
         "anna@example.ch",
@@ -105,7 +106,7 @@ async def test_the_sessions_list_shows_live_full_sessions_only(db):
 
 async def test_a_session_records_at_most_300_characters_of_user_agent(db):
     account_id = await new_account()
-    client = services.Client(ip_address="192.0.2.1", user_agent="x" * 1000)
+    client = Origin(ip_address="192.0.2.1", user_agent="x" * 1000)
     await services.start_session(account_id, client)
     rows = await queries.live_sessions_of(account_id, IDLE, ABSOLUTE)
     assert {len(row["user_agent"]) for row in rows} == {300, len(HERE.user_agent)}

@@ -11,6 +11,8 @@ import pytest
 
 from portal.accounts import queries, rules, services
 from portal.accounts.tables import Account, BackupCode, WebSession
+from portal.core.current import session_row
+from portal.core.tokens import token_hash
 from portal.errors import FormErrors, TooManyAttempts
 from tests.db.accounts.conftest import HERE, PASSWORD, new_account
 
@@ -28,9 +30,7 @@ async def with_two_factor(settings) -> tuple[int, str, list[str]]:
 
 async def pending_session(account_id: int) -> int:
     token = await services.start_session(account_id, HERE, pending=True)
-    rows = await WebSession.select(WebSession.id).where(
-        WebSession.token_hash == rules.token_hash(token)
-    )
+    rows = await WebSession.select(WebSession.id).where(WebSession.token_hash == token_hash(token))
     return rows[0]["id"]
 
 
@@ -102,9 +102,7 @@ async def test_completing_the_second_factor_replaces_the_pending_session(account
     token = await services.complete_second_factor(pending_id, account_id, code(secret, 1), HERE)
     ended = await WebSession.select(WebSession.ended_at).where(WebSession.id == pending_id)
     assert ended[0]["ended_at"] is not None
-    row = await queries.load_current(
-        rules.token_hash(token), timedelta(minutes=30), timedelta(hours=12)
-    )
+    row = await session_row(token_hash(token), timedelta(minutes=30), timedelta(hours=12))
     assert row["session_id"] != pending_id and not row["second_factor_pending"]
 
 

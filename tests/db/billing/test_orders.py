@@ -8,12 +8,12 @@ from decimal import Decimal as D
 import pytest
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
 from portal.accounts.tables import Account
 from portal.billing import queries
 from portal.billing.services import OrderRequest, deposit, order, pay_invoice_from_balance
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
 from portal.clients.tables import PartnerLink
+from portal.core.current import Current, OrganisationSummary
 from portal.errors import FormErrors
 from portal.organisations.tables import Membership, Organisation
 from portal.products.tables import CatalogueItem, Product

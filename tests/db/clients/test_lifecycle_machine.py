@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
 from portal.clients import services
 from portal.clients.rules import Access, BillingMode, Grant
 from portal.clients.tables import DelegatedProduct, PartnerLink
+from portal.core.current import Current, OrganisationSummary
 from portal.errors import PortalError
 from portal.settings import Settings
 from tests.helpers import (

@@ -8,12 +8,12 @@ import asyncpg
 import pytest
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
-from portal.accounts.rules import new_token, token_hash
 from portal.accounts.tables import Account
 from portal.clients import services
 from portal.clients.rules import Access, BillingMode, Grant
 from portal.clients.tables import PartnerLink
+from portal.core.current import Current, OrganisationSummary
+from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors
 from portal.organisations.tables import Membership, Organisation
 from portal.products.tables import CatalogueItem, Product

@@ -7,12 +7,13 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from portal.access import Role
+from portal.core.enums import PartnerStatus
 from portal.directory import queries, rules, services
 from portal.directory.forms import ListingInput
 from portal.directory.rules import Search
 from portal.directory.tables import DirectoryListing
 from portal.organisations.tables import Organisation
-from portal.partners.rules import PartnerStatus, Verdict, registration_criterion
+from portal.partners.rules import Verdict, registration_criterion
 from tests.db.directory.world import _in_programme, listed_partner
 from tests.db.partners.world import VALID_UID, linked_client, person
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from piccolo.querystring import QueryString
 
+from portal.core.current import actor_in
 from portal.errors import Forbidden, FormErrors, NotFound
-from portal.exports.queries import actor_in
 from portal.exports.reports import (
     ReportRequest,
     count_report_lines,

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from portal.access import Actor, Role
 from portal.accounts import queries as account_queries
-from portal.accounts.current import Current, OrganisationSummary
+from portal.core.current import Current, OrganisationSummary
 from portal.organisations import queries, services
+from portal.organisations.rules import OrganisationDetails
 from portal.organisations.tables import Membership
 
 
@@ -29,7 +30,7 @@ async def new_organisation(founder_email: str, name: str = "Muster Web AG") -> P
     organisation_id = await services.create_organisation(
         account_id,
         founder_email,
-        services.OrganisationDetails(name=name, kind="company", country="CH", currency="CHF"),
+        OrganisationDetails(name=name, kind="company", country="CH", currency="CHF"),
     )
     return await as_person(account_id, founder_email, organisation_id)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.access import Role
-from portal.accounts import rules as account_rules
+from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors
 from portal.organisations import queries, services
 from tests.db.organisations.people import join, new_account, new_organisation
@@ -82,12 +82,12 @@ async def test_the_leader_must_be_in_the_team(db):
 
 
 async def waiting_invitation(organisation_id: int, email: str, **values) -> str:
-    token = account_rules.new_token()
+    token = new_token()
     await queries.insert_invitation(
         {
             "organisation": organisation_id,
             "email": email,
-            "token_hash": account_rules.token_hash(token),
+            "token_hash": token_hash(token),
             "expires_at": datetime.now(UTC) + timedelta(days=1),
             **values,
         }

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
 from portal.accounts.tables import Account
 from portal.clients.tables import PartnerLink
+from portal.core.current import Current, OrganisationSummary
 from portal.organisations.tables import Membership, Organisation
 from portal.products.tables import CatalogueItem, CataloguePrice, Product
 from portal.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
+from portal.core.current import Current, OrganisationSummary
 from portal.settings import Settings
 from portal.tenders import services
 from portal.tenders.forms import QuoteInput, TenderInput

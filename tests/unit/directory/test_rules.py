@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.core.reference import countries
 from portal.directory.rules import (
     LAST_PAGE,
     LAST_WINDOW,
@@ -37,7 +38,6 @@ from portal.directory.rules import (
     tsquery_text,
     week_seed,
 )
-from portal.organisations.rules import countries
 
 COUNTRIES = countries()
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.access import Role
+from portal.core import reference
 from portal.organisations import rules
 
 LEGAL, ADMIN, USER = Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR, Role.USER
@@ -211,20 +212,20 @@ def test_a_normal_name_is_fine():
 
 
 def test_the_home_countries_come_first_then_the_rest_by_name():
-    countries = rules.countries()
+    countries = reference.countries()
     codes = list(countries)
-    assert codes[: len(rules.FIRST_COUNTRIES)] == list(rules.FIRST_COUNTRIES)
-    rest = list(countries.values())[len(rules.FIRST_COUNTRIES) :]
+    assert codes[: len(reference.FIRST_COUNTRIES)] == list(reference.FIRST_COUNTRIES)
+    rest = list(countries.values())[len(reference.FIRST_COUNTRIES) :]
     assert rest == sorted(rest)
     assert countries["CH"] == "Switzerland" and countries["FR"] == "France"
 
 
 def test_the_country_list_holds_countries_only():
-    countries = rules.countries()
+    countries = reference.countries()
     assert all(len(code) == 2 and code.isalpha() and code.isupper() for code in countries)
     assert not {"EU", "UN", "ZZ", "XA", "XB", "001"} & set(countries)
     assert 240 < len(countries) < 270
 
 
 def test_currencies_are_chf_and_eur():
-    assert rules.CURRENCIES == ("CHF", "EUR")
+    assert reference.CURRENCIES == ("CHF", "EUR")

@@ -12,13 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.access import Action, Actor, Decision, OrganisationResource, Role, StaffResource, decide
+from portal.core.enums import IN_PROGRAMME, PartnerStatus
 from portal.partners.forms import application_from
 from portal.partners.rules import (
     COMMITMENTS,
-    IN_PROGRAMME,
     VOLUME_THRESHOLDS,
     Application,
-    PartnerStatus,
     StaffVerdict,
     Verdict,
     WebsiteCheck,

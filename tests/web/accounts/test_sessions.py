@@ -5,19 +5,19 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from portal.accounts import rules
 from portal.accounts.tables import WebSession
+from portal.core.tokens import token_hash
 from tests.helpers import browser_at, is_logged_in, log_in, post_form, session_cookie, sign_up
 
 
 async def set_session_times(client, **ago: timedelta) -> None:
     """Move CLIENT's session into the past: last_seen_at and/or created_at, AGO before now."""
-    token_hash = rules.token_hash(session_cookie(client))
+    hashed = token_hash(session_cookie(client))
     for column, delta in ago.items():
         await WebSession.raw(
             f"UPDATE web_session SET {column} = now() - {{}}::interval WHERE token_hash = {{}}",
             delta,
-            token_hash,
+            hashed,
         )
 
 
@@ -43,7 +43,7 @@ async def test_activity_keeps_a_session_alive(client):
     rows = await WebSession.raw(
         "SELECT now() - last_seen_at < interval '1 minute' AS fresh FROM web_session "
         "WHERE token_hash = {}",
-        rules.token_hash(session_cookie(client)),
+        token_hash(session_cookie(client)),
     )
     assert rows[0]["fresh"]
 
@@ -132,7 +132,7 @@ async def test_a_session_of_someone_else_cannot_be_ended(client, app):
 async def test_this_session_is_ended_by_logging_out_not_from_the_list(client):
     await sign_up(client)
     rows = await WebSession.select(WebSession.id).where(
-        WebSession.token_hash == rules.token_hash(session_cookie(client))
+        WebSession.token_hash == token_hash(session_cookie(client))
     )
     response = await post_form(client, f"/account/sessions/{rows[0]['id']}/end")
     assert response.status_code == 404

@@ -148,7 +148,7 @@ async def test_a_restricted_partner_cannot_order_for_its_client(client):
 async def test_an_affiliate_sees_its_commissions(client):
     from datetime import UTC, datetime
 
-    from portal.partners.tables import Referral
+    from portal.organisations.tables import Referral
 
     await sign_up(client, "aff@example.ch", name="Ada Affiliate", organisation="Ada Keller")
     affiliate = (
@@ -244,7 +244,7 @@ async def test_staff_edit_the_tier_table_with_history(client):
 
 
 async def test_a_referral_link_records_the_new_customer_for_an_affiliate(client):
-    from portal.partners.tables import Referral
+    from portal.organisations.tables import Referral
 
     await sign_up(client, "aff@example.ch", name="Ada Affiliate", organisation="Ada Keller")
     affiliate = (

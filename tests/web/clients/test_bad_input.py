@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.accounts.rules import new_token, token_hash
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.core.tokens import new_token, token_hash
 from tests.helpers import (
     PASSWORD,
     insert_organisation,

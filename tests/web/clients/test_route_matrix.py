@@ -26,8 +26,8 @@ from portal.access import (
     OrganisationResource,
     Role,
 )
-from portal.accounts.rules import new_token, token_hash
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.core.tokens import new_token, token_hash
 from portal.piccolo_conf import DB
 from portal.products.tables import Product
 from tests.helpers import (

@@ -5,8 +5,8 @@ exactly as for a partner the tender was never routed to."""
 
 import pytest
 
+from portal.core.enums import STATUS_LABELS, PartnerStatus
 from portal.organisations.tables import Organisation
-from portal.partners.rules import STATUS_LABELS, PartnerStatus
 from portal.tenders.tables import Quote, Tender
 from tests.helpers import logged_in_browser, post_form
 from tests.web.tenders.world import last_link, partner, tender_form

@@ -9,14 +9,15 @@ import pytest
 from portal.accounts import queries, services
 from portal.accounts.tables import Account
 from portal.errors import FormErrors
-from portal.organisations.services import OrganisationDetails
+from portal.organisations.rules import OrganisationDetails
+from portal.organisations.services import sign_up as sign_up_with_organisation
 from tests.db.accounts.conftest import HERE, PASSWORD
 
 DETAILS = OrganisationDetails(name="Muster Web AG", kind="company", country="CH", currency="CHF")
 
 
 async def sign_up(email: str = "Anna@Example.ch", password: str = PASSWORD):
-    return await services.sign_up("Anna Muster", email, password, DETAILS, HERE)
+    return await sign_up_with_organisation("Anna Muster", email, password, DETAILS, HERE)
 
 
 async def test_a_new_account_has_an_argon2id_hash_and_a_lower_case_address(db):

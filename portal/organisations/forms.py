@@ -1,0 +1,78 @@
+"""Input of organisations: the details of a new or edited organisation, and the sign-up form
+(a person with their first organisation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.core import reference
+from portal.forms import Form
+from portal.organisations import rules
+from portal.organisations.rules import OrganisationDetails
+
+
+def details_context(form: dict) -> dict:
+    return {
+        "form": form,
+        "countries": reference.countries(),
+        "kinds": reference.KINDS,
+        "currencies": reference.CURRENCIES,
+    }
+
+
+def details_from(form: Form, *, with_fixed: bool, country: str = "") -> OrganisationDetails:
+    name = form.name("name", label="The organisation's name")
+    form.add("name", rules.name_problem(name))
+    if with_fixed:
+        kind = form.choice("kind", reference.KINDS, label="a kind")
+        country = form.choice("country", reference.countries(), label="a country")
+        currency = form.choice("currency", reference.CURRENCIES, label="CHF or EUR")
+    else:
+        kind = currency = ""
+    registration = form.text("registration_number", max_length=60)
+    vat = form.text("vat_number", max_length=40)
+    website, website_problem = rules.normalise_website(form.text("website", max_length=300))
+    form.add("registration_number", rules.registration_number_problem(country, registration))
+    form.add("vat_number", rules.vat_number_problem(country, vat))
+    form.add("website", website_problem)
+    return OrganisationDetails(name, kind, country, currency, registration, vat, website)
+
+
+@dataclass(frozen=True)
+class SignUp:
+    full_name: str
+    email: str
+    password: str
+    organisation: OrganisationDetails
+    referred_by: int | None
+
+
+def sign_up_from(form: Form) -> SignUp:
+    """The sign-up form; FORM holds the field errors (check it before using the result)."""
+    full_name = form.name("full_name", label="Your name")
+    email = form.email()
+    password = form.password("password")
+    details = OrganisationDetails(
+        name=form.name("organisation_name", label="The organisation's name"),
+        kind=form.choice("kind", reference.KINDS, label="a kind"),
+        country=form.choice("country", reference.countries(), label="a country"),
+        currency=form.choice("currency", reference.CURRENCIES, label="CHF or EUR"),
+    )
+    form.add("organisation_name", rules.name_problem(details.name))
+    form.add("terms", None if form.checkbox("terms") else "Accept the terms of use.")
+    return SignUp(full_name, email, password, details, referral(form.value("ref")))
+
+
+def referral(raw) -> int | None:
+    """The affiliate's organisation id from a referral link (?ref=…), if it looks like one."""
+    text = str(raw or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def sign_up_context(form: dict) -> dict:
+    return {
+        "form": form,
+        "countries": reference.countries(),
+        "kinds": reference.KINDS,
+        "currencies": reference.CURRENCIES,
+    }
