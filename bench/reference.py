@@ -51,6 +51,7 @@ from portal.partners.rules import COMMITMENTS, TERMS_VERSION, VOLUME_THRESHOLDS,
 from portal.partners.services import Checklist
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
+from portal.products import rules as product_rules
 from portal.settings import Settings
 from portal.web import is_fragment_request
 
@@ -371,7 +372,7 @@ NO_SESSION = Response("no session", status_code=401, media_type=MediaType.TEXT)
 
 def _grant_helpers() -> dict:
     return {
-        "families": client_rules.FAMILIES,
+        "families": product_rules.FAMILIES,
         "describe": client_rules.describe,
         "grant_of": client_queries.grant_of,
         "requested_grant_of": client_queries.requested_grant_of,
@@ -481,7 +482,7 @@ async def partner_dashboard(request: Request) -> Response:
         "recent": rows["recent"][0][:5],
         "attention": {"renewing": renewing, "waiting": waiting[0]["n"]},
     }
-    return render(request, "billing/dashboard.html", context, None)
+    return render(request, "partners/dashboard.html", context, None)
 
 
 @post("/programme/checklist", media_type=MediaType.HTML, status_code=200)
@@ -549,7 +550,7 @@ async def programme_checklist(request: Request) -> Response:
         "can_apply": True,
         "poll": True,
     }
-    return render(request, "programme/apply.html", context, "checklist")
+    return render(request, "partners/apply.html", context, "checklist")
 
 
 @get("/health", media_type=MediaType.JSON)

@@ -28,6 +28,7 @@ from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
 from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
+from portal.products.routes import ROUTES as PRODUCT_ROUTES
 from portal.retries import retry_conflicts
 from portal.settings import Settings
 from portal.tenders.routes import ROUTES as TENDER_ROUTES
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> Litestar:
             health,
             *ACCOUNT_ROUTES,
             *ORGANISATION_ROUTES,
+            *PRODUCT_ROUTES,
             *AUDIT_ROUTES,
             *CLIENT_ROUTES,
             *BILLING_ROUTES,

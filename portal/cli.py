@@ -53,10 +53,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         asyncio.run(_migrate())
     elif args.command == "worker":
+        from portal import background
         from portal.jobs.process import run_worker_process
 
         asyncio.run(_migrate())
-        run_worker_process()
+        run_worker_process(background.all_jobs(), background.all_periodic())
     elif args.command == "demo":
         asyncio.run(_migrate())
         _load_demo(args.size)

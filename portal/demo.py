@@ -11,6 +11,8 @@ from decimal import Decimal
 import asyncpg
 
 from portal.accounts.passwords import hash_password
+from portal.billing import rules as billing_rules
+from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 from portal.tenders import demo as tender_demo
 
@@ -264,8 +266,6 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
-    from portal.directory.demo import load_listings
-
     await load_listings(connection)  # every demo partner appears in the public directory
 
 
@@ -531,14 +531,14 @@ class DemoInvoices:
     tier by managed volume, volume discount, cashback to the managing partner, VAT."""
 
     def __init__(self, plan: DemoPlan, programme: dict, first_id: int):
-        from portal.billing import rules
-
-        self.rules = rules
+        self.rules = billing_rules
         self.prices = programme["prices"]
         self.vat_rates = {c: Decimal(r) for c, r in programme["vat_rates"].items()}
-        self.steps = [rules.VolumeStep(int(n), Decimal(r)) for n, r in programme["volume_discount"]]
+        self.steps = [
+            billing_rules.VolumeStep(int(n), Decimal(r)) for n, r in programme["volume_discount"]
+        ]
         self.tiers = {
-            currency: [rules.Tier(n, Decimal(r), Decimal(t)) for n, r, t in rows]
+            currency: [billing_rules.Tier(n, Decimal(r), Decimal(t)) for n, r, t in rows]
             for currency, rows in programme["tiers"].items()
         }
         self.next_id = first_id

@@ -19,6 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from portal.errors import FormErrors
 
 CONTROL_CHARACTERS = "Remove the control characters (such as NUL) from this field."
+CONTROL_CHARACTERS_PROBLEM = "Remove the invisible control characters."
 INVISIBLE_CHARACTERS = (
     "Remove the invisible characters (such as direction marks or zero-width spaces) from this name."
 )

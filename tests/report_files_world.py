@@ -87,7 +87,7 @@ async def start_worker(settings, tmp_path):
         settings, data_dir=tmp_path / "data", job_heartbeat=timedelta(seconds=2)
     )
 
-    async def start(*, jobs=None, periodic=()):
+    async def start(*, jobs=(), periodic=()):
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(worker_settings, stop, jobs=jobs, periodic=periodic))
         running.append((stop, task))

@@ -13,8 +13,8 @@ from portal.access import Action, OrganisationResource, require
 from portal.audit.services import AuditFilter, events_of
 from portal.core.current import Current
 from portal.errors import FormErrors
-from portal.forms import Form, has_control_characters, page_number
-from portal.organisations.rules import CONTROL_CHARACTERS_PROBLEM
+from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form, has_control_characters, page_number
+from portal.web import page
 
 
 def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
@@ -44,8 +44,6 @@ class AuditController(Controller):
 
     @get("", name="organisation.audit")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
-        from portal.web import page
-
         resource = _organisation(current)
         where, errors = _audit_filter(request)
         page_no = page_number(request.query_params.get("page"))

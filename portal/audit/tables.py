@@ -2,14 +2,19 @@
 
 from piccolo.columns import JSONB, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from portal.accounts.tables import Account
-from portal.organisations.tables import Organisation
 
 
 class AuditEvent(Table, tablename="audit_event"):
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)  # whose log
+    # whose log; organisations sit above the audit log, which they write to (README, Layout)
+    organisation = ForeignKey(
+        LazyTableReference("Organisation", module_path="portal.organisations.tables"),
+        on_delete=OnDelete.cascade,
+        index=True,
+    )
     actor = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     actor_name = Varchar(length=320, default="")  # kept even if the account goes
     acting_for_id = Integer(null=True, default=None)  # the organisation the actor acted for

@@ -296,12 +296,3 @@ async def paid_out(organisation_id: int, currency: str) -> Decimal:
         currency,
     )
     return Decimal(rows[0]["paid"])
-
-
-async def make_affiliate(organisation_id: int) -> None:
-    await Invoice.raw("UPDATE organisation SET is_affiliate = true WHERE id = {}", organisation_id)
-
-
-async def is_affiliate(organisation_id: int) -> bool:
-    rows = await Invoice.raw("SELECT is_affiliate FROM organisation WHERE id = {}", organisation_id)
-    return bool(rows and rows[0]["is_affiliate"])

@@ -1,10 +1,8 @@
-"""Pages of money: invoices (only the payer sees them), the prepaid account, the client's
-products with ordering and renewal, and the partner dashboard."""
+"""Pages of money: invoices (only the payer sees them), the prepaid account, and the products
+with their ordering and renewal (the organisation's own at /products, a client's by its
+full-access partner at /clients/{id})."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from decimal import Decimal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -13,26 +11,21 @@ from litestar.params import FromPath
 from portal.access import (
     MANAGERS,
     Action,
-    ClientScope,
     OrganisationResource,
     client_scope,
     may,
     require,
 )
-from portal.billing import charts, queries, rules, services
+from portal.billing import queries, rules, services
 from portal.clients.services import load_link
 from portal.core.current import Current
-from portal.core.enums import PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
-from portal.forms import Form, page_number, read_amount
-from portal.partners import queries as partner_queries
-from portal.partners.rules import VOLUME_THRESHOLDS, may_become_affiliate, volume_progress
+from portal.forms import Form, page_number
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
-NO_VOLUME_STEP = "Give at least one step, or end the volume discount with “No volume discount”."
 
 
 class BillingController(Controller):
@@ -234,54 +227,6 @@ async def _place(
     )
 
 
-class DashboardController(Controller):
-    path = "/partner"
-
-    @get("/dashboard", name="partner.dashboard")
-    async def dashboard(self, request: Request, current: Me) -> Response:
-        return page(request, "billing/dashboard.html", await _dashboard_context(current))
-
-
-async def _dashboard_context(current: Current) -> dict:
-    """Everyone of the organisation sees the clients given to them; the programme's money
-    (managed volume, tier, cashback, prepaid balance) only those who may see it, and the
-    invoices only those with billing rights."""
-    if current.organisation is None:
-        raise NotFound()
-    resource = OrganisationResource(current.organisation.id)
-    require(current.actor, Action.VIEW_ORGANISATION, resource)
-    partner_id, currency = resource.organisation_id, current.organisation.currency
-    scope = client_scope(current.actor)
-    context = {
-        "currency": currency,
-        "sees_money": may(current.actor, Action.VIEW_PROGRAMME_MONEY, resource),
-        "sees_invoices": may(current.actor, Action.VIEW_BILLING, resource),
-        "attention": await queries.clients_needing_attention(partner_id, scope),
-    }
-    if context["sees_money"]:
-        context |= await _programme_money(partner_id, currency, scope)
-    if context["sees_invoices"]:
-        context["recent"] = (await queries.invoices_paid_by(partner_id, 1, scope, 5))[0]
-    return context
-
-
-async def _programme_money(partner_id: int, currency: str, scope: ClientScope) -> dict:
-    volume, clients = await queries.managed_volume(partner_id)
-    tiers = await queries.tiers(currency)
-    months = await queries.benefits_by_month(partner_id, currency)
-    return {
-        "volume": volume,
-        # how many clients count: a number about clients, for whoever sees them all
-        "clients": clients if scope.every_client else None,
-        "threshold": VOLUME_THRESHOLDS[currency],
-        "progress": volume_progress(currency, volume),
-        "tier": rules.tier_for(tiers, volume),
-        "next": rules.next_tier(tiers, volume),
-        "chart": charts.benefits_chart(months, currency, datetime.now(UTC).date()),
-        "balance": await queries.ledger_balance(partner_id, currency),
-    }
-
-
 class PartnerOrderController(Controller):
     """A full-access partner orders or renews for its client (restricted access cannot)."""
 
@@ -300,177 +245,4 @@ class PartnerOrderController(Controller):
         return await _renew(request, current, link["client"], product_id, f"/clients/{link_id}")
 
 
-ROUTES = [BillingController, ProductsController, DashboardController, PartnerOrderController]
-
-
-class AffiliateController(Controller):
-    """An affiliate's earnings: commissions on its referred customers' orders."""
-
-    path = "/affiliate"
-
-    @get("", name="affiliate.earnings")
-    async def earnings(self, request: Request, current: Me) -> Response:
-        resource = services.billing_scope(current)
-        organisation = await product_queries.organisation_for_billing(resource.organisation_id)
-        is_affiliate = await queries.is_affiliate(resource.organisation_id)
-        if not is_affiliate:
-            return page(request, "billing/affiliate.html", await _joining_context(current))
-        orders = await queries.referred_orders(resource.organisation_id)
-        schedule = rules.commission_schedule(
-            rules.ReferredOrder(o["day"], o["amount"], o["referred_on"]) for o in orders
-        )
-        earned = sum((c.commission for c in schedule), rules.ZERO)
-        paid = await queries.paid_out(resource.organisation_id, organisation["currency"])
-        return page(
-            request,
-            "billing/affiliate.html",
-            {
-                "is_affiliate": True,
-                "schedule": schedule[::-1][:100],
-                "earned": earned,
-                "paid": paid,
-                "due": earned - paid,
-                "currency": organisation["currency"],
-                "payout_due": rules.affiliate_payout_due(earned - paid),
-                "rate": rules.affiliate_rate(earned),
-                "referrals": await queries.referrals_of(resource.organisation_id),
-                "referral_link": f"{request.app.state.settings.base_url}/signup?ref="
-                f"{resource.organisation_id}",
-            },
-        )
-
-    @post("/join", name="affiliate.join")
-    async def join(self, request: Request, current: Me) -> Response:
-        try:
-            await services.join_affiliate_programme(current)
-        except Conflict as error:
-            context = await _joining_context(current)
-            return form_page(request, "billing/affiliate.html", context, {"join": error.detail})
-        return redirect(
-            request,
-            "/affiliate",
-            flash="Welcome to the affiliate programme. Share your referral link to start earning.",
-        )
-
-
-async def _joining_context(current: Current) -> dict:
-    """What an organisation that is not an affiliate sees: whether and how it may become one."""
-    resource = current.organisation_resource()
-    organisation = await partner_queries.organisation(resource.organisation_id)
-    status = PartnerStatus(organisation["partner_status"])
-    return {
-        "is_affiliate": False,
-        "currency": organisation["currency"],
-        "may_join": may(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource),
-        "is_partner": not may_become_affiliate(status),
-    }
-
-
-ROUTES.append(AffiliateController)
-
-
-class ProgrammeSettingsController(Controller):
-    """Staff edit the tier table and the volume-discount table; every version is kept."""
-
-    path = "/staff/programme"
-
-    @get("", name="staff.programme")
-    async def show(self, request: Request, current: Me) -> Response:
-        return page(request, "billing/programme_settings.html", await _settings_context(current))
-
-    @post("/tiers", name="staff.programme.tiers")
-    async def tiers(self, request: Request, current: Me) -> Response:
-        form = Form(await request.form())
-        tiers = {currency: _tier_rows(form, currency) for currency in ("CHF", "EUR")}
-        note = form.text("note", max_length=300)
-        try:
-            form.check()
-            await services.update_tiers(current, tiers, note)
-        except FormErrors as error:
-            return form_page(
-                request,
-                "billing/programme_settings.html",
-                await _settings_context(current),
-                error.errors,
-            )
-        return redirect(request, "/staff/programme", flash="The new tier table is in force.")
-
-    @post("/volume-discount", name="staff.programme.volume")
-    async def volume(self, request: Request, current: Me) -> Response:
-        form = Form(await request.form())
-        steps = []
-        for count, rate in zip(form.values("count"), form.values("rate"), strict=False):
-            if not str(count).strip():
-                continue
-            steps.append(
-                rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
-            )
-        steps = form.whole_set("steps", steps, problem=NO_VOLUME_STEP)
-        note = form.text("note", max_length=300)
-        try:
-            form.check()
-            await services.update_volume_discount(current, steps, note)
-        except FormErrors as error:
-            return form_page(
-                request,
-                "billing/programme_settings.html",
-                await _settings_context(current),
-                error.errors,
-            )
-        return redirect(
-            request, "/staff/programme", flash="The new volume-discount table is in force."
-        )
-
-
-def _tier_rows(form: Form, currency: str) -> list[rules.Tier]:
-    names = form.values(f"{currency}_name")
-    rates = form.values(f"{currency}_rate")
-    thresholds = form.values(f"{currency}_threshold")
-    tiers = []
-    for name, rate, threshold in zip(names, rates, thresholds, strict=False):
-        if not name.strip():
-            continue
-        tiers.append(
-            rules.Tier(
-                form.checked("tiers", name, max_length=rules.TIER_NAME_MAX, is_name=True),
-                _percent(form, "tiers", rate),
-                _decimal(form, "tiers", threshold),
-            )
-        )
-    return tiers
-
-
-def _decimal(form: Form, field: str, raw: str) -> Decimal:
-    """An amount in a cell of a table: its problem names what was typed."""
-    value = read_amount(raw, decimals=2)
-    if isinstance(value, str):
-        form.add(field, f"“{raw.strip()[:20]}”: {value}")
-        return Decimal(0)
-    return value
-
-
-def _percent(form: Form, field: str, raw: str) -> Decimal:
-    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))  # exact: 2 decimals
-
-
-def _whole(form: Form, field: str, raw) -> int:
-    text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 6:
-        form.add(field, f"“{raw}” is not a whole number.")
-        return 0
-    return int(text)
-
-
-async def _settings_context(current: Current) -> dict:
-    from portal.access import StaffResource
-
-    require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
-    return {
-        "tiers": {c: await queries.tiers(c) for c in ("CHF", "EUR")},
-        "steps": await queries.volume_steps(),
-        "tier_history": await queries.setting_history("tiers"),
-        "volume_history": await queries.setting_history("volume_discount"),
-    }
-
-
-ROUTES.append(ProgrammeSettingsController)
+ROUTES = [BillingController, ProductsController, PartnerOrderController]

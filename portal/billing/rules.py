@@ -163,6 +163,17 @@ def _cashback(price: Price) -> Settlement:
 # --- VAT -------------------------------------------------------------------------------------
 
 
+def _valid_eu_vat(number: str) -> bool:
+    from stdnum.eu import vat
+
+    return vat.is_valid(number)
+
+
+def valid_eu_vat_number(number: str) -> bool:
+    """For VAT: an EU company with a valid intra-community number is reverse-charged."""
+    return bool(number.strip()) and _valid_eu_vat(number)
+
+
 class VatRule(StrEnum):
     SWISS = "swiss_vat"
     REVERSE_CHARGE = "eu_reverse_charge"

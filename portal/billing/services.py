@@ -12,6 +12,7 @@ from portal.access import (
     Action,
     ClientProductResource,
     OrganisationResource,
+    StaffResource,
     client_scope,
     require,
 )
@@ -22,10 +23,7 @@ from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer
 from portal.clients import queries as link_queries
 from portal.clients.services import link_resource
 from portal.core.current import Current
-from portal.core.enums import PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.partners import queries as partner_queries
-from portal.partners.rules import may_become_affiliate, valid_eu_vat_number
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
 
@@ -141,7 +139,7 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
         partner_id if settlement.payer is Payer.PARTNER else client["id"]
     )
     vat = rules.vat_for(
-        payer["country"], valid_eu_vat_number(payer["vat_number"]), await queries.vat_rates()
+        payer["country"], rules.valid_eu_vat_number(payer["vat_number"]), await queries.vat_rates()
     )
     totals = rules.invoice_totals([settlement.charged], vat.rate)
 
@@ -222,24 +220,6 @@ async def _invoice(current, client, link, product, item, request, orderer, cover
 
 
 # --- the prepaid account -----------------------------------------------------------------------
-
-
-async def join_affiliate_programme(current: Current) -> None:
-    """Become an affiliate: earn commissions on the customers one refers (docs/rules.md, Money);
-    never while a partner of the programme (docs/rules.md, The partner programme, criterion 5)."""
-    resource = current.organisation_resource()
-    require(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource)
-    async with DB.transaction():
-        organisation = await partner_queries.lock_organisation(resource.organisation_id)
-        if organisation["is_affiliate"]:
-            raise Conflict("Your organisation is an affiliate already.")
-        if not may_become_affiliate(PartnerStatus(organisation["partner_status"])):
-            raise Conflict(
-                "A partner of the programme cannot be an affiliate: an organisation cannot be "
-                "partner and affiliate at once."
-            )
-        await queries.make_affiliate(resource.organisation_id)
-        await record(resource.organisation_id, _who(current), "affiliate.joined")
 
 
 def billing_scope(current: Current) -> OrganisationResource:
@@ -377,8 +357,6 @@ def days_until(day: date, today: date) -> int:
 
 
 def _staff(current: Current) -> None:
-    from portal.access import StaffResource
-
     require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
 
 

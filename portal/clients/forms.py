@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from portal.clients.rules import FAMILIES, Access, BillingMode, Grant
+from portal.clients.rules import Access, BillingMode, Grant
 from portal.forms import Form
+from portal.products.rules import FAMILIES
 
 
 def grant_from(form: Form) -> Grant:

@@ -18,6 +18,7 @@ from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, has_control_characters, page_number
 from portal.organisations import queries as organisation_queries
 from portal.products import queries as product_queries
+from portal.products.rules import FAMILIES
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -29,7 +30,7 @@ LinkId = FromPath[int]
 
 def _base(current: Current) -> dict:
     return {
-        "families": rules.FAMILIES,
+        "families": FAMILIES,
         "describe": rules.describe,
         "grant_of": queries.grant_of,
         "requested_grant_of": queries.requested_grant_of,
@@ -291,14 +292,14 @@ class PartnersController(Controller):
 
     @get("", name="partners.index")
     async def index(self, request: Request, current: Me) -> Response:
-        return page(request, "partners/index.html", await _partners_context(current))
+        return page(request, "clients/partners.html", await _partners_context(current))
 
     @get("/search", name="partners.search")
     async def search(self, request: Request, current: Me) -> Response:
         text = (request.query_params.get("q") or "").strip()[:100]
         return page(
             request,
-            "partners/index.html",
+            "clients/partners.html",
             {**await _partners_context(current), **await _found_partners(current, text)},
             fragment="search_results",
         )
@@ -321,7 +322,7 @@ class PartnersController(Controller):
                 request, "partners/index.html", {**context, "form": chosen}, form.errors
             )
         found = await _found_partners(current, text)
-        return page(request, "partners/index.html", {**context, **found, "form": chosen})
+        return page(request, "clients/partners.html", {**context, **found, "form": chosen})
 
     @post("/add", name="partners.add")
     async def add(self, request: Request, current: Me) -> Response:
@@ -339,7 +340,7 @@ class PartnersController(Controller):
             context = await _partners_context(current)
             return form_page(
                 request,
-                "partners/index.html",
+                "clients/partners.html",
                 {**context, "form": {**dict(data), **grant_form_values(grant)}},
                 error.errors,
             )
@@ -351,7 +352,7 @@ class PartnersController(Controller):
 
     @get("/{link_id:int}", name="partners.show")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return page(request, "partners/show.html", await _partner_context(current, link_id))
+        return page(request, "clients/partner.html", await _partner_context(current, link_id))
 
     @post("/{link_id:int}/change", name="partners.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -364,7 +365,10 @@ class PartnersController(Controller):
             context = await _partner_context(current, link_id)
             found = error.errors if isinstance(error, FormErrors) else {"access": error.detail}
             return form_page(
-                request, "partners/show.html", {**context, "form": grant_form_values(grant)}, found
+                request,
+                "clients/partner.html",
+                {**context, "form": grant_form_values(grant)},
+                found,
             )
         return redirect(
             request,
@@ -460,7 +464,7 @@ class InvitationController(Controller):
 
     @get("", name="links.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
-        return page(request, "partners/invitation.html", await _invitation_context(current, token))
+        return page(request, "clients/invitation.html", await _invitation_context(current, token))
 
     @post("/grant", name="links.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
@@ -475,7 +479,7 @@ class InvitationController(Controller):
             context = await _invitation_context(current, token)
             return form_page(
                 request,
-                "partners/invitation.html",
+                "clients/invitation.html",
                 {**context, "form": grant_form_values(grant)},
                 error.errors,
             )

@@ -9,20 +9,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from portal.errors import Conflict
+from portal.products.rules import FAMILIES
 
 INVITATION_LIFETIME = timedelta(days=30)
-
-FAMILIES = {
-    "domain": "Domains",
-    "web_hosting": "Web hosting",
-    "mail_service": "Mail service",
-    "ksuite": "kSuite",
-    "kdrive": "kDrive",
-    "cloud_server": "Cloud servers",
-    "vps": "VPS",
-    "public_cloud": "Public cloud",
-    "backup": "Backup",
-}
 
 
 class Access(StrEnum):

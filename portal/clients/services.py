@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from portal.access import Action, LinkResource, require
+from portal.access import Action, ClientProductResource, LinkResource, require
 from portal.accounts.services import confirm_password
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
@@ -20,6 +20,8 @@ from portal.core.current import Current
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.mail.services import Mail, queue_mail
+from portal.organisations import queries as organisation_queries
+from portal.organisations.services import INVITATION_LIFETIME
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -510,8 +512,6 @@ async def assign_collaborators(
 
 
 async def rename_client_product(current: Current, link_id: int, product_id: int, name: str) -> None:
-    from portal.access import ClientProductResource
-
     link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
     product = await queries.product_of_client(link["client"], product_id)
     grant = queries.grant_of(link)
@@ -543,9 +543,6 @@ async def invite_client_user(
     """A partner manages the client's users: its people acting for the client may invite a
     plain user into it (the client's legal representatives keep the roles that carry rights);
     an outside guest of one of its teams may not bring anyone in."""
-    from portal.organisations import queries as organisation_queries
-    from portal.organisations.services import INVITATION_LIFETIME
-
     link = await load_link(current, link_id, Action.INVITE_CLIENT_USER)
     token = new_token()
     async with DB.transaction():

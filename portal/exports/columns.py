@@ -9,8 +9,8 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from portal.clients.rules import FAMILIES
 from portal.exports.rules import payer_label
+from portal.products.rules import FAMILIES
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 VAT_RULES = {

@@ -11,9 +11,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from portal.jobs import rules
+from portal.jobs.registry import Job, Periodic
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,9 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20
 
 
-def run_worker_process() -> None:
-    """`portal worker`: work until SIGTERM or SIGINT."""
+def run_worker_process(jobs: Sequence[Job], periodic: Sequence[Periodic]) -> None:
+    """`portal worker`: run JOBS and PERIODIC (every domain's, portal/background.py) until
+    SIGTERM or SIGINT."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s"
     )
@@ -32,10 +35,12 @@ def run_worker_process() -> None:
     from portal import database
 
     database.bind(os.environ["DATABASE_URL"])
-    asyncio.run(_work_until_signalled(settings))
+    asyncio.run(_work_until_signalled(settings, jobs, periodic))
 
 
-async def _work_until_signalled(settings: Settings) -> None:
+async def _work_until_signalled(
+    settings: Settings, jobs: Sequence[Job], periodic: Sequence[Periodic]
+) -> None:
     from portal.jobs.worker import run_worker
 
     stop = asyncio.Event()
@@ -43,7 +48,7 @@ async def _work_until_signalled(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, _stop_soon, stop)
     log.info("Worker %s ready.", os.getpid())
-    await run_worker(settings, stop)
+    await run_worker(settings, stop, jobs=jobs, periodic=periodic)
     log.info("Worker %s stopped.", os.getpid())
 
 

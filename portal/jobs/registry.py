@@ -1,5 +1,6 @@
 """What background work exists: jobs run on demand (queued by services) and periodic jobs
-(cron expressions, UTC). Each domain declares its own; ALL lists them for the worker."""
+(cron expressions, UTC). Each domain declares its own in its jobs.py; portal/background.py lists
+them all for the worker."""
 
 from __future__ import annotations
 
@@ -52,29 +53,3 @@ class Periodic:
     name: str
     cron: str  # UTC
     run: Callable[[Settings, datetime], Awaitable[None]]
-
-
-def all_jobs() -> list[Job]:
-    from portal.exports.background import jobs as report_jobs
-    from portal.mail import jobs as mail_jobs
-    from portal.tenders import jobs as tender_jobs
-
-    return [*tender_jobs.JOBS, *report_jobs.JOBS, *mail_jobs.JOBS]
-
-
-def all_periodic() -> list[Periodic]:
-    from portal.directory import services as directory
-    from portal.exports.background import jobs as report_jobs
-    from portal.jobs import housekeeping
-    from portal.mail import jobs as mail_jobs
-    from portal.partners import jobs as partner_jobs
-    from portal.tenders import jobs as tender_jobs
-
-    return [
-        *housekeeping.PERIODIC,
-        *mail_jobs.PERIODIC,
-        *partner_jobs.PERIODIC,
-        *tender_jobs.PERIODIC,
-        *directory.PERIODIC,
-        *report_jobs.PERIODIC,
-    ]

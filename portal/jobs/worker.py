@@ -22,7 +22,7 @@ from pgqueuer.models import Schedule
 
 from portal.database import is_unavailable, retrying_conflicts
 from portal.jobs import rules
-from portal.jobs.registry import Job, JobContext, JobFailed, Periodic, all_jobs, all_periodic
+from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
 from portal.piccolo_conf import CONNECT_TIMEOUT, DB, connect_or_unavailable
 from portal.settings import Settings
 
@@ -42,16 +42,14 @@ async def run_worker(
     settings: Settings,
     stop: asyncio.Event,
     *,
-    jobs: Sequence[Job] | None = None,
-    periodic: Sequence[Periodic] | None = None,
+    jobs: Sequence[Job],
+    periodic: Sequence[Periodic],
 ) -> None:
     """Work until STOP is set, then finish the jobs in hand and return.
 
     Two lanes, each a queue of its own on its own connection: long-running jobs (reports)
     in one, quick ones (mail, notifications) and the periodic jobs in the other. A mail is
     never stuck behind the reports a worker is writing, whatever their priorities."""
-    jobs = all_jobs() if jobs is None else jobs
-    periodic = all_periodic() if periodic is None else periodic
     lanes = [
         ([job for job in jobs if job.long_running], []),
         ([job for job in jobs if not job.long_running], periodic),

@@ -4,9 +4,11 @@ reached, or another worker holds the mail (5 s, 10 s … about half an hour in a
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from portal.jobs import rules
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
 from portal.mail.services import (
     DELIVER_MAIL,
@@ -15,7 +17,10 @@ from portal.mail.services import (
     record_delivery_error,
     release_held_mail,
 )
+from portal.mail.tables import OutboxMail
 from portal.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 async def _deliver(context: JobContext, payload: dict[str, Any]) -> None:
@@ -43,5 +48,19 @@ async def _release_held(settings: Settings, now: datetime) -> None:
     await release_held_mail(settings)
 
 
-# Every minute: a portal given an SMTP server sends what it held without one soon after.
-PERIODIC = [Periodic("mail.release_held", "* * * * *", _release_held)]
+async def purge_old_outbox_mail(settings: Settings, now: datetime) -> int:
+    deleted = (
+        await OutboxMail.delete()
+        .where(OutboxMail.created_at < rules.outbox_purge_before(now))
+        .returning(OutboxMail.id)
+    )
+    log.info("Purged %d old outbox mail(s).", len(deleted))
+    return len(deleted)
+
+
+PERIODIC = [
+    # every minute: a portal given an SMTP server sends what it held without one soon after
+    Periodic("mail.release_held", "* * * * *", _release_held),
+    # "housekeeping.": the schedule's key in the queue's table, kept as it was
+    Periodic("housekeeping.purge_old_outbox_mail", "23 3 * * *", purge_old_outbox_mail),
+]

@@ -13,18 +13,16 @@ from portal.accounts import services as account_services
 from portal.accounts.queries import switch_session_organisation
 from portal.accounts.sessions import end_previous_session, logged_in
 from portal.audit.services import recent_events
-from portal.clients.rules import FAMILIES
 from portal.core.current import (
     SESSION_COOKIE,
     Current,
 )
 from portal.errors import FormErrors, NotFound
-from portal.forms import Form, page_number
+from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form, page_number
 from portal.organisations import forms, queries, rules, services
 from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
-NO_PRODUCT_TICKED = "Tick the products this user may see, or remove them all with its button."
 
 
 class HomeController(Controller):
@@ -189,7 +187,7 @@ class MembersController(Controller):
         role = form.choice("role", ROLE_CHOICES, label="a role")
         message = form.text("message", max_length=1000, multiline=True)
         if rules.has_control_characters(message, allow_line_breaks=True):
-            form.add("message", rules.CONTROL_CHARACTERS_PROBLEM)
+            form.add("message", CONTROL_CHARACTERS_PROBLEM)
         invitation = services.InvitationRequest(
             email=form.email(),
             role=Role(role) if role in ROLE_CHOICES else Role.USER,
@@ -227,36 +225,6 @@ class MembersController(Controller):
             )
         return redirect(request, "/organisation/members", flash="The member's rights are saved.")
 
-    @get("/{membership_id:int}/products", name="organisation.members.products")
-    async def products(
-        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
-    ) -> Response:
-        return page(
-            request,
-            "organisations/member_products.html",
-            await _member_products_context(current, membership_id),
-        )
-
-    @post("/{membership_id:int}/products", name="organisation.members.products.save")
-    async def save_products(
-        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
-    ) -> Response:
-        form = Form(await request.form())
-        ticked = form.whole_set("products", form.values("products"), problem=NO_PRODUCT_TICKED)
-        chosen = {int(v) for v in ticked if v.isascii() and v.isdigit() and len(v) < 10}
-        try:
-            form.check()
-            await services.give_products(current, membership_id, chosen)
-        except FormErrors as error:
-            context = await _member_products_context(current, membership_id)
-            return form_page(
-                request,
-                "organisations/member_products.html",
-                {**context, "given": chosen},
-                error.errors,
-            )
-        return redirect(request, "/organisation/members", flash="The member's products are saved.")
-
     @post("/{membership_id:int}/remove", name="organisation.members.remove")
     async def remove(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
@@ -289,23 +257,6 @@ class MembersController(Controller):
         return redirect(
             request, "/organisation/members", flash="The invitation is withdrawn.", level="info"
         )
-
-
-async def _member_products_context(current: Current, membership_id: int) -> dict:
-    from portal.products import queries as product_queries
-
-    resource = current.organisation_resource()
-    require(current.actor, Action.MANAGE_MEMBERS, resource)
-    member = await queries.membership(resource.organisation_id, membership_id)
-    if member is None:
-        raise NotFound()
-    return {
-        "member": member,
-        "products": await product_queries.product_choices(resource.organisation_id),
-        "given": await product_queries.products_given(membership_id),
-        "roles": ROLE_CHOICES,
-        "families": FAMILIES,
-    }
 
 
 async def _members_context(current: Current, page_no: int) -> dict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from portal.access import Role
-from portal.forms import has_control_characters
+from portal.forms import CONTROL_CHARACTERS_PROBLEM, has_control_characters
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,6 @@ class OrganisationDetails:
     registration_number: str = ""
     vat_number: str = ""
     website: str = ""
-
-
-CONTROL_CHARACTERS_PROBLEM = "Remove the invisible control characters."
 
 
 def name_problem(name: str) -> str | None:

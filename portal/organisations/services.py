@@ -20,6 +20,7 @@ from portal.core.current import Current, actor_in
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
+from portal.forms import CONTROL_CHARACTERS_PROBLEM
 from portal.mail.services import Mail, queue_mail
 from portal.organisations import queries, rules
 from portal.organisations.rules import OrganisationDetails
@@ -381,7 +382,7 @@ def team_name_problem(name: str) -> str | None:
     if len(name) > 100:
         return "Use at most 100 characters."
     if rules.has_control_characters(name):
-        return rules.CONTROL_CHARACTERS_PROBLEM
+        return CONTROL_CHARACTERS_PROBLEM
     return None
 
 
@@ -490,35 +491,6 @@ async def set_team_leader(current: Current, team_id: int, account_id: int | None
             team["name"],
             before={"leader": await queries.account_email(team["leader"])},
             after={"leader": await queries.account_email(account_id)},
-        )
-
-
-async def give_products(current: Current, membership_id: int, product_ids: set[int]) -> None:
-    """Which products a plain user may see and manage (docs/rules.md, Roles and rights)."""
-    from portal.products import queries as product_queries
-
-    resource = current.organisation_resource()
-    require(current.actor, Action.MANAGE_MEMBERS, resource)
-    member = await queries.membership(resource.organisation_id, membership_id)
-    if member is None:
-        raise NotFound()
-    if member["role"] != Role.USER:
-        raise FormErrors(
-            {"products": "Legal representatives and administrators see every product already."}
-        )
-    own = {p["id"] for p in await product_queries.product_choices(resource.organisation_id)}
-    if not product_ids <= own:
-        raise FormErrors({"products": "Choose products of this organisation."})
-    before = await product_queries.products_given(membership_id)
-    async with DB.transaction():
-        await product_queries.give_products(membership_id, sorted(product_ids))
-        await record(
-            resource.organisation_id,
-            who(current),
-            "member.products_set",
-            member["email"],
-            before={"products": sorted(before)},
-            after={"products": sorted(product_ids)},
         )
 
 

@@ -1,4 +1,5 @@
-"""Reading the application form: the organisation's details and the commitments ticked.
+"""Reading the application form (the organisation's details and the commitments ticked) and
+the staff's programme settings (tier and volume-discount tables).
 
 Two kinds of problem: input that cannot be used at all (control characters, too long, an
 unknown commitment) is a field error at once; a number or address that is not valid *yet* is
@@ -7,8 +8,10 @@ only an unmet criterion while the applicant types, and a field error when they s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from portal.forms import Form
+from portal.billing import rules as billing_rules
+from portal.forms import Form, read_amount
 from portal.organisations.rules import registration_number_problem, vat_number_problem
 from portal.partners.rules import COMMITMENTS, website_address
 
@@ -62,3 +65,58 @@ def form_values(entered: Entered) -> dict:
         "website": entered.website,
         "commitments": sorted(entered.commitments),
     }
+
+
+# --- the programme's settings (staff) ---------------------------------------------------------
+
+NO_VOLUME_STEP = "Give at least one step, or end the volume discount with “No volume discount”."
+
+
+def tier_rows(form: Form, currency: str) -> list[billing_rules.Tier]:
+    names = form.values(f"{currency}_name")
+    rates = form.values(f"{currency}_rate")
+    thresholds = form.values(f"{currency}_threshold")
+    tiers = []
+    for name, rate, threshold in zip(names, rates, thresholds, strict=False):
+        if not name.strip():
+            continue
+        tiers.append(
+            billing_rules.Tier(
+                form.checked("tiers", name, max_length=billing_rules.TIER_NAME_MAX, is_name=True),
+                _percent(form, "tiers", rate),
+                _decimal(form, "tiers", threshold),
+            )
+        )
+    return tiers
+
+
+def _decimal(form: Form, field: str, raw: str) -> Decimal:
+    """An amount in a cell of a table: its problem names what was typed."""
+    value = read_amount(raw, decimals=2)
+    if isinstance(value, str):
+        form.add(field, f"“{raw.strip()[:20]}”: {value}")
+        return Decimal(0)
+    return value
+
+
+def _percent(form: Form, field: str, raw: str) -> Decimal:
+    return (_decimal(form, field, raw) / 100).quantize(Decimal("0.0001"))  # exact: 2 decimals
+
+
+def _whole(form: Form, field: str, raw) -> int:
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        form.add(field, f"“{raw}” is not a whole number.")
+        return 0
+    return int(text)
+
+
+def volume_steps(form: Form) -> list[billing_rules.VolumeStep]:
+    steps = []
+    for count, rate in zip(form.values("count"), form.values("rate"), strict=False):
+        if not str(count).strip():
+            continue
+        steps.append(
+            billing_rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
+        )
+    return form.whole_set("steps", steps, problem=NO_VOLUME_STEP)

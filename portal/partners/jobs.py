@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.jobs.registry import Periodic
+from portal.partners.services import review_partners
 from portal.settings import Settings
 
 
 async def yearly_review(settings: Settings, now: datetime) -> None:
-    from portal.partners.services import review_partners
-
     await review_partners(settings, now)
 
 

@@ -224,3 +224,18 @@ async def legal_representative_emails(organisation_id: int) -> list[str]:
         organisation_id,
     )
     return [row["email"] for row in rows]
+
+
+async def make_affiliate(organisation_id: int) -> None:
+    await Organisation.update({Organisation.is_affiliate: True}).where(
+        Organisation.id == organisation_id
+    )
+
+
+async def is_affiliate(organisation_id: int) -> bool:
+    row = await (
+        Organisation.select(Organisation.is_affiliate)
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+    return bool(row and row["is_affiliate"])

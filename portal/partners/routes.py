@@ -13,12 +13,15 @@ from portal.core.enums import STATUS_LABELS, PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form
 from portal.partners import services, website
+from portal.partners.affiliates import AffiliateController
+from portal.partners.dashboard import DashboardController
 from portal.partners.forms import Entered, application_from, form_values
+from portal.partners.programme_settings import ProgrammeSettingsController
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION, StaffVerdict
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
-TEMPLATE = "programme/apply.html"
+TEMPLATE = "partners/apply.html"
 
 
 class ProgrammeController(Controller):
@@ -136,7 +139,7 @@ class StaffController(Controller):
         overview = await services.staff_overview(current)
         return page(
             request,
-            "programme/staff.html",
+            "partners/staff.html",
             {"reviews": overview["review"], "flagged": overview["flagged"]},
         )
 
@@ -146,7 +149,7 @@ class StaffController(Controller):
     ) -> Response:
         return page(
             request,
-            "programme/staff_organisation.html",
+            "partners/staff_organisation.html",
             await _staff_context(current, organisation_id),
         )
 
@@ -170,7 +173,7 @@ class StaffController(Controller):
             context = await _staff_context(current, organisation_id)
             return form_page(
                 request,
-                "programme/staff_organisation.html",
+                "partners/staff_organisation.html",
                 {**context, "form": data},
                 error.errors,
             )
@@ -200,4 +203,10 @@ async def _staff_context(current: Current, organisation_id: int) -> dict:
     }
 
 
-ROUTES = [ProgrammeController, StaffController]
+ROUTES = [
+    ProgrammeController,
+    StaffController,
+    DashboardController,
+    AffiliateController,
+    ProgrammeSettingsController,
+]

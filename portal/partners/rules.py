@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from portal.billing.rules import valid_eu_vat_number
 from portal.core.enums import PARTNERS, PartnerStatus
 from portal.formatting import money
 from portal.organisations.rules import normalise_website
@@ -105,7 +106,7 @@ def registration_criterion(country: str, number: str, vat_number: str) -> Criter
         return Criterion(
             "registration", title, Verdict.MET, f"{number} is a valid {REGISTER_NAMES[country]}."
         )
-    if vat_number and _valid_eu_vat(vat_number):
+    if valid_eu_vat_number(vat_number):
         return Criterion(
             "registration",
             title,
@@ -125,17 +126,6 @@ def registration_criterion(country: str, number: str, vat_number: str) -> Criter
         Verdict.REVIEW,
         "We cannot check this country's register automatically; our team will review it.",
     )
-
-
-def _valid_eu_vat(number: str) -> bool:
-    from stdnum.eu import vat
-
-    return vat.is_valid(number)
-
-
-def valid_eu_vat_number(number: str) -> bool:
-    """For VAT: an EU company with a valid intra-community number is reverse-charged."""
-    return bool(number.strip()) and _valid_eu_vat(number)
 
 
 # --- 2. an active website --------------------------------------------------------------------

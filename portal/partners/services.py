@@ -29,6 +29,7 @@ from portal.partners.rules import (
     Criterion,
     StaffVerdict,
     Verdict,
+    may_become_affiliate,
 )
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -434,3 +435,24 @@ async def _review_partner(
             threshold=money(VOLUME_THRESHOLDS[currency], currency),
         )
     return ReviewChange(organisation_id, organisation["name"], before, after, managed, currency)
+
+
+# --- the affiliate programme ---------------------------------------------------------------
+
+
+async def join_affiliate_programme(current: Current) -> None:
+    """Become an affiliate: earn commissions on the customers one refers (docs/rules.md, Money);
+    never while a partner of the programme (docs/rules.md, The partner programme, criterion 5)."""
+    resource = current.organisation_resource()
+    require(current.actor, Action.JOIN_AFFILIATE_PROGRAMME, resource)
+    async with DB.transaction():
+        organisation = await queries.lock_organisation(resource.organisation_id)
+        if organisation["is_affiliate"]:
+            raise Conflict("Your organisation is an affiliate already.")
+        if not may_become_affiliate(PartnerStatus(organisation["partner_status"])):
+            raise Conflict(
+                "A partner of the programme cannot be an affiliate: an organisation cannot be "
+                "partner and affiliate at once."
+            )
+        await queries.make_affiliate(resource.organisation_id)
+        await record(resource.organisation_id, _who(current), "affiliate.joined")

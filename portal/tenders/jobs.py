@@ -10,25 +10,23 @@ from typing import Any
 
 from portal.jobs.registry import Job, JobContext, Periodic
 from portal.settings import Settings
-
-NOTIFY_RECIPIENTS = "tenders.notify_recipients"
+from portal.tenders.services import (
+    NOTIFY_RECIPIENTS,
+    close_expired_tenders,
+    notify_recipients,
+    purge_unconfirmed_tenders,
+)
 
 
 async def _notify_recipients(context: JobContext, payload: dict[str, Any]) -> None:
-    from portal.tenders.services import notify_recipients
-
     await notify_recipients(context.settings, int(payload["tender_id"]))
 
 
 async def close_expired(settings: Settings, now: datetime) -> None:
-    from portal.tenders.services import close_expired_tenders
-
     await close_expired_tenders(now, settings)
 
 
 async def purge_unconfirmed(settings: Settings, now: datetime) -> None:
-    from portal.tenders.services import purge_unconfirmed_tenders
-
     await purge_unconfirmed_tenders(now)
 
 

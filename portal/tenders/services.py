@@ -26,8 +26,10 @@ from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.tenders import notifications, queries, rules
 from portal.tenders.forms import QuoteInput, SettingsInput, TenderInput
-from portal.tenders.jobs import NOTIFY_RECIPIENTS
 from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderStatus
+
+# The job that tells the routed partners of a new tender (portal/tenders/jobs.py).
+NOTIFY_RECIPIENTS = "tenders.notify_recipients"
 
 
 def _now() -> datetime:

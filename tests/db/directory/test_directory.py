@@ -301,7 +301,7 @@ async def test_a_stale_directory_is_refreshed_by_one_process_only():
 
 
 async def test_the_worker_refreshes_the_evidence_every_ten_minutes():
-    from portal.jobs.registry import all_periodic
+    from portal.background import all_periodic
 
     job = next(task for task in all_periodic() if task.name == "directory.refresh_evidence")
     assert job.cron == "*/10 * * * *"

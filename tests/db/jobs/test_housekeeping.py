@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from portal.accounts import jobs as account_jobs
 from portal.accounts.tables import WebSession
 from portal.jobs import housekeeping
+from portal.mail import jobs as mail_jobs
 from portal.mail.tables import OutboxMail
 from tests.helpers import insert_person
 
@@ -36,7 +38,7 @@ async def test_sessions_ended_more_than_thirty_days_ago_are_purged_the_others_ke
     await _session(account, "too-old-long-ago", created=days(31), last_seen=days(29))
     await _session(account, "too-old-lately", created=days(30), last_seen=days(29))
 
-    purged = await housekeeping.purge_ended_sessions(settings, NOW)
+    purged = await account_jobs.purge_ended_sessions(settings, NOW)
     kept = {row["token_hash"] for row in await WebSession.select(WebSession.token_hash)}
     assert kept == {"active", "out-lately", "idle-lately", "too-old-lately"}
     assert purged == 3
@@ -52,7 +54,7 @@ async def test_outbox_mails_older_than_ninety_days_are_purged(db, settings):
                 created_at=NOW - timedelta(days=age),
             )
         )
-    assert await housekeeping.purge_old_outbox_mail(settings, NOW) == 2
+    assert await mail_jobs.purge_old_outbox_mail(settings, NOW) == 2
     kept = sorted(row["recipient"] for row in await OutboxMail.select(OutboxMail.recipient))
     assert kept == ["0@example.ch", "89@example.ch"]
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from portal.jobs.registry import all_periodic
+from portal.background import all_periodic
 from portal.tenders import jobs
 from portal.tenders.tables import Tender
 from tests.db.tenders.world import SETTINGS, client_current, posted_by_client

@@ -183,10 +183,13 @@ async def test_two_workers_share_the_queue_and_each_job_runs_once(db, start_work
 
 
 async def test_the_worker_registers_the_periodic_jobs_once_each(db, start_worker):
-    from portal.jobs import housekeeping
+    from portal.accounts.jobs import PERIODIC as ACCOUNT_PERIODIC
+    from portal.jobs.housekeeping import PERIODIC as QUEUE_PERIODIC
+    from portal.mail.jobs import PERIODIC as MAIL_PERIODIC
 
-    await start_worker(jobs=[], periodic=housekeeping.PERIODIC)
-    await start_worker(jobs=[], periodic=housekeeping.PERIODIC)
+    periodic = [*ACCOUNT_PERIODIC, *MAIL_PERIODIC, *QUEUE_PERIODIC]
+    await start_worker(jobs=[], periodic=periodic)
+    await start_worker(jobs=[], periodic=periodic)
 
     async def schedules():
         return await DB.run_querystring(

@@ -56,7 +56,7 @@ async def test_the_demo_has_one_staff_account(db, database_url):
 async def test_the_worker_runs_the_yearly_review_on_the_first_of_january(settings, catalogue):
     from datetime import UTC, datetime
 
-    from portal.jobs.registry import all_periodic
+    from portal.background import all_periodic
 
     review = next(task for task in all_periodic() if task.name == "partners.yearly_review")
     assert review.cron == "0 4 1 1 *"  # 04:00 UTC on 1 January

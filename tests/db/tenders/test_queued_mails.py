@@ -236,7 +236,7 @@ async def _queued_priorities() -> dict[str, int]:
 
 async def test_the_links_a_visitor_waits_for_go_before_other_mail_and_reports(db):
     from portal.jobs.rules import AWAITED_MAIL_PRIORITY, BACKGROUND_PRIORITY, MAIL_PRIORITY
-    from portal.tenders.jobs import NOTIFY_RECIPIENTS
+    from portal.tenders.services import NOTIFY_RECIPIENTS
     from tests.helpers import link_in
 
     await partner_current("Winner AG", WINNER, categories=("email",))

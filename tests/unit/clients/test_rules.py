@@ -5,7 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.clients.rules import (
-    FAMILIES,
     TRANSITIONS,
     Access,
     BillingMode,
@@ -20,6 +19,7 @@ from portal.clients.rules import (
     next_status,
     normalised,
 )
+from portal.products.rules import FAMILIES
 
 PRODUCTS = {1: "web_hosting", 2: "web_hosting", 3: "domain", 4: "mail_service"}
 FULL = Grant(Access.FULL, billing_mode=BillingMode.CLIENT)

@@ -1,6 +1,6 @@
 from croniter import croniter
 
-from portal.jobs.registry import all_jobs, all_periodic
+from portal.background import all_jobs, all_periodic
 
 
 def test_every_job_and_periodic_job_has_a_unique_name_and_a_valid_cron():

@@ -97,12 +97,16 @@ async def test_another_organisations_ids_answer_like_missing_ones_on_every_route
     assert (await client.get(f"/organisation/teams/{own_team}")).status_code == 200
 
 
+ORGANISATION_ROUTES = {"portal.organisations.routes", "portal.products.routes"}
+
+
 def test_every_organisation_route_taking_an_id_is_checked(app):
-    """A new route with an id in portal/organisations must join ROUTES_WITH_IDS."""
+    """A new route with an id under /organisation (portal/organisations, and the members'
+    products in portal/products) must join ROUTES_WITH_IDS."""
     with_ids = set()
     for route in app.routes:
         for handler in route.route_handlers:
-            if handler.fn.__module__ == "portal.organisations.routes" and route.path_parameters:
+            if handler.fn.__module__ in ORGANISATION_ROUTES and route.path_parameters:
                 for method in set(handler.http_methods) - {"OPTIONS", "HEAD"}:
                     with_ids.add((method, re.sub(r"\{(\w+)_id:\w+\}", r"{\1}", route.path)))
     with_ids = {(m, p) for m, p in with_ids if not p.startswith("/invitations/")}  # tokens

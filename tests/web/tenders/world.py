@@ -78,7 +78,7 @@ def seen_version(author_page: str, quote_id: int | str) -> dict:
 
 
 async def queued_notifications() -> int:
-    from portal.tenders.jobs import NOTIFY_RECIPIENTS
+    from portal.tenders.services import NOTIFY_RECIPIENTS
 
     return await queued_jobs([NOTIFY_RECIPIENTS])
 

@@ -1,0 +1,68 @@
+"""Pages of products that are not billing: the products a plain user is given, reached from the
+organisation's members."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from portal.access import ROLE_LABELS, Action, require
+from portal.core.current import Current
+from portal.errors import FormErrors, NotFound
+from portal.forms import Form
+from portal.organisations import queries as organisation_queries
+from portal.products import forms, queries, services
+from portal.products.rules import FAMILIES
+from portal.web import form_page, page, redirect
+
+
+class MemberProductsController(Controller):
+    path = "/organisation/members/{membership_id:int}/products"
+
+    @get("", name="organisation.members.products")
+    async def show(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
+        return page(
+            request,
+            "products/member_products.html",
+            await _member_products_context(current, membership_id),
+        )
+
+    @post("", name="organisation.members.products.save")
+    async def save(
+        self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
+    ) -> Response:
+        form = Form(await request.form())
+        chosen = forms.given_products_from(form)
+        try:
+            form.check()
+            await services.give_products(current, membership_id, chosen)
+        except FormErrors as error:
+            context = await _member_products_context(current, membership_id)
+            return form_page(
+                request,
+                "products/member_products.html",
+                {**context, "given": chosen},
+                error.errors,
+            )
+        return redirect(request, "/organisation/members", flash="The member's products are saved.")
+
+
+async def _member_products_context(current: Current, membership_id: int) -> dict:
+    resource = current.organisation_resource()
+    require(current.actor, Action.MANAGE_MEMBERS, resource)
+    member = await organisation_queries.membership(resource.organisation_id, membership_id)
+    if member is None:
+        raise NotFound()
+    return {
+        "member": member,
+        "products": await queries.product_choices(resource.organisation_id),
+        "given": await queries.products_given(membership_id),
+        "roles": ROLE_LABELS,
+        "families": FAMILIES,
+    }
+
+
+ROUTES = [MemberProductsController]
