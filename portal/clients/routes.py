@@ -319,7 +319,7 @@ class PartnersController(Controller):
         context = await _partners_context(current)
         if "q" in form.errors:  # the request's own fields are checked when it is sent
             return form_page(
-                request, "partners/index.html", {**context, "form": chosen}, form.errors
+                request, "clients/partners.html", {**context, "form": chosen}, form.errors
             )
         found = await _found_partners(current, text)
         return page(request, "clients/partners.html", {**context, **found, "form": chosen})
