@@ -31,19 +31,19 @@ HTMX = (("HX-Request", "true"),)
 ENDPOINTS = [
     # A visitor typing a town: few partners match, the GIN index finds them.
     Endpoint(
-        "search q=lausanne (htmx)", "/partners?q=lausanne", 'id="results"', Request(headers=HTMX)
+        "search q=lausanne (htmx)", "/directory?q=lausanne", 'id="results"', Request(headers=HTMX)
     ),
     # Two words (each a prefix) and a language filter.
     Endpoint(
         "search q=web shop&language=fr (htmx)",
-        "/partners?q=web+shop&language=fr",
+        "/directory?q=web+shop&language=fr",
         'id="results"',
         Request(headers=HTMX),
     ),
     # Filters only: the GIN index's facets.
     Endpoint(
         "filter speciality=e_shop&region=CH-ZH (htmx)",
-        "/partners?speciality=e_shop&region=CH-ZH",
+        "/directory?speciality=e_shop&region=CH-ZH",
         'id="results"',
         Request(headers=HTMX),
     ),

@@ -32,7 +32,7 @@ async def search(pool: asyncpg.Pool, search: rules.Search) -> Results:
     return Results(search, partners, len(rows) > rules.PAGE_SIZE)
 
 
-@get("/partners", media_type=MediaType.HTML)
+@get("/directory", media_type=MediaType.HTML)
 async def partners(request: Request) -> Response:
     parsed = rules.parse_search(request.query_params, countries())
     results = await search(request.app.state.pool, parsed.search)

@@ -7,6 +7,8 @@ that changes bumps the version, which changes every ETag and empties the cache."
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -50,7 +52,7 @@ LOGO_CACHE = "public, max-age=31536000, immutable"  # its URL changes with each 
 
 
 class DirectoryController(Controller):
-    path = "/partners"
+    path = "/directory"
 
     @get("", name="directory.index", opt=PUBLIC_PAGE)
     async def index(self, request: Request) -> Response:
@@ -67,11 +69,11 @@ class DirectoryController(Controller):
 
     @get("/{slug:str}", name="directory.profile", opt=PUBLIC_PAGE)
     async def profile(self, request: Request, slug: FromPath[str]) -> Response:
-        if slug.isascii() and slug.isdigit():  # /partners/{organisation id} names it too
+        if slug.isascii() and slug.isdigit():  # /directory/{organisation id} names it too
             found = await queries.slug_of_organisation(int(slug)) if len(slug) < 11 else None
             if found is None:
                 raise NotFound()
-            return Response(None, status_code=301, headers={"Location": f"/partners/{found}"})
+            return Response(None, status_code=301, headers={"Location": f"/directory/{found}"})
         return await _public(
             request,
             variant="profile",
@@ -89,6 +91,26 @@ class DirectoryController(Controller):
         if rules.etag_matches(request.headers.get("if-none-match"), tag):
             return Response(None, status_code=304, headers=headers)
         return Response(bytes(logo["image"]), media_type=logo["media_type"], headers=headers)
+
+
+class OldDirectoryAddresses(Controller):
+    """The directory was at /partners: bookmarks and shared links keep working."""
+
+    path = "/partners"
+
+    @get("", name="directory.old_index", opt=PUBLIC_PAGE)
+    async def index(self, request: Request) -> Response:
+        return _moved(request, "/directory")
+
+    @get("/{rest:path}", name="directory.old_page", opt=PUBLIC_PAGE)
+    async def page(self, request: Request, rest: FromPath[str]) -> Response:
+        return _moved(request, "/directory" + quote(rest))
+
+
+def _moved(request: Request, path: str) -> Response:
+    query = request.url.query
+    location = path + (f"?{query}" if query else "")
+    return Response(None, status_code=301, headers={"Location": location})
 
 
 async def _public(request: Request, *, variant: str, key: str, render, status=200, headers=None):
@@ -277,4 +299,4 @@ def _not_a_partner(request: Request, current: Current) -> Response:
     )
 
 
-ROUTES = [DirectoryController, ListingController]
+ROUTES = [DirectoryController, ListingController, OldDirectoryAddresses]

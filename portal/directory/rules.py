@@ -78,7 +78,7 @@ class Search:
 
     def url(self, *, page: int | None = None) -> str:
         query = self.query_string(page=page)
-        return "/partners" + (f"?{query}" if query else "")
+        return "/directory" + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)
@@ -351,6 +351,16 @@ def rank_windows(keys: Mapping[int, tuple]) -> dict[int, int]:
 
 
 # --- what a listing holds ------------------------------------------------------------------
+
+
+# The addresses under /directory that are not profiles: no listing may take them as its slug.
+RESERVED_SLUGS = frozenset({"listing"})
+
+
+def slug_is_usable(slug: str) -> bool:
+    """A slug that cannot be mistaken for another address: neither an organisation number
+    (/directory/123 redirects to its profile) nor a page of the directory."""
+    return not slug.isdigit() and slug not in RESERVED_SLUGS
 
 
 def slug_of(name: str) -> str:

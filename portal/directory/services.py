@@ -89,7 +89,7 @@ async def _save_listing_once(organisation, values: dict) -> str:
 
 async def _free_slug(name: str, organisation_id: int) -> str:
     slug = rules.slug_of(name)
-    if await queries.slug_taken(slug) or slug.isdigit():
+    if not rules.slug_is_usable(slug) or await queries.slug_taken(slug):
         slug = f"{slug}-{organisation_id}"
     return slug
 

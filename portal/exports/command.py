@@ -59,7 +59,7 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def _partner(text: str) -> int | str:
-    """An organisation number (digits), or a directory slug (the end of /partners/SLUG)."""
+    """An organisation number (digits), or a directory slug (the end of /directory/SLUG)."""
     text = text.strip().rstrip("/").rsplit("/", 1)[-1]
     if text.isascii() and text.isdigit():
         return int(text)

@@ -61,7 +61,7 @@ async def test_a_visitor_searches_by_typing_filters_by_language_and_opens_a_prof
     )
     await listed_partner("Not Active AG", status="flagged")
 
-    await page.goto("/partners")
+    await page.goto("/directory")
     await expect(page.get_by_role("heading", name="Find a partner")).to_be_visible()
     await expect(names(page)).to_have_count(3)
     await expect(page.get_by_test_id("result-count")).to_contain_text("3 partners match")
@@ -89,13 +89,13 @@ async def test_a_visitor_searches_by_typing_filters_by_language_and_opens_a_prof
     await screenshots.take(page, "filtered-italian")
 
     # The URL is shareable: opened afresh, it shows the same results with the filter chosen.
-    await page.goto("/partners?language=fr")
+    await page.goto("/directory?language=fr")
     await expect(names(page)).to_have_text(["Atelier Genève Web Sàrl"])
     await expect(page.get_by_label("Language")).to_have_value("fr")
 
     # The profile: badges the portal checked, the logo, the website.
     await names(page).first.click()
-    await page.wait_for_url("**/partners/atelier-geneve-web-sarl")
+    await page.wait_for_url("**/directory/atelier-geneve-web-sarl")
     await expect(page.get_by_role("heading", name="Atelier Genève Web Sàrl")).to_be_visible()
     await expect(page.locator(".directory-badges")).to_contain_text("Verified registration")
     await expect(page.get_by_text("Geneva", exact=False).first).to_be_visible()
@@ -106,6 +106,6 @@ async def test_a_visitor_searches_by_typing_filters_by_language_and_opens_a_prof
     await screenshots.take(page, "profile")
 
     # A flagged partner has no profile.
-    response = await page.goto("/partners/not-active-ag")
+    response = await page.goto("/directory/not-active-ag")
     assert response is not None and response.status == 404
     assert page_errors == []

@@ -22,7 +22,7 @@ GIVEN_TWICE = "This field was sent more than once."
         "/clients?access=%00",
         "/organisation/partners/search?q=ab%00",
         "/exports/clients?q=a%00",
-        "/partners/a%00b",
+        "/directory/a%00b",
         "/clients?search=%ff%fe",  # not UTF-8
     ],
 )

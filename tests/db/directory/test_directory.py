@@ -76,6 +76,12 @@ async def test_a_second_partner_of_the_same_name_gets_a_slug_of_its_own():
     assert slugs == {"web-studio", f"web-studio-{second}"}
 
 
+async def test_a_partner_named_like_a_directory_page_gets_a_slug_of_its_own():
+    """/directory/listing is the partner's own listing page, never a profile."""
+    partner = await listed_partner("Listing")
+    assert (await queries.listing_of(partner))["slug"] == f"listing-{partner}"
+
+
 async def test_the_database_ranks_as_the_rule_does(catalogue):
     """Scores from active clients, ties in the week's order: the SQL ORDER BY equals sorting
     with rules.ranking_key."""

@@ -33,6 +33,7 @@ from portal.directory.rules import (
     search_facets,
     search_words,
     shown_in_directory,
+    slug_is_usable,
     slug_of,
     tiebreak,
     tsquery_text,
@@ -142,8 +143,8 @@ def test_synonyms_are_written_as_the_index_holds_words():
 def test_the_canonical_query_string_is_ordered_and_leaves_out_what_is_empty():
     search = Search("  web   shop ", "", "CH-GE", "fr", "", 1)
     assert search.query_string() == "q=web+shop&region=CH-GE&language=fr"
-    assert search.url(page=3) == "/partners?q=web+shop&region=CH-GE&language=fr&page=3"
-    assert Search().url() == "/partners"
+    assert search.url(page=3) == "/directory?q=web+shop&region=CH-GE&language=fr&page=3"
+    assert Search().url() == "/directory"
     assert parse(language="fr", q="web").search.query_string() == (
         parse(q="web", language="fr", country="").search.query_string()
     )
@@ -255,6 +256,14 @@ def test_only_active_partners_that_opted_in_are_shown():
 )
 def test_slugs(name, slug):
     assert slug_of(name) == slug
+
+
+@pytest.mark.parametrize(
+    ("slug", "usable"),
+    [("listing", False), ("2026", False), ("listing-12", True), ("web-2026", True)],
+)
+def test_a_slug_never_takes_another_address_of_the_directory(slug, usable):
+    assert slug_is_usable(slug) is usable
 
 
 def test_etags_are_strong_and_change_with_version_variant_and_query():

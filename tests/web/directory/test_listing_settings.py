@@ -57,17 +57,17 @@ async def test_a_partner_publishes_a_listing_that_visitors_find(partner, client)
     response = await post_form(client, "/directory/listing", LISTING)
     assert response.status_code == 303
     page = (await client.get("/directory/listing")).text
-    assert "Shown" in page and "/partners/lausanne-web-sarl" in page
-    public = await client.get("/partners?language=fr&q=lausan")
+    assert "Shown" in page and "/directory/lausanne-web-sarl" in page
+    public = await client.get("/directory?language=fr&q=lausan")
     assert "Lausanne Web Sàrl" in public.text
-    profile = await client.get("/partners/lausanne-web-sarl")
+    profile = await client.get("/directory/lausanne-web-sarl")
     assert "https://lausanne-web.example.ch" in profile.text and "Vaud" in profile.text
 
 
 async def test_a_hidden_listing_is_not_shown(partner, client):
     await post_form(client, "/directory/listing", {**LISTING, "published": ""})
-    assert "directory-card-name" not in (await client.get("/partners")).text
-    assert (await client.get("/partners/lausanne-web-sarl")).status_code == 404
+    assert "directory-card-name" not in (await client.get("/directory")).text
+    assert (await client.get("/directory/lausanne-web-sarl")).status_code == 404
     assert "You chose not to appear" in (await client.get("/directory/listing")).text
 
 
@@ -76,9 +76,9 @@ async def test_an_applicant_prepares_its_listing_before_it_shows(client, db):
     await set_status("Early Bird AG", "applicant")
     assert (await post_form(client, "/directory/listing", LISTING)).status_code == 303
     assert "Only active partners appear" in (await client.get("/directory/listing")).text
-    assert "directory-card-name" not in (await client.get("/partners")).text
+    assert "directory-card-name" not in (await client.get("/directory")).text
     await set_status("Early Bird AG", "active")
-    assert 'directory-card-name">Early Bird AG<' in (await client.get("/partners")).text
+    assert 'directory-card-name">Early Bird AG<' in (await client.get("/directory")).text
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ async def test_bad_input_is_a_422_beside_the_field(partner, client, change, fiel
     assert response.status_code == 422
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
-    assert (await client.get("/partners")).text.count("directory-card-name") == 0
+    assert (await client.get("/directory")).text.count("directory-card-name") == 0
 
 
 async def test_only_managers_of_a_programme_organisation_edit_a_listing(partner, client, db):
@@ -133,8 +133,8 @@ async def test_a_logo_is_re_encoded_served_and_removed(partner, client):
     await post_form(client, "/directory/listing", LISTING)
     response = await upload(client, png((1200, 600)))
     assert response.status_code == 303
-    profile = (await client.get("/partners/lausanne-web-sarl")).text
-    src = re.search(r'src="(/partners/lausanne-web-sarl/logo\?v=\d+)"', profile).group(1)
+    profile = (await client.get("/directory/lausanne-web-sarl")).text
+    src = re.search(r'src="(/directory/lausanne-web-sarl/logo\?v=\d+)"', profile).group(1)
     logo = await client.get(src)
     assert logo.status_code == 200 and logo.headers["content-type"] == "image/webp"
     assert "immutable" in logo.headers["cache-control"]
@@ -144,8 +144,8 @@ async def test_a_logo_is_re_encoded_served_and_removed(partner, client):
     assert again.status_code == 304
     assert (await client.get("/directory/listing/logo")).status_code == 200
     assert (await post_form(client, "/directory/listing/logo/delete")).status_code == 303
-    assert "/logo?v=" not in (await client.get("/partners/lausanne-web-sarl")).text
-    assert (await client.get("/partners/lausanne-web-sarl/logo")).status_code == 404
+    assert "/logo?v=" not in (await client.get("/directory/lausanne-web-sarl")).text
+    assert (await client.get("/directory/lausanne-web-sarl/logo")).status_code == 404
 
 
 async def test_a_logo_is_re_encoded_off_the_event_loop(partner, client, monkeypatch):
@@ -176,14 +176,14 @@ async def test_a_logo_uploaded_after_a_removal_gets_a_url_never_used_before(part
         image = io.BytesIO()
         Image.new("RGB", (300, 300), colour).save(image, format="PNG")
         assert (await upload(client, image.getvalue())).status_code == 303
-        profile = (await client.get("/partners/lausanne-web-sarl")).text
-        src = re.search(r'src="(/partners/lausanne-web-sarl/logo\?v=\d+)"', profile).group(1)
+        profile = (await client.get("/directory/lausanne-web-sarl")).text
+        src = re.search(r'src="(/directory/lausanne-web-sarl/logo\?v=\d+)"', profile).group(1)
         own = (await client.get("/directory/listing")).text
         assert re.search(r'src="/directory/listing/logo\?v=\d+"', own)
         logo = await client.get(src)
         seen |= {src, logo.headers["etag"]}
         assert (await post_form(client, "/directory/listing/logo/delete")).status_code == 303
-        assert "/logo?v=" not in (await client.get("/partners/lausanne-web-sarl")).text
+        assert "/logo?v=" not in (await client.get("/directory/lausanne-web-sarl")).text
         assert "Upload a logo" in (await client.get("/directory/listing")).text
     assert len(seen) == 4
 
@@ -209,7 +209,7 @@ async def test_what_is_not_a_logo_is_a_clear_422(
     response = await upload(client, data, filename, content_type)
     assert response.status_code == 422
     assert message in response.text and 'data-testid="logo-error"' in response.text
-    assert "/logo?v=" not in (await client.get("/partners/lausanne-web-sarl")).text
+    assert "/logo?v=" not in (await client.get("/directory/lausanne-web-sarl")).text
 
 
 async def test_a_body_past_the_portal_limit_is_a_413(partner, client):
@@ -232,8 +232,8 @@ async def test_a_form_without_a_file_is_a_422(partner, client):
 async def test_a_directory_page_shows_a_flash_message_once(partner, client):
     saved = await post_form(client, "/directory/listing", LISTING)  # 303 with a flash
     assert saved.status_code == 303 and client.cookies.get("__Host-flash")
-    first = await client.get("/partners/lausanne-web-sarl")
+    first = await client.get("/directory/lausanne-web-sarl")
     assert 'class="flash flash-success"' in first.text
     assert not client.cookies.get("__Host-flash")  # the page ended the cookie
-    again = await client.get("/partners/lausanne-web-sarl")
+    again = await client.get("/directory/lausanne-web-sarl")
     assert 'class="flash' not in again.text

@@ -31,27 +31,27 @@ async def directory(db):
 
 
 async def test_a_visitor_sees_only_active_partners_that_opted_in(client, directory):
-    response = await client.get("/partners")
+    response = await client.get("/directory")
     assert response.status_code == 200
     assert sorted(cards(response.text)) == ["Atelier Genève Web", "Zürich Shop GmbH"]
     assert "2 partners match" in response.text
 
 
 async def test_the_fragment_holds_only_the_results_and_pushes_the_canonical_url(client, directory):
-    response = await client.get("/partners?language=fr&q=gen&country=", headers=HTMX)
+    response = await client.get("/directory?language=fr&q=gen&country=", headers=HTMX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section id="results"')
     assert "<html" not in response.text and 'id="directory-search"' not in response.text
     assert cards(response.text) == ["Atelier Genève Web"]
-    assert response.headers["hx-push-url"] == "/partners?q=gen&language=fr"
+    assert response.headers["hx-push-url"] == "/directory?q=gen&language=fr"
     assert "HX-Request" in response.headers["vary"]
 
 
 async def test_the_page_works_without_javascript_as_a_get_form(client, directory):
-    page = (await client.get("/partners")).text
-    assert re.search(r'<form id="directory-search"[^>]*action="/partners" method="get"', page)
+    page = (await client.get("/directory")).text
+    assert re.search(r'<form id="directory-search"[^>]*action="/directory" method="get"', page)
     assert 'hx-trigger="input delay:300ms, submit"' in page and 'hx-push-url="true"' in page
-    shared = await client.get("/partners?speciality=e_shop")
+    shared = await client.get("/directory?speciality=e_shop")
     assert cards(shared.text) == ["Zürich Shop GmbH"]
     assert '<option value="e_shop" selected>' in shared.text
 
@@ -74,19 +74,19 @@ async def test_the_page_works_without_javascript_as_a_get_form(client, directory
 )
 async def test_search_strings_with_metacharacters_never_break_the_page(client, directory, text):
     for headers in ({}, HTMX):
-        response = await client.get("/partners", params={"q": text}, headers=headers)
+        response = await client.get("/directory", params={"q": text}, headers=headers)
         assert response.status_code == 200, response.text
         assert "<script>alert" not in response.text and "<img src=x" not in response.text
-    assert (await client.get("/partners")).status_code == 200  # the table is still there
+    assert (await client.get("/directory")).status_code == 200  # the table is still there
 
 
 async def test_control_characters_and_overlong_searches_are_explained(client, directory):
-    response = await client.get("/partners", params={"q": "web\x1b"})
+    response = await client.get("/directory", params={"q": "web\x1b"})
     assert response.status_code == 422
     assert "control characters" in response.text
     # a NUL byte is refused for every address before any route reads it
-    assert (await client.get("/partners", params={"q": "web\x00"})).status_code == 400
-    response = await client.get("/partners", params={"q": "w" * 101})
+    assert (await client.get("/directory", params={"q": "web\x00"})).status_code == 400
+    response = await client.get("/directory", params={"q": "w" * 101})
     assert response.status_code == 422 and "at most 100 characters" in response.text
 
 
@@ -105,41 +105,41 @@ async def test_control_characters_and_overlong_searches_are_explained(client, di
 async def test_unknown_filter_values_are_a_422_that_says_what_was_ignored(
     client, directory, query, field
 ):
-    response = await client.get(f"/partners?{query}")
+    response = await client.get(f"/directory?{query}")
     assert response.status_code == 422
     assert "error" in response.text and 'id="results"' in response.text
-    fragment = await client.get(f"/partners?{query}", headers=HTMX)
+    fragment = await client.get(f"/directory?{query}", headers=HTMX)
     assert fragment.status_code == 422
     assert "etag" not in response.headers  # an explained mistake is not kept
 
 
 async def test_a_page_past_the_results_is_an_empty_page_with_a_way_back(client, directory):
-    response = await client.get("/partners?page=7")
+    response = await client.get("/directory?page=7")
     assert response.status_code == 200
     assert cards(response.text) == []
     assert "no more partners past page 6" in response.text
-    assert 'href="/partners"' in response.text
+    assert 'href="/directory"' in response.text
 
 
 async def test_pages_stop_at_the_fiftieth_with_a_word_and_a_way_back(client, directory):
     """Review item 8: page 500 made the database skip 10,000 rows (280 ms)."""
-    assert (await client.get("/partners?page=50")).status_code == 200
-    response = await client.get("/partners?page=51")
+    assert (await client.get("/directory?page=50")).status_code == 200
+    response = await client.get("/directory?page=51")
     assert response.status_code == 422
     assert "at most 50 pages; narrow your search" in response.text
-    assert 'href="/partners"' in response.text
+    assert 'href="/directory"' in response.text
 
 
 async def test_empty_states(client, db):
-    assert "The directory is still empty" in (await client.get("/partners")).text
+    assert "The directory is still empty" in (await client.get("/directory")).text
     await listed_partner("Only One AG")
-    response = await client.get("/partners?q=nothingmatches")
+    response = await client.get("/directory?q=nothingmatches")
     assert "No partner matches “nothingmatches”" in response.text
     assert cards(response.text) == []
 
 
 async def test_a_profile_by_slug_and_by_id(client, directory):
-    response = await client.get("/partners/atelier-geneve-web")
+    response = await client.get("/directory/atelier-geneve-web")
     assert response.status_code == 200
     assert "Atelier Genève Web" in response.text and "Verified registration" in response.text
     assert "Geneva" in response.text and "French, English" in response.text
@@ -148,21 +148,40 @@ async def test_a_profile_by_slug_and_by_id(client, directory):
         .where(Organisation.name == "Atelier Genève Web")
         .first()
     )
-    moved = await client.get(f"/partners/{organisation['id']}")
+    moved = await client.get(f"/directory/{organisation['id']}")
     assert moved.status_code == 301
-    assert moved.headers["location"] == "/partners/atelier-geneve-web"
+    assert moved.headers["location"] == "/directory/atelier-geneve-web"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "there"),
+    [
+        ("/partners", "/directory", 200),
+        ("/partners?q=web&language=fr", "/directory?q=web&language=fr", 200),
+        ("/partners/atelier-geneve-web", "/directory/atelier-geneve-web", 200),
+        # this partner has no logo: the new address answers as the old one would have
+        ("/partners/atelier-geneve-web/logo?v=2", "/directory/atelier-geneve-web/logo?v=2", 404),
+    ],
+)
+async def test_the_old_addresses_of_the_directory_move_permanently(
+    client, directory, old, new, there
+):
+    moved = await client.get(old)
+    assert moved.status_code == 301
+    assert moved.headers["location"] == new
+    assert (await client.get(new)).status_code == there
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/partners/hidden-ag",
-        "/partners/flagged-ag",
-        "/partners/no-such-partner",
-        "/partners/99999",
-        "/partners/99999999999999999999",
-        "/partners/%27%20OR%201%3D1",
-        "/partners/hidden-ag/logo",
+        "/directory/hidden-ag",
+        "/directory/flagged-ag",
+        "/directory/no-such-partner",
+        "/directory/99999",
+        "/directory/99999999999999999999",
+        "/directory/%27%20OR%201%3D1",
+        "/directory/hidden-ag/logo",
     ],
 )
 async def test_what_is_not_shown_does_not_exist(client, directory, path):
@@ -174,28 +193,28 @@ async def test_what_is_not_shown_does_not_exist(client, directory, path):
 
 
 async def test_an_anonymous_visitor_gets_a_strong_etag_and_a_304(client, directory):
-    first = await client.get("/partners?q=shop")
+    first = await client.get("/directory?q=shop")
     tag = first.headers["etag"]
     assert tag.startswith('"') and "public" in first.headers["cache-control"]
     assert "set-cookie" not in first.headers  # a shared cache may keep it
-    again = await client.get("/partners?q=shop", headers={"If-None-Match": tag})
+    again = await client.get("/directory?q=shop", headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == tag
-    fragment = await client.get("/partners?q=shop", headers={**HTMX, "If-None-Match": tag})
+    fragment = await client.get("/directory?q=shop", headers={**HTMX, "If-None-Match": tag})
     assert fragment.status_code == 200  # the fragment is another representation
-    other = await client.get("/partners?q=zur", headers={"If-None-Match": tag})
+    other = await client.get("/directory?q=zur", headers={"If-None-Match": tag})
     assert other.status_code == 200
 
 
 async def test_a_changed_listing_changes_every_etag(client, directory):
-    tag = (await client.get("/partners")).headers["etag"]
-    profile_tag = (await client.get("/partners/atelier-geneve-web")).headers["etag"]
+    tag = (await client.get("/directory")).headers["etag"]
+    profile_tag = (await client.get("/directory/atelier-geneve-web")).headers["etag"]
     await listed_partner("Newcomer AG")
-    response = await client.get("/partners", headers={"If-None-Match": tag})
+    response = await client.get("/directory", headers={"If-None-Match": tag})
     assert response.status_code == 200 and "Newcomer AG" in cards(response.text)
     assert response.headers["etag"] != tag
     profile = await client.get(
-        "/partners/atelier-geneve-web", headers={"If-None-Match": profile_tag}
+        "/directory/atelier-geneve-web", headers={"If-None-Match": profile_tag}
     )
     assert profile.status_code == 200
 
@@ -206,26 +225,28 @@ async def test_a_deploy_changes_every_etag(client, directory, monkeypatch):
     from portal.directory import routes
 
     monkeypatch.setattr(routes, "build_id", lambda: "build-1")
-    tag = (await client.get("/partners?q=shop")).headers["etag"]
-    assert (await client.get("/partners?q=shop", headers={"If-None-Match": tag})).status_code == 304
+    tag = (await client.get("/directory?q=shop")).headers["etag"]
+    assert (
+        await client.get("/directory?q=shop", headers={"If-None-Match": tag})
+    ).status_code == 304
     monkeypatch.setattr(routes, "build_id", lambda: "build-2")
-    response = await client.get("/partners?q=shop", headers={"If-None-Match": tag})
+    response = await client.get("/directory?q=shop", headers={"If-None-Match": tag})
     assert response.status_code == 200 and response.headers["etag"] != tag
 
 
 async def test_a_flagged_partner_leaves_the_cached_page_at_once(client, directory):
-    assert "Zürich Shop GmbH" in cards((await client.get("/partners")).text)
+    assert "Zürich Shop GmbH" in cards((await client.get("/directory")).text)
     await Organisation.update({Organisation.partner_status: "flagged"}).where(
         Organisation.name == "Zürich Shop GmbH"
     )
-    assert cards((await client.get("/partners")).text) == ["Atelier Genève Web"]
-    assert (await client.get("/partners/zurich-shop-gmbh")).status_code == 404
+    assert cards((await client.get("/directory")).text) == ["Atelier Genève Web"]
+    assert (await client.get("/directory/zurich-shop-gmbh")).status_code == 404
 
 
 async def test_a_logged_in_person_gets_their_menu_and_a_private_uncached_page(client, directory):
     await sign_up(client, "visitor@example.ch")
     await log_in(client, "visitor@example.ch")
-    response = await client.get("/partners")
+    response = await client.get("/directory")
     assert response.status_code == 200
     assert "visitor@example.ch" in response.text
     assert "etag" not in response.headers
@@ -234,7 +255,7 @@ async def test_a_logged_in_person_gets_their_menu_and_a_private_uncached_page(cl
     assert token and f'value="{token}"' in response.text  # the menu's forms still work
 
 
-@pytest.mark.parametrize("path", ["/partners?q=gen", "/partners/atelier-geneve-web"])
+@pytest.mark.parametrize("path", ["/directory?q=gen", "/directory/atelier-geneve-web"])
 async def test_public_pages_vary_on_every_header_that_changes_the_answer(client, directory, path):
     """htmx's history restore also sends HX-Request: a browser cache that varied on it alone
     gave the Back button the cached results fragment instead of the page."""
@@ -244,7 +265,7 @@ async def test_public_pages_vary_on_every_header_that_changes_the_answer(client,
         assert {"hx-request", "hx-history-restore-request", "hx-boosted", "cookie"} <= vary
         assert response.headers["cache-control"] == "public, no-cache"
     restore = await client.get(
-        "/partners?q=gen", headers={**HTMX, "HX-History-Restore-Request": "true"}
+        "/directory?q=gen", headers={**HTMX, "HX-History-Restore-Request": "true"}
     )
     assert "<html" in restore.text and 'id="directory-search"' in restore.text
 
@@ -252,19 +273,19 @@ async def test_public_pages_vary_on_every_header_that_changes_the_answer(client,
 async def test_the_search_box_shows_the_canonical_words_the_cache_is_keyed_on(client, directory):
     """Two searches with the same words share an ETag and a cached page: the page must then
     show those words, not the raw text of whoever searched first."""
-    poisoned = await client.get("/partners", params={"q": "☠☠ ☎ → !!! ☠☠"})
-    home = await client.get("/partners")
+    poisoned = await client.get("/directory", params={"q": "☠☠ ☎ → !!! ☠☠"})
+    home = await client.get("/directory")
     assert home.headers["etag"] == poisoned.headers["etag"]
     assert re.search(r'id="f-q"[^>]*value=""', home.text)
     assert "☠" not in home.text
-    await client.get("/partners", params={"q": "gen!!! scam"})
-    response = await client.get("/partners", params={"q": "gen scam"})
+    await client.get("/directory", params={"q": "gen!!! scam"})
+    response = await client.get("/directory", params={"q": "gen scam"})
     assert re.search(r'id="f-q"[^>]*value="gen scam"', response.text)
 
 
 async def test_a_decomposed_accent_is_one_letter_of_the_word(client, directory):
-    composed = await client.get("/partners", params={"q": "Genève"}, headers=HTMX)
-    decomposed = await client.get("/partners", params={"q": "Gene\u0300ve"}, headers=HTMX)
+    composed = await client.get("/directory", params={"q": "Genève"}, headers=HTMX)
+    decomposed = await client.get("/directory", params={"q": "Gene\u0300ve"}, headers=HTMX)
     assert cards(decomposed.text) == cards(composed.text) == ["Atelier Genève Web"]
     assert decomposed.headers["etag"] == composed.headers["etag"]
 
@@ -279,7 +300,7 @@ async def test_the_benchmarks_floor_reference_renders_the_same_fragment(
     from bench import directory_reference
 
     monkeypatch.setenv("DATABASE_URL", db)
-    path = "/partners?q=web&language=fr"
+    path = "/directory?q=web&language=fr"
     portal = await client.get(path, headers=HTMX)
     async with AsyncTestClient(app=directory_reference.create_app()) as reference_client:
         reference = await reference_client.get(path, headers=HTMX)
