@@ -239,13 +239,13 @@ def _import_everything() -> None:
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
 
+    import portal.exports.billing_report  # noqa: F401
     import portal.exports.csvfile  # noqa: F401
-    import portal.exports.reports  # noqa: F401
     import portal.exports.xlsx  # noqa: F401
 
 
 async def _portal(partner: int, start: date, end: date, output: str) -> dict:
-    from portal.exports.reports import ReportRequest, load_report, partner_view, write_report
+    from portal.exports.billing_report import ReportRequest, load_report, partner_view, write_report
 
     began = time.perf_counter()
     report = await load_report(await partner_view(partner), ReportRequest(partner, start, end))
@@ -257,7 +257,7 @@ async def _portal(partner: int, start: date, end: date, output: str) -> dict:
 
 async def _frame(partner: int, start: date, end: date):
     from portal.exports import queries
-    from portal.exports.reports import ReportRequest, partner_view, report_scope
+    from portal.exports.billing_report import ReportRequest, partner_view, report_scope
 
     request = ReportRequest(partner, start, end)
     scope = await report_scope(await partner_view(partner), request)
@@ -414,7 +414,7 @@ def _export_through_the_queue(base_url: str, cookie: str, body: str) -> dict:
     began = time.perf_counter()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     status, location, _ = call("POST", "/exports", body=body, headers=form)
-    if status != 303 or not location.startswith("/my-reports/"):
+    if status != 303 or not location.startswith("/exports/reports/"):
         raise RuntimeError(f"POST /exports answered {status} {location!r}, not the queue")
     while True:
         time.sleep(1)

@@ -20,8 +20,8 @@ from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
-from portal.exports.background.routes import ROUTES as REPORT_FILE_ROUTES
 from portal.exports.offload import shutdown_writer_pool
+from portal.exports.reports.routes import ROUTES as REPORT_ROUTES
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
 from portal.mail.routes import DEVELOPMENT_ROUTES
 from portal.organisations.routes import ROUTES as ORGANISATION_ROUTES
@@ -105,7 +105,7 @@ def create_app(settings: Settings) -> Litestar:
             *TENDER_ROUTES,
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
-            *REPORT_FILE_ROUTES,
+            *REPORT_ROUTES,
             *(DEVELOPMENT_ROUTES if settings.development else []),
             create_static_files_router(
                 path="/static",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from portal.accounts import jobs as account_jobs
 from portal.directory import services as directory
-from portal.exports.background import jobs as report_jobs
+from portal.exports.reports import jobs as report_jobs
 from portal.jobs import housekeeping
 from portal.jobs.registry import Job, Periodic
 from portal.mail import jobs as mail_jobs

@@ -36,5 +36,6 @@ LAZY_IMPORTS = {
     "the worker itself (pgqueuer) loads in the child process",
     "portal.exports.command": "`portal export billing` checks its arguments before it loads "
     "pandas and connects to the database",
-    "portal.exports.reports": "a report loads the writer of its format only (openpyxl for xlsx)",
+    "portal.exports.billing_report": "a report loads the writer of its format only (openpyxl "
+    "for xlsx)",
 }

@@ -82,6 +82,6 @@ APP_REGISTRY = AppRegistry(
         "portal.jobs.piccolo_app",
         "portal.tenders.piccolo_app",
         "portal.directory.piccolo_app",
-        "portal.exports.background.piccolo_app",
+        "portal.exports.reports.piccolo_app",
     ]
 )

@@ -133,7 +133,7 @@ async def _load(args, file_format: str):
     from portal import database
     from portal.core.current import actor_in
     from portal.exports import queries
-    from portal.exports.reports import ReportRequest, load_report, partner_view
+    from portal.exports.billing_report import ReportRequest, load_report, partner_view
 
     database.bind(os.environ["DATABASE_URL"])
     print(database.migration_summary(await database.migrate()))
@@ -172,7 +172,7 @@ def _write(report, output: Path, *, quiet: bool) -> None:
     never leaves half a file under the requested name."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from portal.exports.reports import write_report
+    from portal.exports.billing_report import write_report
 
     partial = output.with_name(f".{output.name}.partial")
     try:

@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from portal.exports import rules
-from portal.exports.reports import ReportRequest
+from portal.exports.billing_report import ReportRequest
 from portal.exports.rules import Period, PeriodKind
 from portal.forms import Form
 

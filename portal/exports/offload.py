@@ -13,7 +13,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from portal.exports.reports import Report, write_report
+from portal.exports.billing_report import Report, write_report
 
 _pool: ProcessPoolExecutor | None = None
 

@@ -12,15 +12,15 @@ from litestar.response import File
 from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.exports import forms
-from portal.exports.background.rules import runs_in_background
-from portal.exports.background.services import start_report
-from portal.exports.offload import remove, write_to_temporary_file
-from portal.exports.reports import (
+from portal.exports.billing_report import (
     ReportRequest,
     count_report_lines,
     exportable_clients,
     load_report,
 )
+from portal.exports.offload import remove, write_to_temporary_file
+from portal.exports.reports.rules import runs_in_background
+from portal.exports.reports.services import start_report
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
 from portal.web import form_page, page, redirect
 
@@ -82,7 +82,7 @@ async def deliver_report(
         report_id = await start_report(current, report_request)
         return redirect(
             request,
-            f"/my-reports/{report_id}",
+            f"/exports/reports/{report_id}",
             flash="This report is large: it is being written in the background.",
             level="info",
         )

@@ -16,12 +16,12 @@ import openpyxl
 import pytest
 from playwright.async_api import expect
 
-from portal.exports.background.rules import BACKGROUND_THRESHOLD
+from portal.exports.reports.rules import BACKGROUND_THRESHOLD
 from portal.exports.rules import previous_quarter
 from tests.conftest import ROOT
 from tests.exports_world import build_world
 from tests.helpers import PASSWORD
-from tests.report_files_world import add_lines
+from tests.reports_world import add_lines
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +84,7 @@ async def test_a_big_report_runs_in_the_background_with_a_progress_bar(
     await page.get_by_role("button", name="Download the report").click()
 
     # too big to wait for: the report's own page, waiting for a worker
-    await page.wait_for_url(re.compile(r"/my-reports/\d+$"))
+    await page.wait_for_url(re.compile(r"/exports/reports/\d+$"))
     progress = page.get_by_test_id("report-progress")
     await expect(progress).to_have_attribute("data-status", "queued")
     await expect(page.get_by_text("You can leave this page")).to_be_visible()

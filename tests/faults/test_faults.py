@@ -24,7 +24,7 @@ from tests.faults.server import (
     alive,
     using_database,
 )
-from tests.report_files_world import start_report
+from tests.reports_world import start_report
 
 pytestmark = pytest.mark.faults
 

@@ -17,7 +17,7 @@ from portal import demo
 from portal.billing.rules import EntryKind
 from portal.clients.rules import LinkStatus
 from portal.core.enums import PartnerStatus
-from portal.exports.background.rules import Status as ReportStatus
+from portal.exports.reports.rules import Status as ReportStatus
 from portal.tenders.rules import QuoteStatus, TenderStatus
 from tests.helpers import log_in, turn_on_two_factor
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from piccolo.querystring import QueryString
 
-from portal.exports.reports import ReportRequest, load_report, write_report
+from portal.exports.billing_report import ReportRequest, load_report, write_report
 from portal.piccolo_conf import DB
 from tests.exports_world import build_world
 

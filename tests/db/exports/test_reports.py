@@ -9,7 +9,7 @@ from piccolo.querystring import QueryString
 
 from portal.core.current import actor_in
 from portal.errors import Forbidden, FormErrors, NotFound
-from portal.exports.reports import (
+from portal.exports.billing_report import (
     ReportRequest,
     count_report_lines,
     exportable_clients,

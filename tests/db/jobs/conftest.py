@@ -1,3 +1,3 @@
 """Fixtures of the job tests: an in-process worker on the test's event loop."""
 
-from tests.report_files_world import eventually, start_worker  # noqa: F401
+from tests.reports_world import eventually, start_worker  # noqa: F401

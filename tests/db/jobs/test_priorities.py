@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.exports.background.services import WRITE_REPORT
+from portal.exports.reports.services import WRITE_REPORT
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job
 from portal.mail.services import DELIVER_MAIL, Mail, queue_mail
 from portal.piccolo_conf import DB
 from tests.helpers import queued_mails_to
-from tests.report_files_world import eventually
+from tests.reports_world import eventually
 
 
 def _recorder(name: str, taken: list) -> Job:

@@ -13,15 +13,15 @@ import openpyxl
 import pytest
 from piccolo.querystring import QueryString
 
-from portal.exports.background import jobs, queries
-from portal.exports.background.tables import ReportFile
+from portal.exports.reports import jobs, queries
+from portal.exports.reports.tables import ReportFile
 from portal.jobs.registry import JobContext
 from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership
 from portal.piccolo_conf import DB
 from tests.exports_world import build_world
 from tests.helpers import delivered_by_the_worker, queued_mails_to
-from tests.report_files_world import eventually, start_report
+from tests.reports_world import eventually, start_report
 
 PROGRESS_LOG = """
 CREATE TABLE IF NOT EXISTS test_progress_log (report integer, rows_written integer, status text);
@@ -51,7 +51,7 @@ async def progress_log(db):
 
 async def _expected_lines(report: dict) -> int:
     """What the export core counts for the report's request, as its requester."""
-    from portal.exports.reports import ReportRequest, count_report_lines
+    from portal.exports.billing_report import ReportRequest, count_report_lines
 
     return await count_report_lines(None, ReportRequest.from_dict(report["parameters"]))
 
@@ -169,10 +169,10 @@ async def test_on_the_first_the_monthly_reports_are_queued_once_made_and_mailed(
     (mail,) = await queued_mails_to("legal@muster.ch")
     assert mail["subject"] == "Your billing report for August 2026 is ready"
     assert "2026-08-01 to 2026-08-31" in mail["body"]
-    assert f"https://portal.test/my-reports/{queued['id']}" in mail["body"]
+    assert f"https://portal.test/exports/reports/{queued['id']}" in mail["body"]
     assert "after logging in" in mail["body"]
     body = await delivered_by_the_worker(mail_settings, smtp, "legal@muster.ch", MAIL_PRIORITY)
-    assert f"https://portal.test/my-reports/{queued['id']}" in body
+    assert f"https://portal.test/exports/reports/{queued['id']}" in body
 
     # October 1st: September is due for both (the second subscribed on 3 September)
     october = datetime(2026, 10, 1, 5, 5, tzinfo=UTC)

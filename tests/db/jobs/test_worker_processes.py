@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from portal.exports.background import queries
+from portal.exports.reports import queries
 from tests.conftest import ROOT
 from tests.exports_world import build_world
-from tests.report_files_world import eventually, start_report
+from tests.reports_world import eventually, start_report
 
 HEARTBEAT_SECONDS = 2
 

@@ -112,7 +112,7 @@ PAGES = [
         status_for_money_pages,
         htmx=True,
     ),
-    Page("my reports", "/my-reports", frozenset(), status_for_money_pages),
+    Page("my reports", "/exports/reports", frozenset(), status_for_money_pages),
     Page("audit log", "/organisation/audit", frozenset(), status_for_managers),
     Page("overview", "/", frozenset()),
     Page("teams", "/organisation/teams", frozenset()),

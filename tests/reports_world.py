@@ -48,8 +48,8 @@ async def start_report(
 ) -> int:
     """COUNT more lines for the world's full client in the month of MONTH, and a background
     report of that month by EMAIL; the report's id."""
-    from portal.exports.background.services import start_report as start
-    from portal.exports.reports import ReportRequest
+    from portal.exports.billing_report import ReportRequest
+    from portal.exports.reports.services import start_report as start
 
     if count:
         await add_lines(world.partner, world.full_client, count, month)

@@ -2,7 +2,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from portal.exports.background.tables import ReportFile, ReportSubscription
+from portal.exports.reports.tables import ReportFile, ReportSubscription
 
 APP_CONFIG = AppConfig(
     app_name="report_files",

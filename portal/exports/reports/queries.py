@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal.exports.background.rules import PAGE_SIZE, Status, Subscription
-from portal.exports.background.tables import ReportFile, ReportSubscription
+from portal.exports.reports.rules import PAGE_SIZE, Status, Subscription
+from portal.exports.reports.tables import ReportFile, ReportSubscription
 from portal.organisations.tables import Membership
 
 COLUMNS = (

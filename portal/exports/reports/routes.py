@@ -1,9 +1,11 @@
-"""Pages of background reports: "My reports" (with the monthly delivery setting), one
-report's page whose progress htmx polls, its download, and "Retry" for a failed one."""
+"""Pages of background reports (/exports/reports): "My reports" (with the monthly delivery
+setting), one report's page whose progress htmx polls, its download, and "Retry" for a failed
+one. The old addresses under /my-reports (in mails already sent) redirect here."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -13,7 +15,7 @@ from litestar.response import File
 from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.exports.background import rules, services
+from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
 from portal.web import form_page, page, redirect
 
@@ -26,16 +28,14 @@ MEDIA_TYPES = {
 }
 
 
-class ReportFilesController(Controller):
-    path = "/my-reports"
+class ReportsController(Controller):
+    path = "/exports/reports"
 
-    @get("", name="exports.my_reports")
-    async def my_reports(self, request: Request, current: Me) -> Response:
-        return page(
-            request, "exports/background/my_reports.html", await _list_context(request, current)
-        )
+    @get("", name="exports.reports")
+    async def index(self, request: Request, current: Me) -> Response:
+        return page(request, "exports/reports/index.html", await _list_context(request, current))
 
-    @post("/monthly", name="exports.monthly_delivery")
+    @post("/monthly", name="exports.reports.monthly")
     async def monthly_delivery(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
@@ -49,7 +49,7 @@ class ReportFilesController(Controller):
             context = await _list_context(request, current)
             return form_page(
                 request,
-                "exports/background/my_reports.html",
+                "exports/reports/index.html",
                 {**context, "form": data},
                 error.errors,
             )
@@ -59,19 +59,19 @@ class ReportFilesController(Controller):
             if wanted
             else "You will no longer receive the monthly report by email."
         )
-        return redirect(request, "/my-reports", flash=flash)
+        return redirect(request, "/exports/reports", flash=flash)
 
-    @get("/{report_id:int}", name="exports.report_file")
+    @get("/{report_id:int}", name="exports.report")
     async def report(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
         report = await _report(current, report_id)
         return page(
             request,
-            "exports/background/report.html",
+            "exports/reports/report.html",
             _report_context(report),
             fragment="progress",
         )
 
-    @get("/{report_id:int}/download", name="exports.report_file.download")
+    @get("/{report_id:int}/download", name="exports.report.download")
     async def download(self, request: Request, current: Me, report_id: FromPath[int]) -> File:
         report = await _report(current, report_id)
         if not rules.may_download(rules.Status(report["status"]), report["expires_at"], _now()):
@@ -87,11 +87,27 @@ class ReportFilesController(Controller):
             filename=report["file_name"],
         )
 
-    @post("/{report_id:int}/retry", name="exports.report_file.retry")
+    @post("/{report_id:int}/retry", name="exports.report.retry")
     async def retry(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
         _check_id(report_id)
         await services.retry_report(current, report_id)
-        return redirect(request, f"/my-reports/{report_id}", flash="The report is queued again.")
+        queued = "The report is queued again."
+        return redirect(request, f"/exports/reports/{report_id}", flash=queued)
+
+
+class OldReportAddresses(Controller):
+    """ "My reports" was at /my-reports, and mails already sent link /my-reports/<id>."""
+
+    path = "/my-reports"
+
+    @get("", name="exports.reports.old_index")
+    async def index(self) -> Response:
+        return Response(None, status_code=301, headers={"Location": "/exports/reports"})
+
+    @get("/{rest:path}", name="exports.reports.old_page")
+    async def page(self, rest: FromPath[str]) -> Response:
+        location = "/exports/reports" + quote(rest)
+        return Response(None, status_code=301, headers={"Location": location})
 
 
 def _check_id(report_id: int) -> None:
@@ -151,4 +167,4 @@ async def _list_context(request: Request, current: Current) -> dict:
     }
 
 
-ROUTES = [ReportFilesController]
+ROUTES = [ReportsController, OldReportAddresses]

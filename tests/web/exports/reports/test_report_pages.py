@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import openpyxl
 import pytest
 
-from portal.exports.background import jobs, queries
-from portal.exports.background.tables import ReportFile, ReportSubscription
+from portal.exports.reports import jobs, queries
+from portal.exports.reports.tables import ReportFile, ReportSubscription
 from portal.organisations.tables import Membership
 from tests.exports_world import build_world
 from tests.helpers import logged_in_browser, post_form
-from tests.report_files_world import eventually, start_report
+from tests.reports_world import eventually, start_report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTMX = {"HX-Request": "true"}
@@ -36,12 +36,12 @@ async def test_a_queued_report_shows_its_progress_and_polls_until_ready(
     report_id = await start_report(world, "legal@muster.ch", 50)
     browser = await logged_in_browser(client, "legal@muster.ch")
 
-    page = await browser.get(f"/my-reports/{report_id}")
+    page = await browser.get(f"/exports/reports/{report_id}")
     assert page.status_code == 200
     assert "<html" in page.text and "Waiting for a worker" in page.text
     assert 'hx-trigger="every 1s"' in page.text
-    assert f'href="/my-reports/{report_id}"' in page.text  # refresh without JavaScript
-    fragment = await browser.get(f"/my-reports/{report_id}", headers=HTMX)
+    assert f'href="/exports/reports/{report_id}"' in page.text  # refresh without JavaScript
+    fragment = await browser.get(f"/exports/reports/{report_id}", headers=HTMX)
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert fragment.text.lstrip().startswith(f'<div id="report-{report_id}-progress"')
@@ -50,12 +50,12 @@ async def test_a_queued_report_shows_its_progress_and_polls_until_ready(
 
     await start_worker(jobs=jobs.JOBS)
     await eventually(lambda: _ready(report_id), 90, "the report")
-    done = await browser.get(f"/my-reports/{report_id}", headers=HTMX)
+    done = await browser.get(f"/exports/reports/{report_id}", headers=HTMX)
     assert "Ready" in done.text
     assert "hx-trigger" not in done.text  # polling stops
-    assert f'href="/my-reports/{report_id}/download"' in done.text
+    assert f'href="/exports/reports/{report_id}/download"' in done.text
 
-    download = await browser.get(f"/my-reports/{report_id}/download")
+    download = await browser.get(f"/exports/reports/{report_id}/download")
     assert download.status_code == 200
     assert download.headers["content-type"] == XLSX
     assert download.headers["content-disposition"].startswith(
@@ -74,7 +74,7 @@ async def _ready_report(world, email: str, start_worker) -> int:
 async def test_the_downloaded_file_is_the_report_and_opens_in_excel(client, world, start_worker):
     report_id = await _ready_report(world, "legal@muster.ch", start_worker)
     browser = await logged_in_browser(client, "legal@muster.ch")
-    download = await browser.get(f"/my-reports/{report_id}/download")
+    download = await browser.get(f"/exports/reports/{report_id}/download")
     assert download.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(download.content))
     assert workbook.sheetnames[:2] == ["Summary", "Lines"]
@@ -95,8 +95,8 @@ async def test_the_downloaded_file_is_the_report_and_opens_in_excel(client, worl
 async def test_who_may_open_and_download_a_report(client, world, start_worker, email, status):
     report_id = await _ready_report(world, "billing@muster.ch", start_worker)
     browser = await logged_in_browser(client, email)
-    page = await browser.get(f"/my-reports/{report_id}")
-    download = await browser.get(f"/my-reports/{report_id}/download")
+    page = await browser.get(f"/exports/reports/{report_id}")
+    download = await browser.get(f"/exports/reports/{report_id}/download")
     assert (page.status_code, download.status_code) == (status, status)
     if status == 404:
         assert "billing-muster" not in page.text
@@ -109,16 +109,20 @@ async def test_a_requester_who_lost_the_right_to_export_is_told_so(client, world
         Membership.account == world.people["billing@muster.ch"]
     )
     browser = await logged_in_browser(client, "billing@muster.ch")
-    assert (await browser.get(f"/my-reports/{report_id}")).status_code == 403
-    assert (await browser.get(f"/my-reports/{report_id}/download")).status_code == 403
+    assert (await browser.get(f"/exports/reports/{report_id}")).status_code == 403
+    assert (await browser.get(f"/exports/reports/{report_id}/download")).status_code == 403
     await browser.aclose()
 
 
 async def test_unknown_and_absurd_report_ids_are_404(client, world):
     browser = await logged_in_browser(client, "legal@muster.ch")
-    for path in ("/my-reports/999999", "/my-reports/99999999999999", "/my-reports/0/download"):
+    for path in (
+        "/exports/reports/999999",
+        "/exports/reports/99999999999999",
+        "/exports/reports/0/download",
+    ):
         assert (await browser.get(path)).status_code == 404, path
-    response = await post_form(browser, "/my-reports/99999999999999/retry")
+    response = await post_form(browser, "/exports/reports/99999999999999/retry")
     assert response.status_code == 404
     await browser.aclose()
 
@@ -126,7 +130,7 @@ async def test_unknown_and_absurd_report_ids_are_404(client, world):
 async def test_a_report_not_ready_or_expired_does_not_download_and_says_why(client, world):
     report_id = await start_report(world, "legal@muster.ch", 0)
     browser = await logged_in_browser(client, "legal@muster.ch")
-    waiting = await browser.get(f"/my-reports/{report_id}/download")
+    waiting = await browser.get(f"/exports/reports/{report_id}/download")
     assert waiting.status_code == 409
     assert "not written yet" in waiting.text
 
@@ -134,9 +138,9 @@ async def test_a_report_not_ready_or_expired_does_not_download_and_says_why(clie
     await ReportFile.update(
         {ReportFile.status: "expired", ReportFile.finished_at: past, ReportFile.expires_at: past}
     ).where(ReportFile.id == report_id)
-    expired = await browser.get(f"/my-reports/{report_id}/download")
+    expired = await browser.get(f"/exports/reports/{report_id}/download")
     assert expired.status_code == 409 and "expired" in expired.text
-    page = await browser.get(f"/my-reports/{report_id}")
+    page = await browser.get(f"/exports/reports/{report_id}")
     assert "its file was deleted" in page.text
     await browser.aclose()
 
@@ -145,16 +149,16 @@ async def test_a_failed_report_says_why_and_retry_queues_it_again(client, world,
     report_id = await start_report(world, "legal@muster.ch", 0)
     await queries.mark_failed(report_id, "The database was restarted.", datetime.now(UTC))
     browser = await logged_in_browser(client, "legal@muster.ch")
-    page = await browser.get(f"/my-reports/{report_id}")
+    page = await browser.get(f"/exports/reports/{report_id}")
     assert "The database was restarted." in page.text
-    assert f'action="/my-reports/{report_id}/retry"' in page.text
+    assert f'action="/exports/reports/{report_id}/retry"' in page.text
 
-    retried = await post_form(browser, f"/my-reports/{report_id}/retry")
+    retried = await post_form(browser, f"/exports/reports/{report_id}/retry")
     assert retried.status_code == 303
-    assert retried.headers["location"] == f"/my-reports/{report_id}"
+    assert retried.headers["location"] == f"/exports/reports/{report_id}"
     report = await queries.report_by_id(report_id)
     assert (report["status"], report["error"]) == ("queued", "")
-    again = await post_form(browser, f"/my-reports/{report_id}/retry")
+    again = await post_form(browser, f"/exports/reports/{report_id}/retry")
     assert again.status_code == 409  # only a failed report retries
 
     await start_worker(jobs=jobs.JOBS)
@@ -167,28 +171,28 @@ async def test_another_person_cannot_retry_a_report(client, world):
     await queries.mark_failed(report_id, "Broken.", datetime.now(UTC))
     for email in ("helper@muster.ch", "legal@rival.de"):
         browser = await logged_in_browser(client, email)
-        assert (await post_form(browser, f"/my-reports/{report_id}/retry")).status_code == 404
+        assert (await post_form(browser, f"/exports/reports/{report_id}/retry")).status_code == 404
         await browser.aclose()
     assert (await queries.report_by_id(report_id))["status"] == "failed"
 
 
 async def test_my_reports_starts_empty_lists_mine_only_and_pages_by_twenty(client, world):
     browser = await logged_in_browser(client, "legal@muster.ch")
-    empty = await browser.get("/my-reports")
+    empty = await browser.get("/exports/reports")
     assert empty.status_code == 200
     assert "No report yet" in empty.text
 
     for _ in range(21):
         await start_report(world, "legal@muster.ch", 0)
     await start_report(world, "billing@muster.ch", 0)
-    first = await browser.get("/my-reports")
+    first = await browser.get("/exports/reports")
     assert first.text.count('data-testid="report-row"') == 20
-    assert 'href="/my-reports?page=2"' in first.text
-    second = await browser.get("/my-reports?page=2")
+    assert 'href="/exports/reports?page=2"' in first.text
+    second = await browser.get("/exports/reports?page=2")
     assert second.text.count('data-testid="report-row"') == 1
 
     colleague = await logged_in_browser(client, "billing@muster.ch")
-    assert (await colleague.get("/my-reports")).text.count('data-testid="report-row"') == 1
+    assert (await colleague.get("/exports/reports")).text.count('data-testid="report-row"') == 1
     await colleague.aclose()
     await browser.aclose()
 
@@ -196,15 +200,17 @@ async def test_my_reports_starts_empty_lists_mine_only_and_pages_by_twenty(clien
 @pytest.mark.parametrize("email", ["plain@muster.ch", "owner@alpha.ch"])
 async def test_my_reports_is_for_people_who_may_export(client, world, email):
     browser = await logged_in_browser(client, email)
-    assert (await browser.get("/my-reports")).status_code == 403
-    assert (await post_form(browser, "/my-reports/monthly", {"monthly": "on"})).status_code == 403
+    assert (await browser.get("/exports/reports")).status_code == 403
+    assert (
+        await post_form(browser, "/exports/reports/monthly", {"monthly": "on"})
+    ).status_code == 403
     await browser.aclose()
 
 
 async def test_the_monthly_delivery_is_switched_on_and_off(client, world):
     browser = await logged_in_browser(client, "billing@muster.ch")
     response = await post_form(
-        browser, "/my-reports/monthly", {"monthly": "on", "file_format": "csv"}
+        browser, "/exports/reports/monthly", {"monthly": "on", "file_format": "csv"}
     )
     assert response.status_code == 303
     [row] = await ReportSubscription.select()
@@ -213,21 +219,23 @@ async def test_the_monthly_delivery_is_switched_on_and_off(client, world):
         world.partner,
         "csv",
     )
-    page = await browser.get("/my-reports")
+    page = await browser.get("/exports/reports")
     assert 'data-testid="subscribed"' in page.text
 
-    bad = await post_form(browser, "/my-reports/monthly", {"monthly": "on", "file_format": "pdf"})
+    bad = await post_form(
+        browser, "/exports/reports/monthly", {"monthly": "on", "file_format": "pdf"}
+    )
     assert bad.status_code == 422
     assert "Choose a format from the list." in bad.text
 
-    off = await post_form(browser, "/my-reports/monthly", {})
+    off = await post_form(browser, "/exports/reports/monthly", {})
     assert off.status_code == 303
     assert await ReportSubscription.count() == 0
     await browser.aclose()
 
 
 async def test_the_report_form_sends_a_large_report_to_the_background(client, world):
-    from tests.report_files_world import add_lines
+    from tests.reports_world import add_lines
 
     await add_lines(world.partner, world.full_client, 5_001, date(2026, 8, 1))
     browser = await logged_in_browser(client, "helper@muster.ch")  # given the full client
@@ -235,7 +243,7 @@ async def test_the_report_form_sends_a_large_report_to_the_background(client, wo
     response = await post_form(browser, "/exports", {**form, "format": "csv", "clients": "all"})
     assert response.status_code == 303, response.text
     [report] = await ReportFile.select()
-    assert response.headers["location"] == f"/my-reports/{report['id']}"
+    assert response.headers["location"] == f"/exports/reports/{report['id']}"
     assert (report["status"], report["file_format"], report["requested_by"]) == (
         "queued",
         "csv",
@@ -259,7 +267,18 @@ async def test_a_report_without_progress_for_minutes_says_it_may_be_taken_over(c
         {ReportFile.status: "running", ReportFile.progress_at: quiet, ReportFile.rows_total: 9}
     ).where(ReportFile.id == report_id)
     browser = await logged_in_browser(client, "legal@muster.ch")
-    fragment = await browser.get(f"/my-reports/{report_id}", headers=HTMX)
+    fragment = await browser.get(f"/exports/reports/{report_id}", headers=HTMX)
     assert 'data-testid="stalled"' in fragment.text
     assert 'hx-trigger="every 1s"' in fragment.text  # it keeps watching
     await browser.aclose()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("/my-reports", "/exports/reports"), ("/my-reports/42", "/exports/reports/42")],
+)
+async def test_the_old_addresses_of_my_reports_move_permanently(client, old, new):
+    """Mails sent before the move link /my-reports/<id>."""
+    moved = await client.get(old)
+    assert moved.status_code == 301
+    assert moved.headers["location"] == new

@@ -8,8 +8,8 @@ from pathlib import Path
 from portal.access import Action, ReportFileResource, require
 from portal.core.current import Current
 from portal.errors import Conflict, NotFound
-from portal.exports.background import queries
-from portal.exports.background.rules import Status, may_retry
+from portal.exports.reports import queries
+from portal.exports.reports.rules import Status, may_retry
 from portal.jobs.queue import enqueue
 from portal.piccolo_conf import DB
 from portal.settings import Settings

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from portal.errors import FormErrors, PortalError
-from portal.exports.background import queries, rules
-from portal.exports.background.services import REPORTS_FOLDER, WRITE_REPORT, report_row
-from portal.exports.reports import ReportRequest, load_report, write_report
+from portal.exports.billing_report import ReportRequest, load_report, write_report
+from portal.exports.reports import queries, rules
+from portal.exports.reports.services import REPORTS_FOLDER, WRITE_REPORT, report_row
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
 from portal.mail.services import Mail, queue_mail
@@ -158,7 +158,7 @@ def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:
     the file behind login and its expiry), or why it could not be made."""
     month = report["period_start"].strftime("%B %Y")
     period = f"{report['period_start'].isoformat()} to {report['period_end'].isoformat()}"
-    link = f"{settings.base_url}/my-reports/{report['id']}"
+    link = f"{settings.base_url}/exports/reports/{report['id']}"
     greeting = f"Hello {person['full_name']},\n\n"
     if report["status"] == rules.Status.READY:
         return Mail(
@@ -172,7 +172,7 @@ def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:
                 f"It is kept until {report['expires_at'].strftime('%d %B %Y')}.\n\n"
                 "You receive this because you asked for the previous month's report on the "
                 f"1st of every month. To stop, change the setting on {settings.base_url}"
-                "/my-reports\n"
+                "/exports/reports\n"
             ),
         )
     return Mail(

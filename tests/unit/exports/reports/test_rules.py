@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal.exports.background import rules
-from portal.exports.background.rules import DueReport, Status, Subscription
+from portal.exports.reports import rules
+from portal.exports.reports.rules import DueReport, Status, Subscription
 
 
 def test_more_than_five_thousand_lines_go_to_the_background():
