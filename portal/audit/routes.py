@@ -42,7 +42,7 @@ def _organisation(current: Current) -> OrganisationResource:
 class AuditController(Controller):
     path = "/organisation/audit"
 
-    @get("", name="organisation.audit")
+    @get("", name="audit.log")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
         where, errors = _audit_filter(request)
@@ -65,7 +65,7 @@ class AuditController(Controller):
             status=422 if errors else 200,
         )
 
-    @get("/export.csv", name="organisation.audit.csv")
+    @get("/export.csv", name="audit.csv")
     async def export(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
         where, errors = _audit_filter(request)

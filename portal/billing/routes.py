@@ -153,17 +153,17 @@ class ProductsController(Controller):
 
     path = "/products"
 
-    @get("", name="products.index")
+    @get("", name="billing.products")
     async def index(self, request: Request, current: Me) -> Response:
         return page(request, "billing/products.html", await _products_context(request, current))
 
-    @post("/order", name="products.order")
+    @post("/order", name="billing.products.order")
     async def order(self, request: Request, current: Me) -> Response:
         return await _order(
             request, current, current.organisation.id if current.organisation else 0, "/products"
         )
 
-    @post("/{product_id:int}/renew", name="products.renew")
+    @post("/{product_id:int}/renew", name="billing.products.renew")
     async def renew(self, request: Request, current: Me, product_id: FromPath[int]) -> Response:
         return await _renew(
             request,
@@ -232,12 +232,12 @@ class PartnerOrderController(Controller):
 
     path = "/clients/{link_id:int}"
 
-    @post("/order", name="clients.order")
+    @post("/order", name="billing.client.order")
     async def order(self, request: Request, current: Me, link_id: FromPath[int]) -> Response:
         link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
         return await _order(request, current, link["client"], f"/clients/{link_id}")
 
-    @post("/products/{product_id:int}/renew", name="clients.products.renew")
+    @post("/products/{product_id:int}/renew", name="billing.client.renew")
     async def renew(
         self, request: Request, current: Me, link_id: FromPath[int], product_id: FromPath[int]
     ) -> Response:

@@ -290,11 +290,11 @@ class PartnersController(Controller):
 
     path = "/organisation/partners"
 
-    @get("", name="partners.index")
+    @get("", name="clients.partners")
     async def index(self, request: Request, current: Me) -> Response:
         return page(request, "clients/partners.html", await _partners_context(current))
 
-    @get("/search", name="partners.search")
+    @get("/search", name="clients.partners.search")
     async def search(self, request: Request, current: Me) -> Response:
         text = (request.query_params.get("q") or "").strip()[:100]
         return page(
@@ -304,7 +304,7 @@ class PartnersController(Controller):
             fragment="search_results",
         )
 
-    @post("/search", name="partners.search.submit")
+    @post("/search", name="clients.partners.search.submit")
     async def search_submitted(self, request: Request, current: Me) -> Response:
         """The search without JavaScript: the request form posts here and comes back whole
         with the matches, what was chosen kept. (As a GET it sent the form's CSRF token in
@@ -324,7 +324,7 @@ class PartnersController(Controller):
         found = await _found_partners(current, text)
         return page(request, "clients/partners.html", {**context, **found, "form": chosen})
 
-    @post("/add", name="partners.add")
+    @post("/add", name="clients.partners.add")
     async def add(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
@@ -350,11 +350,11 @@ class PartnersController(Controller):
             flash="Your request was sent; the partner will accept or refuse it.",
         )
 
-    @get("/{link_id:int}", name="partners.show")
+    @get("/{link_id:int}", name="clients.partner")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
         return page(request, "clients/partner.html", await _partner_context(current, link_id))
 
-    @post("/{link_id:int}/change", name="partners.change")
+    @post("/{link_id:int}/change", name="clients.partner.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         grant = grant_from(form)
@@ -376,7 +376,10 @@ class PartnersController(Controller):
             flash="The access is changed; the partner was told.",
         )
 
-    @post("/{link_id:int}/products/{product_id:int}/withdraw", name="partners.withdraw_product")
+    @post(
+        "/{link_id:int}/products/{product_id:int}/withdraw",
+        name="clients.partner.withdraw_product",
+    )
     async def withdraw_product(
         self, request: Request, current: Me, link_id: LinkId, product_id: FromPath[int]
     ) -> Response:
@@ -392,14 +395,14 @@ class PartnersController(Controller):
             flash="The product is withdrawn from the partner.",
         )
 
-    @post("/{link_id:int}/withdraw", name="partners.withdraw_request")
+    @post("/{link_id:int}/withdraw", name="clients.partner.withdraw_request")
     async def withdraw_request(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.withdraw_request(current, link_id)
         return redirect(
             request, "/organisation/partners", flash="Your request was withdrawn.", level="info"
         )
 
-    @post("/{link_id:int}/stop", name="partners.stop")
+    @post("/{link_id:int}/stop", name="clients.partner.stop")
     async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
         return await _stop(request, current, link_id, "/organisation/partners")
 
@@ -462,11 +465,11 @@ async def _partner_context(current: Current, link_id: int) -> dict:
 class InvitationController(Controller):
     path = "/links/invitations/{token:str}"
 
-    @get("", name="links.invitation")
+    @get("", name="clients.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         return page(request, "clients/invitation.html", await _invitation_context(current, token))
 
-    @post("/grant", name="links.invitation.grant")
+    @post("/grant", name="clients.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         form = Form(await request.form())
         grant = grant_from(form)
@@ -489,7 +492,7 @@ class InvitationController(Controller):
             flash="The partner now manages what you granted.",
         )
 
-    @post("/decline", name="links.invitation.decline")
+    @post("/decline", name="clients.invitation.decline")
     async def decline(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         await services.decline_invitation(current, token)
         return redirect(

@@ -26,7 +26,7 @@ ROLE_CHOICES = {role.value: role.label for role in Role}
 
 
 class HomeController(Controller):
-    @get("/", name="home", opt=PUBLIC)
+    @get("/", name="organisations.home", opt=PUBLIC)
     async def home(
         self, request: Request, current_or_none: NamedDependency[Current | None]
     ) -> Response:
@@ -126,7 +126,7 @@ class OrganisationController(Controller):
 class SettingsController(Controller):
     path = "/organisation"
 
-    @get("/settings", name="organisation.settings")
+    @get("/settings", name="organisations.settings")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.VIEW_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
@@ -142,7 +142,7 @@ class SettingsController(Controller):
             },
         )
 
-    @post("/settings", name="organisation.settings.save")
+    @post("/settings", name="organisations.settings.save")
     async def save(self, request: Request, current: NamedDependency[Current]) -> Response:
         require(current.actor, Action.EDIT_ORGANISATION, current.organisation_resource())
         organisation = await queries.organisation(current.organisation.id)
@@ -171,7 +171,7 @@ class SettingsController(Controller):
 class MembersController(Controller):
     path = "/organisation/members"
 
-    @get("", name="organisation.members")
+    @get("", name="organisations.members")
     async def show(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
@@ -180,7 +180,7 @@ class MembersController(Controller):
             fragment="members",
         )
 
-    @post("/invite", name="organisation.members.invite")
+    @post("/invite", name="organisations.members.invite")
     async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
@@ -206,7 +206,7 @@ class MembersController(Controller):
             request, "/organisation/members", flash=f"An invitation was sent to {invitation.email}."
         )
 
-    @post("/{membership_id:int}", name="organisation.members.change")
+    @post("/{membership_id:int}", name="organisations.members.change")
     async def change(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
@@ -225,7 +225,7 @@ class MembersController(Controller):
             )
         return redirect(request, "/organisation/members", flash="The member's rights are saved.")
 
-    @post("/{membership_id:int}/remove", name="organisation.members.remove")
+    @post("/{membership_id:int}/remove", name="organisations.members.remove")
     async def remove(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
@@ -242,14 +242,14 @@ class MembersController(Controller):
             request, "/organisation/members", flash=f"{member['full_name']} is no longer a member."
         )
 
-    @post("/invitations/{invitation_id:int}/resend", name="organisation.invitations.resend")
+    @post("/invitations/{invitation_id:int}/resend", name="organisations.invitations.resend")
     async def resend(
         self, request: Request, current: NamedDependency[Current], invitation_id: FromPath[int]
     ) -> Response:
         await services.resend_invitation(request.app.state.settings, current, invitation_id)
         return redirect(request, "/organisation/members", flash="The invitation was sent again.")
 
-    @post("/invitations/{invitation_id:int}/withdraw", name="organisation.invitations.withdraw")
+    @post("/invitations/{invitation_id:int}/withdraw", name="organisations.invitations.withdraw")
     async def withdraw(
         self, request: Request, current: NamedDependency[Current], invitation_id: FromPath[int]
     ) -> Response:
@@ -285,7 +285,7 @@ class InvitationController(Controller):
     path = "/invitations/{token:str}"
     opt = PUBLIC
 
-    @get("", name="invitations.show")
+    @get("", name="organisations.invitation")
     async def show(
         self,
         request: Request,
@@ -297,7 +297,7 @@ class InvitationController(Controller):
             request, "organisations/invitation.html", {"invitation": invitation, "token": token}
         )
 
-    @post("/accept", name="invitations.accept")
+    @post("/accept", name="organisations.invitation.accept")
     async def accept(
         self,
         request: Request,
@@ -313,7 +313,7 @@ class InvitationController(Controller):
         await switch_session_organisation(current.session_id, organisation_id)
         return redirect(request, "/", flash="Welcome: you joined the organisation.")
 
-    @post("/signup", name="invitations.signup")
+    @post("/signup", name="organisations.invitation.signup")
     async def sign_up(
         self,
         request: Request,
@@ -351,7 +351,7 @@ class InvitationController(Controller):
 class TeamsController(Controller):
     path = "/organisation/teams"
 
-    @get("", name="organisation.teams")
+    @get("", name="organisations.teams")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         return page(
             request,
@@ -359,7 +359,7 @@ class TeamsController(Controller):
             await _teams_context(current, page_number(request.query_params.get("page"))),
         )
 
-    @post("", name="organisation.teams.create")
+    @post("", name="organisations.teams.create")
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
@@ -377,7 +377,7 @@ class TeamsController(Controller):
             )
         return redirect(request, f"/organisation/teams/{team_id}", flash=f"Team {name} created.")
 
-    @get("/{team_id:int}", name="organisation.teams.show")
+    @get("/{team_id:int}", name="organisations.teams.show")
     async def show(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
@@ -388,7 +388,7 @@ class TeamsController(Controller):
             fragment="team_members",
         )
 
-    @post("/{team_id:int}/rename", name="organisation.teams.rename")
+    @post("/{team_id:int}/rename", name="organisations.teams.rename")
     async def rename(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
@@ -408,14 +408,14 @@ class TeamsController(Controller):
             )
         return redirect(request, f"/organisation/teams/{team_id}", flash="The team is renamed.")
 
-    @post("/{team_id:int}/delete", name="organisation.teams.delete")
+    @post("/{team_id:int}/delete", name="organisations.teams.delete")
     async def delete(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
         await services.delete_team(current, team_id)
         return redirect(request, "/organisation/teams", flash="The team is deleted.", level="info")
 
-    @post("/{team_id:int}/members", name="organisation.teams.members.add")
+    @post("/{team_id:int}/members", name="organisations.teams.members.add")
     async def add_member(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
@@ -435,7 +435,7 @@ class TeamsController(Controller):
         return await self._members_changed(request, current, team_id, "The member is added.")
 
     @post(
-        "/{team_id:int}/members/{account_id:int}/remove", name="organisation.teams.members.remove"
+        "/{team_id:int}/members/{account_id:int}/remove", name="organisations.teams.members.remove"
     )
     async def remove_member(
         self,
@@ -447,7 +447,7 @@ class TeamsController(Controller):
         await services.remove_team_member(current, team_id, account_id)
         return await self._members_changed(request, current, team_id, "The member is removed.")
 
-    @post("/{team_id:int}/leader", name="organisation.teams.leader")
+    @post("/{team_id:int}/leader", name="organisations.teams.leader")
     async def leader(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
@@ -465,7 +465,7 @@ class TeamsController(Controller):
             )
         return redirect(request, f"/organisation/teams/{team_id}", flash="The leader is saved.")
 
-    @post("/{team_id:int}/invite", name="organisation.teams.invite")
+    @post("/{team_id:int}/invite", name="organisations.teams.invite")
     async def invite_external(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:

@@ -27,13 +27,13 @@ TEMPLATE = "partners/apply.html"
 class ProgrammeController(Controller):
     path = "/programme"
 
-    @get("", name="programme.index")
+    @get("", name="partners.programme")
     async def index(self, request: Request, current: Me) -> Response:
         settings = request.app.state.settings
         checklist = await services.checklist_of(current, None, settings)
         return page(request, TEMPLATE, _context(current, checklist, None))
 
-    @post("/checklist", name="programme.checklist")
+    @post("/checklist", name="partners.checklist")
     async def checklist(self, request: Request, current: Me) -> Response:
         """The checklist judged on what is being typed: the fragment for htmx, else the page
         (the form's "Check" button without JavaScript)."""
@@ -49,7 +49,7 @@ class ProgrammeController(Controller):
             return form_page(request, TEMPLATE, context, errors, fragment="checklist")
         return page(request, TEMPLATE, context, fragment="checklist")
 
-    @post("/apply", name="programme.apply")
+    @post("/apply", name="partners.apply")
     async def apply(self, request: Request, current: Me) -> Response:
         settings = request.app.state.settings
         entered, errors, problems = await _read(request, current)
@@ -134,7 +134,7 @@ class StaffController(Controller):
 
     path = "/staff"
 
-    @get("", name="staff.index")
+    @get("", name="partners.staff")
     async def index(self, request: Request, current: Me) -> Response:
         overview = await services.staff_overview(current)
         return page(
@@ -143,7 +143,7 @@ class StaffController(Controller):
             {"reviews": overview["review"], "flagged": overview["flagged"]},
         )
 
-    @get("/organisations/{organisation_id:int}", name="staff.organisation")
+    @get("/organisations/{organisation_id:int}", name="partners.staff.organisation")
     async def show(
         self, request: Request, current: Me, organisation_id: OrganisationId
     ) -> Response:
@@ -153,7 +153,7 @@ class StaffController(Controller):
             await _staff_context(current, organisation_id),
         )
 
-    @post("/organisations/{organisation_id:int}/decide", name="staff.decide")
+    @post("/organisations/{organisation_id:int}/decide", name="partners.staff.decide")
     async def decide(
         self, request: Request, current: Me, organisation_id: OrganisationId
     ) -> Response:

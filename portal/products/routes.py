@@ -20,7 +20,7 @@ from portal.web import form_page, page, redirect
 class MemberProductsController(Controller):
     path = "/organisation/members/{membership_id:int}/products"
 
-    @get("", name="organisation.members.products")
+    @get("", name="products.given")
     async def show(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
@@ -30,7 +30,7 @@ class MemberProductsController(Controller):
             await _member_products_context(current, membership_id),
         )
 
-    @post("", name="organisation.members.products.save")
+    @post("", name="products.given.save")
     async def save(
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:

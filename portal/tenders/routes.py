@@ -275,7 +275,7 @@ class ClientTendersController(Controller):
 class PartnerTendersController(Controller):
     path = "/partner/tenders"
 
-    @get("", name="partner.tenders")
+    @get("", name="tenders.inbox")
     async def index(self, request: Request, current: Me) -> Response:
         if not await services.takes_part_in_tenders(current):  # say why, not a bare 404
             return page(request, "tenders/inbox.html", _not_taking_part(current))
@@ -288,11 +288,11 @@ class PartnerTendersController(Controller):
             fragment="inbox",
         )
 
-    @get("/settings", name="partner.tenders.settings")
+    @get("/settings", name="tenders.settings")
     async def settings(self, request: Request, current: Me) -> Response:
         return page(request, "tenders/settings.html", await _settings_context(current))
 
-    @post("/settings", name="partner.tenders.settings.save")
+    @post("/settings", name="tenders.settings.save")
     async def save_settings(self, request: Request, current: Me) -> Response:
         entered, errors = settings_from(await request.form())
         if errors:
@@ -304,7 +304,7 @@ class PartnerTendersController(Controller):
             request, "/partner/tenders/settings", flash="Your tender settings are saved."
         )
 
-    @get("/{tender_id:int}", name="partner.tenders.show")
+    @get("/{tender_id:int}", name="tenders.inbox.show")
     async def show(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         return page(
             request,
@@ -312,15 +312,15 @@ class PartnerTendersController(Controller):
             await _tender_context(current, tender_id, opened=True),
         )
 
-    @post("/{tender_id:int}/quote", name="partner.tenders.quote")
+    @post("/{tender_id:int}/quote", name="tenders.quote")
     async def quote(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         return await _save_quote(request, current, tender_id, services.submit_quote, "sent")
 
-    @post("/{tender_id:int}/quote/amend", name="partner.tenders.quote.amend")
+    @post("/{tender_id:int}/quote/amend", name="tenders.quote.amend")
     async def amend(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         return await _save_quote(request, current, tender_id, services.amend_quote, "amended")
 
-    @post("/{tender_id:int}/quote/withdraw", name="partner.tenders.quote.withdraw")
+    @post("/{tender_id:int}/quote/withdraw", name="tenders.quote.withdraw")
     async def withdraw(self, request: Request, current: Me, tender_id: TenderId) -> Response:
         back = f"/partner/tenders/{tender_id}"
         try:
