@@ -4,22 +4,21 @@ and a real SMTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from piccolo.querystring import QueryString
 
 from portal import database
 from portal.accounts import passwords
 from portal.piccolo_conf import DB
 from portal.settings import Settings
+from tests.factories.database import remember_what_the_migrations_made, reset_database
+from tests.factories.mail import MailCatcher
+from tests.factories.servers import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 # One database per test process, so that runs side by side never drop each other's.
 TEST_DATABASE = f"portal_test_{os.getpid()}"
 
@@ -81,75 +80,20 @@ def fast_password_hashing():
     yield
 
 
-INITIAL_SETTINGS = ""
-
-
 @pytest.fixture(scope="session")
 async def migrated(database_url: str) -> AsyncIterator[str]:
-    global INITIAL_SETTINGS
     database.bind(database_url)
     await database.migrate()
     await DB.start_connection_pool(min_size=1, max_size=10)
-    rows = await DB.run_querystring(
-        QueryString(
-            "SELECT string_agg(format('INSERT INTO programme_setting (kind, payload, note) "
-            "VALUES (%L, %L::jsonb, %L);', kind, payload, note), ' ' ORDER BY id) AS sql "
-            "FROM programme_setting"
-        )
-    )
-    INITIAL_SETTINGS = rows[0]["sql"] or ""
+    await remember_what_the_migrations_made()
     yield database_url
     await DB.close_connection_pool()
 
 
-TABLES = [
-    "report_file",
-    "report_subscription",
-    "job_start",
-    "pgqueuer",
-    "pgqueuer_log",
-    "pgqueuer_schedules",
-    "pgqueuer_statistics",
-    "quote",
-    "tender_recipient",
-    "tender_preference",
-    "tender",
-    "directory_logo",
-    "directory_listing",
-    "invoice_line",
-    "ledger_entry",
-    "invoice",
-    "commitment_acceptance",
-    "website_check",
-    "staff_decision",
-    "approved_registration",
-    "referral",
-    "client_assignment",
-    "delegated_product",
-    "partner_link",
-    "product_access",
-    "product",
-    "audit_event",
-    "outbox_mail",
-    "invitation",
-    "team_member",
-    "team",
-    "membership",
-    "organisation",
-    "backup_code",
-    "web_session",
-    "password_reset",
-    "login_failure",
-    "account",
-]
-
-
 @pytest.fixture
 async def db(migrated: str) -> AsyncIterator[str]:
-    """An empty database for one test."""
-    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)}, programme_setting RESTART IDENTITY CASCADE")
-    # The programme's configuration comes back as the migrations wrote it.
-    await database.execute_script(INITIAL_SETTINGS)
+    """A database as the migrations left it, for one test (tests/factories/database.py)."""
+    await reset_database()
     yield migrated
 
 
@@ -179,33 +123,6 @@ async def client(app):
         transport=httpx.ASGITransport(app=app), base_url="https://portal.test"
     ) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MailCatcher:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list:
-        return [m for m in self.messages if m["To"] == address]
-
-    def last_body(self, address: str) -> str:
-        found = self.to(address)
-        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
-        return found[-1].get_content()
 
 
 @pytest.fixture

@@ -9,16 +9,13 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.factories.servers import ROOT, LiveServer, _wait_for_health, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -31,7 +28,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SERVER_START_TIMEOUT = 60  # seconds
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -59,16 +55,6 @@ def pytest_runtest_makereport(item, call):
 def pytest_terminal_summary(terminalreporter):
     if ARTIFACTS.exists() and any(ARTIFACTS.rglob("*.png")):
         terminalreporter.write_line(f"Browser screenshots: {ARTIFACTS}")
-
-
-class LiveServer:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path) -> None:
-        self.url = url
-        self.process = process
-        self.log = log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @pytest.fixture(scope="session")
@@ -125,23 +111,6 @@ def live_server(migrated: str, tmp_path_factory) -> Iterator[LiveServer]:
             process.wait()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log, ARTIFACTS / "server.log")
-
-
-def _wait_for_health(server: LiveServer) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
-        try:
-            with urllib.request.urlopen(server.url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(
-        f"the server did not answer /health in {SERVER_START_TIMEOUT} s:\n{server.output()}"
-    )
 
 
 @pytest.fixture(scope="session")

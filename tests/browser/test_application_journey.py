@@ -15,8 +15,8 @@ from portal.mail.tables import OutboxMail
 from portal.organisations.tables import Organisation
 from portal.partners import queries
 from portal.partners.rules import WebsiteCheck
-from tests.browser.steps import sign_up
-from tests.db.partners.world import catalogue, give_product, linked_client  # noqa: F401
+from tests.factories.browser import sign_up
+from tests.factories.partners import catalogue, give_product, linked_client  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

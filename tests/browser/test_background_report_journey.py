@@ -18,10 +18,9 @@ from playwright.async_api import expect
 
 from portal.exports.reports.rules import BACKGROUND_THRESHOLD
 from portal.exports.rules import previous_quarter
-from tests.conftest import ROOT
-from tests.exports_world import build_world
-from tests.helpers import PASSWORD
-from tests.reports_world import add_lines
+from tests.factories.accounts import PASSWORD
+from tests.factories.exports import add_lines, build_world
+from tests.factories.servers import ROOT
 
 pytestmark = pytest.mark.browser
 

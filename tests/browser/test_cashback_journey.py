@@ -13,11 +13,13 @@ from playwright.async_api import Page, expect
 
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
 from portal.products.tables import CatalogueItem, CataloguePrice
-from tests.browser.steps import link_with_full_access, sign_up, swiss_money
-from tests.browser.test_delegation_journey import (
+from tests.factories.browser import (
     give_products,
+    link_with_full_access,
     make_programme_partner,
     organisation_id,
+    sign_up,
+    swiss_money,
 )
 
 pytestmark = pytest.mark.browser

@@ -6,17 +6,14 @@ collaboration with its password, and the partner's access is gone."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from playwright.async_api import Page, expect
 
 from portal.accounts.tables import Account
 from portal.mail.tables import OutboxMail
-from portal.organisations.tables import Organisation
-from portal.products.tables import CatalogueItem, Product
-from tests.browser.steps import sign_up
-from tests.helpers import PASSWORD
+from tests.factories.accounts import PASSWORD
+from tests.factories.browser import give_products, make_programme_partner, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -25,39 +22,6 @@ PARTNER_ORGANISATION = "Partner AG"
 CLIENT_EMAIL = "carl@client-gmbh.ch"
 CLIENT_ORGANISATION = "Client GmbH"
 STAFF_EMAIL = "sofia@host.example"
-
-
-async def organisation_id(name: str) -> int:
-    row = await Organisation.select(Organisation.id).where(Organisation.name == name).first()
-    assert row is not None, f"no organisation {name}"
-    return row["id"]
-
-
-async def make_programme_partner(name: str) -> None:
-    await Organisation.update({Organisation.partner_status: "active"}).where(
-        Organisation.id == await organisation_id(name)
-    )
-
-
-async def give_products(organisation_name: str, *codes: str) -> dict[str, str]:
-    """Products of the catalogue, owned by the organisation; code → product name."""
-    owner = await organisation_id(organisation_name)
-    names = {}
-    for code in codes:
-        item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
-        names[code] = f"{code}.example"
-        await Product.insert(
-            Product(
-                organisation=owner,
-                item=item["id"],
-                family=item["family"],
-                name=names[code],
-                period="yearly",
-                started_on=date(2026, 1, 1),
-                renews_on=date(2027, 1, 1),
-            )
-        )
-    return names
 
 
 async def mails_to(recipient: str) -> list[dict]:

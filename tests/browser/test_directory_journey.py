@@ -14,7 +14,7 @@ from playwright.async_api import Page, expect
 
 from portal.directory import queries
 from portal.directory.logos import reencode_logo
-from tests.db.directory.world import listed_partner
+from tests.factories.directory import listed_partner
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import expect
 
 from portal.exports.rules import previous_quarter
-from tests.exports_world import build_world, insert_invoice
-from tests.helpers import PASSWORD
+from tests.factories.accounts import PASSWORD
+from tests.factories.exports import build_world, insert_invoice
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,8 @@ import pyotp
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.steps import sign_up
-from tests.helpers import PASSWORD
+from tests.factories.accounts import PASSWORD
+from tests.factories.browser import sign_up
 
 pytestmark = pytest.mark.browser
 

@@ -16,10 +16,11 @@ import sys
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import LiveServer, _wait_for_health
-from tests.conftest import ROOT, MailCatcher, free_port
-from tests.helpers import PASSWORD, link_in
-from tests.web.tenders.world import in_days, partner
+from tests.factories.accounts import PASSWORD
+from tests.factories.mail import MailCatcher
+from tests.factories.servers import ROOT, LiveServer, _wait_for_health, free_port
+from tests.factories.tenders import in_days, partner
+from tests.factories.web import link_in
 
 pytestmark = pytest.mark.browser
 

@@ -10,9 +10,8 @@ import pytest
 from playwright.async_api import expect
 
 from portal.organisations.tables import Organisation
-from tests.db.tenders.world import client_current, posted_by_client
-from tests.helpers import PASSWORD
-from tests.web.tenders.world import partner
+from tests.factories.accounts import PASSWORD
+from tests.factories.tenders import client_current, partner, posted_by_client
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from portal.clients import queries as client_queries
 from portal.organisations import queries as organisation_queries
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
-from tests.db.clients.test_races import invitation, legal_representative, organisation
+from tests.factories.clients import invitation, legal_representative, organisation
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 

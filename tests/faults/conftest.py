@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from tests.conftest import ROOT, MailCatcher, free_port
-from tests.faults.server import PortalServer
+from tests.factories.mail import MailCatcher
+from tests.factories.servers import ROOT, PortalServer, free_port
 
 ARTIFACTS = ROOT / "test-artifacts" / "faults"
 

@@ -16,15 +16,8 @@ import httpx
 import pytest
 
 from portal.mail.services import Mail, queue_mail
-from tests.exports_world import build_world
-from tests.faults.server import (
-    HEARTBEAT_SECONDS,
-    Browser,
-    PortalServer,
-    alive,
-    using_database,
-)
-from tests.reports_world import start_report
+from tests.factories.exports import build_world, start_report
+from tests.factories.servers import HEARTBEAT_SECONDS, Browser, PortalServer, alive, using_database
 
 pytestmark = pytest.mark.faults
 
@@ -132,7 +125,7 @@ AUGUST, SEPTEMBER = date(2026, 8, 1), date(2026, 9, 1)
 
 @pytest.fixture(scope="module")
 async def world(portal_server: PortalServer):
-    """A partner with clients and people (tests/exports_world.py), in the server's database."""
+    """A partner with clients and people (tests/factories/exports.py), in the server's database."""
     with using_database(portal_server.database_url):
         return await build_world()
 

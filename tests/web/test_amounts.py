@@ -10,8 +10,9 @@ from portal.billing import queries as billing_queries
 from portal.billing.tables import LedgerEntry
 from portal.forms import AMOUNT_TOO_LARGE, COMMA_IN_AMOUNT
 from portal.tenders.tables import Tender
-from tests.helpers import post_form, sign_up
-from tests.web.tenders.world import tender_form
+from tests.factories.accounts import sign_up
+from tests.factories.tenders import tender_form
+from tests.factories.web import post_form
 
 
 def shown(message: str) -> str:

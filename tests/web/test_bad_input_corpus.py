@@ -35,7 +35,10 @@ from portal.core.tokens import new_token, token_hash
 from portal.partners import website
 from portal.piccolo_conf import DB
 from portal.tenders.rules import manage_token
-from tests.helpers import PASSWORD, csrf, insert_person, log_in, post_form
+from tests.factories.accounts import PASSWORD, log_in
+from tests.factories.database import reset_database
+from tests.factories.organisations import insert_person
+from tests.factories.web import csrf, post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS_PER_ROUTE = 3  # per person; the kinds rotate over the people
@@ -614,14 +617,6 @@ async def still_signed_in(browser) -> bool:
 # --- the test ------------------------------------------------------------------------------------
 
 
-async def fresh_database() -> None:
-    from portal import database
-    from tests.conftest import INITIAL_SETTINGS, TABLES
-
-    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)}, programme_setting RESTART IDENTITY CASCADE")
-    await database.execute_script(INITIAL_SETTINGS)
-
-
 def test_the_corpus_knows_the_fields_and_every_kind_reaches_every_route():
     assert {"full_name", "name", "amount", "website", "categories", "CHF_name"} <= set(FIELDS)
     assert {"q", "search", "page", "next"} <= set(QUERY_FIELDS)
@@ -663,7 +658,7 @@ async def test_bad_input_never_fails_and_a_refusal_never_writes(app, client, db,
     tried = 0
     answers: Counter = Counter()
     for person_index, (person, login) in enumerate(PEOPLE.items()):
-        await fresh_database()
+        await reset_database()
         world = await build_world(db)
         if login is not None:  # the organisation by its id: a request may rename it
             email, organisation = login

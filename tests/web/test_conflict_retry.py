@@ -6,7 +6,7 @@ import pytest
 from litestar import MediaType, Request, Response, post
 
 from portal.web import PUBLIC
-from tests.helpers import post_form
+from tests.factories.web import post_form
 
 
 def conflicting_route(runs: list, conflicts: int, error=asyncpg.DeadlockDetectedError):

@@ -7,8 +7,9 @@ from urllib.parse import quote
 
 from portal.accounts.tables import Account
 from portal.tenders.tables import TenderRecipient
-from tests.helpers import another_browser, log_in, post_form, sign_up
-from tests.web.tenders.world import partner
+from tests.factories.accounts import log_in, sign_up
+from tests.factories.tenders import partner
+from tests.factories.web import another_browser, post_form
 
 
 async def test_a_refused_two_factor_confirmation_begins_no_setup(client):
@@ -34,7 +35,7 @@ async def test_money_pages_of_someone_without_an_organisation_are_not_found(clie
 
 
 async def test_a_refused_quote_does_not_mark_the_tender_read(client):
-    from tests.web.tenders.test_quotes_and_pages import QUOTE, published
+    from tests.factories.tenders import QUOTE, published
 
     await partner("Léman Web SA", "lea@leman-web.ch")
     tender_id, _manage = await published(client)

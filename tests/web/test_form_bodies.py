@@ -10,8 +10,9 @@ import pytest
 from portal.accounts.tables import Account
 from portal.billing.tables import ProgrammeSetting
 from portal.tenders.tables import TenderPreference
-from tests.helpers import csrf, log_in, post_form, sign_up
-from tests.web.tenders.world import partner
+from tests.factories.accounts import log_in, sign_up
+from tests.factories.tenders import partner
+from tests.factories.web import csrf, post_form
 
 
 async def staff(client) -> None:
@@ -124,7 +125,8 @@ async def test_empty_tender_settings_need_their_clear_all_button(client):
 async def test_a_users_products_are_emptied_only_by_their_clear_all_button(client):
     from portal.organisations.tables import Organisation
     from portal.products.tables import ProductAccess
-    from tests.helpers import colleague, insert_product, membership_id
+    from tests.factories.organisations import colleague, membership_id
+    from tests.factories.products import insert_product
 
     await sign_up(client)
     organisation = (await Organisation.select(Organisation.id).first())["id"]
@@ -143,7 +145,7 @@ async def test_a_users_products_are_emptied_only_by_their_clear_all_button(clien
 
 async def test_a_clients_collaborators_are_emptied_only_by_their_clear_all_button(client):
     from portal.clients.tables import ClientAssignment
-    from tests.web.clients.test_bad_input import Delegation
+    from tests.factories.clients import Delegation
 
     world = await Delegation().build(client)
     url = f"/clients/{world.link}/collaborators"

@@ -12,8 +12,10 @@ from portal.billing.rules import TIER_NAME_MAX
 from portal.mail.tables import OutboxMail
 from portal.organisations.tables import Organisation, Team
 from portal.tenders.tables import Tender
-from tests.helpers import invite, post_form, sign_up
-from tests.web.tenders.world import tender_form
+from tests.factories.accounts import sign_up
+from tests.factories.organisations import invite
+from tests.factories.tenders import tender_form
+from tests.factories.web import post_form
 
 TOO_LONG = "Use at most"
 

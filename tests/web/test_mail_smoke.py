@@ -1,4 +1,6 @@
-from tests.helpers import link_in, post_form, sign_up, work_off_queue
+from tests.factories.accounts import sign_up
+from tests.factories.jobs import work_off_queue
+from tests.factories.web import link_in, post_form
 
 
 async def test_reset_mail_reaches_the_smtp_server(mail_client, mail_settings, smtp):

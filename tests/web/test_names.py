@@ -10,8 +10,10 @@ from portal.accounts.tables import Account
 from portal.forms import INVISIBLE_CHARACTERS
 from portal.organisations.tables import Organisation, Team
 from portal.tenders.tables import Tender
-from tests.helpers import create_team, post_form, sign_up
-from tests.web.tenders.world import tender_form
+from tests.factories.accounts import sign_up
+from tests.factories.organisations import create_team
+from tests.factories.tenders import tender_form
+from tests.factories.web import post_form
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "Anna\u202egnp.exe" shows as "Annaexe.png"
 SIGN_UP = {

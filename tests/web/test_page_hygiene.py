@@ -19,7 +19,7 @@ from portal.clients.rules import LinkStatus
 from portal.core.enums import PartnerStatus
 from portal.exports.reports.rules import Status as ReportStatus
 from portal.tenders.rules import QuoteStatus, TenderStatus
-from tests.helpers import log_in, turn_on_two_factor
+from tests.factories.accounts import log_in, turn_on_two_factor
 
 PEOPLE = {
     "a visitor": None,

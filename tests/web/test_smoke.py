@@ -1,4 +1,5 @@
-from tests.helpers import log_in, log_out, post_form, sign_up
+from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.web import post_form
 
 
 async def test_sign_up_log_out_and_in_again(client):

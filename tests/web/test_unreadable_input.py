@@ -9,7 +9,8 @@ import pytest
 
 from portal.accounts.tables import Account
 from portal.organisations.tables import Organisation, Team
-from tests.helpers import PASSWORD, csrf, log_out, post_form, sign_up
+from tests.factories.accounts import PASSWORD, log_out, sign_up
+from tests.factories.web import csrf, post_form
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 GIVEN_TWICE = "This field was sent more than once."

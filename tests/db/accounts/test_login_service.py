@@ -12,7 +12,7 @@ from portal.core.current import session_row
 from portal.core.origin import Origin
 from portal.core.tokens import token_hash
 from portal.errors import FormErrors, TooManyAttempts
-from tests.db.accounts.conftest import HERE, PASSWORD, new_account
+from tests.factories.accounts import HERE, PASSWORD, new_account
 
 ELSEWHERE = Origin(ip_address="198.51.100.7", user_agent="attacker")
 

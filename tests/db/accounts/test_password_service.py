@@ -19,8 +19,10 @@ from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.mail import services as mail_services
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
-from tests.db.accounts.conftest import HERE, PASSWORD, new_account
-from tests.helpers import delivered_by_the_worker, link_in, queued_mails_to, work_off_queue
+from tests.factories.accounts import HERE, PASSWORD, new_account
+from tests.factories.jobs import work_off_queue
+from tests.factories.mail import delivered_by_the_worker, queued_mails_to
+from tests.factories.web import link_in
 
 NEW_PASSWORD = "Neues-Passwort-2026"
 

@@ -11,7 +11,7 @@ from portal.accounts.tables import WebSession
 from portal.core.current import session_row
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
-from tests.db.accounts.conftest import HERE, new_account
+from tests.factories.accounts import HERE, new_account
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 

@@ -14,7 +14,7 @@ from portal.accounts.tables import Account, BackupCode, WebSession
 from portal.core.current import session_row
 from portal.core.tokens import token_hash
 from portal.errors import FormErrors, TooManyAttempts
-from tests.db.accounts.conftest import HERE, PASSWORD, new_account
+from tests.factories.accounts import HERE, PASSWORD, new_account
 
 
 def code(secret: str, steps_ahead: int = 0) -> str:

@@ -13,7 +13,7 @@ from portal.clients.tables import DelegatedProduct, PartnerLink
 from portal.database import execute_script
 from portal.piccolo_conf import DB
 from portal.products.tables import CatalogueItem, CataloguePrice, Product
-from tests.db.billing.test_orders import link, organisation, product
+from tests.factories.billing import link, organisation, product
 
 # The definition of criterion 3 (docs/rules.md, The partner programme), computed from the products
 # themselves.

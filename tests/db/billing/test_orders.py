@@ -2,7 +2,6 @@
 cashback or discount, VAT, the ledger, and concurrent payments from one prepaid balance."""
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -12,24 +11,11 @@ from portal.accounts.tables import Account
 from portal.billing import queries
 from portal.billing.services import OrderRequest, deposit, order, pay_invoice_from_balance
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
-from portal.clients.tables import PartnerLink
 from portal.core.current import Current, OrganisationSummary
 from portal.errors import FormErrors
-from portal.organisations.tables import Membership, Organisation
-from portal.products.tables import CatalogueItem, Product
-
-
-async def organisation(name: str, country="CH", currency="CHF", partner=False, vat="") -> int:
-    rows = await Organisation.insert(
-        Organisation(
-            name=name,
-            country=country,
-            currency=currency,
-            vat_number=vat,
-            partner_status="active" if partner else "none",
-        )
-    ).returning(Organisation.id)
-    return rows[0]["id"]
+from portal.organisations.tables import Membership
+from portal.products.tables import Product
+from tests.factories.billing import item, link, organisation, product
 
 
 async def person(organisation_id: int, email: str) -> Current:
@@ -55,42 +41,6 @@ async def person(organisation_id: int, email: str) -> Current:
         ((organisation_id, email),),
         Actor(rows[0]["id"], organisation_id, Role.LEGAL_REPRESENTATIVE, True),
     )
-
-
-async def link(partner: int, client: int, access: str, billing=None, families=()) -> None:
-    await PartnerLink.insert(
-        PartnerLink(
-            partner=partner,
-            client=client,
-            status="active",
-            initiated_by="partner",
-            requested_access=access,
-            access=access,
-            families=list(families),
-            billing_mode=billing,
-            expires_at=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
-
-
-async def item(code: str) -> dict:
-    return await CatalogueItem.select().where(CatalogueItem.code == code).first()
-
-
-async def product(client: int, code: str, period="yearly") -> int:
-    offer = await item(code)
-    rows = await Product.insert(
-        Product(
-            organisation=client,
-            item=offer["id"],
-            family=offer["family"],
-            name=code,
-            period=period,
-            started_on=date(2026, 1, 1),
-            renews_on=date(2027, 1, 1),
-        )
-    ).returning(Product.id)
-    return rows[0]["id"]
 
 
 async def big_enough(partner: int, client: int) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from portal.clients import services
 from portal.clients.rules import Access, Grant
 from portal.clients.tables import PartnerLink
-from tests.db.clients.test_races import (
+from tests.factories.clients import (
     SETTINGS,
     invitation,
     legal_representative,

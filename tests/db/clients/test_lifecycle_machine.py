@@ -26,13 +26,9 @@ from portal.clients.tables import DelegatedProduct, PartnerLink
 from portal.core.current import Current, OrganisationSummary
 from portal.errors import PortalError
 from portal.settings import Settings
-from tests.helpers import (
-    PASSWORD,
-    insert_organisation,
-    insert_person,
-    insert_product,
-    outbox_link,
-)
+from tests.factories.accounts import PASSWORD
+from tests.factories.organisations import insert_organisation, insert_person, outbox_link
+from tests.factories.products import insert_product
 
 SETTINGS = Settings(secret_key="test", base_url="https://portal.test")
 CLIENT_EMAIL = "lr@client.example"

@@ -2,96 +2,21 @@
 Run on two connections at once; exactly one wins and the other gets a clear message."""
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from portal.access import Actor, Role
-from portal.accounts.tables import Account
 from portal.clients import services
 from portal.clients.rules import Access, BillingMode, Grant
 from portal.clients.tables import PartnerLink
-from portal.core.current import Current, OrganisationSummary
-from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors
-from portal.organisations.tables import Membership, Organisation
-from portal.products.tables import CatalogueItem, Product
-from portal.settings import Settings
-
-SETTINGS = Settings(secret_key="test", base_url="https://portal.test")
-
-
-async def organisation(name: str, partner: bool = False) -> int:
-    rows = await Organisation.insert(
-        Organisation(
-            name=name,
-            country="CH",
-            currency="CHF",
-            partner_status="active" if partner else "none",
-        )
-    ).returning(Organisation.id)
-    return rows[0]["id"]
-
-
-async def legal_representative(organisation_id: int, email: str) -> Current:
-    rows = await Account.insert(Account(email=email, full_name=email, password_hash="x")).returning(
-        Account.id
-    )
-    account_id = rows[0]["id"]
-    await Membership.insert(
-        Membership(
-            organisation=organisation_id,
-            account=account_id,
-            role="legal_representative",
-            billing_rights=True,
-        )
-    )
-    return Current(
-        session_id=0,
-        user_id=account_id,
-        email=email,
-        full_name=email,
-        totp_enabled=False,
-        second_factor_pending=False,
-        organisation=OrganisationSummary(organisation_id, "Client", "CHF", "CH"),
-        organisations=((organisation_id, "Client"),),
-        actor=Actor(account_id, organisation_id, Role.LEGAL_REPRESENTATIVE, True),
-    )
-
-
-async def invitation(partner_id: int, access: str, families=()) -> str:
-    token = new_token()
-    await PartnerLink.insert(
-        PartnerLink(
-            partner=partner_id,
-            status="awaiting_client",
-            initiated_by="partner",
-            invited_email="client@example.ch",
-            token_hash=token_hash(token),
-            requested_access=access,
-            requested_families=list(families),
-            requested_products=[],
-            expires_at=datetime.now(UTC) + timedelta(days=30),
-        )
-    )
-    return token
-
-
-async def product(client_id: int, code: str) -> int:
-    item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
-    rows = await Product.insert(
-        Product(
-            organisation=client_id,
-            item=item["id"],
-            family=item["family"],
-            name=code,
-            period="yearly",
-            started_on=date(2026, 1, 1),
-            renews_on=date(2027, 1, 1),
-        )
-    ).returning(Product.id)
-    return rows[0]["id"]
+from tests.factories.clients import (
+    SETTINGS,
+    invitation,
+    legal_representative,
+    organisation,
+    product,
+)
 
 
 async def outcome(coroutine) -> str:

@@ -1,2 +1,2 @@
-from tests.db.partners.world import catalogue  # noqa: F401
-from tests.directory_world import fresh_directory  # noqa: F401
+from tests.factories.directory import fresh_directory  # noqa: F401
+from tests.factories.partners import catalogue  # noqa: F401

@@ -14,8 +14,8 @@ from portal.directory.rules import Search
 from portal.directory.tables import DirectoryListing
 from portal.organisations.tables import Organisation
 from portal.partners.rules import Verdict, registration_criterion
-from tests.db.directory.world import _in_programme, listed_partner
-from tests.db.partners.world import VALID_UID, linked_client, person
+from tests.factories.directory import in_programme, listed_partner
+from tests.factories.partners import VALID_UID, linked_client, person
 
 
 async def names(search: Search) -> list[str]:
@@ -138,10 +138,10 @@ async def test_a_partner_flagged_or_ended_disappears_at_once_and_comes_back():
 async def test_the_first_save_reads_the_status_from_the_organisation_not_the_request():
     """Review item 2: the request's view of the organisation (loaded when the request came
     in) said active; the organisation was flagged before the listing's first save."""
-    from tests.db.partners.world import organisation
+    from tests.factories.partners import organisation
 
     partner = await organisation("Racing AG", status="active", registration_number=VALID_UID)
-    stale = _in_programme(await person(partner, "rep@racing.ch", Role.LEGAL_REPRESENTATIVE))
+    stale = in_programme(await person(partner, "rep@racing.ch", Role.LEGAL_REPRESENTATIVE))
     assert stale.organisation.partner_status == "active"
     await Organisation.update(
         {Organisation.partner_status: "flagged", Organisation.name: "Racing Renamed AG"}
@@ -274,7 +274,7 @@ async def test_the_version_moves_with_a_listing_and_only_then():
     before = await version()
     await services.refresh_evidence()  # nothing changed
     assert await version() == before
-    rep = _in_programme(await person(partner, "second@example.ch", Role.ADMINISTRATOR))
+    rep = in_programme(await person(partner, "second@example.ch", Role.ADMINISTRATOR))
     await services.save_listing(
         rep,
         ListingInput(True, "A new description of what we do.", "CH", "", ("de",), ("other",), ""),

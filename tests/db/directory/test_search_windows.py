@@ -6,7 +6,7 @@ in order, across page boundaries, with and without words and filters."""
 from portal.directory import queries, rules, services
 from portal.directory.rules import Search
 from portal.directory.tables import DirectoryListing
-from tests.db.directory.world import listed_partner
+from tests.factories.directory import listed_partner
 
 
 async def facets_and_windows() -> dict[int, tuple[list[str], int]]:

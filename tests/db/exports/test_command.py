@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 
 from portal.directory.tables import DirectoryListing
-from tests.conftest import ROOT
-from tests.exports_world import build_world
+from tests.factories.exports import build_world
+from tests.factories.servers import ROOT
 
 
 def export(database_url: str, tmp_path, *arguments: str) -> subprocess.CompletedProcess:

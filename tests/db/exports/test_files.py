@@ -17,7 +17,7 @@ from piccolo.querystring import QueryString
 
 from portal.exports.billing_report import ReportRequest, load_report, write_report
 from portal.piccolo_conf import DB
-from tests.exports_world import build_world
+from tests.factories.exports import build_world
 
 HOSTILE = {
     "full": '=HYPERLINK("http://evil.example","click")',

@@ -16,7 +16,7 @@ from portal.exports.billing_report import (
     load_report,
 )
 from portal.piccolo_conf import DB
-from tests.exports_world import build_world
+from tests.factories.exports import build_world
 
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
 

@@ -1,3 +1,3 @@
 """Fixtures of the job tests: an in-process worker on the test's event loop."""
 
-from tests.reports_world import eventually, start_worker  # noqa: F401
+from tests.factories.jobs import eventually, start_worker  # noqa: F401

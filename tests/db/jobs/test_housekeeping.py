@@ -9,7 +9,7 @@ from portal.accounts.tables import WebSession
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.mail.tables import OutboxMail
-from tests.helpers import insert_person
+from tests.factories.organisations import insert_person
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job
 from portal.mail.services import DELIVER_MAIL, Mail, queue_mail
 from portal.piccolo_conf import DB
-from tests.helpers import queued_mails_to
-from tests.reports_world import eventually
+from tests.factories.jobs import eventually
+from tests.factories.mail import queued_mails_to
 
 
 def _recorder(name: str, taken: list) -> Job:

@@ -19,9 +19,9 @@ from portal.jobs.registry import JobContext
 from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership
 from portal.piccolo_conf import DB
-from tests.exports_world import build_world
-from tests.helpers import delivered_by_the_worker, queued_mails_to
-from tests.reports_world import eventually, start_report
+from tests.factories.exports import build_world, start_report
+from tests.factories.jobs import eventually
+from tests.factories.mail import delivered_by_the_worker, queued_mails_to
 
 PROGRESS_LOG = """
 CREATE TABLE IF NOT EXISTS test_progress_log (report integer, rows_written integer, status text);

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from portal.background import all_periodic
 from portal.tenders import jobs
 from portal.tenders.tables import Tender
-from tests.db.tenders.world import SETTINGS, client_current, posted_by_client
+from tests.factories.tenders import SETTINGS, client_current, posted_by_client
 
 
 def test_the_tenders_jobs_run_every_hour():

@@ -12,7 +12,7 @@ from piccolo.querystring import QueryString
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job, JobFailed
 from portal.piccolo_conf import DB
-from tests.reports_world import eventually
+from tests.factories.jobs import eventually
 
 
 async def _count(sql: str) -> int:

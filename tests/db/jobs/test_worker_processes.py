@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from portal.exports.reports import queries
-from tests.conftest import ROOT
-from tests.exports_world import build_world
-from tests.reports_world import eventually, start_report
+from tests.factories.exports import build_world, start_report
+from tests.factories.jobs import eventually
+from tests.factories.servers import ROOT
 
 HEARTBEAT_SECONDS = 2
 
@@ -149,7 +149,7 @@ def _started(log: str) -> bool:
 
 
 async def test_portal_serve_runs_a_worker_beside_the_web_workers_and_stops_it(db, tmp_path):
-    from tests.conftest import free_port
+    from tests.factories.servers import free_port
 
     env = {
         **os.environ,

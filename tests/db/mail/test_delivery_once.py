@@ -23,8 +23,8 @@ from portal.mail.services import (
 )
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
-from tests.conftest import free_port
-from tests.helpers import work_off_queue
+from tests.factories.jobs import work_off_queue
+from tests.factories.servers import free_port
 
 HELLO = Mail("ana@example.ch", "Your quote was accepted", "Good news.")
 

@@ -23,8 +23,10 @@ from portal.mail.services import (
 from portal.mail.tables import OutboxMail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
-from tests.conftest import MailCatcher, free_port
-from tests.helpers import queued_jobs, sign_up, work_off_queue
+from tests.factories.accounts import sign_up
+from tests.factories.jobs import queued_jobs, work_off_queue
+from tests.factories.mail import MailCatcher
+from tests.factories.servers import free_port
 
 HELLO = Mail("ana@example.ch", "Your quote was accepted", "Good news.")
 

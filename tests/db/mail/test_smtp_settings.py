@@ -14,7 +14,8 @@ from portal.jobs.registry import JobContext
 from portal.mail import jobs as mail_jobs
 from portal.mail.services import Mail, MailNotDelivered, deliver_queued_mail, queue_mail
 from portal.mail.tables import OutboxMail
-from tests.conftest import MailCatcher, free_port
+from tests.factories.mail import MailCatcher
+from tests.factories.servers import free_port
 
 HELLO = Mail("ana@example.ch", "Your tender is published", "Here is your link.")
 DELIVER = mail_jobs.JOBS[0]

@@ -10,7 +10,7 @@ from portal.audit.services import Who, record
 from portal.audit.tables import AuditEvent
 from portal.organisations import queries
 from portal.organisations.tables import Organisation
-from tests.db.organisations.people import join, new_account, new_organisation
+from tests.factories.organisations import join, new_account, new_organisation
 
 
 async def one_audit_event() -> int:

@@ -11,7 +11,7 @@ import pytest
 from portal.access import Role
 from portal.errors import FormErrors
 from portal.organisations import services
-from tests.db.organisations.people import join, legal_representatives, new_organisation
+from tests.factories.organisations import join, legal_representatives, new_organisation
 
 ROUNDS = 5  # the race is decided by scheduling: run it several times
 

@@ -11,7 +11,7 @@ from portal.accounts.tables import Account
 from portal.errors import FormErrors
 from portal.organisations.rules import OrganisationDetails
 from portal.organisations.services import sign_up as sign_up_with_organisation
-from tests.db.accounts.conftest import HERE, PASSWORD
+from tests.factories.accounts import HERE, PASSWORD
 
 DETAILS = OrganisationDetails(name="Muster Web AG", kind="company", country="CH", currency="CHF")
 

@@ -11,7 +11,7 @@ from portal.access import Role
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors
 from portal.organisations import queries, services
-from tests.db.organisations.people import join, new_account, new_organisation
+from tests.factories.organisations import join, new_account, new_organisation
 
 
 @pytest.mark.parametrize("name", ["Support\\", "100% sales", "a_b", "Équipe Zürich", "=1+1"])
@@ -170,8 +170,8 @@ async def test_a_team_invitation_whose_inviter_may_no_longer_bring_outsiders_in_
 
 async def give_a_client(partner_id: int, team_id: int) -> None:
     from portal.clients.tables import ClientAssignment
-    from tests.exports_world import insert_link
-    from tests.helpers import insert_organisation
+    from tests.factories.exports import insert_link
+    from tests.factories.organisations import insert_organisation
 
     link = await insert_link(partner_id, await insert_organisation("Client GmbH"), "full")
     await ClientAssignment.insert(ClientAssignment(link=link, team=team_id))

@@ -1,7 +1,7 @@
 import pytest
 
 from portal.partners import website
-from tests.db.partners.world import catalogue, closed_port, local_site, private_checks  # noqa: F401
+from tests.factories.partners import catalogue, closed_port, local_site, private_checks  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

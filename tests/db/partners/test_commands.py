@@ -9,8 +9,8 @@ import sys
 
 from portal import demo
 from portal.accounts.tables import Account
-from tests.conftest import ROOT
-from tests.db.partners.world import linked_client, organisation, status_of
+from tests.factories.partners import linked_client, organisation, status_of
+from tests.factories.servers import ROOT
 
 
 async def test_portal_review_partners_flags_a_partner_below_the_threshold(

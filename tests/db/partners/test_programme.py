@@ -21,7 +21,8 @@ from portal.partners.forms import Entered
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION, StaffVerdict
 from portal.partners.rules import WebsiteCheck as CheckResult
 from portal.partners.tables import CommitmentAcceptance, StaffDecision, WebsiteCheck
-from tests.db.partners.world import (
+from tests.factories.mail import delivered_by_the_worker, queued_mails_to
+from tests.factories.partners import (
     SETTINGS,
     VALID_UID,
     linked_client,
@@ -29,7 +30,6 @@ from tests.db.partners.world import (
     person,
     status_of,
 )
-from tests.helpers import delivered_by_the_worker, queued_mails_to
 
 ALL = frozenset(COMMITMENTS)
 

@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 from portal.tenders import queries, services
 from portal.tenders.rules import TenderRecord, quote_version
 from portal.tenders.tables import Quote, Tender
-from tests.db.tenders.world import (
+from tests.factories.tenders import (
     SETTINGS,
     client_current,
+    mails_to,
     partner_current,
     posted_by_client,
     quote_input,
     tender_input,
 )
-from tests.web.tenders.world import mails_to
 
 
 async def test_close_expired_tenders_writes_the_expiry_and_tells_author_and_quoters(db):
@@ -88,7 +88,7 @@ async def test_tender_records_count_received_answered_and_won(db):
 
 async def test_routed_partners_are_mailed_once_by_the_queued_job(db):
     from portal.tenders.tables import TenderRecipient
-    from tests.web.tenders.world import queued_notifications
+    from tests.factories.tenders import queued_notifications
 
     author = await client_current()
     await partner_current("Told AG", "t@told.ch", categories=("email",))
@@ -106,7 +106,7 @@ async def test_routed_partners_are_mailed_once_by_the_queued_job(db):
 
 
 async def test_a_tender_nobody_receives_queues_nothing(db):
-    from tests.web.tenders.world import queued_notifications
+    from tests.factories.tenders import queued_notifications
 
     await posted_by_client(await client_current())
     assert await queued_notifications() == 0

@@ -15,17 +15,18 @@ from portal.settings import Settings
 from portal.tenders import services
 from portal.tenders.rules import TenderClosed, quote_version
 from portal.tenders.tables import Quote, Tender
-from tests.conftest import free_port
-from tests.db.tenders.world import (
+from tests.factories.jobs import queued_jobs, work_off_queue
+from tests.factories.organisations import insert_person
+from tests.factories.servers import free_port
+from tests.factories.tenders import (
     SETTINGS,
     client_current,
+    mails_to,
     partner_current,
     posted_by_client,
     quote_input,
     tender_input,
 )
-from tests.helpers import insert_person, queued_jobs, work_off_queue
-from tests.web.tenders.world import mails_to
 
 WINNER, SECOND, THIRD, THIRDS_ADMIN = (
     "w@winner.ch",
@@ -183,7 +184,7 @@ async def test_the_deadline_closing_a_tender_queues_its_mails(db, smtp):
 
 async def test_no_tender_request_waits_for_smtp_and_every_mail_arrives_once(db, smtp):
     """From posting to the partner withdrawing its quote, with the SMTP server down."""
-    from tests.helpers import link_in
+    from tests.factories.web import link_in
 
     down = smtp_settings(free_port())
     partner = await partner_current("Winner AG", WINNER, categories=("email",))
@@ -237,7 +238,7 @@ async def _queued_priorities() -> dict[str, int]:
 async def test_the_links_a_visitor_waits_for_go_before_other_mail_and_reports(db):
     from portal.jobs.rules import AWAITED_MAIL_PRIORITY, BACKGROUND_PRIORITY, MAIL_PRIORITY
     from portal.tenders.services import NOTIFY_RECIPIENTS
-    from tests.helpers import link_in
+    from tests.factories.web import link_in
 
     await partner_current("Winner AG", WINNER, categories=("email",))
     visitor = tender_input(author_name="Vera", author_email="vera@example.ch")

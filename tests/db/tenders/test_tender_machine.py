@@ -23,7 +23,7 @@ from portal.errors import PortalError
 from portal.tenders import services
 from portal.tenders.rules import quote_version
 from portal.tenders.tables import Quote, Tender
-from tests.db.tenders.world import (
+from tests.factories.tenders import (
     SETTINGS,
     client_current,
     partner_current,

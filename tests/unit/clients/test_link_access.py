@@ -43,9 +43,7 @@ from portal.access import (
     require,
 )
 from portal.errors import Forbidden, NotFound
-
-ALLOWED, FORBIDDEN, HIDDEN = Decision.ALLOWED, Decision.FORBIDDEN, Decision.HIDDEN
-LEGAL, ADMIN, USER = Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR, Role.USER
+from tests.factories.access import ADMIN, ALLOWED, FORBIDDEN, HIDDEN, LEGAL, USER, expected_decision
 
 DELEGATION_ACTIONS = [
     Action.INVITE_CLIENT,
@@ -65,96 +63,6 @@ DELEGATION_ACTIONS = [
 
 
 # --- the oracle --------------------------------------------------------------------------------
-
-
-def expected_decision(actor: Actor, action: Action, resource) -> Decision:
-    if actor.organisation_id is None:
-        return HIDDEN
-    if isinstance(resource, OrganisationResource):
-        return _on_organisation(actor, action, resource)
-    if isinstance(resource, LinkResource):
-        return _verdict(action, link_rights(actor, resource))
-    if isinstance(resource, ClientProductResource):
-        return _verdict(action, client_product_rights(actor, resource))
-    raise AssertionError(f"not a delegation resource: {resource!r}")
-
-
-def _verdict(action: Action, rights: frozenset[Action] | None) -> Decision:
-    """RIGHTS None: the actor does not see the resource at all."""
-    if rights is None:
-        return HIDDEN
-    return ALLOWED if action in rights else FORBIDDEN
-
-
-def link_rights(actor: Actor, link: LinkResource) -> frozenset[Action] | None:
-    """What the actor may do on LINK; None if the link is none of their business."""
-    if actor.organisation_id == link.partner_id:
-        return _partner_rights(actor, link)
-    if link.client_id is not None and actor.organisation_id == link.client_id:
-        return _client_rights(actor, link)
-    return None
-
-
-def _partner_rights(actor: Actor, link: LinkResource) -> frozenset[Action] | None:
-    if actor.role is LEGAL:
-        rights = {
-            Action.VIEW_LINK,
-            Action.DECIDE_AS_PARTNER,
-            Action.STOP_LINK,
-            Action.ASSIGN_COLLABORATORS,
-        }
-        if link.initiated_by_partner:
-            rights.add(Action.WITHDRAW_REQUEST)
-        if link.active:
-            rights |= {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER}
-        return frozenset(rights)
-    acting = {Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER} if link.active else set()
-    if actor.role is ADMIN:
-        return frozenset({Action.VIEW_LINK, *acting})
-    # a plain user or a team guest of the partner: a collaborator, if given this client
-    in_person = actor.user_id in link.assigned_user_ids
-    through_a_team = any(team in link.assigned_team_ids for team in actor.team_ids)
-    if link.active and (in_person or through_a_team):
-        if actor.role is None:  # an outside guest acts for the client, brings nobody in
-            return frozenset({Action.VIEW_LINK, Action.ACT_FOR_CLIENT})
-        return frozenset({Action.VIEW_LINK, Action.ACT_FOR_CLIENT, Action.INVITE_CLIENT_USER})
-    return None
-
-
-def _client_rights(actor: Actor, link: LinkResource) -> frozenset[Action]:
-    if actor.role is LEGAL:
-        rights = {Action.VIEW_LINK, Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK}
-        if not link.initiated_by_partner:
-            rights.add(Action.WITHDRAW_REQUEST)
-        return frozenset(rights)
-    if actor.role is ADMIN:
-        return frozenset({Action.VIEW_LINK})
-    return frozenset()  # the client's other people know of the link, and may do nothing
-
-
-def client_product_rights(actor: Actor, product: ClientProductResource) -> frozenset | None:
-    if actor.organisation_id != product.link.partner_id:
-        return None
-    rights_on_link = link_rights(actor, product.link)
-    if rights_on_link is None or Action.ACT_FOR_CLIENT not in rights_on_link:
-        return None
-    if not product.covered:
-        return None
-    if product.may_order:
-        return frozenset({Action.MANAGE_CLIENT_PRODUCT, Action.ORDER_FOR_CLIENT})
-    return frozenset({Action.MANAGE_CLIENT_PRODUCT})
-
-
-def _on_organisation(actor: Actor, action: Action, resource: OrganisationResource) -> Decision:
-    if resource.organisation_id != actor.organisation_id:
-        return HIDDEN
-    if actor.role is None:  # a team guest sees the organisation and their teams, no more
-        return HIDDEN
-    if action is Action.INVITE_CLIENT:
-        return ALLOWED if actor.role is LEGAL and actor.in_programme else FORBIDDEN
-    if action is Action.ADD_PARTNER:
-        return ALLOWED if actor.role is LEGAL else FORBIDDEN
-    return FORBIDDEN  # the link actions are decided on links, not on an organisation
 
 
 # --- the world hypothesis draws from: three organisations, three people, three teams -----------

@@ -2,8 +2,6 @@
 with bounded dimensions; anything else is refused with a reason."""
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
@@ -14,6 +12,7 @@ from portal.directory.logos import (
     LogoRefused,
     reencode_logo,
 )
+from tests.factories.directory import png_claiming
 
 
 def image_bytes(fmt: str, size=(300, 200), mode="RGB", **save) -> bytes:
@@ -85,23 +84,6 @@ def test_a_truncated_image_is_refused():
 def test_an_oversized_file_is_refused_before_reading():
     with pytest.raises(LogoRefused, match="at most 1 MB"):
         reencode_logo(b"\x89PNG" + b"\x00" * MAX_UPLOAD_BYTES)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims WIDTH × HEIGHT pixels: a decompression bomb's shape."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize("side", [5000, 20000, 100000])

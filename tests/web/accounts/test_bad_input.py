@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.forms import CONTROL_CHARACTERS
-from tests.helpers import PASSWORD, csrf, log_in, log_out, post_form, sign_up
+from tests.factories.accounts import PASSWORD, log_in, log_out, sign_up
+from tests.factories.web import csrf, post_form
 
 SIGN_UP = {
     "full_name": "Anna Muster",

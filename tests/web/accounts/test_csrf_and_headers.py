@@ -6,15 +6,8 @@ import re
 
 import pytest
 
-from tests.helpers import (
-    browser_at,
-    csrf,
-    log_in,
-    log_out,
-    post_form,
-    set_cookie_headers,
-    sign_up,
-)
+from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.web import browser_at, csrf, post_form, set_cookie_headers
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

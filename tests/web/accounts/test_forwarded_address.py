@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from portal.proxies import trusted_networks
-from tests.helpers import sign_up
+from tests.factories.accounts import sign_up
 
 FORWARDED = {"X-Forwarded-For": "10.9.9.9, 198.51.100.1"}
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 
 from portal.accounts import rules
-from tests.helpers import (
+from tests.factories.accounts import PASSWORD, is_logged_in, log_in, log_out, sign_up
+from tests.factories.web import (
     DEVICE_COOKIE,
-    PASSWORD,
     SESSION_COOKIE,
     browser_at,
-    is_logged_in,
-    log_in,
-    log_out,
     post_form,
     session_cookie,
     set_cookie_headers,
-    sign_up,
 )
 
 ATTACKER_IP = "203.0.113.9"

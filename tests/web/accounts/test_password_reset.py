@@ -4,18 +4,10 @@ over by the worker), and changing the password."""
 from __future__ import annotations
 
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
-from tests.helpers import (
-    PASSWORD,
-    browser_at,
-    is_logged_in,
-    link_in,
-    log_in,
-    log_out,
-    post_form,
-    queued_mails_to,
-    sign_up,
-    work_off_queue,
-)
+from tests.factories.accounts import PASSWORD, is_logged_in, log_in, log_out, sign_up
+from tests.factories.jobs import work_off_queue
+from tests.factories.mail import queued_mails_to
+from tests.factories.web import browser_at, link_in, post_form
 
 NEW_PASSWORD = "Neues-Passwort-2026"
 
@@ -149,7 +141,8 @@ async def test_changing_the_password_needs_the_current_one(client):
 
 async def mailed_reset_link(client, email: str = "anna@example.ch") -> str:
     """Ask for a link (from a browser that is not logged in) and read it from the outbox."""
-    from tests.helpers import another_browser, outbox_link
+    from tests.factories.organisations import outbox_link
+    from tests.factories.web import another_browser
 
     async with another_browser(client) as stranger:
         asked = await post_form(stranger, "/password/forgot", {"email": email})

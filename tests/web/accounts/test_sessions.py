@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from portal.accounts.tables import WebSession
 from portal.core.tokens import token_hash
-from tests.helpers import browser_at, is_logged_in, log_in, post_form, session_cookie, sign_up
+from tests.factories.accounts import is_logged_in, log_in, sign_up
+from tests.factories.web import browser_at, post_form, session_cookie
 
 
 async def set_session_times(client, **ago: timedelta) -> None:

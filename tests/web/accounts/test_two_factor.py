@@ -6,21 +6,23 @@ import re
 
 from portal.accounts import rules
 from portal.accounts.tables import BackupCode
-from tests.helpers import (
-    DEVICE_COOKIE,
+from tests.factories.accounts import (
     PASSWORD,
-    SESSION_COOKIE,
     enter_second_factor,
     is_logged_in,
     log_in,
     log_out,
+    sign_up,
+    totp_code,
+    turn_on_two_factor,
+)
+from tests.factories.web import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
     post_form,
     session_cookie,
     set_cookie_headers,
-    sign_up,
     text_by_testid,
-    totp_code,
-    turn_on_two_factor,
 )
 
 

@@ -7,8 +7,9 @@ import lxml.html
 
 from portal.billing.tables import Invoice
 from portal.organisations.tables import Organisation
-from tests.helpers import log_in, log_out, post_form, sign_up
-from tests.web.clients.test_lifecycle import give_products, make_partner
+from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.clients import give_products, make_partner
+from tests.factories.web import post_form
 
 
 async def linked_full(client_http) -> tuple[int, int]:
@@ -193,7 +194,7 @@ async def test_a_partner_cannot_join_the_affiliate_programme(client):
 
 
 async def test_only_a_legal_representative_joins_the_affiliate_programme(client):
-    from tests.helpers import colleague
+    from tests.factories.organisations import colleague
 
     await sign_up(client, "lea@keller.ch", name="Lea Keller", organisation="Keller Web")
     async with colleague(client, "adam@keller.ch", role="administrator") as admin:

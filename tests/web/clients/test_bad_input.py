@@ -4,80 +4,18 @@ access/categories/products values, huge ids. Plain examples first, then the form
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
-from portal.core.tokens import new_token, token_hash
-from tests.helpers import (
-    PASSWORD,
-    insert_organisation,
-    insert_person,
-    insert_product,
-    logged_in_browser,
-    post_form,
-)
+from portal.core.tokens import new_token
+from tests.factories.accounts import PASSWORD
+from tests.factories.clients import Delegation, _link
+from tests.factories.web import post_form
 
 HUGE = "9" * 30  # beyond any PostgreSQL integer
 NOT_NUMBERS = ["", "abc", "-1", "0", "1.5", "1e3", " 7", "²", "٣", HUGE, "9" * 5000]
-
-
-class Delegation:
-    """A partner and a client with an active restricted link (web hosting), another partner's
-    pending invitation, the partner's link with another client, and a product of a third
-    organisation."""
-
-    async def build(self, client) -> Delegation:
-        self.partner = await insert_organisation("Partner AG", partner_status="active")
-        self.client = await insert_organisation("Client GmbH")
-        self.stranger = await insert_organisation("Stranger SA")
-        self.not_in_programme = await insert_organisation("Plain AG")
-        await insert_person("paula@partner.ch", self.partner, "legal_representative")
-        await insert_person("carl@client.ch", self.client, "legal_representative")
-        self.hosting = await insert_product(self.client, "web-pro")
-        self.domain = await insert_product(self.client, "domain-ch")
-        self.foreign = await insert_product(self.stranger, "web-pro", "stranger.example")
-        self.link = await _link(
-            self.partner, self.client, "active", access="restricted", families=["web_hosting"]
-        )
-        other_client = await insert_organisation("Other Client AG")  # not Carl's
-        self.foreign_link = await _link(
-            self.partner, other_client, "active", access="restricted", families=["domain"]
-        )
-        self.inviting = await insert_organisation("Inviting AG", partner_status="active")
-        self.token = new_token()
-        await _link(self.inviting, None, "awaiting_client", token=self.token)
-        self.colleague = await insert_person("otto@partner.ch", self.partner, "user")
-        await ClientAssignment.insert(ClientAssignment(link=self.link, account=self.colleague))
-        self.paula = await logged_in_browser(client, "paula@partner.ch")
-        self.carl = await logged_in_browser(client, "carl@client.ch")
-        return self
-
-    async def close(self) -> None:
-        await self.paula.aclose()
-        await self.carl.aclose()
-
-
-async def _link(partner, client, status, *, token="", access=None, families=(), expires_in=30):
-    rows = await PartnerLink.insert(
-        PartnerLink(
-            partner=partner,
-            client=client,
-            status=status,
-            initiated_by="partner",
-            invited_email="" if client else "carl@client.ch",
-            token_hash=token_hash(token) if token else None,
-            requested_access="restricted",
-            requested_families=["web_hosting"],
-            access=access,
-            families=list(families),
-            expires_at=datetime.now(UTC) + timedelta(days=expires_in),
-        )
-    ).returning(PartnerLink.id)
-    return rows[0]["id"]
 
 
 @pytest.fixture

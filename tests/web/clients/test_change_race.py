@@ -7,9 +7,9 @@ from collections import Counter
 
 from portal.clients.tables import DelegatedProduct
 from portal.organisations.tables import Organisation
-from tests.db.clients.test_races import invitation, organisation
-from tests.helpers import post_form, sign_up
-from tests.web.clients.test_lifecycle import give_products
+from tests.factories.accounts import sign_up
+from tests.factories.clients import give_products, invitation, organisation
+from tests.factories.web import post_form
 
 ROUNDS = 15
 

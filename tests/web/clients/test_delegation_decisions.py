@@ -15,14 +15,9 @@ from contextlib import AsyncExitStack
 import pytest
 
 from portal.clients.tables import ClientAssignment, PartnerLink
-from tests.helpers import PASSWORD, post_form
-from tests.web.clients.test_route_matrix import (
-    AWAITING_CLIENT,
-    AWAITING_PARTNER,
-    FULL,
-    build_world,
-    snapshot,
-)
+from tests.factories.accounts import PASSWORD
+from tests.factories.clients import AWAITING_CLIENT, AWAITING_PARTNER, FULL, build_world, snapshot
+from tests.factories.web import post_form
 
 
 @pytest.fixture

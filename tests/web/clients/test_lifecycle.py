@@ -2,49 +2,14 @@
 product → stop; with mails queued by each change and delivered by the worker to a real SMTP
 server."""
 
-from datetime import date
-
 import lxml.html
 
 from portal.clients.tables import PartnerLink
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
-from portal.organisations.tables import Organisation
-from portal.products.tables import CatalogueItem, Product
-from tests.helpers import delivered_by_the_worker, link_in, log_in, log_out, post_form, sign_up
-
-
-async def make_partner(name: str) -> int:
-    organisation = (
-        await Organisation.select(Organisation.id).where(Organisation.name == name).first()
-    )
-    await Organisation.update({Organisation.partner_status: "active"}).where(
-        Organisation.id == organisation["id"]
-    )
-    return organisation["id"]
-
-
-async def give_products(organisation_name: str, *codes: str) -> dict[str, int]:
-    organisation = (
-        await Organisation.select(Organisation.id)
-        .where(Organisation.name == organisation_name)
-        .first()
-    )
-    ids = {}
-    for code in codes:
-        item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
-        rows = await Product.insert(
-            Product(
-                organisation=organisation["id"],
-                item=item["id"],
-                family=item["family"],
-                name=f"{code}.example",
-                period="yearly",
-                started_on=date(2026, 1, 1),
-                renews_on=date(2027, 1, 1),
-            )
-        ).returning(Product.id)
-        ids[code] = rows[0]["id"]
-    return ids
+from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.clients import give_products, make_partner
+from tests.factories.mail import delivered_by_the_worker
+from tests.factories.web import link_in, post_form
 
 
 def assert_asks_first(html: str, action: str, question: str) -> None:

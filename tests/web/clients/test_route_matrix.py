@@ -11,255 +11,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 
 import pytest
-from piccolo.querystring import QueryString
 
 from portal.access import (
     Action,
-    Actor,
     ClientProductResource,
     Decision,
     LinkResource,
     OrganisationResource,
-    Role,
 )
 from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
-from portal.core.tokens import new_token, token_hash
-from portal.piccolo_conf import DB
-from portal.products.tables import Product
-from tests.helpers import (
-    PASSWORD,
-    insert_organisation,
-    insert_person,
-    insert_product,
-    insert_team,
-    logged_in_browser,
-    post_form,
+from tests.factories.access import expected_decision
+from tests.factories.accounts import PASSWORD
+from tests.factories.clients import (
+    ACTIVE_STATES,
+    AWAITING_CLIENT,
+    AWAITING_PARTNER,
+    FULL,
+    PEOPLE,
+    RESTRICTED,
+    STOPPED,
+    Someone,
+    World,
+    _product_names,
+    build_world,
+    put_back,
+    snapshot,
 )
-from tests.unit.clients.test_link_access import expected_decision
-
-LEGAL, ADMIN, USER = Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR, Role.USER
+from tests.factories.web import post_form
 
 # --- the world -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Someone:
-    key: str
-    side: str  # partner | client | third
-    role: Role | None  # None: a team guest (no membership, only a team of the partner)
-    in_team: bool = False  # in the partner's team "Support", which is assigned to the link
-    assigned: bool = False  # assigned to the link in person
-
-
-PEOPLE = [
-    Someone("partner legal rep", "partner", LEGAL),
-    Someone("partner administrator", "partner", ADMIN),
-    Someone("assigned collaborator", "partner", USER, assigned=True),
-    Someone("collaborator through a team", "partner", USER, in_team=True),
-    Someone("team guest", "partner", None, in_team=True),
-    Someone("unassigned user", "partner", USER),
-    Someone("client legal rep", "client", LEGAL),
-    Someone("client administrator", "client", ADMIN),
-    Someone("client user", "client", USER),
-    Someone("third legal rep", "third", LEGAL),
-]
-
-FULL, RESTRICTED = "active, full", "active, restricted"
-AWAITING_CLIENT, AWAITING_PARTNER, STOPPED = (
-    "awaiting the client",
-    "awaiting the partner",
-    "stopped",
-)
 STATES = [FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER, STOPPED]
-ACTIVE_STATES = {FULL, RESTRICTED}
 AWAITING_STATES = {AWAITING_CLIENT, AWAITING_PARTNER}
-
-
-@dataclass
-class World:
-    state: str
-    organisations: dict[str, int]  # side → id
-    products: dict[str, int]  # hosting, mail, domain (the client's), foreign (the third's)
-    product_names: dict[int, str]
-    team: int
-    link: int = 0
-    token: str = ""
-    web_pro_item: int = 0  # the catalogue item ordered for the client
-    accounts: dict[str, int] = field(default_factory=dict)
-    browsers: dict = field(default_factory=dict)
-    counter: int = 0
-
-    def actor(self, someone: Someone) -> Actor:
-        organisation = self.organisations[someone.side]
-        return Actor(
-            user_id=self.accounts[someone.key],
-            organisation_id=organisation,
-            role=someone.role,
-            team_ids=frozenset({self.team}) if someone.in_team else frozenset(),
-            in_programme=someone.side in {"partner", "third"},
-        )
-
-    def link_resource(self) -> LinkResource:
-        client = None if self.state == AWAITING_CLIENT else self.organisations["client"]
-        return LinkResource(
-            partner_id=self.organisations["partner"],
-            client_id=client,
-            active=self.state in ACTIVE_STATES,
-            open=self.state != STOPPED,
-            initiated_by_partner=self.state != AWAITING_PARTNER,
-            assigned_user_ids=frozenset(self.accounts[p.key] for p in PEOPLE if p.assigned),
-            assigned_team_ids=frozenset({self.team}),
-        )
-
-    def covers(self, product: str) -> bool:
-        """Whether the link's grant covers PRODUCT (or, for "new", a new web hosting)."""
-        if self.state == FULL:
-            return product != "foreign"
-        if self.state == RESTRICTED:  # web hosting as a category, and the mail by name
-            return product in {"hosting", "mail", "new"}
-        return False
-
-    def unique(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-
-async def build_world(client, state: str) -> World:
-    organisations = {
-        "partner": await insert_organisation("Partner AG", partner_status="active"),
-        "client": await insert_organisation("Client GmbH"),
-        "third": await insert_organisation("Third SA", partner_status="active"),
-        "other partner": await insert_organisation("Other Partner AG", partner_status="active"),
-    }
-    products = {
-        "hosting": await insert_product(organisations["client"], "web-pro"),
-        "mail": await insert_product(organisations["client"], "mail-5"),
-        "domain": await insert_product(organisations["client"], "domain-ch"),
-        "foreign": await insert_product(organisations["third"], "web-pro", "third.example"),
-    }
-    world = World(state, organisations, products, await _product_names(), team=0)
-    world.web_pro_item = await _web_pro_item()
-    for someone in PEOPLE:
-        email = someone.key.replace(" ", ".") + "@example.ch"
-        role = someone.role.value if someone.role else None
-        world.accounts[someone.key] = await insert_person(email, organisations[someone.side], role)
-    world.team = await insert_team(
-        organisations["partner"],
-        "Support",
-        [world.accounts[p.key] for p in PEOPLE if p.in_team],
-    )
-    world.token = new_token()
-    rows = await PartnerLink.insert(
-        PartnerLink(
-            partner=organisations["partner"],
-            status="awaiting_client",
-            initiated_by="partner",
-            requested_access="restricted",
-            expires_at=datetime.now(UTC) + timedelta(days=30),
-        )
-    ).returning(PartnerLink.id)
-    world.link = rows[0]["id"]
-    await put_back(world)
-    for someone in PEOPLE:
-        email = someone.key.replace(" ", ".") + "@example.ch"
-        guest = someone.role is None
-        world.browsers[someone.key] = await logged_in_browser(
-            client, email, organisations["partner"] if guest else None
-        )
-    return world
-
-
-async def put_back(world: World) -> None:
-    """The link, what it delegates, who is assigned and the products' names, as the state
-    says; links that allowed requests created are removed."""
-    o, p = world.organisations, world.products
-    now = datetime.now(UTC)
-    common = {
-        "partner": o["partner"],
-        "client": o["client"],
-        "status": "active",
-        "initiated_by": "partner",
-        "invited_email": "",
-        "token_hash": None,
-        "requested_access": "restricted",
-        "requested_families": ["web_hosting"],
-        "requested_products": [p["mail"]],
-        "access": None,
-        "families": [],
-        "billing_mode": None,
-        "decided_at": now,
-        "ended_at": None,
-        "ended_by": None,
-        "expires_at": now + timedelta(days=30),
-    }
-    delegated: list[int] = []
-    if world.state == FULL:
-        values = {**common, "access": "full", "billing_mode": "client"}
-    elif world.state == RESTRICTED:
-        values = {**common, "access": "restricted", "families": ["web_hosting"]}
-        delegated = [p["mail"]]
-    elif world.state == AWAITING_CLIENT:
-        values = {
-            **common,
-            "client": None,
-            "status": "awaiting_client",
-            "invited_email": "client.legal.rep@example.ch",
-            "token_hash": token_hash(world.token),
-            "decided_at": None,
-        }
-    elif world.state == AWAITING_PARTNER:
-        values = {**common, "status": "awaiting_partner", "initiated_by": "client"}
-        values["decided_at"] = None
-    else:  # stopped as stop_link leaves it: the grant kept, the named products released
-        values = {
-            **common,
-            "status": "stopped",
-            "access": "restricted",
-            "families": ["web_hosting"],
-            "ended_at": now,
-            "ended_by": o["client"],
-        }
-    await PartnerLink.delete().where(PartnerLink.id != world.link)
-    await PartnerLink.update(values).where(PartnerLink.id == world.link)
-    await DelegatedProduct.delete().where(DelegatedProduct.link == world.link)
-    for product in delegated:
-        await DelegatedProduct.insert(
-            DelegatedProduct(link=world.link, product=product, client=o["client"])
-        )
-    await ClientAssignment.delete().where(ClientAssignment.link == world.link)
-    assigned = [world.accounts[s.key] for s in PEOPLE if s.assigned]
-    await ClientAssignment.insert(
-        *[ClientAssignment(link=world.link, account=a) for a in assigned],
-        ClientAssignment(link=world.link, team=world.team),
-    )
-    for product_id, name in world.product_names.items():
-        await Product.update({Product.name: name}).where(Product.id == product_id)
-
-
-async def _product_names() -> dict[int, str]:
-    return {row["id"]: row["name"] for row in await Product.select(Product.id, Product.name)}
-
-
-SNAPSHOT_SQL = """
-SELECT
-  (SELECT json_agg(l ORDER BY l.id) FROM partner_link l) AS links,
-  (SELECT json_agg(d ORDER BY d.id) FROM delegated_product d) AS delegated,
-  (SELECT json_agg(a ORDER BY a.id) FROM client_assignment a) AS assignments,
-  (SELECT json_agg(json_build_array(p.id, p.name, p.status) ORDER BY p.id) FROM product p)
-      AS products,
-  (SELECT count(*) FROM invoice) AS invoices,
-  (SELECT count(*) FROM invitation) AS invitations,
-  (SELECT count(*) FROM audit_event) AS audit_events
-"""
-
-
-async def snapshot() -> dict:
-    """Everything a delegation route could change."""
-    return (await DB.run_querystring(QueryString(SNAPSHOT_SQL)))[0]
 
 
 async def the_link(world: World) -> dict:
@@ -584,12 +371,6 @@ async def test_every_person_on_every_route_of_a_link(client, closing, state):
                 await put_back(world)
     assert not problems, "\n".join(problems)
     assert {403, 404, 303} <= seen  # the world has someone for each answer
-
-
-async def _web_pro_item() -> int:
-    from portal.products.tables import CatalogueItem
-
-    return (await CatalogueItem.select().where(CatalogueItem.code == "web-pro").first())["id"]
 
 
 @pytest.mark.parametrize("state", STATES)

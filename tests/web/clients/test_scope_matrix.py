@@ -25,15 +25,11 @@ from portal.clients.tables import ClientAssignment, PartnerLink
 from portal.formatting import money
 from portal.organisations.tables import Membership, TeamMember
 from portal.products.tables import Product
-from tests.exports_world import assign, insert_invoice, insert_link
-from tests.helpers import (
-    insert_organisation,
-    insert_person,
-    insert_product,
-    insert_team,
-    logged_in_browser,
-    post_form,
-)
+from tests.factories.accounts import logged_in_browser
+from tests.factories.exports import assign, insert_invoice, insert_link
+from tests.factories.organisations import insert_organisation, insert_person, insert_team
+from tests.factories.products import insert_product
+from tests.factories.web import post_form
 
 ALPHA = "Alpha Client GmbH"  # full access, the partner pays; given in person to one user
 BETA = "Beta Client SA"  # restricted access; given to the team of the user with billing rights

@@ -1,1 +1,1 @@
-from tests.directory_world import fresh_directory  # noqa: F401
+from tests.factories.directory import fresh_directory  # noqa: F401

@@ -8,8 +8,10 @@ import pytest
 from PIL import Image
 
 from portal.organisations.tables import Organisation
-from tests.helpers import colleague, post_form, sign_up
-from tests.unit.directory.test_logos import png_claiming
+from tests.factories.accounts import sign_up
+from tests.factories.directory import png_claiming
+from tests.factories.organisations import colleague
+from tests.factories.web import post_form
 
 LISTING = {
     "published": "on",

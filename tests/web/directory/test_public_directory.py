@@ -7,8 +7,8 @@ import re
 import pytest
 
 from portal.organisations.tables import Organisation
-from tests.db.directory.world import listed_partner
-from tests.helpers import log_in, sign_up
+from tests.factories.accounts import log_in, sign_up
+from tests.factories.directory import listed_partner
 
 HTMX = {"HX-Request": "true"}
 

@@ -8,8 +8,9 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
-from tests.exports_world import build_world
-from tests.helpers import logged_in_browser, post_form
+from tests.factories.accounts import logged_in_browser
+from tests.factories.exports import build_world
+from tests.factories.web import post_form
 
 Q3 = {"period": "range", "period_start": "2026-07-01", "period_end": "2026-09-30"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,7 +14,8 @@ import pytest
 from portal import cli
 from portal.accounts.tables import Account
 from portal.mail.services import Mail, queue_mail
-from tests.helpers import another_browser, sign_up
+from tests.factories.accounts import sign_up
+from tests.factories.web import another_browser
 
 RESET_MAIL = Mail(
     "victim@example.ch", "Reset your password", "https://portal.test/password/reset/s3cret"

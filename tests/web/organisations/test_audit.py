@@ -8,14 +8,9 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.helpers import (
-    account_id,
-    colleague,
-    create_team,
-    membership_id,
-    post_form,
-    sign_up,
-)
+from tests.factories.accounts import account_id, sign_up
+from tests.factories.organisations import colleague, create_team, membership_id
+from tests.factories.web import post_form
 
 
 async def a_busy_day(client) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from litestar.routes import HTTPRoute
 
-from tests.helpers import csrf
+from tests.factories.web import csrf
 
 PLACEHOLDERS = {int: "1", str: "x"}  # anything else (a path) gets "x" too
 NOT_SWEPT = {"OPTIONS", "HEAD"}  # CORS preflight and bodiless GETs: no content to protect

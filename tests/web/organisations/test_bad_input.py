@@ -7,7 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import create_team, post_form, sign_up
+from tests.factories.accounts import sign_up
+from tests.factories.organisations import create_team
+from tests.factories.web import post_form
 
 FUZZ = settings(
     max_examples=40,

@@ -7,20 +7,11 @@ from datetime import UTC, datetime, timedelta
 from portal.accounts.tables import Account
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY
 from portal.organisations.tables import Invitation
-from tests.helpers import (
-    another_browser,
-    invite,
-    join_by_signing_up,
-    link_in,
-    log_in,
-    log_out,
-    membership_id,
-    outbox_link,
-    post_form,
-    queued_mails_to,
-    sign_up,
-    work_off_queue,
-)
+from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.jobs import work_off_queue
+from tests.factories.mail import queued_mails_to
+from tests.factories.organisations import invite, join_by_signing_up, membership_id, outbox_link
+from tests.factories.web import another_browser, link_in, post_form
 
 
 async def test_a_newcomer_follows_the_mailed_link_and_lands_in_the_organisation(

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import (
-    colleague,
-    invite,
-    membership_id,
-    post_form,
-    sign_up,
-)
+from tests.factories.accounts import sign_up
+from tests.factories.organisations import colleague, invite, membership_id
+from tests.factories.web import post_form
 
 
 async def change(client, membership: int, role: str, *, billing_rights: bool = False):

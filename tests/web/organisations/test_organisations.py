@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from portal.organisations.tables import Organisation
-from tests.helpers import another_browser, post_form, sign_up, text_by_testid
+from tests.factories.accounts import sign_up
+from tests.factories.web import another_browser, post_form, text_by_testid
 
 SECOND = {
     "name": "Muster Cloud SARL",

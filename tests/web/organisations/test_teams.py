@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from tests.helpers import (
-    account_id,
-    another_browser,
+from tests.factories.accounts import account_id, sign_up
+from tests.factories.organisations import (
     colleague,
     create_team,
     invite,
     join_by_signing_up,
     outbox_link,
-    post_form,
-    sign_up,
 )
+from tests.factories.web import another_browser, post_form
 
 HTMX = {"HX-Request": "true"}
 
@@ -194,8 +192,8 @@ async def give_the_team_a_client(team: int) -> None:
     """Muster Web AG (a partner) manages Client GmbH, and the team acts for it."""
     from portal.clients.tables import ClientAssignment
     from portal.organisations.tables import Organisation
-    from tests.exports_world import insert_link
-    from tests.helpers import insert_organisation
+    from tests.factories.exports import insert_link
+    from tests.factories.organisations import insert_organisation
 
     partner = (
         await Organisation.select(Organisation.id)

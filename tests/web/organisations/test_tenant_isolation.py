@@ -7,15 +7,9 @@ import re
 from dataclasses import dataclass
 
 from portal.organisations.tables import Invitation, Membership, Team, TeamMember
-from tests.helpers import (
-    account_id,
-    another_browser,
-    create_team,
-    invite,
-    membership_id,
-    post_form,
-    sign_up,
-)
+from tests.factories.accounts import account_id, sign_up
+from tests.factories.organisations import create_team, invite, membership_id
+from tests.factories.web import another_browser, post_form
 
 MISSING = 987_654
 

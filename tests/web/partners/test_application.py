@@ -13,8 +13,11 @@ from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Organisation
 from portal.partners import website
 from portal.partners.rules import COMMITMENTS
-from tests.db.partners.world import VALID_SIREN, VALID_UID, give_product, linked_client
-from tests.helpers import colleague, csrf, delivered_by_the_worker, post_form, sign_up
+from tests.factories.accounts import sign_up
+from tests.factories.mail import delivered_by_the_worker
+from tests.factories.organisations import colleague
+from tests.factories.partners import VALID_SIREN, VALID_UID, give_product, linked_client
+from tests.factories.web import csrf, post_form
 
 HTMX = {"HX-Request": "true"}
 ALL = list(COMMITMENTS)

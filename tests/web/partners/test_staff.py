@@ -10,8 +10,10 @@ from portal.accounts.tables import Account
 from portal.jobs.rules import MAIL_PRIORITY
 from portal.organisations.tables import Membership, Organisation
 from portal.partners.tables import StaffDecision
-from tests.db.partners.world import linked_client, organisation, person, status_of
-from tests.helpers import delivered_by_the_worker, log_in, post_form, sign_up
+from tests.factories.accounts import log_in, sign_up
+from tests.factories.mail import delivered_by_the_worker
+from tests.factories.partners import linked_client, organisation, person, status_of
+from tests.factories.web import post_form
 
 STAFF_PATHS = ["/staff", "/staff/organisations/{id}"]
 

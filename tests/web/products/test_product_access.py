@@ -1,8 +1,10 @@
 """A plain user has access to specific products only (docs/rules.md, Roles and rights)."""
 
 from portal.products.tables import Product
-from tests.helpers import colleague, membership_id, post_form, sign_up
-from tests.web.clients.test_lifecycle import give_products
+from tests.factories.accounts import sign_up
+from tests.factories.clients import give_products
+from tests.factories.organisations import colleague, membership_id
+from tests.factories.web import post_form
 
 
 async def test_a_user_sees_only_the_products_given_to_them(client):

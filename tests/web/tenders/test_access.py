@@ -3,8 +3,10 @@ routed to gets 404; the author's contact stays hidden until their quote is accep
 client's tender is 404; a plain user of a partner reads but does not answer."""
 
 from portal.tenders.tables import Tender
-from tests.helpers import insert_person, logged_in_browser, post_form
-from tests.web.tenders.world import last_link, partner, seen_version, tender_form
+from tests.factories.accounts import logged_in_browser
+from tests.factories.organisations import insert_person
+from tests.factories.tenders import last_link, partner, seen_version, tender_form
+from tests.factories.web import post_form
 
 QUOTE = {
     "price": "3800",
@@ -94,7 +96,7 @@ async def test_contact_details_are_hidden_until_the_author_accepts(client):
 
 
 async def test_a_client_posts_directly_and_only_its_people_see_the_tender(client):
-    from tests.helpers import insert_organisation
+    from tests.factories.organisations import insert_organisation
 
     await partner("Léman Web SA", "lea@leman-web.ch")
     own = await insert_organisation("Bakery SA")

@@ -8,8 +8,9 @@ import pytest
 from portal.core.enums import STATUS_LABELS, PartnerStatus
 from portal.organisations.tables import Organisation
 from portal.tenders.tables import Quote, Tender
-from tests.helpers import logged_in_browser, post_form
-from tests.web.tenders.world import last_link, partner, tender_form
+from tests.factories.accounts import logged_in_browser
+from tests.factories.tenders import last_link, partner, tender_form
+from tests.factories.web import post_form
 
 QUOTE = {
     "price": "3800",

@@ -5,8 +5,9 @@ made-up ids and links; too many postings are a 429 that says why."""
 import pytest
 
 from portal.tenders.tables import Quote, Tender
-from tests.helpers import logged_in_browser, post_form
-from tests.web.tenders.world import in_days, last_link, partner, tender_form
+from tests.factories.accounts import logged_in_browser
+from tests.factories.tenders import in_days, last_link, partner, tender_form
+from tests.factories.web import post_form
 
 SQL_AND_HTML = "<script>alert('x')</script>'; DROP TABLE tender; -- \" & %"
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from portal.formatting import money
 from portal.tenders.tables import Tender, TenderRecipient
-from tests.helpers import logged_in_browser, post_form, work_off_queue
-from tests.web.tenders.world import (
+from tests.factories.accounts import logged_in_browser
+from tests.factories.jobs import work_off_queue
+from tests.factories.tenders import (
     last_link,
     mails_to,
     partner,
@@ -15,6 +16,7 @@ from tests.web.tenders.world import (
     seen_version,
     tender_form,
 )
+from tests.factories.web import post_form
 
 QUOTE = {
     "price": "3800",

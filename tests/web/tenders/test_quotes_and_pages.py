@@ -7,24 +7,11 @@ from decimal import Decimal
 
 from portal.formatting import money
 from portal.tenders.tables import Quote, Tender, TenderRecipient
-from tests.helpers import logged_in_browser, post_form
-from tests.web.tenders.world import last_link, mails_to, partner, tender_form
+from tests.factories.accounts import logged_in_browser
+from tests.factories.tenders import QUOTE, mails_to, partner, published
+from tests.factories.web import post_form
 
-QUOTE = {
-    "price": "3800",
-    "currency": "CHF",
-    "timeline": "Four weeks",
-    "message": "Our offer.",
-    "commitment": "on",
-}
 FRAGMENT = {"HX-Request": "true"}
-
-
-async def published(client) -> tuple[int, str]:
-    await post_form(client, "/tenders/new", tender_form())
-    confirmed = await post_form(client, await last_link("vera@bakery.example", "/tenders/confirm/"))
-    tender = await Tender.select(Tender.id).order_by(Tender.id, ascending=False).first()
-    return tender["id"], confirmed.headers["location"]
 
 
 async def test_a_partner_amends_then_withdraws_its_quote(client):
@@ -101,7 +88,7 @@ async def test_the_inbox_pages_by_twenty_newest_first(client):
 
 
 async def test_fragments_render_alone(client):
-    from tests.helpers import insert_organisation, insert_person
+    from tests.factories.organisations import insert_organisation, insert_person
 
     await partner("Léman Web SA", "lea@leman-web.ch")
     _tender_id, manage = await published(client)

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.reports_world import start_worker  # noqa: F401
+from tests.factories.jobs import start_worker  # noqa: F401
 
 
 @pytest.fixture

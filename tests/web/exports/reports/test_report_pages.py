@@ -12,9 +12,10 @@ import pytest
 from portal.exports.reports import jobs, queries
 from portal.exports.reports.tables import ReportFile, ReportSubscription
 from portal.organisations.tables import Membership
-from tests.exports_world import build_world
-from tests.helpers import logged_in_browser, post_form
-from tests.reports_world import eventually, start_report
+from tests.factories.accounts import logged_in_browser
+from tests.factories.exports import build_world, start_report
+from tests.factories.jobs import eventually
+from tests.factories.web import post_form
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTMX = {"HX-Request": "true"}
@@ -235,7 +236,7 @@ async def test_the_monthly_delivery_is_switched_on_and_off(client, world):
 
 
 async def test_the_report_form_sends_a_large_report_to_the_background(client, world):
-    from tests.reports_world import add_lines
+    from tests.factories.exports import add_lines
 
     await add_lines(world.partner, world.full_client, 5_001, date(2026, 8, 1))
     browser = await logged_in_browser(client, "helper@muster.ch")  # given the full client

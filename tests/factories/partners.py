@@ -1,6 +1,4 @@
-"""A small world for programme tests, written straight to the database: organisations and
-their people, catalogue offers at exact prices, clients linked with their products, and a
-local website on 127.0.0.1 (never the internet)."""
+"""The partner programme: applicants, partners with managed volume, a website to check."""
 
 from __future__ import annotations
 
@@ -22,10 +20,14 @@ from portal.core.current import Current, OrganisationSummary
 from portal.organisations.tables import Membership, Organisation
 from portal.products.tables import CatalogueItem, CataloguePrice, Product
 from portal.settings import Settings
-from tests.conftest import free_port
+from tests.factories.servers import free_port
 
 SETTINGS = Settings(secret_key="test", base_url="https://portal.test")
+
+
 VALID_UID = "CHE-116.281.710"
+
+
 VALID_SIREN = "732829320"
 
 
@@ -178,9 +180,6 @@ async def status_of(organisation_id: int) -> str:
         .first()
     )
     return row["partner_status"]
-
-
-# --- a website on this machine -----------------------------------------------------------------
 
 
 @dataclass
