@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.core.enums import ProductStatus
 from portal.core.reference import LANGUAGES
 
 
@@ -19,16 +20,16 @@ def day(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%d %b %Y")
 
 
-def renewal_overdue(renews_on: date, today: date, status: str = "active") -> bool:
+def renewal_overdue(renews_on: date, today: date, status: str = ProductStatus.ACTIVE) -> bool:
     """An active product whose renewal day has passed without a renewal."""
-    return status == "active" and renews_on < today
+    return status == ProductStatus.ACTIVE and renews_on < today
 
 
-def overdue(renews_on: date, status: str = "active", today: date | None = None) -> bool:
+def overdue(renews_on: date, status: str = ProductStatus.ACTIVE, today: date | None = None) -> bool:
     return renewal_overdue(renews_on, today or datetime.now(UTC).date(), status)
 
 
-def renewal(renews_on: date, status: str = "active", today: date | None = None) -> str:
+def renewal(renews_on: date, status: str = ProductStatus.ACTIVE, today: date | None = None) -> str:
     """When a product renews, said as a person would on TODAY (UTC): "renews 05 Dec 2026",
     "renews today", or "renewal overdue since 01 Nov 2026"."""
     today = today or datetime.now(UTC).date()

@@ -229,6 +229,14 @@ DEPOSIT_MIN = Decimal("0.10")
 DEPOSIT_MAX = Decimal("9999.00")
 
 
+class SettingKind(StrEnum):
+    """The programme's settings, each kept in versions (programme_setting)."""
+
+    TIERS = "tiers"
+    VOLUME_DISCOUNT = "volume_discount"
+    VAT_RATES = "vat_rates"
+
+
 class EntryKind(StrEnum):
     DEPOSIT = "deposit"
     CASHBACK = "cashback"

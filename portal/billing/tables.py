@@ -16,6 +16,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from portal.accounts.tables import Account
+from portal.billing.rules import EntryKind, Orderer, SettingKind, VatRule
 from portal.organisations.tables import Organisation
 from portal.products.tables import Product
 
@@ -26,7 +27,7 @@ class ProgrammeSetting(Table, tablename="programme_setting"):
     """One version of a setting ('tiers', 'volume_discount', 'vat_rates'); the newest of a
     kind is in force, the older ones are its history."""
 
-    kind = Varchar(length=30, index=True)
+    kind = Varchar(length=30, index=True, choices=SettingKind)
     payload = JSONB()
     note = Text(default="")
     created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
@@ -44,7 +45,7 @@ class Invoice(Table, tablename="invoice"):
     )
     currency = Varchar(length=3)
     issued_on = Date()
-    vat_rule = Varchar(length=30)
+    vat_rule = Varchar(length=30, choices=VatRule)
     vat_rate = Numeric(digits=(6, 4))
     net = Numeric(digits=MONEY)
     vat = Numeric(digits=MONEY)
@@ -61,7 +62,7 @@ class InvoiceLine(Table, tablename="invoice_line"):
     family = Varchar(length=40)
     service_from = Date()
     service_to = Date()
-    ordered_by = Varchar(length=10)  # client | partner
+    ordered_by = Varchar(length=10, choices=Orderer)
     public_price = Numeric(digits=MONEY)
     volume_rate = Numeric(digits=(6, 4))
     partner_rate = Numeric(digits=(6, 4))
@@ -76,7 +77,7 @@ class LedgerEntry(Table, tablename="ledger_entry"):
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
     currency = Varchar(length=3)
-    kind = Varchar(length=20)  # deposit | cashback | payment | payout | correction
+    kind = Varchar(length=20, choices=EntryKind)
     amount = Numeric(digits=MONEY)  # positive credits, negative debits
     invoice = ForeignKey(Invoice, on_delete=OnDelete.restrict, null=True, default=None)
     reference = Varchar(length=300, default="")

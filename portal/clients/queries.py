@@ -14,7 +14,7 @@ from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
 
 PAGE_SIZE = 25
-OPEN = ("awaiting_client", "awaiting_partner", "active")
+OPEN = (LinkStatus.AWAITING_CLIENT, LinkStatus.AWAITING_PARTNER, LinkStatus.ACTIVE)
 
 LINK_SQL = """
 SELECT l.*, p.name AS partner_name, c.name AS client_name, c.country AS client_country,
@@ -268,7 +268,7 @@ async def delegated_products(link: dict, page: int, page_size: int = 50) -> tupl
             client="{}", full="{}", families="{}", link="{}", limit="{}", offset="{}"
         ),
         link["client"],
-        link["access"] == "full",
+        link["access"] == Access.FULL,
         list(link["families"] or []),
         link["id"],
         page_size + 1,

@@ -13,6 +13,7 @@ from portal.access import Action, client_scope, may, require
 from portal.audit.services import AuditFilter, events_of
 from portal.clients import queries, rules, services
 from portal.clients.forms import grant_form_values, grant_from, is_id
+from portal.clients.rules import Access, LinkStatus
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, has_control_characters, page_number
@@ -173,7 +174,7 @@ def _clients_filters(request: Request) -> dict:
     params = request.query_params
     access = params.get("access", "")
     return {
-        "access": access if access in {"full", "restricted"} else "",
+        "access": access if access in set(Access) else "",
         "search": (params.get("search") or "")[:100],
         "page_no": page_number(params.get("page")),
     }
@@ -215,7 +216,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
     resource = services.link_resource(link)
     page_no = page_number(request.query_params.get("page"))
     products, has_next = ([], False)
-    if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource):
+    if link["status"] == LinkStatus.ACTIVE and may(current.actor, Action.ACT_FOR_CLIENT, resource):
         products, has_next = await queries.delegated_products(link, page_no)
     can_assign = may(current.actor, Action.ASSIGN_COLLABORATORS, resource)
     partner_id = link["partner"]
@@ -225,22 +226,24 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "products": products,
         "has_next": has_next,
         "page_no": page_no,
-        "grant": queries.grant_of(link) if link["status"] == "active" else None,
+        "grant": queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None,
         "requested": queries.requested_grant_of(link),
-        "can_decide": link["status"] == "awaiting_partner"
+        "can_decide": link["status"] == LinkStatus.AWAITING_PARTNER
         and may(current.actor, Action.DECIDE_AS_PARTNER, resource),
-        "can_withdraw": link["status"] == "awaiting_client"
+        "can_withdraw": link["status"] == LinkStatus.AWAITING_CLIENT
         and may(current.actor, Action.WITHDRAW_REQUEST, resource),
-        "can_stop": link["status"] == "active" and may(current.actor, Action.STOP_LINK, resource),
+        "can_stop": link["status"] == LinkStatus.ACTIVE
+        and may(current.actor, Action.STOP_LINK, resource),
         "can_assign": can_assign,
         "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
         "events": await _link_events(current, link),
         "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
-        "can_invite_people": link["status"] == "active"
+        "can_invite_people": link["status"] == LinkStatus.ACTIVE
         and may(current.actor, Action.INVITE_CLIENT_USER, resource),
         "people": await queries.client_people(link["client"])
-        if link["status"] == "active" and may(current.actor, Action.ACT_FOR_CLIENT, resource)
+        if link["status"] == LinkStatus.ACTIVE
+        and may(current.actor, Action.ACT_FOR_CLIENT, resource)
         else None,
     }
 
@@ -440,7 +443,7 @@ async def _partner_context(current: Current, link_id: int) -> dict:
     if link["client"] != current.organisation.id:
         raise NotFound()
     resource = services.link_resource(link)
-    grant = queries.grant_of(link) if link["status"] == "active" else None
+    grant = queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None
     delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
     return {
         **_base(current),
@@ -450,10 +453,11 @@ async def _partner_context(current: Current, link_id: int) -> dict:
         "delegated": delegated,
         "products": await queries.client_product_list(link["client"]),
         "form": grant_form_values(grant or queries.requested_grant_of(link)),
-        "can_change": link["status"] == "active"
+        "can_change": link["status"] == LinkStatus.ACTIVE
         and may(current.actor, Action.CHANGE_LINK, resource),
-        "can_stop": link["status"] == "active" and may(current.actor, Action.STOP_LINK, resource),
-        "can_withdraw": link["status"] == "awaiting_partner"
+        "can_stop": link["status"] == LinkStatus.ACTIVE
+        and may(current.actor, Action.STOP_LINK, resource),
+        "can_withdraw": link["status"] == LinkStatus.AWAITING_PARTNER
         and may(current.actor, Action.WITHDRAW_REQUEST, resource),
         "events": await _link_events(current, link),
     }

@@ -14,6 +14,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from portal.accounts.tables import Account
+from portal.clients.rules import Access, BillingMode, LinkStatus, Side
 from portal.organisations.tables import Organisation, Team
 from portal.products.tables import Product
 
@@ -26,17 +27,17 @@ class PartnerLink(Table, tablename="partner_link"):
     client = ForeignKey(
         Organisation, on_delete=OnDelete.cascade, null=True, default=None, index=True
     )
-    status = Varchar(length=20)
-    initiated_by = Varchar(length=10)  # partner | client
+    status = Varchar(length=20, choices=LinkStatus)
+    initiated_by = Varchar(length=10, choices=Side)
     invited_email = Varchar(length=320, default="")
     token_hash = Varchar(length=64, null=True, default=None, unique=True)
     message = Text(default="")
-    requested_access = Varchar(length=12)
+    requested_access = Varchar(length=12, choices=Access)
     requested_families = Array(Varchar(length=40), default=list)
     requested_products = Array(Integer(), default=list)
-    access = Varchar(length=12, null=True, default=None)  # full | restricted, once granted
+    access = Varchar(length=12, null=True, default=None, choices=Access)  # once granted
     families = Array(Varchar(length=40), default=list)
-    billing_mode = Varchar(length=10, null=True, default=None)  # client | partner (full only)
+    billing_mode = Varchar(length=10, null=True, default=None, choices=BillingMode)  # full only
     created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()

@@ -32,3 +32,11 @@ IN_PROGRAMME = frozenset(
     {PartnerStatus.APPLICANT, PartnerStatus.REVIEW, PartnerStatus.ACTIVE, PartnerStatus.FLAGGED}
 )
 PARTNERS = frozenset({PartnerStatus.ACTIVE, PartnerStatus.FLAGGED})
+
+
+class ProductStatus(StrEnum):
+    """An organisation's product; formatting tells an active one's overdue renewal."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"

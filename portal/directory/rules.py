@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
+from portal.core.enums import PartnerStatus
 from portal.core.reference import CANTONS, LANGUAGES
 from portal.tenders.rules import CATEGORIES
 
@@ -375,7 +376,7 @@ def partner_shown(partner_status: str) -> bool:
     """Only an active partner appears; a flagged or ended one disappears. The database's
     directory_partner_shown() says the same (a test holds them together); listings keep
     its answer in partner_active, and queries.SHOWN reads that column."""
-    return partner_status == "active"
+    return partner_status == PartnerStatus.ACTIVE
 
 
 def shown_in_directory(published: bool, partner_status: str) -> bool:

@@ -23,6 +23,7 @@ import anyio.to_thread
 import pandas as pd
 
 from portal.access import Action, Actor, OrganisationResource, Role, may, require
+from portal.clients.rules import Access, LinkStatus
 from portal.clients.services import link_resource
 from portal.core.current import actor_in
 from portal.core.enums import IN_PROGRAMME
@@ -159,7 +160,8 @@ async def report_scope(who, request: ReportRequest) -> Scope:
     full = tuple(
         client_id
         for client_id in chosen
-        if clients[client_id]["status"] == "active" and clients[client_id]["access"] == "full"
+        if clients[client_id]["status"] == LinkStatus.ACTIVE
+        and clients[client_id]["access"] == Access.FULL
     )
     return Scope(partner, tuple(chosen), full)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from portal.access import Role
 from portal.accounts.tables import Account
 from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import (
@@ -99,7 +100,7 @@ async def is_member(organisation_id: int, account_id: int) -> bool:
 
 async def count_legal_representatives(organisation_id: int) -> int:
     return await Membership.count().where(
-        Membership.organisation == organisation_id, Membership.role == "legal_representative"
+        Membership.organisation == organisation_id, Membership.role == Role.LEGAL_REPRESENTATIVE
     )
 
 

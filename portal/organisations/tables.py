@@ -4,19 +4,22 @@ from piccolo.columns import Boolean, ForeignKey, OnDelete, Text, Timestamptz, Va
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.access import Role
 from portal.accounts.tables import Account
+from portal.core.enums import PartnerStatus
+from portal.core.reference import OrganisationKind
 
 
 class Organisation(Table, tablename="organisation"):
     name = Varchar(length=200)
-    kind = Varchar(length=20, default="company")  # company | person
+    kind = Varchar(length=20, default=OrganisationKind.COMPANY, choices=OrganisationKind)
     country = Varchar(length=2)
     currency = Varchar(length=3)  # CHF | EUR, fixed at creation
     registration_number = Varchar(length=60, default="")
     vat_number = Varchar(length=40, default="")
     website = Varchar(length=300, default="")
     # none | applicant | active | flagged: where the organisation stands in the programme
-    partner_status = Varchar(length=20, default="none")
+    partner_status = Varchar(length=20, default=PartnerStatus.NONE, choices=PartnerStatus)
     # an affiliate cannot be a partner (docs/rules.md, The partner programme)
     is_affiliate = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -27,7 +30,7 @@ class Membership(Table, tablename="membership"):
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
-    role = Varchar(length=30)  # legal_representative | administrator | user
+    role = Varchar(length=30, choices=Role)
     billing_rights = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -52,7 +55,7 @@ class Invitation(Table, tablename="invitation"):
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
     email = Varchar(length=320)
-    role = Varchar(length=30, default="user")
+    role = Varchar(length=30, default=Role.USER, choices=Role)
     billing_rights = Boolean(default=False)
     team = ForeignKey(Team, on_delete=OnDelete.cascade, null=True, default=None)
     token_hash = Varchar(length=64, unique=True)

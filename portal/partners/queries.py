@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.core.enums import PARTNERS
 from portal.database import CHANGE_LOCK
 from portal.organisations.tables import Organisation
+from portal.partners.rules import ReviewDecision
 from portal.partners.rules import WebsiteCheck as CheckResult
 from portal.partners.tables import CommitmentAcceptance, StaffDecision, WebsiteCheck
 
@@ -182,7 +184,7 @@ async def was_rejected(organisation_id: int) -> bool:
         .order_by(StaffDecision.id, ascending=False)
         .first()
     )
-    return row is not None and row["decision"] == "rejected"
+    return row is not None and row["decision"] == ReviewDecision.REJECTED
 
 
 async def staff_decisions(organisation_id: int, limit: int = 20) -> list[dict]:
@@ -212,7 +214,7 @@ async def partners_to_review() -> list[dict]:
         await Organisation.select(
             Organisation.id, Organisation.name, Organisation.currency, Organisation.partner_status
         )
-        .where(Organisation.partner_status.is_in(["active", "flagged"]))
+        .where(Organisation.partner_status.is_in(sorted(PARTNERS)))
         .order_by(Organisation.id)
     )
 

@@ -287,6 +287,15 @@ class StaffVerdict(StrEnum):
     REJECTED = "rejected"
 
 
+class ReviewDecision(StrEnum):
+    """What the staff_decision table records: a staff verdict, or the yearly review's flag."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FLAGGED = "flagged"  # below the volume threshold at the yearly review
+    CLEARED = "cleared"  # back above it
+
+
 def status_after_staff_decision(status: PartnerStatus, decision: StaffVerdict) -> PartnerStatus:
     """Staff decide applications under review and flagged partners: approving makes (or
     keeps) the organisation an active partner, rejecting takes it out of the programme."""

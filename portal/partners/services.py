@@ -27,6 +27,7 @@ from portal.partners.rules import (
     TERMS_VERSION,
     VOLUME_THRESHOLDS,
     Criterion,
+    ReviewDecision,
     StaffVerdict,
     Verdict,
     may_become_affiliate,
@@ -423,7 +424,9 @@ async def _review_partner(
             f"Yearly review of {now:%d %b %Y}: managed volume {money(managed, currency)} a year, "
             f"threshold {money(VOLUME_THRESHOLDS[currency], currency)}."
         )
-        decision = "flagged" if after is PartnerStatus.FLAGGED else "cleared"
+        decision = (
+            ReviewDecision.FLAGGED if after is PartnerStatus.FLAGGED else ReviewDecision.CLEARED
+        )
         await queries.insert_staff_decision(organisation_id, decision, reason, None, now)
         await _change_status(organisation, before, after, AUTOMATIC, reason)
         await _announce(

@@ -13,6 +13,7 @@ from piccolo.table import Table
 
 from portal.accounts.tables import Account
 from portal.organisations.tables import Organisation
+from portal.partners.rules import ReviewDecision
 
 
 class CommitmentAcceptance(Table, tablename="commitment_acceptance"):
@@ -35,7 +36,7 @@ class StaffDecision(Table, tablename="staff_decision"):
     """A person of the host deciding an application (manual review) or a review flag."""
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
-    decision = Varchar(length=20)  # approved | rejected | flagged | cleared
+    decision = Varchar(length=20, choices=ReviewDecision)
     reason = Text(default="")
     decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     decided_at = Timestamptz(default=TimestamptzNow())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from portal.core.enums import ProductStatus
 from portal.database import storable_id
 from portal.products.tables import CatalogueItem, Product, ProductAccess
 
@@ -105,7 +106,7 @@ async def hosting_count(client_id: int) -> int:
     """Web and mail hostings of the client: the volume discount counts them."""
     return await Product.count().where(
         Product.organisation == client_id,
-        Product.status == "active",
+        Product.status == ProductStatus.ACTIVE,
         Product.family.is_in(["web_hosting", "mail_service"]),
     )
 
@@ -120,7 +121,7 @@ async def insert_product(
             family=item["family"],
             name=name[:200],
             period=period,
-            status="active",
+            status=ProductStatus.ACTIVE,
             started_on=started,
             renews_on=renews,
         )
@@ -129,6 +130,6 @@ async def insert_product(
 
 
 async def set_renewal(product_id: int, renews_on: date) -> None:
-    await Product.update({Product.renews_on: renews_on, Product.status: "active"}).where(
-        Product.id == product_id
-    )
+    await Product.update(
+        {Product.renews_on: renews_on, Product.status: ProductStatus.ACTIVE}
+    ).where(Product.id == product_id)

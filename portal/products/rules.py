@@ -1,5 +1,5 @@
-"""The product families of the host's catalogue, as people read them. Delegation grants by
-family, a plain user is given products, reports name each line's family."""
+"""The product families of the host's catalogue, as people read them: delegation grants by
+family, reports name each line's family."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.core.enums import ProductStatus
 from portal.organisations.tables import Membership, Organisation
 
 
@@ -39,7 +40,7 @@ class Product(Table, tablename="product"):
     family = Varchar(length=40)  # copied from the item: delegation filters by it
     name = Varchar(length=200)
     period = Varchar(length=10)
-    status = Varchar(length=20, default="active")  # active | suspended | cancelled
+    status = Varchar(length=20, default=ProductStatus.ACTIVE, choices=ProductStatus)
     started_on = Date()
     renews_on = Date()
     created_at = Timestamptz(default=TimestamptzNow())

@@ -8,7 +8,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from portal.database import CHANGE_LOCK, storable_id
-from portal.tenders.rules import POSTING_LIMITS, Preferences, RecentPostings, TenderRecord
+from portal.tenders.rules import (
+    POSTING_LIMITS,
+    Preferences,
+    QuoteStatus,
+    RecentPostings,
+    TenderRecord,
+)
 from portal.tenders.tables import Quote, Tender, TenderPreference, TenderRecipient
 
 PAGE_SIZE = 20
@@ -341,7 +347,7 @@ async def decide_quotes(tender_id: int, accepted_id: int, now: datetime) -> None
 
 async def partners_with_submitted_quotes(tender_id: int) -> list[int]:
     rows = await Quote.select(Quote.partner).where(
-        Quote.tender == tender_id, Quote.status == "submitted"
+        Quote.tender == tender_id, Quote.status == QuoteStatus.SUBMITTED
     )
     return [row["partner"] for row in rows]
 

@@ -16,6 +16,7 @@ from portal.access import VISITOR, Action, TenderResource, may, require
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.core.current import Current
+from portal.core.enums import PartnerStatus
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
@@ -229,7 +230,10 @@ def _routed_resource(current: Current) -> TenderResource:
 def _active(current: Current) -> bool:
     """Whether the organisation acted in is an active partner: its status comes with the
     session, read on every request, so no query of its own."""
-    return current.organisation is not None and current.organisation.partner_status == "active"
+    return (
+        current.organisation is not None
+        and current.organisation.partner_status == PartnerStatus.ACTIVE
+    )
 
 
 async def partner_view(current: Current, tender_id: int, *, opened: bool = False) -> PartnerView:
@@ -276,7 +280,7 @@ def _route_of(tender: dict) -> rules.Route:
 
 async def _is_active_partner(organisation_id: int) -> bool:
     organisation = await partner_queries.organisation(organisation_id)
-    return organisation is not None and organisation["partner_status"] == "active"
+    return organisation is not None and organisation["partner_status"] == PartnerStatus.ACTIVE
 
 
 async def submit_quote(

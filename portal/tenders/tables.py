@@ -16,6 +16,7 @@ from piccolo.table import Table
 
 from portal.accounts.tables import Account
 from portal.organisations.tables import Organisation
+from portal.tenders.rules import QuoteStatus, TenderStatus
 
 
 class Tender(Table, tablename="tender"):
@@ -29,7 +30,7 @@ class Tender(Table, tablename="tender"):
     country = Varchar(length=2)
     region = Varchar(length=10, default="")
     deadline = Timestamptz()
-    status = Varchar(length=20, default="unconfirmed")
+    status = Varchar(length=20, default=TenderStatus.UNCONFIRMED, choices=TenderStatus)
     # the author: hidden from partners until the author accepts their quote
     author_name = Varchar(length=200)
     author_email = Varchar(length=320)
@@ -62,7 +63,7 @@ class TenderRecipient(Table, tablename="tender_recipient"):
 class Quote(Table, tablename="quote"):
     tender = ForeignKey(Tender, on_delete=OnDelete.cascade)
     partner = ForeignKey(Organisation, on_delete=OnDelete.cascade)
-    status = Varchar(length=20, default="submitted")
+    status = Varchar(length=20, default=QuoteStatus.SUBMITTED, choices=QuoteStatus)
     price = Numeric(digits=(12, 2))
     currency = Varchar(length=3)
     timeline = Varchar(length=200)

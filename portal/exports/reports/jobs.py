@@ -15,6 +15,7 @@ from pathlib import Path
 from portal.errors import FormErrors, PortalError
 from portal.exports.billing_report import ReportRequest, load_report, write_report
 from portal.exports.reports import queries, rules
+from portal.exports.reports.rules import ReportKind
 from portal.exports.reports.services import REPORTS_FOLDER, WRITE_REPORT, report_row
 from portal.jobs.queue import enqueue
 from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
@@ -68,7 +69,7 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
                 "progress_at": finished,
             },
         )
-        if ready and row["kind"] == "monthly":
+        if ready and row["kind"] == ReportKind.MONTHLY:
             await _mail_monthly_report(context.settings, report_id)
     if not ready:  # another run holds the report, or it was given up: this file is nobody's
         target.unlink(missing_ok=True)
@@ -140,7 +141,7 @@ async def report_gave_up(context: JobContext, payload: dict, reason: str) -> Non
     async with DB.transaction():
         if await queries.mark_failed(report_id, reason, _now()):
             row = await queries.report_by_id(report_id)
-            if row and row["kind"] == "monthly":
+            if row and row["kind"] == ReportKind.MONTHLY:
                 await _mail_monthly_report(context.settings, report_id)
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from asyncpg.exceptions import UniqueViolationError
 
-from portal.exports.reports.rules import PAGE_SIZE, Status, Subscription
+from portal.exports.reports.rules import PAGE_SIZE, ReportKind, Status, Subscription
 from portal.exports.reports.tables import ReportFile, ReportSubscription
 from portal.organisations.tables import Membership
 
@@ -248,6 +248,6 @@ async def all_subscriptions() -> list[Subscription]:
 
 async def monthly_reports_made(period_start: date) -> set[tuple[int, int, date]]:
     rows = await ReportFile.select(ReportFile.organisation, ReportFile.requested_by).where(
-        (ReportFile.kind == "monthly") & (ReportFile.period_start == period_start)
+        (ReportFile.kind == ReportKind.MONTHLY) & (ReportFile.period_start == period_start)
     )
     return {(row["organisation"], row["requested_by"], period_start) for row in rows}

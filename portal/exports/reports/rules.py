@@ -15,6 +15,11 @@ PROGRESS_EVERY_ROWS = 1_000
 PAGE_SIZE = 20
 
 
+class ReportKind(StrEnum):
+    ON_DEMAND = "on_demand"  # asked for on a page
+    MONTHLY = "monthly"  # the monthly delivery by email
+
+
 class Status(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

@@ -15,6 +15,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from portal.accounts.tables import Account
+from portal.exports.reports.rules import ReportKind, Status
 from portal.organisations.tables import Organisation
 
 
@@ -24,12 +25,12 @@ class ReportFile(Table, tablename="report_file"):
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
     requested_by = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
-    kind = Varchar(length=10, default="on_demand")  # on_demand | monthly
+    kind = Varchar(length=10, default=ReportKind.ON_DEMAND, choices=ReportKind)
     parameters = JSONB()  # the report request, as the form gave it
     period_start = Date()
     period_end = Date()
     file_format = Varchar(length=4)  # xlsx | csv
-    status = Varchar(length=10, default="queued")  # queued | running | ready | failed | expired
+    status = Varchar(length=10, default=Status.QUEUED, choices=Status)
     rows_written = Integer(default=0)
     rows_total = Integer(null=True, default=None)
     attempts = Integer(default=0)

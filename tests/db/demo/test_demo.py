@@ -39,3 +39,26 @@ async def test_demo_data_is_consistent_and_loads_once(db):
         "SELECT coalesce(sum(amount), 0) FROM ledger_entry WHERE kind = 'cashback'"
     )
     assert cashback_lines == cashback_ledger > D("0")
+
+
+async def test_every_status_role_and_kind_holds_only_its_enums_values(db):
+    """The `choices` of each column (portal/*/tables.py) name every value the portal writes
+    there: the demo writes them all, as the services do."""
+    from portal.piccolo_conf import APP_REGISTRY
+
+    await demo.load(db, 60)
+    outside = {}
+    for app in APP_REGISTRY.app_configs.values():
+        for table in app.table_classes:
+            for column in table._meta.columns:
+                choices = column._meta.choices
+                if choices is None:
+                    continue
+                name = column._meta.db_column_name
+                found = await DB.run_querystring(
+                    QueryString(f"SELECT DISTINCT {name} AS v FROM {table._meta.tablename}")
+                )
+                unknown = {row["v"] for row in found} - {c.value for c in choices} - {None}
+                if unknown:
+                    outside[f"{table._meta.tablename}.{name}"] = unknown
+    assert outside == {}
