@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.access import ROLE_LABELS, Role
 from portal.core import reference
-from portal.forms import Form
+from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form
 from portal.organisations import rules
 from portal.organisations.rules import OrganisationDetails
+from portal.organisations.services import InvitationRequest
 
 
 def details_context(form: dict) -> dict:
@@ -76,3 +78,23 @@ def sign_up_context(form: dict) -> dict:
         "kinds": reference.KINDS,
         "currencies": reference.CURRENCIES,
     }
+
+
+def invitation_from(form: Form) -> InvitationRequest:
+    """A member's invitation: the address, the role and rights, a personal message."""
+    role = form.choice("role", ROLE_LABELS, label="a role")
+    message = form.text("message", max_length=1000, multiline=True)
+    if rules.has_control_characters(message, allow_line_breaks=True):
+        form.add("message", CONTROL_CHARACTERS_PROBLEM)
+    return InvitationRequest(
+        email=form.email(),
+        role=Role(role) if role in ROLE_LABELS else Role.USER,
+        billing_rights=form.checkbox("billing_rights"),
+        message=message,
+    )
+
+
+def member_rights_from(form: Form) -> tuple[Role, bool]:
+    """A member's new role and whether they may see billing."""
+    role = form.choice("role", ROLE_LABELS, label="a role")
+    return Role(role) if role in ROLE_LABELS else Role.USER, form.checkbox("billing_rights")

@@ -18,8 +18,8 @@ from portal.core.current import (
     Current,
 )
 from portal.errors import FormErrors, NotFound
-from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form, page_number
-from portal.organisations import forms, queries, rules, services
+from portal.forms import Form, page_number
+from portal.organisations import forms, queries, services
 from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
@@ -184,16 +184,7 @@ class MembersController(Controller):
     async def invite(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
-        role = form.choice("role", ROLE_CHOICES, label="a role")
-        message = form.text("message", max_length=1000, multiline=True)
-        if rules.has_control_characters(message, allow_line_breaks=True):
-            form.add("message", CONTROL_CHARACTERS_PROBLEM)
-        invitation = services.InvitationRequest(
-            email=form.email(),
-            role=Role(role) if role in ROLE_CHOICES else Role.USER,
-            billing_rights=form.checkbox("billing_rights"),
-            message=message,
-        )
+        invitation = forms.invitation_from(form)
         try:
             form.check()
             await services.invite(request.app.state.settings, current, invitation)
@@ -211,11 +202,10 @@ class MembersController(Controller):
         self, request: Request, current: NamedDependency[Current], membership_id: FromPath[int]
     ) -> Response:
         form = Form(await request.form())
-        role = form.choice("role", ROLE_CHOICES, label="a role")
-        billing_rights = form.checkbox("billing_rights")
+        role, billing_rights = forms.member_rights_from(form)
         try:
             form.check()
-            await services.change_member(current, membership_id, Role(role), billing_rights)
+            await services.change_member(current, membership_id, role, billing_rights)
         except FormErrors as error:
             return form_page(
                 request,

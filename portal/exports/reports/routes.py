@@ -17,7 +17,7 @@ from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
-from portal.web import form_page, page, redirect
+from portal.web import PUBLIC, form_page, page, redirect
 
 Me = NamedDependency[Current]
 
@@ -96,9 +96,12 @@ class ReportsController(Controller):
 
 
 class OldReportAddresses(Controller):
-    """ "My reports" was at /my-reports, and mails already sent link /my-reports/<id>."""
+    """The old addresses: "My reports" was at /my-reports, and mails already sent link
+    /my-reports/<id>. The redirect tells nothing, so it needs no login: the new address asks
+    for it."""
 
     path = "/my-reports"
+    opt = PUBLIC
 
     @get("", name="exports.reports.old_index")
     async def index(self) -> Response:
