@@ -121,7 +121,7 @@ async def test_a_big_report_runs_in_the_background_with_a_progress_bar(
     await page.get_by_role("link", name="My reports").first.click()
     await expect(page.get_by_test_id("report-row")).to_have_count(1)
     await expect(page.get_by_test_id("report-row")).to_contain_text("Ready")
-    await screenshots.take(page, "my-reports")
+    await screenshots.take(page, "reports")
     assert page_errors == []
 
 

@@ -72,7 +72,7 @@ async def test_a_visitor_searches_by_typing_filters_by_language_and_opens_a_prof
     await search.press_sequentially("genev", delay=60)
     await expect(names(page)).to_have_count(1)
     await expect(names(page)).to_have_text(["Atelier Genève Web Sàrl"])
-    await expect(page).to_have_url(re.compile(r"/partners\?q=genev$"))
+    await expect(page).to_have_url(re.compile(r"/directory\?q=genev$"))
     await screenshots.take(page, "typed-genev")
 
     # Nothing matches: an empty state that says what to do.
@@ -85,7 +85,7 @@ async def test_a_visitor_searches_by_typing_filters_by_language_and_opens_a_prof
     await expect(names(page)).to_have_count(3)
     await page.get_by_label("Language").select_option("it")
     await expect(names(page)).to_have_text(["Ticino Cloud SA"])
-    await expect(page).to_have_url(re.compile(r"/partners\?language=it$"))
+    await expect(page).to_have_url(re.compile(r"/directory\?language=it$"))
     await screenshots.take(page, "filtered-italian")
 
     # The URL is shareable: opened afresh, it shows the same results with the filter chosen.

@@ -162,7 +162,7 @@ async def report_finished(server: PortalServer, report_id: int) -> dict | None:
     return state if state["status"] in {"ready", "failed"} else None
 
 
-def report_files(server: PortalServer, partner_id: int, report_id: int) -> int:
+def stored_reports(server: PortalServer, partner_id: int, report_id: int) -> int:
     return len(list((server.data_dir / "reports" / str(partner_id)).glob(f"{report_id}-*")))
 
 
@@ -188,7 +188,7 @@ async def test_the_job_worker_reconnects_after_a_database_restart_and_loses_noth
 
     assert report["status"] == "ready", report["error"]
     assert report["rows_written"] == report["rows_total"] >= REPORT_LINES
-    assert report_files(portal_server, world.partner, report_id) == 1  # no half or stray one
+    assert stored_reports(portal_server, world.partner, report_id) == 1  # no half or stray one
     assert sorted(delivered(fault_smtp, before | after)) == sorted(before | after)  # once each
     assert portal_server.job_workers() == [worker]  # the same process, connected again
     assert "Lost the database" in portal_server.output()
@@ -222,7 +222,7 @@ async def test_a_killed_job_worker_is_started_again_and_finishes_the_report(
     assert report["status"] == "ready", report["error"]
     assert report["attempts"] == 2  # taken again once its heartbeat was missed
     assert report["rows_written"] == report["rows_total"] >= REPORT_LINES
-    assert report_files(portal_server, world.partner, report_id) == 1
+    assert stored_reports(portal_server, world.partner, report_id) == 1
     assert sorted(delivered(fault_smtp, mails)) == sorted(mails)
     assert alive(successor) and portal_server.process.poll() is None
     assert "The job worker exited" in portal_server.output()
