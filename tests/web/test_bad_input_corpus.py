@@ -371,6 +371,8 @@ class World:
             return self.ids["visitor's quote"]
         if name == "file_path":
             return "app.css"
+        if name == "rest":  # the old addresses, which redirect to the new ones
+            return self.ids["report_id" if path.startswith("/my-reports/") else "slug"]
         return self.ids[name]
 
 
