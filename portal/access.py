@@ -67,6 +67,8 @@ class Action(StrEnum):
     STAFF_REVIEW = "staff.review"
     EDIT_PROGRAMME_SETTINGS = "staff.programme_settings"
     READ_MAIL_OUTBOX = "staff.mail_outbox"  # development mode only: everyone's mails
+    MANAGE_PAYMENTS = "staff.payments"  # bank statements, the queue of payments, payouts
+    CREDIT_INVOICES = "staff.credit_invoices"  # credit notes and clawbacks
     # tenders (docs/rules.md, Tenders)
     POST_TENDER = "tenders.post"
     VIEW_TENDER_INBOX = "tenders.inbox"  # the tenders routed to a partner, and its record
@@ -481,7 +483,13 @@ def _decide_on_report_file(actor: Actor, action: Action, report: ReportFileResou
 
 
 STAFF_ACTIONS = frozenset(
-    {Action.STAFF_REVIEW, Action.EDIT_PROGRAMME_SETTINGS, Action.READ_MAIL_OUTBOX}
+    {
+        Action.STAFF_REVIEW,
+        Action.EDIT_PROGRAMME_SETTINGS,
+        Action.READ_MAIL_OUTBOX,
+        Action.MANAGE_PAYMENTS,
+        Action.CREDIT_INVOICES,
+    }
 )
 
 

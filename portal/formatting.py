@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from portal.core.enums import ProductStatus
 from portal.core.reference import LANGUAGES
+from portal.money import money
 
 
 def when(value: datetime | None) -> str:
@@ -37,13 +37,6 @@ def renewal(renews_on: date, status: str = ProductStatus.ACTIVE, today: date | N
         return f"renewal overdue since {day(renews_on)}"
     return "renews today" if renews_on == today else f"renews {day(renews_on)}"
 
-
-def money(amount: Decimal, currency: str) -> str:
-    """Swiss style, with a readable sign: CHF 1’234.50, CHF -12.00 (a no-break space keeps
-    the currency with its amount). Written out rather than asked of babel, whose Swiss
-    grouping sign changed between CLDR releases (’ then ')."""
-    cents = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{currency}\u00a0{cents:,.2f}".replace(",", "’")
 
 
 def excerpt(text: str, length: int) -> str:

@@ -16,6 +16,37 @@ def default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class HostAccount:
+    """The host's bank account and address: the creditor of deposits' QR-bills (a QR-IBAN
+    takes QR references, any other IBAN creditor references) and the debtor of payouts."""
+
+    name: str = "Cloud Host SA"
+    street: str = "Rue du Lac"
+    house_number: str = "12"
+    postcode: str = "1201"
+    city: str = "Genève"
+    country: str = "CH"
+    qr_iban: str = "CH4431999123000889012"  # deposits are paid to it
+    iban: str = "CH9300762011623852957"  # payouts are paid from it
+    bic: str = "UBSWCHZH80A"
+
+    @classmethod
+    def from_env(cls, env) -> HostAccount:
+        fields = {
+            "name": "PORTAL_HOST_NAME",
+            "street": "PORTAL_HOST_STREET",
+            "house_number": "PORTAL_HOST_HOUSE_NUMBER",
+            "postcode": "PORTAL_HOST_POSTCODE",
+            "city": "PORTAL_HOST_CITY",
+            "country": "PORTAL_HOST_COUNTRY",
+            "qr_iban": "PORTAL_HOST_DEPOSIT_IBAN",
+            "iban": "PORTAL_HOST_PAYOUT_IBAN",
+            "bic": "PORTAL_HOST_PAYOUT_BIC",
+        }
+        return cls(**{key: env[name] for key, name in fields.items() if env.get(name)})
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str
     base_url: str = "http://127.0.0.1:8000"
@@ -38,6 +69,7 @@ class Settings:
     # Development mode (`portal serve --demo`, the tests): the staff's mail outbox page exists.
     # Production never has it: the outbox holds reset links and invitation tokens.
     development: bool = False
+    host_account: HostAccount = HostAccount()
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -63,4 +95,5 @@ class Settings:
             directory_version_ttl=float(env.get("PORTAL_DIRECTORY_VERSION_TTL", "1")),
             trusted_proxies=trusted_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
             development=env.get("PORTAL_DEVELOPMENT", "") in {"1", "true", "yes"},
+            host_account=HostAccount.from_env(env),
         )

@@ -226,6 +226,26 @@ async def confirm_password(account_id: int, password: str) -> None:
     await _account_with_password(account_id, password, "password", "This is not your password.")
 
 
+SECOND_FACTOR_NEEDED = "Enter the code of your authenticator app, or a backup code."
+
+
+async def confirm_identity(account_id: int, password: str, code: str) -> None:
+    """Re-authentication before a sensitive action that also asks the second factor when it
+    is on (a payout): the password, then a fresh TOTP or backup code."""
+    account = await _account_with_password(
+        account_id, password, "password", "This is not your password."
+    )
+    if account["totp_secret"] is None:
+        return
+    if not code.strip():
+        raise FormErrors({"code": SECOND_FACTOR_NEEDED})
+    key = f"second-factor:{account_id}"
+    await _begin_attempt({key: rules.PER_SECOND_FACTOR}, _now())
+    if not await _second_factor_accepted(account, code.strip(), _now()):
+        raise FormErrors({"code": "This code is not valid, or was used already."})
+    await queries.forget_failures(key)
+
+
 async def _account_with_password(account_id: int, password: str, field: str, problem: str) -> dict:
     """The account, once PASSWORD is proved to be its password. Throttled like a login, so a
     session left open (or stolen) is no oracle to guess the password with."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 from portal.access import ClientScope
-from portal.billing.rules import Tier, VolumeStep
+from portal.billing.rules import Tier, VatRate, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
 from portal.clients.queries import arguments, seen_filter
 from portal.database import storable_id
@@ -84,8 +85,15 @@ async def volume_steps() -> list[VolumeStep]:
     ]
 
 
-async def vat_rates() -> dict[str, Decimal]:
-    return {country: Decimal(rate) for country, rate in (await setting("vat_rates")).items()}
+def vat_rows(payload) -> list[VatRate]:
+    """A version of the VAT table; the first versions held one rate per country, undated."""
+    if isinstance(payload, dict):
+        return [VatRate(c, Decimal(r), date(2000, 1, 1)) for c, r in payload.items()]
+    return [VatRate(c, Decimal(r), date.fromisoformat(day)) for c, r, day in payload]
+
+
+async def vat_table() -> list[VatRate]:
+    return vat_rows(await setting("vat_rates"))
 
 
 async def setting_history(kind: str) -> list[dict]:
@@ -107,24 +115,77 @@ async def insert_setting(kind: str, payload, note: str, account_id: int) -> None
 
 
 async def ledger_balance(organisation_id: int, currency: str) -> Decimal:
+    """The account's balance, kept as entries are added (billing migration 2026-12-03)."""
     rows = await LedgerEntry.raw(
-        "SELECT coalesce(sum(amount), 0) AS balance FROM ledger_entry "
-        "WHERE organisation = {} AND currency = {}",
+        "SELECT balance FROM ledger_balance WHERE organisation = {} AND currency = {}",
         organisation_id,
         currency,
     )
-    return Decimal(rows[0]["balance"]).quantize(Decimal("0.01"))
+    return Decimal(rows[0]["balance"] if rows else 0).quantize(Decimal("0.01"))
 
 
-async def insert_ledger_entry(values: dict) -> None:
-    await LedgerEntry.insert(LedgerEntry(**values))
+async def balances(organisation_id: int) -> list[dict]:
+    """Every currency the organisation holds money in (or ever did), CHF first."""
+    return await LedgerEntry.raw(
+        "SELECT currency, balance, entries FROM ledger_balance WHERE organisation = {} "
+        "ORDER BY currency",
+        organisation_id,
+    )
+
+
+async def insert_ledger_entry(values: dict) -> int:
+    details = values.get("details")
+    if details is not None and not isinstance(details, str):
+        values = {**values, "details": json.dumps(details)}
+    rows = await LedgerEntry.insert(LedgerEntry(**values)).returning(LedgerEntry.id)
+    return rows[0]["id"]
+
+
+async def insert_ledger_entries(entries: list[dict]) -> None:
+    """Many entries in one statement (a bank statement's deposits)."""
+    if not entries:
+        return
+    await LedgerEntry.raw(
+        """INSERT INTO ledger_entry (organisation, currency, kind, amount, reference, details)
+           SELECT o, c, k, a, r, d::jsonb FROM unnest({}::int[], {}::text[], {}::text[],
+                                                   {}::numeric[], {}::text[], {}::text[])
+                                         AS t(o, c, k, a, r, d)""",
+        [e["organisation"] for e in entries],
+        [e["currency"] for e in entries],
+        [str(e["kind"]) for e in entries],
+        [e["amount"] for e in entries],
+        [e["reference"] for e in entries],
+        [json.dumps(e.get("details", {})) for e in entries],
+    )
+
+
+async def record_many(events: list[tuple[int, str, str]]) -> None:
+    """Audit rows written by the portal itself (organisation, action, subject), at once."""
+    if not events:
+        return
+    await LedgerEntry.raw(
+        """INSERT INTO audit_event (organisation, actor_name, action, subject)
+           SELECT o, 'Partner Portal (bank statement)', a, s
+           FROM unnest({}::int[], {}::text[], {}::text[]) AS t(o, a, s)""",
+        [e[0] for e in events],
+        [e[1] for e in events],
+        [e[2] for e in events],
+    )
+
+
+async def organisation_name(organisation_id: int) -> str | None:
+    if not storable_id(organisation_id):
+        return None
+    rows = await LedgerEntry.raw("SELECT name FROM organisation WHERE id = {}", organisation_id)
+    return rows[0]["name"] if rows else None
 
 
 async def ledger_entries(
-    organisation_id: int, currency: str, page: int, scope: ClientScope, size: int = 50
+    organisation_id: int, currency: str, before: int | None, scope: ClientScope, size: int = 50
 ):
-    """One page of the account's entries, each saying whether it is about a client the person
-    of SCOPE sees (`client_seen`): a cashback entry names its client."""
+    """One page of the account's entries, newest first, from the entry BEFORE (keyset: any
+    page costs what the first does); each says whether it is about a client the person of
+    SCOPE sees (`client_seen`): a cashback entry names its client."""
     args, arg = arguments()
     seen = seen_filter(
         scope,
@@ -132,11 +193,13 @@ async def ledger_entries(
         arg,
         or_else="i.id IS NULL OR i.client = e.organisation",
     )
-    sql = f"""SELECT e.id, e.kind, e.amount, e.reference, e.created_at,
-                     i.number AS invoice_number, (TRUE {seen}) AS client_seen
+    keyset = f"AND e.id < {arg(before)}" if before is not None else ""
+    sql = f"""SELECT e.id, e.kind, e.amount, e.reference, e.created_at, e.details,
+                     i.number AS invoice_number, i.id AS invoice_id, (TRUE {seen}) AS client_seen
               FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
               WHERE e.organisation = {arg(organisation_id)} AND e.currency = {arg(currency)}
-              ORDER BY e.id DESC LIMIT {arg(size + 1)} OFFSET {arg((page - 1) * size)}"""
+                {keyset}
+              ORDER BY e.id DESC LIMIT {arg(size + 1)}"""
     rows = await LedgerEntry.raw(sql, *args)
     return rows[:size], len(rows) > size
 

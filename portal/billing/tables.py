@@ -3,6 +3,7 @@ invoices with their lines, and the append-only prepaid ledger."""
 
 from piccolo.columns import (
     JSONB,
+    Array,
     Date,
     ForeignKey,
     Integer,
@@ -35,7 +36,8 @@ class ProgrammeSetting(Table, tablename="programme_setting"):
 
 
 class Invoice(Table, tablename="invoice"):
-    """Visible only in the organisation that paid it (`payer`)."""
+    """Visible only in the organisation that paid it (`payer`). A credit note is an invoice
+    of kind 'credit_note' with negative amounts, pointing at the invoice it `credits`."""
 
     number = Varchar(length=30, unique=True)
     payer = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
@@ -53,6 +55,9 @@ class Invoice(Table, tablename="invoice"):
     paid_at = Timestamptz(null=True, default=None)
     paid_with = Varchar(length=20, default="")  # card | prepaid
     created_at = Timestamptz(default=TimestamptzNow())
+    kind = Varchar(length=20, default="invoice")  # invoice | credit_note
+    credits = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None)
+    reason = Text(default="")  # why a credit note was issued
 
 
 class InvoiceLine(Table, tablename="invoice_line"):
@@ -70,6 +75,11 @@ class InvoiceLine(Table, tablename="invoice_line"):
     cashback = Numeric(digits=MONEY)
     discount = Numeric(digits=MONEY)
     position = Integer(default=1)
+    unit_price = Numeric(digits=MONEY, null=True, default=None)
+    quantity = Integer(default=1)
+    products = Array(Integer(), default=list)  # every product the line is for (quantity)
+    tier = Varchar(length=40, default="")  # the partner's tier when it was priced
+    credits_line = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class LedgerEntry(Table, tablename="ledger_entry"):
@@ -83,3 +93,84 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     reference = Varchar(length=300, default="")
     created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    details = JSONB(default="{}")  # where a cashback came from: client, product, price, rate, tier
+
+
+class PaymentRequest(Table, tablename="payment_request"):
+    """A deposit asked for with a QR-bill; credited once the bank statement shows it paid."""
+
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict)
+    currency = Varchar(length=3)
+    amount = Numeric(digits=MONEY)
+    reference = Varchar(length=30, default="")  # QRR or SCOR, unique once set
+    status = Varchar(length=20, default="pending")  # pending | paid
+    created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class BankStatement(Table, tablename="bank_statement"):
+    """An imported camt.053 or camt.054 file."""
+
+    file_name = Varchar(length=200)
+    message_id = Varchar(length=100, default="")
+    digest = Varchar(length=64)
+    entries = Integer(default=0)
+    credited = Integer(default=0)
+    queued = Integer(default=0)
+    imported_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class BankEntry(Table, tablename="bank_entry"):
+    """A credit of a bank statement, imported once (by the bank's reference): credited to the
+    payment request it pays, or queued for staff with the reason."""
+
+    statement = ForeignKey(BankStatement, on_delete=OnDelete.restrict)
+    bank_reference = Varchar(length=120, unique=True)
+    amount = Numeric(digits=MONEY)
+    currency = Varchar(length=3)
+    reference = Varchar(length=60, default="")
+    booked_on = Date(null=True, default=None)
+    debtor = Varchar(length=140, default="")
+    status = Varchar(length=20)  # credited | queued | assigned | refunded
+    reason = Varchar(length=30, default="")  # rules.Unmatched
+    payment_request = ForeignKey(
+        PaymentRequest, on_delete=OnDelete.restrict, null=True, default=None
+    )
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True, default=None)
+    decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    note = Text(default="")
+
+
+class PayoutExport(Table, tablename="payout_export"):
+    """A file for the bank (pain.001) or PayPal (mass payment) with the approved payouts."""
+
+    method = Varchar(length=10)  # iban | paypal
+    currency = Varchar(length=3)
+    file_name = Varchar(length=100)
+    content = Text()
+    payouts = Integer()
+    total = Numeric(digits=MONEY)
+    created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Payout(Table, tablename="payout"):
+    """A payout asked for by a person with billing rights: reserved at once on the ledger,
+    approved or rejected by staff (not the requester), then exported."""
+
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict)
+    currency = Varchar(length=3)
+    amount = Numeric(digits=MONEY)
+    method = Varchar(length=10)  # iban | paypal
+    destination = Varchar(length=100)
+    holder = Varchar(length=140, default="")  # the account holder's name (bank)
+    status = Varchar(length=20, default="requested")  # rules.PayoutStatus
+    requested_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    requested_at = Timestamptz(default=TimestamptzNow())
+    decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    note = Text(default="")
+    export = ForeignKey(PayoutExport, on_delete=OnDelete.restrict, null=True, default=None)

@@ -111,25 +111,41 @@ async def hosting_count(client_id: int) -> int:
     )
 
 
-async def insert_product(
-    client_id: int, item: dict, period: str, name: str, started: date, renews: date
-) -> dict:
-    rows = await Product.insert(
-        Product(
-            organisation=client_id,
-            item=item["id"],
-            family=item["family"],
-            name=name[:200],
-            period=period,
-            status=ProductStatus.ACTIVE,
-            started_on=started,
-            renews_on=renews,
-        )
+async def insert_products(
+    client_id: int, item: dict, period: str, names: list[str], started: date, renews: date
+) -> list[dict]:
+    """New products of one offer, ordered together: their periods share one calendar."""
+    return await Product.insert(
+        *[
+            Product(
+                organisation=client_id,
+                item=item["id"],
+                family=item["family"],
+                name=name[:200],
+                period=period,
+                status=ProductStatus.ACTIVE,
+                started_on=started,
+                renews_on=renews,
+            )
+            for name in names
+        ]
     ).returning(*Product.all_columns())
-    return rows[0]
 
 
-async def set_renewal(product_id: int, renews_on: date) -> None:
+async def lock_products(client_id: int, product_ids) -> list[dict]:
+    """The client's products among PRODUCT_IDS, locked for the rest of the transaction."""
+    ids = [pid for pid in set(product_ids) if storable_id(pid)]
+    if not ids:
+        return []
+    return await Product.raw(
+        """SELECT * FROM product WHERE organisation = {} AND id = ANY({}::int[])
+           ORDER BY id FOR NO KEY UPDATE""",
+        client_id,
+        ids,
+    )
+
+
+async def set_renewals(product_ids: list[int], renews_on: date) -> None:
     await Product.update(
         {Product.renews_on: renews_on, Product.status: ProductStatus.ACTIVE}
-    ).where(Product.id == product_id)
+    ).where(Product.id.is_in(product_ids))

@@ -9,7 +9,7 @@ import pytest
 from portal.access import Actor, Role
 from portal.accounts.tables import Account
 from portal.billing import queries
-from portal.billing.services import OrderRequest, deposit, order, pay_invoice_from_balance
+from portal.billing.services import OrderRequest, order, pay_invoice_from_balance
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
 from portal.core.current import Current, OrganisationSummary
 from portal.errors import FormErrors
@@ -40,6 +40,19 @@ async def person(organisation_id: int, email: str) -> Current:
         OrganisationSummary(organisation_id, email, "CHF", "CH"),
         ((organisation_id, email),),
         Actor(rows[0]["id"], organisation_id, Role.LEGAL_REPRESENTATIVE, True),
+    )
+
+
+async def credit(organisation_id: int, amount: D, currency: str = "CHF") -> None:
+    """Money on the prepaid account, as a deposit the bank statement showed paid."""
+    await queries.insert_ledger_entry(
+        {
+            "organisation": organisation_id,
+            "currency": currency,
+            "kind": "deposit",
+            "amount": amount,
+            "reference": "Deposit",
+        }
     )
 
 
@@ -121,7 +134,7 @@ async def test_eu_company_with_valid_vat_number_is_reverse_charged(db):
 async def test_two_payments_cannot_overdraw_the_prepaid_balance(db):
     client = await organisation("C AG")
     who = await person(client, "c@c.ch")
-    await deposit(who, D("150.00"), "CHF")
+    await credit(client, D("150.00"))
     offer = await item("vps-lite")
     invoices = [
         await order(who, OrderRequest(client, offer["id"], None, "yearly", f"v{i}"))
@@ -139,10 +152,3 @@ async def test_two_payments_cannot_overdraw_the_prepaid_balance(db):
     assert sorted(results) == ["paid", "refused"]
     assert await queries.ledger_balance(client, "CHF") == D("150.00") - D("116.75")
     assert await LedgerEntry.count().where(LedgerEntry.kind == "payment") == 1
-
-
-@pytest.mark.parametrize("amount", [D("0.09"), D("9999.01"), D("-1")])
-async def test_deposit_limits(db, amount):
-    client = await organisation("C AG")
-    with pytest.raises(FormErrors):
-        await deposit(await person(client, "c@c.ch"), amount, "CHF")

@@ -203,8 +203,8 @@ def test_the_balance_is_the_sum_of_the_ledger(entries):
 
 
 def test_a_payment_cannot_overdraw():
-    assert withdrawal_problem(D("10.00"), D("10.01"))
-    assert withdrawal_problem(D("10.00"), D("10.00")) is None
+    assert withdrawal_problem(D("10.00"), D("10.01"), "CHF")
+    assert withdrawal_problem(D("10.00"), D("10.00"), "CHF") is None
 
 
 @pytest.mark.parametrize(
