@@ -223,6 +223,7 @@ async def invoices_paid_by(organisation_id: int, page: int, scope: ClientScope, 
     """One page of the invoices the organisation paid that the person of SCOPE sees."""
     args, arg = arguments()
     sql = f"""SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross, i.vat_rule,
+                     i.kind, i.paid_at,
                      c.name AS client_name
               FROM invoice i JOIN organisation c ON c.id = i.client
               WHERE i.payer = {arg(organisation_id)}
@@ -249,6 +250,12 @@ async def invoice_of_payer(
               {"FOR NO KEY UPDATE OF i" if lock else ""}"""
     rows = await Invoice.raw(sql, *args)
     return rows[0] if rows else None
+
+
+async def credit_notes_of(invoice_id: int) -> list[dict]:
+    return await Invoice.raw(
+        "SELECT id, number FROM invoice WHERE credits = {} ORDER BY id", invoice_id
+    )
 
 
 async def invoice_lines(invoice_id: int) -> list[dict]:

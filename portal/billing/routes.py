@@ -16,11 +16,11 @@ from portal.access import (
     may,
     require,
 )
-from portal.billing import queries, rules, services
+from portal.billing import queries, services
+from portal.billing.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.clients.services import load_link
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.formatting import money
 from portal.forms import Form, page_number
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect
@@ -33,16 +33,7 @@ class BillingController(Controller):
 
     @get("", name="billing.invoices")
     async def invoices(self, request: Request, current: Me) -> Response:
-        resource = services.billing_scope(current)
-        page_no = page_number(request.query_params.get("page"))
-        invoices, has_next = await queries.invoices_paid_by(
-            resource.organisation_id, page_no, client_scope(current.actor)
-        )
-        return page(
-            request,
-            "billing/invoices.html",
-            {"invoices": invoices, "has_next": has_next, "page_no": page_no},
-        )
+        return page(request, "billing/invoices.html", await _invoices_context(request, current))
 
     @get("/invoices/{invoice_id:int}", name="billing.invoice")
     async def invoice(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
@@ -59,61 +50,45 @@ class BillingController(Controller):
             )
         return redirect(
             request,
-            f"/billing/invoices/{invoice_id}",
+            request.app.route_reverse("billing.invoice", invoice_id=invoice_id),
             flash="The invoice is paid from your prepaid balance.",
         )
 
-    @get("/prepaid", name="billing.prepaid")
-    async def prepaid(self, request: Request, current: Me) -> Response:
-        return page(request, "billing/prepaid.html", await _prepaid_context(request, current))
-
-    @post("/prepaid/deposit", name="billing.prepaid.deposit")
-    async def deposit(self, request: Request, current: Me) -> Response:
-        services.billing_scope(current)  # 404 without an organisation whose money one sees
-        data = await request.form()
-        form = Form(data)
-        amount = form.amount("amount")
+    @post("/invoices/pay", name="billing.invoices.pay")
+    async def pay_selected(self, request: Request, current: Me) -> Response:
+        """Several open invoices paid from the balance at once: all or none."""
+        form = Form(await request.form())
+        ids = [
+            int(v) for v in form.values("invoice") if v.isascii() and v.isdigit() and len(v) < 10
+        ]
         try:
-            form.check()
-            await services.deposit(current, amount, current.organisation.currency)
-        except FormErrors as error:
-            return form_page(
-                request,
-                "billing/prepaid.html",
-                {**await _prepaid_context(request, current), "form": data},
-                error.errors,
+            await services.pay_invoices_from_balance(current, ids)
+        except (FormErrors, Conflict) as error:
+            message = (
+                " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
+            )
+            return redirect(
+                request, request.app.route_reverse("billing.invoices"), flash=message, level="error"
             )
         return redirect(
             request,
-            "/billing/prepaid",
-            flash=f"{money(amount, current.organisation.currency)} deposited.",
+            request.app.route_reverse("billing.invoices"),
+            flash="The invoices are paid from your prepaid balance.",
         )
 
-    @post("/prepaid/payout", name="billing.prepaid.payout")
-    async def payout(self, request: Request, current: Me) -> Response:
-        services.billing_scope(current)
-        data = await request.form()
-        form = Form(data)
-        payout = services.PayoutRequest(
-            amount=form.amount("payout_amount"),
-            currency=current.organisation.currency,
-            method=form.choice("method", ("iban", "paypal"), label="IBAN or PayPal"),
-            destination=form.text(
-                "destination", required=True, max_length=100, label="The destination"
-            ),
-        )
-        try:
-            form.check()
-            await services.pay_out(current, payout)
-        except FormErrors as error:
-            found = {("payout_amount" if k == "amount" else k): v for k, v in error.errors.items()}
-            return form_page(
-                request,
-                "billing/prepaid.html",
-                {**await _prepaid_context(request, current), "form": data},
-                found,
-            )
-        return redirect(request, "/billing/prepaid", flash="The payout is on its way.")
+
+async def _invoices_context(request: Request, current: Current) -> dict:
+    resource = services.billing_scope(current)
+    page_no = page_number(request.query_params.get("page"))
+    invoices, has_next = await queries.invoices_paid_by(
+        resource.organisation_id, page_no, client_scope(current.actor)
+    )
+    return {
+        "invoices": invoices,
+        "has_next": has_next,
+        "page_no": page_no,
+        "balances": await queries.balances(resource.organisation_id),
+    }
 
 
 async def _invoice_context(current: Current, invoice_id: int) -> dict:
@@ -125,26 +100,14 @@ async def _invoice_context(current: Current, invoice_id: int) -> dict:
         raise NotFound()  # another organisation's invoice, or none: both 404
     return {
         "invoice": invoice,
+        "credited": await queries.invoice_of_payer(
+            resource.organisation_id, invoice["credits"], client_scope(current.actor)
+        )
+        if invoice["credits"]
+        else None,
+        "credit_notes": await queries.credit_notes_of(invoice_id),
         "lines": await queries.invoice_lines(invoice_id),
         "balance": await queries.ledger_balance(resource.organisation_id, invoice["currency"]),
-    }
-
-
-async def _prepaid_context(request: Request, current: Current) -> dict:
-    resource = services.billing_scope(current)
-    currency = current.organisation.currency
-    page_no = page_number(request.query_params.get("page"))
-    entries, has_next = await queries.ledger_entries(
-        resource.organisation_id, currency, page_no, client_scope(current.actor)
-    )
-    return {
-        "currency": currency,
-        "entries": entries,
-        "has_next": has_next,
-        "page_no": page_no,
-        "balance": await queries.ledger_balance(resource.organisation_id, currency),
-        "deposit_min": rules.DEPOSIT_MIN,
-        "deposit_max": rules.DEPOSIT_MAX,
     }
 
 
@@ -245,4 +208,4 @@ class PartnerOrderController(Controller):
         return await _renew(request, current, link["client"], product_id, f"/clients/{link_id}")
 
 
-ROUTES = [BillingController, ProductsController, PartnerOrderController]
+ROUTES = [BillingController, ProductsController, PartnerOrderController, *PAYMENT_ROUTES]

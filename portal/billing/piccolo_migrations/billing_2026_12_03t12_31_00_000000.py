@@ -103,7 +103,7 @@ CREATE UNIQUE INDEX payment_request_reference ON payment_request (reference)
     WHERE reference <> '';
 CREATE INDEX payment_request_account ON payment_request (organisation, id DESC);
 
-CREATE UNIQUE INDEX bank_statement_digest ON bank_statement (digest);
+CREATE INDEX bank_statement_digest ON bank_statement (digest);
 ALTER TABLE bank_entry ADD CONSTRAINT bank_entry_status CHECK
     (status IN ('credited', 'queued', 'assigned', 'refunded'));
 CREATE INDEX bank_entry_queue ON bank_entry (id) WHERE status = 'queued';
