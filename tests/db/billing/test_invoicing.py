@@ -119,11 +119,7 @@ async def test_a_chf_partner_earns_euro_cashback_on_a_euro_client(db):
 
     [entry] = await LedgerEntry.select().where(LedgerEntry.organisation == partner)
     assert entry["currency"] == "EUR" and entry["kind"] == "cashback" and entry["amount"] > 0
-    details = (
-        entry["details"]
-        if isinstance(entry["details"], dict)
-        else __import__("json").loads(entry["details"])
-    )
+    details = json.loads(entry["details"])
     assert details["tier"] == "Bronze" and details["client"] == "Client SARL"
     accounts = await queries.balances(partner)
     assert [(a["currency"], a["balance"]) for a in accounts] == [("EUR", entry["amount"])]

@@ -4,8 +4,6 @@ cashback or discount, VAT, the ledger, and concurrent payments from one prepaid 
 import asyncio
 from decimal import Decimal as D
 
-import pytest
-
 from portal.access import Actor, Role
 from portal.accounts.tables import Account
 from portal.billing import queries
