@@ -207,9 +207,45 @@ async def ledger_entries(
 # --- invoices ----------------------------------------------------------------------------------
 
 
-async def next_invoice_number(year: int) -> str:
+async def next_invoice_number(year: int, prefix: str = "INV") -> str:
+    """INV-… for an invoice, CN-… for a credit note: one sequence, so no number repeats."""
     rows = await Invoice.raw("SELECT nextval('invoice_number_seq') AS n")
-    return f"INV-{year}-{rows[0]['n']:07d}"
+    return f"{prefix}-{year}-{rows[0]['n']:07d}"
+
+
+async def invoice_by_id(invoice_id: int) -> dict | None:
+    """Any organisation's invoice (staff), with the names of those it concerns."""
+    if not storable_id(invoice_id):
+        return None
+    rows = await Invoice.raw(
+        """SELECT i.*, c.name AS client_name, p.name AS payer_name, pa.name AS partner_name
+           FROM invoice i JOIN organisation c ON c.id = i.client
+           JOIN organisation p ON p.id = i.payer
+           LEFT JOIN organisation pa ON pa.id = i.partner WHERE i.id = {}""",
+        invoice_id,
+    )
+    return rows[0] if rows else None
+
+
+async def invoice_id_by_number(number: str) -> int | None:
+    rows = await Invoice.raw("SELECT id FROM invoice WHERE number = {}", number.strip().upper())
+    return rows[0]["id"] if rows else None
+
+
+async def lock_invoice(invoice_id: int) -> dict | None:
+    if not storable_id(invoice_id):
+        return None
+    rows = await Invoice.raw("SELECT * FROM invoice WHERE id = {} FOR NO KEY UPDATE", invoice_id)
+    return rows[0] if rows else None
+
+
+async def lines_with_credits(invoice_id: int) -> list[dict]:
+    return await InvoiceLine.raw(
+        """SELECT l.*, EXISTS (SELECT 1 FROM invoice_line c WHERE c.credits_line = l.id)
+                  AS credited
+           FROM invoice_line l WHERE l.invoice = {} ORDER BY l.position, l.id""",
+        invoice_id,
+    )
 
 
 async def insert_invoice(values: dict, lines: list[dict]) -> int:

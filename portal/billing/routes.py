@@ -18,6 +18,7 @@ from portal.access import (
 )
 from portal.billing import queries, services
 from portal.billing.payments.routes import ROUTES as PAYMENT_ROUTES
+from portal.billing.staff_routes import ROUTES as STAFF_MONEY_ROUTES
 from portal.clients.services import load_link
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
@@ -58,18 +59,16 @@ class BillingController(Controller):
     async def pay_selected(self, request: Request, current: Me) -> Response:
         """Several open invoices paid from the balance at once: all or none."""
         form = Form(await request.form())
-        ids = [
-            int(v) for v in form.values("invoice") if v.isascii() and v.isdigit() and len(v) < 10
-        ]
+        chosen = form.values("invoice")
+        ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 10]
         try:
+            if len(ids) != len(chosen):
+                raise FormErrors({"invoices": "Choose the invoices to pay from the list."})
             await services.pay_invoices_from_balance(current, ids)
         except (FormErrors, Conflict) as error:
-            message = (
-                " ".join(error.errors.values()) if isinstance(error, FormErrors) else error.detail
-            )
-            return redirect(
-                request, request.app.route_reverse("billing.invoices"), flash=message, level="error"
-            )
+            found = error.errors if isinstance(error, FormErrors) else {"invoices": error.detail}
+            context = await _invoices_context(request, current)
+            return form_page(request, "billing/invoices.html", context, found)
         return redirect(
             request,
             request.app.route_reverse("billing.invoices"),
@@ -212,4 +211,10 @@ class PartnerOrderController(Controller):
         return await _renew(request, current, link["client"], product_id, f"/clients/{link_id}")
 
 
-ROUTES = [BillingController, ProductsController, PartnerOrderController, *PAYMENT_ROUTES]
+ROUTES = [
+    BillingController,
+    ProductsController,
+    PartnerOrderController,
+    *PAYMENT_ROUTES,
+    *STAFF_MONEY_ROUTES,
+]

@@ -213,3 +213,22 @@ async def update_volume_discount(
         raise FormErrors({"steps": "More hostings cannot give a smaller discount."})
     payload = [[step.minimum_count, str(step.rate)] for step in ordered]
     await queries.insert_setting("volume_discount", payload, note, current.user_id)
+
+
+async def add_vat_rate(current: Current, rate: rules.VatRate, note: str) -> None:
+    """A new version of the VAT table with RATE added (a rate of the same country and first day
+    replaced); the old versions stay as history, and issued invoices keep the rate they
+    stored."""
+    _staff(current)
+    table = [
+        known
+        for known in await queries.vat_table()
+        if (known.country, known.effective_from) != (rate.country, rate.effective_from)
+    ]
+    table.append(rate)
+    problems = rules.vat_table_problems(table)
+    if problems:
+        raise FormErrors({"rate": " ".join(problems)})
+    table.sort(key=lambda r: (r.country, r.effective_from))
+    payload = [[r.country, str(r.rate), r.effective_from.isoformat()] for r in table]
+    await queries.insert_setting("vat_rates", payload, note, current.user_id)

@@ -1,0 +1,141 @@
+"""Staff pages of money: the VAT rates with their history, and credit notes of invoices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from portal.access import Action, StaffResource, require
+from portal.accounts.current import Current, provide_current
+from portal.billing import credit_notes, queries, rules, services
+from portal.errors import Conflict, FormErrors, NotFound
+from portal.forms import Form, read_amount
+from portal.organisations.rules import countries
+from portal.web import form_page, page, redirect
+
+Me = NamedDependency[Current]
+VAT_PAGE = "billing/staff_vat.html"
+INVOICE_PAGE = "billing/staff_invoice.html"
+
+
+class VatRatesController(Controller):
+    path = "/staff/vat-rates"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="staff.vat")
+    async def show(self, request: Request, current: Me) -> Response:
+        return page(request, VAT_PAGE, await _vat_context(current))
+
+    @post("", name="staff.vat.add")
+    async def add(self, request: Request, current: Me) -> Response:
+        require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
+        data = await request.form()
+        form = Form(data)
+        country = form.choice("country", sorted(rules.EU_COUNTRIES), label="an EU country")
+        raw_rate = form.text("rate", required=True, max_length=20, label="The rate")
+        rate = read_amount(raw_rate, decimals=2) if raw_rate else Decimal(0)
+        if isinstance(rate, str):
+            form.add("rate", rate)
+        day = form.day("effective_from")
+        if day is None:
+            form.add("effective_from", "Enter the first day of the rate as YYYY-MM-DD.")
+        note = form.text("note", max_length=300)
+        try:
+            form.check()
+            percent = (rate / 100).quantize(Decimal("0.0001"))
+            await services.add_vat_rate(current, rules.VatRate(country, percent, day), note)
+        except FormErrors as error:
+            context = {**await _vat_context(current), "form": data}
+            return form_page(request, VAT_PAGE, context, error.errors)
+        return redirect(
+            request,
+            request.app.route_reverse("staff.vat"),
+            flash=f"The rate of {countries().get(country, country)} from {day:%d %b %Y} is saved.",
+        )
+
+
+async def _vat_context(current: Current) -> dict:
+    require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
+    table = await queries.vat_table()
+    today = datetime.now(UTC).date()
+    started = {}
+    for rate in table:  # each country's rate in force is the latest started
+        if rate.effective_from <= today:
+            known = started.get(rate.country)
+            started[rate.country] = max(known or rate, rate, key=lambda r: r.effective_from)
+    rows = [
+        {
+            "country": countries().get(rate.country, rate.country),
+            "rate": rate.rate,
+            "effective_from": rate.effective_from,
+            "in_force": started.get(rate.country) == rate,
+        }
+        for rate in sorted(table, key=lambda r: (r.country, r.effective_from))
+    ]
+    return {
+        "countries": {c: countries().get(c, c) for c in sorted(rules.EU_COUNTRIES)},
+        "rows": rows,
+        "history": await queries.setting_history("vat_rates"),
+        "swiss_rate": rules.SWISS_VAT_RATE,
+    }
+
+
+class StaffInvoicesController(Controller):
+    """Staff find any invoice by its number and credit it, whole or some lines."""
+
+    path = "/staff/invoices"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="staff.invoices")
+    async def find(self, request: Request, current: Me) -> Response:
+        require(current.actor, Action.CREDIT_INVOICES, StaffResource())
+        number = (request.query_params.get("number") or "").strip()[:40]
+        if number:
+            invoice_id = await queries.invoice_id_by_number(number)
+            if invoice_id is not None:
+                target = request.app.route_reverse("staff.invoice", invoice_id=invoice_id)
+                return redirect(request, target)
+            errors = {"number": "No invoice has this number."}
+            return form_page(request, INVOICE_PAGE, {"found": None, "number": number}, errors)
+        return page(request, INVOICE_PAGE, {"found": None, "number": ""})
+
+    @get("/{invoice_id:int}", name="staff.invoice")
+    async def show(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
+        found = await credit_notes.invoice_for_staff(current, invoice_id)
+        return page(request, INVOICE_PAGE, {"found": found, "number": ""})
+
+    @post("/{invoice_id:int}/credit", name="staff.invoice.credit")
+    async def credit(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
+        require(current.actor, Action.CREDIT_INVOICES, StaffResource())
+        form = Form(await request.form())
+        chosen = form.values("line")
+        line_ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 10]
+        if len(line_ids) != len(chosen):
+            form.add("lines", "Choose lines of this invoice.")
+        whole = form.checkbox("whole")
+        if not whole and not line_ids:
+            form.add("lines", "Choose the lines to credit, or the whole invoice.")
+        reason = form.text("reason", required=True, max_length=300, label="The reason")
+        try:
+            form.check()
+            note_id = await credit_notes.issue_credit_note(
+                current, invoice_id, [] if whole else line_ids, reason
+            )
+        except (FormErrors, Conflict, NotFound) as error:
+            if isinstance(error, NotFound):
+                raise
+            found = error.errors if isinstance(error, FormErrors) else {"lines": error.detail}
+            context = {"found": await credit_notes.invoice_for_staff(current, invoice_id)}
+            return form_page(request, INVOICE_PAGE, {**context, "number": ""}, found)
+        return redirect(
+            request,
+            request.app.route_reverse("staff.invoice", invoice_id=note_id),
+            flash="The credit note is issued; cashback on it is reversed.",
+        )
+
+
+ROUTES = [VatRatesController, StaffInvoicesController]
