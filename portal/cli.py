@@ -1,4 +1,5 @@
-"""`portal serve | migrate | worker | demo | review-partners | export`: the command line."""
+"""`portal serve | migrate | worker | demo | review-partners | export | payments`: the command
+line."""
 
 from __future__ import annotations
 
@@ -40,13 +41,17 @@ def main(argv: list[str] | None = None) -> None:
         help="the yearly review: flag partners below the volume threshold, clear recovered ones",
     )
 
+    from portal.billing.payments import command as payments_command
     from portal.exports import command as export_command
 
     export_command.add_parser(commands)
+    payments_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "export":  # checks its arguments before it starts anything
         sys.exit(export_command.run(args, prepare_environment))
+    if args.command == "payments":
+        sys.exit(payments_command.run(args, prepare_environment, _migrate))
     prepare_environment()
     if args.command == "serve":
         serve_portal(args)

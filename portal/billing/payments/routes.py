@@ -193,8 +193,7 @@ class StaffPaymentsController(Controller):
         return redirect(
             request,
             request.app.route_reverse("staff.payments"),
-            flash=f"Statement imported: {result.credits} credits, {result.credited} credited, "
-            f"{result.queued} waiting in the queue, {result.known} imported before.",
+            flash=f"Statement imported: {result.summary}",
         )
 
     @post("/entries/{entry_id:int}/assign", name="staff.payments.assign")

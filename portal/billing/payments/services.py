@@ -88,6 +88,13 @@ class ImportResult:
     queued: int  # newly in the staff's queue
     known: int  # imported before (this file or another): nothing new
 
+    @property
+    def summary(self) -> str:
+        return (
+            f"credits in the file: {self.credits}; credited: {self.credited}; waiting for "
+            f"staff: {self.queued}; imported before: {self.known}."
+        )
+
 
 async def import_statement(current: Current | None, file_name: str, data: bytes) -> ImportResult:
     """Import a camt.053 or camt.054 file (staff, or the command line with CURRENT None).

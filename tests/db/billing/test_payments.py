@@ -313,3 +313,27 @@ async def test_the_requester_cannot_approve_and_a_rejection_gives_the_amount_bac
     assert await balance(host) == D("40.00")
     kinds = [e["kind"] for e in await LedgerEntry.select().order_by(LedgerEntry.id)]
     assert kinds == ["deposit", "payout", "payout_released"]  # past entries unchanged
+
+
+async def test_the_command_line_imports_a_statement(db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    client = await organisation("Client AG")
+    request = await deposit(await member(client, "c@c.ch"), "42.00")
+    statement = tmp_path / "camt054.xml"
+    statement.write_bytes(camt([Credit("42.00", request["reference"], "CLI-1")]))
+    env = {**os.environ, "DATABASE_URL": db, "PORTAL_SECRET_KEY": "test", "PYTHONPATH": os.getcwd()}
+    command = [sys.executable, "-m", "portal.cli", "payments", "import"]
+
+    missing = subprocess.run(
+        [*command, str(tmp_path / "nothing.xml")], env=env, capture_output=True
+    )
+    assert missing.returncode == 2 and b"No such file" in missing.stderr
+    done = await asyncio.to_thread(
+        subprocess.run, [*command, str(statement)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "credits in the file: 1; credited: 1; waiting for staff: 0" in done.stdout
+    assert await balance(client) == D("42.00")
