@@ -287,9 +287,9 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
             lambda: billing_queries.benefits_by_month(partner_id, currency),
             [(partner_id, currency, 11)],
         ),
-        "balance": (
-            lambda: billing_queries.ledger_balance(partner_id, currency),
-            [(partner_id, currency)],
+        "balances": (
+            lambda: billing_queries.balances(partner_id),
+            [(partner_id,)],
         ),
         "recent": (
             lambda: billing_queries.invoices_paid_by(partner_id, 1, EVERY_CLIENT, 5),
@@ -478,7 +478,7 @@ async def partner_dashboard(request: Request) -> Response:
         "chart": charts.benefits_chart(rows["months"][0], currency, datetime.now(UTC).date()),
         "sees_money": True,
         "sees_invoices": True,
-        "balance": Decimal(rows["balance"][0][0]["balance"]).quantize(Decimal("0.01")),
+        "balances": rows["balances"][0],
         "recent": rows["recent"][0][:5],
         "attention": {"renewing": renewing, "waiting": waiting[0]["n"]},
     }

@@ -12,6 +12,9 @@ import asyncpg
 
 from portal.accounts.passwords import hash_password
 from portal.billing import rules as billing_rules
+from portal.billing.demo import load_money
+from portal.billing.queries import vat_rows
+from portal.billing.rules import add_months, period_end
 from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 from portal.tenders import demo as tender_demo
@@ -71,6 +74,8 @@ NAMED_CLIENTS = [
     ("Bäckerei Huber AG", "CH", "CHF", 0, "full", []),
     ("Hotel Bellevue Sàrl", "CH", "CHF", 0, "restricted", ["web_hosting", "domain"]),
     ("Cabinet Dupont", "FR", "EUR", 1, "restricted", ["mail_service"]),
+    # Alpine's client in euros: its cashback fills Alpine's second ledger
+    ("Weinhaus Berger GmbH", "AT", "EUR", 0, "full", []),
 ]
 CLIENT_OWNER = Person("huber", "Hans Huber")
 STAFF = Person("staff", "Sofia Staff")  # a person of the host: decides applications
@@ -81,7 +86,7 @@ LOGINS_TEXT = f"""Demo logins (password for all: {DEMO_PASSWORD})
   {BRUNO.email:<38} administrator of Alpine Web Studio GmbH
   {CHLOE.email:<38} user with billing rights at Alpine Web Studio GmbH
   {ELISE.email:<38} legal representative of Lumière Digital SARL
-  {CLIENT_OWNER.email:<38} legal representative of three client organisations
+  {CLIENT_OWNER.email:<38} legal representative of four client organisations
   {STAFF.email:<38} programme staff: reviews applications at /staff
 In this development mode, staff read the portal's mails at /dev/outbox."""
 NAMED_TEAMS = [
@@ -252,7 +257,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         connection,
         "ledger_entry",
         invoices.ledger,
-        ["organisation", "currency", "kind", "amount", "invoice", "reference"],
+        ["organisation", "currency", "kind", "amount", "invoice", "reference", "details"],
     )
     await _copy(
         connection,
@@ -267,6 +272,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
     await load_listings(connection)  # every demo partner appears in the public directory
+    await load_money(connection)  # a deposit, a statement, a payout and a credit note
 
 
 async def _programme(connection: asyncpg.Connection) -> dict:
@@ -429,10 +435,9 @@ class DemoPlan:
             item_id, code, family = self.catalogue[rng.randrange(len(self.catalogue))]
             period = "yearly" if family == "domain" or rng.random() < 0.4 else "monthly"
             started = date(2024, 1, 1) + timedelta(days=rng.randrange(700))
-            step = timedelta(days=365 if period == "yearly" else 30)
-            renews = started + step
-            while renews < date(2026, 11, 1):
-                renews += step
+            renews = started
+            while renews < date(2026, 11, 1):  # the calendar, from the day it started
+                renews = period_end(started, renews, period)
             self.products.append(
                 (
                     self._id("product"),
@@ -523,6 +528,10 @@ LINE_COLUMNS = [
     "cashback",
     "discount",
     "position",
+    "unit_price",
+    "quantity",
+    "products",
+    "tier",
 ]
 
 
@@ -533,7 +542,7 @@ class DemoInvoices:
     def __init__(self, plan: DemoPlan, programme: dict, first_id: int):
         self.rules = billing_rules
         self.prices = programme["prices"]
-        self.vat_rates = {c: Decimal(r) for c, r in programme["vat_rates"].items()}
+        self.vat_table = vat_rows(programme["vat_rates"])
         self.steps = [
             billing_rules.VolumeStep(int(n), Decimal(r)) for n, r in programme["volume_discount"]
         ]
@@ -561,7 +570,7 @@ class DemoInvoices:
     def _covers(self, link: tuple | None, family: str) -> bool:
         return link is not None and (link[7] == "full" or family in link[8])
 
-    def _partner_rates(self, plan, organisations, links) -> dict[int, Decimal]:
+    def _partner_rates(self, plan, organisations, links) -> dict[int, tuple[Decimal, str]]:
         volumes: dict[int, Decimal] = {}
         for _, client, item, family, _, period, *_ in plan.products:
             link = links.get(client)
@@ -575,26 +584,28 @@ class DemoInvoices:
         rates = {}
         for partner, volume in volumes.items():
             tier = self.rules.tier_for(self.tiers[organisations[partner][4]], volume)
-            rates[partner] = tier.rate if tier else self.rules.ZERO
+            rates[partner] = (tier.rate, tier.name) if tier else (self.rules.ZERO, "")
         return rates
 
     def _invoice(self, product, organisations, link, hostings, rates) -> None:
         rules = self.rules
-        product_id, client, item, family, name, period, _, _, renews = product
+        product_id, client, item, family, name, period, _, started, renews = product
         _, client_name, _, country, currency, *_ = organisations[client]
         public = self.prices.get((item, currency, period))
         if public is None:
             return
-        step = timedelta(days=365 if period == "yearly" else 30)
-        service_from = renews - step
-        covered = self._covers(link, family)
+        months = 12 if period == "yearly" else 1
+        service_from = max(add_months(renews, -months), started)
+        # a partner earns only on what was invoiced while its link existed
+        covered = self._covers(link, family) and service_from >= link[11].date()
         partner = link[1] if covered else None
         volume_rate = (
             rules.volume_discount_rate(self.steps, hostings.get(client, 0))
             if family in rules.VOLUME_DISCOUNT_FAMILIES
             else rules.ZERO
         )
-        price = rules.price_line(public, rates.get(partner, rules.ZERO), volume_rate)
+        partner_rate, tier = rates.get(partner, (rules.ZERO, ""))
+        price = rules.price_line(public, partner_rate, volume_rate)
         settlement = rules.settle(
             rules.OrderContext(
                 rules.Orderer.CLIENT,
@@ -604,7 +615,7 @@ class DemoInvoices:
             ),
             price,
         )
-        vat = rules.vat_for(country, False, self.vat_rates)
+        vat = rules.vat_for(country, False, rules.rates_in_force(self.vat_table, service_from))
         totals = rules.invoice_totals([settlement.charged], vat.rate)
         invoice_id = self.next_id
         self.next_id += 1
@@ -638,11 +649,15 @@ class DemoInvoices:
                 "client",
                 price.public,
                 volume_rate,
-                rates.get(partner, rules.ZERO),
+                partner_rate,
                 settlement.charged,
                 settlement.cashback,
                 settlement.discount,
                 1,
+                price.public,
+                1,
+                [product_id],
+                tier,
             )
         )
         if settlement.cashback > 0:
@@ -654,5 +669,15 @@ class DemoInvoices:
                     settlement.cashback,
                     invoice_id,
                     f"Cashback on {name} for {client_name}",
+                    json.dumps(
+                        {
+                            "client": client_name,
+                            "product": name,
+                            "quantity": 1,
+                            "public_price": str(price.public),
+                            "rate": str(partner_rate),
+                            "tier": tier,
+                        }
+                    ),
                 )
             )

@@ -193,12 +193,12 @@ async def ledger_entries(
         arg,
         or_else="i.id IS NULL OR i.client = e.organisation",
     )
-    keyset = f"AND e.id < {arg(before)}" if before is not None else ""
+    account = f"e.organisation = {arg(organisation_id)} AND e.currency = {arg(currency)}"
+    keyset = f"AND e.id < {arg(before)}" if before is not None else ""  # after: $n in order
     sql = f"""SELECT e.id, e.kind, e.amount, e.reference, e.created_at, e.details,
                      i.number AS invoice_number, i.id AS invoice_id, (TRUE {seen}) AS client_seen
               FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
-              WHERE e.organisation = {arg(organisation_id)} AND e.currency = {arg(currency)}
-                {keyset}
+              WHERE {account} {keyset}
               ORDER BY e.id DESC LIMIT {arg(size + 1)}"""
     rows = await LedgerEntry.raw(sql, *args)
     return rows[:size], len(rows) > size

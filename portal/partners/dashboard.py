@@ -65,5 +65,5 @@ async def _programme_money(partner_id: int, currency: str, scope: ClientScope) -
         "tier": billing_rules.tier_for(tiers, volume),
         "next": billing_rules.next_tier(tiers, volume),
         "chart": charts.benefits_chart(months, currency, datetime.now(UTC).date()),
-        "balance": await billing_queries.ledger_balance(partner_id, currency),
+        "balances": await billing_queries.balances(partner_id),  # every currency it holds
     }

@@ -189,6 +189,10 @@ PLAUSIBLE = {
     "decision": "approved",
     "method": "iban",
     "destination": "CH93 0076 2011 6238 5295 7",
+    "payout_currency": "CHF",
+    "holder": "Zoë Müller",
+    "quantity": "2",
+    "effective_from": "2027-01-01",
     "deadline": (datetime.now(UTC).date() + timedelta(days=20)).isoformat(),
     "period": "last_quarter",
     "format": "csv",
@@ -415,6 +419,17 @@ async def build_world(db_url: str) -> World:
         alpine,
     )
     ids["invoice_id"] = await scalar("SELECT id FROM invoice ORDER BY id LIMIT 1")
+    # the demo's money: Alpine's deposit awaiting payment, the payment waiting for staff, the
+    # payout awaiting approval, and a payout file
+    ids["request_id"] = await scalar(
+        "SELECT id FROM payment_request WHERE organisation = {} AND status = 'pending'", alpine
+    )
+    ids["entry_id"] = await scalar("SELECT id FROM bank_entry WHERE status = 'queued'")
+    ids["payout_id"] = await scalar("SELECT id FROM payout WHERE status = 'requested'")
+    ids["export_id"] = await scalar(
+        "INSERT INTO payout_export (method, currency, file_name, content, payouts, total) "
+        "VALUES ('paypal', 'CHF', 'paypal.csv', '', 0, 0) RETURNING id"
+    )
     ids["session_id"] = 1
     ids["slug"] = await scalar("SELECT slug FROM directory_listing WHERE organisation = {}", alpine)
     ids["organisation_id"] = await scalar(

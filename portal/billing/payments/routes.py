@@ -133,9 +133,9 @@ async def _prepaid_context(request: Request, current: Current) -> dict:
     balances = await queries.balances(organisation_id)
     held = [row["currency"] for row in balances]
     default = current.organisation.currency
-    chosen = request.query_params.get("currency", default)
+    chosen = str(request.query_params.get("currency") or default)
     currency = chosen if chosen in rules.CURRENCIES else default
-    before = _entry_id(request.query_params.get("before"))
+    before = _entry_id(str(request.query_params.get("before") or ""))
     entries, has_next = await queries.ledger_entries(
         organisation_id, currency, before, client_scope(current.actor)
     )

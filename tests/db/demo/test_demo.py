@@ -35,10 +35,47 @@ async def test_demo_data_is_consistent_and_loads_once(db):
         == 0
     )
     cashback_lines = await scalar("SELECT coalesce(sum(cashback), 0) FROM invoice_line")
-    cashback_ledger = await scalar(
-        "SELECT coalesce(sum(amount), 0) FROM ledger_entry WHERE kind = 'cashback'"
+    cashback_ledger = await scalar(  # credit notes' lines take back what clawbacks reverse
+        "SELECT coalesce(sum(amount), 0) FROM ledger_entry WHERE kind IN ('cashback', 'clawback')"
     )
     assert cashback_lines == cashback_ledger > D("0")
+    # no cashback on an invoice issued before the partner's link existed
+    assert (
+        await scalar(
+            "SELECT count(*) FROM invoice i JOIN partner_link l ON l.partner = i.partner "
+            "AND l.client = i.client WHERE i.issued_on < l.decided_at::date AND i.kind = 'invoice'"
+        )
+        == 0
+    )
+    # the kept balances are the sums of the ledgers
+    assert (
+        await scalar(
+            "SELECT count(*) FROM ledger_balance b WHERE b.balance <> (SELECT sum(amount) "
+            "FROM ledger_entry e WHERE e.organisation = b.organisation "
+            "AND e.currency = b.currency)"
+        )
+        == 0
+    )
+
+
+async def test_the_demo_shows_money_that_moves(db):
+    assert await demo.load(db, 0) is True
+    alpine = "(SELECT id FROM organisation WHERE name = 'Alpine Web Studio GmbH')"
+    currencies = await DB.run_querystring(
+        QueryString(f"SELECT currency FROM ledger_balance WHERE organisation = {alpine}")
+    )
+    assert {row["currency"] for row in currencies} == {"CHF", "EUR"}  # a second ledger
+    assert (
+        await scalar(
+            f"SELECT count(*) FROM payment_request WHERE organisation = {alpine} "
+            "AND status = 'pending'"
+        )
+        == 1
+    )
+    assert await scalar("SELECT count(*) FROM bank_entry WHERE status = 'credited'") == 1
+    assert await scalar("SELECT count(*) FROM bank_entry WHERE status = 'queued'") == 1
+    assert await scalar("SELECT count(*) FROM payout WHERE status = 'requested'") == 1
+    assert await scalar("SELECT count(*) FROM invoice WHERE kind = 'credit_note'") == 1
 
 
 async def test_every_status_role_and_kind_holds_only_its_enums_values(db):

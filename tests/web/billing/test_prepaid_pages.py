@@ -262,3 +262,33 @@ async def test_several_invoices_are_paid_from_the_balance_at_once(client):
     for bad in [{"invoice": "²"}, {}, {"invoice": "99999999999"}]:
         refused = await post_form(client, "/billing/invoices/pay", bad)
         assert refused.status_code in (404, 422), bad
+
+
+async def test_the_entries_are_paged_from_the_newest(client):
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    organisation = await organisation_id("Client GmbH")
+    await LedgerEntry.insert(
+        *[
+            LedgerEntry(
+                organisation=organisation,
+                currency="CHF",
+                kind="deposit",
+                amount=D(n),
+                reference=f"Deposit number {n:03d}",
+            )
+            for n in range(1, 121)
+        ]
+    )
+    seen, url, pages = [], "/billing/prepaid?currency=CHF", 0
+    while url:
+        page = await client.get(url)
+        assert page.status_code == 200
+        tree = lxml.html.fromstring(page.text)
+        seen += [
+            cell.text_content() for cell in tree.xpath("//td[starts-with(., 'Deposit number')]")
+        ]
+        older = tree.xpath("//a[@rel='next']/@href")
+        url, pages = (older[0] if older else None), pages + 1
+    assert pages == 3
+    assert seen == [f"Deposit number {n:03d}" for n in range(120, 0, -1)]
+    assert text_by_testid(page.text, "balance-CHF") == "CHF\u00a07’260.00"
