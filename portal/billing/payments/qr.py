@@ -11,11 +11,17 @@ from qrbill import QRBill
 from portal.settings import HostAccount
 
 
+def account_for(host: HostAccount, reference: str) -> str:
+    """A QR reference is paid to the host's QR-IBAN, a creditor reference (RF…) to its IBAN:
+    a request keeps the account its reference was made for, whatever the settings say now."""
+    return host.qr_iban if reference.isdigit() else host.iban
+
+
 def qr_bill(
     host: HostAccount, amount: Decimal, currency: str, reference: str, debtor: dict | None
 ) -> QRBill:
     return QRBill(
-        account=host.qr_iban,
+        account=account_for(host, reference),
         creditor={
             "name": host.name,
             "street": host.street,

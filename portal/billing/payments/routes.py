@@ -7,6 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
+from schwifty import IBAN
 
 from portal.access import Action, StaffResource, client_scope, require
 from portal.accounts.current import Current, provide_current
@@ -61,7 +62,9 @@ class PrepaidController(Controller):
         self, request: Request, current: Me, request_id: FromPath[int]
     ) -> Response:
         found = await payments.payment_request(current, request_id)
-        return page(request, "billing/deposit.html", {"deposit": found})
+        host = request.app.state.settings.host_account
+        account = IBAN(qr.account_for(host, found["reference"])).formatted
+        return page(request, "billing/deposit.html", {"deposit": found, "account": account})
 
     @get("/deposits/{request_id:int}/qr-bill.svg", name="billing.prepaid.request.svg")
     async def qr_bill_svg(
