@@ -186,12 +186,23 @@ def build_templates() -> jinja2.Environment:
 
 
 TEMPLATES = build_templates()
+
+
+def _route_reverse():
+    """The portal's own URL builder (templates build internal URLs from route names): taken
+    from the portal's route table once, at start-up."""
+    from portal.app import create_app
+
+    return create_app(Settings(secret_key="reference")).route_reverse
+
+
 PAGE_EXTRAS = {
     "csrf_token": CSRF_PLACEHOLDER,
     "flashes": [],
     "errors": {},
     "form": {},
-    "settings": SimpleNamespace(development=True, smtp_host=None),
+    "settings": SimpleNamespace(development=True, smtp_host=None, host_account=None),
+    "url_for": _route_reverse(),
 }
 
 
@@ -302,6 +313,29 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
     }
 
 
+def _prepaid_calls(organisation_id: int, currency: str, before: int | None) -> Calls:
+    """PrepaidController.prepaid for a manager: the balances kept per currency, one page of
+    entries from BEFORE (keyset), the latest deposits and payouts."""
+    from portal.billing.payments import queries as payment_queries
+
+    entries_args = (organisation_id, currency) + ((before,) if before is not None else ())
+    return {
+        "balances": (lambda: billing_queries.balances(organisation_id), [(organisation_id,)]),
+        "entries": (
+            lambda: billing_queries.ledger_entries(organisation_id, currency, before, EVERY_CLIENT),
+            [(*entries_args, 51)],
+        ),
+        "requests": (
+            lambda: payment_queries.payment_requests_of(organisation_id),
+            [(organisation_id, 10)],
+        ),
+        "payouts": (
+            lambda: payment_queries.payouts_of(organisation_id),
+            [(organisation_id, 10)],
+        ),
+    }
+
+
 def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls:
     """ProgrammeController.checklist (services.evaluate), for an organisation with clients and
     a fresh website check of the address typed."""
@@ -333,6 +367,8 @@ async def capture_page_sql() -> dict[str, list[str]]:
     probes |= _link_calls(-7, -9, PROBE_NOW) | _client_calls(-7, PROBE_LINK)
     probes |= {f"dashboard:{k}": c for k, c in _partner_dashboard_calls(-7, "CHF").items()}
     probes |= _checklist_calls(-7, "CHF", "https://probe.example")
+    probes |= {f"prepaid:{k}": c for k, c in _prepaid_calls(-7, "CHF", None).items()}
+    probes |= {f"prepaid_before:{k}": c for k, c in _prepaid_calls(-7, "CHF", -9).items()}
     return {name: await _sent_statements(call, args) for name, (call, args) in probes.items()}
 
 
@@ -485,6 +521,41 @@ async def partner_dashboard(request: Request) -> Response:
     return render(request, "partners/dashboard.html", context, None)
 
 
+@get("/billing/prepaid", media_type=MediaType.HTML)
+async def prepaid_page(request: Request) -> Response:
+    """The prepaid account of a manager, in the organisation's currency."""
+    state = request.app.state
+    raw_before = request.query_params.get("before") or ""
+    before = int(raw_before) if raw_before.isdigit() else None
+    async with state.pool.acquire() as connection:
+        session = await _session(connection, request)
+        if session is None:
+            return NO_SESSION
+        currency = session["currency"]
+        calls = _prepaid_calls(session["organisation_id"], currency, before)
+        prefix = "prepaid:" if before is None else "prepaid_before:"
+        rows = await run_calls(connection, state.page_sql, calls, prefix)
+    entries = rows["entries"][0]
+    shown = entries[:50]
+    context = {
+        "current": current_of(session),
+        "currency": currency,
+        "organisation_currency": currency,
+        "balances": rows["balances"][0],
+        "currencies": sorted({row["currency"] for row in rows["balances"][0]} | {currency}),
+        "entries": shown,
+        "next_before": shown[-1]["id"] if len(entries) > 50 else None,
+        "labels": billing_rules.ENTRY_LABELS,
+        "requests": rows["requests"][0],
+        "payouts": rows["payouts"][0],
+        "methods": {"iban": "Bank account (IBAN)", "paypal": "PayPal"},
+        "deposit_min": billing_rules.DEPOSIT_MIN,
+        "deposit_max": billing_rules.DEPOSIT_MAX,
+        "asks_second_factor": False,
+    }
+    return render(request, "billing/prepaid.html", context, "entries")
+
+
 @post("/programme/checklist", media_type=MediaType.HTML, status_code=200)
 async def programme_checklist(request: Request) -> Response:
     state = request.app.state
@@ -581,6 +652,7 @@ def create_app() -> Litestar:
             client_page,
             partner_dashboard,
             programme_checklist,
+            prepaid_page,
         ],  # fmt: skip
         lifespan=[database_pool],
         logging_config=LoggingConfig(log_exceptions="always"),  # a 500 shows its cause
