@@ -95,8 +95,8 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
 
     await partner.get_by_role("link", name="Prepaid account").click()
     await partner.wait_for_url("**/billing/prepaid")
-    await expect(partner.get_by_test_id("balance")).to_have_text(swiss_money(Decimal(0)))
-    await expect(partner.locator("main .empty")).to_contain_text("No entry yet.")
+    await expect(partner.get_by_test_id("balance-CHF")).to_have_text(swiss_money(Decimal(0)))
+    await expect(partner.locator("#entries .empty")).to_contain_text("No entry yet.")
     await screenshots.take(partner, "partner-prepaid-empty")
 
     # The client renews its web hosting from its list of products.
@@ -130,7 +130,8 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
     await expect(listed).to_have_count(1)
     await expect(listed).to_contain_text(invoice["number"])
     await expect(listed).to_contain_text(CLIENT_ORGANISATION)
-    await expect(listed.locator("td").last).to_have_text(swiss_money(invoice["gross"]))
+    await expect(listed.locator("td").nth(6)).to_have_text(swiss_money(invoice["gross"]))
+    await expect(listed.locator("td").last).to_have_text("Open")
     await screenshots.take(client, "client-invoices")
     await listed.get_by_role("link", name=invoice["number"]).click()
     await client.wait_for_url(f"**/billing/invoices/{invoice['id']}")
@@ -144,7 +145,8 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
     lines = client.locator("main table tbody tr")
     await expect(lines).to_have_count(1)
     await expect(lines.locator("td").first).to_have_text(f"Web Hosting Pro — {hosting}")
-    await expect(lines.locator("td").nth(2)).to_have_text(swiss_money(line["public_price"]))
+    await expect(lines.locator("td").nth(2)).to_have_text("1")  # the quantity
+    await expect(lines.locator("td").nth(3)).to_have_text(swiss_money(line["public_price"]))
     await expect(lines.locator("td").last).to_have_text(swiss_money(line["amount"]))
     total = client.locator("main tfoot tr").filter(has_text="Total").locator("td")
     await expect(total).to_have_text(swiss_money(invoice["gross"]))
@@ -153,7 +155,7 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
 
     # The partner's prepaid account: the cashback entry, and a balance of exactly that.
     await partner.reload()
-    await expect(partner.get_by_test_id("balance")).to_have_text(swiss_money(line["cashback"]))
+    await expect(partner.get_by_test_id("balance-CHF")).to_have_text(swiss_money(line["cashback"]))
     entries = partner.locator("main tbody tr")
     await expect(entries).to_have_count(1)
     await expect(entries.locator("td").nth(1)).to_have_text("Cashback")

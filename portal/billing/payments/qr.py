@@ -8,13 +8,17 @@ from decimal import Decimal
 import cairosvg
 from qrbill import QRBill
 
+from portal.billing.rules import is_qr_iban
 from portal.settings import HostAccount
 
 
 def account_for(host: HostAccount, reference: str) -> str:
-    """A QR reference is paid to the host's QR-IBAN, a creditor reference (RF…) to its IBAN:
-    a request keeps the account its reference was made for, whatever the settings say now."""
-    return host.qr_iban if reference.isdigit() else host.iban
+    """A QR reference is paid to the host's QR-IBAN; a creditor reference (RF…) to the deposit
+    account when it is a plain IBAN, else to the host's other account: a request keeps an
+    account its reference fits, even after the settings changed."""
+    if reference.isdigit() or not is_qr_iban(host.qr_iban):
+        return host.qr_iban
+    return host.iban
 
 
 def qr_bill(

@@ -255,3 +255,17 @@ def test_one_money_formatter():
     assert money(D("9999"), "CHF") == "CHF\u00a09’999.00"
     assert money(D("-12.005"), "EUR") == "EUR\u00a0-12.01"
     assert money(D("0.1"), "CHF") == "CHF\u00a00.10"
+
+
+def test_a_reference_is_paid_to_an_account_it_fits():
+    from portal.billing.payments.qr import account_for, qr_bill
+    from portal.settings import HostAccount
+
+    with_qr_iban, plain = HostAccount(), HostAccount(qr_iban="CH5604835012345678009")
+    qrr, scor = payment_reference(7, qr_iban=True), payment_reference(7, qr_iban=False)
+    assert account_for(with_qr_iban, qrr) == with_qr_iban.qr_iban
+    assert account_for(with_qr_iban, scor) == with_qr_iban.iban
+    assert account_for(plain, scor) == plain.qr_iban
+    for host, reference in [(with_qr_iban, qrr), (with_qr_iban, scor), (plain, scor)]:
+        bill = qr_bill(host, D("12.50"), "CHF", reference, None)  # qrbill checks the pair
+        assert bill.reference_number == reference and bill.account == account_for(host, reference)
