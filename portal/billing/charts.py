@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.money import money
+
 WIDTH, HEIGHT, PADDING, LABEL_SPACE = 720, 220, 30, 24
 
 
@@ -87,8 +89,8 @@ def benefits_chart(rows: list[dict], currency: str, today: date) -> Chart:
                 cashback_height=cashback_height,
                 discount_y=baseline - cashback_height - discount_height,
                 discount_height=discount_height,
-                title=f"{month:%B %Y}: cashback {currency} {cashback:,.2f}, "
-                f"discounts {currency} {discount:,.2f}",
+                title=f"{month:%B %Y}: cashback {money(cashback, currency)}, "
+                f"discounts {money(discount, currency)}",
                 value=short_amount(cashback + discount),
                 value_y=top - 5,
             )

@@ -62,14 +62,15 @@ async def client_links(partner_id: int) -> list[dict]:
 # paid it, or when the client pays but gave the partner full access (the partner then acts in
 # the client's billing); otherwise (restricted access, or a collaboration that ended) the line
 # appears only as the cashback the partner earned on it: every field that is the client's
-# business (invoice number, prices, amount, VAT) is blanked in the database already.
+# business (invoice number, prices, amount, VAT) is blanked in the database already. A credit
+# note's line takes its cashback back (negative): it shows as well.
 LINES_FROM = """
 FROM invoice i
 CROSS JOIN LATERAL (SELECT (i.payer = $1 OR i.client = ANY($5::int[])) AS shown) v
 JOIN invoice_line l ON l.invoice = i.id
 JOIN organisation c ON c.id = i.client
 WHERE i.partner = $1 AND i.issued_on BETWEEN $2 AND $3 AND i.client = ANY($4::int[])
-  AND (v.shown OR l.cashback > 0)
+  AND (v.shown OR l.cashback <> 0)
 """
 LINES_SQL = (
     """

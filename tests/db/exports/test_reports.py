@@ -197,3 +197,25 @@ async def test_an_empty_period_gives_an_empty_report(db):
 async def test_request_round_trips_through_a_job_payload():
     request = ReportRequest(7, date(2026, 7, 1), date(2026, 9, 30), (3, 4), "csv", True, 12)
     assert ReportRequest.from_dict(request.as_dict()) == request
+
+
+async def test_a_credit_note_takes_back_the_cashback_of_a_hidden_line_in_the_report(db):
+    """A restricted client's invoice shows only as cashback; its credit note must show the
+    cashback taken back, or the report would pay the partner twice."""
+    from datetime import UTC, datetime
+
+    from portal.billing.credit_notes import issue_credit_note
+    from portal.billing.tables import Invoice
+    from tests.db.billing.test_orders import organisation
+    from tests.db.billing.test_payments import member
+
+    world = await build_world()
+    staff = await member(await organisation("Cloud Host SA"), "staff@host.ch", staff=True)
+    invoice = await Invoice.select().where(Invoice.client == world.restricted_client).first()
+    await issue_credit_note(staff, invoice["id"], [], "Cancelled")
+    today = datetime.now(UTC).date()
+    period = (Q3[0], max(today, Q3[1]))
+    lines = (await load_report(None, request_for(world, "legal@muster.ch", period=period))).lines
+    restricted = lines[lines["client_id"] == world.restricted_client]
+    cashback = sorted(restricted["cashback"])
+    assert cashback[0] == -cashback[-1] < 0 and not restricted["shown"].any()
