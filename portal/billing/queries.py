@@ -396,8 +396,8 @@ async def referrals_of(affiliate_id: int) -> list[dict]:
 
 async def paid_out(organisation_id: int, currency: str) -> Decimal:
     rows = await LedgerEntry.raw(
-        "SELECT coalesce(-sum(amount), 0) AS paid FROM ledger_entry "
-        "WHERE organisation = {} AND currency = {} AND kind = 'payout'",
+        "SELECT coalesce(-sum(amount), 0) AS paid FROM ledger_entry "  # a rejected payout
+        "WHERE organisation = {} AND currency = {} AND kind IN ('payout', 'payout_released')",
         organisation_id,
         currency,
     )

@@ -313,6 +313,7 @@ async def test_the_requester_cannot_approve_and_a_rejection_gives_the_amount_bac
     assert await balance(host) == D("40.00")
     kinds = [e["kind"] for e in await LedgerEntry.select().order_by(LedgerEntry.id)]
     assert kinds == ["deposit", "payout", "payout_released"]  # past entries unchanged
+    assert await queries.paid_out(host, "CHF") == D("0.00")  # nothing left the account
 
 
 async def test_the_command_line_imports_a_statement(db, tmp_path):
