@@ -107,6 +107,7 @@ class PaymentRequest(Table, tablename="payment_request"):
     created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     paid_at = Timestamptz(null=True, default=None)
+    submission = Varchar(length=40, default="")  # the form's key: sent twice, asked once
 
 
 class BankStatement(Table, tablename="bank_statement"):
@@ -174,3 +175,4 @@ class Payout(Table, tablename="payout"):
     decided_at = Timestamptz(null=True, default=None)
     note = Text(default="")
     export = ForeignKey(PayoutExport, on_delete=OnDelete.restrict, null=True, default=None)
+    submission = Varchar(length=40, default="")  # the form's key: sent twice, asked once

@@ -18,14 +18,30 @@ from portal.database import storable_id
 
 
 async def insert_payment_request(
-    organisation_id: int, currency: str, amount, created_by: int
-) -> int:
-    rows = await PaymentRequest.insert(
-        PaymentRequest(
-            organisation=organisation_id, currency=currency, amount=amount, created_by=created_by
-        )
-    ).returning(PaymentRequest.id)
-    return rows[0]["id"]
+    organisation_id: int, currency: str, amount, created_by: int, submission: str = ""
+) -> int | None:
+    """The new request's id, or None when this form's SUBMISSION made one already."""
+    rows = await PaymentRequest.raw(
+        """INSERT INTO payment_request
+               (organisation, currency, amount, created_by, submission, reference, status,
+                created_at)
+           VALUES ({}, {}, {}, {}, {}, '', 'pending', now())
+           ON CONFLICT (organisation, submission) WHERE submission <> '' DO NOTHING
+           RETURNING id""",
+        organisation_id,
+        currency,
+        amount,
+        created_by,
+        submission,
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def payment_request_of_submission(organisation_id: int, submission: str) -> int | None:
+    rows = await PaymentRequest.select(PaymentRequest.id).where(
+        PaymentRequest.organisation == organisation_id, PaymentRequest.submission == submission
+    )
+    return rows[0]["id"] if rows else None
 
 
 async def set_reference(request_id: int, reference: str) -> None:
@@ -174,6 +190,15 @@ async def decide_bank_entry(
 async def insert_payout(values: dict) -> int:
     rows = await Payout.insert(Payout(**values)).returning(Payout.id)
     return rows[0]["id"]
+
+
+async def payout_of_submission(organisation_id: int, submission: str) -> int | None:
+    if not submission:
+        return None
+    rows = await Payout.select(Payout.id).where(
+        Payout.organisation == organisation_id, Payout.submission == submission
+    )
+    return rows[0]["id"] if rows else None
 
 
 async def payouts_of(organisation_id: int, limit: int = 10) -> list[dict]:

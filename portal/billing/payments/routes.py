@@ -3,6 +3,8 @@ payments (bank statements, the queue of unmatched payments, payout approval and 
 
 from __future__ import annotations
 
+import secrets
+
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
@@ -25,6 +27,7 @@ Me = NamedDependency[Current]
 PREPAID = "billing/prepaid.html"
 STAFF_PAYMENTS = "billing/staff_payments.html"
 METHODS = {"iban": "Bank account (IBAN)", "paypal": "PayPal"}
+SUBMISSION_MAX = 40  # a form's key: the same form sent twice asks once
 
 
 class PrepaidController(Controller):
@@ -42,10 +45,11 @@ class PrepaidController(Controller):
         form = Form(data)
         amount = form.amount("amount")
         currency = form.choice("currency", rules.CURRENCIES, label="CHF or EUR")
+        submission = form.text("submission", max_length=SUBMISSION_MAX)
         try:
             form.check()
             request_id = await payments.request_deposit(
-                request.app.state.settings.host_account, current, amount, currency
+                request.app.state.settings.host_account, current, amount, currency, submission
             )
         except FormErrors as error:
             context = {**await _prepaid_context(request, current), "form": data}
@@ -96,9 +100,10 @@ class PrepaidController(Controller):
             holder=form.name("holder", required=False, max_length=140),
         )
         password, code = form.password("password"), form.text("code", max_length=20)
+        submission = form.text("submission", max_length=SUBMISSION_MAX)
         try:
             form.check()
-            await payments.request_payout(current, payout, password, code)
+            await payments.request_payout(current, payout, password, code, submission)
         except FormErrors as error:
             found = {("payout_amount" if k == "amount" else k): v for k, v in error.errors.items()}
             context = {**await _prepaid_context(request, current), "form": data}
@@ -156,6 +161,7 @@ async def _prepaid_context(request: Request, current: Current) -> dict:
         "deposit_min": rules.DEPOSIT_MIN,
         "deposit_max": rules.DEPOSIT_MAX,
         "asks_second_factor": current.totp_enabled,
+        "submission": secrets.token_urlsafe(16),  # a new key for each form shown
     }
 
 

@@ -44,9 +44,10 @@ def _staff(current: Current) -> None:
 
 
 async def request_deposit(
-    host: HostAccount, current: Current, amount: Decimal, currency: str
+    host: HostAccount, current: Current, amount: Decimal, currency: str, submission: str = ""
 ) -> int:
-    """A pending payment request with its structured reference; returns its id."""
+    """A pending payment request with its structured reference; returns its id. A form sent
+    twice (same SUBMISSION key) asks once: the second answer is the first request."""
     resource = billing_scope(current)
     if currency not in rules.CURRENCIES:
         raise FormErrors({"currency": "Choose CHF or EUR."})
@@ -55,8 +56,12 @@ async def request_deposit(
         raise FormErrors({"amount": problem})
     async with DB.transaction():
         request_id = await payment_queries.insert_payment_request(
-            resource.organisation_id, currency, amount, current.user_id
+            resource.organisation_id, currency, amount, current.user_id, submission
         )
+        if request_id is None:
+            return await payment_queries.payment_request_of_submission(
+                resource.organisation_id, submission
+            )
         reference = rules.payment_reference(request_id, rules.is_qr_iban(host.qr_iban))
         await payment_queries.set_reference(request_id, reference)
         await record(
@@ -279,9 +284,12 @@ def payout_destination_problem(method: str, destination: str) -> str | None:
     return "Choose a bank account (IBAN) or PayPal."
 
 
-async def request_payout(current: Current, request: PayoutRequest, password: str, code: str) -> int:
+async def request_payout(
+    current: Current, request: PayoutRequest, password: str, code: str, submission: str = ""
+) -> int:
     """Ask for a payout: the password (and second factor) again, then the amount reserved at
-    once, so the balance cannot be spent twice; returns the payout's id."""
+    once, so the balance cannot be spent twice; returns the payout's id. A form sent twice
+    (same SUBMISSION key) asks once: the second answer is the first payout."""
     resource = billing_scope(current)
     problems = {}
     if request.currency not in rules.CURRENCIES:
@@ -293,9 +301,19 @@ async def request_payout(current: Current, request: PayoutRequest, password: str
         problems["holder"] = "Enter the name of the account holder."
     if problems:
         raise FormErrors(problems)
-    await confirm_identity(current.user_id, password, code)
+    try:
+        await confirm_identity(current.user_id, password, code)
+    except FormErrors:
+        # the same form sent twice: its second factor code was spent by the first sending
+        earlier = await _payout_of_submission(resource.organisation_id, submission)
+        if earlier is None:
+            raise
+        return earlier
     async with DB.transaction():
         await ledger.lock_account(resource.organisation_id)
+        earlier = await payment_queries.payout_of_submission(resource.organisation_id, submission)
+        if earlier is not None:
+            return earlier
         balance = await ledger.ledger_balance(resource.organisation_id, request.currency)
         problem = rules.withdrawal_problem(balance, request.amount, request.currency)
         if problem:
@@ -309,6 +327,7 @@ async def request_payout(current: Current, request: PayoutRequest, password: str
                 "destination": _compact(request),
                 "holder": request.holder,
                 "requested_by": current.user_id,
+                "submission": submission,
             }
         )
         label = "IBAN" if request.method == "iban" else "PayPal"
@@ -331,6 +350,16 @@ async def request_payout(current: Current, request: PayoutRequest, password: str
             after={"method": request.method, "destination": _compact(request)},
         )
     return payout_id
+
+
+async def _payout_of_submission(organisation_id: int, submission: str) -> int | None:
+    """The payout this form asked for, once the account is free (a sending still writing it
+    holds the account's lock until it is committed)."""
+    if not submission:
+        return None
+    async with DB.transaction():
+        await ledger.lock_account(organisation_id)
+        return await payment_queries.payout_of_submission(organisation_id, submission)
 
 
 def _compact(request: PayoutRequest) -> str:

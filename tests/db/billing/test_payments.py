@@ -8,17 +8,21 @@ import io
 from decimal import Decimal as D
 from pathlib import Path
 
+import asyncpg
+import pyotp
 import pytest
 from lxml import etree
 
 from portal.access import Actor, Role
 from portal.accounts.current import Current, OrganisationSummary
 from portal.accounts.passwords import hash_password
+from portal.accounts.rules import new_totp_secret
 from portal.accounts.tables import Account
 from portal.billing import queries
+from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.services import PayoutRequest
-from portal.billing.tables import BankEntry, LedgerEntry, PaymentRequest, Payout
+from portal.billing.tables import BankEntry, BankStatement, LedgerEntry, PaymentRequest, Payout
 from portal.errors import Conflict, FormErrors
 from portal.organisations.tables import Membership
 from portal.settings import HostAccount, Settings
@@ -338,3 +342,89 @@ async def test_the_command_line_imports_a_statement(db, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "credits in the file: 1; credited: 1; waiting for staff: 0" in done.stdout
     assert await balance(client) == D("42.00")
+
+
+# --- a form sent twice, the database failing mid-write ------------------------------------------
+
+
+async def test_a_deposit_form_sent_twice_asks_once(db):
+    client = await organisation("Client AG")
+    who = await member(client, "c@c.ch")
+    twice = await asyncio.gather(
+        *[payments.request_deposit(HOST, who, D("75.00"), "CHF", "form-key-1") for _ in range(2)]
+    )
+    assert twice[0] == twice[1] and await PaymentRequest.count() == 1
+    another = await payments.request_deposit(HOST, who, D("75.00"), "CHF", "form-key-2")
+    assert another != twice[0] and await PaymentRequest.count() == 2
+    references = {r["reference"] for r in await PaymentRequest.select()}
+    assert len(references) == 2 and "" not in references
+
+
+async def test_a_payout_form_sent_twice_reserves_once(db):
+    partner = await organisation("Partner AG", partner=True)
+    who = await member(partner, "p@p.ch")
+    await credit(partner, D("100.00"))
+    twice = await asyncio.gather(
+        *[
+            payments.request_payout(who, bank_payout("60.00"), PASSWORD, "", "form-key-1")
+            for _ in range(2)
+        ]
+    )
+    assert twice[0] == twice[1] and await Payout.count() == 1
+    assert await balance(partner) == D("40.00")  # reserved once
+
+
+async def test_a_payout_sent_twice_with_one_second_factor_code_reserves_once(db):
+    partner = await organisation("Partner AG", partner=True)
+    who = await member(partner, "p@p.ch")
+    secret = new_totp_secret()
+    await Account.update({Account.totp_secret: secret}).where(Account.id == who.user_id)
+    await credit(partner, D("100.00"))
+    with pytest.raises(FormErrors) as no_code:
+        await payments.request_payout(who, bank_payout("30.00"), PASSWORD, "", "key")
+    assert "code" in no_code.value.errors
+    code = pyotp.TOTP(secret).now()
+
+    first = await payments.request_payout(who, bank_payout("30.00"), PASSWORD, code, "key")
+    again = await payments.request_payout(who, bank_payout("30.00"), PASSWORD, code, "key")
+
+    assert again == first and await balance(partner) == D("70.00")
+    with pytest.raises(FormErrors) as spent:  # another form: the code was used
+        await payments.request_payout(who, bank_payout("30.00"), PASSWORD, code, "other")
+    assert "code" in spent.value.errors and await Payout.count() == 1
+
+
+def database_gone(*args, **kwargs):
+    raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
+
+
+async def test_a_statement_import_cut_off_midway_credits_nothing_and_runs_again(db, monkeypatch):
+    client = await organisation("Client AG")
+    request = await deposit(await member(client, "c@c.ch"), "25.00")
+    file = camt([Credit("25.00", request["reference"], "B-1"), Credit("3.00", "", "B-2")])
+    # the ledger entries are written when the database goes away
+    monkeypatch.setattr(payment_queries, "mark_requests_paid", database_gone)
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+        await payments.import_statement(None, "cut.xml", file)
+    assert await balance(client) == D("0.00")
+    assert await BankEntry.count() == 0 and await BankStatement.count() == 0
+    monkeypatch.undo()
+
+    result = await payments.import_statement(None, "again.xml", file)
+
+    assert (result.credited, result.queued, result.known) == (1, 1, 0)
+    assert await balance(client) == D("25.00")
+
+
+async def test_a_payout_cut_off_midway_reserves_nothing(db, monkeypatch):
+    partner = await organisation("Partner AG", partner=True)
+    who = await member(partner, "p@p.ch")
+    await credit(partner, D("100.00"))
+    monkeypatch.setattr(payments, "record", database_gone)  # the last write: the audit row
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+        await payments.request_payout(who, bank_payout("60.00"), PASSWORD, "", "key")
+    assert await Payout.count() == 0 and await balance(partner) == D("100.00")
+    monkeypatch.undo()
+
+    await payments.request_payout(who, bank_payout("60.00"), PASSWORD, "", "key")
+    assert await Payout.count() == 1 and await balance(partner) == D("40.00")

@@ -292,3 +292,17 @@ async def test_the_entries_are_paged_from_the_newest(client):
     assert pages == 3
     assert seen == [f"Deposit number {n:03d}" for n in range(120, 0, -1)]
     assert text_by_testid(page.text, "balance-CHF") == "CHF\u00a07’260.00"
+
+
+async def test_a_deposit_form_sent_twice_asks_once(client):
+    await sign_up(client, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
+    page = lxml.html.fromstring((await client.get("/billing/prepaid")).text)
+    [key] = page.xpath("//form[contains(@action, '/deposit')]//input[@name='submission']/@value")
+    form = {"amount": "40", "currency": "CHF", "submission": key}
+    first = await post_form(client, "/billing/prepaid/deposit", form)
+    again = await post_form(client, "/billing/prepaid/deposit", form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert await PaymentRequest.count() == 1
+    too_long = await post_form(client, "/billing/prepaid/deposit", {**form, "submission": "k" * 41})
+    assert too_long.status_code == 422 and await PaymentRequest.count() == 1
