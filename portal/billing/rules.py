@@ -503,6 +503,12 @@ class PayoutStatus(StrEnum):
     EXPORTED = "exported"
 
 
+PAYOUT_STATUS_LABELS = {
+    PayoutStatus.REQUESTED: "Requested",
+    PayoutStatus.APPROVED: "Approved",
+    PayoutStatus.REJECTED: "Rejected",
+    PayoutStatus.EXPORTED: "Exported",
+}
 PAYOUT_METHODS = ("iban", "paypal")
 
 

@@ -16,6 +16,8 @@ from portal.billing.rules import BankCredit
 
 CAMT_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.05[34]\.001\.\d\d$")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_AMOUNT = Decimal("9999999999.99")  # what a bank entry's amount column holds
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # ISO 4217, as the camt schemas say
 
 
 class StatementError(ValueError):
@@ -82,7 +84,7 @@ def _credits(entry, ns: dict, position: str) -> Iterator[BankCredit]:
         yield BankCredit(
             bank_reference=bank_reference[:120],
             amount=_amount(amount_node.text),
-            currency=(amount_node.get("Ccy") or "").upper(),
+            currency=_currency(amount_node.get("Ccy")),
             reference=_text(transaction, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)[:60],
             booked_on=booked,
             debtor=(
@@ -102,9 +104,17 @@ def _amount(text: str | None) -> Decimal:
         amount = Decimal((text or "").strip())
     except InvalidOperation as error:
         raise StatementError(f"{NOT_A_STATEMENT} An amount is not a number.") from error
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT:
+        raise StatementError(f"{NOT_A_STATEMENT} An amount is not a positive amount in cents.")
+    if amount != amount.quantize(Decimal("0.01")):
         raise StatementError(f"{NOT_A_STATEMENT} An amount is not a positive amount in cents.")
     return amount
+
+
+def _currency(code: str | None) -> str:
+    if not CURRENCY_CODE.match(code or ""):
+        raise StatementError(f"{NOT_A_STATEMENT} An amount has no ISO 4217 currency code.")
+    return code
 
 
 def _day(text: str) -> date | None:

@@ -155,6 +155,7 @@ async def _prepaid_context(request: Request, current: Current) -> dict:
         "entries": entries,
         "next_before": entries[-1]["id"] if has_next else None,
         "labels": rules.ENTRY_LABELS,
+        "payout_statuses": rules.PAYOUT_STATUS_LABELS,
         "requests": await payment_queries.payment_requests_of(organisation_id),
         "payouts": await payment_queries.payouts_of(organisation_id),
         "methods": METHODS,

@@ -111,6 +111,7 @@ async def import_statement(current: Current | None, file_name: str, data: bytes)
     except camt.StatementError as error:
         raise FormErrors({"file": str(error)}) from error
     credits = list({c.bank_reference: c for c in reversed(statement.credits)}.values())[::-1]
+    file_name = "".join(ch for ch in file_name if ch.isprintable())[:200] or "statement.xml"
     async with DB.transaction():
         statement_id = await payment_queries.insert_statement(
             file_name,

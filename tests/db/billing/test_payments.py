@@ -428,3 +428,24 @@ async def test_a_payout_cut_off_midway_reserves_nothing(db, monkeypatch):
 
     await payments.request_payout(who, bank_payout("60.00"), PASSWORD, "", "key")
     assert await Payout.count() == 1 and await balance(partner) == D("40.00")
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        Credit("10000000000.00", "RF18539007547034", "B-1"),  # beyond any account
+        Credit("12.00", "RF18539007547034", "B-1", currency="EURO"),
+        Credit("12.00", "RF18539007547034", "B-1", currency="€"),
+    ],
+    ids=["huge amount", "long currency", "symbol currency"],
+)
+async def test_a_statement_the_portal_cannot_hold_is_refused_whole(db, odd):
+    with pytest.raises(FormErrors) as refused:
+        await payments.import_statement(None, "odd.xml", camt([Credit("5.00", "", "B-0"), odd]))
+    assert "file" in refused.value.errors
+    assert await BankEntry.count() == 0 and await BankStatement.count() == 0
+
+
+async def test_a_statement_file_name_is_kept_printable(db):
+    await payments.import_statement(None, "day\x00\u202e1.xml", camt([Credit("5.00", "", "B-0")]))
+    assert (await BankStatement.select().first())["file_name"] == "day1.xml"
