@@ -38,7 +38,6 @@ def renewal(renews_on: date, status: str = ProductStatus.ACTIVE, today: date | N
     return "renews today" if renews_on == today else f"renews {day(renews_on)}"
 
 
-
 def excerpt(text: str, length: int) -> str:
     """The start of TEXT, its lines flattened, cut at a word and marked … when longer than
     LENGTH: a tender in a partner's inbox or mail, a listing on a directory card."""
