@@ -18,12 +18,13 @@ from portal.accounts.current import Current, OrganisationSummary
 from portal.accounts.passwords import hash_password
 from portal.accounts.rules import new_totp_secret
 from portal.accounts.tables import Account
+from portal.audit.tables import AuditEvent
 from portal.billing import queries
 from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.services import PayoutRequest
 from portal.billing.tables import BankEntry, BankStatement, LedgerEntry, PaymentRequest, Payout
-from portal.errors import Conflict, FormErrors
+from portal.errors import Conflict, FormErrors, NotFound
 from portal.organisations.tables import Membership
 from portal.settings import HostAccount, Settings
 from tests.camt_files import Credit, camt
@@ -188,7 +189,7 @@ async def test_staff_assign_or_refund_what_waits_in_the_queue(db):
     with pytest.raises(Conflict):
         await payments.assign_bank_entry(staff, wrong_amount["id"], client, "again")
     assert await BankEntry.count().where(BankEntry.status == "queued") == 0
-    with pytest.raises(Exception):  # noqa: B017 - only staff reach the queue
+    with pytest.raises(NotFound):  # only staff reach the queue
         await payments.assign_bank_entry(who, unknown["id"], client, "")
 
 
@@ -266,7 +267,7 @@ async def test_staff_other_than_the_requester_approve_and_export_for_the_bank(db
     paypal = await payments.request_payout(
         who, PayoutRequest(D("90.00"), "EUR", "paypal", "paula@example.ch"), PASSWORD, ""
     )
-    with pytest.raises(Exception):  # noqa: B017 - the requester is no staff: 404
+    with pytest.raises(NotFound):  # the requester is no staff
         await payments.decide_payout(SETTINGS, who, first, True, "")
 
     await payments.decide_payout(SETTINGS, staff, first, True, "")
@@ -274,6 +275,14 @@ async def test_staff_other_than_the_requester_approve_and_export_for_the_bank(db
     await payments.decide_payout(SETTINGS, staff, paypal, True, "")
     with pytest.raises(Conflict):
         await payments.decide_payout(SETTINGS, staff, first, False, "twice")
+    audited = await AuditEvent.select(AuditEvent.action, AuditEvent.actor).where(
+        AuditEvent.organisation == partner, AuditEvent.action.like("prepaid.payout_%")
+    )
+    actors = {(row["action"], row["actor"]) for row in audited}
+    assert actors == {
+        ("prepaid.payout_requested", who.user_id),
+        ("prepaid.payout_approved", staff.user_id),
+    }  # both people of the payout, in the partner's log
     export_id = await payments.export_payouts(HOST, staff, "iban", "CHF")
 
     document = (await payments.payout_export(staff, export_id))["content"].encode()
