@@ -306,3 +306,24 @@ async def test_a_deposit_form_sent_twice_asks_once(client):
     assert await PaymentRequest.count() == 1
     too_long = await post_form(client, "/billing/prepaid/deposit", {**form, "submission": "k" * 41})
     assert too_long.status_code == 422 and await PaymentRequest.count() == 1
+
+
+async def test_a_payout_form_sent_twice_reserves_once(client):
+    await sign_up(client, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
+    await credit(await organisation_id("Partner AG"), "100.00")
+    page = lxml.html.fromstring((await client.get("/billing/prepaid")).text)
+    [key] = page.xpath("//form[contains(@action, '/payout')]//input[@name='submission']/@value")
+    form = {
+        "payout_amount": "60",
+        "payout_currency": "CHF",
+        "method": "paypal",
+        "destination": "paula@partner.ch",
+        "password": PASSWORD,
+        "submission": key,
+    }
+    first = await post_form(client, "/billing/prepaid/payout", form)
+    again = await post_form(client, "/billing/prepaid/payout", form)
+    assert first.status_code == again.status_code == 303  # not "the balance does not cover"
+    assert await Payout.count() == 1
+    prepaid = await client.get("/billing/prepaid")
+    assert text_by_testid(prepaid.text, "balance-CHF") == "CHF\u00a040.00"
