@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
@@ -546,12 +547,14 @@ async def prepaid_page(request: Request) -> Response:
         "entries": shown,
         "next_before": shown[-1]["id"] if len(entries) > 50 else None,
         "labels": billing_rules.ENTRY_LABELS,
+        "payout_statuses": billing_rules.PAYOUT_STATUS_LABELS,
         "requests": rows["requests"][0],
         "payouts": rows["payouts"][0],
         "methods": {"iban": "Bank account (IBAN)", "paypal": "PayPal"},
         "deposit_min": billing_rules.DEPOSIT_MIN,
         "deposit_max": billing_rules.DEPOSIT_MAX,
         "asks_second_factor": False,
+        "submission": secrets.token_urlsafe(16),
     }
     return render(request, "billing/prepaid.html", context, "entries")
 
