@@ -458,3 +458,15 @@ async def test_a_statement_the_portal_cannot_hold_is_refused_whole(db, odd):
 async def test_a_statement_file_name_is_kept_printable(db):
     await payments.import_statement(None, "day\x00\u202e1.xml", camt([Credit("5.00", "", "B-0")]))
     assert (await BankStatement.select().first())["file_name"] == "day1.xml"
+
+
+async def test_past_entries_never_change(db):
+    client = await organisation("Client AG")
+    await credit(client, D("10.00"))
+    for attempt in (
+        LedgerEntry.update({LedgerEntry.amount: D("99.00")}, force=True),
+        LedgerEntry.delete(force=True),
+    ):
+        with pytest.raises(asyncpg.exceptions.RaiseError):
+            await attempt
+    assert await balance(client) == D("10.00") and await LedgerEntry.count() == 1
