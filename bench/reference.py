@@ -319,7 +319,8 @@ def _prepaid_calls(organisation_id: int, currency: str, before: int | None) -> C
     entries from BEFORE (keyset), the latest deposits and payouts."""
     from portal.billing.payments import queries as payment_queries
 
-    entries_args = (organisation_id, currency) + ((before,) if before is not None else ())
+    account = (organisation_id, currency)  # twice: the first and the last of the range
+    entries_args = account + account + ((before,) if before is not None else ())
     return {
         "balances": (lambda: billing_queries.balances(organisation_id), [(organisation_id,)]),
         "entries": (

@@ -193,13 +193,24 @@ async def ledger_entries(
         arg,
         or_else="i.id IS NULL OR i.client = e.organisation",
     )
-    account = f"e.organisation = {arg(organisation_id)} AND e.currency = {arg(currency)}"
-    keyset = f"AND e.id < {arg(before)}" if before is not None else ""  # after: $n in order
+    # The page is a range of the account's index (organisation, currency, id), written as row
+    # comparisons: with "organisation = …" the planner may walk the primary key backwards
+    # instead, through every newer entry of other accounts, when one account is most of the
+    # table.
+    first = f"(e.organisation, e.currency, e.id) > ({arg(organisation_id)}, {arg(currency)}, 0)"
+    if before is None:
+        last = f"(e.organisation, e.currency) <= ({arg(organisation_id)}, {arg(currency)})"
+    else:
+        last = (
+            f"(e.organisation, e.currency, e.id) "
+            f"< ({arg(organisation_id)}, {arg(currency)}, {arg(before)})"
+        )
     sql = f"""SELECT e.id, e.kind, e.amount, e.reference, e.created_at, e.details,
                      i.number AS invoice_number, i.id AS invoice_id, (TRUE {seen}) AS client_seen
               FROM ledger_entry e LEFT JOIN invoice i ON i.id = e.invoice
-              WHERE {account} {keyset}
-              ORDER BY e.id DESC LIMIT {arg(size + 1)}"""
+              WHERE {first} AND {last}
+              ORDER BY e.organisation DESC, e.currency DESC, e.id DESC
+              LIMIT {arg(size + 1)}"""
     rows = await LedgerEntry.raw(sql, *args)
     return rows[:size], len(rows) > size
 
