@@ -38,4 +38,6 @@ LAZY_IMPORTS = {
     "pandas and connects to the database",
     "portal.exports.billing_report": "a report loads the writer of its format only (openpyxl "
     "for xlsx)",
+    "portal.billing.payments.command": "`portal payments import` checks its file before the "
+    "database is chosen: portal.piccolo_conf reads DATABASE_URL when it is imported",
 }

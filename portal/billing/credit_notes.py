@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from portal.access import Action, StaffResource, require
-from portal.accounts.current import Current
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
 from portal.billing import queries, rules
 from portal.billing.rules import CreditedLine, EntryKind
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.money import money
 from portal.piccolo_conf import DB

@@ -18,7 +18,6 @@ from portal.billing import queries, rules
 from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer, Period, PricedLine
 from portal.clients import queries as link_queries
 from portal.errors import Conflict, FormErrors
-from portal.partners.rules import valid_eu_vat_number
 from portal.products import queries as product_queries
 
 SYSTEM = Who(None, "Partner Portal (automatic)")
@@ -138,7 +137,7 @@ async def vat_of(payer_id: int, day: date) -> tuple[dict, rules.Vat]:
     try:
         vat = rules.vat_for(
             payer["country"],
-            valid_eu_vat_number(payer["vat_number"]),
+            rules.valid_eu_vat_number(payer["vat_number"]),
             rules.rates_in_force(await queries.vat_table(), day),
         )
     except rules.UnknownVatRate as unknown:

@@ -16,7 +16,7 @@ from portal.access import (
     may,
     require,
 )
-from portal.billing import queries, services
+from portal.billing import queries, rules, services
 from portal.billing.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.billing.staff_routes import ROUTES as STAFF_MONEY_ROUTES
 from portal.clients.services import load_link

@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, StaffResource, require
-from portal.accounts.current import Current, provide_current
 from portal.billing import credit_notes, queries, rules, services
+from portal.core.current import Current
+from portal.core.reference import countries
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, read_amount
-from portal.organisations.rules import countries
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -24,13 +24,12 @@ INVOICE_PAGE = "billing/staff_invoice.html"
 
 class VatRatesController(Controller):
     path = "/staff/vat-rates"
-    dependencies = {"current": Provide(provide_current)}
 
-    @get("", name="staff.vat")
+    @get("", name="billing.staff.vat")
     async def show(self, request: Request, current: Me) -> Response:
         return page(request, VAT_PAGE, await _vat_context(current))
 
-    @post("", name="staff.vat.add")
+    @post("", name="billing.staff.vat.add")
     async def add(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
         data = await request.form()
@@ -53,7 +52,7 @@ class VatRatesController(Controller):
             return form_page(request, VAT_PAGE, context, error.errors)
         return redirect(
             request,
-            request.app.route_reverse("staff.vat"),
+            request.app.route_reverse("billing.staff.vat"),
             flash=f"The rate of {countries().get(country, country)} from {day:%d %b %Y} is saved.",
         )
 
@@ -88,27 +87,26 @@ class StaffInvoicesController(Controller):
     """Staff find any invoice by its number and credit it, whole or some lines."""
 
     path = "/staff/invoices"
-    dependencies = {"current": Provide(provide_current)}
 
-    @get("", name="staff.invoices")
+    @get("", name="billing.staff.invoices")
     async def find(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.CREDIT_INVOICES, StaffResource())
         number = (request.query_params.get("number") or "").strip()[:40]
         if number:
             invoice_id = await queries.invoice_id_by_number(number)
             if invoice_id is not None:
-                target = request.app.route_reverse("staff.invoice", invoice_id=invoice_id)
+                target = request.app.route_reverse("billing.staff.invoice", invoice_id=invoice_id)
                 return redirect(request, target)
             errors = {"number": "No invoice has this number."}
             return form_page(request, INVOICE_PAGE, {"found": None, "number": number}, errors)
         return page(request, INVOICE_PAGE, {"found": None, "number": ""})
 
-    @get("/{invoice_id:int}", name="staff.invoice")
+    @get("/{invoice_id:int}", name="billing.staff.invoice")
     async def show(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
         found = await credit_notes.invoice_for_staff(current, invoice_id)
         return page(request, INVOICE_PAGE, {"found": found, "number": ""})
 
-    @post("/{invoice_id:int}/credit", name="staff.invoice.credit")
+    @post("/{invoice_id:int}/credit", name="billing.staff.invoice.credit")
     async def credit(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
         require(current.actor, Action.CREDIT_INVOICES, StaffResource())
         form = Form(await request.form())
@@ -133,7 +131,7 @@ class StaffInvoicesController(Controller):
             return form_page(request, INVOICE_PAGE, {**context, "number": ""}, found)
         return redirect(
             request,
-            request.app.route_reverse("staff.invoice", invoice_id=note_id),
+            request.app.route_reverse("billing.staff.invoice", invoice_id=note_id),
             flash="The credit note is issued; cashback on it is reversed.",
         )
 

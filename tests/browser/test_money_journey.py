@@ -8,7 +8,6 @@ approve it and download the pain.001 file for the bank, valid against its schema
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,14 +15,12 @@ from playwright.async_api import expect
 
 from portal.accounts.tables import Account
 from portal.billing.tables import LedgerEntry, PaymentRequest
-from tests.browser.steps import sign_up, swiss_money
-from tests.browser.test_delegation_journey import organisation_id
-from tests.camt_files import Credit, camt
-from tests.helpers import PASSWORD
+from tests.factories.accounts import PASSWORD
+from tests.factories.billing import PAIN_001_XSD as XSD
+from tests.factories.browser import organisation_id, sign_up, swiss_money
+from tests.factories.camt import Credit, camt
 
 pytestmark = pytest.mark.browser
-
-XSD = Path(__file__).resolve().parents[1] / "data" / "pain.001.001.09.xsd"
 
 
 async def make_staff(page, email: str) -> None:

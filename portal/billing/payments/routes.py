@@ -7,17 +7,17 @@ import secrets
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from schwifty import IBAN
 
 from portal.access import Action, StaffResource, client_scope, require
-from portal.accounts.current import Current, provide_current
 from portal.billing import queries, rules, services
 from portal.billing.payments import qr
 from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.camt import MAX_FILE_BYTES
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors
 from portal.forms import Form
 from portal.money import money
@@ -32,7 +32,6 @@ SUBMISSION_MAX = 40  # a form's key: the same form sent twice asks once
 
 class PrepaidController(Controller):
     path = "/billing/prepaid"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="billing.prepaid")
     async def prepaid(self, request: Request, current: Me) -> Response:
@@ -180,13 +179,16 @@ class StaffPaymentsController(Controller):
     """The host's staff: bank statements in, unmatched payments, payouts out."""
 
     path = "/staff/payments"
-    dependencies = {"current": Provide(provide_current)}
 
-    @get("", name="staff.payments")
+    @get("", name="billing.staff.payments")
     async def index(self, request: Request, current: Me) -> Response:
         return page(request, STAFF_PAYMENTS, await _staff_context(current))
 
-    @post("/statements", name="staff.payments.import", request_max_body_size=MAX_FILE_BYTES + 65536)
+    @post(
+        "/statements",
+        name="billing.staff.payments.import",
+        request_max_body_size=MAX_FILE_BYTES + 65536,
+    )
     async def import_statement(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
@@ -202,11 +204,11 @@ class StaffPaymentsController(Controller):
             return form_page(request, STAFF_PAYMENTS, await _staff_context(current), error.errors)
         return redirect(
             request,
-            request.app.route_reverse("staff.payments"),
+            request.app.route_reverse("billing.staff.payments"),
             flash=f"Statement imported: {result.summary}",
         )
 
-    @post("/entries/{entry_id:int}/assign", name="staff.payments.assign")
+    @post("/entries/{entry_id:int}/assign", name="billing.staff.payments.assign")
     async def assign(self, request: Request, current: Me, entry_id: FromPath[int]) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
@@ -220,7 +222,7 @@ class StaffPaymentsController(Controller):
             "The payment is credited to the organisation's prepaid account.",
         )
 
-    @post("/entries/{entry_id:int}/refund", name="staff.payments.refund")
+    @post("/entries/{entry_id:int}/refund", name="billing.staff.payments.refund")
     async def refund(self, request: Request, current: Me, entry_id: FromPath[int]) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
@@ -233,15 +235,15 @@ class StaffPaymentsController(Controller):
             "The payment is marked as refunded to its payer.",
         )
 
-    @post("/payouts/{payout_id:int}/approve", name="staff.payouts.approve")
+    @post("/payouts/{payout_id:int}/approve", name="billing.staff.payouts.approve")
     async def approve(self, request: Request, current: Me, payout_id: FromPath[int]) -> Response:
         return await _decide(request, current, payout_id, True)
 
-    @post("/payouts/{payout_id:int}/reject", name="staff.payouts.reject")
+    @post("/payouts/{payout_id:int}/reject", name="billing.staff.payouts.reject")
     async def reject(self, request: Request, current: Me, payout_id: FromPath[int]) -> Response:
         return await _decide(request, current, payout_id, False)
 
-    @post("/exports", name="staff.payouts.export")
+    @post("/exports", name="billing.staff.payouts.export")
     async def export(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
@@ -256,7 +258,7 @@ class StaffPaymentsController(Controller):
             "The file is ready: download it below and hand it to the bank or PayPal.",
         )
 
-    @get("/exports/{export_id:int}", name="staff.payouts.export.download")
+    @get("/exports/{export_id:int}", name="billing.staff.payouts.export.download")
     async def download(self, request: Request, current: Me, export_id: FromPath[int]) -> Response:
         found = await payments.payout_export(current, export_id)
         media = "application/xml" if found["method"] == "iban" else "text/csv; charset=utf-8"
@@ -286,7 +288,7 @@ async def _staff_write(request: Request, current: Current, form: Form, work, don
     except (FormErrors, Conflict) as error:
         found = error.errors if isinstance(error, FormErrors) else {"payments": error.detail}
         return form_page(request, STAFF_PAYMENTS, await _staff_context(current), found)
-    return redirect(request, request.app.route_reverse("staff.payments"), flash=done)
+    return redirect(request, request.app.route_reverse("billing.staff.payments"), flash=done)
 
 
 async def _staff_context(current: Current) -> dict:

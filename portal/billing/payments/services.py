@@ -19,7 +19,6 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from portal.access import Action, StaffResource, require
-from portal.accounts.current import Current
 from portal.accounts.services import confirm_identity
 from portal.audit.services import record
 from portal.audit.services import who_of as _who
@@ -29,6 +28,7 @@ from portal.billing.payments import camt, files
 from portal.billing.payments import queries as payment_queries
 from portal.billing.rules import EntryKind, PayoutStatus, Unmatched
 from portal.billing.services import billing_scope
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.mail.services import Mail, queue_mail
 from portal.money import money

@@ -13,8 +13,7 @@ from portal.billing import credit_notes, queries
 from portal.billing.services import OrderRequest, order, pay_invoice_from_balance
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
 from portal.errors import Conflict, FormErrors
-from tests.db.billing.test_orders import big_enough, credit, item, link, organisation, person
-from tests.db.billing.test_payments import member
+from tests.factories.billing import big_enough, credit, item, link, member, organisation, person
 
 
 async def client_pays_full_partner():

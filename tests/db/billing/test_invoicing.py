@@ -12,7 +12,7 @@ from portal.billing.services import OrderRequest, order
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
 from portal.errors import Conflict
 from portal.products.tables import Product
-from tests.db.billing.test_orders import (
+from tests.factories.billing import (
     big_enough,
     invoice,
     item,

@@ -4,68 +4,22 @@ cashback or discount, VAT, the ledger, and concurrent payments from one prepaid 
 import asyncio
 from decimal import Decimal as D
 
-from portal.access import Actor, Role
-from portal.accounts.tables import Account
 from portal.billing import queries
 from portal.billing.services import OrderRequest, order, pay_invoice_from_balance
-from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry
-from portal.core.current import Current, OrganisationSummary
+from portal.billing.tables import LedgerEntry
 from portal.errors import FormErrors
-from portal.organisations.tables import Membership
 from portal.products.tables import Product
-from tests.factories.billing import item, link, organisation, product
-
-
-async def person(organisation_id: int, email: str) -> Current:
-    rows = await Account.insert(Account(email=email, full_name=email, password_hash="x")).returning(
-        Account.id
-    )
-    await Membership.insert(
-        Membership(
-            organisation=organisation_id,
-            account=rows[0]["id"],
-            role="legal_representative",
-            billing_rights=True,
-        )
-    )
-    return Current(
-        0,
-        rows[0]["id"],
-        email,
-        email,
-        False,
-        False,
-        OrganisationSummary(organisation_id, email, "CHF", "CH"),
-        ((organisation_id, email),),
-        Actor(rows[0]["id"], organisation_id, Role.LEGAL_REPRESENTATIVE, True),
-    )
-
-
-async def credit(organisation_id: int, amount: D, currency: str = "CHF") -> None:
-    """Money on the prepaid account, as a deposit the bank statement showed paid."""
-    await queries.insert_ledger_entry(
-        {
-            "organisation": organisation_id,
-            "currency": currency,
-            "kind": "deposit",
-            "amount": amount,
-            "reference": "Deposit",
-        }
-    )
-
-
-async def big_enough(partner: int, client: int) -> None:
-    """Cloud servers worth CHF 3,240 a year: the partner reaches the 20 % tier."""
-    for _ in range(10):
-        await product(client, "cloud-2")
-
-
-async def only_line(invoice_id: int) -> dict:
-    return await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).first()
-
-
-async def invoice(invoice_id: int) -> dict:
-    return await Invoice.select().where(Invoice.id == invoice_id).first()
+from tests.factories.billing import (
+    big_enough,
+    credit,
+    invoice,
+    item,
+    link,
+    only_line,
+    organisation,
+    person,
+    product,
+)
 
 
 async def test_client_renewal_under_full_access_credits_cashback(db):

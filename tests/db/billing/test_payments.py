@@ -6,16 +6,12 @@ import asyncio
 import csv
 import io
 from decimal import Decimal as D
-from pathlib import Path
 
 import asyncpg
 import pyotp
 import pytest
 from lxml import etree
 
-from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
-from portal.accounts.passwords import hash_password
 from portal.accounts.rules import new_totp_secret
 from portal.accounts.tables import Account
 from portal.audit.tables import AuditEvent
@@ -24,48 +20,22 @@ from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.services import PayoutRequest
 from portal.billing.tables import BankEntry, BankStatement, LedgerEntry, PaymentRequest, Payout
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.organisations.tables import Membership
 from portal.settings import HostAccount, Settings
-from tests.camt_files import Credit, camt
-from tests.db.billing.test_orders import credit, organisation
+from tests.factories.billing import (
+    PAIN_001_XSD,
+    PASSWORD,
+    credit,
+    member,
+    organisation,
+    staff_member,
+)
+from tests.factories.camt import Credit, camt
 
-PASSWORD = "Correct-Horse-Battery-9"
 HOST = HostAccount()
 SETTINGS = Settings(secret_key="test", base_url="https://portal.test")
-XSD = Path(__file__).resolve().parents[2] / "data" / "pain.001.001.09.xsd"
 IBAN = "CH93 0076 2011 6238 5295 7"
-
-
-async def member(organisation_id: int, email: str, *, staff: bool = False) -> Current:
-    rows = await Account.insert(
-        Account(email=email, full_name=email, password_hash=hash_password(PASSWORD), is_staff=staff)
-    ).returning(Account.id)
-    account_id = rows[0]["id"]
-    await Membership.insert(
-        Membership(
-            organisation=organisation_id,
-            account=account_id,
-            role="legal_representative",
-            billing_rights=True,
-        )
-    )
-    return Current(
-        0,
-        account_id,
-        email,
-        email,
-        False,
-        False,
-        OrganisationSummary(organisation_id, email, "CHF", "CH"),
-        ((organisation_id, email),),
-        Actor(account_id, organisation_id, Role.LEGAL_REPRESENTATIVE, True, is_staff=staff),
-    )
-
-
-async def staff_member() -> Current:
-    host = await organisation("Cloud Host SA")
-    return await member(host, "staff@host.ch", staff=True)
 
 
 async def deposit(who: Current, amount: str, currency: str = "CHF") -> dict:
@@ -229,7 +199,7 @@ async def test_a_payout_asks_the_password_and_reserves_the_amount(db):
 
 async def test_a_payout_racing_a_payment_cannot_spend_the_balance_twice(db):
     from portal.billing.services import OrderRequest, order, pay_invoice_from_balance
-    from tests.db.billing.test_orders import item
+    from tests.factories.billing import item
 
     client = await organisation("Client AG")
     who = await member(client, "c@c.ch")
@@ -286,7 +256,7 @@ async def test_staff_other_than_the_requester_approve_and_export_for_the_bank(db
     export_id = await payments.export_payouts(HOST, staff, "iban", "CHF")
 
     document = (await payments.payout_export(staff, export_id))["content"].encode()
-    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    schema = etree.XMLSchema(etree.parse(str(PAIN_001_XSD)))
     schema.assertValid(etree.fromstring(document))  # pain.001.001.09, as the bank reads it
     ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
     tree = etree.fromstring(document)

@@ -206,8 +206,7 @@ async def test_a_credit_note_takes_back_the_cashback_of_a_hidden_line_in_the_rep
 
     from portal.billing.credit_notes import issue_credit_note
     from portal.billing.tables import Invoice
-    from tests.db.billing.test_orders import organisation
-    from tests.db.billing.test_payments import member
+    from tests.factories.billing import member, organisation
 
     world = await build_world()
     staff = await member(await organisation("Cloud Host SA"), "staff@host.ch", staff=True)

@@ -25,8 +25,9 @@ from portal.access import (
 from portal.billing.rules import payment_reference
 from portal.billing.tables import Invoice, LedgerEntry, PaymentRequest, Payout, PayoutExport
 from portal.piccolo_conf import DB
-from tests.camt_files import Credit, camt
-from tests.helpers import PASSWORD, insert_organisation, insert_person, logged_in_browser
+from tests.factories.accounts import PASSWORD, logged_in_browser
+from tests.factories.camt import Credit, camt
+from tests.factories.organisations import insert_organisation, insert_person
 
 MONEY_TABLES = [
     "ledger_entry",

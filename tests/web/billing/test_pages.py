@@ -8,36 +8,9 @@ import lxml.html
 from portal.billing.tables import Invoice
 from portal.organisations.tables import Organisation
 from tests.factories.accounts import log_in, log_out, sign_up
+from tests.factories.billing import linked_full
 from tests.factories.clients import give_products, make_partner
 from tests.factories.web import post_form
-
-
-async def linked_full(client_http) -> tuple[int, int]:
-    """Partner AG manages Client GmbH with full access (client pays); returns their ids."""
-    from datetime import UTC, datetime, timedelta
-
-    from portal.clients.tables import PartnerLink
-
-    await sign_up(client_http, "paula@partner.ch", name="Paula Partner", organisation="Partner AG")
-    partner = await make_partner("Partner AG")
-    await log_out(client_http)
-    await sign_up(client_http, "carl@client.ch", name="Carl Client", organisation="Client GmbH")
-    client = (
-        await Organisation.select(Organisation.id).where(Organisation.name == "Client GmbH").first()
-    )["id"]
-    await PartnerLink.insert(
-        PartnerLink(
-            partner=partner,
-            client=client,
-            status="active",
-            initiated_by="client",
-            requested_access="full",
-            access="full",
-            billing_mode="client",
-            expires_at=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
-    return partner, client
 
 
 async def test_a_client_renewal_shows_as_cashback_for_the_partner(client):

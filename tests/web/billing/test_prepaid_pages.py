@@ -17,11 +17,12 @@ from portal.billing.tables import (
     ProgrammeSetting,
 )
 from portal.organisations.tables import Organisation
-from tests.camt_files import Credit, camt
-from tests.db.billing.test_payments import XSD
-from tests.helpers import PASSWORD, log_in, log_out, post_form, sign_up
-from tests.web.billing.test_pages import linked_full
-from tests.web.clients.test_lifecycle import give_products
+from tests.factories.accounts import PASSWORD, log_in, log_out, sign_up
+from tests.factories.billing import PAIN_001_XSD as XSD
+from tests.factories.billing import linked_full
+from tests.factories.camt import Credit, camt
+from tests.factories.clients import give_products
+from tests.factories.web import post_form
 
 
 def text_by_testid(html: str, testid: str) -> str:
