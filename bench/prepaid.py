@@ -162,8 +162,8 @@ async def measure_import(url: str, credits: int) -> dict:
     from portal.billing.payments import camt
     from portal.billing.payments.services import import_statement
     from portal.piccolo_conf import DB
-    from tests.camt_files import Credit
-    from tests.camt_files import camt as camt_file
+    from tests.factories.camt import Credit
+    from tests.factories.camt import camt as camt_file
 
     references = await pending_requests(url, credits // 2)
     statement = camt_file(
