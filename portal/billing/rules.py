@@ -443,7 +443,19 @@ def request_id_of(reference: str) -> int | None:
     return None
 
 
+class PaymentRequestStatus(StrEnum):
+    PENDING = "pending"  # awaiting payment
+    PAID = "paid"  # a bank statement showed it paid
+
+
 # --- bank statements: which credit pays which request -----------------------------------------
+
+
+class BankEntryStatus(StrEnum):
+    CREDITED = "credited"  # paid the request it named
+    QUEUED = "queued"  # waits for staff, with its reason
+    ASSIGNED = "assigned"  # staff credited it to an organisation
+    REFUNDED = "refunded"  # staff sent it back to its payer
 
 
 class Unmatched(StrEnum):
@@ -509,7 +521,14 @@ PAYOUT_STATUS_LABELS = {
     PayoutStatus.REJECTED: "Rejected",
     PayoutStatus.EXPORTED: "Exported",
 }
-PAYOUT_METHODS = ("iban", "paypal")
+
+
+class PayoutMethod(StrEnum):
+    IBAN = "iban"
+    PAYPAL = "paypal"
+
+
+PAYOUT_METHODS = tuple(PayoutMethod)
 
 
 def payout_decision_problem(status: str, requested_by: int | None, deciding: int) -> str | None:

@@ -17,7 +17,16 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from portal.accounts.tables import Account
-from portal.billing.rules import EntryKind, Orderer, SettingKind, VatRule
+from portal.billing.rules import (
+    BankEntryStatus,
+    EntryKind,
+    Orderer,
+    PaymentRequestStatus,
+    PayoutMethod,
+    PayoutStatus,
+    SettingKind,
+    VatRule,
+)
 from portal.organisations.tables import Organisation
 from portal.products.tables import Product
 
@@ -103,7 +112,7 @@ class PaymentRequest(Table, tablename="payment_request"):
     currency = Varchar(length=3)
     amount = Numeric(digits=MONEY)
     reference = Varchar(length=30, default="")  # QRR or SCOR, unique once set
-    status = Varchar(length=20, default="pending")  # pending | paid
+    status = Varchar(length=20, default=PaymentRequestStatus.PENDING, choices=PaymentRequestStatus)
     created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     paid_at = Timestamptz(null=True, default=None)
@@ -134,7 +143,7 @@ class BankEntry(Table, tablename="bank_entry"):
     reference = Varchar(length=60, default="")
     booked_on = Date(null=True, default=None)
     debtor = Varchar(length=140, default="")
-    status = Varchar(length=20)  # credited | queued | assigned | refunded
+    status = Varchar(length=20, choices=BankEntryStatus)
     reason = Varchar(length=30, default="")  # rules.Unmatched
     payment_request = ForeignKey(
         PaymentRequest, on_delete=OnDelete.restrict, null=True, default=None
@@ -148,7 +157,7 @@ class BankEntry(Table, tablename="bank_entry"):
 class PayoutExport(Table, tablename="payout_export"):
     """A file for the bank (pain.001) or PayPal (mass payment) with the approved payouts."""
 
-    method = Varchar(length=10)  # iban | paypal
+    method = Varchar(length=10, choices=PayoutMethod)
     currency = Varchar(length=3)
     file_name = Varchar(length=100)
     content = Text()
@@ -165,10 +174,10 @@ class Payout(Table, tablename="payout"):
     organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict)
     currency = Varchar(length=3)
     amount = Numeric(digits=MONEY)
-    method = Varchar(length=10)  # iban | paypal
+    method = Varchar(length=10, choices=PayoutMethod)
     destination = Varchar(length=100)
     holder = Varchar(length=140, default="")  # the account holder's name (bank)
-    status = Varchar(length=20, default="requested")  # rules.PayoutStatus
+    status = Varchar(length=20, default=PayoutStatus.REQUESTED, choices=PayoutStatus)
     requested_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     requested_at = Timestamptz(default=TimestamptzNow())
     decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
