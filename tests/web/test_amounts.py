@@ -7,7 +7,7 @@ import pytest
 
 from portal.accounts.tables import Account
 from portal.billing import queries as billing_queries
-from portal.billing.tables import LedgerEntry
+from portal.billing.tables import LedgerEntry, PaymentRequest
 from portal.forms import AMOUNT_TOO_LARGE, COMMA_IN_AMOUNT
 from portal.tenders.tables import Tender
 from tests.factories.accounts import sign_up
@@ -20,7 +20,10 @@ def shown(message: str) -> str:
 
 
 async def deposits() -> list:
-    return [row["amount"] for row in await LedgerEntry.select(LedgerEntry.amount)]
+    """The deposits asked for (payment requests: nothing is credited before the bank's
+    statement shows them paid)."""
+    assert await LedgerEntry.count() == 0
+    return [row["amount"] for row in await PaymentRequest.select(PaymentRequest.amount)]
 
 
 @pytest.mark.parametrize("typed", ["1,000", "1000,50", "1.000,50"])
@@ -41,7 +44,9 @@ async def test_a_deposit_written_as_people_do_is_read(client, typed, amount):
     from decimal import Decimal
 
     await sign_up(client)
-    response = await post_form(client, "/billing/prepaid/deposit", {"amount": typed})
+    response = await post_form(
+        client, "/billing/prepaid/deposit", {"amount": typed, "currency": "CHF"}
+    )
     assert response.status_code == 303
     assert await deposits() == [Decimal(amount)]
 
