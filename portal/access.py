@@ -84,6 +84,10 @@ class Action(StrEnum):
     # billing reports (docs/rules.md, Billing reports): on the partner organisation, then on each
     # client's link
     EXPORT_BILLING = "exports.billing"
+    # the billing feed: every client's lines, so only for those who see every client
+    VIEW_BILLING_FEED = "exports.billing_feed"
+    # webhooks (docs/rules.md, Webhooks): endpoints, their secrets and deliveries
+    MANAGE_WEBHOOKS = "webhooks.manage"
 
 
 class Decision(Enum):
@@ -103,6 +107,9 @@ class Actor:
     team_ids: frozenset[int] = frozenset()
     in_programme: bool = False  # the organisation is an applicant or partner of the programme
     is_staff: bool = False  # a person of the host: decides applications in the staff area
+    # An API token's scopes (`area:read`, `area:write`): what its owner may do is narrowed to
+    # them. None: a person in a browser, not narrowed.
+    scopes: frozenset[str] | None = None
 
     @property
     def is_member(self) -> bool:
@@ -214,6 +221,89 @@ Resource = (
     | ReportFileResource
 )
 
+# --- API tokens: what a token's scopes let it do (docs/rules.md, The API) -------------------
+
+
+class ApiArea(StrEnum):
+    """What a token may reach, area by area."""
+
+    CLIENTS = "clients"  # clients and links
+    PRODUCTS = "products"
+    BILLING = "billing"  # invoices and the prepaid ledger
+    REPORTS = "reports"  # billing report lines and the billing feed
+    TENDERS = "tenders"
+
+    @property
+    def label(self) -> str:
+        return API_AREA_LABELS[self]
+
+
+API_AREA_LABELS = {
+    ApiArea.CLIENTS: "Clients and links",
+    ApiArea.PRODUCTS: "Products",
+    ApiArea.BILLING: "Invoices and ledger",
+    ApiArea.REPORTS: "Reports and billing feed",
+    ApiArea.TENDERS: "Tenders",
+}
+
+
+class ApiLevel(StrEnum):
+    READ = "read"
+    WRITE = "write"  # read and write
+
+
+def scope(area: ApiArea, level: ApiLevel) -> str:
+    return f"{area}:{level}"
+
+
+ALL_SCOPES = frozenset(scope(area, level) for area in ApiArea for level in ApiLevel)
+
+# The actions a token can take, each with the scope it needs; a token takes no other action
+# (deciding about a link, managing members, the staff area...: people in a browser only).
+# None: every token (its own organisation).
+TOKEN_ACTIONS: dict[Action, tuple[ApiArea, ApiLevel] | None] = {
+    Action.VIEW_ORGANISATION: None,
+    Action.VIEW_LINK: (ApiArea.CLIENTS, ApiLevel.READ),
+    Action.ACT_FOR_CLIENT: (ApiArea.CLIENTS, ApiLevel.READ),
+    Action.VIEW_PRODUCTS: (ApiArea.PRODUCTS, ApiLevel.READ),
+    Action.MANAGE_CLIENT_PRODUCT: (ApiArea.PRODUCTS, ApiLevel.WRITE),
+    Action.VIEW_BILLING: (ApiArea.BILLING, ApiLevel.READ),
+    Action.VIEW_PROGRAMME_MONEY: (ApiArea.BILLING, ApiLevel.READ),
+    Action.EXPORT_BILLING: (ApiArea.REPORTS, ApiLevel.READ),
+    Action.VIEW_REPORT_FILE: (ApiArea.REPORTS, ApiLevel.READ),
+    Action.VIEW_BILLING_FEED: (ApiArea.REPORTS, ApiLevel.READ),
+    Action.VIEW_TENDER_INBOX: (ApiArea.TENDERS, ApiLevel.READ),
+    Action.VIEW_TENDER: (ApiArea.TENDERS, ApiLevel.READ),
+    Action.ANSWER_TENDER: (ApiArea.TENDERS, ApiLevel.WRITE),
+}
+
+
+def scopes_allow(scopes: frozenset[str], area: ApiArea, level: ApiLevel) -> bool:
+    """Whether SCOPES cover LEVEL in AREA: writing includes reading."""
+    if scope(area, ApiLevel.WRITE) in scopes:
+        return True
+    return level is ApiLevel.READ and scope(area, ApiLevel.READ) in scopes
+
+
+def token_may(actor: Actor, action: Action) -> bool:
+    """Whether the actor's token (if it is one) covers ACTION; a person in a browser always."""
+    if actor.scopes is None:
+        return True
+    if action not in TOKEN_ACTIONS:
+        return False
+    needed = TOKEN_ACTIONS[action]
+    return needed is None or scopes_allow(actor.scopes, *needed)
+
+
+def require_scope(actor: Actor, area: ApiArea, level: ApiLevel) -> None:
+    """An API call's own check, before it reads anything: its area and level (403)."""
+    if actor.scopes is not None and not scopes_allow(actor.scopes, area, level):
+        raise Forbidden(OUT_OF_SCOPE)
+
+
+OUT_OF_SCOPE = "This token's scopes do not cover this request."
+
+
 # Who acts without logging in: a visitor (holding, at most, a private link).
 VISITOR = Actor(user_id=0, organisation_id=None, role=None)
 
@@ -221,6 +311,16 @@ MANAGERS = frozenset({Role.LEGAL_REPRESENTATIVE, Role.ADMINISTRATOR})
 
 
 def decide(actor: Actor, action: Action, resource: Resource) -> Decision:
+    """The owner's decision, narrowed by the token's scopes when an API token acts: what the
+    owner may not see stays hidden (404); what they may do but the token's scopes do not
+    cover is forbidden (403)."""
+    decision = _decide(actor, action, resource)
+    if decision is Decision.ALLOWED and not token_may(actor, action):
+        return Decision.FORBIDDEN
+    return decision
+
+
+def _decide(actor: Actor, action: Action, resource: Resource) -> Decision:
     if isinstance(resource, StaffResource):  # whichever organisation the actor acts in
         return _decide_for_staff(actor, action)
     if isinstance(resource, TenderResource):  # a visitor's private link needs no organisation
@@ -286,6 +386,8 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS and actor.in_programme
         case Action.EXPORT_BILLING:
             return actor.in_programme and (actor.role in MANAGERS or actor.billing_rights)
+        case Action.VIEW_BILLING_FEED:
+            return actor.in_programme and actor.role in MANAGERS
         case Action.APPLY_TO_PROGRAMME | Action.JOIN_AFFILIATE_PROGRAMME:
             return actor.role is Role.LEGAL_REPRESENTATIVE
         case Action.MANAGE_LISTING:
@@ -295,6 +397,7 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             | Action.MANAGE_MEMBERS
             | Action.MANAGE_TEAMS
             | Action.VIEW_AUDIT
+            | Action.MANAGE_WEBHOOKS
         ):
             return actor.role in MANAGERS
     return False
@@ -319,7 +422,7 @@ class ClientScope:
     """The partner's clients a person sees — on every page, count, chart, export and report
     (docs/rules.md, Who may do what): every client, or only the active ones given to them in
     person or through one of their teams. Queries filter by it (portal/clients/queries.py,
-    `seen_link_sql`)."""
+    `seen_filter`)."""
 
     every_client: bool
     user_id: int

@@ -16,6 +16,7 @@ from portal.billing.rules import valid_eu_vat_number
 from portal.core.enums import PARTNERS, PartnerStatus
 from portal.formatting import money
 from portal.organisations.rules import normalise_website
+from portal.outbound import is_local_name, refused_address
 
 TERMS_VERSION = "2026-01"
 VOLUME_THRESHOLDS = {"CHF": Decimal("2000.00"), "EUR": Decimal("1800.00")}
@@ -329,68 +330,7 @@ def answers(status_code: int) -> bool:
     return status_code < 500
 
 
-# The networks of a closed installation (RFC 1918, unique local and the deprecated site-local
-# IPv6, the local-use NAT64 prefix), nothing else private.
-PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(network)
-    for network in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "fc00::/7",
-        "fec0::/10",
-        "64:ff9b:1::/48",
-    )
-)
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 PRIVATE_ADDRESS_PROBLEM = "Private and local addresses are not checked; enter your public website."
-# Names that only mean something inside a network: special-use (RFC 6761, 6762, 8375, the
-# reserved .internal) and the ones private networks commonly use.
-LOCAL_NAMES = (
-    "localhost",
-    "local",
-    "localdomain",
-    "internal",
-    "intranet",
-    "private",
-    "corp",
-    "home",
-    "lan",
-    "home.arpa",
-)
-
-
-def carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible
-    ::a.b.c.d, NAT64 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::): packets to it end up there."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):  # :: and ::1 are themselves
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def refused_address(address: str, *, allow_private: bool = False) -> bool:
-    """Whether the server must not fetch ADDRESS for a user (SSRF): anything that is not a
-    public unicast address. An IPv6 address that carries an IPv4 one is judged by the IPv4
-    address (a NAT64 route to a public site is fine; ::ffff:10.0.0.1 or 2002:a00:1:: is the
-    private 10.0.0.1); Teredo (2001::/32) hides its client's address and is never fetched.
-    ALLOW_PRIVATE lets loopback and private networks through (tests and closed
-    installations), never link-local (cloud metadata lives there)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.teredo is not None:
-            return True
-        ip = carried_ipv4(ip) or ip
-    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
-        return True
-    private = any(ip in network for network in PRIVATE_NETWORKS)
-    if allow_private and (ip.is_loopback or private):
-        return False
-    return private or not ip.is_global
 
 
 def website_address(typed: str, *, allow_private: bool = False) -> tuple[str, str | None]:
@@ -408,14 +348,9 @@ def website_address(typed: str, *, allow_private: bool = False) -> tuple[str, st
         return website, problem
     if allow_private:
         return website, None if problem and _is_ip_or_localhost(host) else problem
-    if _is_local_name(host) or (_is_ip_or_localhost(host) and _refused_host(host)):
+    if is_local_name(host) or (_is_ip_or_localhost(host) and _refused_host(host)):
         return website, PRIVATE_ADDRESS_PROBLEM
     return website, problem
-
-
-def _is_local_name(host: str) -> bool:
-    host = host.rstrip(".").lower()
-    return any(host == name or host.endswith("." + name) for name in LOCAL_NAMES)
 
 
 def _refused_host(host: str) -> bool:

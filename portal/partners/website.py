@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 import httpx
 
+from portal.outbound import RefusedAddress, private_hosts_hook
 from portal.partners import queries
-from portal.partners.rules import WebsiteCheck, answers, refused_address
+from portal.partners.rules import WebsiteCheck, answers
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ MAX_IN_FLIGHT_PER_ORGANISATION = 3
 USER_AGENT = "PartnerPortal-WebsiteCheck/1.0 (+programme eligibility)"
 
 # SSRF: for a user's address the server never fetches loopback, private or link-local
-# networks (rules.refused_address); PORTAL_ALLOW_PRIVATE_WEBSITE_CHECKS=1 lets loopback and
+# networks (portal/outbound.py); PORTAL_ALLOW_PRIVATE_WEBSITE_CHECKS=1 lets loopback and
 # private networks through, for tests against a local server and closed installations.
 ALLOW_PRIVATE_ENV = "PORTAL_ALLOW_PRIVATE_WEBSITE_CHECKS"
 
@@ -35,25 +36,6 @@ _in_flight: dict[tuple[int, str], asyncio.Task] = {}
 
 def private_addresses_allowed() -> bool:
     return os.environ.get(ALLOW_PRIVATE_ENV) == "1"
-
-
-class RefusedAddress(Exception):
-    """The address leads to a network the server does not fetch for users."""
-
-
-async def _refuse_private_hosts(request: httpx.Request) -> None:
-    """Before each request, redirects included: every address the host resolves to must be
-    public. (A host that resolves differently a moment later could still slip through; the
-    check only reads a status code, never returns a body.)"""
-    url = request.url
-    if url.scheme not in {"http", "https"}:
-        raise RefusedAddress("not a web address")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(url.host, port, type=socket.SOCK_STREAM)
-    allow_private = private_addresses_allowed()
-    if not infos or any(refused_address(info[4][0], allow_private=allow_private) for info in infos):
-        raise RefusedAddress("not a public address")
 
 
 async def probe(url: str) -> WebsiteCheck:
@@ -66,7 +48,9 @@ async def probe(url: str) -> WebsiteCheck:
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
                 headers={"user-agent": USER_AGENT},
-                event_hooks={"request": [_refuse_private_hosts]},
+                event_hooks={
+                    "request": [private_hosts_hook(allow_private=private_addresses_allowed())]
+                },
                 trust_env=False,  # no proxy from the environment: the check goes direct
             ) as client,
             client.stream("GET", url) as response,
