@@ -14,6 +14,8 @@ from litestar.static_files import create_static_files_router
 
 from portal import database
 from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from portal.api.docs import ApiDocsController
+from portal.api.router import api_router, openapi_config, unknown_router
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
 from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
@@ -106,6 +108,9 @@ def create_app(settings: Settings) -> Litestar:
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
             *REPORT_ROUTES,
+            api_router(),
+            unknown_router(),
+            ApiDocsController,
             *(DEVELOPMENT_ROUTES if settings.development else []),
             create_static_files_router(
                 path="/static",
@@ -133,7 +138,8 @@ def create_app(settings: Settings) -> Litestar:
             cookie_samesite="lax",
             header_name="x-csrftoken",
             # Probes and cacheable files need no token (nor a cookie a shared cache could keep).
-            exclude=["^/health$", "^/static/"],  # regular expressions, searched anywhere
+            # The API authenticates with a token in a header, never a cookie: no CSRF to fear.
+            exclude=["^/health$", "^/static/", "^/api/"],  # regular expressions, searched anywhere
         ),
         exception_handlers={
             LoginRequired: login_redirect,
@@ -147,7 +153,8 @@ def create_app(settings: Settings) -> Litestar:
             *([add_strict_transport_security] if settings.base_url.startswith("https://") else []),
         ],
         request_max_body_size=2 * 1024 * 1024,
-        openapi_config=None,  # an HTML portal: no public API schema to expose
+        openapi_config=openapi_config(),  # the API's operations only (include_in_schema)
+        include_in_schema=False,
         debug=False,
     )
     app.state.settings = settings

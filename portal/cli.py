@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import sys
@@ -41,11 +42,13 @@ def main(argv: list[str] | None = None) -> None:
         help="the yearly review: flag partners below the volume threshold, clear recovered ones",
     )
 
+    from portal.accounts import command as token_command
     from portal.billing.payments import command as payments_command
     from portal.exports import command as export_command
 
     export_command.add_parser(commands)
     payments_command.add_parser(commands)
+    token_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "export":  # checks its arguments before it starts anything
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         _load_demo(args.size)
     elif args.command == "review-partners":
         asyncio.run(_review_partners())
+    elif args.command == "api-token":
+        sys.exit(asyncio.run(_create_api_token(args)))
 
 
 def prepare_environment() -> None:
@@ -128,6 +133,18 @@ async def _review_partners() -> None:
             f"(manages {money(change.managed, change.currency)} a year)"
         )
     print(f"Yearly review done: {len(changes)} partner(s) changed.")
+
+
+async def _create_api_token(args: argparse.Namespace) -> int:
+    from portal.accounts import command as token_command
+
+    found = token_command.problems(args)
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return 2
+    with contextlib.redirect_stdout(sys.stderr):  # stdout holds the token alone
+        await _migrate()
+    return await token_command.create(args)
 
 
 def _load_demo(size: int) -> bool:

@@ -83,5 +83,6 @@ APP_REGISTRY = AppRegistry(
         "portal.tenders.piccolo_app",
         "portal.directory.piccolo_app",
         "portal.exports.reports.piccolo_app",
+        "portal.api.piccolo_app",
     ]
 )

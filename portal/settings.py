@@ -70,6 +70,7 @@ class Settings:
     # Production never has it: the outbox holds reset links and invitation tokens.
     development: bool = False
     host_account: HostAccount = HostAccount()
+    api_requests_per_minute: int = 60  # per API token (docs/rules.md, The API)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
@@ -96,4 +97,5 @@ class Settings:
             trusted_proxies=trusted_networks(env.get("PORTAL_TRUSTED_PROXIES", "")),
             development=env.get("PORTAL_DEVELOPMENT", "") in {"1", "true", "yes"},
             host_account=HostAccount.from_env(env),
+            api_requests_per_minute=int(env.get("PORTAL_API_REQUESTS_PER_MINUTE", "60")),
         )

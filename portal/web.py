@@ -273,8 +273,8 @@ async def form_bodies_only(connection: ASGIConnection, _: BaseRouteHandler) -> N
     """Every route that writes takes a form: a body of another kind (JSON, plain text...) is
     refused with 415 before any handler runs, instead of being read as an empty form. A body
     without a type must be empty (a button that posts nothing but its token in a header)."""
-    if connection.scope["method"] not in UNSAFE_METHODS:
-        return
+    if connection.scope["method"] not in UNSAFE_METHODS or _.opt.get("api"):
+        return  # the API takes JSON (portal/api/auth.py, json_bodies_only)
     headers = connection.headers
     content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type in FORM_TYPES:

@@ -8,6 +8,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from portal.accounts.tables import (
     Account,
+    ApiToken,
     BackupCode,
     LoginFailure,
     PasswordReset,
@@ -241,3 +242,61 @@ async def first_organisation_of(account_id: int) -> int | None:
         account_id,
     )
     return rows[0]["organisation"] if rows else None
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+async def insert_api_token(values: dict) -> int:
+    rows = await ApiToken.insert(ApiToken(**values)).returning(ApiToken.id)
+    return rows[0]["id"]
+
+
+async def api_tokens_of(account_id: int) -> list[dict]:
+    """The account's tokens, newest first, with the name of the organisation each acts in."""
+    return await ApiToken.raw(
+        """SELECT t.id, t.name, t.prefix, t.scopes, t.created_at, t.expires_at, t.revoked_at,
+                  t.last_used_at, t.last_used_ip, t.organisation_id,
+                  o.name AS organisation_name
+           FROM api_token t LEFT JOIN organisation o ON o.id = t.organisation_id
+           WHERE t.account = {} ORDER BY t.created_at DESC, t.id DESC LIMIT 200""",
+        account_id,
+    )
+
+
+async def revoke_api_token(account_id: int, token_id: int, now: datetime) -> bool:
+    """Whether TOKEN_ID is the account's; it is revoked from NOW, or stays revoked since."""
+    rows = await ApiToken.raw(
+        "UPDATE api_token SET revoked_at = coalesce(revoked_at, {}) "
+        "WHERE id = {} AND account = {} RETURNING id",
+        now,
+        token_id,
+        account_id,
+    )
+    return bool(rows)
+
+
+async def revoke_api_tokens_in(account_id: int, organisation_id: int, now: datetime) -> int:
+    """Revoke the account's live tokens for an organisation it no longer belongs to."""
+    rows = (
+        await ApiToken.update({ApiToken.revoked_at: now})
+        .where(
+            ApiToken.account == account_id,
+            ApiToken.organisation_id == organisation_id,
+            ApiToken.revoked_at.is_null(),
+        )
+        .returning(ApiToken.id)
+    )
+    return len(rows)
+
+
+async def organisations_of(account_id: int) -> set[int]:
+    """The organisations the account belongs to: as a member, or as the guest of a team."""
+    rows = await Account.raw(
+        """SELECT organisation AS id FROM membership WHERE account = {}
+           UNION
+           SELECT t.organisation FROM team_member tm JOIN team t ON t.id = tm.team
+           WHERE tm.account = {}""",
+        account_id,
+        account_id,
+    )
+    return {row["id"] for row in rows}

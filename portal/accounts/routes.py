@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from portal.access import ApiArea, ApiLevel, scope
 from portal.accounts import queries, rules, services
 from portal.accounts.sessions import DEVICE_COOKIE, end_previous_session, logged_in
 from portal.core.current import (
@@ -330,9 +331,85 @@ class SecurityController(Controller):
             flash=f"{count} other session{'s' if count != 1 else ''} ended.",
         )
 
+    @post("/tokens", name="accounts.tokens.create")
+    async def create_token(self, request: Request, current: NamedDependency[Current]) -> Response:
+        form = Form(await request.form())
+        token_request = _token_request(form)
+        password = form.raw_text("token_password")
+        code = form.raw_text("token_code") if current.totp_enabled else ""
+        try:
+            form.check()
+            token = await services.create_api_token(
+                current.user_id,
+                token_request,
+                {organisation_id for organisation_id, _ in current.organisations},
+                confirmed_by=(password, code),
+            )
+        except FormErrors as error:
+            errors = {TOKEN_FIELDS.get(k, k): v for k, v in error.errors.items()}
+            context = await _security_context(current)
+            return form_page(
+                request, "accounts/security.html", {**context, "token_form": form.data}, errors
+            )
+        organisation = dict(current.organisations)[token_request.organisation_id]
+        return page(
+            request,
+            "accounts/token_created.html",
+            {"token": token, "name": token_request.name, "organisation": organisation},
+        )
+
+    @post("/tokens/{token_id:int}/revoke", name="accounts.tokens.revoke")
+    async def revoke_token(
+        self, request: Request, current: NamedDependency[Current], token_id: FromPath[int]
+    ) -> Response:
+        await services.revoke_api_token(current.user_id, token_id)
+        return redirect(
+            request,
+            request.app.route_reverse("accounts.security"),
+            flash="The token is revoked: it no longer works.",
+            level="info",
+        )
+
+
+# The token form's fields, where a service names them otherwise (the password and code fields
+# of the security page's other forms have the plain names).
+TOKEN_FIELDS = {"password": "token_password", "code": "token_code", "name": "token_name"}
+
+
+def _token_request(form: Form) -> services.TokenRequest:
+    name = form.name("token_name", max_length=rules.API_TOKEN_NAME_MAX, label="The token's name")
+    organisation_id = form.integer("organisation") or 0
+    expiry = form.choice("expires", rules.API_TOKEN_EXPIRIES, label="when the token expires")
+    scopes = set()
+    for area in ApiArea:
+        level = form.choice(f"scope_{area}", ("", *ApiLevel), label="an access level")
+        if level:
+            scopes.add(scope(area, ApiLevel(level)))
+    return services.TokenRequest(
+        name=name,
+        organisation_id=organisation_id,
+        expires_in_days=rules.API_TOKEN_EXPIRIES.get(expiry),
+        scopes=frozenset(scopes),
+    )
+
 
 async def _security_context(current: Current) -> dict:
-    return {"backup_codes_left": await queries.unused_backup_codes(current.user_id)}
+    now = datetime.now(UTC)
+    return {
+        "backup_codes_left": await queries.unused_backup_codes(current.user_id),
+        "tokens": [
+            {
+                **token,
+                "alive": token["revoked_at"] is None
+                and (token["expires_at"] is None or token["expires_at"] > now),
+            }
+            for token in await queries.api_tokens_of(current.user_id)
+        ],
+        "api_areas": list(ApiArea),
+        "api_levels": {"": "No access", ApiLevel.READ: "Read", ApiLevel.WRITE: "Read and write"},
+        "token_expiries": rules.API_TOKEN_EXPIRY_LABELS,
+        "token_form": {},
+    }
 
 
 def _setup_context(current: Current, secret: str) -> dict:

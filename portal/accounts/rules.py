@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -203,3 +204,56 @@ def backup_code_hash(code: str) -> str:
 def looks_like_backup_code(code: str) -> bool:
     normalised = normalise_backup_code(code)
     return len(normalised) == BACKUP_CODE_LENGTH and set(normalised) <= set(BACKUP_CODE_ALPHABET)
+
+
+# --- API tokens (docs/rules.md, The API) ---------------------------------------------------
+
+API_TOKEN_PREFIX = "ppt_"  # recognisable by secret scanners and by the person in a list
+API_TOKEN_PREFIX_SHOWN = 10  # characters kept in the clear to tell tokens apart
+API_TOKEN_EXPIRIES = {"30": 30, "90": 90, "365": 365, "never": None}  # days
+API_TOKEN_EXPIRY_LABELS = {
+    "30": "In 30 days",
+    "90": "In 90 days",
+    "365": "In a year",
+    "never": "Never",
+}
+API_TOKEN_NAME_MAX = 100
+API_REQUESTS_PER_MINUTE = 60
+API_MINUTE = timedelta(minutes=1)
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def looks_like_api_token(text: str) -> bool:
+    """A bearer value worth a look-up: our prefix and URL-safe characters, of our length."""
+    body = text[len(API_TOKEN_PREFIX) :]
+    return (
+        text.startswith(API_TOKEN_PREFIX)
+        and 20 <= len(body) <= 64
+        and all(c.isascii() and (c.isalnum() or c in "-_") for c in body)
+    )
+
+
+def api_token_expiry(now: datetime, days: int | None) -> datetime | None:
+    return None if days is None else now + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Where a token stands in its minute after a request: whether that request is answered,
+    and what the RateLimit-* headers say (docs/rules.md, The API)."""
+
+    admitted: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until its minute ends and the count starts again
+
+
+def rate_limit(minute_started_at: datetime, requests: int, now: datetime, limit: int) -> RateLimit:
+    """REQUESTS is the count of the token's current minute including this request, as the
+    database counted it (it stops at LIMIT + 1: a refused request is not counted further)."""
+    ends = minute_started_at + API_MINUTE
+    reset = max(1, math.ceil((ends - now).total_seconds()))
+    return RateLimit(requests <= limit, limit, max(0, limit - requests), reset)

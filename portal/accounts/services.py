@@ -11,7 +11,8 @@ from portal.accounts import queries, rules
 from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
-from portal.errors import FormErrors, TooManyAttempts
+from portal.database import storable_id
+from portal.errors import FormErrors, NotFound, TooManyAttempts
 from portal.mail.services import Mail, queue_mail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -341,3 +342,90 @@ async def sign_up_invited(full_name: str, email: str, password: str, client: Ori
     if account_id is None:
         raise FormErrors({"email": "An account with this address exists already: log in."})
     return account_id
+
+
+# --- API tokens (docs/rules.md, The API) ---------------------------------------------------
+
+
+async def confirm_identity(account_id: int, password: str, code: str) -> dict:
+    """Re-authentication before the most sensitive actions: the password, and the second
+    factor's code when it is on (each throttled like a login). The account."""
+    account = await _account_with_password(
+        account_id, password, "password", "This is not your password."
+    )
+    if account["totp_secret"] is None:
+        return account
+    key = f"second-factor:{account_id}"
+    await _begin_attempt({key: rules.PER_SECOND_FACTOR}, _now())
+    if not code.strip() or not await _second_factor_accepted(account, code, _now()):
+        raise FormErrors({"code": "This code is not valid, or was used already."})
+    await queries.forget_failures(key)
+    return account
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    name: str
+    organisation_id: int
+    expires_in_days: int | None
+    scopes: frozenset[str]
+
+
+def token_request_problems(request: TokenRequest, organisations: set[int]) -> dict[str, str]:
+    problems = {}
+    if request.organisation_id not in organisations:
+        problems["organisation"] = "Choose one of your organisations."
+    if not request.scopes:
+        problems["scopes"] = "Give the token access to at least one area."
+    return problems
+
+
+async def create_api_token(
+    account_id: int,
+    request: TokenRequest,
+    organisations: set[int],
+    *,
+    confirmed_by: tuple[str, str] | None,
+) -> str:
+    """A new token for one of the person's ORGANISATIONS, once they confirmed who they are
+    (CONFIRMED_BY: their password and second-factor code; None only for an operator at the
+    command line). The token is returned once: only its hash is kept."""
+    problems = token_request_problems(request, organisations)
+    if problems:
+        raise FormErrors(problems)
+    if confirmed_by is not None:
+        account = await confirm_identity(account_id, *confirmed_by)
+    else:
+        account = await queries.account_by_id(account_id)
+    token = rules.new_api_token()
+    async with DB.transaction():
+        await queries.insert_api_token(
+            {
+                "token_hash": rules.token_hash(token),
+                "prefix": token[: rules.API_TOKEN_PREFIX_SHOWN],
+                "account": account_id,
+                "organisation_id": request.organisation_id,
+                "name": request.name,
+                "scopes": sorted(request.scopes),
+                "expires_at": rules.api_token_expiry(_now(), request.expires_in_days),
+            }
+        )
+        await queue_mail(
+            Mail(
+                account["email"],
+                "A new API token was created for your Partner Portal account",
+                f'Hello {account["full_name"]},\n\nThe API token "{request.name}" was just '
+                "created for your Partner Portal account. Programs holding it act with your "
+                "rights, within its scopes. If this was not you, revoke it on your security "
+                "page and change your password.\n",
+            )
+        )
+    return token
+
+
+async def revoke_api_token(account_id: int, token_id: int) -> None:
+    """The person's own token stops working at once; another's, or none, is NotFound."""
+    if not storable_id(token_id) or not await queries.revoke_api_token(
+        account_id, token_id, _now()
+    ):
+        raise NotFound()

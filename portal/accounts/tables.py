@@ -1,6 +1,7 @@
 """People who log in, their sessions and their second factor."""
 
 from piccolo.columns import (
+    Array,
     Boolean,
     ForeignKey,
     Integer,
@@ -57,3 +58,24 @@ class LoginFailure(Table, tablename="login_failure"):
 
     throttle_key = Varchar(length=400, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A person's token for the API, for one organisation (docs/rules.md, The API). The table
+    keeps only its SHA-256; the token is shown once, when it is made. Its owner's rights are
+    read afresh on every request, narrowed by its scopes; the minute that counts its requests
+    (60 at most) is kept here, so that every server process counts the same requests."""
+
+    token_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=16)  # the token's first characters, to recognise it in the list
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    organisation_id = Integer()  # the organisation it acts in (its owner must still belong)
+    name = Varchar(length=100)
+    scopes = Array(Varchar(length=40))  # area:read | area:write
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)  # None: never
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    last_used_ip = Varchar(length=64, default="")
+    minute_started_at = Timestamptz(null=True, default=None)  # the rate limit's current minute
+    minute_requests = Integer(default=0)  # requests answered in it

@@ -266,17 +266,27 @@ async def insert_invoice(values: dict, lines: list[dict]) -> int:
     return invoice_id
 
 
-async def invoices_paid_by(organisation_id: int, page: int, scope: ClientScope, size: int = 25):
-    """One page of the invoices the organisation paid that the person of SCOPE sees."""
+async def invoices_paid_by(
+    organisation_id: int,
+    page: int,
+    scope: ClientScope,
+    size: int = 25,
+    *,
+    before: tuple[date, int] | None = None,
+):
+    """One page of the invoices the organisation paid that the person of SCOPE sees, newest
+    first: page number PAGE, or those before BEFORE (issue date and id)."""
     args, arg = arguments()
+    older = f"AND (i.issued_on, i.id) < ({arg(before[0])}, {arg(before[1])})" if before else ""
     sql = f"""SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross, i.vat_rule,
                      i.kind, i.paid_at,
                      c.name AS client_name
               FROM invoice i JOIN organisation c ON c.id = i.client
               WHERE i.payer = {arg(organisation_id)}
                 {seen_filter(scope, INVOICE_SEEN, arg, or_else="i.client = i.payer")}
+                {older}
               ORDER BY i.issued_on DESC, i.id DESC
-              LIMIT {arg(size + 1)} OFFSET {arg((page - 1) * size)}"""
+              LIMIT {arg(size + 1)} OFFSET {arg(0 if before else (page - 1) * size)}"""
     rows = await Invoice.raw(sql, *args)
     return rows[:size], len(rows) > size
 

@@ -190,7 +190,7 @@ SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, c.id AS client_
              WHERE a.link = l.id ORDER BY 1) AS collaborators
 FROM partner_link l JOIN organisation c ON c.id = l.client
 WHERE l.partner = {partner} AND l.status = 'active'
-  {seen} {access_filter} {search_filter}
+  {seen} {access_filter} {search_filter} {after}
 ORDER BY c.name, l.id
 LIMIT {limit} OFFSET {offset}
 """
@@ -203,19 +203,24 @@ async def clients_of_partner(
     scope: ClientScope,
     access: str = "",
     search: str = "",
+    after: tuple[str, int] | None = None,
+    size: int = PAGE_SIZE,
 ) -> tuple[list[dict], bool]:
-    """One page of the partner's active clients that the person of SCOPE sees."""
+    """One page of the partner's active clients that the person of SCOPE sees: page number
+    PAGE, or the SIZE clients that follow AFTER (a client's name and link id, the order's
+    key: the API's cursor)."""
     args, arg = arguments()
     sql = CLIENTS_SQL.format(
         partner=arg(partner_id),
         seen=seen_filter(scope, "sl.id = l.id", arg),
         access_filter=f"AND l.access = {arg(access)}" if access else "",
         search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}" if search else "",
-        limit=arg(PAGE_SIZE + 1),
-        offset=arg((page - 1) * PAGE_SIZE),
+        after=f"AND (c.name, l.id) > ({arg(after[0])}, {arg(after[1])})" if after else "",
+        limit=arg(size + 1),
+        offset=arg(0 if after else (page - 1) * size),
     )
     rows = await PartnerLink.raw(sql, *args)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return rows[:size], len(rows) > size
 
 
 def _escape_like(text: str) -> str:
@@ -255,25 +260,30 @@ FROM product p JOIN catalogue_item i ON i.id = p.item
 WHERE p.organisation = {client}
   AND ({full} OR p.family = ANY({families})
        OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = {link}))
+  {after}
 ORDER BY p.family, p.name, p.id
 LIMIT {limit} OFFSET {offset}
 """
 
 
-async def delegated_products(link: dict, page: int, page_size: int = 50) -> tuple[list, bool]:
+async def delegated_products(
+    link: dict, page: int, page_size: int = 50, *, after: tuple[str, str, int] | None = None
+) -> tuple[list, bool]:
     """The client's products that LINK delegates: all for full access, else its families and
-    named products."""
-    rows = await PartnerLink.raw(
-        PRODUCTS_SQL.format(
-            client="{}", full="{}", families="{}", link="{}", limit="{}", offset="{}"
-        ),
-        link["client"],
-        link["access"] == Access.FULL,
-        list(link["families"] or []),
-        link["id"],
-        page_size + 1,
-        (page - 1) * page_size,
+    named products. Page number PAGE, or the products that follow AFTER (family, name, id)."""
+    args, arg = arguments()
+    sql = PRODUCTS_SQL.format(
+        client=arg(link["client"]),
+        full=arg(link["access"] == Access.FULL),
+        families=arg(list(link["families"] or [])),
+        link=arg(link["id"]),
+        after=f"AND (p.family, p.name, p.id) > ({arg(after[0])}, {arg(after[1])}, {arg(after[2])})"
+        if after
+        else "",
+        limit=arg(page_size + 1),
+        offset=arg(0 if after else (page - 1) * page_size),
     )
+    rows = await PartnerLink.raw(sql, *args)
     return rows[:page_size], len(rows) > page_size
 
 

@@ -96,6 +96,35 @@ SELECT NULL::integer AS session_id, {}::integer AS account_id, {}::integer AS or
 """
 SESSION_SQL = PERSON_SQL.replace("WHO", FROM_SESSION)
 IDS_SQL = PERSON_SQL.replace("WHO", FROM_IDS)
+# An API request: one statement finds the live token (not revoked, not expired), writes its
+# last use and counts the request in the token's minute (docs/rules.md, The API), then reads
+# its owner as a page does. The count is a row update, so requests racing in several processes
+# are counted one after the other; past the limit it stops at LIMIT + 1.
+API_TOKEN_SQL = """
+WITH used AS (
+    UPDATE api_token t SET
+        last_used_at = now(),
+        last_used_ip = {},
+        minute_started_at = CASE WHEN t.minute_started_at > now() - {}::interval
+                                 THEN t.minute_started_at ELSE now() END,
+        minute_requests = CASE WHEN t.minute_started_at > now() - {}::interval
+                               THEN least(t.minute_requests + 1, {} + 1) ELSE 1 END
+    WHERE t.token_hash = {} AND t.revoked_at IS NULL
+      AND (t.expires_at IS NULL OR t.expires_at > now())
+    RETURNING t.id, t.account, t.organisation_id, t.scopes, t.minute_started_at,
+              t.minute_requests
+)
+SELECT u.id AS token_id, u.scopes, u.minute_started_at, u.minute_requests, now() AS now,
+       person.*
+FROM used u CROSS JOIN (PERSON) person
+""".replace(
+    "PERSON",
+    PERSON_SQL.replace(
+        "WHO",
+        "SELECT NULL::integer AS session_id, account AS account_id, organisation_id, "
+        "false AS second_factor_pending, NULL::timestamptz AS last_seen_at FROM used",
+    ),
+)
 
 
 async def _fetch_one(sql: str, *values) -> dict | None:
@@ -108,7 +137,7 @@ async def session_row(token_digest: str, idle: timedelta, absolute: timedelta) -
     return await _fetch_one(SESSION_SQL, token_digest, idle, absolute)
 
 
-def _current(row: dict) -> Current:
+def _current(row: dict, scopes: frozenset[str] | None = None) -> Current:
     team_ids = frozenset(row["team_ids"] or ())
     role = Role(row["role"]) if row["role"] else None
     in_organisation = row["organisation_id"] is not None and (role is not None or team_ids)
@@ -131,6 +160,7 @@ def _current(row: dict) -> Current:
         team_ids=team_ids,
         in_programme=bool(organisation) and row["partner_status"] in IN_PROGRAMME,
         is_staff=row["is_staff"],
+        scopes=scopes,
     )
     return Current(
         session_id=row["session_id"],
@@ -161,6 +191,18 @@ async def actor_in(account_id: int, organisation_id: int) -> Actor | None:
     if current is None or current.organisation is None:
         return None
     return current.actor
+
+
+async def current_of_api_token(
+    token_digest: str, ip_address: str, minute: timedelta, limit: int
+) -> tuple[Current, dict] | None:
+    """The owner of a live API token, narrowed by its scopes (their organisation is None when
+    they no longer belong to the token's), and the token's row (token_id and its minute:
+    minute_started_at, minute_requests, now), this request counted; None: no live token."""
+    row = await _fetch_one(API_TOKEN_SQL, ip_address[:64], minute, minute, limit, token_digest)
+    if row is None:
+        return None
+    return _current(row, scopes=frozenset(row["scopes"] or ())), row
 
 
 # --- pages --------------------------------------------------------------------------------

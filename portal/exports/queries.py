@@ -72,8 +72,7 @@ JOIN organisation c ON c.id = i.client
 WHERE i.partner = $1 AND i.issued_on BETWEEN $2 AND $3 AND i.client = ANY($4::int[])
   AND (v.shown OR l.cashback <> 0)
 """
-LINES_SQL = (
-    """
+LINES_COLUMNS = """
 SELECT i.issued_on,
        CASE WHEN v.shown THEN i.number ELSE '' END AS invoice_number,
        i.id AS invoice_id, i.client AS client_id, c.name AS client_name,
@@ -89,9 +88,8 @@ SELECT i.issued_on,
        CASE WHEN v.shown THEN round(i.vat * 100)::bigint ELSE 0 END AS invoice_vat,
        i.currency, (i.payer = $1)::int AS partner_paid, v.shown::int AS shown, l.position
 """
-    + LINES_FROM
-    + "ORDER BY i.issued_on, i.id, l.position"
-)
+LINES_ORDER = "ORDER BY i.issued_on, i.id, l.position"
+LINES_SQL = LINES_COLUMNS + LINES_FROM + LINES_ORDER
 COUNT_SQL = "SELECT count(*) " + LINES_FROM
 
 DATES = ["issued_on", "service_from", "service_to"]
@@ -179,3 +177,52 @@ def read_lines_csv(path: str, rows: int) -> pd.DataFrame:
         true_values=["1"],
         false_values=["0"],
     )
+
+
+# The same lines, a page at a time, after the key (issue date, invoice, line) of the last line
+# shown: the invoice's part of the key is an index range (invoice_partner_issued), so a page
+# deep into a big period costs what the first does.
+LINES_AFTER = """
+  AND (i.issued_on, i.id) >= ($6, $7) AND (i.issued_on, i.id, l.position) > ($6, $7, $8)
+"""
+
+
+async def lines_page(
+    partner_id: int,
+    start: date,
+    end: date,
+    client_ids: list[int],
+    full_client_ids: list[int],
+    *,
+    after: tuple[date, int, int] | None,
+    size: int,
+) -> tuple[list[dict], bool]:
+    """SIZE report lines after AFTER (None: the first), with exact decimals."""
+    arguments = _arguments(partner_id, start, end, client_ids, full_client_ids)
+    if after is None:
+        sql = LINES_PAGE_SQL.format(after="", limit="$6")
+        values = (*arguments, size + 1)
+    else:
+        sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$9")
+        values = (*arguments, *after, size + 1)
+    async with _connection() as connection:
+        rows = [dict(row) for row in await connection.fetch(sql, *values)]
+    return rows[:size], len(rows) > size
+
+
+# The report's lines with exact decimals rather than integer cents (for JSON and files).
+LINES_DECIMAL_COLUMNS = """
+SELECT issued_on, invoice_number, invoice_id, client_id, client_name, product, family,
+       service_from, service_to, public_price / 100.0 AS public_price,
+       volume_rate / 10000.0 AS volume_rate, partner_rate / 10000.0 AS partner_rate,
+       amount / 100.0 AS amount, discount / 100.0 AS discount, cashback / 100.0 AS cashback,
+       vat_rule, vat_rate / 10000.0 AS vat_rate, invoice_vat / 100.0 AS invoice_vat, currency,
+       partner_paid = 1 AS partner_paid, shown = 1 AS shown, position
+"""
+LINES_PAGE_SQL = (
+    LINES_DECIMAL_COLUMNS
+    + "FROM ("
+    + LINES_COLUMNS.replace("{", "{{").replace("}", "}}")
+    + LINES_FROM
+    + "{after}) lines ORDER BY issued_on, invoice_id, position LIMIT {limit}"
+)

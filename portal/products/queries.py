@@ -56,27 +56,74 @@ async def product_in(client_id: int, product_id: int) -> dict | None:
     )
 
 
+# The organisation's products a person sees: with ONLY_OF_MEMBER (a plain user's account),
+# only the products given to that user.
+PRODUCTS_SEEN_SQL = """
+SELECT p.id, p.name, p.family, p.period, p.status, p.started_on, p.renews_on,
+       i.name AS offer
+FROM product p JOIN catalogue_item i ON i.id = p.item
+WHERE p.organisation = {organisation}
+  AND ({member}::int IS NULL OR p.id IN (
+        SELECT pa.product FROM product_access pa JOIN membership m ON m.id = pa.membership
+        WHERE m.account = {member_again} AND m.organisation = p.organisation))
+  {condition}
+ORDER BY p.family, p.name, p.id LIMIT {limit} OFFSET {offset}
+"""
+
+
 async def products_of(
-    client_id: int, page: int, size: int = 50, *, only_of_member: int | None = None
+    client_id: int,
+    page: int,
+    size: int = 50,
+    *,
+    only_of_member: int | None = None,
+    after: tuple[str, str, int] | None = None,
 ) -> tuple[list[dict], bool]:
     """The organisation's products; with ONLY_OF_MEMBER (a plain user's account), only the
-    products given to that user."""
+    products given to that user. Page number PAGE, or those after AFTER (family, name, id)."""
+    condition, values = "", ()
+    if after:
+        condition, values = "AND (p.family, p.name, p.id) > ({}, {}, {})", tuple(after)
     rows = await Product.raw(
-        """SELECT p.id, p.name, p.family, p.period, p.status, p.renews_on, i.name AS offer
-           FROM product p JOIN catalogue_item i ON i.id = p.item
-           WHERE p.organisation = {}
-             AND ({}::int IS NULL OR p.id IN (
-                   SELECT pa.product FROM product_access pa JOIN membership m
-                     ON m.id = pa.membership
-                   WHERE m.account = {} AND m.organisation = p.organisation))
-           ORDER BY p.family, p.name, p.id LIMIT {} OFFSET {}""",
+        PRODUCTS_SEEN_SQL.format(
+            organisation="{}",
+            member="{}",
+            member_again="{}",
+            condition=condition,
+            limit="{}",
+            offset="{}",
+        ),
         client_id,
         only_of_member,
         only_of_member,
+        *values,
         size + 1,
-        (page - 1) * size,
+        0 if after else (page - 1) * size,
     )
     return rows[:size], len(rows) > size
+
+
+async def product_seen(
+    organisation_id: int, product_id: int, *, only_of_member: int | None = None
+) -> dict | None:
+    """One product of the organisation, if the person sees it (as `products_of`)."""
+    if not storable_id(product_id):
+        return None
+    rows = await Product.raw(
+        PRODUCTS_SEEN_SQL.format(
+            organisation="{}",
+            member="{}",
+            member_again="{}",
+            condition="AND p.id = {}",
+            limit="1",
+            offset="0",
+        ),
+        organisation_id,
+        only_of_member,
+        only_of_member,
+        product_id,
+    )
+    return rows[0] if rows else None
 
 
 async def products_given(membership_id: int) -> set[int]:

@@ -206,21 +206,26 @@ async def save_preferences(
 # --- the partner's side ------------------------------------------------------------------------
 
 
-async def inbox(partner_id: int, page_no: int) -> tuple[list[dict], bool]:
-    """The tenders routed to PARTNER_ID, newest first, with its own quote's status."""
+async def inbox(
+    partner_id: int, page_no: int, *, before_id: int | None = None, size: int = PAGE_SIZE
+) -> tuple[list[dict], bool]:
+    """The tenders routed to PARTNER_ID, newest first, with its own quote's status: page
+    number PAGE_NO, or the SIZE tenders older than BEFORE_ID."""
+    older, values = ("AND r.tender < {}", (before_id,)) if before_id else ("", ())
     rows = await Tender.raw(
         f"""SELECT {PUBLIC_COLUMNS}, r.read_at, q.status AS quote_status, q.id AS quote_id,
                    q.price AS quote_price, q.currency AS quote_currency
             FROM tender_recipient r
             JOIN tender t ON t.id = r.tender
             LEFT JOIN quote q ON q.tender = r.tender AND q.partner = r.partner
-            WHERE r.partner = {{}}
+            WHERE r.partner = {{}} {older}
             ORDER BY r.tender DESC LIMIT {{}} OFFSET {{}}""",
         partner_id,
-        PAGE_SIZE + 1,
-        (page_no - 1) * PAGE_SIZE,
+        *values,
+        size + 1,
+        0 if before_id else (page_no - 1) * size,
     )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return rows[:size], len(rows) > size
 
 
 async def tender_for_partner(partner_id: int, tender_id: int) -> dict | None:

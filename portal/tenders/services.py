@@ -596,12 +596,16 @@ async def takes_part_in_tenders(current: Current) -> bool:
     return _routed_resource(current).partner_active
 
 
-async def inbox(current: Current, page_no: int) -> Inbox:
+async def inbox(
+    current: Current, page_no: int, *, before_id: int | None = None, size: int = queries.PAGE_SIZE
+) -> Inbox:
     """The tenders routed to the partner, newest first, and its record (received, answered,
-    won): an active partner's only."""
+    won): an active partner's only. Page number PAGE_NO, or the tenders before BEFORE_ID."""
     organisation = current.organisation_resource()
     require(current.actor, Action.VIEW_TENDER_INBOX, _routed_resource(current))
-    rows, has_next = await queries.inbox(organisation.organisation_id, page_no)
+    rows, has_next = await queries.inbox(
+        organisation.organisation_id, page_no, before_id=before_id, size=size
+    )
     now = _now()
     return Inbox(
         tenders=[
