@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from portal.database import MAX_ID
 from portal.errors import FormErrors
@@ -23,14 +23,14 @@ BAD_CURSOR = "This cursor is not one this list gave: start from the first page."
 
 Cursor = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         description="Where the page starts: the `next_cursor` of the page before; none for "
         "the first page.",
         max_length=MAX_CURSOR,
     ),
 ]
 Limit = Annotated[
-    int, Parameter(ge=1, le=MAX_LIMIT, description="How many items a page holds, at most.")
+    int, QueryParameter(ge=1, le=MAX_LIMIT, description="How many items a page holds, at most.")
 ]
 
 

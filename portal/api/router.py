@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.params import FromPath
 
 from portal.api.auth import json_bodies_only, provide_current, rate_limit_headers, token_required
 from portal.api.problems import NOT_FOUND, api_error, problem_response
@@ -37,7 +38,7 @@ problem details (`application/problem+json`). Another organisation's ids answer 
     opt={"public": True},
     exception_handlers=PROBLEM_HANDLERS,
 )
-async def unknown(request: Request, path: str) -> Response:
+async def unknown(request: Request, path: FromPath[str]) -> Response:
     """An address under /api/v1 that names no operation: a problem, not an HTML page."""
     return problem_response(404, NOT_FOUND)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from portal.access import (
     MANAGERS,
@@ -41,7 +41,7 @@ from portal.tenders.forms import quote_from
 from portal.tenders.rules import QuoteStatus, is_new
 
 Me = NamedDependency[Current]
-Id = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+Id = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 READ_PROBLEMS = problems(*TOKEN_PROBLEMS, 422)
 SHOW_PROBLEMS = problems(*TOKEN_PROBLEMS, 404, 422)
 WRITE_PROBLEMS = problems(*TOKEN_PROBLEMS, 404, 409, 415, 422)
@@ -145,7 +145,7 @@ class ClientsController(Controller):
         current: Me,
         cursor: paging.Cursor = None,
         limit: paging.Limit = paging.DEFAULT_LIMIT,
-        access: Annotated[str | None, Parameter(pattern="^(full|restricted)$")] = None,
+        access: Annotated[str | None, QueryParameter(pattern="^(full|restricted)$")] = None,
     ) -> schemas.ClientPage:
         partner = current.organisation_resource()
         require(current.actor, Action.VIEW_ORGANISATION, partner)
@@ -199,7 +199,7 @@ class LinksController(Controller):
         summary="A link, from either side",
         responses=SHOW_PROBLEMS,
     )
-    async def show(self, current: Me, link_id: FromPath[Id]) -> schemas.Link:
+    async def show(self, current: Me, link_id: Id) -> schemas.Link:
         return _link(await link_services.load_link(current, link_id, Action.VIEW_LINK))
 
     @get(
@@ -211,7 +211,7 @@ class LinksController(Controller):
     async def products(
         self,
         current: Me,
-        link_id: FromPath[Id],
+        link_id: Id,
         cursor: paging.Cursor = None,
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.ProductPage:
@@ -238,9 +238,9 @@ class LinksController(Controller):
         self,
         request: Request,
         current: Me,
-        link_id: FromPath[Id],
-        product_id: FromPath[Id],
-        data: schemas.RenameProduct,
+        link_id: Id,
+        product_id: Id,
+        data: JSONBody[schemas.RenameProduct],
     ) -> Response[schemas.Product]:
         async def work():
             await link_services.rename_client_product(current, link_id, product_id, data.name)
@@ -298,7 +298,7 @@ class ProductsController(Controller):
         summary="One of the organisation's own products",
         responses=SHOW_PROBLEMS,
     )
-    async def show(self, current: Me, product_id: FromPath[Id]) -> schemas.Product:
+    async def show(self, current: Me, product_id: Id) -> schemas.Product:
         organisation, only_of = self._seen_by(current)
         row = await product_queries.product_seen(
             organisation.organisation_id, product_id, only_of_member=only_of
@@ -361,7 +361,7 @@ class InvoicesController(Controller):
         summary="An invoice the organisation paid, with its lines",
         responses=SHOW_PROBLEMS,
     )
-    async def show(self, current: Me, invoice_id: FromPath[Id]) -> schemas.InvoiceDetail:
+    async def show(self, current: Me, invoice_id: Id) -> schemas.InvoiceDetail:
         organisation = billing_scope(current)
         row = await billing_queries.invoice_of_payer(
             organisation.organisation_id, invoice_id, client_scope(current.actor)
@@ -430,7 +430,7 @@ class LedgerController(Controller):
     async def entries(
         self,
         current: Me,
-        currency: Annotated[str, Parameter(pattern="^(CHF|EUR)$")],
+        currency: Annotated[str, QueryParameter(pattern="^(CHF|EUR)$")],
         cursor: paging.Cursor = None,
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.LedgerPage:
@@ -481,8 +481,8 @@ class ReportsController(Controller):
     async def lines(
         self,
         current: Me,
-        period_from: Annotated[date, Parameter(query="from")],
-        period_to: Annotated[date, Parameter(query="to")],
+        period_from: Annotated[date, QueryParameter(name="from")],
+        period_to: Annotated[date, QueryParameter(name="to")],
         cursor: paging.Cursor = None,
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.ReportLinePage:
@@ -610,7 +610,7 @@ class TendersController(Controller):
         summary="A tender routed to the partner, with the partner's quote",
         responses=SHOW_PROBLEMS,
     )
-    async def show(self, current: Me, tender_id: FromPath[Id]) -> schemas.TenderDetail:
+    async def show(self, current: Me, tender_id: Id) -> schemas.TenderDetail:
         return await _tender_detail(current, tender_id)
 
     @post(
@@ -622,7 +622,7 @@ class TendersController(Controller):
         status_code=201,
     )
     async def quote(
-        self, request: Request, current: Me, tender_id: FromPath[Id], data: schemas.NewQuote
+        self, request: Request, current: Me, tender_id: Id, data: JSONBody[schemas.NewQuote]
     ) -> Response[schemas.TenderDetail]:
         entered, errors = quote_from(
             {
