@@ -46,6 +46,7 @@ from portal.web import (
     login_redirect,
     readable_address,
 )
+from portal.webhooks.routes import ROUTES as WEBHOOK_ROUTES
 
 
 @get("/health", name="health", media_type=MediaType.JSON, opt={"public": True})
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
             *REPORT_ROUTES,
+            *WEBHOOK_ROUTES,
             api_router(),
             unknown_router(),
             ApiDocsController,

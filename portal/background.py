@@ -11,10 +11,11 @@ from portal.jobs.registry import Job, Periodic
 from portal.mail import jobs as mail_jobs
 from portal.partners import jobs as partner_jobs
 from portal.tenders import jobs as tender_jobs
+from portal.webhooks import delivery as webhook_jobs
 
 
 def all_jobs() -> list[Job]:
-    return [*tender_jobs.JOBS, *report_jobs.JOBS, *mail_jobs.JOBS]
+    return [*tender_jobs.JOBS, *report_jobs.JOBS, *mail_jobs.JOBS, *webhook_jobs.JOBS]
 
 
 def all_periodic() -> list[Periodic]:
@@ -26,4 +27,5 @@ def all_periodic() -> list[Periodic]:
         *tender_jobs.PERIODIC,
         *directory.PERIODIC,
         *report_jobs.PERIODIC,
+        *webhook_jobs.PERIODIC,
     ]

@@ -73,6 +73,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "portal.accounts.piccolo_app",
         "portal.organisations.piccolo_app",
+        "portal.webhooks.piccolo_app",
         "portal.audit.piccolo_app",
         "portal.mail.piccolo_app",
         "portal.products.piccolo_app",

@@ -24,6 +24,8 @@ from portal.organisations import queries as organisation_queries
 from portal.organisations.services import INVITATION_LIFETIME
 from portal.piccolo_conf import DB
 from portal.settings import Settings
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 
 def _now() -> datetime:
@@ -84,6 +86,32 @@ async def _mail_side(organisation_id: int, subject: str, body: str) -> None:
         await queue_mail(Mail(email, subject, body))
 
 
+def link_event(link: dict, grant: Grant | None = None, **more) -> dict:
+    """What a webhook says of a link (docs/rules.md, Webhooks): both sides, its state and
+    the access granted."""
+    return {
+        "link_id": link["id"],
+        "partner": {"id": link["partner"], "name": link.get("partner_name") or ""},
+        "client": {"id": link["client"], "name": link.get("client_name") or ""}
+        if link.get("client")
+        else None,
+        "grant": rules.grant_snapshot(grant),
+        **more,
+    }
+
+
+async def _tell_both(link: dict, event_type: EventType, payload: dict) -> None:
+    """Each side's webhooks, in the change's transaction."""
+    for organisation_id in (link["partner"], link.get("client")):
+        await emit(event_type, organisation_id, payload)
+
+
+def _covered(grant: Grant | None, products: dict[int, str]) -> set[int]:
+    if grant is None:
+        return set()
+    return {pid for pid, family in products.items() if grant.covers(pid, family)}
+
+
 def _link_url(settings: Settings, link: dict, side: Side) -> str:
     path = "/clients/" if side is Side.PARTNER else "/organisation/partners/"
     return f"{settings.base_url}{path}{link['id']}"
@@ -128,6 +156,21 @@ async def invite_client(
             "link.requested",
             email,
             after=rules.grant_snapshot(requested),
+        )
+        await emit(
+            EventType.LINK_REQUESTED,
+            partner.organisation_id,
+            link_event(
+                {
+                    "id": link_id,
+                    "partner": partner.organisation_id,
+                    "partner_name": current.organisation.name,
+                    "client": None,
+                },
+                requested_by="partner",
+                requested=rules.grant_snapshot(requested),
+                invited_email=email,
+            ),
         )
         await queue_mail(
             Mail(
@@ -196,6 +239,7 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
             before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
             after={"granted": rules.grant_snapshot(grant)},
         )
+        await _tell_both(link, EventType.LINK_GRANTED, link_event(link, grant, granted_by="client"))
         await _mail_side(
             link["partner"],
             f"{current.organisation.name} answered your request",
@@ -283,6 +327,11 @@ async def request_partner(
             "client_name": current.organisation.name,
         }
         await _record_both(link, current, "link.requested", after=rules.grant_snapshot(grant))
+        await _tell_both(
+            link,
+            EventType.LINK_REQUESTED,
+            link_event(link, requested_by="client", requested=rules.grant_snapshot(grant)),
+        )
         await _mail_side(
             partner_id,
             f"{current.organisation.name} wants you as their partner",
@@ -310,6 +359,9 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
                 current,
                 "link.accepted",
                 after=rules.grant_snapshot(grant),
+            )
+            await _tell_both(
+                link, EventType.LINK_GRANTED, link_event(link, grant, granted_by="partner")
             )
         else:
             await queries.update_link(link_id, {"status": LinkStatus.REFUSED, "decided_at": _now()})
@@ -405,6 +457,7 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
             before=rules.grant_snapshot(before),
             after=rules.grant_snapshot(grant),
         )
+        await _tell_changes(link, before, grant)
         await _mail_side(
             link["partner"],
             f"{link['client_name']} changed your access",
@@ -412,6 +465,21 @@ async def change_grant(settings: Settings, current: Current, link_id: int, grant
             f"Before: {rules.describe(before)}\nNow:    {rules.describe(grant)}\n\n"
             f"It applies from now on.\n{_link_url(settings, link, Side.PARTNER)}\n",
         )
+
+
+async def _tell_changes(link: dict, before: Grant | None, after: Grant) -> None:
+    """The change of access, and the products it delegates or withdraws, to both sides."""
+    await _tell_both(
+        link, EventType.LINK_CHANGED, link_event(link, after, before=rules.grant_snapshot(before))
+    )
+    products = await queries.client_products(link["client"])
+    was, now = _covered(before, products), _covered(after, products)
+    for event_type, product_ids in (
+        (EventType.PRODUCT_DELEGATED, now - was),
+        (EventType.PRODUCT_WITHDRAWN, was - now),
+    ):
+        if product_ids:
+            await _tell_both(link, event_type, link_event(link, after, product_ids=product_ids))
 
 
 async def withdraw_product(
@@ -467,6 +535,11 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
             current,
             "link.stopped",
             before=rules.grant_snapshot(queries.grant_of(link)),
+        )
+        await _tell_both(
+            link,
+            EventType.LINK_STOPPED,
+            link_event(link, queries.grant_of(link), stopped_by=current.organisation.id),
         )
         other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
         await _mail_side(

@@ -28,6 +28,8 @@ from portal.settings import Settings
 from portal.tenders import notifications, queries, rules
 from portal.tenders.forms import QuoteInput, SettingsInput, TenderInput
 from portal.tenders.rules import QuoteEvent, QuoteStatus, TenderEvent, TenderStatus
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 # The job that tells the routed partners of a new tender (portal/tenders/jobs.py).
 NOTIFY_RECIPIENTS = "tenders.notify_recipients"
@@ -169,7 +171,23 @@ async def _route(tender_id: int, now: datetime) -> list[int]:
     await queries.insert_recipients(tender_id, partners, now)
     if partners:  # queued in this transaction: the job exists exactly when the routing does
         await enqueue(NOTIFY_RECIPIENTS, {"tender_id": tender_id}, priority=MAIL_PRIORITY)
+    for partner_id in partners:
+        await emit(EventType.TENDER_ROUTED, partner_id, tender_event(tender))
     return partners
+
+
+def tender_event(tender: dict, **more) -> dict:
+    """What a webhook says of a tender: what its partners see, never its author's contact."""
+    return {
+        "tender_id": tender["id"],
+        "title": tender["title"],
+        "category": tender["category"],
+        "budget_min": tender["budget_min"],
+        "budget_max": tender["budget_max"],
+        "currency": tender["currency"],
+        "deadline": tender["deadline"],
+        **more,
+    }
 
 
 async def notify_recipients(settings: Settings, tender_id: int) -> int:
@@ -499,6 +517,22 @@ async def accept_quote(
                 tender["title"],
             )
         await _queue_decision(settings, tender, chosen, others)
+        await emit(
+            EventType.TENDER_DECIDED,
+            tender["author_organisation"],
+            tender_event(tender, outcome="quote_accepted", quote_id=chosen["id"]),
+        )
+        await emit(
+            EventType.TENDER_DECIDED,
+            chosen["partner"],
+            tender_event(tender, outcome="your_quote_accepted", quote_id=chosen["id"]),
+        )
+        for partner_id in others:
+            await emit(
+                EventType.TENDER_DECIDED,
+                partner_id,
+                tender_event(tender, outcome="another_quote_accepted"),
+            )
     return chosen
 
 
@@ -546,6 +580,10 @@ async def withdraw_tender(settings: Settings, author: Author, tender_id: int | N
                 tender["title"],
             )
         await _queue_for_quoting_partners(settings, tender, quoted, notifications.tender_withdrawn)
+        for organisation_id in (tender["author_organisation"], *quoted):
+            await emit(
+                EventType.TENDER_DECIDED, organisation_id, tender_event(tender, outcome="withdrawn")
+            )
     return tender
 
 

@@ -22,6 +22,8 @@ from portal.jobs.registry import Job, JobContext, JobFailed, Periodic
 from portal.mail.services import Mail, queue_mail
 from portal.piccolo_conf import DB
 from portal.settings import Settings
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,20 @@ async def write_report_file(context: JobContext, payload: dict) -> None:
         )
         if ready and row["kind"] == ReportKind.MONTHLY:
             await _mail_monthly_report(context.settings, report_id)
+        if ready:
+            await emit(
+                EventType.REPORT_READY,
+                row["organisation"],
+                {
+                    "kind": "billing_report",
+                    "report_id": report_id,
+                    "period_start": row["period_start"],
+                    "period_end": row["period_end"],
+                    "format": row["file_format"],
+                    "rows": saver.total,
+                    "requested_by": row["requested_by"],
+                },
+            )
     if not ready:  # another run holds the report, or it was given up: this file is nobody's
         target.unlink(missing_ok=True)
 

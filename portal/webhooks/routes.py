@@ -1,0 +1,118 @@
+"""Pages of webhooks, under /organisation/webhooks: the endpoints, one endpoint with its
+deliveries and the endpoint's answers, and the secret shown once (on creation and rotation)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from portal.accounts.current import Current, provide_current
+from portal.errors import FormErrors
+from portal.forms import Form, page_number
+from portal.web import form_page, page, redirect
+from portal.webhooks import rules, services
+
+Me = NamedDependency[Current]
+EVENT_CHOICES = {event.value: event.label for event in rules.EventType}
+
+
+class WebhooksController(Controller):
+    path = "/organisation/webhooks"
+    dependencies = {"current": Provide(provide_current)}
+
+    @get("", name="webhooks.index")
+    async def index(self, request: Request, current: Me) -> Response:
+        return page(request, "webhooks/index.html", await _index_context(current))
+
+    @post("", name="webhooks.create")
+    async def create(self, request: Request, current: Me) -> Response:
+        data = await request.form()
+        form = Form(data)
+        entered = services.EndpointInput(
+            url=form.text("url", required=True, max_length=rules.URL_MAX, label="The address"),
+            description=form.text("description", max_length=rules.DESCRIPTION_MAX),
+            event_types=tuple(form.values("event_types", EVENT_CHOICES, label="events")),
+        )
+        try:
+            form.check()
+            endpoint_id, secret = await services.create_endpoint(
+                request.app.state.settings, current, entered
+            )
+        except FormErrors as error:
+            context = {**await _index_context(current), "form": data}
+            return form_page(request, "webhooks/index.html", context, error.errors)
+        return _secret_page(request, endpoint_id, entered.url, secret, rotated=False)
+
+    @get("/{endpoint_id:int}", name="webhooks.show")
+    async def show(self, request: Request, current: Me, endpoint_id: FromPath[int]) -> Response:
+        page_no = page_number(request.query_params.get("page"))
+        deliveries, has_next = await services.deliveries(current, endpoint_id, page_no)
+        return page(
+            request,
+            "webhooks/show.html",
+            {
+                "endpoint": await services.endpoint(current, endpoint_id),
+                "deliveries": deliveries,
+                "has_next": has_next,
+                "page_no": page_no,
+                "events": EVENT_CHOICES,
+            },
+        )
+
+    @post("/{endpoint_id:int}/rotate", name="webhooks.rotate")
+    async def rotate(self, request: Request, current: Me, endpoint_id: FromPath[int]) -> Response:
+        secret = await services.rotate_secret(request.app.state.settings, current, endpoint_id)
+        endpoint = await services.endpoint(current, endpoint_id)
+        return _secret_page(request, endpoint_id, endpoint["url"], secret, rotated=True)
+
+    @post("/{endpoint_id:int}/switch-off", name="webhooks.switch_off")
+    async def switch_off(
+        self, request: Request, current: Me, endpoint_id: FromPath[int]
+    ) -> Response:
+        await services.set_active(current, endpoint_id, False)
+        return _back(request, endpoint_id, "The endpoint receives no more events.")
+
+    @post("/{endpoint_id:int}/switch-on", name="webhooks.switch_on")
+    async def switch_on(
+        self, request: Request, current: Me, endpoint_id: FromPath[int]
+    ) -> Response:
+        await services.set_active(current, endpoint_id, True)
+        return _back(request, endpoint_id, "The endpoint receives its events again.")
+
+    @post("/{endpoint_id:int}/remove", name="webhooks.remove")
+    async def remove(self, request: Request, current: Me, endpoint_id: FromPath[int]) -> Response:
+        await services.remove(current, endpoint_id)
+        return redirect(
+            request,
+            request.app.route_reverse("webhooks.index"),
+            flash="The endpoint is removed.",
+            level="info",
+        )
+
+    @post("/deliveries/{delivery_id:int}/redeliver", name="webhooks.redeliver")
+    async def redeliver(
+        self, request: Request, current: Me, delivery_id: FromPath[int]
+    ) -> Response:
+        endpoint_id = await services.redeliver(current, delivery_id)
+        return _back(request, endpoint_id, "The event is queued to be sent again.")
+
+
+def _back(request: Request, endpoint_id: int, flash: str) -> Response:
+    url = request.app.route_reverse("webhooks.show", endpoint_id=endpoint_id)
+    return redirect(request, url, flash=flash)
+
+
+def _secret_page(request, endpoint_id: int, url: str, secret: str, *, rotated: bool) -> Response:
+    return page(
+        request,
+        "webhooks/secret.html",
+        {"endpoint_id": endpoint_id, "url": url, "secret": secret, "rotated": rotated},
+    )
+
+
+async def _index_context(current: Current) -> dict:
+    return {"endpoints": await services.endpoints(current), "events": EVENT_CHOICES}
+
+
+ROUTES = [WebhooksController]

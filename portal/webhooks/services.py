@@ -1,0 +1,192 @@
+"""An organisation's webhook endpoints: registered, switched off and on, their secret rotated,
+removed; their deliveries listed with the endpoint's answers, and sent again. Managers only
+(access.py, MANAGE_WEBHOOKS): the events speak of every client and of money."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from piccolo.querystring import QueryString
+
+from portal.access import Action, require
+from portal.accounts.current import Current
+from portal.audit.services import record, who_of
+from portal.database import storable_id
+from portal.errors import FormErrors, NotFound
+from portal.piccolo_conf import DB
+from portal.settings import Settings
+from portal.webhooks import rules
+from portal.webhooks.delivery import private_addresses_allowed
+from portal.webhooks.events import queue_delivery
+from portal.webhooks.secrets import seal
+
+PAGE_SIZE = 25
+TOO_MANY = f"An organisation has at most {rules.ENDPOINTS_PER_ORGANISATION} endpoints."
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _run(sql: str, *args) -> list[dict]:
+    return await DB.run_querystring(QueryString(sql, *args))
+
+
+def _organisation(current: Current) -> int:
+    organisation = current.organisation_resource()
+    require(current.actor, Action.MANAGE_WEBHOOKS, organisation)
+    return organisation.organisation_id
+
+
+@dataclass(frozen=True)
+class EndpointInput:
+    url: str
+    description: str
+    event_types: tuple[str, ...]
+
+
+def endpoint_problems(entered: EndpointInput) -> dict[str, str]:
+    problems = {}
+    url_problem = rules.endpoint_url_problem(entered.url, allow_private=private_addresses_allowed())
+    if url_problem:
+        problems["url"] = url_problem
+    if not entered.event_types:
+        problems["event_types"] = "Choose at least one event."
+    return problems
+
+
+async def endpoints(current: Current) -> list[dict]:
+    organisation_id = _organisation(current)
+    return await _run(
+        """SELECT p.id, p.url, p.description, p.event_types, p.active, p.created_at,
+                  (SELECT d.status FROM webhook_delivery d WHERE d.endpoint = p.id
+                    ORDER BY d.id DESC LIMIT 1) AS last_status
+           FROM webhook_endpoint p WHERE p.organisation = {} ORDER BY p.id""",
+        organisation_id,
+    )
+
+
+async def create_endpoint(settings: Settings, current: Current, entered: EndpointInput) -> tuple:
+    """The new endpoint's id and its secret, shown once."""
+    organisation_id = _organisation(current)
+    problems = endpoint_problems(entered)
+    if problems:
+        raise FormErrors(problems)
+    secret = rules.new_secret()
+    async with DB.transaction():
+        await _run("SELECT id FROM organisation WHERE id = {} FOR NO KEY UPDATE", organisation_id)
+        count = await _run(
+            "SELECT count(*) AS n FROM webhook_endpoint WHERE organisation = {}", organisation_id
+        )
+        if count[0]["n"] >= rules.ENDPOINTS_PER_ORGANISATION:
+            raise FormErrors({"url": TOO_MANY})
+        rows = await _run(
+            "INSERT INTO webhook_endpoint (organisation, url, description, event_types, secret, "
+            "created_by) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
+            organisation_id,
+            entered.url,
+            entered.description,
+            sorted(entered.event_types),
+            seal(settings.secret_key, secret),
+            current.user_id,
+        )
+        await record(
+            organisation_id,
+            who_of(current),
+            "webhook.created",
+            entered.url,
+            after={"events": sorted(entered.event_types)},
+        )
+    return rows[0]["id"], secret
+
+
+async def endpoint(current: Current, endpoint_id: int) -> dict:
+    organisation_id = _organisation(current)
+    if not storable_id(endpoint_id):
+        raise NotFound()
+    rows = await _run(
+        "SELECT id, url, description, event_types, active, created_at, previous_until "
+        "FROM webhook_endpoint WHERE id = {} AND organisation = {}",
+        endpoint_id,
+        organisation_id,
+    )
+    if not rows:
+        raise NotFound()
+    return rows[0]
+
+
+async def rotate_secret(settings: Settings, current: Current, endpoint_id: int) -> str:
+    """A new secret, shown once; the previous one still signs (beside it) for 24 hours, so
+    that the receiver can change over without losing a delivery."""
+    found = await endpoint(current, endpoint_id)
+    secret = rules.new_secret()
+    async with DB.transaction():
+        await _run(
+            "UPDATE webhook_endpoint SET previous_secret = secret, previous_until = {}, "
+            "secret = {} WHERE id = {}",
+            _now() + rules.SECRET_OVERLAP,
+            seal(settings.secret_key, secret),
+            endpoint_id,
+        )
+        await record(
+            current.organisation.id, who_of(current), "webhook.secret_rotated", found["url"]
+        )
+    return secret
+
+
+async def set_active(current: Current, endpoint_id: int, active: bool) -> None:
+    found = await endpoint(current, endpoint_id)
+    async with DB.transaction():
+        await _run("UPDATE webhook_endpoint SET active = {} WHERE id = {}", active, endpoint_id)
+        action = "webhook.switched_on" if active else "webhook.switched_off"
+        await record(current.organisation.id, who_of(current), action, found["url"])
+
+
+async def remove(current: Current, endpoint_id: int) -> None:
+    found = await endpoint(current, endpoint_id)
+    async with DB.transaction():
+        await _run("DELETE FROM webhook_endpoint WHERE id = {}", endpoint_id)
+        await record(current.organisation.id, who_of(current), "webhook.removed", found["url"])
+
+
+async def deliveries(current: Current, endpoint_id: int, page_no: int) -> tuple[list, bool]:
+    """The endpoint's deliveries, newest first, each with its attempts (answers kept)."""
+    await endpoint(current, endpoint_id)
+    rows = await _run(
+        """SELECT d.id, d.status, d.attempts, d.redelivery_of, d.created_at, d.delivered_at,
+                  d.next_attempt_at, d.last_status_code, d.last_error,
+                  e.public_id AS event_id, e.event_type,
+                  coalesce((SELECT json_agg(json_build_object(
+                       'started_at', a.started_at, 'status_code', a.status_code,
+                       'duration_ms', a.duration_ms, 'response', a.response, 'error', a.error)
+                     ORDER BY a.id)
+                   FROM webhook_attempt a WHERE a.delivery = d.id), '[]') AS attempts_made
+           FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event
+           WHERE d.endpoint = {} ORDER BY d.id DESC LIMIT {} OFFSET {}""",
+        endpoint_id,
+        PAGE_SIZE + 1,
+        (page_no - 1) * PAGE_SIZE,
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+async def redeliver(current: Current, delivery_id: int) -> int:
+    """Send a delivery's event again to its endpoint (a new delivery, the same event id);
+    its endpoint's id."""
+    organisation_id = _organisation(current)
+    if not storable_id(delivery_id):
+        raise NotFound()
+    rows = await _run(
+        """SELECT d.id, d.event, d.endpoint FROM webhook_delivery d
+           JOIN webhook_endpoint p ON p.id = d.endpoint
+           WHERE d.id = {} AND p.organisation = {}""",
+        delivery_id,
+        organisation_id,
+    )
+    if not rows:
+        raise NotFound()
+    delivery = rows[0]
+    async with DB.transaction():
+        await queue_delivery(delivery["event"], delivery["endpoint"], redelivery_of=delivery["id"])
+    return delivery["endpoint"]
