@@ -4,6 +4,7 @@ removed; their deliveries listed with the endpoint's answers, and sent again. Ma
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ def _now() -> datetime:
 
 
 async def _run(sql: str, *args) -> list[dict]:
-    return await DB.run_querystring(QueryString(sql, *args))
+    return [dict(row) for row in await DB.run_querystring(QueryString(sql, *args))]
 
 
 def _organisation(current: Current) -> int:
@@ -168,6 +169,9 @@ async def deliveries(current: Current, endpoint_id: int, page_no: int) -> tuple[
         PAGE_SIZE + 1,
         (page_no - 1) * PAGE_SIZE,
     )
+    for row in rows:
+        if isinstance(row["attempts_made"], str):
+            row["attempts_made"] = json.loads(row["attempts_made"])
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
