@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portal.accounts import jobs as account_jobs
 from portal.directory import services as directory
+from portal.exports.feed import jobs as feed_jobs
 from portal.exports.reports import jobs as report_jobs
 from portal.jobs import housekeeping
 from portal.jobs.registry import Job, Periodic
@@ -28,4 +29,5 @@ def all_periodic() -> list[Periodic]:
         *directory.PERIODIC,
         *report_jobs.PERIODIC,
         *webhook_jobs.PERIODIC,
+        *feed_jobs.PERIODIC,
     ]

@@ -84,6 +84,7 @@ APP_REGISTRY = AppRegistry(
         "portal.tenders.piccolo_app",
         "portal.directory.piccolo_app",
         "portal.exports.reports.piccolo_app",
+        "portal.exports.feed.piccolo_app",
         "portal.api.piccolo_app",
     ]
 )

@@ -213,10 +213,14 @@ async def lines_page(
 # The report's lines with exact decimals rather than integer cents (for JSON and files).
 LINES_DECIMAL_COLUMNS = """
 SELECT issued_on, invoice_number, invoice_id, client_id, client_name, product, family,
-       service_from, service_to, public_price / 100.0 AS public_price,
-       volume_rate / 10000.0 AS volume_rate, partner_rate / 10000.0 AS partner_rate,
-       amount / 100.0 AS amount, discount / 100.0 AS discount, cashback / 100.0 AS cashback,
-       vat_rule, vat_rate / 10000.0 AS vat_rate, invoice_vat / 100.0 AS invoice_vat, currency,
+       service_from, service_to, (public_price / 100.0)::numeric(14, 2) AS public_price,
+       (volume_rate / 10000.0)::numeric(8, 4) AS volume_rate,
+       (partner_rate / 10000.0)::numeric(8, 4) AS partner_rate,
+       (amount / 100.0)::numeric(14, 2) AS amount,
+       (discount / 100.0)::numeric(14, 2) AS discount,
+       (cashback / 100.0)::numeric(14, 2) AS cashback, vat_rule,
+       (vat_rate / 10000.0)::numeric(8, 4) AS vat_rate,
+       (invoice_vat / 100.0)::numeric(14, 2) AS invoice_vat, currency,
        partner_paid = 1 AS partner_paid, shown = 1 AS shown, position
 """
 LINES_PAGE_SQL = (
@@ -226,3 +230,46 @@ LINES_PAGE_SQL = (
     + LINES_FROM
     + "{after}) lines ORDER BY issued_on, invoice_id, position LIMIT {limit}"
 )
+
+
+# The billing feed's file (docs/rules.md, The billing feed): the month's lines as the report
+# has them, with who paid and whether the partner sees the line in full spelled out, and the
+# lines that reached the month after it closed (issued later) marked as corrections.
+FEED_COLUMNS = (
+    "issued_on, invoice_number, invoice_id, client_id, client_name, product, family, "
+    "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
+    "cashback, vat_rule, vat_rate, invoice_vat, currency, paid_by, in_full, correction, position"
+)
+FEED_SQL = (
+    "SELECT issued_on, invoice_number, invoice_id, client_id, client_name, product, family, "
+    "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
+    "cashback, vat_rule, vat_rate, invoice_vat, currency, "
+    "CASE WHEN partner_paid THEN 'partner' ELSE 'client' END AS paid_by, "
+    "shown::text AS in_full, (issued_on > $3)::text AS correction, position FROM ("
+    + LINES_DECIMAL_COLUMNS
+    + "FROM ("
+    + LINES_COLUMNS
+    + LINES_FROM
+    + ") lines) feed ORDER BY issued_on, invoice_id, position"
+)
+# The newest invoice of the month the feed holds: one written after it reaches the month.
+FEED_THROUGH_SQL = """
+SELECT max(created_at) FROM invoice WHERE partner = $1 AND issued_on BETWEEN $2 AND $3
+"""
+
+
+async def copy_feed_lines(
+    path: str, partner_id, start, end, client_ids, full_client_ids
+) -> tuple[int, object]:
+    """Write the month's feed lines to PATH as CSV; how many, and the newest invoice's time,
+    read in one snapshot."""
+    async with _connection() as connection, connection.transaction(isolation="repeatable_read"):
+        through = await connection.fetchval(FEED_THROUGH_SQL, partner_id, start, end)
+        status = await connection.copy_from_query(
+            FEED_SQL,
+            *_arguments(partner_id, start, end, client_ids, full_client_ids),
+            output=path,
+            format="csv",
+            header=True,
+        )
+    return int(status.split()[-1]), through
