@@ -22,6 +22,7 @@ from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
+from portal.exports.feed.routes import ROUTES as FEED_ROUTES
 from portal.exports.offload import shutdown_writer_pool
 from portal.exports.reports.routes import ROUTES as REPORT_ROUTES
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             *DIRECTORY_ROUTES,
             *EXPORT_ROUTES,
             *REPORT_ROUTES,
+            *FEED_ROUTES,
             *WEBHOOK_ROUTES,
             api_router(),
             unknown_router(),

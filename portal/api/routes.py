@@ -11,6 +11,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.response import File
 
 from portal.access import (
     MANAGERS,
@@ -34,6 +35,9 @@ from portal.clients import services as link_services
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries as export_queries
+from portal.exports.feed import rules as feed_rules
+from portal.exports.feed import services as feed_services
+from portal.exports.feed.routes import feed_file
 from portal.exports.reports import ReportRequest, report_scope
 from portal.products import queries as product_queries
 from portal.tenders import services as tender_services
@@ -666,7 +670,110 @@ async def _tender_detail(current: Current, tender_id: int) -> schemas.TenderDeta
     )
 
 
+# --- the billing feed -------------------------------------------------------------------------
+
+Period = Annotated[str, PathParameter(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=None)]
+Version = Annotated[int, PathParameter(ge=1, le=100_000)]
+
+
+def _feed_version(request: Request, row: dict) -> schemas.FeedVersion:
+    period = feed_rules.period_label(row["period_start"])
+    manifest = row["manifest"]
+    return schemas.FeedVersion(
+        period=period,
+        version=row["version"],
+        rows=row["rows"],
+        corrections=row["corrections"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+        files=[
+            schemas.FeedFile(
+                format=f["format"],
+                url=request.app.route_reverse(
+                    f"api.feed.{f['format']}", period=period, version=row["version"]
+                ),
+                bytes=f["bytes"],
+                sha256=f["sha256"],
+            )
+            for f in manifest["files"]
+        ],
+    )
+
+
+class FeedController(Controller):
+    """The billing feed: each closed month's lines as versioned files (managers only)."""
+
+    path = "/feed"
+    tags = ["Reports and billing feed"]
+    opt = needs(ApiArea.REPORTS)
+
+    @get(
+        "",
+        operation_id="listFeedVersions",
+        summary="The billing feed's versions, newest month and version first",
+        responses=READ_PROBLEMS,
+    )
+    async def index(
+        self,
+        request: Request,
+        current: Me,
+        cursor: paging.Cursor = None,
+        limit: paging.Limit = paging.DEFAULT_LIMIT,
+    ) -> schemas.FeedVersionPage:
+        rows, has_next = await feed_services.versions(
+            current, before=paging.decode(cursor, date, int), size=limit
+        )
+        return schemas.FeedVersionPage(
+            data=[_feed_version(request, row) for row in rows],
+            next_cursor=paging.next_cursor(rows, has_next, "period_start", "version"),
+        )
+
+    async def _row(self, current: Current, period: str, version: int) -> dict:
+        start = feed_rules.period_of(period, date.today())
+        if start is None:
+            raise NotFound()
+        return await feed_services.version(current, start, version)
+
+    @get(
+        "/{period:str}/{version:int}",
+        operation_id="getFeedVersion",
+        summary="One version of a month's billing feed, with its files' checksums",
+        responses=SHOW_PROBLEMS,
+    )
+    async def show(
+        self, request: Request, current: Me, period: Period, version: Version
+    ) -> schemas.FeedVersion:
+        return _feed_version(request, await self._row(current, period, version))
+
+    @get(
+        "/{period:str}/{version:int}/lines.csv",
+        name="api.feed.csv",
+        operation_id="getFeedCsv",
+        summary="The version's lines as CSV (UTF-8, a header row)",
+        media_type="text/csv",
+        responses=SHOW_PROBLEMS,
+    )
+    async def csv(self, request: Request, current: Me, period: Period, version: Version) -> File:
+        row = await self._row(current, period, version)
+        return feed_file(request.app.state.settings, row, "csv")
+
+    @get(
+        "/{period:str}/{version:int}/lines.parquet",
+        name="api.feed.parquet",
+        operation_id="getFeedParquet",
+        summary="The version's lines as Parquet (exact decimals)",
+        media_type="application/vnd.apache.parquet",
+        responses=SHOW_PROBLEMS,
+    )
+    async def parquet(
+        self, request: Request, current: Me, period: Period, version: Version
+    ) -> File:
+        row = await self._row(current, period, version)
+        return feed_file(request.app.state.settings, row, "parquet")
+
+
 ROUTES = [
+    FeedController,
     OrganisationController,
     ClientsController,
     PartnersController,

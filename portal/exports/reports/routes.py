@@ -12,10 +12,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File
 
+from portal.access import Action, may
 from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.reports import rules, services
+from portal.exports.feed import services as feed_services
 from portal.forms import Form, page_number
 from portal.web import PUBLIC, form_page, page, redirect
 
@@ -155,7 +157,11 @@ async def _list_context(request: Request, current: Current) -> dict:
     page_no = page_number(request.query_params.get("page"))
     reports, has_next = await services.my_reports(current, page_no)
     subscription = await services.monthly_subscription(current)
+    feed = []
+    if may(current.actor, Action.VIEW_BILLING_FEED, current.organisation_resource()):
+        feed, _ = await feed_services.versions(current, size=24)
     return {
+        "feed_versions": feed,
         "reports": [_report_context(report) for report in reports],
         "has_next": has_next,
         "page_no": page_no,

@@ -1,0 +1,1 @@
+from tests.web.api.conftest import demo_world  # noqa: F401 (a fixture)
