@@ -34,7 +34,9 @@ async def make_token(
     )
     request = account_services.TokenRequest("test", organisation_id_, days, frozenset(scopes))
     return await account_services.create_api_token(
-        account["id"], request, await account_queries.organisations_of(account["id"]),
+        account["id"],
+        request,
+        await account_queries.organisations_of(account["id"]),
         confirmed_by=None,
     )
 
