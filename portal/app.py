@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from portal import database
 from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from portal.api.docs import ApiDocsController
-from portal.api.router import api_router, openapi_config, unknown_router
+from portal.api.router import api_router, app_error, openapi_config
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
 from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
@@ -42,7 +42,6 @@ from portal.web import (
     add_security_headers,
     add_strict_transport_security,
     build_templates,
-    error_page,
     form_bodies_only,
     login_redirect,
     readable_address,
@@ -113,7 +112,6 @@ def create_app(settings: Settings) -> Litestar:
             *FEED_ROUTES,
             *WEBHOOK_ROUTES,
             api_router(),
-            unknown_router(),
             ApiDocsController,
             *(DEVELOPMENT_ROUTES if settings.development else []),
             create_static_files_router(
@@ -147,9 +145,9 @@ def create_app(settings: Settings) -> Litestar:
         ),
         exception_handlers={
             LoginRequired: login_redirect,
-            PortalError: error_page,
-            HTTPException: error_page,
-            Exception: error_page,
+            PortalError: app_error,  # the portal's error page; a problem under /api/v1
+            HTTPException: app_error,
+            Exception: app_error,
         },
         middleware=[retry_conflicts],  # a request rolled back by a deadlock runs again once
         before_send=[

@@ -4,18 +4,18 @@ RateLimit headers, and the OpenAPI document made from its operations."""
 
 from __future__ import annotations
 
-from litestar import Request, Response, Router, get
+from litestar import Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.params import FromPath
 
 from portal.api.auth import json_bodies_only, provide_current, rate_limit_headers, token_required
-from portal.api.problems import NOT_FOUND, api_error, problem_response
+from portal.api.problems import api_error
 from portal.api.routes import ROUTES
 from portal.errors import PortalError
+from portal.web import error_page
 
 API_PATH = "/api/v1"
 API_OPT = "api"  # a handler's opt: part of the API (web.form_bodies_only leaves it alone)
@@ -31,16 +31,12 @@ Lists page by cursor (`next_cursor`); writes accept an `Idempotency-Key`; errors
 problem details (`application/problem+json`). Another organisation's ids answer 404."""
 
 
-@get(
-    "/{path:path}",
-    name="api.unknown",
-    include_in_schema=False,
-    opt={"public": True},
-    exception_handlers=PROBLEM_HANDLERS,
-)
-async def unknown(request: Request, path: FromPath[str]) -> Response:
-    """An address under /api/v1 that names no operation: a problem, not an HTML page."""
-    return problem_response(404, NOT_FOUND)
+def app_error(request: Request, exc: Exception) -> Response:
+    """The application's error handler: under /api/v1 a problem (an address that names no
+    operation, an id that is not a number), elsewhere the portal's error page."""
+    if request.url.path.startswith(API_PATH + "/") or request.url.path == API_PATH:
+        return api_error(request, exc)
+    return error_page(request, exc)
 
 
 def api_router() -> Router:
@@ -54,10 +50,6 @@ def api_router() -> Router:
         opt={API_OPT: True},
         include_in_schema=True,
     )
-
-
-def unknown_router() -> Router:
-    return Router(path=API_PATH, route_handlers=[unknown], opt={API_OPT: True})
 
 
 def openapi_config() -> OpenAPIConfig:
