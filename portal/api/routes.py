@@ -87,7 +87,7 @@ class OrganisationController(Controller):
 # --- clients and links -----------------------------------------------------------------------
 
 
-def _client(row: dict) -> schemas.Client:
+def client_item(row: dict) -> schemas.Client:
     return schemas.Client(
         link_id=row["id"],
         client=schemas.OrganisationRef(id=row["client_id"], name=row["client_name"]),
@@ -162,7 +162,7 @@ class ClientsController(Controller):
             size=limit,
         )
         return schemas.ClientPage(
-            data=[_client(row) for row in rows],
+            data=[client_item(row) for row in rows],
             next_cursor=paging.next_cursor(rows, has_next, "client_name", "id"),
         )
 

@@ -209,6 +209,24 @@ async def clients_of_partner(
     """One page of the partner's active clients that the person of SCOPE sees: page number
     PAGE, or the SIZE clients that follow AFTER (a client's name and link id, the order's
     key: the API's cursor)."""
+    sql, args = clients_query(
+        partner_id, page, scope=scope, access=access, search=search, after=after, size=size
+    )
+    rows = await PartnerLink.raw(sql, *args)
+    return rows[:size], len(rows) > size
+
+
+def clients_query(
+    partner_id: int,
+    page: int,
+    *,
+    scope: ClientScope,
+    access: str = "",
+    search: str = "",
+    after: tuple[str, int] | None = None,
+    size: int = PAGE_SIZE,
+) -> tuple[str, list]:
+    """The SQL of `clients_of_partner` (with Piccolo's {} placeholders) and its arguments."""
     args, arg = arguments()
     sql = CLIENTS_SQL.format(
         partner=arg(partner_id),
@@ -219,8 +237,7 @@ async def clients_of_partner(
         limit=arg(size + 1),
         offset=arg(0 if after else (page - 1) * size),
     )
-    rows = await PartnerLink.raw(sql, *args)
-    return rows[:size], len(rows) > size
+    return sql, args
 
 
 def _escape_like(text: str) -> str:

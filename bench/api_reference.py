@@ -1,0 +1,100 @@
+"""The API's floor reference: a bare Litestar app answering GET /api/v1/clients and GET
+/api/v1/reports/lines for one partner (BENCH_PARTNER_ID) with the portal's own SQL
+(`clients_query`, LINES_PAGE_SQL) on raw asyncpg, encoded with msgspec into the same
+structures — no token, rate limit, authorization or ORM.
+
+    DATABASE_URL=... BENCH_PARTNER_ID=... granian --interface asgi --factory \\
+        bench.api_reference:create_app
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated
+
+import asyncpg
+import msgspec
+from litestar import Litestar, Response, get
+from litestar.params import QueryParameter
+from piccolo.querystring import QueryString
+
+from portal.access import ClientScope
+from portal.api import paging, schemas
+from portal.api.routes import client_item, report_line
+from portal.clients.queries import clients_query
+from portal.exports.queries import CLIENT_LINKS_SQL, LINES_AFTER, LINES_PAGE_SQL
+
+POOL: dict[str, asyncpg.Pool] = {}
+
+
+@asynccontextmanager
+async def pool(app: Litestar):
+    POOL["pool"] = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=10)
+    try:
+        yield
+    finally:
+        await POOL["pool"].close()
+
+
+def _partner() -> int:
+    return int(os.environ["BENCH_PARTNER_ID"])
+
+
+def _json(body) -> Response:
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+@get("/api/v1/clients")
+async def clients(cursor: str | None = None, limit: int = 50) -> Response:
+    template, args = clients_query(
+        _partner(), 1, scope=ClientScope(True, 0), after=paging.decode(cursor, str, int), size=limit
+    )
+    sql, values = QueryString(template, *args).compile_string()
+    async with POOL["pool"].acquire() as connection:
+        rows = [dict(row) for row in await connection.fetch(sql, *values)]
+    page, more = rows[:limit], len(rows) > limit
+    return _json(
+        schemas.ClientPage(
+            data=[client_item(row) for row in page],
+            next_cursor=paging.next_cursor(page, more, "client_name", "id"),
+        )
+    )
+
+
+@get("/api/v1/reports/lines")
+async def lines(
+    period_from: Annotated[date, QueryParameter(name="from")],
+    period_to: Annotated[date, QueryParameter(name="to")],
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Response:
+    links_sql, links_args = QueryString(CLIENT_LINKS_SQL, _partner()).compile_string()
+    async with POOL["pool"].acquire() as connection:
+        links = await connection.fetch(links_sql, *links_args)
+        client_ids = [link["client"] for link in links]
+        full = [
+            link["client"]
+            for link in links
+            if link["status"] == "active" and link["access"] == "full"
+        ]
+        after = paging.decode(cursor, date, int, int)
+        arguments = (_partner(), period_from, period_to, client_ids, full)
+        if after is None:
+            sql, values = LINES_PAGE_SQL.format(after="", limit="$6"), (*arguments, limit + 1)
+        else:
+            sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$9")
+            values = (*arguments, *after, limit + 1)
+        rows = [dict(row) for row in await connection.fetch(sql, *values)]
+    page, more = rows[:limit], len(rows) > limit
+    return _json(
+        schemas.ReportLinePage(
+            data=[report_line(row) for row in page],
+            next_cursor=paging.next_cursor(page, more, "issued_on", "invoice_id", "position"),
+        )
+    )
+
+
+def create_app() -> Litestar:
+    return Litestar([clients, lines], lifespan=[pool], openapi_config=None, debug=False)
