@@ -147,12 +147,26 @@ async def _create_api_token(args: argparse.Namespace) -> int:
     return await token_command.create(args)
 
 
+async def _publish_billing_feed() -> None:
+    """The demo's partners get last month's billing feed at once (the worker would within
+    10 minutes)."""
+    from datetime import UTC, datetime
+
+    from portal import database
+    from portal.exports.feed.services import publish_due
+    from portal.settings import Settings
+
+    database.bind(os.environ["DATABASE_URL"])
+    await publish_due(Settings.from_env(), datetime.now(UTC))
+
+
 def _load_demo(size: int) -> bool:
     from portal import demo
 
     loaded = asyncio.run(demo.load(os.environ["DATABASE_URL"], size))
     if loaded:
         print(f"Demo data loaded ({size} generated organisations besides the named ones).")
+        asyncio.run(_publish_billing_feed())
     else:
         print("Demo data is already there.")
     return loaded

@@ -273,6 +273,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         )
     await load_listings(connection)  # every demo partner appears in the public directory
     await load_money(connection)  # a deposit, a statement, a payout and a credit note
+    from portal.webhooks.demo import load_webhooks
+
+    alpine = await connection.fetchval(
+        "SELECT id FROM organisation WHERE name = 'Alpine Web Studio GmbH'"
+    )
+    await load_webhooks(connection, alpine)
 
 
 async def _programme(connection: asyncpg.Connection) -> dict:

@@ -17,8 +17,8 @@ import trustme
 from piccolo.querystring import QueryString
 
 from portal.access import Actor, Role
-from portal.demo import DEMO_PASSWORD
 from portal.accounts.current import Current, OrganisationSummary
+from portal.demo import DEMO_PASSWORD
 from portal.piccolo_conf import DB
 from portal.webhooks import delivery, rules, services
 from portal.webhooks.events import emit
