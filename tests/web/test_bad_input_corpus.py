@@ -674,15 +674,18 @@ class Tokens:
 
     def __init__(self, login: tuple | None) -> None:
         self.login, self.token, self.used = login, None, 0
+        self.made = False  # a new token was just made (a write of its own, before the request)
 
     async def header(self) -> dict[str, str]:
         from portal.access import ALL_SCOPES
         from portal.accounts import queries as account_queries
         from portal.accounts import services as account_services
 
+        self.made = False
         if self.login is None:
             return {}
         if self.token is None or self.used >= 50:
+            self.made = True
             email, organisation = self.login
             account = await account_queries.account_by_email(email)
             organisation = organisation or next(
@@ -697,8 +700,7 @@ class Tokens:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def send_api(client, world: World, endpoint: Endpoint, kind: str, tokens: Tokens):
-    headers = await tokens.header()
+async def send_api(client, world: World, endpoint: Endpoint, kind: str, headers: dict[str, str]):
     path = world.path_of(endpoint)
     if endpoint.method == "GET":
         return await client.get(path + "?" + QUERY_CORPUS[kind](), headers=headers)
@@ -813,10 +815,13 @@ async def test_bad_input_never_fails_and_a_refusal_never_writes(app, client, db,
                 for kind in kinds_for(corpus, person_index, endpoint_index):
                     htmx = (person_index + endpoint_index) % 2 == 0
                     if api:
-                        response = await send_api(client, world, endpoint, kind, tokens)
-                        expected = (
-                            API_ANSWERED_ALIKE.get(kind) if endpoint.method != "GET" else None
-                        )
+                        headers = await tokens.header()
+                        if tokens.made:  # the token's own rows are not the request's doing
+                            current = await checksums(sql)
+                        response = await send_api(client, world, endpoint, kind, headers)
+                        expected = None
+                        if endpoint.method != "GET" and login is not None:
+                            expected = API_ANSWERED_ALIKE.get(kind)
                         if endpoint.method == "GET" and kind in {"NUL", "not UTF-8"}:
                             expected = 400
                     else:
