@@ -96,5 +96,10 @@ async def lines(
     )
 
 
+@get("/health")
+async def health() -> dict:
+    return {"status": "ok"}
+
+
 def create_app() -> Litestar:
-    return Litestar([clients, lines], lifespan=[pool], openapi_config=None, debug=False)
+    return Litestar([health, clients, lines], lifespan=[pool], openapi_config=None, debug=False)
