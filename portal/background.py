@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from portal.accounts import jobs as account_jobs
+from portal.api import jobs as api_jobs
 from portal.directory import services as directory
 from portal.exports.feed import jobs as feed_jobs
 from portal.exports.reports import jobs as report_jobs
@@ -30,4 +31,5 @@ def all_periodic() -> list[Periodic]:
         *report_jobs.PERIODIC,
         *webhook_jobs.PERIODIC,
         *feed_jobs.PERIODIC,
+        *api_jobs.PERIODIC,
     ]
