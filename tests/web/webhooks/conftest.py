@@ -6,10 +6,8 @@ from tests.web.api.conftest import demo_world  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(autouse=True)
-async def without_the_demo_endpoint(request):
+async def without_the_demo_endpoint(demo_world):  # noqa: F811 (the fixture imported above)
     """The demo's CRM endpoint is not the test's receiver: gone before each test."""
-    if "demo_world" in request.fixturenames:
-        await request.getfixturevalue("demo_world")
-        await DB.run_querystring(QueryString("DELETE FROM webhook_endpoint"))
-        await DB.run_querystring(QueryString("DELETE FROM webhook_event"))
-    yield
+    await DB.run_querystring(QueryString("DELETE FROM webhook_endpoint"))
+    await DB.run_querystring(QueryString("DELETE FROM webhook_event"))
+    return demo_world
