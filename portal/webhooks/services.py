@@ -182,8 +182,10 @@ async def redeliver(current: Current, delivery_id: int) -> int:
     if not storable_id(delivery_id):
         raise NotFound()
     rows = await _run(
-        """SELECT d.id, d.event, d.endpoint FROM webhook_delivery d
+        """SELECT d.id, d.event, d.endpoint, p.url, e.event_type, e.public_id
+           FROM webhook_delivery d
            JOIN webhook_endpoint p ON p.id = d.endpoint
+           JOIN webhook_event e ON e.id = d.event
            WHERE d.id = {} AND p.organisation = {}""",
         delivery_id,
         organisation_id,
@@ -193,4 +195,11 @@ async def redeliver(current: Current, delivery_id: int) -> int:
     delivery = rows[0]
     async with DB.transaction():
         await queue_delivery(delivery["event"], delivery["endpoint"], redelivery_of=delivery["id"])
+        await record(
+            organisation_id,
+            who_of(current),
+            "webhook.redelivered",
+            delivery["url"],
+            after={"event": delivery["public_id"], "type": delivery["event_type"]},
+        )
     return delivery["endpoint"]

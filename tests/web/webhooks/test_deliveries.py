@@ -1,11 +1,13 @@
 """Webhooks against a real https receiver on 127.0.0.1 (a certificate of a test authority):
 a change reaches the endpoint signed; a 500 is tried again; a redelivery carries the same
 event id, so that the receiver keeps exactly one per event; a rolled-back change sends
-nothing; private addresses are refused."""
+nothing; private addresses are refused. The pages: managers only, another organisation's
+endpoints and deliveries answer 404, a rotated secret signs beside the previous one."""
 
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import threading
 from collections.abc import Iterator
@@ -28,6 +30,9 @@ from tests.helpers import log_in, post_form
 from tests.web.api.conftest import ALPINE, HUBER, organisation_id, scalar
 
 ALICE = "alice@demo.partner-portal.test"
+DAVID = "david@demo.partner-portal.test"  # a plain user of Alpine Web Studio
+ELISE = "elise@demo.partner-portal.test"  # manages Lumière Digital, not Alpine Web Studio
+URL = "https://tickets.example.ch/in"
 
 
 async def work_off_queue(settings, jobs) -> None:
@@ -269,3 +274,80 @@ async def test_a_name_leading_to_a_private_address_is_not_reached(settings, demo
     await work_off_queue(settings, delivery.JOBS)
     error = await scalar("SELECT error FROM webhook_attempt")
     assert error.startswith("Refused")
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+async def test_a_plain_user_reaches_no_webhook_page(client, settings, demo_world):
+    endpoint_id, _ = await endpoint(settings, URL)
+    browser = await logged_in_browser(client, DAVID)
+    try:
+        assert (await browser.get("/organisation/webhooks")).status_code == 403
+        assert (await browser.get(f"/organisation/webhooks/{endpoint_id}")).status_code == 403
+        created = await post_form(
+            browser, "/organisation/webhooks", {"url": URL, "event_types": "link.granted"}
+        )
+        assert created.status_code == 403
+        rotated = await post_form(browser, f"/organisation/webhooks/{endpoint_id}/rotate")
+        assert rotated.status_code == 403
+    finally:
+        await browser.aclose()
+    assert await scalar("SELECT count(*) FROM webhook_endpoint") == 1
+    assert await scalar("SELECT previous_secret IS NULL FROM webhook_endpoint")
+
+
+async def test_another_organisations_endpoint_and_delivery_are_404(client, settings, demo_world):
+    endpoint_id, _ = await endpoint(settings, URL)
+    await emit_one(ALPINE)
+    delivery_id = (await deliveries())[0]["id"]
+    secret_before = await scalar("SELECT secret FROM webhook_endpoint")
+    browser = await logged_in_browser(client, ELISE)
+    try:
+        base = f"/organisation/webhooks/{endpoint_id}"
+        assert (await browser.get(base)).status_code == 404
+        for action in ("rotate", "switch-off", "remove"):
+            assert (await post_form(browser, f"{base}/{action}")).status_code == 404, action
+        redelivered = await post_form(
+            browser, f"/organisation/webhooks/deliveries/{delivery_id}/redeliver"
+        )
+        assert redelivered.status_code == 404
+        assert URL not in (await browser.get("/organisation/webhooks")).text
+    finally:
+        await browser.aclose()
+    assert await scalar("SELECT secret FROM webhook_endpoint") == secret_before
+    assert await scalar("SELECT active FROM webhook_endpoint")
+    assert len(await deliveries()) == 1
+
+
+async def test_a_rotated_secret_signs_beside_the_previous_one(
+    client, settings, demo_world, receiver
+):
+    endpoint_id, first_secret = await endpoint(settings, receiver.url)
+    browser = await logged_in_browser(client, ALICE)
+    try:
+        rotated = await post_form(browser, f"/organisation/webhooks/{endpoint_id}/rotate")
+        assert rotated.status_code == 200, rotated.text
+        found = re.search(r'data-testid="webhook-secret">([^<]+)<', rotated.text)
+        assert found and found[1] != first_secret
+        new_secret = found[1]
+        await emit_one(ALPINE)
+        await work_off_queue(settings, delivery.JOBS)
+        first = await deliveries()
+        again = await post_form(
+            browser, f"/organisation/webhooks/deliveries/{first[0]['id']}/redeliver"
+        )
+        assert again.status_code == 303, again.text
+    finally:
+        await browser.aclose()
+    request = receiver.requests[0]
+    header, now = request["headers"]["portal-signature"], datetime.now(UTC)
+    assert header.count("v1=") == 2
+    assert rules.verify(new_secret, header, request["body"], now)
+    assert rules.verify(first_secret, header, request["body"], now)
+    logged = await scalar(
+        "SELECT count(*) FROM audit_event WHERE organisation = {} AND action = {}",
+        await organisation_id(ALPINE),
+        "webhook.redelivered",
+    )
+    assert logged == 1
