@@ -351,3 +351,32 @@ async def test_a_rotated_secret_signs_beside_the_previous_one(
         "webhook.redelivered",
     )
     assert logged == 1
+
+
+async def test_a_payout_is_told_once_made_and_a_refused_one_never(
+    client, settings, demo_world, receiver
+):
+    await endpoint(settings, receiver.url, [EventType.PAYOUT_APPROVED])
+    browser = await logged_in_browser(client, ALICE)
+    iban = "CH93 0076 2011 6238 5295 7"
+    try:
+        deposited = await post_form(browser, "/billing/prepaid/deposit", {"amount": "100.00"})
+        assert deposited.status_code == 303, deposited.text
+        refused = await post_form(
+            browser,
+            "/billing/prepaid/payout",
+            {"payout_amount": "10", "method": "iban", "destination": "CH00 0000 0000"},
+        )
+        assert refused.status_code == 422
+        paid = await post_form(
+            browser,
+            "/billing/prepaid/payout",
+            {"payout_amount": "40.00", "method": "iban", "destination": iban},
+        )
+        assert paid.status_code == 303, paid.text
+    finally:
+        await browser.aclose()
+    await work_off_queue(settings, delivery.JOBS)
+    assert [event["type"] for event in receiver.events()] == ["payout.approved"]
+    data = receiver.events()[0]["data"]
+    assert data == {"currency": "CHF", "amount": "40.00", "method": "iban", "destination": iban}
