@@ -243,6 +243,34 @@ async def test_a_rolled_back_change_sends_nothing(client, settings, demo_world, 
     assert await scalar("SELECT count(*) FROM webhook_event") == 0
 
 
+async def test_a_change_that_fails_after_its_event_sends_nothing(
+    client, settings, demo_world, receiver, monkeypatch
+):
+    """Stopping a link emits link.stopped, then the mail to the other side fails: the whole
+    change rolls back, the event with it."""
+    from portal.clients import services as link_services
+
+    await endpoint(settings, receiver.url, [EventType.LINK_STOPPED])
+    link = await scalar(
+        "SELECT id FROM partner_link WHERE partner = {} AND client = {} AND status = 'active'",
+        await organisation_id(ALPINE),
+        await organisation_id(HUBER),
+    )
+
+    async def mail_fails(*_args) -> None:
+        raise RuntimeError("the mail could not be queued")
+
+    monkeypatch.setattr(link_services, "_mail_side", mail_fails)
+    with pytest.raises(RuntimeError):
+        await link_services.stop_link(
+            settings, await current_of(ALICE, ALPINE), link, "Alpine-Demo-2026"
+        )
+    await work_off_queue(settings, delivery.JOBS)
+    assert receiver.requests == []
+    assert await scalar("SELECT count(*) FROM webhook_event") == 0
+    assert await scalar("SELECT status FROM partner_link WHERE id = {}", link) == "active"
+
+
 @pytest.mark.parametrize(
     "url",
     [
