@@ -234,7 +234,7 @@ LINES_PAGE_SQL = (
 
 # The billing feed's file (docs/rules.md, The billing feed): the month's lines as the report
 # has them, with who paid and whether the partner sees the line in full spelled out, and the
-# lines that reached the month after it closed (issued later) marked as corrections.
+# lines recorded after the month's first version ($6; NULL before it) marked as corrections.
 FEED_COLUMNS = (
     "issued_on, invoice_number, invoice_id, client_id, client_name, product, family, "
     "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
@@ -245,7 +245,9 @@ FEED_SQL = (
     "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
     "cashback, vat_rule, vat_rate, invoice_vat, currency, "
     "CASE WHEN partner_paid THEN 'partner' ELSE 'client' END AS paid_by, "
-    "shown::text AS in_full, (issued_on > $3)::text AS correction, position FROM ("
+    "shown::text AS in_full, coalesce((SELECT r.created_at FROM invoice r "
+    "WHERE r.id = feed.invoice_id) > $6::timestamptz, false)::text AS correction, "
+    "position FROM ("
     + LINES_DECIMAL_COLUMNS
     + "FROM ("
     + LINES_COLUMNS
@@ -259,15 +261,17 @@ SELECT max(created_at) FROM invoice WHERE partner = $1 AND issued_on BETWEEN $2 
 
 
 async def copy_feed_lines(
-    path: str, partner_id, start, end, client_ids, full_client_ids
+    path: str, partner_id, start, end, client_ids, full_client_ids, first_published
 ) -> tuple[int, object]:
-    """Write the month's feed lines to PATH as CSV; how many, and the newest invoice's time,
-    read in one snapshot."""
+    """Write the month's feed lines to PATH as CSV, those recorded after FIRST_PUBLISHED (the
+    month's first version; None before it) marked as corrections; how many, and the newest
+    invoice's time, read in one snapshot."""
     async with _connection() as connection, connection.transaction(isolation="repeatable_read"):
         through = await connection.fetchval(FEED_THROUGH_SQL, partner_id, start, end)
         status = await connection.copy_from_query(
             FEED_SQL,
             *_arguments(partner_id, start, end, client_ids, full_client_ids),
+            first_published,
             output=path,
             format="csv",
             header=True,

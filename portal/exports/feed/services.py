@@ -72,12 +72,13 @@ async def publish(settings: Settings, partner_id: int, start, *, now: datetime |
     now = now or datetime.now(UTC)
     end = rules.month_end(start)
     latest = await _run(
-        "SELECT coalesce(max(version), 0) AS v FROM billing_feed_version "
-        "WHERE organisation = {} AND period_start = {}",
+        "SELECT coalesce(max(version), 0) AS v, "
+        "min(coalesce(lines_through, created_at)) FILTER (WHERE version = 1) AS first "
+        "FROM billing_feed_version WHERE organisation = {} AND period_start = {}",
         partner_id,
         start,
     )
-    version = latest[0]["v"] + 1
+    version, first_published = latest[0]["v"] + 1, latest[0]["first"]
     request = ReportRequest(partner_id, start, end, format="csv")
     scope = await report_scope(await partner_view(partner_id), request)
     relative = Path(FEEDS_FOLDER) / str(partner_id) / rules.period_label(start) / f"v{version}"
@@ -85,7 +86,13 @@ async def publish(settings: Settings, partner_id: int, start, *, now: datetime |
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / rules.file_name(start, version, "csv")
     rows, through = await line_queries.copy_feed_lines(
-        str(csv_path), partner_id, start, end, list(scope.client_ids), list(scope.full_client_ids)
+        str(csv_path),
+        partner_id,
+        start,
+        end,
+        list(scope.client_ids),
+        list(scope.full_client_ids),
+        first_published,
     )
     parquet_path = folder / rules.file_name(start, version, "parquet")
     corrections = await anyio.to_thread.run_sync(_write_parquet, csv_path, parquet_path)

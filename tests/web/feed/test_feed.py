@@ -81,6 +81,14 @@ async def test_a_month_gets_versions_that_match_their_manifests(client, settings
     assert (period, 2, first["rows"] + 1) in versions and (period, 1, first["rows"]) in versions
     second = (await client.get(f"/api/v1/feed/{period}/2", headers=bearer(token))).json()
     assert second["reason"] == rules.REACHED.format(previous=1)
+    assert (first["corrections"], second["corrections"]) == (0, 1)
+    second_csv = await client.get(second["files"][0]["url"], headers=bearer(token))
+    marked = [
+        (r["invoice_id"], r["correction"])
+        for r in csv.DictReader(io.StringIO(second_csv.text))
+        if r["correction"] == "true" or r["invoice_id"] == str(late)
+    ]
+    assert marked == [(str(late), "true")]  # the late line, and only it, is a correction
     again = await client.get(files["csv"]["url"], headers=bearer(token))
     assert again.content == csv_answer.content  # version 1 is kept as it was
     assert await services.publish_due(settings, datetime.now(UTC)) == 0  # nothing new
