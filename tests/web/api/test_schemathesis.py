@@ -35,7 +35,7 @@ async def test_every_operation_conforms_to_the_document(demo_world, tmp_path, mo
              "--checks", CHECKS, "--max-examples", MAX_EXAMPLES, "--workers", "1",
              "--request-timeout", "20", "--phases", "examples,coverage,fuzzing",
              "--suppress-health-check", "all", "--no-color"],
-            capture_output=True, text=True, timeout=TIME_LIMIT,
+            capture_output=True, text=True, timeout=TIME_LIMIT, cwd=tmp_path,  # its cache
             env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
         )  # fmt: skip
     report = result.stdout[-8000:] + result.stderr[-2000:]
