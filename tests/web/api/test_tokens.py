@@ -98,6 +98,20 @@ async def test_a_removed_members_token_stops_at_once(client, db):
         assert "no longer belongs" in stopped.json()["detail"]
 
 
+async def test_a_right_taken_from_the_owner_is_taken_from_the_token_at_once(client, db):
+    await sign_up(client, organisation="Muster Web AG")
+    async with colleague(client, "bea@example.ch", billing_rights=True) as bea:
+        token = await create(bea, scope_billing="read")
+        invoices = await client.get("/api/v1/invoices", headers=bearer(token))
+        assert invoices.status_code == 200, invoices.text
+        member = await membership_id(client, "bea@example.ch")
+        changed = await post_form(client, f"/organisation/members/{member}", {"role": "user"})
+        assert changed.status_code == 303, changed.text
+        refused = await client.get("/api/v1/invoices", headers=bearer(token))
+        assert refused.status_code == 403, refused.text
+        assert (await client.get("/api/v1/organisation", headers=bearer(token))).status_code == 200
+
+
 def test_the_operators_command_prints_a_token_once(database_url, tmp_path):
     """`portal api-token create` refuses what is wrong before it starts anything."""
     result = subprocess.run(
