@@ -144,6 +144,27 @@ TIMEOUT_SECONDS = 10.0
 RESPONSE_KEPT = 2000  # characters of an endpoint's answer kept with the attempt
 
 
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return DELIVERY_STATUS_LABELS[self]
+
+
+DELIVERY_STATUS_LABELS = {
+    DeliveryStatus.QUEUED: "Waiting to be sent",
+    DeliveryStatus.SENDING: "Being sent",
+    DeliveryStatus.DELIVERED: "Delivered",
+    DeliveryStatus.RETRYING: "Will be tried again",
+    DeliveryStatus.FAILED: "Not delivered",
+}
+
+
 def delivered(status_code: int | None) -> bool:
     """A 2xx answer; anything else (3xx is not followed) is tried again."""
     return status_code is not None and 200 <= status_code < 300

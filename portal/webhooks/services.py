@@ -57,15 +57,20 @@ def endpoint_problems(entered: EndpointInput) -> dict[str, str]:
     return problems
 
 
+def _status_label(status: str | None) -> str:
+    return rules.DeliveryStatus(status).label if status else ""
+
+
 async def endpoints(current: Current) -> list[dict]:
     organisation_id = _organisation(current)
-    return await _run(
+    rows = await _run(
         """SELECT p.id, p.url, p.description, p.event_types, p.active, p.created_at,
                   (SELECT d.status FROM webhook_delivery d WHERE d.endpoint = p.id
                     ORDER BY d.id DESC LIMIT 1) AS last_status
            FROM webhook_endpoint p WHERE p.organisation = {} ORDER BY p.id""",
         organisation_id,
     )
+    return [{**row, "last_status": _status_label(row["last_status"])} for row in rows]
 
 
 async def create_endpoint(settings: Settings, current: Current, entered: EndpointInput) -> tuple:
@@ -172,6 +177,9 @@ async def deliveries(current: Current, endpoint_id: int, page_no: int) -> tuple[
     for row in rows:
         if isinstance(row["attempts_made"], str):
             row["attempts_made"] = json.loads(row["attempts_made"])
+        retrying = row["status"] == rules.DeliveryStatus.RETRYING
+        row["next_try"] = row["next_attempt_at"] if retrying else None
+        row["status"] = _status_label(row["status"])
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
