@@ -1,16 +1,14 @@
-"""One row per version of a partner's month; the invoices' index that the feed (and the API's
-report lines) read a partner's period by, in issue order."""
+"""One row per version of a partner's month."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 ID = "2026-12-03T13:30:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "billing feed constraints and the invoices' issue-order index"
+DESCRIPTION = "billing feed constraints"
 
 SQL = """
 CREATE UNIQUE INDEX billing_feed_version_once
     ON billing_feed_version (organisation, period_start, version);
-CREATE INDEX IF NOT EXISTS invoice_partner_issued ON invoice (partner, issued_on, id);
 """
 
 
