@@ -19,8 +19,9 @@ from tests.helpers import (
     totp_code,
     turn_on_two_factor,
 )
-from tests.web.api.conftest import bearer, scalar
+from tests.web.api.conftest import ALPINE, bearer, scalar
 
+ALICE = "alice@demo.partner-portal.test"
 FORM = {
     "token_name": "CRM sync",
     "expires": "30",
@@ -112,14 +113,39 @@ async def test_a_right_taken_from_the_owner_is_taken_from_the_token_at_once(clie
         assert (await client.get("/api/v1/organisation", headers=bearer(token))).status_code == 200
 
 
-def test_the_operators_command_prints_a_token_once(database_url, tmp_path):
-    """`portal api-token create` refuses what is wrong before it starts anything."""
-    result = subprocess.run(
-        [sys.executable, "-m", "portal.cli", "api-token", "create", "--email", "x@example.ch",
-         "--organisation", "1", "--name", "n", "--scope", "clients:admin"],
+def portal_command(database_url: str, data_dir, *arguments: str):
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", "api-token", "create", *arguments],
         capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url,
-             "PORTAL_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
+             "PORTAL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def test_the_operators_command_refuses_what_is_wrong(database_url, tmp_path):
+    """`portal api-token create` refuses what is wrong before it starts anything."""
+    result = portal_command(
+        database_url, tmp_path, "--email", "x@example.ch", "--organisation", "1", "--name", "n",
+        "--scope", "clients:admin",
     )  # fmt: skip
     assert result.returncode == 2 and "Unknown scope clients:admin" in result.stderr
     assert result.stdout == ""
+
+
+async def test_the_operators_command_prints_a_token_once(client, demo_world, tmp_path):
+    alpine = await scalar("SELECT id FROM organisation WHERE name = {}", ALPINE)
+    arguments = ("--email", ALICE, "--organisation", str(alpine), "--name", "Helpdesk")
+    made = portal_command(demo_world, tmp_path, *arguments, "--scope", "tenders:write")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("ppt_") and "\n" not in token and token not in made.stderr
+    assert await scalar("SELECT name FROM api_token WHERE token_hash = {}", token_hash(token)) == (
+        "Helpdesk"
+    )
+    seen = (await client.get("/api/v1/organisation", headers=bearer(token))).json()
+    assert seen["id"] == alpine and seen["token_scopes"] == ["tenders:write"]
+    again = portal_command(demo_world, tmp_path, *arguments)
+    assert again.returncode == 0 and again.stdout.strip() != token  # a new token each time
+    stranger = portal_command(demo_world, tmp_path, "--email", "nobody@example.ch",
+                              "--organisation", str(alpine), "--name", "x")  # fmt: skip
+    assert stranger.returncode == 2 and stranger.stdout == ""
