@@ -57,8 +57,8 @@ class ProgrammeController(Controller):
             if errors or problems:
                 raise FormErrors({**problems, **errors})
             checklist = await services.apply(settings, current, entered)
-        except FormErrors as error:
-            checklist = await services.checklist_of(current, entered, settings)
+        except FormErrors as error:  # refused: the checklist is shown, nothing is written
+            checklist = await services.checklist_of(current, entered, settings, start_checks=False)
             return form_page(request, TEMPLATE, _context(current, checklist, entered), error.errors)
         message, level = _outcome_message(checklist)
         return redirect(request, "/programme", flash=message, level=level)
