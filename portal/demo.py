@@ -279,6 +279,9 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         "SELECT id FROM organisation WHERE name = 'Alpine Web Studio GmbH'"
     )
     await load_webhooks(connection, alpine)
+    from portal.api.demo import load_api_token
+
+    await load_api_token(connection, ALICE.email, alpine)
 
 
 async def _programme(connection: asyncpg.Connection) -> dict:

@@ -149,3 +149,12 @@ async def test_the_operators_command_prints_a_token_once(client, demo_world, tmp
     stranger = portal_command(demo_world, tmp_path, "--email", "nobody@example.ch",
                               "--organisation", str(alpine), "--name", "x")  # fmt: skip
     assert stranger.returncode == 2 and stranger.stdout == ""
+
+
+async def test_the_demo_lists_a_used_token_on_alices_security_page(client, demo_world):
+    from portal.demo import DEMO_PASSWORD
+    from tests.helpers import log_in
+
+    assert (await log_in(client, ALICE, DEMO_PASSWORD)).status_code == 303
+    page = (await client.get("/account/security")).text
+    assert "Accounting export" in page and "from 203.0.113.24" in page
