@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 import asyncpg
 
 from bench import big_partner, harness
-from portal.accounts.rules import new_api_token, token_hash
+from portal.accounts.rules import new_api_token
+from portal.core.tokens import token_hash
 
 MONTH = date(2026, 10, 1)
 MONTH_END = date(2026, 10, 31)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import asyncpg
 
 from portal.accounts.passwords import hash_password
+from portal.api.demo import load_api_token
 from portal.billing import rules as billing_rules
 from portal.billing.demo import load_money
 from portal.billing.queries import vat_rows
@@ -18,6 +19,7 @@ from portal.billing.rules import add_months, period_end
 from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 from portal.tenders import demo as tender_demo
+from portal.webhooks.demo import load_webhooks
 
 DEMO_PASSWORD = "Alpine-Demo-2026"
 DEMO_DOMAIN = "demo.partner-portal.test"
@@ -273,14 +275,10 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         )
     await load_listings(connection)  # every demo partner appears in the public directory
     await load_money(connection)  # a deposit, a statement, a payout and a credit note
-    from portal.webhooks.demo import load_webhooks
-
     alpine = await connection.fetchval(
         "SELECT id FROM organisation WHERE name = 'Alpine Web Studio GmbH'"
     )
     await load_webhooks(connection, alpine)
-    from portal.api.demo import load_api_token
-
     await load_api_token(connection, ALICE.email, alpine)
 
 

@@ -14,6 +14,7 @@ LAYERS = (
     "accounts",
     "audit",
     "organisations",
+    "webhooks",  # events every domain above emits in its own transactions
     "products",
     "clients",
     "billing",
@@ -21,6 +22,7 @@ LAYERS = (
     "tenders",
     "directory",
     "exports",
+    "api",  # the public API reads every domain
 )
 
 # The composition roots put the packages together; they may import anything.

@@ -246,6 +246,7 @@ async def first_organisation_of(account_id: int) -> int | None:
 
 # --- API tokens ----------------------------------------------------------------------------
 
+
 async def insert_api_token(values: dict) -> int:
     rows = await ApiToken.insert(ApiToken(**values)).returning(ApiToken.id)
     return rows[0]["id"]

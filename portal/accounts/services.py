@@ -401,7 +401,7 @@ async def create_api_token(
     async with DB.transaction():
         await queries.insert_api_token(
             {
-                "token_hash": rules.token_hash(token),
+                "token_hash": token_hash(token),
                 "prefix": token[: rules.API_TOKEN_PREFIX_SHOWN],
                 "account": account_id,
                 "organisation_id": request.organisation_id,

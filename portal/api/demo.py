@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from portal.access import ApiArea, ApiLevel, scope
-from portal.accounts.rules import API_TOKEN_PREFIX_SHOWN, new_api_token, token_hash
+from portal.accounts.rules import API_TOKEN_PREFIX_SHOWN, new_api_token
+from portal.core.tokens import token_hash
 
 NAME = "Accounting export"
 SCOPES = [scope(ApiArea.BILLING, ApiLevel.READ), scope(ApiArea.REPORTS, ApiLevel.READ)]

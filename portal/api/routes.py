@@ -35,10 +35,10 @@ from portal.clients import services as link_services
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries as export_queries
+from portal.exports.billing_report import ReportRequest, report_scope
 from portal.exports.feed import rules as feed_rules
 from portal.exports.feed import services as feed_services
 from portal.exports.feed.routes import feed_file
-from portal.exports.reports import ReportRequest, report_scope
 from portal.products import queries as product_queries
 from portal.tenders import services as tender_services
 from portal.tenders.forms import quote_from

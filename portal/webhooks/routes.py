@@ -4,10 +4,10 @@ deliveries and the endpoint's answers, and the secret shown once (on creation an
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.accounts.current import Current, provide_current
+from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.forms import Form, page_number
 from portal.web import form_page, page, redirect
@@ -19,7 +19,6 @@ EVENT_CHOICES = {event.value: event.label for event in rules.EventType}
 
 class WebhooksController(Controller):
     path = "/organisation/webhooks"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="webhooks.index")
     async def index(self, request: Request, current: Me) -> Response:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from piccolo.querystring import QueryString
 
 from portal.access import Action, require
-from portal.accounts.current import Current
 from portal.audit.services import record, who_of
+from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import FormErrors, NotFound
 from portal.piccolo_conf import DB

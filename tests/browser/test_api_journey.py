@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.steps import sign_up
-from tests.helpers import PASSWORD
+from tests.factories.accounts import PASSWORD
+from tests.factories.browser import sign_up
 
 pytestmark = pytest.mark.browser
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File
 
-from portal.accounts.current import Current, provide_current
+from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, NotFound
 from portal.exports.feed import rules, services
@@ -29,8 +29,7 @@ def feed_file(settings, row: dict, file_format: str) -> File:
 
 
 class FeedFilesController(Controller):
-    path = "/my-reports/feed"
-    dependencies = {"current": Provide(provide_current)}
+    path = "/exports/reports/feed"
 
     @get("/{version_id:int}/{file_format:str}", name="exports.feed.download")
     async def download(

@@ -18,12 +18,12 @@ from pyarrow import csv as pa_csv
 from pyarrow import parquet as pq
 
 from portal.access import Action, require
-from portal.accounts.current import Current
+from portal.core.current import Current
+from portal.core.enums import IN_PROGRAMME
 from portal.errors import NotFound, PortalError
 from portal.exports import queries as line_queries
+from portal.exports.billing_report import ReportRequest, partner_view, report_scope
 from portal.exports.feed import rules
-from portal.exports.reports import ReportRequest, partner_view, report_scope
-from portal.partners.rules import IN_PROGRAMME
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.webhooks.events import emit

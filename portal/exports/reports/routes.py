@@ -16,8 +16,8 @@ from portal.access import Action, may
 from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.exports.reports import rules, services
 from portal.exports.feed import services as feed_services
+from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
 from portal.web import PUBLIC, form_page, page, redirect
 

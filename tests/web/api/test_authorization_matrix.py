@@ -21,13 +21,16 @@ from portal.access import (
     scope,
 )
 from portal.products.tables import Product
-from tests.unit.clients.test_link_access import expected_decision
-from tests.web.api.conftest import bearer, make_token
-from tests.web.clients.test_route_matrix import (
+from tests.factories.access import expected_decision
+from tests.factories.api import bearer, make_token
+from tests.factories.clients import (
     ACTIVE_STATES,
+    AWAITING_CLIENT,
+    AWAITING_PARTNER,
     FULL,
     PEOPLE,
-    STATES,
+    RESTRICTED,
+    STOPPED,
     build_world,
     put_back,
     snapshot,
@@ -35,6 +38,7 @@ from tests.web.clients.test_route_matrix import (
 
 READ_ALL = frozenset(scope(area, ApiLevel.READ) for area in ApiArea)
 WITHOUT_CLIENTS = frozenset(s for s in ALL_SCOPES if not s.startswith("clients:"))
+STATES = [FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER, STOPPED]
 TOKENS = {"read and write": ALL_SCOPES, "read only": READ_ALL, "no clients": WITHOUT_CLIENTS}
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from portal.access import ApiArea, ApiLevel, scope
 from portal.demo import DEMO_PASSWORD
-from tests.helpers import log_in
-from tests.web.api.conftest import ALPINE, bearer, make_token, scalar
+from tests.factories.accounts import log_in
+from tests.factories.api import ALPINE, bearer, make_token, scalar
 
 ALICE = "alice@demo.partner-portal.test"
 ELISE = "elise@demo.partner-portal.test"

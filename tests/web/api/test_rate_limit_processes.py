@@ -4,52 +4,12 @@ and every answer says where the token stands."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from contextlib import ExitStack
 
 import httpx
 
-from tests.conftest import ROOT, free_port
-from tests.helpers import insert_organisation, insert_person
-from tests.web.api.conftest import bearer, make_token
-
-
-def start_server(stack: ExitStack, database_url: str, data_dir) -> str:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PORTAL_SECRET_KEY": "test-secret-key",
-        "PORTAL_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-         "portal.app:app_from_environment", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    stack.callback(_stop, process)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+from tests.factories.api import bearer, make_token, start_server
+from tests.factories.organisations import insert_organisation, insert_person
 
 
 async def test_the_61st_request_of_a_minute_is_refused_whichever_process_answers(db, tmp_path):

@@ -11,8 +11,7 @@ import sys
 from contextlib import ExitStack
 
 from portal.access import ALL_SCOPES
-from tests.web.api.conftest import ALPINE, make_token
-from tests.web.api.test_rate_limit_processes import start_server
+from tests.factories.api import ALPINE, make_token, start_server
 
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"

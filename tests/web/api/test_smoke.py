@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.api.conftest import ALPINE, bearer, make_token
+from tests.factories.api import ALPINE, bearer, make_token
 
 
 async def test_every_list_answers_with_a_token_of_every_scope(client, demo_world):
@@ -38,7 +38,7 @@ async def test_no_token_is_401_as_a_problem(client, demo_world):
 
 
 async def test_a_write_with_an_idempotency_key_happens_once(client, demo_world):
-    from tests.web.api.conftest import scalar
+    from tests.factories.api import scalar
 
     token = await make_token("alice@demo.partner-portal.test", ALPINE)
     link = (await client.get("/api/v1/clients", headers=bearer(token))).json()["data"][0]
@@ -60,7 +60,7 @@ async def test_a_write_with_an_idempotency_key_happens_once(client, demo_world):
 
 async def test_a_foreign_id_is_404_and_an_out_of_scope_call_403(client, demo_world):
     from portal.access import ApiArea, ApiLevel, scope
-    from tests.web.api.conftest import scalar
+    from tests.factories.api import scalar
 
     token = await make_token(
         "alice@demo.partner-portal.test", ALPINE, {scope(ApiArea.PRODUCTS, ApiLevel.READ)}

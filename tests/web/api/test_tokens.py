@@ -8,18 +8,12 @@ import re
 import subprocess
 import sys
 
-from portal.accounts.rules import token_hash
-from tests.conftest import ROOT
-from tests.helpers import (
-    PASSWORD,
-    colleague,
-    membership_id,
-    post_form,
-    sign_up,
-    totp_code,
-    turn_on_two_factor,
-)
-from tests.web.api.conftest import ALPINE, bearer, scalar
+from portal.core.tokens import token_hash
+from tests.factories.accounts import PASSWORD, log_in, sign_up, totp_code, turn_on_two_factor
+from tests.factories.api import ALPINE, bearer, scalar
+from tests.factories.organisations import colleague, membership_id
+from tests.factories.servers import ROOT
+from tests.factories.web import post_form
 
 ALICE = "alice@demo.partner-portal.test"
 FORM = {
@@ -153,7 +147,6 @@ async def test_the_operators_command_prints_a_token_once(client, demo_world, tmp
 
 async def test_the_demo_lists_a_used_token_on_alices_security_page(client, demo_world):
     from portal.demo import DEMO_PASSWORD
-    from tests.helpers import log_in
 
     assert (await log_in(client, ALICE, DEMO_PASSWORD)).status_code == 303
     page = (await client.get("/account/security")).text

@@ -1,1 +1,1 @@
-from tests.web.api.conftest import demo_world  # noqa: F401 (a fixture)
+from tests.factories.api import demo_world  # noqa: F401 (a fixture)

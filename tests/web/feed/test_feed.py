@@ -13,9 +13,15 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 
 from portal.exports.feed import rules, services
-from tests.web.api.conftest import ALPINE, bearer, make_token, organisation_id, scalar
-
-ALICE = "alice@demo.partner-portal.test"
+from tests.factories.api import (
+    ALICE,
+    ALPINE,
+    bearer,
+    demo_browser,
+    make_token,
+    organisation_id,
+    scalar,
+)
 
 
 async def busiest_month(partner: int) -> date:
@@ -95,16 +101,14 @@ async def test_a_month_gets_versions_that_match_their_manifests(client, settings
 
 
 async def test_my_reports_lists_the_feed_for_managers(client, settings, demo_world):
-    from tests.web.webhooks.test_deliveries import logged_in_browser
-
     partner = await organisation_id(ALPINE)
     await services.publish(settings, partner, await busiest_month(partner))
-    browser = await logged_in_browser(client, ALICE)
+    browser = await demo_browser(client, ALICE)
     try:
-        page = await browser.get("/my-reports")
+        page = await browser.get("/exports/reports")
         assert page.status_code == 200 and "Billing feed" in page.text
         download = await browser.get(
-            f"/my-reports/feed/{await scalar('SELECT id FROM billing_feed_version')}/csv"
+            f"/exports/reports/feed/{await scalar('SELECT id FROM billing_feed_version')}/csv"
         )
         assert download.status_code == 200 and download.text.startswith("issued_on,")
     finally:

@@ -2,7 +2,7 @@ import pytest
 from piccolo.querystring import QueryString
 
 from portal.piccolo_conf import DB
-from tests.web.api.conftest import demo_world  # noqa: F401 (a fixture)
+from tests.factories.api import demo_world  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -19,17 +19,15 @@ import trustme
 from piccolo.querystring import QueryString
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
-from portal.demo import DEMO_PASSWORD
+from portal.core.current import Current, OrganisationSummary
 from portal.piccolo_conf import DB
 from portal.webhooks import delivery, rules, services
 from portal.webhooks.events import emit
 from portal.webhooks.rules import EventType
-from tests.conftest import free_port
-from tests.helpers import log_in, post_form
-from tests.web.api.conftest import ALPINE, HUBER, organisation_id, scalar
+from tests.factories.api import ALICE, ALPINE, HUBER, demo_browser, organisation_id, scalar
+from tests.factories.servers import free_port
+from tests.factories.web import post_form
 
-ALICE = "alice@demo.partner-portal.test"
 DAVID = "david@demo.partner-portal.test"  # a plain user of Alpine Web Studio
 ELISE = "elise@demo.partner-portal.test"  # manages Lumière Digital, not Alpine Web Studio
 URL = "https://tickets.example.ch/in"
@@ -55,14 +53,6 @@ async def work_off_queue(settings, jobs) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(worker, timeout=30)
-
-
-async def logged_in_browser(client, email: str):
-    import httpx
-
-    browser = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
-    assert (await log_in(browser, email, DEMO_PASSWORD)).status_code == 303
-    return browser
 
 
 class Receiver:
@@ -164,7 +154,7 @@ async def test_a_stopped_link_reaches_the_endpoint_signed(client, settings, demo
         await organisation_id(ALPINE),
         await organisation_id(HUBER),
     )
-    browser = await logged_in_browser(client, ALICE)
+    browser = await demo_browser(client, ALICE)
     try:
         stopped = await post_form(
             browser, f"/clients/{link}/stop", {"password": "Alpine-Demo-2026"}
@@ -205,7 +195,7 @@ async def test_a_500_is_tried_again_and_a_redelivery_keeps_the_event_id(
     await make_retries_due()
     await work_off_queue(settings, delivery.JOBS)
     assert [(d["status"], d["attempts"]) for d in await deliveries()] == [("delivered", 2)]
-    browser = await logged_in_browser(client, ALICE)
+    browser = await demo_browser(client, ALICE)
     try:
         first = (await deliveries())[0]["id"]
         again = await post_form(browser, f"/organisation/webhooks/deliveries/{first}/redeliver")
@@ -309,7 +299,7 @@ async def test_a_name_leading_to_a_private_address_is_not_reached(settings, demo
 
 async def test_a_plain_user_reaches_no_webhook_page(client, settings, demo_world):
     endpoint_id, _ = await endpoint(settings, URL)
-    browser = await logged_in_browser(client, DAVID)
+    browser = await demo_browser(client, DAVID)
     try:
         assert (await browser.get("/organisation/webhooks")).status_code == 403
         assert (await browser.get(f"/organisation/webhooks/{endpoint_id}")).status_code == 403
@@ -330,7 +320,7 @@ async def test_another_organisations_endpoint_and_delivery_are_404(client, setti
     await emit_one(ALPINE)
     delivery_id = (await deliveries())[0]["id"]
     secret_before = await scalar("SELECT secret FROM webhook_endpoint")
-    browser = await logged_in_browser(client, ELISE)
+    browser = await demo_browser(client, ELISE)
     try:
         base = f"/organisation/webhooks/{endpoint_id}"
         assert (await browser.get(base)).status_code == 404
@@ -352,7 +342,7 @@ async def test_a_rotated_secret_signs_beside_the_previous_one(
     client, settings, demo_world, receiver
 ):
     endpoint_id, first_secret = await endpoint(settings, receiver.url)
-    browser = await logged_in_browser(client, ALICE)
+    browser = await demo_browser(client, ALICE)
     try:
         rotated = await post_form(browser, f"/organisation/webhooks/{endpoint_id}/rotate")
         assert rotated.status_code == 200, rotated.text
@@ -385,7 +375,7 @@ async def test_a_payout_is_told_once_made_and_a_refused_one_never(
     client, settings, demo_world, receiver
 ):
     await endpoint(settings, receiver.url, [EventType.PAYOUT_APPROVED])
-    browser = await logged_in_browser(client, ALICE)
+    browser = await demo_browser(client, ALICE)
     iban = "CH93 0076 2011 6238 5295 7"
     try:
         deposited = await post_form(browser, "/billing/prepaid/deposit", {"amount": "100.00"})
