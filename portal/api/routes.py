@@ -67,6 +67,7 @@ class OrganisationController(Controller):
     @get(
         "",
         operation_id="getOrganisation",
+        name="api.getOrganisation",
         summary="The organisation the token acts for",
         responses=READ_PROBLEMS,
     )
@@ -141,6 +142,7 @@ class ClientsController(Controller):
     @get(
         "",
         operation_id="listClients",
+        name="api.listClients",
         summary="The partner's active clients that the token's owner sees, by name",
         responses=READ_PROBLEMS,
     )
@@ -177,6 +179,7 @@ class PartnersController(Controller):
     @get(
         "",
         operation_id="listPartners",
+        name="api.listPartners",
         summary="The organisation's partners and waiting requests, as its client",
         responses=READ_PROBLEMS,
     )
@@ -200,6 +203,7 @@ class LinksController(Controller):
     @get(
         "/{link_id:int}",
         operation_id="getLink",
+        name="api.getLink",
         summary="A link, from either side",
         responses=SHOW_PROBLEMS,
     )
@@ -209,6 +213,7 @@ class LinksController(Controller):
     @get(
         "/{link_id:int}/products",
         operation_id="listDelegatedProducts",
+        name="api.listDelegatedProducts",
         summary="The client's products an active link delegates, as its partner acts on them",
         responses=SHOW_PROBLEMS,
     )
@@ -233,6 +238,7 @@ class LinksController(Controller):
     @patch(
         "/{link_id:int}/products/{product_id:int}",
         operation_id="renameDelegatedProduct",
+        name="api.renameDelegatedProduct",
         summary="Rename a client's product the link delegates",
         opt=needs(ApiArea.PRODUCTS, ApiLevel.WRITE),
         responses=WRITE_PROBLEMS,
@@ -274,6 +280,7 @@ class ProductsController(Controller):
     @get(
         "",
         operation_id="listProducts",
+        name="api.listProducts",
         summary="The organisation's own products",
         responses=READ_PROBLEMS,
     )
@@ -299,6 +306,7 @@ class ProductsController(Controller):
     @get(
         "/{product_id:int}",
         operation_id="getProduct",
+        name="api.getProduct",
         summary="One of the organisation's own products",
         responses=SHOW_PROBLEMS,
     )
@@ -337,6 +345,7 @@ class InvoicesController(Controller):
     @get(
         "",
         operation_id="listInvoices",
+        name="api.listInvoices",
         summary="The invoices the organisation paid, newest first",
         responses=READ_PROBLEMS,
     )
@@ -362,6 +371,7 @@ class InvoicesController(Controller):
     @get(
         "/{invoice_id:int}",
         operation_id="getInvoice",
+        name="api.getInvoice",
         summary="An invoice the organisation paid, with its lines",
         responses=SHOW_PROBLEMS,
     )
@@ -408,6 +418,7 @@ class LedgerController(Controller):
     @get(
         "/balances",
         operation_id="getBalances",
+        name="api.getBalances",
         summary="The prepaid account's balance in each currency",
         responses=READ_PROBLEMS,
     )
@@ -428,6 +439,7 @@ class LedgerController(Controller):
     @get(
         "/entries",
         operation_id="listLedgerEntries",
+        name="api.listLedgerEntries",
         summary="The prepaid account's entries in one currency, newest first",
         responses=READ_PROBLEMS,
     )
@@ -477,6 +489,7 @@ class ReportsController(Controller):
     @get(
         "/lines",
         operation_id="listReportLines",
+        name="api.listReportLines",
         summary="The partner's billing report lines for a period, in issue order",
         description="The lines the token's owner may export (docs: Billing reports), ordered "
         "by issue date, invoice and line; a period of at most 10 years.",
@@ -587,6 +600,7 @@ class TendersController(Controller):
     @get(
         "",
         operation_id="listTenders",
+        name="api.listTenders",
         summary="The tenders routed to the partner, newest first",
         responses=READ_PROBLEMS,
     )
@@ -611,6 +625,7 @@ class TendersController(Controller):
     @get(
         "/{tender_id:int}",
         operation_id="getTender",
+        name="api.getTender",
         summary="A tender routed to the partner, with the partner's quote",
         responses=SHOW_PROBLEMS,
     )
@@ -620,6 +635,7 @@ class TendersController(Controller):
     @post(
         "/{tender_id:int}/quote",
         operation_id="submitQuote",
+        name="api.submitQuote",
         summary="Answer a tender with a quote (once; the commitment must be given)",
         opt=needs(ApiArea.TENDERS, ApiLevel.WRITE),
         responses=WRITE_PROBLEMS,
@@ -710,6 +726,7 @@ class FeedController(Controller):
     @get(
         "",
         operation_id="listFeedVersions",
+        name="api.listFeedVersions",
         summary="The billing feed's versions, newest month and version first",
         responses=READ_PROBLEMS,
     )
@@ -737,6 +754,7 @@ class FeedController(Controller):
     @get(
         "/{period:str}/{version:int}",
         operation_id="getFeedVersion",
+        name="api.getFeedVersion",
         summary="One version of a month's billing feed, with its files' checksums",
         responses=SHOW_PROBLEMS,
     )
