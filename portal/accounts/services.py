@@ -347,22 +347,6 @@ async def sign_up_invited(full_name: str, email: str, password: str, client: Ori
 # --- API tokens (docs/rules.md, The API) ---------------------------------------------------
 
 
-async def confirm_identity(account_id: int, password: str, code: str) -> dict:
-    """Re-authentication before the most sensitive actions: the password, and the second
-    factor's code when it is on (each throttled like a login). The account."""
-    account = await _account_with_password(
-        account_id, password, "password", "This is not your password."
-    )
-    if account["totp_secret"] is None:
-        return account
-    key = f"second-factor:{account_id}"
-    await _begin_attempt({key: rules.PER_SECOND_FACTOR}, _now())
-    if not code.strip() or not await _second_factor_accepted(account, code, _now()):
-        raise FormErrors({"code": "This code is not valid, or was used already."})
-    await queries.forget_failures(key)
-    return account
-
-
 @dataclass(frozen=True)
 class TokenRequest:
     name: str
@@ -394,9 +378,8 @@ async def create_api_token(
     if problems:
         raise FormErrors(problems)
     if confirmed_by is not None:
-        account = await confirm_identity(account_id, *confirmed_by)
-    else:
-        account = await queries.account_by_id(account_id)
+        await confirm_identity(account_id, *confirmed_by)
+    account = await queries.account_by_id(account_id)
     token = rules.new_api_token()
     async with DB.transaction():
         await queries.insert_api_token(

@@ -327,6 +327,7 @@ def _invoice(row: dict) -> dict:
     return {
         "id": row["id"],
         "number": row["number"],
+        "kind": row["kind"],
         "issued_on": row["issued_on"],
         "client": schemas.OrganisationRef(id=row["client"], name=row["client_name"]),
         "currency": row["currency"],
@@ -455,10 +456,9 @@ class LedgerController(Controller):
         rows, has_next = await billing_queries.ledger_entries(
             organisation.organisation_id,
             currency,
-            1,
+            key[0] if key else None,
             client_scope(current.actor),
             limit,
-            before_id=key[0] if key else None,
         )
         return schemas.LedgerPage(
             data=[

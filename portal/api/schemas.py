@@ -104,8 +104,11 @@ class RenameProduct(Struct):
 
 
 class Invoice(Struct):
+    """An invoice, or a credit note (kind credit_note: negative amounts)."""
+
     id: int
     number: str
+    kind: str  # invoice | credit_note
     issued_on: date
     client: OrganisationRef
     currency: str

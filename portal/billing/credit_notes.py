@@ -15,6 +15,8 @@ from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.money import money
 from portal.piccolo_conf import DB
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 
 def _staff(current: Current) -> None:
@@ -59,6 +61,18 @@ async def issue_credit_note(
             raise FormErrors({"lines": "Choose lines of this invoice that are not credited yet."})
         note_id, number, gross = await _write_credit_note(invoice, chosen, reason)
         await _reverse_money(current, invoice, chosen, number, gross, reason)
+        await emit(
+            EventType.INVOICE_CREDITED,
+            invoice["payer"],
+            {
+                "invoice_id": invoice["id"],
+                "credit_note_id": note_id,
+                "number": number,
+                "currency": invoice["currency"],
+                "gross": gross,
+                "reason": reason,
+            },
+        )
         for organisation_id in {invoice["payer"], invoice["partner"]} - {None}:
             await record(
                 organisation_id,

@@ -19,6 +19,8 @@ from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer, Period
 from portal.clients import queries as link_queries
 from portal.errors import Conflict, FormErrors
 from portal.products import queries as product_queries
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 SYSTEM = Who(None, "Partner Portal (automatic)")
 
@@ -199,6 +201,20 @@ async def _write(
         },
         rows,
     )
+    await emit(
+        EventType.INVOICE_ISSUED,
+        payer["id"],
+        {
+            "invoice_id": invoice_id,
+            "client": {"id": client["id"], "name": client["name"]},
+            "currency": currency,
+            "issued_on": today,
+            "net": totals.net,
+            "vat": totals.vat,
+            "gross": totals.gross,
+            "vat_rule": vat.rule,
+        },
+    )
     for line in lines:
         if line.priced.settlement.cashback > 0:
             await credit_cashback(invoice_id, client, line, currency)
@@ -264,6 +280,17 @@ async def credit_cashback(invoice_id: int, client: dict, line: PricedRequest, cu
                 "tier": line.tier,
             },
         }
+    )
+    await emit(
+        EventType.CASHBACK_CREDITED,
+        line.partner_id,
+        {
+            "invoice_id": invoice_id,
+            "client": {"id": client["id"], "name": client["name"]},
+            "product_family": request.item["family"],
+            "currency": currency,
+            "amount": priced.settlement.cashback,
+        },
     )
 
 

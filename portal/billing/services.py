@@ -25,8 +25,6 @@ from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
-from portal.webhooks.events import emit
-from portal.webhooks.rules import EventType
 
 
 def _now() -> datetime:

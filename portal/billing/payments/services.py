@@ -34,6 +34,8 @@ from portal.mail.services import Mail, queue_mail
 from portal.money import money
 from portal.piccolo_conf import DB
 from portal.settings import HostAccount, Settings
+from portal.webhooks.events import emit
+from portal.webhooks.rules import EventType
 
 
 def _staff(current: Current) -> None:
@@ -408,6 +410,18 @@ async def decide_payout(
             amount,
             after={"payout": payout_id, "note": note},
         )
+        if approve:
+            await emit(
+                EventType.PAYOUT_APPROVED,
+                payout["organisation"],
+                {
+                    "payout_id": payout_id,
+                    "currency": payout["currency"],
+                    "amount": payout["amount"],
+                    "method": payout["method"],
+                    "destination": payout["destination"],
+                },
+            )
         if payout["requested_by_email"]:
             await queue_mail(_payout_mail(settings, payout, approve, note, amount))
 

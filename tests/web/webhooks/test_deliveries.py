@@ -371,30 +371,32 @@ async def test_a_rotated_secret_signs_beside_the_previous_one(
     assert logged == 1
 
 
-async def test_a_payout_is_told_once_made_and_a_refused_one_never(
+async def test_a_payout_is_told_once_approved_and_a_rejected_one_never(
     client, settings, demo_world, receiver
 ):
+    from decimal import Decimal
+
+    from portal.billing.payments import services as payments
+    from portal.billing.payments.services import PayoutRequest
+    from portal.demo import DEMO_PASSWORD
+    from tests.factories.billing import credit, staff_member
+
     await endpoint(settings, receiver.url, [EventType.PAYOUT_APPROVED])
-    browser = await demo_browser(client, ALICE)
+    alpine = await organisation_id(ALPINE)
+    await credit(alpine, Decimal("100.00"))
+    alice, staff = await current_of(ALICE, ALPINE), await staff_member()
     iban = "CH93 0076 2011 6238 5295 7"
-    try:
-        deposited = await post_form(browser, "/billing/prepaid/deposit", {"amount": "100.00"})
-        assert deposited.status_code == 303, deposited.text
-        refused = await post_form(
-            browser,
-            "/billing/prepaid/payout",
-            {"payout_amount": "10", "method": "iban", "destination": "CH00 0000 0000"},
-        )
-        assert refused.status_code == 422
-        paid = await post_form(
-            browser,
-            "/billing/prepaid/payout",
-            {"payout_amount": "40.00", "method": "iban", "destination": iban},
-        )
-        assert paid.status_code == 303, paid.text
-    finally:
-        await browser.aclose()
+
+    async def payout(amount: str) -> int:
+        request = PayoutRequest(Decimal(amount), "CHF", "iban", iban, ALPINE)
+        return await payments.request_payout(alice, request, DEMO_PASSWORD, "")
+
+    rejected, approved = await payout("10.00"), await payout("40.00")
+    await payments.decide_payout(settings, staff, rejected, False, "Not this account.")
+    await work_off_queue(settings, delivery.JOBS)
+    assert receiver.requests == []  # requested and rejected: nothing to tell
+    await payments.decide_payout(settings, staff, approved, True, "")
     await work_off_queue(settings, delivery.JOBS)
     assert [event["type"] for event in receiver.events()] == ["payout.approved"]
     data = receiver.events()[0]["data"]
-    assert data == {"currency": "CHF", "amount": "40.00", "method": "iban", "destination": iban}
+    assert data["payout_id"] == approved and data["amount"] == "40.00"
