@@ -240,6 +240,13 @@ FEED_COLUMNS = (
     "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
     "cashback, vat_rule, vat_rate, invoice_vat, currency, paid_by, in_full, correction, position"
 )
+# The feed's month holds the lines issued in it and the credit notes of its invoices, whenever
+# they were issued: a credit note corrects the month of the invoice it credits.
+FEED_FROM = LINES_FROM.replace(
+    "FROM invoice i\n", "FROM invoice i\nLEFT JOIN invoice credited ON credited.id = i.credits\n"
+).replace(
+    "i.issued_on BETWEEN $2 AND $3", "coalesce(credited.issued_on, i.issued_on) BETWEEN $2 AND $3"
+)
 FEED_SQL = (
     "SELECT issued_on, invoice_number, invoice_id, client_id, client_name, product, family, "
     "service_from, service_to, public_price, volume_rate, partner_rate, amount, discount, "
@@ -251,12 +258,13 @@ FEED_SQL = (
     + LINES_DECIMAL_COLUMNS
     + "FROM ("
     + LINES_COLUMNS
-    + LINES_FROM
+    + FEED_FROM
     + ") lines) feed ORDER BY issued_on, invoice_id, position"
 )
 # The newest invoice of the month the feed holds: one written after it reaches the month.
 FEED_THROUGH_SQL = """
-SELECT max(created_at) FROM invoice WHERE partner = $1 AND issued_on BETWEEN $2 AND $3
+SELECT max(i.created_at) FROM invoice i LEFT JOIN invoice credited ON credited.id = i.credits
+WHERE i.partner = $1 AND coalesce(credited.issued_on, i.issued_on) BETWEEN $2 AND $3
 """
 
 

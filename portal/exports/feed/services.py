@@ -172,10 +172,10 @@ REACHED_SQL = """
 SELECT v.organisation, v.period_start FROM billing_feed_version v
 WHERE v.version = (SELECT max(w.version) FROM billing_feed_version w
                    WHERE w.organisation = v.organisation AND w.period_start = v.period_start)
-  AND EXISTS (SELECT 1 FROM invoice i
+  AND EXISTS (SELECT 1 FROM invoice i LEFT JOIN invoice credited ON credited.id = i.credits
               WHERE i.partner = v.organisation
-                AND i.issued_on BETWEEN v.period_start
-                                    AND (v.period_start + interval '1 month - 1 day')::date
+                AND coalesce(credited.issued_on, i.issued_on)
+                    BETWEEN v.period_start AND (v.period_start + interval '1 month - 1 day')::date
                 AND i.created_at > coalesce(v.lines_through, '-infinity'::timestamptz))
 ORDER BY v.organisation, v.period_start
 """

@@ -59,9 +59,10 @@ async def test_a_month_gets_versions_that_match_their_manifests(client, settings
         params={"from": month.isoformat(), "to": rules.month_end(month).isoformat(), "limit": 200},
         headers=bearer(token),
     )
-    assert [line["cashback"] for line in report.json()["data"]] == [r["cashback"] for r in rows][
-        :200
-    ]
+    in_month = [r for r in rows if r["issued_on"] <= rules.month_end(month).isoformat()]
+    assert [line["cashback"] for line in report.json()["data"]] == [
+        r["cashback"] for r in in_month
+    ][:200]  # (after them, credit notes issued later of the month's invoices)
 
     # an invoice line reaches the month after it was published: version 2, version 1 kept
     late = await scalar(
@@ -119,3 +120,42 @@ async def test_a_collaborator_token_cannot_read_the_feed(client, settings, demo_
     token = await make_token("david@demo.partner-portal.test", ALPINE)
     response = await client.get("/api/v1/feed", headers=bearer(token))
     assert response.status_code == 403
+
+
+async def test_a_credit_note_corrects_the_month_of_the_invoice_it_credits(
+    client, settings, demo_world
+):
+    from portal.billing.credit_notes import issue_credit_note
+    from tests.factories.billing import staff_member
+
+    partner = await organisation_id(ALPINE)
+    month = await busiest_month(partner)
+    first = await services.publish(settings, partner, month)
+    invoice = await scalar(
+        "SELECT i.id FROM invoice i WHERE i.partner = {} AND i.kind = 'invoice' "
+        "AND i.issued_on BETWEEN {} AND {} "
+        "AND NOT EXISTS (SELECT 1 FROM invoice c WHERE c.credits = i.id) "
+        "AND NOT EXISTS (SELECT 1 FROM invoice_line l WHERE l.invoice = i.id AND l.cashback = 0) "
+        "ORDER BY i.id LIMIT 1",
+        partner,
+        month,
+        rules.month_end(month),
+    )
+    note = await issue_credit_note(await staff_member(), invoice, [], "Ordered twice.")
+    assert await scalar("SELECT issued_on FROM invoice WHERE id = {}", note) > rules.month_end(
+        month
+    )  # issued today, in a later month
+
+    assert await services.publish_due(settings, datetime.now(UTC)) >= 1
+    token = await make_token(ALICE, ALPINE)
+    period = rules.period_label(month)
+    second = (await client.get(f"/api/v1/feed/{period}/2", headers=bearer(token))).json()
+    credited_lines = await scalar("SELECT count(*) FROM invoice_line WHERE invoice = {}", note)
+    assert second["rows"] == first["rows"] + credited_lines
+    assert second["corrections"] == credited_lines
+    lines = csv.DictReader(
+        io.StringIO((await client.get(second["files"][0]["url"], headers=bearer(token))).text)
+    )
+    corrections = [r for r in lines if r["correction"] == "true"]
+    assert {r["invoice_id"] for r in corrections} == {str(note)}
+    assert all(Decimal(r["cashback"]) < 0 for r in corrections)  # taken back
