@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -50,9 +51,14 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     try:
-        sys.exit(_run(args))
+        status = _run(args)
     except KeyboardInterrupt:
-        _stopped_by_ctrl_c()
+        print("\nStopped.", file=sys.stderr, flush=True)
+        status = INTERRUPTED
+    # What the command started stops as it exits (the embedded database, by the exit
+    # handlers): another Ctrl-C does not cut that short, nor the commands that do it (pg_ctl).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -87,15 +93,6 @@ def _run(args: argparse.Namespace) -> int:
 
 # The exit status of a command interrupted by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 128 + signal.SIGINT
-
-
-def _stopped_by_ctrl_c() -> None:
-    """Ctrl-C in the middle of a command: no traceback, one line. What the command started
-    stops as it exits (the embedded database, by the exit handlers), and a second Ctrl-C does
-    not cut that short."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    print("\nStopped.", file=sys.stderr, flush=True)
-    sys.exit(INTERRUPTED)
 
 
 def prepare_environment() -> None:
@@ -190,11 +187,18 @@ def serve_portal(args: argparse.Namespace) -> None:
     try:
         _serve_web(args)  # until Ctrl-C or SIGTERM, which granian answers itself
     finally:
-        # the rest of the way down (the job worker's jobs in hand, the database) is not cut
-        # short by another Ctrl-C, nor are the commands that do it (pg_ctl)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        worker.stop()
+        with _ctrl_c_ignored():  # the job worker finishes its jobs in hand
+            worker.stop()
     print("Stopped.", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _say_if_mail_is_held() -> None:
