@@ -19,15 +19,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import asyncpg
-import jinja2
 from jinja2_fragments import render_block
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.logging.config import LoggingConfig
+from litestar.plugins.htmx import HTMXRequest
 
 from portal.access import ClientScope, Role
 from portal.audit.services import AuditFilter, events_of, recent_events
@@ -41,7 +40,6 @@ from portal.clients.forms import grant_form_values
 from portal.core.current import SESSION_SQL as CURRENT_SQL
 from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
 from portal.core.tokens import token_hash
-from portal.formatting import FILTERS
 from portal.organisations import queries
 from portal.organisations import queries as organisation_queries
 from portal.partners import queries as programme_queries
@@ -54,10 +52,9 @@ from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
 from portal.products import rules as product_rules
 from portal.settings import Settings
-from portal.web import is_fragment_request
+from portal.web import build_templates, is_fragment_request
 
 FACTORY = "bench.reference:create_app"
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "__Host-session"
 POOL_SIZE = Settings.database_pool_size  # the portal's default pool: min 1, max 10
 CSRF_PLACEHOLDER = "x" * 128  # as long as a real token: the pages weigh the same
@@ -173,20 +170,7 @@ def current_of(session: asyncpg.Record) -> SimpleNamespace:
     return SimpleNamespace(**plain, actor=SimpleNamespace(**actor))
 
 
-def build_templates() -> jinja2.Environment:
-    """The portal's Jinja2 settings and filters (portal/web.py: build_templates)."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters.update(FILTERS)
-    return environment
-
-
-TEMPLATES = build_templates()
+TEMPLATES = build_templates()  # the portal's own environment: its settings and filters
 
 
 def _route_reverse():
@@ -659,6 +643,7 @@ def create_app() -> Litestar:
             prepaid_page,
         ],  # fmt: skip
         lifespan=[database_pool],
+        request_class=HTMXRequest,  # request.htmx, as the portal's page-or-fragment reads it
         logging_config=LoggingConfig(log_exceptions="always"),  # a 500 shows its cause
         debug=False,
     )

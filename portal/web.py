@@ -1,24 +1,33 @@
 """The web layer's shared pieces: page-or-fragment rendering, redirects, flash messages,
-form errors, error pages and security headers."""
+form errors, error pages and security headers.
+
+htmx goes through litestar-htmx: `request.htmx` tells an htmx request, its responses
+(`ClientRedirect`, `HXStopPolling`) answer it; pages and their blocks are rendered by Litestar's
+template support (jinja2-fragments' `HTMXBlockTemplate`) with the environment below."""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 import jinja2
-from jinja2_fragments import render_block
+from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, HTTPException
 from litestar.handlers import BaseRouteHandler
+from litestar.plugins.htmx import ClientRedirect, HTMXHeaders, HTMXRequest, HXStopPolling
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_200_OK
+from litestar.template import TemplateConfig
 from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
@@ -47,14 +56,33 @@ def build_templates() -> jinja2.Environment:
     return environment
 
 
-def is_fragment_request(request: Request) -> bool:
+def template_config(environment: jinja2.Environment) -> TemplateConfig:
+    """Litestar's template support, rendering with the portal's ENVIRONMENT."""
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def templates(request: Request) -> jinja2.Environment:
+    """The environment the app renders its pages with."""
+    return request.app.template_engine.engine
+
+
+def is_fragment_request(request: HTMXRequest) -> bool:
     """An htmx request that wants a partial: not boosted, not a history restore."""
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-boosted") != "true"
-        and headers.get("hx-history-restore-request") != "true"
-    )
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# The request headers htmx sends that decide between page and fragment (is_fragment_request):
+# a cache keeping one answer per URL must tell them apart.
+FRAGMENT_VARY = ", ".join(
+    header.value
+    for header in (HTMXHeaders.REQUEST, HTMXHeaders.HISTORY_RESTORE_REQUEST, HTMXHeaders.BOOSTED)
+)
+
+
+def push_url(url: str) -> dict[str, str]:
+    """The header of an htmx answer that puts URL in the address bar and the history."""
+    return {HTMXHeaders.PUSH_URL.value: url}
 
 
 def csrf_token(request: Request) -> str:
@@ -68,16 +96,24 @@ def page(
     *,
     fragment: str | None = None,
     status: int = 200,
-) -> Response:
+) -> HTMXBlockTemplate:
     """Render TEMPLATE whole, or only its block FRAGMENT for an htmx partial request."""
-    environment: jinja2.Environment = request.app.state.templates
-    full_context = _base_context(request) | dict(context or {})
     partial = bool(fragment) and is_fragment_request(request)
-    if partial:
-        html = render_block(environment, template, fragment, **full_context)
-    else:
-        html = environment.get_template(template).render(**full_context)
-    return html_response(request, html, status=status, partial=partial)
+    return HTMXBlockTemplate(
+        template_name=template,
+        block_name=fragment if partial else None,
+        context=_base_context(request) | dict(context or {}),
+        status_code=status,
+        media_type=MediaType.HTML,
+        cookies=[] if partial else flashes_shown(request),
+    )
+
+
+def flashes_shown(request: Request) -> list[Cookie]:
+    """A whole page shows the flash messages: their cookie ends with it (an htmx fragment
+    does not show them, and keeps it). Not a deletion: without Secure, browsers ignore the
+    deletion of a __Host- cookie."""
+    return [cookie(FLASH_COOKIE, "", max_age=0)] if request.cookies.get(FLASH_COOKIE) else []
 
 
 def html_response(
@@ -88,21 +124,22 @@ def html_response(
     headers: Mapping[str, str] | None = None,
     partial: bool = False,
 ) -> Response:
-    """HTML as the answer. A whole page has shown the flash messages: their cookie ends (a
-    PARTIAL one, an htmx fragment, did not show them)."""
-    response = Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-    if request.cookies.get(FLASH_COOKIE) and not partial:
-        # Not delete_cookie: without Secure, browsers ignore the deletion of a __Host- cookie.
-        set_cookie(response, FLASH_COOKIE, "", max_age=0)
-    return response
+    """HTML rendered by the handler itself (render_text) as the answer; a whole page ends
+    the flash messages as page() does."""
+    return Response(
+        html,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=headers,
+        cookies=[] if partial else flashes_shown(request),
+    )
 
 
 def render_text(request: Request, template: str, context: Mapping[str, Any]) -> str:
     """TEMPLATE rendered whole, with what every page reads (request, CSRF token, the person,
     flashes, settings), as text: for a handler that keeps or validates the bytes itself
     (the public directory's cache and ETags)."""
-    environment: jinja2.Environment = request.app.state.templates
-    return environment.get_template(template).render(**(_base_context(request) | dict(context)))
+    return templates(request).get_template(template).render(_base_context(request) | context)
 
 
 def form_page(
@@ -132,22 +169,49 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):
-    """After a successful write: 303 for a plain form, HX-Redirect for htmx. URL may hold
-    what a person typed or a path carried (a token): it is sent percent-encoded, as a header
-    can only carry ASCII."""
+    """After a successful write: 303 for a plain form, a client-side redirect for htmx. URL
+    may hold what a person typed or a path carried (a token): it is sent percent-encoded, as
+    a header can only carry ASCII."""
     url = quote(url, safe=URL_SAFE)
-    if request.headers.get("hx-request") == "true":
-        response = Response(None, status_code=200, headers={"HX-Redirect": url})
-    else:
-        response = Response(None, status_code=303, headers={"Location": url})
+    response = client_redirect(url) if request.htmx else Redirect(url, status_code=303)
     if flash:
         set_flash(response, flash, level)
     return response
 
 
+async def fragment_or_redirect(
+    request: Request,
+    template: str,
+    fragment: str,
+    context: Callable[[], Awaitable[Mapping[str, Any]]],
+    *,
+    url: str,
+    flash: str,
+) -> Response:
+    """After a write made from inside a block of a page: an htmx partial request gets that
+    block FRAGMENT of TEMPLATE again, with the CONTEXT it then has; anything else goes back
+    to URL with FLASH."""
+    if is_fragment_request(request):
+        return page(request, template, await context(), fragment=fragment)
+    return redirect(request, url, flash=flash)
+
+
+# htmx's stop-polling status (286): it swaps the answer in, then polls no more.
+STOP_POLLING = HXStopPolling().status_code
+
+
+def polled(
+    request: Request, template: str, context: Mapping[str, Any], *, fragment: str, done: bool
+) -> Response:
+    """A page whose block FRAGMENT htmx polls for progress: as page(), and once the work is
+    DONE the fragment comes with the stop-polling status of litestar-htmx's HXStopPolling."""
+    status = STOP_POLLING if done and is_fragment_request(request) else 200
+    return page(request, template, context, fragment=fragment, status=status)
+
+
 def set_flash(response: Response, message: str, level: str = "success") -> None:
     payload = base64.urlsafe_b64encode(json.dumps([level, message]).encode()).decode()
-    set_cookie(response, FLASH_COOKIE, payload)
+    response.set_cookie(cookie(FLASH_COOKIE, payload))
 
 
 def read_flashes(request: Request) -> list[tuple[str, str]]:
@@ -198,30 +262,35 @@ def error_page(request: Request, exc: Exception) -> Response:
     )
     if status >= 500:
         log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    detail = _explain(exc, status)
-    environment: jinja2.Environment = request.app.state.templates
-    html = environment.get_template("error.html").render(
-        **_base_context(request),
-        status=status,
-        title=ERROR_TITLES.get(status, "Error"),
-        detail=detail,
-    )
-    headers = {"Cache-Control": "no-store"}
+    headers = {}
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
-    return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
+    return _error_template(request, status, _explain(exc, status), headers)
 
 
 def _try_again_page(request: Request, detail: str, *, retry_after: int) -> Response:
     """503: the request could not be served now, and the same request will be later."""
-    environment: jinja2.Environment = request.app.state.templates
-    html = environment.get_template("error.html").render(
-        **_base_context(request), status=503, title=ERROR_TITLES[503], detail=detail
+    return _error_template(request, 503, detail, {"Retry-After": str(retry_after)})
+
+
+def _error_template(
+    request: Request, status: int, detail: str, headers: Mapping[str, str]
+) -> Response:
+    """The error page. To an htmx partial request, it is a whole page all the same: htmx is
+    told to put it in place of the page's body, never inside the block that asked (htmx swaps
+    a 422 and a 429; it leaves the page as it is for the others and the portal says so)."""
+    context = {"status": status, "title": ERROR_TITLES.get(status, "Error"), "detail": detail}
+    in_place_of_the_page = {"re_target": "body", "re_swap": "innerHTML"}
+    return HTMXBlockTemplate(
+        template_name="error.html",
+        context=_base_context(request) | context,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={"Cache-Control": "no-store", **headers},
+        **(in_place_of_the_page if is_fragment_request(request) else {}),
     )
-    headers = {"Cache-Control": "no-store", "Retry-After": str(retry_after)}
-    return Response(html, status_code=503, media_type=MediaType.HTML, headers=headers)
 
 
 def _explain(exc: Exception, status: int) -> str:
@@ -253,9 +322,15 @@ def login_redirect(request: Request, exc: Exception) -> Response:
     if len(target) >= NEXT_MAX:
         target = "/"
     url = "/login?next=" + quote(target, safe="")
-    if request.headers.get("hx-request") == "true":
-        return Response(None, status_code=200, headers={"HX-Redirect": url})
-    return Response(None, status_code=303, headers={"Location": url})
+    return client_redirect(url) if request.htmx else Redirect(url, status_code=303)
+
+
+def client_redirect(url: str) -> ClientRedirect:
+    """htmx goes to URL as a whole page (litestar-htmx's ClientRedirect), answered 200 like
+    any htmx answer: a POST's own default status would be 201 Created."""
+    response = ClientRedirect(url)
+    response.status_code = HTTP_200_OK
+    return response
 
 
 # --- what a request may carry -------------------------------------------------------------
@@ -299,11 +374,12 @@ async def readable_address(connection: ASGIConnection, _: BaseRouteHandler) -> N
             raise ClientException(UNREADABLE_ADDRESS)
 
 
-class FormRequest(Request):
-    """The portal's request: its form is read strictly. Text that is not UTF-8 is refused
-    (400) rather than stored as U+FFFD (url-encoded, as Litestar reads it) or answered with a
-    500 (multipart); empty url-encoded fields are kept, so that the rows of a table form stay
-    aligned. Litestar's own reader does the rest, from what is read here."""
+class FormRequest(HTMXRequest):
+    """The portal's request: litestar-htmx's (`request.htmx`), with its form read strictly.
+    Text that is not UTF-8 is refused (400) rather than stored as U+FFFD (url-encoded, as
+    Litestar reads it) or answered with a 500 (multipart); empty url-encoded fields are kept,
+    so that the rows of a table form stay aligned. Litestar's own reader does the rest, from
+    what is read here."""
 
     async def form(self) -> FormMultiDict:
         try:
@@ -331,6 +407,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+HTMX_VARY = HTMXHeaders.REQUEST.value.encode()  # the same URL answers a page or a fragment
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -351,7 +428,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     names = {name.lower() for name, _ in headers}
     headers.extend(SECURITY_HEADERS)
     if b"vary" not in names:
-        headers.append((b"vary", b"HX-Request"))
+        headers.append((b"vary", HTMX_VARY))
     if b"cache-control" not in names:
         headers.append((b"cache-control", b"no-store"))
     message["headers"] = headers
@@ -388,16 +465,19 @@ def safe_next(target: str | None) -> str:
 
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
-    response.set_cookie(
-        Cookie(
-            key=name,
-            value=value,
-            path="/",
-            secure=True,
-            httponly=True,
-            samesite="lax",
-            max_age=max_age,
-        )
+    response.set_cookie(cookie(name, value, max_age=max_age))
+
+
+def cookie(name: str, value: str, *, max_age: int | None = None) -> Cookie:
+    """The portal's cookies: the whole site's, sent over https only, never read by scripts."""
+    return Cookie(
+        key=name,
+        value=value,
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="lax",
+        max_age=max_age,
     )
 
 

@@ -23,6 +23,7 @@ from portal.web import (
     PUBLIC,
     client_of,
     form_page,
+    fragment_or_redirect,
     page,
     redirect,
     safe_next,
@@ -309,14 +310,14 @@ class SecurityController(Controller):
         if session_id not in mine or session_id == current.session_id:
             raise NotFound()
         await services.log_out(session_id)
-        if request.headers.get("hx-request") == "true":
-            return page(
-                request,
-                "accounts/sessions.html",
-                await _sessions_context(request, current),
-                fragment="sessions",
-            )
-        return redirect(request, "/account/sessions", flash="The session was ended.")
+        return await fragment_or_redirect(
+            request,
+            "accounts/sessions.html",
+            "sessions",
+            lambda: _sessions_context(request, current),
+            url="/account/sessions",
+            flash="The session was ended.",
+        )
 
     @post("/sessions/end-others", name="accounts.sessions.end_others")
     async def end_other_sessions(

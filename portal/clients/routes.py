@@ -20,7 +20,7 @@ from portal.forms import Form, has_control_characters, page_number
 from portal.organisations import queries as organisation_queries
 from portal.products import queries as product_queries
 from portal.products.rules import FAMILIES
-from portal.web import form_page, page, redirect
+from portal.web import form_page, fragment_or_redirect, page, redirect
 
 Me = NamedDependency[Current]
 NO_COLLABORATOR = (
@@ -160,14 +160,14 @@ class ClientsController(Controller):
                 {f"product-{product_id}": " ".join(error.errors.values())},
                 fragment="products",
             )
-        if request.headers.get("hx-request") == "true":
-            return page(
-                request,
-                "clients/show.html",
-                await _client_context(request, current, link_id),
-                fragment="products",
-            )
-        return redirect(request, f"/clients/{link_id}", flash="The product is renamed.")
+        return await fragment_or_redirect(
+            request,
+            "clients/show.html",
+            "products",
+            lambda: _client_context(request, current, link_id),
+            url=f"/clients/{link_id}",
+            flash="The product is renamed.",
+        )
 
 
 def _clients_filters(request: Request) -> dict:

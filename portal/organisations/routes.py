@@ -20,7 +20,15 @@ from portal.core.current import (
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.organisations import forms, queries, services
-from portal.web import PUBLIC, client_of, form_page, page, redirect, set_cookie
+from portal.web import (
+    PUBLIC,
+    client_of,
+    form_page,
+    fragment_or_redirect,
+    page,
+    redirect,
+    set_cookie,
+)
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
 
@@ -485,14 +493,14 @@ class TeamsController(Controller):
     async def _members_changed(
         self, request: Request, current: Current, team_id: FromPath[int], message: str
     ) -> Response:
-        if request.headers.get("hx-request") == "true":
-            return page(
-                request,
-                "organisations/team.html",
-                await _team_context(current, team_id),
-                fragment="team_members",
-            )
-        return redirect(request, f"/organisation/teams/{team_id}", flash=message)
+        return await fragment_or_redirect(
+            request,
+            "organisations/team.html",
+            "team_members",
+            lambda: _team_context(current, team_id),
+            url=f"/organisation/teams/{team_id}",
+            flash=message,
+        )
 
 
 async def _teams_context(current: Current, page_no: int) -> dict:

@@ -19,7 +19,7 @@ from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.feed import services as feed_services
 from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
-from portal.web import PUBLIC, form_page, page, redirect
+from portal.web import PUBLIC, form_page, page, polled, redirect
 
 Me = NamedDependency[Current]
 
@@ -66,11 +66,13 @@ class ReportsController(Controller):
     @get("/{report_id:int}", name="exports.report")
     async def report(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
         report = await _report(current, report_id)
-        return page(
+        context = _report_context(report)
+        return polled(
             request,
             "exports/reports/report.html",
-            _report_context(report),
+            context,
             fragment="progress",
+            done=not context["in_progress"],
         )
 
     @get("/{report_id:int}/download", name="exports.report.download")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 
 import httpx
 import pytest
@@ -103,7 +104,9 @@ def _serve(monkeypatch, capsys, *, demo: bool, smtp_host: str | None) -> str:
     monkeypatch.setattr(cli, "_load_demo", lambda size: True)
     monkeypatch.setattr(cli, "_serve_web", lambda args: None)
     monkeypatch.setattr("portal.jobs.process.SupervisedWorker", NoWorker)
+    ctrl_c = signal.getsignal(signal.SIGINT)
     cli.serve_portal(argparse.Namespace(host="127.0.0.1", port=8999, demo=demo))
+    assert signal.getsignal(signal.SIGINT) == ctrl_c  # left as it was, for the tests after
     return capsys.readouterr().err
 
 
@@ -130,4 +133,5 @@ def test_serve_demo_turns_on_development_mode(monkeypatch, capsys):
 
 
 def test_serve_with_smtp_says_nothing_of_mail(monkeypatch, capsys):
-    assert _serve(monkeypatch, capsys, demo=False, smtp_host="mail.example.ch") == ""
+    said = _serve(monkeypatch, capsys, demo=False, smtp_host="mail.example.ch")
+    assert said == "Stopped.\n"  # once the server has stopped, and nothing else

@@ -53,8 +53,10 @@ async def test_a_queued_report_shows_its_progress_and_polls_until_ready(
     await eventually(lambda: _ready(report_id), 90, "the report")
     done = await browser.get(f"/exports/reports/{report_id}", headers=HTMX)
     assert "Ready" in done.text
-    assert "hx-trigger" not in done.text  # polling stops
+    assert done.status_code == 286  # htmx's stop-polling status (litestar-htmx's HXStopPolling)
+    assert "hx-trigger" not in done.text  # and the new fragment polls no more
     assert f'href="/exports/reports/{report_id}/download"' in done.text
+    assert (await browser.get(f"/exports/reports/{report_id}")).status_code == 200  # the page
 
     download = await browser.get(f"/exports/reports/{report_id}/download")
     assert download.status_code == 200
