@@ -55,6 +55,9 @@ class Action(StrEnum):
     WITHDRAW_REQUEST = "links.withdraw_request"
     CHANGE_LINK = "links.change"
     STOP_LINK = "links.stop"
+    # a partner asks its client for temporary full access, a later end date or other access
+    REQUEST_ON_LINK = "links.request"
+    END_ELEVATION = "links.end_elevation"  # either side ends temporary full access early
     ASSIGN_COLLABORATORS = "links.assign"
     ACT_FOR_CLIENT = "clients.act"
     INVITE_CLIENT_USER = "clients.users.invite"  # a new user of the client organisation
@@ -404,9 +407,17 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
 
 
 PARTNER_LEGAL_ACTIONS = frozenset(
-    {Action.DECIDE_AS_PARTNER, Action.STOP_LINK, Action.ASSIGN_COLLABORATORS}
+    {
+        Action.DECIDE_AS_PARTNER,
+        Action.STOP_LINK,
+        Action.ASSIGN_COLLABORATORS,
+        Action.REQUEST_ON_LINK,
+        Action.END_ELEVATION,
+    }
 )
-CLIENT_LEGAL_ACTIONS = frozenset({Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK})
+CLIENT_LEGAL_ACTIONS = frozenset(
+    {Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK, Action.END_ELEVATION}
+)
 
 
 def _decide_on_link(actor: Actor, action: Action, link: LinkResource) -> Decision:

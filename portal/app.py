@@ -18,8 +18,11 @@ from portal.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from portal.api.docs import ApiDocsController
 from portal.api.router import api_router, app_error, openapi_config
 from portal.audit.routes import ROUTES as AUDIT_ROUTES
+from portal.audit_catalogue import CATALOGUE
 from portal.billing.routes import ROUTES as BILLING_ROUTES
+from portal.clients.lifetime_routes import ROUTES as CLIENT_LIFETIME_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
+from portal.clients.routes import inbox_context
 from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> Litestar:
             *PRODUCT_ROUTES,
             *AUDIT_ROUTES,
             *CLIENT_ROUTES,
+            *CLIENT_LIFETIME_ROUTES,
             *BILLING_ROUTES,
             *PARTNER_ROUTES,
             *TENDER_ROUTES,
@@ -164,6 +168,9 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    app.state.audit_sentences = CATALOGUE  # how each audit entry reads
+    # What the overview shows from domains above organisations: the client's inbox.
+    app.state.home_sections = [inbox_context]
     return app
 
 

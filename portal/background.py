@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portal.accounts import jobs as account_jobs
 from portal.api import jobs as api_jobs
+from portal.clients import jobs as client_jobs
 from portal.directory import services as directory
 from portal.exports.feed import jobs as feed_jobs
 from portal.exports.reports import jobs as report_jobs
@@ -25,6 +26,7 @@ def all_periodic() -> list[Periodic]:
         *account_jobs.PERIODIC,
         *mail_jobs.PERIODIC,
         *housekeeping.PERIODIC,
+        *client_jobs.PERIODIC,
         *partner_jobs.PERIODIC,
         *tender_jobs.PERIODIC,
         *directory.PERIODIC,

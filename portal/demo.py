@@ -16,6 +16,7 @@ from portal.billing import rules as billing_rules
 from portal.billing.demo import load_money
 from portal.billing.queries import vat_rows
 from portal.billing.rules import add_months, period_end
+from portal.clients import demo as delegation_demo
 from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 from portal.tenders import demo as tender_demo
@@ -273,6 +274,9 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))"
         )
+    # after the sequences: it inserts rows of its own
+    await delegation_demo.load(connection)  # the named links' history, requests, templates
+    await delegation_demo.generated_endings(connection)
     await load_listings(connection)  # every demo partner appears in the public directory
     await load_money(connection)  # a deposit, a statement, a payout and a credit note
     alpine = await connection.fetchval(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
+from portal.core.days import last_day
 from portal.core.enums import ProductStatus
 from portal.core.reference import LANGUAGES
 from portal.money import money
@@ -23,6 +24,11 @@ def day(value: datetime | None) -> str:
 def renewal_overdue(renews_on: date, today: date, status: str = ProductStatus.ACTIVE) -> bool:
     """An active product whose renewal day has passed without a renewal."""
     return status == ProductStatus.ACTIVE and renews_on < today
+
+
+def end_day(ends_at: datetime | None) -> str:
+    """The end date of a collaboration ending at ENDS_AT (the end of that day, Zurich time)."""
+    return "—" if ends_at is None else last_day(ends_at).strftime("%d %b %Y")
 
 
 def overdue(renews_on: date, status: str = ProductStatus.ACTIVE, today: date | None = None) -> bool:
@@ -57,6 +63,7 @@ def language_names(codes: Iterable[str]) -> str:
 FILTERS = {
     "when": when,
     "day": day,
+    "end_day": end_day,
     "money": money,
     "overdue": overdue,
     "renewal": renewal,

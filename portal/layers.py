@@ -26,7 +26,7 @@ LAYERS = (
 )
 
 # The composition roots put the packages together; they may import anything.
-ROOTS = ("app", "cli", "demo", "background")
+ROOTS = ("app", "cli", "demo", "background", "audit_catalogue")
 
 # Modules that import some of their dependencies inside functions, on purpose: what they load
 # late is heavy, and the process that imports them mostly does not need it. Their late imports

@@ -32,3 +32,28 @@ function showToast(message) {
   toast.appendChild(p);
   setTimeout(() => p.remove(), 6000);
 }
+
+// Temporary full access counts down on both sides' pages; when it is over, the page is read
+// again (the server has put the access back by then).
+function countdownText(seconds) {
+  if (seconds <= 0) return "ended";
+  const days = Math.floor(seconds / 86400), hours = Math.floor(seconds % 86400 / 3600);
+  const minutes = Math.floor(seconds % 3600 / 60);
+  if (days) return `${days} d ${hours} h left`;
+  if (hours) return `${hours} h ${minutes} min left`;
+  if (minutes) return `${minutes} min left`;
+  return "less than a minute left";
+}
+
+function tickCountdowns() {
+  document.querySelectorAll("[data-countdown-until]").forEach((element) => {
+    const seconds = (Date.parse(element.dataset.countdownUntil) - Date.now()) / 1000;
+    element.textContent = countdownText(seconds);
+    if (seconds <= 0 && !element.dataset.reloaded) {
+      element.dataset.reloaded = "1";
+      setTimeout(() => window.location.reload(), 2000);
+    }
+  });
+}
+
+setInterval(tickCountdowns, 15000);

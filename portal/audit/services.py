@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from portal.audit.sentences import Catalogue, Names, product_ids_of, sentence
 from portal.audit.tables import AuditEvent
 
 if TYPE_CHECKING:
     from portal.core.current import Current
 
 PAGE_SIZE = 50
+EXPORT_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,10 @@ class Who:
     user_id: int | None
     name: str
     acting_for_id: int | None = None
+
+
+# What the portal does by itself (an end date comes, temporary access runs out): nobody's act.
+PORTAL = Who(None, "Partner Portal")
 
 
 def who_of(current: Current, acting_for: int | None = None) -> Who:
@@ -35,7 +41,12 @@ async def record(
     subject: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    *,
+    subject_role: str | None = None,
+    link_id: int | None = None,
 ) -> None:
+    """One entry in ORGANISATION_ID's log. SUBJECT_ROLE says what the subject is to that
+    organisation (its "partner" or its "client"), so that the entry reads in its terms."""
     await AuditEvent.insert(
         AuditEvent(
             organisation=organisation_id,
@@ -43,9 +54,11 @@ async def record(
             actor_name=who.name[:320],  # the column's size; names can be long
             acting_for_id=who.acting_for_id,
             action=action,
-            subject=subject,
+            subject=subject[:300],
             before=before,
             after=after,
+            subject_role=subject_role,
+            link_id=link_id,
         )
     )
 
@@ -59,18 +72,23 @@ class AuditFilter:
     day_to: date | None = None
 
 
-async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tuple[list[dict], bool]:
-    """One page of the organisation's log, newest first; and whether a next page exists."""
-    query = AuditEvent.select(
-        AuditEvent.id,
-        AuditEvent.actor_name,
-        AuditEvent.action,
-        AuditEvent.subject,
-        AuditEvent.before,
-        AuditEvent.after,
-        AuditEvent.created_at,
-        AuditEvent.acting_for_id,
-    ).where(AuditEvent.organisation == organisation_id)
+EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.actor,
+    AuditEvent.actor_name,
+    AuditEvent.action,
+    AuditEvent.subject,
+    AuditEvent.before,
+    AuditEvent.after,
+    AuditEvent.created_at,
+    AuditEvent.acting_for_id,
+    AuditEvent.subject_role,
+    AuditEvent.link_id,
+)
+
+
+def _filtered(organisation_id: int, where: AuditFilter):
+    query = AuditEvent.select(*EVENT_COLUMNS).where(AuditEvent.organisation == organisation_id)
     if where.action:
         query = query.where(AuditEvent.action.like(_literally(where.action) + "%"))
     if where.actor:
@@ -82,14 +100,35 @@ async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tupl
     if where.day_to and where.day_to < date.max:
         end = datetime.combine(where.day_to + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.created_at < end)
+    return query.order_by(AuditEvent.created_at, ascending=False).order_by(
+        AuditEvent.id, ascending=False
+    )
+
+
+async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tuple[list[dict], bool]:
+    """One page of the organisation's log, newest first; and whether a next page exists."""
     rows = await (
-        query.order_by(AuditEvent.created_at, ascending=False)
-        .order_by(AuditEvent.id, ascending=False)
+        _filtered(organisation_id, where)
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
         .output(load_json=True)
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+async def events_after(
+    organisation_id: int, where: AuditFilter, cursor: tuple[datetime, int] | None, limit: int
+) -> list[dict]:
+    """The next LIMIT entries after CURSOR (the time and id of the last one read), newest
+    first: a download walks the whole log along its index."""
+    query = _filtered(organisation_id, where)
+    if cursor is not None:
+        created_at, event_id = cursor
+        query = query.where(
+            (AuditEvent.created_at < created_at)
+            | ((AuditEvent.created_at == created_at) & (AuditEvent.id < event_id))
+        )
+    return await query.limit(limit).output(load_json=True)
 
 
 def _literally(text: str) -> str:
@@ -99,9 +138,27 @@ def _literally(text: str) -> str:
 
 async def recent_events(organisation_id: int, limit: int = 8) -> list[dict]:
     """The newest entries, for the overview (the organisation-and-time index serves it)."""
-    return await AuditEvent.raw(
-        """SELECT created_at, actor_name, action, subject FROM audit_event
-           WHERE organisation = {} ORDER BY created_at DESC, id DESC LIMIT {}""",
-        organisation_id,
-        limit,
-    )
+    return await _filtered(organisation_id, AuditFilter()).limit(limit).output(load_json=True)
+
+
+async def names_for(events: list[dict]) -> Names:
+    """The names the entries refer to by id: products, and the organisations people acted
+    for."""
+    product_ids = sorted(set().union(*(product_ids_of(event) for event in events)))
+    organisation_ids = sorted({e["acting_for_id"] for e in events if e.get("acting_for_id")})
+    products, organisations = {}, {}
+    if product_ids:
+        rows = await AuditEvent.raw("SELECT id, name FROM product WHERE id = ANY({})", product_ids)
+        products = {row["id"]: row["name"] for row in rows}
+    if organisation_ids:
+        rows = await AuditEvent.raw(
+            "SELECT id, name FROM organisation WHERE id = ANY({})", organisation_ids
+        )
+        organisations = {row["id"]: row["name"] for row in rows}
+    return Names(products, organisations)
+
+
+async def with_sentences(events: list[dict], catalogue: Catalogue) -> list[dict]:
+    """EVENTS, each with its SENTENCE, as its organisation reads it."""
+    names = await names_for(events)
+    return [{**event, "sentence": sentence(event, catalogue, names)} for event in events]

@@ -22,4 +22,6 @@ class AuditEvent(Table, tablename="audit_event"):
     subject = Varchar(length=300, default="")
     before = JSONB(null=True, default=None)
     after = JSONB(null=True, default=None)
+    subject_role = Varchar(length=10, null=True, default=None)  # partner | client, to the reader
+    link_id = Integer(null=True, default=None)  # the collaboration concerned, if any
     created_at = Timestamptz(default=TimestamptzNow())

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from portal.clients.rules import Access, BillingMode, Grant
+from datetime import timedelta
+
+from portal.clients.rules import (
+    Access,
+    BillingMode,
+    Ending,
+    Grant,
+    elevation_length,
+    end_day_after,
+)
 from portal.forms import Form
 from portal.products.rules import FAMILIES
 
@@ -47,3 +56,39 @@ def grant_form_values(grant: Grant | None) -> dict:
         "products": sorted(grant.product_ids),
         "billing_mode": grant.billing_mode.value if grant.billing_mode else "client",
     }
+
+
+def ending_from(form: Form) -> Ending:
+    """The end date fields of a grant form: `ends_on` (a day, or empty for none) and
+    `auto_extend`."""
+    return Ending(form.day("ends_on"), form.checkbox("auto_extend"))
+
+
+def ending_form_values(ending: Ending, requested_days: int | None = None, now=None) -> dict:
+    """An ending as the form shows it; a partner's asked-for duration suggests the date."""
+    if ending.ends_on is None and requested_days and now is not None:
+        return {"ends_on": end_day_after(requested_days, now).isoformat(), "auto_extend": False}
+    return {
+        "ends_on": ending.ends_on.isoformat() if ending.ends_on else "",
+        "auto_extend": ending.auto_extend,
+    }
+
+
+def optional_days(form: Form, name: str) -> int | None:
+    """A number of days, or None when left empty."""
+    if not form.text(name):
+        return None
+    return form.integer(name)
+
+
+def elevation_length_from(form: Form) -> timedelta | None:
+    """How long temporary full access is asked for: `length` hours or days (`unit`)."""
+    amount = form.integer("length")
+    unit = form.text("unit") or "hours"
+    if amount is None:
+        return None
+    length = elevation_length(amount, unit)
+    if isinstance(length, str):
+        form.add("length", length)
+        return None
+    return length

@@ -8,7 +8,14 @@ from datetime import datetime
 
 from portal.access import ClientScope
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
-from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.clients.tables import (
+    ClientAssignment,
+    DelegatedProduct,
+    LinkRequest,
+    LinkTransfer,
+    PartnerLink,
+    RequestTemplate,
+)
 from portal.core.enums import IN_PROGRAMME
 from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
@@ -85,11 +92,12 @@ def grant_of(link: dict) -> Grant | None:
 
 
 def requested_grant_of(link: dict) -> Grant:
+    """What a request asks for: a link's request, or a partner's request for other access."""
     return Grant(
         Access(link["requested_access"]),
         frozenset(link["requested_families"] or ()),
-        frozenset(link["requested_products"] or ()),
-        BillingMode(link["billing_mode"]) if link["billing_mode"] else None,
+        frozenset(link.get("requested_products") or ()),
+        BillingMode(link["billing_mode"]) if link.get("billing_mode") else None,
     )
 
 
@@ -135,11 +143,13 @@ async def expire_overdue(organisation_id: int, now: datetime) -> None:
     )
 
 
-async def open_link_between(partner_id: int, client_id: int) -> bool:
+async def open_link_between(partner_id: int, client_id: int, other_than: int = 0) -> bool:
+    """Whether the two are linked, or a request between them waits (OTHER_THAN aside)."""
     return await PartnerLink.exists().where(
         PartnerLink.partner == partner_id,
         PartnerLink.client == client_id,
         PartnerLink.status.is_in(list(OPEN)),
+        PartnerLink.id != other_than,
     )
 
 
@@ -179,7 +189,7 @@ def arguments() -> tuple[list, Callable[[object], str]]:
 # --- the partner's clients page --------------------------------------------------------------
 
 CLIENTS_SQL = """
-SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, c.id AS client_id,
+SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, l.ends_at, c.id AS client_id,
        c.name AS client_name, c.country AS client_country,
        (SELECT count(*) FROM product p WHERE p.organisation = l.client AND p.status <> 'cancelled'
           AND (l.access = 'full' OR p.family = ANY(l.families)
@@ -260,7 +270,8 @@ async def links_of_client(client_id: int) -> list[dict]:
     return await PartnerLink.raw(
         """SELECT l.id, l.partner, l.client, l.status, l.initiated_by, l.access, l.families,
                   l.billing_mode, l.requested_access, l.requested_families,
-                  l.requested_products, l.created_at, l.decided_at, p.name AS partner_name,
+                  l.requested_products, l.created_at, l.decided_at, l.ends_at, l.auto_extend,
+                  p.name AS partner_name,
                   (SELECT count(*) FROM delegated_product d WHERE d.link = l.id) AS product_count
            FROM partner_link l JOIN organisation p ON p.id = l.partner
            WHERE l.client = {} AND l.status IN ('awaiting_partner', 'active')
@@ -423,3 +434,375 @@ async def active_links_of_client(client_id: int) -> list[dict]:
            WHERE l.client = {} AND l.status = 'active'""",
         client_id,
     )
+
+
+# --- names, for the audit log's snapshots ----------------------------------------------------
+
+
+async def product_names(client_id: int, product_ids) -> dict[int, str]:
+    """The names of the client's products among PRODUCT_IDS."""
+    ids = sorted(product_ids)
+    if not ids:
+        return {}
+    rows = await PartnerLink.raw(
+        "SELECT id, name FROM product WHERE organisation = {} AND id = ANY({})", client_id, ids
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+# --- what falls due (docs/rules.md, Delegation: how long access lasts) --------------------------
+
+
+def _of_organisation(organisation_id: int | None, arg, alias: str = "l") -> str:
+    if organisation_id is None:
+        return ""
+    return (
+        f"AND ({alias}.partner = {arg(organisation_id)} OR {alias}.client = {arg(organisation_id)})"
+    )
+
+
+async def due_elevations(now: datetime, organisation_id: int | None = None) -> list[dict]:
+    """Temporary full access whose time is up, oldest first (of one organisation's links, or
+    of all)."""
+    args, arg = arguments()
+    sql = (
+        "SELECT r.id, r.link, l.client FROM link_request r JOIN partner_link l ON l.id = r.link "
+        f"WHERE r.status = 'active' AND r.ends_at <= {arg(now)} "
+        f"{_of_organisation(organisation_id, arg)} ORDER BY r.ends_at LIMIT 500"
+    )
+    return await PartnerLink.raw(sql, *args)
+
+
+async def due_endings(now: datetime, organisation_id: int | None = None) -> list[dict]:
+    """Active collaborations whose end date has come, oldest first."""
+    args, arg = arguments()
+    sql = (
+        "SELECT l.id, l.client FROM partner_link l "
+        f"WHERE l.status = 'active' AND l.ends_at <= {arg(now)} "
+        f"{_of_organisation(organisation_id, arg)} ORDER BY l.ends_at LIMIT 500"
+    )
+    return await PartnerLink.raw(sql, *args)
+
+
+async def expire_requests(now: datetime, organisation_id: int | None = None) -> None:
+    """Requests on links, and transfer codes, left unanswered past their time."""
+    args, arg = arguments()
+    sql = (
+        "UPDATE link_request r SET status = 'expired' FROM partner_link l "
+        f"WHERE l.id = r.link AND r.status = 'pending' AND r.expires_at <= {arg(now)} "
+        f"{_of_organisation(organisation_id, arg)}"
+    )
+    await PartnerLink.raw(sql, *args)
+
+
+# A link's access as it stands: during temporary full access, the access it goes back to.
+STANDING_ACCESS_SQL = """COALESCE((SELECT r.previous->>'access' FROM link_request r
+                            WHERE r.link = l.id AND r.status = 'active' LIMIT 1), l.access)"""
+
+
+async def links_ending_between(start: datetime, end: datetime) -> list[dict]:
+    """Active collaborations whose end date falls in [START, END), for the reminders; ACCESS
+    is the standing one (during temporary full access, the access it goes back to)."""
+    return await PartnerLink.raw(
+        f"""SELECT l.id, l.partner, l.client, l.ends_at, l.end_set_at, l.auto_extend,
+                  {STANDING_ACCESS_SQL} AS access, p.name AS partner_name, c.name AS client_name,
+                  ARRAY(SELECT s.days FROM reminder_sent s WHERE s.topic = 'link.end'
+                        AND s.subject_id = l.id AND s.deadline = l.ends_at) AS sent
+           FROM partner_link l JOIN organisation p ON p.id = l.partner
+           JOIN organisation c ON c.id = l.client
+           WHERE l.status = 'active' AND l.ends_at >= {{}} AND l.ends_at < {{}}
+           ORDER BY l.ends_at LIMIT 5000""",
+        start,
+        end,
+    )
+
+
+# --- requests on a link: temporary full access, extension, change ------------------------------
+
+
+async def insert_request(values: dict) -> int:
+    rows = await LinkRequest.insert(LinkRequest(**values)).returning(LinkRequest.id)
+    return rows[0]["id"]
+
+
+async def update_request(request_id: int, values: dict) -> None:
+    await LinkRequest.update(values).where(LinkRequest.id == request_id)
+
+
+async def lock_request(request_id: int) -> dict | None:
+    if not storable_id(request_id):
+        return None
+    return (
+        await LinkRequest.select()
+        .where(LinkRequest.id == request_id)
+        .lock_rows(CHANGE_LOCK)
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def request_of_link(link_id: int, request_id: int) -> dict | None:
+    if not storable_id(request_id):
+        return None
+    return (
+        await LinkRequest.select()
+        .where(LinkRequest.id == request_id, LinkRequest.link == link_id)
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def open_request(link_id: int, kind: str) -> dict | None:
+    """The link's pending request of KIND, or its running temporary full access."""
+    return (
+        await LinkRequest.select()
+        .where(
+            LinkRequest.link == link_id,
+            LinkRequest.kind == kind,
+            LinkRequest.status.is_in(["pending", "active"]),
+        )
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def running_elevation(link_id: int) -> dict | None:
+    return (
+        await LinkRequest.select()
+        .where(LinkRequest.link == link_id, LinkRequest.status == "active")
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def requests_of_link(link_id: int, limit: int = 20) -> list[dict]:
+    """The link's requests, newest first, with who asked and who decided."""
+    return await LinkRequest.raw(
+        """SELECT r.*, a.full_name AS requested_by, d.full_name AS decided_by_name,
+                  e.full_name AS ended_by_name
+           FROM link_request r LEFT JOIN account a ON a.id = r.created_by
+           LEFT JOIN account d ON d.id = r.decided_by
+           LEFT JOIN account e ON e.id = r.ended_by_account
+           WHERE r.link = {} ORDER BY r.created_at DESC, r.id DESC LIMIT {}""",
+        link_id,
+        limit,
+    )
+
+
+async def close_open_requests(link_id: int, now: datetime) -> None:
+    """A collaboration that ends takes its pending requests and open transfer codes along."""
+    await LinkRequest.update({LinkRequest.status: "withdrawn", LinkRequest.decided_at: now}).where(
+        LinkRequest.link == link_id, LinkRequest.status == "pending"
+    )
+    await LinkTransfer.update({LinkTransfer.cancelled_at: now}).where(
+        LinkTransfer.link == link_id,
+        LinkTransfer.redeemed_at.is_null(),
+        LinkTransfer.cancelled_at.is_null(),
+    )
+
+
+# --- the client's inbox and the ended collaborations -------------------------------------------
+
+INBOX_SQL = """
+SELECT 'invitation' AS kind, l.id AS link_id, NULL::integer AS request_id, p.name AS partner_name,
+       l.created_at, l.expires_at, l.requested_access, l.requested_families,
+       l.requested_products, l.billing_mode, l.requested_days,
+       NULL::integer AS length_hours, NULL::integer AS days, '' AS reason, l.message
+FROM partner_link l JOIN organisation p ON p.id = l.partner
+WHERE l.client = {client} AND l.status = 'awaiting_client' AND l.expires_at > {now}
+UNION ALL
+SELECT r.kind, l.id, r.id, p.name, r.created_at, r.expires_at, r.requested_access,
+       r.requested_families, ARRAY[]::integer[], NULL, NULL, r.length_hours, r.days, r.reason, ''
+FROM link_request r JOIN partner_link l ON l.id = r.link JOIN organisation p ON p.id = l.partner
+WHERE l.client = {client} AND l.status = 'active' AND r.status = 'pending' AND r.expires_at > {now}
+ORDER BY created_at DESC
+LIMIT 200
+"""
+
+
+async def inbox_of_client(client_id: int, now: datetime) -> list[dict]:
+    """What partners ask of the client and waits for its answer: invitations delivered to it,
+    requests for temporary full access, a later end date or other access."""
+    sql = INBOX_SQL.replace("{client}", "{}").replace("{now}", "{}")
+    return await PartnerLink.raw(sql, client_id, now, client_id, now)
+
+
+ENDED_SQL = """
+SELECT l.id, l.status, l.decided_at, l.ended_at, l.ended_by, l.access, l.families,
+       l.billing_mode, p.name AS partner_name, c.name AS client_name,
+       a.full_name AS ended_by_name, e.name AS ended_by_organisation
+FROM partner_link l JOIN organisation p ON p.id = l.partner
+LEFT JOIN organisation c ON c.id = l.client
+LEFT JOIN account a ON a.id = l.ended_by_account
+LEFT JOIN organisation e ON e.id = l.ended_by
+WHERE l.{side} = {{}} AND l.status IN ('stopped', 'ended', 'transferred')
+ORDER BY l.ended_at DESC, l.id DESC
+LIMIT {{}} OFFSET {{}}
+"""
+
+
+async def ended_links(side: str, organisation_id: int, page: int) -> tuple[list[dict], bool]:
+    """One page of the collaborations that ended, newest first, of the organisation as SIDE
+    ("partner" or "client")."""
+    assert side in {"partner", "client"}
+    rows = await PartnerLink.raw(
+        ENDED_SQL.format(side=side),
+        organisation_id,
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE,
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+ENDING_SOON_SQL = f"""
+SELECT l.id, l.ends_at, l.auto_extend, {STANDING_ACCESS_SQL} AS access, c.name AS client_name
+FROM partner_link l JOIN organisation c ON c.id = l.client
+WHERE l.partner = {{partner}} AND l.status = 'active' AND l.ends_at IS NOT NULL
+  AND l.ends_at < {{horizon}} {{seen}}
+ORDER BY l.ends_at, l.id
+LIMIT 50
+"""
+
+
+async def ending_soon_for_partner(
+    partner_id: int, scope: ClientScope, horizon: datetime
+) -> list[dict]:
+    """The partner's collaborations that end before HORIZON, soonest first, among the
+    clients the person of SCOPE sees."""
+    args, arg = arguments()
+    sql = ENDING_SOON_SQL.format(
+        partner=arg(partner_id),
+        horizon=arg(horizon),
+        seen=seen_filter(scope, "sl.id = l.id", arg),
+    )
+    return await PartnerLink.raw(sql, *args)
+
+
+async def running_elevations_of(organisation_id: int) -> dict[int, dict]:
+    """The organisation's links under temporary full access: link id → request."""
+    rows = await LinkRequest.raw(
+        """SELECT r.link, r.ends_at, r.starts_at FROM link_request r
+           JOIN partner_link l ON l.id = r.link
+           WHERE r.status = 'active' AND (l.partner = {} OR l.client = {})""",
+        organisation_id,
+        organisation_id,
+    )
+    return {row["link"]: row for row in rows}
+
+
+# --- transfer codes ---------------------------------------------------------------------------
+
+
+async def insert_transfer(values: dict) -> int:
+    rows = await LinkTransfer.insert(LinkTransfer(**values)).returning(LinkTransfer.id)
+    return rows[0]["id"]
+
+
+async def transfer_by_code(code_hash: str) -> dict | None:
+    rows = await LinkTransfer.raw(
+        """SELECT t.*, c.name AS client_name, l.partner AS from_partner,
+                  p.name AS from_partner_name, l.status AS link_status
+           FROM link_transfer t JOIN organisation c ON c.id = t.client
+           JOIN partner_link l ON l.id = t.link JOIN organisation p ON p.id = l.partner
+           WHERE t.code_hash = {}""",
+        code_hash,
+    )
+    return rows[0] if rows else None
+
+
+async def lock_transfer(transfer_id: int) -> dict | None:
+    if not storable_id(transfer_id):
+        return None
+    return (
+        await LinkTransfer.select()
+        .where(LinkTransfer.id == transfer_id)
+        .lock_rows(CHANGE_LOCK)
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def update_transfer(transfer_id: int, values: dict) -> None:
+    await LinkTransfer.update(values).where(LinkTransfer.id == transfer_id)
+
+
+async def open_transfers_of_client(client_id: int, now: datetime) -> list[dict]:
+    return await LinkTransfer.raw(
+        """SELECT t.id, t.link, t.expires_at, t.created_at, t.new_grant, o.name AS to_partner_name,
+                  p.name AS from_partner_name
+           FROM link_transfer t JOIN organisation o ON o.id = t.to_partner
+           JOIN partner_link l ON l.id = t.link JOIN organisation p ON p.id = l.partner
+           WHERE t.client = {} AND t.redeemed_at IS NULL AND t.cancelled_at IS NULL
+             AND t.expires_at > {}
+           ORDER BY t.created_at DESC LIMIT 50""",
+        client_id,
+        now,
+    )
+
+
+async def open_transfer_of_link(link_id: int) -> dict | None:
+    return (
+        await LinkTransfer.select()
+        .where(
+            LinkTransfer.link == link_id,
+            LinkTransfer.redeemed_at.is_null(),
+            LinkTransfer.cancelled_at.is_null(),
+        )
+        .output(load_json=True)
+        .first()
+    )
+
+
+# --- request templates --------------------------------------------------------------------------
+
+
+async def templates_of(partner_id: int) -> list[dict]:
+    return await RequestTemplate.raw(
+        "SELECT id, name, families FROM request_template WHERE partner = {} "
+        "ORDER BY lower(name), id LIMIT 200",
+        partner_id,
+    )
+
+
+async def template_of(partner_id: int, template_id: int) -> dict | None:
+    if not storable_id(template_id):
+        return None
+    return (
+        await RequestTemplate.select()
+        .where(RequestTemplate.partner == partner_id, RequestTemplate.id == template_id)
+        .first()
+    )
+
+
+async def insert_template(values: dict) -> int:
+    rows = await RequestTemplate.insert(RequestTemplate(**values)).returning(RequestTemplate.id)
+    return rows[0]["id"]
+
+
+async def delete_template(template_id: int) -> None:
+    await RequestTemplate.delete().where(RequestTemplate.id == template_id)
+
+
+async def active_links_of_partner(partner_id: int, link_ids) -> list[dict]:
+    """The partner's active links among LINK_IDS (a selection of its client list)."""
+    ids = sorted({i for i in link_ids if storable_id(i)})
+    if not ids:
+        return []
+    return await PartnerLink.raw(
+        """SELECT l.id, l.client, l.ends_at, l.access, c.name AS client_name
+           FROM partner_link l JOIN organisation c ON c.id = l.client
+           WHERE l.partner = {} AND l.status = 'active' AND l.id = ANY({}) ORDER BY c.name""",
+        partner_id,
+        ids,
+    )
+
+
+async def names_of_people_and_teams(account_ids, team_ids) -> tuple[list[str], list[str]]:
+    """The names of ACCOUNT_IDS and TEAM_IDS, for the audit log."""
+    people = await PartnerLink.raw(
+        "SELECT full_name FROM account WHERE id = ANY({}) ORDER BY full_name", sorted(account_ids)
+    )
+    teams = await PartnerLink.raw(
+        "SELECT name FROM team WHERE id = ANY({}) ORDER BY lower(name)", sorted(team_ids)
+    )
+    return [row["full_name"] for row in people], [row["name"] for row in teams]

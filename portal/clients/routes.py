@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -10,10 +11,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, client_scope, may, require
-from portal.audit.services import AuditFilter, events_of
-from portal.clients import queries, rules, services
-from portal.clients.forms import grant_form_values, grant_from, is_id
-from portal.clients.rules import Access, LinkStatus
+from portal.audit.services import AuditFilter, events_of, with_sentences
+from portal.clients import queries, requests, rules, services
+from portal.clients.forms import (
+    ending_form_values,
+    ending_from,
+    grant_form_values,
+    grant_from,
+    is_id,
+    optional_days,
+)
+from portal.clients.link_pages import ENDING_SOON, ended_context, lifetime_context
+from portal.clients.rules import Access, LinkStatus, Side
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, has_control_characters, page_number
@@ -49,7 +58,7 @@ class ClientsController(Controller):
         return page(
             request,
             "clients/index.html",
-            await _clients_context(request, current),
+            await clients_context(request, current),
             fragment="client_list",
         )
 
@@ -59,16 +68,25 @@ class ClientsController(Controller):
         form = Form(data)
         email = form.email()
         message = form.text("message", max_length=1000, multiline=True)
+        requested_days = optional_days(form, "requested_days")
+        template = form.text("template")
         grant = grant_from(form)
         # a partner asks for categories only (the client picks products, and who pays): the
         # form has no such fields, so an error there could not even be shown
         form.errors.pop("products", None)
         form.errors.pop("billing_mode", None)
         try:
+            if template:  # a saved set of categories stands for the ticked ones
+                if not is_id(template):
+                    raise FormErrors({"template": "Choose a template from the list."})
+                form.errors.pop("families", None)
+                grant = await requests.template_grant(current, int(template))
             form.check()
-            await services.invite_client(request.app.state.settings, current, email, grant, message)
+            await services.invite_client(
+                request.app.state.settings, current, email, grant, message, requested_days
+            )
         except FormErrors as error:
-            context = await _clients_context(request, current)
+            context = await clients_context(request, current)
             return form_page(
                 request,
                 "clients/index.html",
@@ -82,7 +100,7 @@ class ClientsController(Controller):
         return page(
             request,
             "clients/show.html",
-            await _client_context(request, current, link_id),
+            await client_context(request, current, link_id),
             fragment="products",
         )
 
@@ -134,7 +152,7 @@ class ClientsController(Controller):
             form.check()
             await services.invite_client_user(request.app.state.settings, current, link_id, email)
         except FormErrors as error:
-            context = await _client_context(request, current, link_id)
+            context = await client_context(request, current, link_id)
             return form_page(request, "clients/show.html", context, error.errors)
         return redirect(
             request,
@@ -152,7 +170,7 @@ class ClientsController(Controller):
             form.check()
             await services.rename_client_product(current, link_id, product_id, name)
         except FormErrors as error:
-            context = await _client_context(request, current, link_id)
+            context = await client_context(request, current, link_id)
             return form_page(
                 request,
                 "clients/show.html",
@@ -164,7 +182,7 @@ class ClientsController(Controller):
             request,
             "clients/show.html",
             "products",
-            lambda: _client_context(request, current, link_id),
+            lambda: client_context(request, current, link_id),
             url=f"/clients/{link_id}",
             flash="The product is renamed.",
         )
@@ -180,7 +198,7 @@ def _clients_filters(request: Request) -> dict:
     }
 
 
-async def _clients_context(request: Request, current: Current) -> dict:
+async def clients_context(request: Request, current: Current) -> dict:
     partner = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, partner)
     filters = _clients_filters(request)
@@ -193,8 +211,18 @@ async def _clients_context(request: Request, current: Current) -> dict:
         search=filters["search"],
     )
     query = urlencode({k: filters[k] for k in ("access", "search") if filters[k]})
+    ended_page = page_number(request.query_params.get("ended_page"))
+    ended = await ended_context("partner", partner.organisation_id, ended_page, scope.every_client)
+    can_invite = may(current.actor, Action.INVITE_CLIENT, partner)
     return {
         **_base(current),
+        "now": datetime.now(UTC),
+        "ending_soon_before": datetime.now(UTC) + ENDING_SOON,
+        "elevations": await queries.running_elevations_of(partner.organisation_id),
+        **ended,
+        "templates": await queries.templates_of(partner.organisation_id) if can_invite else [],
+        "extension_choices": rules.EXTENSION_CHOICES,
+        "transfer_code": "",
         "clients": clients,
         "has_next": has_next,
         "filters": filters,
@@ -203,13 +231,13 @@ async def _clients_context(request: Request, current: Current) -> dict:
         "pending": await queries.pending_for_partner(partner.organisation_id)
         if scope.every_client
         else [],
-        "can_invite": may(current.actor, Action.INVITE_CLIENT, partner),
+        "can_invite": can_invite,
         "in_programme": current.actor.in_programme,
         "form": grant_form_values(None),
     }
 
 
-async def _client_context(request: Request, current: Current, link_id: int) -> dict:
+async def client_context(request: Request, current: Current, link_id: int) -> dict:
     link = await services.load_link(current, link_id, Action.VIEW_LINK)
     if link["partner"] != current.organisation.id:  # the client's page is under /organisation
         raise NotFound()
@@ -222,6 +250,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
     partner_id = link["partner"]
     return {
         **_base(current),
+        **await lifetime_context(current, link),
         "link": link,
         "products": products,
         "has_next": has_next,
@@ -237,7 +266,7 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
         "can_assign": can_assign,
         "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
         "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
-        "events": await _link_events(current, link),
+        "events": await _link_events(request, current, link),
         "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
         "can_invite_people": link["status"] == LinkStatus.ACTIVE
         and may(current.actor, Action.INVITE_CLIENT_USER, resource),
@@ -248,8 +277,8 @@ async def _client_context(request: Request, current: Current, link_id: int) -> d
     }
 
 
-async def _link_events(current: Current, link: dict) -> list[dict]:
-    """The entries of the actor's own log that concern this link's other side."""
+async def _link_events(request: Request, current: Current, link: dict) -> list[dict]:
+    """The entries of the actor's own log that concern this link's other side, as sentences."""
     if not may(current.actor, Action.VIEW_AUDIT, current.organisation_resource()):
         return []
     other = (
@@ -258,7 +287,7 @@ async def _link_events(current: Current, link: dict) -> list[dict]:
     if not other:
         return []
     events, _ = await events_of(current.organisation.id, AuditFilter(subject=other), 1)
-    return events[:20]
+    return await with_sentences(events[:20], request.app.state.audit_sentences)
 
 
 def _problem(request: Request, back: str, error: Exception) -> Response:
@@ -295,7 +324,7 @@ class PartnersController(Controller):
 
     @get("", name="clients.partners")
     async def index(self, request: Request, current: Me) -> Response:
-        return page(request, "clients/partners.html", await _partners_context(current))
+        return page(request, "clients/partners.html", await _partners_context(request, current))
 
     @get("/search", name="clients.partners.search")
     async def search(self, request: Request, current: Me) -> Response:
@@ -303,7 +332,7 @@ class PartnersController(Controller):
         return page(
             request,
             "clients/partners.html",
-            {**await _partners_context(current), **await _found_partners(current, text)},
+            {**await _partners_context(request, current), **await _found_partners(current, text)},
             fragment="search_results",
         )
 
@@ -319,7 +348,7 @@ class PartnersController(Controller):
             "message": form.text("message", max_length=1000, multiline=True),
             **grant_form_values(grant_from(form)),
         }
-        context = await _partners_context(current)
+        context = await _partners_context(request, current)
         if "q" in form.errors:  # the request's own fields are checked when it is sent
             return form_page(
                 request, "clients/partners.html", {**context, "form": chosen}, form.errors
@@ -334,13 +363,14 @@ class PartnersController(Controller):
         partner_id = form.integer("partner")
         message = form.text("message", max_length=1000, multiline=True)
         grant = grant_from(form)
+        ending = ending_from(form)
         try:
             form.check()
             await services.request_partner(
-                request.app.state.settings, current, partner_id, grant, message
+                request.app.state.settings, current, partner_id, grant, message, ending
             )
         except FormErrors as error:
-            context = await _partners_context(current)
+            context = await _partners_context(request, current)
             return form_page(
                 request,
                 "clients/partners.html",
@@ -355,17 +385,28 @@ class PartnersController(Controller):
 
     @get("/{link_id:int}", name="clients.partner")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return page(request, "clients/partner.html", await _partner_context(current, link_id))
+        return page(
+            request, "clients/partner.html", await partner_context(request, current, link_id)
+        )
 
     @post("/{link_id:int}/change", name="clients.partner.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         grant = grant_from(form)
+        answering = form.text("request")
+        if answering and not is_id(answering):
+            form.add("request", "This request no longer exists.")
         try:
             form.check()
-            await services.change_grant(request.app.state.settings, current, link_id, grant)
+            await services.change_grant(
+                request.app.state.settings,
+                current,
+                link_id,
+                grant,
+                int(answering) if answering else None,
+            )
         except (FormErrors, Conflict) as error:
-            context = await _partner_context(current, link_id)
+            context = await partner_context(request, current, link_id)
             found = error.errors if isinstance(error, FormErrors) else {"access": error.detail}
             return form_page(
                 request,
@@ -410,13 +451,21 @@ class PartnersController(Controller):
         return await _stop(request, current, link_id, "/organisation/partners")
 
 
-async def _partners_context(current: Current) -> dict:
+async def _partners_context(request: Request, current: Current) -> dict:
     client = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, client)
     can_manage = may(current.actor, Action.ADD_PARTNER, client)
     await services.expire_overdue_for(client.organisation_id)
+    sees_links = may(current.actor, Action.VIEW_AUDIT, client)  # managers: as VIEW_LINK asks
+    ended_page = page_number(request.query_params.get("ended_page"))
+    ended = await ended_context("client", client.organisation_id, ended_page, sees_links)
     return {
         **_base(current),
+        **await inbox_context(current),
+        "now": datetime.now(UTC),
+        "ending_soon_before": datetime.now(UTC) + ENDING_SOON,
+        "elevations": await queries.running_elevations_of(client.organisation_id),
+        **ended,
         "links": [  # the client's plain users and team guests may not view its links
             link
             for link in await queries.links_of_client(client.organisation_id)
@@ -438,28 +487,75 @@ async def _found_partners(current: Current, text: str) -> dict:
     return {"found": found, "q": text}
 
 
-async def _partner_context(current: Current, link_id: int) -> dict:
+async def partner_context(request: Request, current: Current, link_id: int) -> dict:
     link = await services.load_link(current, link_id, Action.VIEW_LINK)
     if link["client"] != current.organisation.id:
         raise NotFound()
     resource = services.link_resource(link)
     grant = queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None
     delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
+    invitation = (
+        link["status"] == LinkStatus.AWAITING_CLIENT and link["initiated_by"] == Side.PARTNER
+    )
+    lifetime = await lifetime_context(current, link)
+    form = grant_form_values(grant or queries.requested_grant_of(link))
+    if invitation:  # the partner's asked-for duration suggests the end date
+        form |= ending_form_values(rules.NO_END, link["requested_days"], datetime.now(UTC))
+    answering = _change_request_answered(request, lifetime)
+    if answering is not None:
+        form = grant_form_values(queries.requested_grant_of(answering))
     return {
         **_base(current),
+        **lifetime,
+        "answering": answering,
         "link": link,
         "grant": grant,
         "requested": queries.requested_grant_of(link),
         "delegated": delegated,
         "products": await queries.client_product_list(link["client"]),
-        "form": grant_form_values(grant or queries.requested_grant_of(link)),
+        "form": form,
+        "can_answer_invitation": invitation
+        and may(current.actor, Action.DECIDE_AS_CLIENT, resource),
+        "found": [],
+        "q": "",
+        "transfer_form": {"keep_grant": "yes"},
         "can_change": link["status"] == LinkStatus.ACTIVE
         and may(current.actor, Action.CHANGE_LINK, resource),
         "can_stop": link["status"] == LinkStatus.ACTIVE
         and may(current.actor, Action.STOP_LINK, resource),
         "can_withdraw": link["status"] == LinkStatus.AWAITING_PARTNER
         and may(current.actor, Action.WITHDRAW_REQUEST, resource),
-        "events": await _link_events(current, link),
+        "events": await _link_events(request, current, link),
+    }
+
+
+def _change_request_answered(request: Request, lifetime: dict) -> dict | None:
+    """The partner's request for other access the client reviews (?answer=ID): the change
+    form shows what was asked."""
+    raw = request.query_params.get("answer") or ""
+    if not lifetime["can_change"] or not is_id(raw):
+        return None
+    return next(
+        (r for r in lifetime["pending_requests"] if r["id"] == int(raw) and r["kind"] == "change"),
+        None,
+    )
+
+
+async def inbox_context(current: Current) -> dict:
+    """What partners ask of the client and waits for its answer, and its open transfer codes:
+    shown to the client's managers (its legal representatives decide)."""
+    client = current.organisation_resource()
+    if not may(current.actor, Action.VIEW_AUDIT, client):  # the managers: as VIEW_LINK asks
+        return {"inbox": [], "open_transfers": []}
+    now = datetime.now(UTC)
+    await services.expire_overdue_for(client.organisation_id)
+    return {
+        "describe": rules.describe,
+        "requested_grant_of": queries.requested_grant_of,
+        "inbox": await queries.inbox_of_client(client.organisation_id, now),
+        "open_transfers": await queries.open_transfers_of_client(client.organisation_id, now),
+        "request_names": requests.REQUEST_NAMES,
+        "hours_text": requests.hours_text,
     }
 
 
@@ -471,24 +567,24 @@ class InvitationController(Controller):
 
     @get("", name="clients.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
+        await services.deliver_invitation(current, token)  # it waits in this client's inbox
         return page(request, "clients/invitation.html", await _invitation_context(current, token))
 
     @post("/grant", name="clients.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         form = Form(await request.form())
         grant = grant_from(form)
+        ending = ending_from(form)
         try:
             form.check()
             link_id = await services.grant_invitation(
-                request.app.state.settings, current, token, grant
+                request.app.state.settings, current, token, grant, ending
             )
         except FormErrors as error:
             context = await _invitation_context(current, token)
+            chosen = grant_form_values(grant) | ending_form_values(ending)
             return form_page(
-                request,
-                "clients/invitation.html",
-                {**context, "form": grant_form_values(grant)},
-                error.errors,
+                request, "clients/invitation.html", {**context, "form": chosen}, error.errors
             )
         return redirect(
             request,
@@ -514,7 +610,8 @@ async def _invitation_context(current: Current, token: str) -> dict:
         "token": token,
         "requested": requested,
         "products": await queries.client_product_list(client.organisation_id),
-        "form": grant_form_values(requested),
+        "form": grant_form_values(requested)
+        | ending_form_values(rules.NO_END, invitation["requested_days"], datetime.now(UTC)),
         "can_decide": may(current.actor, Action.ADD_PARTNER, client)
         and invitation["partner"] != client.organisation_id,
     }

@@ -12,10 +12,20 @@ import asyncpg
 
 from portal.access import Action, ClientProductResource, LinkResource, require
 from portal.accounts.services import confirm_password
-from portal.audit.services import record
+from portal.audit.services import PORTAL, record
 from portal.audit.services import who_of as _who
 from portal.clients import queries, rules
-from portal.clients.rules import Access, BillingMode, Grant, LinkEvent, LinkStatus, Side
+from portal.clients.rules import (
+    NO_END,
+    Access,
+    BillingMode,
+    Ending,
+    Grant,
+    LinkEvent,
+    LinkStatus,
+    RequestStatus,
+    Side,
+)
 from portal.core.current import Current
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
@@ -28,7 +38,7 @@ from portal.webhooks.events import emit
 from portal.webhooks.rules import EventType
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -45,13 +55,18 @@ def link_resource(link: dict) -> LinkResource:
 
 
 async def expire_overdue_for(organisation_id: int) -> None:
-    await queries.expire_overdue(organisation_id, _now())
+    """Bring the organisation's links up to date before they are read: requests past their
+    time expire, and what fell due ends (temporary full access, end dates) even if the
+    periodic job has not run yet — access never outlives its end by a minute."""
+    now = utc_now()
+    await queries.expire_overdue(organisation_id, now)
+    await settle_due(now, organisation_id)
 
 
 async def load_link(current: Current, link_id: int, action: Action) -> dict:
     """The link, if the actor's organisation is one of its sides and access.py allows."""
     organisation = current.organisation_resource()
-    await queries.expire_overdue(organisation.organisation_id, _now())
+    await expire_overdue_for(organisation.organisation_id)
     link = await queries.link_seen_by(organisation.organisation_id, link_id)
     if link is None:
         raise NotFound()
@@ -59,28 +74,50 @@ async def load_link(current: Current, link_id: int, action: Action) -> dict:
     return link
 
 
-async def _record_both(
+async def record_both(
     link: dict,
-    current: Current,
+    current: Current | None,
     action: str,
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
     """One entry in each side's log, about the other side (its name is the subject, so each
     side can find its history with the other); the entry written in the other side's log
-    names whom the actor acted for."""
+    names whom the actor acted for. CURRENT None: the portal itself acted (an end date came)."""
     sides = {
-        link["partner"]: link.get("client_name") or link.get("invited_email") or "",
-        link["client"]: link.get("partner_name") or "",
+        link["partner"]: (link.get("client_name") or link.get("invited_email") or "", "client"),
+        link["client"]: (link.get("partner_name") or "", "partner"),
     }
-    for organisation_id, other_side in sides.items():
+    for organisation_id, (other_side, role) in sides.items():
         if organisation_id is None:
             continue
-        acting_for = current.organisation.id if organisation_id != current.organisation.id else None
-        await record(organisation_id, _who(current, acting_for), action, other_side, before, after)
+        if current is None:
+            who = PORTAL
+        else:
+            acting_for = (
+                current.organisation.id if organisation_id != current.organisation.id else None
+            )
+            who = _who(current, acting_for)
+        await record(
+            organisation_id,
+            who,
+            action,
+            other_side,
+            before,
+            after,
+            subject_role=role,
+            link_id=link["id"],
+        )
 
 
-async def _mail_side(organisation_id: int, subject: str, body: str) -> None:
+async def snapshot_of(client_id: int | None, grant: Grant | None) -> dict | None:
+    """GRANT as the audit log keeps it, its products named as they are now."""
+    if grant is None or client_id is None:
+        return rules.grant_snapshot(grant)
+    return rules.grant_snapshot(grant, await queries.product_names(client_id, grant.product_ids))
+
+
+async def mail_side(organisation_id: int, subject: str, body: str) -> None:
     """Tell the side's legal representatives, inside the change's transaction."""
     for email in await queries.legal_representative_emails(organisation_id):
         await queue_mail(Mail(email, subject, body))
@@ -100,7 +137,7 @@ def link_event(link: dict, grant: Grant | None = None, **more) -> dict:
     }
 
 
-async def _tell_both(link: dict, event_type: EventType, payload: dict) -> None:
+async def tell_both(link: dict, event_type: EventType, payload: dict) -> None:
     """Each side's webhooks, in the change's transaction."""
     for organisation_id in (link["partner"], link.get("client")):
         await emit(event_type, organisation_id, payload)
@@ -112,7 +149,7 @@ def _covered(grant: Grant | None, products: dict[int, str]) -> set[int]:
     return {pid for pid, family in products.items() if grant.covers(pid, family)}
 
 
-def _link_url(settings: Settings, link: dict, side: Side) -> str:
+def link_url(settings: Settings, link: dict, side: Side) -> str:
     path = "/clients/" if side is Side.PARTNER else "/organisation/partners/"
     return f"{settings.base_url}{path}{link['id']}"
 
@@ -121,8 +158,15 @@ def _link_url(settings: Settings, link: dict, side: Side) -> str:
 
 
 async def invite_client(
-    settings: Settings, current: Current, email: str, requested: Grant, message: str
+    settings: Settings,
+    current: Current,
+    email: str,
+    requested: Grant,
+    message: str,
+    requested_days: int | None = None,
 ) -> int:
+    """REQUESTED_DAYS: how long the partner asks to manage the client's products (the
+    client sets the end date), None for no end."""
     partner = current.organisation_resource()
     require(current.actor, Action.INVITE_CLIENT, partner)
     # the partner names categories only: products are the client's to pick, and so is who pays
@@ -131,6 +175,8 @@ async def invite_client(
     if "products" in problems:
         problems["families"] = "Choose at least one category, or ask for full access."
         del problems["products"]
+    if requested_days is not None and rules.duration_problem(requested_days):
+        problems["requested_days"] = rules.duration_problem(requested_days)
     if problems:
         raise FormErrors(problems)
     token = new_token()
@@ -146,8 +192,9 @@ async def invite_client(
                 "requested_access": requested.access,
                 "requested_families": sorted(requested.families),
                 "requested_products": [],
+                "requested_days": requested_days,
                 "created_by": current.user_id,
-                "expires_at": _now() + rules.INVITATION_LIFETIME,
+                "expires_at": utc_now() + rules.INVITATION_LIFETIME,
             }
         )
         await record(
@@ -155,7 +202,9 @@ async def invite_client(
             _who(current),
             "link.requested",
             email,
-            after=rules.grant_snapshot(requested),
+            after=_with_days(rules.grant_snapshot(requested), requested_days),
+            subject_role="client",
+            link_id=link_id,
         )
         await emit(
             EventType.LINK_REQUESTED,
@@ -178,6 +227,7 @@ async def invite_client(
                 f"{current.organisation.name} asks to manage your products on the Partner Portal",
                 f"Hello,\n\n{current.full_name} of {current.organisation.name} asks to become "
                 f"your partner with this access: {rules.describe(requested)}.\n"
+                + (f"They ask for it for {requested_days} days.\n" if requested_days else "")
                 + (f"\nTheir message:\n{message}\n" if message else "")
                 + "\nYou decide what they may manage — you can grant other rights than "
                 "requested. Review the request here (a legal representative of your "
@@ -195,16 +245,40 @@ async def open_invitation(token: str) -> dict:
     if link is None:
         raise Conflict("This invitation link is not valid, or was answered already.")
     status = LinkStatus(link["status"])
-    if rules.is_expired(status, link["expires_at"], _now()):
+    if rules.is_expired(status, link["expires_at"], utc_now()):
         raise Conflict("This invitation has expired. Ask the partner for a new one.")
     if status is not LinkStatus.AWAITING_CLIENT:
         raise Conflict(rules.STATUS_PROBLEMS[status])
     return link
 
 
-async def grant_invitation(settings: Settings, current: Current, token: str, grant: Grant) -> int:
-    """The client answers a partner's invitation, with the rights it chooses to give."""
+async def grant_invitation(
+    settings: Settings, current: Current, token: str, grant: Grant, ending: Ending = NO_END
+) -> int:
+    """The client answers a partner's emailed invitation, with the rights it chooses to give
+    and, if it likes, an end date."""
     invitation = await open_invitation(token)
+    return await _grant_invitation(settings, current, invitation, grant, ending)
+
+
+async def grant_delivered_invitation(
+    settings: Settings, current: Current, link_id: int, grant: Grant, ending: Ending = NO_END
+) -> int:
+    """The same answer from the client's inbox, once the invitation was delivered to it."""
+    invitation = await _delivered_invitation(current, link_id)
+    return await _grant_invitation(settings, current, invitation, grant, ending)
+
+
+async def _delivered_invitation(current: Current, link_id: int) -> dict:
+    link = await load_link(current, link_id, Action.DECIDE_AS_CLIENT)
+    if link["status"] != LinkStatus.AWAITING_CLIENT:
+        raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(link["status"])])
+    return link
+
+
+async def _grant_invitation(
+    settings: Settings, current: Current, invitation: dict, grant: Grant, ending: Ending
+) -> int:
     client = current.organisation_resource()
     if invitation["partner"] == client.organisation_id:
         raise FormErrors(
@@ -217,11 +291,14 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
         invitation["partner"], client.organisation_id, active=False, initiated_by_partner=True
     )
     require(current.actor, Action.DECIDE_AS_CLIENT, resource)
+    problems = rules.ending_problems(ending, rules.normalised(grant), utc_now())
+    if problems:
+        raise FormErrors(problems)
     async with DB.transaction():
         link = await queries.lock_link(invitation["id"], client.organisation_id)
         if link["status"] != LinkStatus.AWAITING_CLIENT:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(link["status"])])
-        if await queries.open_link_between(link["partner"], client.organisation_id):
+        if await queries.open_link_between(link["partner"], client.organisation_id, link["id"]):
             raise Conflict(
                 f"{invitation['partner_name']} is already your partner, or a request "
                 f"between you is waiting."
@@ -231,28 +308,88 @@ async def grant_invitation(settings: Settings, current: Current, token: str, gra
             "partner_name": invitation["partner_name"],
             "client_name": current.organisation.name,
         }
-        grant = await _activate(link, grant, LinkEvent.CLIENT_GRANTS)
-        await _record_both(
+        grant = await activate_grant(link, grant, LinkEvent.CLIENT_GRANTS)
+        await _set_ending(link["id"], ending)
+        requested = queries.requested_grant_of(link)
+        await record_both(
             link,
             current,
             "link.granted",
-            before={"requested": rules.grant_snapshot(queries.requested_grant_of(link))},
-            after={"granted": rules.grant_snapshot(grant)},
+            before={"requested": await snapshot_of(link["client"], requested)},
+            after={"granted": _with_ending(await snapshot_of(link["client"], grant), ending)},
         )
-        await _tell_both(link, EventType.LINK_GRANTED, link_event(link, grant, granted_by="client"))
-        await _mail_side(
+        await tell_both(link, EventType.LINK_GRANTED, link_event(link, grant, granted_by="client"))
+        await mail_side(
             link["partner"],
             f"{current.organisation.name} answered your request",
             f"{current.organisation.name} accepted you as partner.\n\n"
-            f"You asked for: {rules.describe(queries.requested_grant_of(link))}\n"
-            f"They granted:  {rules.describe(grant)}\n\n"
-            f"{_link_url(settings, link, Side.PARTNER)}\n",
+            f"You asked for: {rules.describe(requested)}\n"
+            f"They granted:  {rules.describe(grant)}\n"
+            + (
+                f"Until:         {rules.end_day(ending.ends_at).isoformat()}\n"
+                if ending.ends_at
+                else ""
+            )
+            + f"\n{link_url(settings, link, Side.PARTNER)}\n",
         )
     return link["id"]
 
 
-async def decline_invitation(current: Current, token: str) -> None:
+def _with_ending(snapshot: dict | None, ending: Ending) -> dict | None:
+    """A grant's snapshot with its end date (ISO day), when it has one."""
+    if snapshot is None or ending.ends_on is None:
+        return snapshot
+    return {**snapshot, "ends_on": ending.ends_on.isoformat(), "auto_extend": ending.auto_extend}
+
+
+def _with_days(snapshot: dict | None, days: int | None) -> dict | None:
+    if snapshot is None or days is None:
+        return snapshot
+    return {**snapshot, "days": days}
+
+
+async def _set_ending(link_id: int, ending: Ending) -> None:
+    await queries.update_link(
+        link_id,
+        {
+            "ends_at": ending.ends_at,
+            "end_set_at": utc_now() if ending.ends_at else None,
+            "auto_extend": ending.auto_extend,
+        },
+    )
+
+
+async def deliver_invitation(current: Current | None, token: str) -> None:
+    """Someone opened a partner's emailed invitation while acting in an organisation: it is
+    that organisation's to answer from now on, and waits in its inbox (so a client who signed
+    up from the mail finds it again). Only the token's holder can do this; opening it in
+    another organisation moves it there. Nothing happens for the partner itself, or when the
+    two are linked already."""
+    if current is None or current.organisation is None:
+        return
     invitation = await open_invitation(token)
+    organisation_id = current.organisation.id
+    if organisation_id in (invitation["partner"], invitation["client"]):
+        return
+    async with DB.transaction():
+        await queries.lock_client(organisation_id)
+        link = await queries.lock_link(invitation["id"], None)
+        if link["status"] != LinkStatus.AWAITING_CLIENT:
+            return
+        if await queries.open_link_between(link["partner"], organisation_id, link["id"]):
+            return
+        await queries.update_link(link["id"], {"client": organisation_id})
+
+
+async def decline_invitation(current: Current, token: str) -> None:
+    await _decline_invitation(current, await open_invitation(token))
+
+
+async def decline_delivered_invitation(current: Current, link_id: int) -> None:
+    await _decline_invitation(current, await _delivered_invitation(current, link_id))
+
+
+async def _decline_invitation(current: Current, invitation: dict) -> None:
     client = current.organisation_resource()
     require(
         current.actor,
@@ -263,15 +400,18 @@ async def decline_invitation(current: Current, token: str) -> None:
         link = await queries.lock_link(invitation["id"], invitation["client"])
         status = rules.next_status(LinkStatus(link["status"]), LinkEvent.DECLINED)
         await queries.update_link(
-            link["id"], {"status": status, "token_hash": None, "decided_at": _now()}
+            link["id"], {"status": status, "token_hash": None, "decided_at": utc_now()}
         )
-        await record(
-            link["partner"],
-            _who(current, client.organisation_id),
-            "link.declined",
-            current.organisation.name,
-        )
-        await _mail_side(
+        seen = {
+            "id": link["id"],
+            "partner": link["partner"],
+            # the declining organisation's own log too, once the invitation was delivered to it
+            "client": client.organisation_id if link["client"] else None,
+            "partner_name": invitation["partner_name"],
+            "client_name": current.organisation.name,
+        }
+        await record_both(seen, current, "link.declined")
+        await mail_side(
             link["partner"],
             f"{current.organisation.name} declined your request",
             f"{current.organisation.name} declined your request to manage their products.\n",
@@ -282,7 +422,12 @@ async def decline_invitation(current: Current, token: str) -> None:
 
 
 async def request_partner(
-    settings: Settings, current: Current, partner_id: int, grant: Grant, message: str
+    settings: Settings,
+    current: Current,
+    partner_id: int,
+    grant: Grant,
+    message: str,
+    ending: Ending = NO_END,
 ) -> int:
     client = current.organisation_resource()
     require(current.actor, Action.ADD_PARTNER, client)
@@ -291,7 +436,9 @@ async def request_partner(
         raise FormErrors({"partner": "Choose a partner of the programme from the search."})
     products = await queries.client_products(client.organisation_id)
     grant = rules.normalised(grant)
-    problems = rules.grant_problems(grant, products)
+    problems = rules.grant_problems(grant, products) | rules.ending_problems(
+        ending, grant, utc_now()
+    )
     if problems:
         raise FormErrors(problems)
     async with DB.transaction():
@@ -316,7 +463,10 @@ async def request_partner(
                 "requested_products": sorted(grant.product_ids),
                 "billing_mode": grant.billing_mode if grant.is_full else None,
                 "created_by": current.user_id,
-                "expires_at": _now() + rules.INVITATION_LIFETIME,
+                "expires_at": utc_now() + rules.INVITATION_LIFETIME,
+                "ends_at": ending.ends_at,
+                "end_set_at": utc_now() if ending.ends_at else None,
+                "auto_extend": ending.auto_extend,
             }
         )
         link = {
@@ -326,19 +476,24 @@ async def request_partner(
             "partner_name": partner["name"],
             "client_name": current.organisation.name,
         }
-        await _record_both(link, current, "link.requested", after=rules.grant_snapshot(grant))
-        await _tell_both(
+        await record_both(
+            link,
+            current,
+            "link.requested",
+            after=_with_ending(await snapshot_of(client.organisation_id, grant), ending),
+        )
+        await tell_both(
             link,
             EventType.LINK_REQUESTED,
             link_event(link, requested_by="client", requested=rules.grant_snapshot(grant)),
         )
-        await _mail_side(
+        await mail_side(
             partner_id,
             f"{current.organisation.name} wants you as their partner",
             f"{current.full_name} of {current.organisation.name} would like your organisation to "
             f"manage their products with this access: {rules.describe(grant)}.\n"
             + (f"\nTheir message:\n{message}\n" if message else "")
-            + f"\nAccept or refuse here:\n{_link_url(settings, link, Side.PARTNER)}\n",
+            + f"\nAccept or refuse here:\n{link_url(settings, link, Side.PARTNER)}\n",
         )
     return link_id
 
@@ -350,28 +505,37 @@ async def answer_request(settings: Settings, current: Current, link_id: int, acc
         locked = await queries.lock_link(link_id, link["client"])
         if locked["status"] != LinkStatus.AWAITING_PARTNER:
             raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(locked["status"])])
+        if accept and locked["ends_at"] is not None and locked["ends_at"] <= utc_now():
+            raise Conflict(
+                "The end date the client chose has passed. Refuse this request; the client "
+                "may ask again."
+            )
         if accept:
-            grant = await _activate(
+            grant = await activate_grant(
                 locked, queries.requested_grant_of(locked), LinkEvent.PARTNER_ACCEPTS
             )
-            await _record_both(
+            await record_both(
                 link,
                 current,
                 "link.accepted",
-                after=rules.grant_snapshot(grant),
+                after=_with_ending(
+                    await snapshot_of(link["client"], grant), rules.ending_of(locked)
+                ),
             )
-            await _tell_both(
+            await tell_both(
                 link, EventType.LINK_GRANTED, link_event(link, grant, granted_by="partner")
             )
         else:
-            await queries.update_link(link_id, {"status": LinkStatus.REFUSED, "decided_at": _now()})
-            await _record_both(link, current, "link.refused")
+            await queries.update_link(
+                link_id, {"status": LinkStatus.REFUSED, "decided_at": utc_now()}
+            )
+            await record_both(link, current, "link.refused")
         verdict = "accepted" if accept else "refused"
-        await _mail_side(
+        await mail_side(
             link["client"],
             f"{link['partner_name']} {verdict} your request",
             f"{link['partner_name']} {verdict} to become your partner.\n\n"
-            f"{_link_url(settings, link, Side.CLIENT)}\n",
+            f"{link_url(settings, link, Side.CLIENT)}\n",
         )
 
 
@@ -382,15 +546,15 @@ async def withdraw_request(current: Current, link_id: int) -> None:
         locked = await queries.lock_link(link_id, link["client"])
         status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.WITHDRAWN)
         await queries.update_link(
-            link_id, {"status": status, "token_hash": None, "ended_at": _now()}
+            link_id, {"status": status, "token_hash": None, "ended_at": utc_now()}
         )
-        await _record_both(link, current, "link.withdrawn")
+        await record_both(link, current, "link.withdrawn")
 
 
 # --- activation, changes, stop -------------------------------------------------------------
 
 
-async def _activate(link: dict, grant: Grant, event: LinkEvent) -> Grant:
+async def activate_grant(link: dict, grant: Grant, event: LinkEvent) -> Grant:
     """Make LINK active with GRANT, inside the caller's transaction."""
     client_id = link["client"]
     await queries.lock_client(client_id)
@@ -411,7 +575,7 @@ async def _activate(link: dict, grant: Grant, event: LinkEvent) -> Grant:
             "billing_mode": grant.billing_mode if grant.is_full else None,
         }
         if event is not LinkEvent.CHANGED:
-            values["decided_at"] = _now()
+            values["decided_at"] = utc_now()
         await queries.update_link(link["id"], values)
         await queries.replace_delegated_products(link["id"], client_id, sorted(grant.product_ids))
     except asyncpg.UniqueViolationError as error:
@@ -440,36 +604,46 @@ async def _refuse_conflicts(
         raise FormErrors({"access": problem.message})
 
 
-async def change_grant(settings: Settings, current: Current, link_id: int, grant: Grant) -> None:
-    """Only the client changes access kind, product selection or billing mode."""
+async def change_grant(
+    settings: Settings,
+    current: Current,
+    link_id: int,
+    grant: Grant,
+    answering: int | None = None,
+) -> None:
+    """Only the client changes access kind, product selection or billing mode. ANSWERING: the
+    partner's request for other access this change answers (it is then approved)."""
     link = await load_link(current, link_id, Action.CHANGE_LINK)
     before = queries.grant_of(link)
     async with DB.transaction():
         locked = await queries.lock_link(link_id, link["client"])
         locked["client"] = link["client"]
-        grant = await _activate(locked, grant, LinkEvent.CHANGED)
+        if await queries.running_elevation(link_id):
+            raise Conflict(
+                "The partner has temporary full access: end it first, then change the access."
+            )
+        grant = await activate_grant(locked, grant, LinkEvent.CHANGED)
+        if answering is not None:
+            await _approve_change_request(current, link, answering)
         if grant == before:
             return
-        await _record_both(
-            link,
-            current,
-            "link.changed",
-            before=rules.grant_snapshot(before),
-            after=rules.grant_snapshot(grant),
-        )
-        await _tell_changes(link, before, grant)
-        await _mail_side(
+        ending_before = rules.ending_of(locked)
+        if grant.is_full and ending_before.auto_extend:  # never for full access
+            await queries.update_link(link_id, {"auto_extend": False})
+        await _record_grant_change(link, current, before, grant)
+        await tell_changes(link, before, grant)
+        await mail_side(
             link["partner"],
             f"{link['client_name']} changed your access",
             f"{link['client_name']} changed what your organisation manages for them.\n\n"
             f"Before: {rules.describe(before)}\nNow:    {rules.describe(grant)}\n\n"
-            f"It applies from now on.\n{_link_url(settings, link, Side.PARTNER)}\n",
+            f"It applies from now on.\n{link_url(settings, link, Side.PARTNER)}\n",
         )
 
 
-async def _tell_changes(link: dict, before: Grant | None, after: Grant) -> None:
+async def tell_changes(link: dict, before: Grant | None, after: Grant) -> None:
     """The change of access, and the products it delegates or withdraws, to both sides."""
-    await _tell_both(
+    await tell_both(
         link, EventType.LINK_CHANGED, link_event(link, after, before=rules.grant_snapshot(before))
     )
     products = await queries.client_products(link["client"])
@@ -479,7 +653,39 @@ async def _tell_changes(link: dict, before: Grant | None, after: Grant) -> None:
         (EventType.PRODUCT_WITHDRAWN, was - now),
     ):
         if product_ids:
-            await _tell_both(link, event_type, link_event(link, after, product_ids=product_ids))
+            await tell_both(link, event_type, link_event(link, after, product_ids=product_ids))
+
+
+async def _record_grant_change(
+    link: dict, current: Current | None, before: Grant | None, after: Grant
+) -> None:
+    """The client's change of a live grant, written to both logs."""
+    await record_both(
+        link,
+        current,
+        "link.changed",
+        before=await snapshot_of(link["client"], before),
+        after=await snapshot_of(link["client"], after),
+    )
+
+
+async def _approve_change_request(current: Current, link: dict, request_id: int) -> None:
+    request = await queries.lock_request(request_id)
+    if request is None or request["link"] != link["id"] or request["kind"] != "change":
+        raise NotFound()
+    problem = rules.request_problem(
+        RequestStatus(request["status"]), request["expires_at"], utc_now()
+    )
+    if problem:
+        raise Conflict(problem)
+    await queries.update_request(
+        request_id,
+        {
+            "status": RequestStatus.APPROVED,
+            "decided_at": utc_now(),
+            "decided_by": current.user_id,
+        },
+    )
 
 
 async def withdraw_product(
@@ -525,31 +731,289 @@ async def stop_link(settings: Settings, current: Current, link_id: int, password
     await confirm_password(current.user_id, password)
     async with DB.transaction():
         locked = await queries.lock_link(link_id, link["client"])
-        status = rules.next_status(LinkStatus(locked["status"]), LinkEvent.STOPPED)
-        await queries.update_link(
-            link_id, {"status": status, "ended_at": _now(), "ended_by": current.organisation.id}
-        )
-        await queries.end_delegation(link_id)
-        await _record_both(
-            link,
-            current,
-            "link.stopped",
-            before=rules.grant_snapshot(queries.grant_of(link)),
-        )
-        await _tell_both(
+        rules.next_status(LinkStatus(locked["status"]), LinkEvent.STOPPED)
+        await end_link(link, LinkEvent.STOPPED, current)
+    return link
+
+
+async def end_link(link: dict, event: LinkEvent, current: Current | None) -> None:
+    """The one way a live collaboration ends, inside the caller's transaction with the link
+    locked: stopped by a side (CURRENT), at its end date (None), or moved to another partner.
+    Access ends at once; running temporary full access ends with it (the link keeps, for the
+    record, the grant it had before); pending requests and transfer codes go."""
+    now = utc_now()
+    status = rules.next_status(LinkStatus(link["status"]), event)
+    grant = queries.grant_of(link)
+    elevation = await queries.running_elevation(link["id"])
+    if elevation is not None:
+        await _close_elevation(elevation, now, current)
+        previous = rules.grant_from_snapshot(elevation["previous"])
+        await _write_grant(link["id"], link["client"], previous)
+    await queries.update_link(
+        link["id"],
+        {
+            "status": status,
+            "ended_at": now,
+            "ended_by": current.organisation.id if current else None,
+            "ended_by_account": current.user_id if current else None,
+        },
+    )
+    await queries.end_delegation(link["id"])
+    await queries.close_open_requests(link["id"], now)
+    if event is LinkEvent.TRANSFERRED:  # the transfer writes its own entries and mails
+        await tell_both(link, EventType.LINK_STOPPED, link_event(link, grant, ended="transferred"))
+        return
+    snapshot = await snapshot_of(link["client"], grant)
+    if event is LinkEvent.STOPPED:
+        await record_both(link, current, "link.stopped", before=snapshot)
+        await tell_both(
             link,
             EventType.LINK_STOPPED,
-            link_event(link, queries.grant_of(link), stopped_by=current.organisation.id),
+            link_event(link, grant, stopped_by=current.organisation.id),
         )
         other = link["client"] if current.organisation.id == link["partner"] else link["partner"]
-        await _mail_side(
+        await mail_side(
             other,
             f"{current.organisation.name} ended your collaboration",
             f"{current.organisation.name} ended the collaboration between "
             f"{link['partner_name']} (partner) and {link['client_name']} (client). The partner's "
             f"access ended at once.\n",
         )
-    return link
+        return
+    await record_both(
+        link,
+        None,
+        "link.ended",
+        before={**(snapshot or {}), "ends_on": rules.end_day(link["ends_at"]).isoformat()},
+    )
+    await tell_both(link, EventType.LINK_STOPPED, link_event(link, grant, ended="end_date"))
+    for side in (link["partner"], link["client"]):
+        await mail_side(
+            side,
+            f"The collaboration between {link['partner_name']} and {link['client_name']} ended",
+            f"The collaboration between {link['partner_name']} (partner) and "
+            f"{link['client_name']} (client) reached its end date, "
+            f"{rules.end_day(link['ends_at']).isoformat()}, and ended: the partner no longer "
+            f"manages the client's products.\n",
+        )
+
+
+async def _write_grant(link_id: int, client_id: int, grant: Grant) -> None:
+    """Put GRANT on the link as it was (temporary full access reverting): the products that
+    still exist, without the checks a new grant passes — it is the grant the client gave, and
+    no other partner could take a product while this one had full access."""
+    existing = await queries.product_names(client_id, grant.product_ids)
+    await queries.update_link(
+        link_id,
+        {
+            "access": grant.access,
+            "families": sorted(grant.families),
+            "billing_mode": grant.billing_mode if grant.is_full else None,
+        },
+    )
+    await queries.replace_delegated_products(link_id, client_id, sorted(existing))
+
+
+# --- temporary full access ending, end dates coming -------------------------------------------
+
+
+async def _close_elevation(elevation: dict, now: datetime, current: Current | None) -> None:
+    """Mark temporary full access over: at its end (CURRENT None) or early, by a side."""
+    await queries.update_request(
+        elevation["id"],
+        {
+            "status": RequestStatus.ENDED,
+            "ended_at": min(now, elevation["ends_at"]),
+            "ended_by": current.organisation.id if current else None,
+            "ended_by_account": current.user_id if current else None,
+        },
+    )
+
+
+async def revert_elevation(link: dict, elevation: dict, current: Current | None) -> Grant:
+    """End temporary full access, inside the caller's transaction with the client locked:
+    the link gets back exactly the grant it had before. CURRENT: the side that ended it early;
+    None: its time ran out."""
+    now = utc_now()
+    previous = rules.grant_from_snapshot(elevation["previous"])
+    await _close_elevation(elevation, now, current)
+    await _write_grant(link["id"], link["client"], previous)
+    await tell_changes(link, rules.ELEVATED, previous)
+    action = "link.elevation_ended" if current is None else "link.elevation_ended_early"
+    await record_both(
+        link,
+        current,
+        action,
+        before=await snapshot_of(link["client"], rules.ELEVATED),
+        after=elevation["previous"],
+    )
+    until = elevation["ends_at"].isoformat(timespec="minutes")
+    for side in (link["partner"], link["client"]):
+        if current is None:
+            subject = f"Temporary full access of {link['partner_name']} ended"
+            body = (
+                f"The temporary full access of {link['partner_name']} to "
+                f"{link['client_name']}'s products ended as planned ({until} UTC). "
+            )
+        else:
+            subject = f"{current.organisation.name} ended the temporary full access"
+            body = (
+                f"{current.full_name} of {current.organisation.name} ended the temporary full "
+                f"access of {link['partner_name']} to {link['client_name']}'s products early. "
+            )
+        await mail_side(
+            side,
+            subject,
+            body + f"The access is back to what it was before: {rules.describe(previous)}.\n",
+        )
+    return previous
+
+
+async def settle_due(now: datetime, organisation_id: int | None = None) -> int:
+    """End what is due at NOW, each in its own transaction under the client's lock: temporary
+    full access whose time is up goes back to the grant before, then collaborations at their
+    end date end (or are extended automatically); requests left unanswered expire. For one
+    organisation's links (a request reading them) or for all (the periodic job). Idempotent:
+    what another worker or request settled first is skipped. The number of changes made."""
+    changes = 0
+    for due in await queries.due_elevations(now, organisation_id):
+        async with DB.transaction():
+            link = await _locked_with_names(due["link"], due["client"])
+            elevation = await queries.lock_request(due["id"])
+            if elevation["status"] == RequestStatus.ACTIVE and elevation["ends_at"] <= now:
+                await revert_elevation(link, elevation, None)
+                changes += 1
+    for due in await queries.due_endings(now, organisation_id):
+        async with DB.transaction():
+            link = await _locked_with_names(due["id"], due["client"])
+            if link["status"] != LinkStatus.ACTIVE or not link["ends_at"] or link["ends_at"] > now:
+                continue
+            await _end_or_extend(link, now)
+            changes += 1
+    await queries.expire_requests(now, organisation_id)
+    return changes
+
+
+async def _locked_with_names(link_id: int, client_id: int) -> dict:
+    """The link locked (client first), with both sides' names and its products."""
+    await queries.lock_link(link_id, client_id)
+    return await queries.link_seen_by(client_id, link_id)
+
+
+async def _end_or_extend(link: dict, now: datetime) -> None:
+    """At its end date a collaboration ends, or is extended if the client asked for it and
+    the grant is restricted — during temporary full access, the grant it goes back to: an
+    extended link keeps its temporary full access to its own end, an ended one loses it."""
+    elevation = await queries.running_elevation(link["id"])
+    standing = (
+        rules.grant_from_snapshot(elevation["previous"]) if elevation else queries.grant_of(link)
+    )
+    if link["auto_extend"] and not standing.is_full:
+        new_end = rules.automatic_end(link["ends_at"], now)
+        await queries.update_link(link["id"], {"ends_at": new_end, "end_set_at": now})
+        before = rules.end_day(link["ends_at"]).isoformat()
+        after = rules.end_day(new_end).isoformat()
+        await record_both(
+            link,
+            None,
+            "link.extended_automatically",
+            before={"ends_on": before},
+            after={"ends_on": after, "days": rules.AUTO_EXTENSION_DAYS},
+        )
+        for side in (link["partner"], link["client"]):
+            await mail_side(
+                side,
+                f"The collaboration between {link['partner_name']} and {link['client_name']} "
+                f"was extended",
+                f"The collaboration between {link['partner_name']} (partner) and "
+                f"{link['client_name']} (client) reached its end date, {before}, and was "
+                f"extended automatically by {rules.AUTO_EXTENSION_DAYS} days: it now ends on "
+                f"{after}. The client can change this at any time.\n",
+            )
+        return
+    await end_link(link, LinkEvent.END_DATE_REACHED, None)
+
+
+async def set_ending(current: Current, link_id: int, ending: Ending) -> None:
+    """The client sets, moves or removes the end date, and turns automatic extension on or off
+    (never for full access)."""
+    link = await load_link(current, link_id, Action.CHANGE_LINK)
+    async with DB.transaction():
+        locked = await queries.lock_link(link_id, link["client"])
+        if locked["status"] != LinkStatus.ACTIVE:
+            raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(locked["status"])])
+        grant = queries.grant_of(link)
+        if await queries.running_elevation(link_id):  # judged by the grant it goes back to
+            grant = rules.grant_from_snapshot(
+                (await queries.running_elevation(link_id))["previous"]
+            )
+        problems = rules.ending_problems(ending, grant, utc_now())
+        if problems:
+            raise FormErrors(problems)
+        before = rules.ending_of(locked)
+        if before == ending:
+            return
+        await _set_ending(link_id, ending)
+        await record_both(
+            link, current, "link.end_date_changed", before=_ending(before), after=_ending(ending)
+        )
+        await mail_side(
+            link["partner"],
+            f"{link['client_name']} changed the end date of your collaboration",
+            f"{link['client_name']} changed when your collaboration ends.\n\n"
+            f"Before: {_ending_text(before)}\nNow:    {_ending_text(ending)}\n",
+        )
+
+
+def _ending(ending: Ending) -> dict:
+    return {
+        "ends_on": ending.ends_on.isoformat() if ending.ends_on else None,
+        "auto_extend": ending.auto_extend,
+    }
+
+
+def _ending_text(ending: Ending) -> str:
+    if ending.ends_on is None:
+        return "no end date"
+    extension = (
+        f", then extended automatically by {rules.AUTO_EXTENSION_DAYS} days"
+        if ending.auto_extend
+        else ""
+    )
+    return f"ends on {ending.ends_on.isoformat()}{extension}"
+
+
+async def extend_link(current: Current, link_id: int, days: int) -> None:
+    """The client moves the end date DAYS later, in one step."""
+    link = await load_link(current, link_id, Action.CHANGE_LINK)
+    async with DB.transaction():
+        locked = await queries.lock_link(link_id, link["client"])
+        if locked["status"] != LinkStatus.ACTIVE:
+            raise Conflict(rules.STATUS_PROBLEMS[LinkStatus(locked["status"])])
+        await extend_within(link, locked["ends_at"], days, current)
+
+
+async def extend_within(link: dict, ends_at: datetime | None, days: int, current: Current) -> None:
+    """Inside the caller's transaction, the link locked: its end date DAYS later."""
+    problem = rules.extension_problem(ends_at, days, utc_now())
+    if problem:
+        raise FormErrors({"days": problem})
+    new_end = rules.extended_end(ends_at, days)
+    await queries.update_link(link["id"], {"ends_at": new_end, "end_set_at": utc_now()})
+    before, after = rules.end_day(ends_at).isoformat(), rules.end_day(new_end).isoformat()
+    await record_both(
+        link,
+        current,
+        "link.extended",
+        before={"ends_on": before},
+        after={"ends_on": after, "days": days},
+    )
+    await mail_side(
+        link["partner"],
+        f"{link['client_name']} extended your collaboration",
+        f"{link['client_name']} extended your collaboration by {days} days: it now ends on "
+        f"{after} instead of {before}.\n",
+    )
 
 
 async def assign_collaborators(
@@ -565,10 +1029,7 @@ async def assign_collaborators(
     link = await load_link(current, link_id, Action.ASSIGN_COLLABORATORS)
     if not account_ids <= members or not team_ids <= teams:
         raise FormErrors({"collaborators": "Choose collaborators and teams of your organisation."})
-    before = {
-        "people": sorted(link["assigned_user_ids"] or []),
-        "teams": sorted(link["assigned_team_ids"] or []),
-    }
+    before = await _assignees(link["assigned_user_ids"] or [], link["assigned_team_ids"] or [])
     async with DB.transaction():
         await queries.replace_assignments(link_id, sorted(account_ids), sorted(team_ids))
         await record(
@@ -577,8 +1038,21 @@ async def assign_collaborators(
             "link.collaborators_set",
             link["client_name"] or link["invited_email"],  # a pending invitation: no client yet
             before=before,
-            after={"people": sorted(account_ids), "teams": sorted(team_ids)},
+            after=await _assignees(account_ids, team_ids),
+            subject_role="client",
+            link_id=link_id,
         )
+
+
+async def _assignees(account_ids, team_ids) -> dict:
+    """Who acts for a client, by id and by name, as the audit log keeps it."""
+    people_names, team_names = await queries.names_of_people_and_teams(account_ids, team_ids)
+    return {
+        "people": sorted(account_ids),
+        "teams": sorted(team_ids),
+        "people_names": people_names,
+        "team_names": team_names,
+    }
 
 
 # --- a partner acting inside the client ----------------------------------------------------
@@ -601,7 +1075,7 @@ async def rename_client_product(current: Current, link_id: int, product_id: int,
         raise FormErrors({"name": "Give the product a name of 1 to 200 characters."})
     async with DB.transaction():
         await queries.rename_product(product_id, name)
-        await _record_both(
+        await record_both(
             link,
             current,
             "client.product_renamed",
@@ -619,7 +1093,9 @@ async def invite_client_user(
     link = await load_link(current, link_id, Action.INVITE_CLIENT_USER)
     token = new_token()
     async with DB.transaction():
-        if await organisation_queries.pending_invitation_for(link["client"], email, None, _now()):
+        if await organisation_queries.pending_invitation_for(
+            link["client"], email, None, utc_now()
+        ):
             raise FormErrors({"email": "An invitation to this address is already waiting."})
         await organisation_queries.insert_invitation(
             {
@@ -631,10 +1107,10 @@ async def invite_client_user(
                 "token_hash": token_hash(token),
                 "invited_by": current.user_id,
                 "message": "",
-                "expires_at": _now() + INVITATION_LIFETIME,
+                "expires_at": utc_now() + INVITATION_LIFETIME,
             }
         )
-        await _record_both(
+        await record_both(
             link,
             current,
             "client.user_invited",

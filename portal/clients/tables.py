@@ -2,7 +2,9 @@
 partner may act for each client."""
 
 from piccolo.columns import (
+    JSONB,
     Array,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -44,6 +46,11 @@ class PartnerLink(Table, tablename="partner_link"):
     decided_at = Timestamptz(null=True, default=None)
     ended_at = Timestamptz(null=True, default=None)
     ended_by = Integer(null=True, default=None)  # the organisation that ended it
+    ended_by_account = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    requested_days = Integer(null=True, default=None)  # the duration asked for, if any
+    ends_at = Timestamptz(null=True, default=None)  # the end date the client set, if any
+    end_set_at = Timestamptz(null=True, default=None)  # when it was set: reminders after it
+    auto_extend = Boolean(default=False)  # by 180 days at the end; restricted access only
 
 
 class DelegatedProduct(Table, tablename="delegated_product"):
@@ -61,4 +68,57 @@ class ClientAssignment(Table, tablename="client_assignment"):
     link = ForeignKey(PartnerLink, on_delete=OnDelete.cascade, index=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=True, default=None)
     team = ForeignKey(Team, on_delete=OnDelete.cascade, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LinkRequest(Table, tablename="link_request"):
+    """What a partner asks of its client about an active link: temporary full access, a
+    later end date, or other access. Temporary full access, once approved, runs here from
+    STARTS_AT to ENDS_AT, and PREVIOUS keeps the grant it reverts to."""
+
+    link = ForeignKey(PartnerLink, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=12)  # elevation | extension | change
+    status = Varchar(length=12)
+    reason = Text(default="")
+    length_hours = Integer(null=True, default=None)  # elevation
+    days = Integer(null=True, default=None)  # extension
+    requested_access = Varchar(length=12, null=True, default=None)  # change
+    requested_families = Array(Varchar(length=40), default=list)  # change
+    created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    starts_at = Timestamptz(null=True, default=None)
+    ends_at = Timestamptz(null=True, default=None)
+    previous = JSONB(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
+    ended_by = Integer(null=True, default=None)  # the organisation, None: at its end
+    ended_by_account = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+
+
+class LinkTransfer(Table, tablename="link_transfer"):
+    """A client's single-use code that moves one of its collaborations to another partner."""
+
+    client = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    link = ForeignKey(PartnerLink, on_delete=OnDelete.cascade)  # the collaboration moved
+    to_partner = ForeignKey(Organisation, on_delete=OnDelete.cascade)
+    code_hash = Varchar(length=64, unique=True)
+    new_grant = JSONB(null=True, default=None)  # None: the grant the link has when redeemed
+    created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    redeemed_at = Timestamptz(null=True, default=None)
+    redeemed_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    new_link = Integer(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+
+
+class RequestTemplate(Table, tablename="request_template"):
+    """A partner's named set of product categories, reused when it asks clients for access."""
+
+    partner = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    families = Array(Varchar(length=40), default=list)
+    created_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

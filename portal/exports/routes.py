@@ -98,12 +98,11 @@ async def deliver_report(
 
 
 def _flat(data) -> dict:
-    """What the user typed, for re-rendering: single text values (a file sent where text
-    belongs is dropped), and the chosen clients."""
-    flat = {
-        key: value for key, value in data.items() if key != "client_ids" and isinstance(value, str)
-    }
-    flat["client_ids"] = data.getall("client_ids", []) if hasattr(data, "getall") else []
+    """What the user typed, for re-rendering: single values, and the chosen clients; a file
+    sent where text belongs is no text to show again."""
+    flat = {k: v for k, v in data.items() if k != "client_ids" and isinstance(v, str)}
+    chosen = data.getall("client_ids", []) if hasattr(data, "getall") else []
+    flat["client_ids"] = [value for value in chosen if isinstance(value, str)]
     return flat
 
 

@@ -1,5 +1,6 @@
-"""The job queue's own periodic clean-up: its old log. (Each domain cleans up its own rows:
-accounts/jobs.py the ended sessions, mail/jobs.py the old outbox mails.)"""
+"""The job queue's own periodic clean-up: its old log, and the record of reminders long past
+(jobs/reminders.py). (Each domain cleans up its own rows: accounts/jobs.py the ended sessions,
+mail/jobs.py the old outbox mails.)"""
 
 from __future__ import annotations
 
@@ -29,6 +30,20 @@ async def purge_old_job_log(settings: Settings, now: datetime) -> int:
     return rows[0]["count"]
 
 
+async def purge_old_reminders(settings: Settings, now: datetime) -> int:
+    """What reminders were sent is kept until well after their date (jobs/reminders.py)."""
+    rows = await DB.run_querystring(
+        QueryString(
+            "WITH gone AS (DELETE FROM reminder_sent WHERE deadline < {} RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            now - rules.REMINDERS_KEPT,
+        )
+    )
+    log.info("Purged %d old reminder record(s).", rows[0]["count"])
+    return rows[0]["count"]
+
+
 PERIODIC = [
     Periodic("housekeeping.purge_old_job_log", "29 3 * * *", purge_old_job_log),
+    Periodic("housekeeping.purge_old_reminders", "31 3 * * *", purge_old_reminders),
 ]

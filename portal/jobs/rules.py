@@ -59,6 +59,7 @@ def restart_delay(quick_stops: int) -> timedelta:
 SESSION_KEPT_AFTER_END = timedelta(days=30)
 OUTBOX_KEPT = timedelta(days=90)
 JOB_LOG_KEPT = timedelta(days=30)
+REMINDERS_KEPT = timedelta(days=90)  # after their date: a reminder sent is then forgotten
 
 
 @dataclass(frozen=True)
@@ -88,3 +89,35 @@ def outbox_purge_before(now: datetime, kept: timedelta = OUTBOX_KEPT) -> datetim
 
 def job_log_purge_before(now: datetime, kept: timedelta = JOB_LOG_KEPT) -> datetime:
     return now - kept
+
+
+# --- reminders before a date ------------------------------------------------------------------
+
+REMINDER_DAYS = (30, 7, 1)
+
+
+def reminder_due(
+    deadline: datetime,
+    now: datetime,
+    since: datetime,
+    sent: frozenset[int] | set[int] = frozenset(),
+    days: tuple[int, ...] = REMINDER_DAYS,
+) -> int | None:
+    """The reminder to send NOW about DEADLINE, as a number of days before it, or None.
+
+    Each of DAYS falls due at DEADLINE less that many days, and is sent at most once (SENT
+    holds those sent for this deadline). A moment before SINCE (when the deadline was set)
+    is skipped: who sets a date 20 days ahead needs no "30 days left". After an outage only
+    the most urgent reminder due is sent, never a stale one after a more urgent one, and
+    none once the deadline has passed."""
+    if now >= deadline:
+        return None
+    passed = [n for n in days if deadline - timedelta(days=n) <= now]
+    if not passed:
+        return None
+    most_urgent = min(passed)
+    if deadline - timedelta(days=most_urgent) < since:
+        return None
+    if any(n <= most_urgent for n in sent):
+        return None
+    return most_urgent

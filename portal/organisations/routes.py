@@ -12,7 +12,7 @@ from portal.access import Action, Role, may, require
 from portal.accounts import services as account_services
 from portal.accounts.queries import switch_session_organisation
 from portal.accounts.sessions import end_previous_session, logged_in
-from portal.audit.services import recent_events
+from portal.audit.services import recent_events, with_sentences
 from portal.core.current import (
     SESSION_COOKIE,
     Current,
@@ -27,6 +27,7 @@ from portal.web import (
     fragment_or_redirect,
     page,
     redirect,
+    safe_next,
     set_cookie,
 )
 
@@ -47,13 +48,16 @@ class HomeController(Controller):
         member = current.actor.is_member  # a team guest sees their own teams, not the rest
         summary = await queries.dashboard_summary(organisation_id, datetime.now(UTC))
         sees_audit = may(current.actor, Action.VIEW_AUDIT, current.organisation_resource())
+        recent = await recent_events(organisation_id) if sees_audit else []
         context = {
             "organisation": summary,
             "role_counts": summary["role_counts"] if member else {},
             "team_count": summary["team_count"] if member else len(current.actor.team_ids),
-            "recent": await recent_events(organisation_id) if sees_audit else [],
+            "recent": await with_sentences(recent, request.app.state.audit_sentences),
             "pending_invitations": summary["pending_invitations"] if sees_audit else None,
         }
+        for section in request.app.state.home_sections:  # the client's inbox, for one
+            context |= await section(current)
         return page(request, "organisations/home.html", context)
 
 
@@ -65,8 +69,11 @@ class SignUpController(Controller):
 
     @get("", name="organisations.signup")
     async def show(self, request: Request) -> Response:
+        """NEXT: where the new person was going (an emailed invitation, say): they go on
+        there once signed up."""
         referral = forms.referral(request.query_params.get("ref"))
-        defaults = {"currency": "CHF", "country": "CH", "ref": referral or ""}
+        target = safe_next(request.query_params.get("next") or "/")
+        defaults = {"currency": "CHF", "country": "CH", "ref": referral or "", "next": target}
         return page(request, "organisations/signup.html", forms.sign_up_context(defaults))
 
     @post("", name="organisations.signup.submit")
@@ -89,7 +96,7 @@ class SignUpController(Controller):
             return form_page(request, "organisations/signup.html", context, error.errors)
         await end_previous_session(request)
         welcome = f"Welcome, {signup.full_name}. {signup.organisation.name} is ready."
-        return logged_in(request, token, "/", flash=welcome)
+        return logged_in(request, token, safe_next(form.value("next") or "/"), flash=welcome)
 
 
 class OrganisationController(Controller):

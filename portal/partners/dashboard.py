@@ -1,6 +1,6 @@
-"""The partner's dashboard (/partner/dashboard): the clients that need attention, and for those
-who may see it the programme's money: managed volume against the threshold, tier, cashback by
-month, prepaid balance."""
+"""The partner's dashboard (/partner/dashboard): the clients that need attention and the
+collaborations ending soon, and for those who may see it the programme's money: managed volume
+against the threshold, tier, cashback by month, prepaid balance."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from portal.access import Action, ClientScope, OrganisationResource, client_scop
 from portal.billing import charts
 from portal.billing import queries as billing_queries
 from portal.billing import rules as billing_rules
+from portal.clients.link_pages import ENDING_SOON
+from portal.clients.queries import ending_soon_for_partner
+from portal.clients.services import expire_overdue_for
 from portal.core.current import Current
 from portal.errors import NotFound
 from portal.partners.rules import VOLUME_THRESHOLDS, volume_progress
@@ -44,12 +47,19 @@ async def _dashboard_context(current: Current) -> dict:
         "sees_money": may(current.actor, Action.VIEW_PROGRAMME_MONEY, resource),
         "sees_invoices": may(current.actor, Action.VIEW_BILLING, resource),
         "attention": await billing_queries.clients_needing_attention(partner_id, scope),
+        "ending_soon": await _ending_soon(partner_id, scope),
     }
     if context["sees_money"]:
         context |= await _programme_money(partner_id, currency, scope)
     if context["sees_invoices"]:
         context["recent"] = (await billing_queries.invoices_paid_by(partner_id, 1, scope, 5))[0]
     return context
+
+
+async def _ending_soon(partner_id: int, scope: ClientScope) -> list[dict]:
+    """The collaborations of the clients the person sees that end within 30 days."""
+    await expire_overdue_for(partner_id)  # what ended meanwhile is not "ending soon"
+    return await ending_soon_for_partner(partner_id, scope, datetime.now(UTC) + ENDING_SOON)
 
 
 async def _programme_money(partner_id: int, currency: str, scope: ClientScope) -> dict:

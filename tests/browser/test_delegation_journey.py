@@ -134,7 +134,7 @@ async def test_client_grants_other_rights_then_ends_the_collaboration(
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text(CLIENT_ORGANISATION)
     await expect(row.locator(".badge")).to_have_text("Restricted")
-    await expect(row.locator("td").nth(3)).to_have_text("1")  # products managed
+    await expect(row.locator("td").nth(4)).to_have_text("1")  # products managed
     await screenshots.take(partner, "partner-client-listed")
     await row.get_by_role("link", name=CLIENT_ORGANISATION).click()
     await partner.wait_for_url(f"**/clients/{link_id}")

@@ -53,6 +53,8 @@ def _partner_rights(actor: Actor, link: LinkResource) -> frozenset[Action] | Non
             Action.DECIDE_AS_PARTNER,
             Action.STOP_LINK,
             Action.ASSIGN_COLLABORATORS,
+            Action.REQUEST_ON_LINK,  # temporary full access, a later end date, other access
+            Action.END_ELEVATION,
         }
         if link.initiated_by_partner:
             rights.add(Action.WITHDRAW_REQUEST)
@@ -74,7 +76,13 @@ def _partner_rights(actor: Actor, link: LinkResource) -> frozenset[Action] | Non
 
 def _client_rights(actor: Actor, link: LinkResource) -> frozenset[Action]:
     if actor.role is LEGAL:
-        rights = {Action.VIEW_LINK, Action.DECIDE_AS_CLIENT, Action.CHANGE_LINK, Action.STOP_LINK}
+        rights = {
+            Action.VIEW_LINK,
+            Action.DECIDE_AS_CLIENT,
+            Action.CHANGE_LINK,
+            Action.STOP_LINK,
+            Action.END_ELEVATION,
+        }
         if not link.initiated_by_partner:
             rights.add(Action.WITHDRAW_REQUEST)
         return frozenset(rights)

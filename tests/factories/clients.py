@@ -1,4 +1,6 @@
-"""Delegation between partners and clients: links in every state, the people on each side."""
+"""Delegation between partners and clients: links in every state, the people on each side, and
+a partner with its client written straight into the database for the services of a delegation's
+whole life (TwoSides)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,23 @@ from portal.access import (
     Role,
 )
 from portal.accounts.tables import Account
-from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.clients import requests as link_requests
+from portal.clients.rules import normalised_code
+from portal.clients.tables import (
+    ClientAssignment,
+    DelegatedProduct,
+    LinkRequest,
+    LinkTransfer,
+    PartnerLink,
+    RequestTemplate,
+)
 from portal.core.current import Current, OrganisationSummary
 from portal.core.tokens import new_token, token_hash
 from portal.organisations.tables import Membership, Organisation
 from portal.piccolo_conf import DB
 from portal.products.tables import CatalogueItem, Product
 from portal.settings import Settings
-from tests.factories.accounts import logged_in_browser
+from tests.factories.accounts import PASSWORD, logged_in_browser
 from tests.factories.organisations import insert_organisation, insert_person, insert_team
 from tests.factories.products import insert_product
 
@@ -142,6 +153,7 @@ PEOPLE = [
 
 
 FULL, RESTRICTED = "active, full", "active, restricted"
+ELEVATED = "active, restricted with temporary full access"
 
 
 AWAITING_CLIENT, AWAITING_PARTNER, STOPPED = (
@@ -151,7 +163,10 @@ AWAITING_CLIENT, AWAITING_PARTNER, STOPPED = (
 )
 
 
-ACTIVE_STATES = {FULL, RESTRICTED}
+DELIVERED = "awaiting the client, delivered to its inbox"
+ACTIVE_STATES = {FULL, RESTRICTED, ELEVATED}
+TRANSFER_CODE = "K7QM-2XRD-PW9T-HC4N"
+NO_SUCH_ID = 999_999
 
 
 @dataclass
@@ -165,6 +180,11 @@ class World:
     token: str = ""
     web_pro_item: int = 0  # the catalogue item ordered for the client
     accounts: dict[str, int] = field(default_factory=dict)
+    # the partner's pending requests (elevation: restricted state only), the running temporary
+    # full access, the open transfer code (active states) and a request template
+    requests: dict[str, int] = field(default_factory=dict)
+    transfer: int = NO_SUCH_ID
+    template: int = NO_SUCH_ID
     browsers: dict = field(default_factory=dict)
     counter: int = 0
 
@@ -192,7 +212,7 @@ class World:
 
     def covers(self, product: str) -> bool:
         """Whether the link's grant covers PRODUCT (or, for "new", a new web hosting)."""
-        if self.state == FULL:
+        if self.state in (FULL, ELEVATED):
             return product != "foreign"
         if self.state == RESTRICTED:  # web hosting as a category, and the mail by name
             return product in {"hosting", "mail", "new"}
@@ -272,19 +292,25 @@ async def put_back(world: World) -> None:
         "expires_at": now + timedelta(days=30),
     }
     delegated: list[int] = []
+    if world.state in (FULL, RESTRICTED, ELEVATED, STOPPED):
+        common |= {"ends_at": now + timedelta(days=100), "end_set_at": now}
     if world.state == FULL:
         values = {**common, "access": "full", "billing_mode": "client"}
     elif world.state == RESTRICTED:
         values = {**common, "access": "restricted", "families": ["web_hosting"]}
         delegated = [p["mail"]]
-    elif world.state == AWAITING_CLIENT:
+    elif world.state == ELEVATED:  # restricted, and full access for now
+        values = {**common, "access": "full", "billing_mode": "client"}
+    elif world.state in (AWAITING_CLIENT, DELIVERED):
         values = {
             **common,
-            "client": None,
+            "client": None if world.state == AWAITING_CLIENT else o["client"],
             "status": "awaiting_client",
             "invited_email": "client.legal.rep@example.ch",
             "token_hash": token_hash(world.token),
             "decided_at": None,
+            "ends_at": None,
+            "end_set_at": None,
         }
     elif world.state == AWAITING_PARTNER:
         values = {**common, "status": "awaiting_partner", "initiated_by": "client"}
@@ -313,6 +339,66 @@ async def put_back(world: World) -> None:
     )
     for product_id, name in world.product_names.items():
         await Product.update({Product.name: name}).where(Product.id == product_id)
+    await _put_back_requests(world, now)
+
+
+async def _put_back_requests(world: World, now: datetime) -> None:
+    """A pending request for other access (every state), a pending one for temporary full
+    access (restricted), the running one (elevated), an open transfer code to Third SA (active
+    states), and the partner's request template."""
+    await LinkRequest.delete().where(LinkRequest.id > 0)
+    await LinkTransfer.delete().where(LinkTransfer.id > 0)
+    await RequestTemplate.delete().where(RequestTemplate.id > 0)
+    asked = {"link": world.link, "status": "pending", "expires_at": now + timedelta(days=30)}
+    world.requests = {
+        "change": await _request({**asked, "kind": "change", "requested_access": "full"}),
+        "elevation": NO_SUCH_ID,
+    }
+    if world.state == RESTRICTED:
+        world.requests["elevation"] = await _request(
+            {**asked, "kind": "elevation", "length_hours": 2, "reason": "Moving the mailboxes."}
+        )
+    if world.state == ELEVATED:
+        await _request(
+            {
+                **asked,
+                "kind": "elevation",
+                "status": "active",
+                "length_hours": 2,
+                "reason": "Moving the mailboxes.",
+                "starts_at": now,
+                "ends_at": now + timedelta(hours=2),
+                "previous": {
+                    "access": "restricted",
+                    "families": ["web_hosting"],
+                    "products": [world.products["mail"]],
+                    "billing_mode": "client",
+                },
+            }
+        )
+    world.transfer = NO_SUCH_ID
+    if world.state in ACTIVE_STATES:
+        rows = await LinkTransfer.insert(
+            LinkTransfer(
+                client=world.organisations["client"],
+                link=world.link,
+                to_partner=world.organisations["third"],
+                code_hash=token_hash(normalised_code(TRANSFER_CODE)),
+                expires_at=now + timedelta(days=14),
+            )
+        ).returning(LinkTransfer.id)
+        world.transfer = rows[0]["id"]
+    rows = await RequestTemplate.insert(
+        RequestTemplate(
+            partner=world.organisations["partner"], name="Websites", families=["web_hosting"]
+        )
+    ).returning(RequestTemplate.id)
+    world.template = rows[0]["id"]
+
+
+async def _request(values: dict) -> int:
+    rows = await LinkRequest.insert(LinkRequest(**values)).returning(LinkRequest.id)
+    return rows[0]["id"]
 
 
 async def _product_names() -> dict[int, str]:
@@ -328,7 +414,11 @@ SELECT
       AS products,
   (SELECT count(*) FROM invoice) AS invoices,
   (SELECT count(*) FROM invitation) AS invitations,
-  (SELECT count(*) FROM audit_event) AS audit_events
+  (SELECT count(*) FROM outbox_mail) AS mails,
+  (SELECT count(*) FROM audit_event) AS audit_events,
+  (SELECT json_agg(r ORDER BY r.id) FROM link_request r) AS requests,
+  (SELECT json_agg(t ORDER BY t.id) FROM link_transfer t) AS transfers,
+  (SELECT json_agg(rt ORDER BY rt.id) FROM request_template rt) AS templates
 """
 
 
@@ -415,3 +505,108 @@ async def product(client_id: int, code: str) -> int:
         )
     ).returning(Product.id)
     return rows[0]["id"]
+
+
+# --- a partner and its client, with the Current of each side's legal representative -----------
+
+SETTINGS = Settings(secret_key="test", base_url="https://portal.test")
+
+
+def current_of(
+    account_id: int, email: str, organisation_id: int, name: str, role=Role.LEGAL_REPRESENTATIVE
+) -> Current:
+    full_name = email.split("@")[0].replace(".", " ").title()
+    return Current(
+        session_id=0,
+        user_id=account_id,
+        email=email,
+        full_name=full_name,
+        totp_enabled=False,
+        second_factor_pending=False,
+        organisation=OrganisationSummary(organisation_id, name, "CHF", "CH", "active"),
+        organisations=((organisation_id, name),),
+        actor=Actor(account_id, organisation_id, role, True, in_programme=True),
+    )
+
+
+@dataclass
+class TwoSides:
+    partner: int
+    client: int
+    partner_rep: Current
+    client_rep: Current
+    products: dict[str, int]
+    link: int = 0
+    others: dict[str, int] = field(default_factory=dict)
+
+    async def person(self, email: str, organisation: str, name: str) -> Current:
+        organisation_id = (
+            getattr(self, organisation)
+            if organisation in ("partner", "client")
+            else self.others[organisation]
+        )
+        account = await insert_person(email, organisation_id, "legal_representative")
+        return current_of(account, email, organisation_id, name)
+
+
+async def restricted_world(*, families=("web_hosting",), named=("mail",)) -> TwoSides:
+    """Partner AG manages, with restricted access, Client GmbH's web hosting (by category)
+    and its mail (by name); the domain is not delegated."""
+    partner = await insert_organisation("Partner AG", partner_status="active")
+    client = await insert_organisation("Client GmbH")
+    nina = await insert_person("nina.berg@partner.ch", partner, "legal_representative")
+    carl = await insert_person("carl.client@client.ch", client, "legal_representative")
+    products = {
+        "hosting": await insert_product(client, "web-pro", "www.client.ch"),
+        "mail": await insert_product(client, "mail-5", "Reception mail"),
+        "domain": await insert_product(client, "domain-ch", "client.ch"),
+    }
+    world = TwoSides(
+        partner,
+        client,
+        current_of(nina, "nina.berg@partner.ch", partner, "Partner AG"),
+        current_of(carl, "carl.client@client.ch", client, "Client GmbH"),
+        products,
+    )
+    rows = await PartnerLink.insert(
+        PartnerLink(
+            partner=partner,
+            client=client,
+            status="active",
+            initiated_by="partner",
+            requested_access="restricted",
+            requested_families=list(families),
+            access="restricted",
+            families=list(families),
+            expires_at=datetime.now(UTC),
+            decided_at=datetime.now(UTC),
+        )
+    ).returning(PartnerLink.id)
+    world.link = rows[0]["id"]
+    for key in named:
+        await DelegatedProduct.insert(
+            DelegatedProduct(link=world.link, product=products[key], client=client)
+        )
+    return world
+
+
+async def the_link(link_id: int) -> dict:
+    return await PartnerLink.select().where(PartnerLink.id == link_id).first()
+
+
+async def delegated(link_id: int) -> set[int]:
+    rows = await DelegatedProduct.select(DelegatedProduct.product).where(
+        DelegatedProduct.link == link_id
+    )
+    return {row["product"] for row in rows}
+
+
+async def asked_and_approved(world: TwoSides, hours: int = 2) -> int:
+    """The partner asks for temporary full access for HOURS; the client approves it now."""
+    request_id = await link_requests.request_elevation(
+        SETTINGS, world.partner_rep, world.link, timedelta(hours=hours), "Migrating the mail."
+    )
+    await link_requests.approve_elevation(
+        SETTINGS, world.client_rep, world.link, request_id, PASSWORD, ""
+    )
+    return request_id

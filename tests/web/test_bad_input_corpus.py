@@ -207,12 +207,18 @@ PLAUSIBLE = {
     "from": "2026-01-01",
     "to": "2026-03-31",
     "code": "123456",
+    "ends_on": (datetime.now(UTC).date() + timedelta(days=60)).isoformat(),
+    "days": "90",
+    "requested_days": "30",
+    "length": "2",
+    "unit": "hours",
+    "keep_grant": "yes",
     "next": "/",
     "version": "1",
     "q": "web",
     "search": "web",
     **{box: "on" for box in ("terms", "commitment", "published", "monthly", "billing_rights")},
-    **{box: "on" for box in ("sheet_per_client",)},
+    **{box: "on" for box in ("sheet_per_client", "auto_extend")},
 }
 TEXT_FIELDS = {
     *("full_name", "name", "organisation_name", "author_name", "author_company", "title"),
@@ -418,6 +424,7 @@ async def build_world(db_url: str) -> World:
         huber,
     )
     ids["link_id"] = link
+    await _delegation_requests(world, alpine, huber, link)
     ids["product_id"] = await scalar(
         "SELECT id FROM product WHERE organisation = {} LIMIT 1", huber
     )
@@ -460,6 +467,9 @@ async def build_world(db_url: str) -> World:
         products=str(ids["product_id"]),
         client_ids=str(huber),
         commitments="supports_clients",
+        links=str(ids["link_id"]),
+        template=str(ids["template_id"]),
+        request=str(ids["request_id"]),
     )
     ids["endpoint_id"] = await scalar(
         "INSERT INTO webhook_endpoint (organisation, url, event_types, secret) "
@@ -513,9 +523,8 @@ async def _tokens(world: World, alpine: int, huber: int) -> None:
         token_hash(ids["/links/invitations"]),
         now + timedelta(days=30),
     )
-    third = await scalar(
-        "SELECT id FROM organisation WHERE name = 'Hotel Bellevue Sàrl'",
-    )
+    # (Lumière's own invitation waits in the demo's Hotel Bellevue inbox)
+    third = await scalar("SELECT id FROM organisation WHERE name = 'Bäckerei Huber AG'")
     ids["awaiting link"] = await scalar(
         "INSERT INTO partner_link (partner, client, status, initiated_by, requested_access, "
         "requested_families, families, expires_at) VALUES ((SELECT id FROM organisation WHERE "
@@ -533,6 +542,32 @@ async def _tokens(world: World, alpine: int, huber: int) -> None:
     await scalar(
         "UPDATE tender SET confirm_token_hash = {} WHERE status = 'unconfirmed' RETURNING id",
         token_hash(ids["/tenders/confirm"]),
+    )
+
+
+async def _delegation_requests(world: World, alpine: int, huber: int, link: int) -> None:
+    """A partner's request waiting on the link, a transfer code of the client, and a request
+    template of the partner: the ids the delegation routes' paths need."""
+    ids, now = world.ids, datetime.now(UTC)
+    ids["request_id"] = await scalar(
+        "INSERT INTO link_request (link, kind, status, requested_access, expires_at) "
+        "VALUES ({}, 'change', 'pending', 'full', {}) RETURNING id",
+        link,
+        now + timedelta(days=30),
+    )
+    ids["transfer_id"] = await scalar(
+        "INSERT INTO link_transfer (client, link, to_partner, code_hash, expires_at) VALUES "
+        "({}, {}, (SELECT id FROM organisation WHERE name = 'Lumière Digital SARL'), {}, {}) "
+        "RETURNING id",
+        huber,
+        link,
+        token_hash("K7QM2XRDPW9THC4N"),
+        now + timedelta(days=14),
+    )
+    ids["template_id"] = await scalar(
+        "INSERT INTO request_template (partner, name, families) VALUES ({}, 'Corpus', "
+        "ARRAY['web_hosting']) RETURNING id",
+        alpine,
     )
 
 

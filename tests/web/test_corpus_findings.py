@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from portal.accounts.tables import Account
+from portal.organisations.tables import Organisation
 from portal.tenders.tables import TenderRecipient
 from tests.factories.accounts import log_in, sign_up
 from tests.factories.tenders import partner
@@ -55,3 +56,14 @@ async def test_a_login_redirect_keeps_no_destination_longer_than_a_browser_takes
     assert response.headers["location"] == "/login?next=%2Fclients"
     short = await client.get("/clients?search=web")
     assert short.headers["location"] == "/login?next=%2Fclients%3Fsearch%3Dweb"
+
+
+async def test_a_file_sent_where_the_report_form_takes_text_is_a_form_error(client):
+    """The billing report's form shown again with its errors read every field as text."""
+    await sign_up(client, organisation="Partner AG")
+    await Organisation.update({Organisation.partner_status: "active"}).where(
+        Organisation.name == "Partner AG"
+    )
+    for url in ("/exports", "/exports/search"):
+        response = await post_form(client, url, {}, files={"q": ("q.txt", b"x")})
+        assert response.status_code in (200, 422), (url, response.status_code)

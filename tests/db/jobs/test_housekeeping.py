@@ -76,3 +76,14 @@ async def test_the_job_log_keeps_thirty_days(db, settings):
     assert await housekeeping.purge_old_job_log(settings, NOW) == 2
     rows = await DB.run_querystring(QueryString("SELECT job_id FROM pgqueuer_log ORDER BY 1"))
     assert [row["job_id"] for row in rows] == [1, 29]
+
+
+async def test_reminders_are_forgotten_ninety_days_after_their_date(db, settings):
+    from portal.jobs.reminders import claim_reminder, reminders_sent
+
+    for age in (1, 89, 91, 400):
+        assert await claim_reminder("test.topic", age, NOW - timedelta(days=age), 7)
+    assert not await claim_reminder("test.topic", 1, NOW - timedelta(days=1), 7)  # once only
+    assert await housekeeping.purge_old_reminders(settings, NOW) == 2
+    assert await reminders_sent("test.topic", 89, NOW - timedelta(days=89)) == {7}
+    assert await reminders_sent("test.topic", 91, NOW - timedelta(days=91)) == frozenset()

@@ -201,6 +201,7 @@ async def test_the_worker_registers_the_periodic_jobs_once_each(db, start_worker
         ("housekeeping.purge_ended_sessions", "17 * * * *"),
         ("housekeeping.purge_old_job_log", "29 3 * * *"),
         ("housekeeping.purge_old_outbox_mail", "23 3 * * *"),
+        ("housekeeping.purge_old_reminders", "31 3 * * *"),
         ("mail.release_held", "* * * * *"),
     ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,17 +23,26 @@ from portal.access import (
     LinkResource,
     OrganisationResource,
 )
-from portal.clients.tables import ClientAssignment, DelegatedProduct, PartnerLink
+from portal.clients.tables import (
+    ClientAssignment,
+    DelegatedProduct,
+    LinkRequest,
+    LinkTransfer,
+    PartnerLink,
+)
 from tests.factories.access import expected_decision
 from tests.factories.accounts import PASSWORD
 from tests.factories.clients import (
     ACTIVE_STATES,
     AWAITING_CLIENT,
     AWAITING_PARTNER,
+    DELIVERED,
+    ELEVATED,
     FULL,
     PEOPLE,
     RESTRICTED,
     STOPPED,
+    TRANSFER_CODE,
     Someone,
     World,
     _product_names,
@@ -45,8 +55,8 @@ from tests.factories.web import post_form
 # --- the world -----------------------------------------------------------------------------------
 
 
-STATES = [FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER, STOPPED]
-AWAITING_STATES = {AWAITING_CLIENT, AWAITING_PARTNER}
+STATES = [FULL, RESTRICTED, ELEVATED, AWAITING_CLIENT, DELIVERED, AWAITING_PARTNER, STOPPED]
+AWAITING_STATES = {AWAITING_CLIENT, DELIVERED, AWAITING_PARTNER}
 
 
 async def the_link(world: World) -> dict:
@@ -242,7 +252,8 @@ LINK_ROUTES = [
         "/organisation/partners/{link}/change",
         Action.CHANGE_LINK,
         data=lambda w, s: {"access": "restricted", "families": ["domain"]},
-        outcome=_in_state(ACTIVE_STATES, otherwise=(422, False)),
+        # not while temporary full access runs: it is ended first
+        outcome=_in_state({FULL, RESTRICTED}, otherwise=(422, False)),
         effect=_grant_is_domains_only,
     ),
     Route(
@@ -253,6 +264,7 @@ LINK_ROUTES = [
         outcome=lambda w, s: {
             RESTRICTED: (303, True),
             FULL: (303, False),  # full access covers everything: a flash explains
+            ELEVATED: (303, False),
         }.get(w.state, (404, False)),  # no grant: nothing to withdraw
         effect=_hosting_withdrawn,
     ),
@@ -261,7 +273,7 @@ LINK_ROUTES = [
         "POST",
         "/organisation/partners/{link}/products/{domain}/withdraw",
         Action.CHANGE_LINK,
-        outcome=lambda w, s: (303, False) if w.state == FULL else (404, False),
+        outcome=lambda w, s: (303, False) if w.state in (FULL, ELEVATED) else (404, False),
     ),
     Route(
         "see the emailed invitation",
@@ -283,10 +295,174 @@ LINK_ROUTES = [
         "POST",
         "/links/invitations/{token}/decline",
         Action.DECIDE_AS_CLIENT,
-        outcome=_in_state({AWAITING_CLIENT}),
+        outcome=_in_state({AWAITING_CLIENT, DELIVERED}),
         effect=_status_becomes("refused"),
     ),
 ]
+
+
+async def _ends_later(world, someone, before, after) -> None:
+    link = await the_link(world)
+    assert link["ends_at"] - datetime.now(UTC) > timedelta(days=150)
+
+
+async def _ends_in_sixty_days(world, someone, before, after) -> None:
+    link = await the_link(world)
+    assert 59 <= (link["ends_at"] - datetime.now(UTC)).days <= 61
+
+
+async def _access_becomes(world, expected: str) -> None:
+    assert (await the_link(world))["access"] == expected
+
+
+async def _request_becomes(world, kind: str, status: str) -> None:
+    row = await LinkRequest.select().where(LinkRequest.id == world.requests[kind]).first()
+    assert row["status"] == status
+
+
+def _effect(check):
+    async def effect(world, someone, before, after) -> None:
+        await check(world)
+
+    return effect
+
+
+async def _extension_asked(world, someone, before, after) -> None:
+    asked = await LinkRequest.select().where(LinkRequest.kind == "extension").first()
+    assert asked["days"] == 90 and asked["status"] == "pending"
+
+
+async def _new_transfer_code(world, someone, before, after) -> None:
+    rows = await LinkTransfer.select().where(LinkTransfer.cancelled_at.is_null())
+    assert len(rows) == 1 and rows[0]["id"] != world.transfer
+
+
+IN_SIXTY_DAYS = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+ACTIVE_OR_FLASH = _in_state(ACTIVE_STATES, otherwise=(303, False))
+
+LIFETIME_ROUTES = [
+    Route(
+        "set the end date",
+        "POST",
+        "/organisation/partners/{link}/ending",
+        Action.CHANGE_LINK,
+        data=lambda w, s: {"ends_on": IN_SIXTY_DAYS},
+        outcome=ACTIVE_OR_FLASH,
+        effect=_ends_in_sixty_days,
+    ),
+    Route(
+        "extend in one step",
+        "POST",
+        "/organisation/partners/{link}/extend",
+        Action.CHANGE_LINK,
+        data=lambda w, s: {"days": "90"},
+        outcome=ACTIVE_OR_FLASH,
+        effect=_ends_later,
+    ),
+    Route(
+        "approve temporary full access",
+        "POST",
+        "/organisation/partners/{link}/requests/{elevation}/approve",
+        Action.CHANGE_LINK,
+        data=lambda w, s: {"password": PASSWORD},
+        outcome=_in_state({RESTRICTED}, otherwise=(303, False)),
+        effect=_effect(lambda w: _access_becomes(w, "full")),
+    ),
+    Route(
+        "refuse a request for other access",
+        "POST",
+        "/organisation/partners/{link}/requests/{change}/refuse",
+        Action.CHANGE_LINK,
+        outcome=ACTIVE_OR_FLASH,
+        effect=_effect(lambda w: _request_becomes(w, "change", "refused")),
+    ),
+    Route(
+        "end temporary full access (client's url)",
+        "POST",
+        "/organisation/partners/{link}/elevation/end",
+        Action.END_ELEVATION,
+        outcome=_in_state({ELEVATED}, otherwise=(303, False)),
+        effect=_effect(lambda w: _access_becomes(w, "restricted")),
+    ),
+    Route(
+        "make a transfer code",
+        "POST",
+        "/organisation/partners/{link}/transfer",
+        Action.CHANGE_LINK,
+        data=lambda w, s: {"partner": str(w.organisations["third"]), "keep_grant": "yes"},
+        outcome=_in_state(ACTIVE_STATES, success=(200, True), otherwise=(303, False)),
+        effect=_new_transfer_code,
+    ),
+    Route(
+        "cancel the transfer code",
+        "POST",
+        "/organisation/partners/{link}/transfer/{transfer}/cancel",
+        Action.CHANGE_LINK,
+        outcome=ACTIVE_OR_FLASH,
+    ),
+    Route(
+        "grant a delivered invitation",
+        "POST",
+        "/organisation/partners/{link}/grant",
+        Action.DECIDE_AS_CLIENT,
+        data=lambda w, s: {"access": "restricted", "families": ["web_hosting"]},
+        outcome=_in_state({DELIVERED}, otherwise=(303, False)),
+        effect=_status_becomes("active"),
+    ),
+    Route(
+        "decline a delivered invitation",
+        "POST",
+        "/organisation/partners/{link}/decline",
+        Action.DECIDE_AS_CLIENT,
+        outcome=_in_state({DELIVERED}, otherwise=(303, False)),
+        effect=_status_becomes("refused"),
+    ),
+    Route(
+        "ask for temporary full access",
+        "POST",
+        "/clients/{link}/elevation",
+        Action.REQUEST_ON_LINK,
+        data=lambda w, s: {"length": "2", "unit": "hours", "reason": "Moving the mailboxes."},
+        # one request at a time; full access (or none) needs no more: the form says why
+        outcome=lambda w, s: (303, False) if w.state == RESTRICTED else (422, False),
+    ),
+    Route(
+        "end temporary full access (partner's url)",
+        "POST",
+        "/clients/{link}/elevation/end",
+        Action.END_ELEVATION,
+        outcome=_in_state({ELEVATED}, otherwise=(303, False)),
+        effect=_effect(lambda w: _access_becomes(w, "restricted")),
+    ),
+    Route(
+        "ask for a later end date",
+        "POST",
+        "/clients/{link}/extension",
+        Action.REQUEST_ON_LINK,
+        data=lambda w, s: {"days": "90"},
+        outcome=ACTIVE_OR_FLASH,
+        effect=_extension_asked,
+    ),
+    Route(
+        "ask for other access",
+        "POST",
+        "/clients/{link}/change-request",
+        Action.REQUEST_ON_LINK,
+        data=lambda w, s: {"access": "restricted", "families": ["domain"]},
+        outcome=lambda w, s: (303, False),  # one waits already: a flash says so
+    ),
+    Route(
+        "withdraw a request for other access",
+        "POST",
+        "/clients/{link}/requests/{change}/withdraw",
+        Action.REQUEST_ON_LINK,
+        outcome=ACTIVE_OR_FLASH,
+        effect=_effect(lambda w: _request_becomes(w, "change", "withdrawn")),
+    ),
+]
+
+
+LINK_ROUTES = [*LINK_ROUTES, *LIFETIME_ROUTES]
 
 
 def expected_status(world: World, route: Route, someone: Someone) -> tuple[int, bool]:
@@ -297,7 +473,8 @@ def expected_status(world: World, route: Route, someone: Someone) -> tuple[int, 
     link = world.link_resource()
     decision = expected_decision(actor, route.action, link)
     if decision is Decision.ALLOWED and route.product is not None:
-        product = ClientProductResource(link, world.covers(route.product), world.state == FULL)
+        may_order = world.state in (FULL, ELEVATED)
+        product = ClientProductResource(link, world.covers(route.product), may_order)
         decision = expected_decision(actor, route.product_action, product)
     if decision is Decision.HIDDEN:
         return (404, False)
@@ -311,10 +488,12 @@ def expected_status(world: World, route: Route, someone: Someone) -> tuple[int, 
 def _expected_on_invitation(world, route, someone, actor) -> tuple[int, bool]:
     """The token is the invitation: whoever holds it sees it; the organisation they act in
     answers as the client, if access.py lets them decide for it."""
-    if world.state != AWAITING_CLIENT:
+    if world.state not in (AWAITING_CLIENT, DELIVERED):
         return (409, False)  # answered, or never sent: the token opens nothing
-    if route.method == "GET":
-        return (200, False)
+    if route.method == "GET":  # delivered to the organisation that opens it, unless it has it
+        delivered_to = None if world.state == AWAITING_CLIENT else world.organisations["client"]
+        moves = actor.organisation_id not in (world.organisations["partner"], delivered_to)
+        return (200, moves)
     if route.name == "grant the invitation" and someone.side == "partner":
         return (422, False)  # an organisation cannot be its own partner
     as_client = LinkResource(world.organisations["partner"], actor.organisation_id, active=False)
@@ -325,7 +504,13 @@ def _expected_on_invitation(world, route, someone, actor) -> tuple[int, bool]:
 
 
 def url(world: World, route: Route) -> str:
-    return route.path.format(link=world.link, token=world.token, **world.products)
+    return route.path.format(
+        link=world.link,
+        token=world.token,
+        transfer=world.transfer,
+        **world.requests,
+        **world.products,
+    )
 
 
 async def request(world: World, route: Route, someone: Someone):
@@ -377,9 +562,9 @@ async def test_every_person_on_every_route_of_a_link(client, closing, state):
 async def test_the_lists_of_clients_and_partners_show_a_link_only_to_whom_may_view_it(
     client, closing, state
 ):
-    """/clients lists the partner's open links (a collaborator: the active ones given to them);
-    /organisation/partners the client's pending requests and partners. Each shows a link to
-    exactly the people access.py lets view it."""
+    """/clients lists the partner's open links (a collaborator: the active ones given to them)
+    and those that ended; /organisation/partners the client's inbox, pending requests, partners
+    and ended collaborations. Each shows a link to exactly the people access.py lets view it."""
     world = await build_world(client, state)
     for browser in world.browsers.values():
         closing.push_async_callback(browser.aclose)
@@ -388,9 +573,9 @@ async def test_the_lists_of_clients_and_partners_show_a_link_only_to_whom_may_vi
         decision = expected_decision(world.actor(someone), Action.VIEW_LINK, world.link_resource())
         may_view = decision is Decision.ALLOWED
         browser = world.browsers[someone.key]
-        for path, side, listed_states in [
-            ("/clients", "partner", {FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER}),
-            ("/organisation/partners", "client", {FULL, RESTRICTED, AWAITING_PARTNER}),
+        for path, side, listed_states in [  # an ended one under "Ended", a delivered one in
+            ("/clients", "partner", set(STATES)),  # the client's inbox
+            ("/organisation/partners", "client", set(STATES) - {AWAITING_CLIENT}),
         ]:
             response = await browser.get(path)
             expected = may_view and someone.side == side and state in listed_states
@@ -462,3 +647,84 @@ async def test_starting_a_link_from_either_side(client, closing):
                 await put_back(world)
     assert not problems, "\n".join(problems)
     assert seen == {303, 403, 404}  # the world has someone for each answer
+
+
+async def test_the_partner_wide_routes_of_delegation(client, closing):
+    """Asking many clients at once, the request templates and taking a client over with a
+    transfer code are decided on the actor's own organisation (INVITE_CLIENT: its legal
+    representatives, in the programme). Whoever may not gets 403 or 404 and changes nothing;
+    who may gets the route's own answer for their organisation: the partner asks its client,
+    the code is Third SA's to use."""
+    world = await build_world(client, RESTRICTED)
+    for browser in world.browsers.values():
+        closing.push_async_callback(browser.aclose)
+    partner, third = world.organisations["partner"], world.organisations["third"]
+    routes = [  # name, method, path, data, {organisation: (status, changes)}
+        (
+            "ask the ticked clients for a later end date",
+            "POST",
+            lambda: "/clients/bulk",
+            lambda: {"links": [str(world.link)], "kind": "extension", "days": "90"},
+            {partner: (303, True), third: (303, False)},  # Third SA ticked none of its own
+        ),
+        ("see the request templates", "GET", lambda: "/clients/templates", None, {}),
+        (
+            "save a request template",
+            "POST",
+            lambda: "/clients/templates",
+            lambda: {"name": world.unique("Mail "), "families": ["mail_service"]},
+            {partner: (303, True), third: (303, True)},
+        ),
+        (
+            "delete a request template",
+            "POST",
+            lambda: f"/clients/templates/{world.template}/delete",
+            lambda: {},
+            {partner: (303, True), third: (404, False)},
+        ),
+        (
+            "open a transfer code",
+            "GET",
+            lambda: f"/clients/transfer?code={TRANSFER_CODE}",
+            None,
+            {partner: (422, False), third: (200, False)},  # the code is not the partner's
+        ),
+        (
+            "take the client over",
+            "POST",
+            lambda: "/clients/transfer",
+            lambda: {"code": TRANSFER_CODE},
+            {partner: (303, False), third: (303, True)},
+        ),
+    ]
+    problems = []
+    seen = set()
+    for someone in PEOPLE:
+        actor = world.actor(someone)
+        browser = world.browsers[someone.key]
+        decision = expected_decision(
+            actor, Action.INVITE_CLIENT, OrganisationResource(actor.organisation_id)
+        )
+        for name, method, path, data, outcomes in routes:
+            if decision is Decision.ALLOWED:
+                default = (200, False) if method == "GET" else (303, True)
+                status, changes = outcomes.get(actor.organisation_id, default)
+            else:
+                status = 403 if decision is Decision.FORBIDDEN else 404
+                changes = False
+            seen.add(status)
+            before = await snapshot()
+            if method == "GET":
+                response = await browser.get(path())
+            else:
+                response = await post_form(browser, path(), data())
+            after = await snapshot()
+            label = f"{someone.key} → {name} ({method} {path()})"
+            if response.status_code != status:
+                problems.append(f"{label}: {response.status_code}, expected {status}")
+            elif changes is not (after != before):
+                problems.append(f"{label}: answered {status}, changed: {after != before}")
+            if after != before:
+                await put_back(world)
+    assert not problems, "\n".join(problems)
+    assert {200, 303, 403, 404} <= seen

@@ -116,8 +116,8 @@ async def test_settings_save_valid_details(client):
     assert 'value="Muster Web &amp; Co AG"' in page
     assert 'value="https://www.muster.ch"' in page
     audit = (await client.get("/organisation/audit", params={"action": "organisation.up"})).text
-    assert "website:</span> https://www.muster.ch" in audit
-    assert "name:</span> Muster Web AG" in audit  # before
+    assert "the website set to “https://www.muster.ch”" in audit
+    assert "the name from “Muster Web AG” to “Muster Web &amp; Co AG”" in audit
 
 
 async def test_the_currency_is_not_editable(client):
