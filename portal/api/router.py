@@ -43,7 +43,7 @@ def api_router() -> Router:
     return Router(
         path=API_PATH,
         route_handlers=ROUTES,
-        guards=[token_required, json_bodies_only],
+        guards=[json_bodies_only, token_required],  # a body not JSON: 415 before anything
         dependencies={"current": Provide(provide_current)},
         exception_handlers=PROBLEM_HANDLERS,
         middleware=[rate_limit_headers],

@@ -29,6 +29,7 @@ from portal.clients.rules import (
 from portal.core.current import Current
 from portal.core.tokens import new_token, token_hash
 from portal.errors import Conflict, FormErrors, NotFound
+from portal.forms import CONTROL_CHARACTERS_PROBLEM, has_control_characters
 from portal.mail.services import Mail, queue_mail
 from portal.organisations import queries as organisation_queries
 from portal.organisations.services import INVITATION_LIFETIME
@@ -1073,6 +1074,8 @@ async def rename_client_product(current: Current, link_id: int, product_id: int,
     name = name.strip()
     if not name or len(name) > 200:
         raise FormErrors({"name": "Give the product a name of 1 to 200 characters."})
+    if has_control_characters(name):  # the pages' forms refuse them before; the API reaches here
+        raise FormErrors({"name": CONTROL_CHARACTERS_PROBLEM})
     async with DB.transaction():
         await queries.rename_product(product_id, name)
         await record_both(

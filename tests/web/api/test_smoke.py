@@ -76,3 +76,22 @@ async def test_a_foreign_id_is_404_and_an_out_of_scope_call_403(client, demo_wor
     if huber_invoice:
         seen = await client.get(f"/api/v1/invoices/{huber_invoice}", headers=bearer(full))
         assert seen.status_code == 404
+
+
+async def test_a_name_with_control_characters_is_a_field_error_that_writes_nothing(
+    client, demo_world
+):
+    from tests.factories.api import scalar
+
+    token = await make_token("alice@demo.partner-portal.test", ALPINE)
+    link = (await client.get("/api/v1/clients", headers=bearer(token))).json()["data"][0]
+    products = await client.get(f"/api/v1/links/{link['link_id']}/products", headers=bearer(token))
+    product = products.json()["data"][0]
+    path = f"/api/v1/links/{link['link_id']}/products/{product['id']}"
+    audit_before = await scalar("SELECT count(*) FROM audit_event")
+    refused = await client.patch(path, json={"name": "Bron\x00ze"}, headers=bearer(token))
+    assert refused.status_code == 422 and "name" in refused.json()["errors"]
+    assert await scalar("SELECT name FROM product WHERE id = {}", product["id"]) == product["name"]
+    assert await scalar("SELECT count(*) FROM audit_event") == audit_before
+    as_text = await client.patch(path, content=b"x", headers={"Content-Type": "text/plain"})
+    assert as_text.status_code == 415  # refused before the token is even looked at
