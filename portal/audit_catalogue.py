@@ -7,5 +7,6 @@ from portal.clients.sentences import WRITERS as CLIENTS
 from portal.organisations.sentences import WRITERS as ORGANISATIONS
 from portal.partners.sentences import WRITERS as PARTNERS
 from portal.tenders.sentences import WRITERS as TENDERS
+from portal.webhooks.sentences import WRITERS as WEBHOOKS
 
-CATALOGUE: Catalogue = {**ORGANISATIONS, **CLIENTS, **BILLING, **PARTNERS, **TENDERS}
+CATALOGUE: Catalogue = {**ORGANISATIONS, **CLIENTS, **BILLING, **PARTNERS, **TENDERS, **WEBHOOKS}

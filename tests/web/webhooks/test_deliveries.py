@@ -250,7 +250,7 @@ async def test_a_change_that_fails_after_its_event_sends_nothing(
     async def mail_fails(*_args) -> None:
         raise RuntimeError("the mail could not be queued")
 
-    monkeypatch.setattr(link_services, "_mail_side", mail_fails)
+    monkeypatch.setattr(link_services, "mail_side", mail_fails)
     with pytest.raises(RuntimeError):
         await link_services.stop_link(
             settings, await current_of(ALICE, ALPINE), link, "Alpine-Demo-2026"
