@@ -17,7 +17,7 @@ from portal.core.current import Current, OrganisationSummary
 from portal.organisations.tables import Membership, Organisation
 from portal.products.tables import CatalogueItem, Product
 from tests.factories.accounts import PASSWORD, log_out, sign_up
-from tests.factories.clients import make_partner
+from tests.factories.clients import legal_representative, make_partner
 
 
 async def organisation(name: str, country="CH", currency="CHF", partner=False, vat="") -> int:
@@ -125,28 +125,12 @@ PAIN_001_XSD = Path(__file__).resolve().parents[1] / "data" / "pain.001.001.09.x
 
 
 async def member(organisation_id: int, email: str, *, staff: bool = False) -> Current:
-    rows = await Account.insert(
-        Account(email=email, full_name=email, password_hash=hash_password(PASSWORD), is_staff=staff)
-    ).returning(Account.id)
-    account_id = rows[0]["id"]
-    await Membership.insert(
-        Membership(
-            organisation=organisation_id,
-            account=account_id,
-            role="legal_representative",
-            billing_rights=True,
-        )
-    )
-    return Current(
-        0,
-        account_id,
+    return await legal_representative(
+        organisation_id,
         email,
-        email,
-        False,
-        False,
-        OrganisationSummary(organisation_id, email, "CHF", "CH"),
-        ((organisation_id, email),),
-        Actor(account_id, organisation_id, Role.LEGAL_REPRESENTATIVE, True, is_staff=staff),
+        organisation_name=email,
+        password_hash=hash_password(PASSWORD),
+        staff=staff,
     )
 
 

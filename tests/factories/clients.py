@@ -82,10 +82,18 @@ async def organisation(name: str, partner: bool = False) -> int:
     return rows[0]["id"]
 
 
-async def legal_representative(organisation_id: int, email: str) -> Current:
-    rows = await Account.insert(Account(email=email, full_name=email, password_hash="x")).returning(
-        Account.id
-    )
+async def legal_representative(
+    organisation_id: int,
+    email: str,
+    *,
+    organisation_name: str = "Client",
+    password_hash: str = "x",
+    staff: bool = False,
+) -> Current:
+    """A legal representative with billing rights, as the services see them (no session)."""
+    rows = await Account.insert(
+        Account(email=email, full_name=email, password_hash=password_hash, is_staff=staff)
+    ).returning(Account.id)
     account_id = rows[0]["id"]
     await Membership.insert(
         Membership(
@@ -102,9 +110,9 @@ async def legal_representative(organisation_id: int, email: str) -> Current:
         full_name=email,
         totp_enabled=False,
         second_factor_pending=False,
-        organisation=OrganisationSummary(organisation_id, "Client", "CHF", "CH"),
-        organisations=((organisation_id, "Client"),),
-        actor=Actor(account_id, organisation_id, Role.LEGAL_REPRESENTATIVE, True),
+        organisation=OrganisationSummary(organisation_id, organisation_name, "CHF", "CH"),
+        organisations=((organisation_id, organisation_name),),
+        actor=Actor(account_id, organisation_id, Role.LEGAL_REPRESENTATIVE, True, is_staff=staff),
     )
 
 
