@@ -40,6 +40,7 @@ KINDS = {
     "programme.": "The partner programme",
     "affiliate.": "The affiliate programme",
     "tender.": "Tenders",
+    "webhook.": "Webhooks",
 }
 CSV_COLUMNS = [
     "time_utc",
