@@ -291,6 +291,16 @@ def warranty_due_on(issued_on: date) -> date:
     return issued_on + timedelta(days=WARRANTY_PAYMENT_DAYS)
 
 
+def overdue_from(due_on: date) -> date:
+    """The day an unpaid invoice is overdue: its reminder."""
+    return due_on + timedelta(days=1)
+
+
+def suspension_for_unpaid(due_on: date) -> date:
+    """The day a product whose warranty invoice is still unpaid is suspended."""
+    return overdue_from(due_on) + timedelta(days=WARRANTY_SUSPENSION_DAYS)
+
+
 def invoice_plan(due_on: date, step: InvoiceStep, paid: bool, today: date) -> InvoicePlan:
     """A warranty invoice: reminded the day after its due date, its product suspended
     WARRANTY_SUSPENSION_DAYS later while unpaid; paid, the suspension ends."""
@@ -298,19 +308,18 @@ def invoice_plan(due_on: date, step: InvoiceStep, paid: bool, today: date) -> In
         return InvoicePlan(step, None, False, False, None)
     if paid:
         return InvoicePlan(InvoiceStep.SETTLED, None, False, step is InvoiceStep.SUSPENDED, None)
-    overdue_from = due_on + timedelta(days=1)
-    suspended_from = overdue_from + timedelta(days=WARRANTY_SUSPENSION_DAYS)
+    reminded_from, suspended_from = overdue_from(due_on), suspension_for_unpaid(due_on)
     reached = (
         InvoiceStep.SUSPENDED
         if today >= suspended_from
         else InvoiceStep.REMINDED
-        if today >= overdue_from
+        if today >= reminded_from
         else InvoiceStep.OPEN
     )
     reached = max(reached, step)
     notice = reached if reached > step else None
     next_look = {
-        InvoiceStep.OPEN: overdue_from,
+        InvoiceStep.OPEN: reminded_from,
         InvoiceStep.REMINDED: suspended_from,
         InvoiceStep.SUSPENDED: today,  # every run looks for the payment
     }[reached]

@@ -1,0 +1,228 @@
+"""Reads and writes of renewals: the products the run looks at, their steps, the renewals it
+made, what it tells, and the policy in force. Writes of many rows are one statement each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+
+from portal.billing import queries as billing_queries
+from portal.products.tables import Product
+from portal.renewals.rules import Policy
+from portal.renewals.tables import Renewal, RenewalNotice
+
+# --- the policy ---------------------------------------------------------------------------------
+
+
+async def policies() -> dict[str, Policy]:
+    """The renewal policy in force, per family ("*": the others)."""
+    payload = await billing_queries.setting("renewal_policy")
+    return {
+        family: Policy(
+            int(values["grace_days"]),
+            int(values["suspension_days"]),
+            bool(values["automatic_by_default"]),
+        )
+        for family, values in payload.items()
+    }
+
+
+# --- the run's work -----------------------------------------------------------------------------
+
+# The clients with a product to look at by TODAY, the one whose earliest renewal date came
+# first first (read from product_renewal_check alone).
+CLIENTS_WITH_WORK_SQL = """
+SELECT organisation AS client, min(renews_on) AS since
+FROM product WHERE next_renewal_check <= {}
+GROUP BY organisation ORDER BY since, organisation
+"""
+
+
+async def clients_with_work(today: date) -> list[int]:
+    rows = await Product.raw(CLIENTS_WITH_WORK_SQL, today)
+    return [row["client"] for row in rows]
+
+
+# A batch of one client's products to look at, in the order their dates came, locked until the
+# batch commits (the client is locked first by the caller). A product another run has handled
+# meanwhile no longer matches once its lock is granted, and is left out.
+PRODUCTS_TO_CHECK_SQL = """
+SELECT p.id, p.name, p.family, p.period, p.status, p.renews_on, p.renewal_step,
+       p.automatic_renewal, p.renewal_warranty, p.managed_by, i.name AS offer,
+       EXISTS (SELECT 1 FROM renewal r WHERE r.product = p.id AND r.invoice_step IN (1, 2))
+           AS warranty_unpaid
+FROM product p JOIN catalogue_item i ON i.id = p.item
+WHERE p.organisation = {} AND p.next_renewal_check <= {}
+ORDER BY p.renews_on, p.id
+LIMIT {}
+FOR NO KEY UPDATE OF p
+"""
+
+
+async def products_to_check(client_id: int, today: date, limit: int) -> list[dict]:
+    return await Product.raw(PRODUCTS_TO_CHECK_SQL, client_id, today, limit)
+
+
+async def client_of_run(client_id: int) -> dict:
+    rows = await Product.raw("SELECT id, name FROM organisation WHERE id = {}", client_id)
+    return rows[0]
+
+
+async def organisation_names(ids: Sequence[int]) -> dict[int, str]:
+    rows = await Product.raw(
+        "SELECT id, name FROM organisation WHERE id = ANY({})", sorted(set(ids))
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def record_steps(rows: Sequence[tuple[int, int, str, date | None]]) -> None:
+    """(product, step, status, next check) of many products at once."""
+    if not rows:
+        return
+    ids, steps, statuses, checks = (list(column) for column in zip(*rows, strict=True))
+    await Product.raw(
+        """UPDATE product p SET renewal_step = v.step, status = v.status,
+                  next_renewal_check = v.next_check
+           FROM unnest({}::int[], {}::smallint[], {}::text[], {}::date[])
+                AS v(id, step, status, next_check)
+           WHERE p.id = v.id""",
+        ids,
+        steps,
+        statuses,
+        checks,
+    )
+
+
+async def insert_renewal(values: dict) -> None:
+    await Renewal.insert(Renewal(**values))
+
+
+async def renewed_until(product_id: int) -> date:
+    rows = await Product.raw("SELECT renews_on FROM product WHERE id = {}", product_id)
+    return rows[0]["renews_on"]
+
+
+# --- warranty invoices ------------------------------------------------------------------------
+
+INVOICES_TO_CHECK_SQL = """
+SELECT DISTINCT client FROM renewal WHERE next_check <= {} ORDER BY client
+"""
+
+
+async def clients_with_invoices_to_check(today: date) -> list[int]:
+    rows = await Renewal.raw(INVOICES_TO_CHECK_SQL, today)
+    return [row["client"] for row in rows]
+
+
+WARRANTY_INVOICES_SQL = """
+SELECT r.id, r.product, r.payer, r.due_on, r.invoice_step, i.number AS invoice,
+       i.paid_at IS NOT NULL AS paid, i.gross, i.currency,
+       p.name, p.status, p.renewal_step, p.renews_on, p.managed_by, c.name AS offer
+FROM renewal r
+JOIN invoice i ON i.id = r.invoice
+JOIN product p ON p.id = r.product
+JOIN catalogue_item c ON c.id = p.item
+WHERE r.client = {} AND r.next_check <= {}
+ORDER BY r.due_on, r.id
+FOR NO KEY UPDATE OF r, p
+"""
+
+
+async def warranty_invoices_to_check(client_id: int, today: date) -> list[dict]:
+    return await Renewal.raw(WARRANTY_INVOICES_SQL, client_id, today)
+
+
+async def record_invoice_steps(rows: Sequence[tuple[int, int, date | None]]) -> None:
+    """(renewal, invoice step, next check) of many renewals at once."""
+    if not rows:
+        return
+    ids, steps, checks = (list(column) for column in zip(*rows, strict=True))
+    await Renewal.raw(
+        """UPDATE renewal r SET invoice_step = v.step, next_check = v.next_check
+           FROM unnest({}::int[], {}::smallint[], {}::date[]) AS v(id, step, next_check)
+           WHERE r.id = v.id""",
+        ids,
+        steps,
+        checks,
+    )
+
+
+async def set_statuses(product_ids: Sequence[int], status: str) -> None:
+    if product_ids:
+        await Product.raw(
+            "UPDATE product SET status = {} WHERE id = ANY({})", status, list(product_ids)
+        )
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+async def insert_notices(rows: Sequence[tuple[int, int, int, str, date, dict]]) -> None:
+    """(recipient, product, client, kind, renews_on, details) of many notices at once."""
+    if not rows:
+        return
+    recipients, products, clients, kinds, dates, details = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    await RenewalNotice.raw(
+        """INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
+           SELECT recipient, product, client, kind, renews_on, details::jsonb
+           FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
+                AS v(recipient, product, client, kind, renews_on, details)""",
+        recipients,
+        products,
+        clients,
+        kinds,
+        dates,
+        [json.dumps(d) for d in details],
+    )
+
+
+async def recipients_waiting() -> list[int]:
+    rows = await RenewalNotice.raw(
+        "SELECT DISTINCT recipient FROM renewal_notice WHERE mailed_at IS NULL ORDER BY 1"
+    )
+    return [row["recipient"] for row in rows]
+
+
+async def lock_waiting_notices(recipient: int, limit: int) -> list[dict]:
+    rows = await RenewalNotice.raw(
+        """SELECT n.id, n.client, n.kind, n.details, c.name AS client_name
+           FROM renewal_notice n JOIN organisation c ON c.id = n.client
+           WHERE n.recipient = {} AND n.mailed_at IS NULL
+           ORDER BY n.id LIMIT {}
+           FOR UPDATE OF n SKIP LOCKED""",
+        recipient,
+        limit,
+    )
+    for row in rows:
+        if isinstance(row["details"], str):
+            row["details"] = json.loads(row["details"])
+    return rows
+
+
+async def organisation_name(organisation_id: int) -> str:
+    rows = await RenewalNotice.raw("SELECT name FROM organisation WHERE id = {}", organisation_id)
+    return rows[0]["name"]
+
+
+async def people_told(organisation_id: int, client_side: bool) -> list[str]:
+    """Who reads an organisation's renewal notices: its managers, and on the client's side
+    its members with billing rights (a partner's other people see only some clients)."""
+    rows = await RenewalNotice.raw(
+        """SELECT DISTINCT a.email FROM membership m JOIN account a ON a.id = m.account
+           WHERE m.organisation = {}
+             AND (m.role IN ('legal_representative', 'administrator')
+                  OR ({} AND m.billing_rights))
+           ORDER BY a.email""",
+        organisation_id,
+        client_side,
+    )
+    return [row["email"] for row in rows]
+
+
+async def mark_mailed(notice_ids: Sequence[int]) -> None:
+    await RenewalNotice.raw(
+        "UPDATE renewal_notice SET mailed_at = now() WHERE id = ANY({})", list(notice_ids)
+    )
