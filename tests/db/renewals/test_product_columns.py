@@ -58,9 +58,9 @@ async def test_the_managing_partner_follows_links_and_delegated_products(db):
     later = await product(client, "web-starter")  # a new product of a delegated family
     assert (await row(later))["managed_by"] == partner
 
-    await PartnerLink.update({PartnerLink.access: "full", PartnerLink.billing_mode: "client"}).where(
-        PartnerLink.id == restricted
-    )
+    await PartnerLink.update(
+        {PartnerLink.access: "full", PartnerLink.billing_mode: "client"}
+    ).where(PartnerLink.id == restricted)
     assert (await row(domain))["managed_by"] == partner
 
     await PartnerLink.update({PartnerLink.status: "stopped"}).where(PartnerLink.id == restricted)

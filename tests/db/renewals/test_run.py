@@ -146,9 +146,7 @@ async def test_the_warranty_renews_invoices_due_in_30_days_and_suspends_when_unp
     await run(day(38))  # a week later: suspended
     assert (await row(hosting))["status"] == "suspended"
     await run(day(39))
-    await Invoice.update({Invoice.paid_at: invoice["issued_on"]}).where(
-        Invoice.id == invoice["id"]
-    )
+    await Invoice.update({Invoice.paid_at: invoice["issued_on"]}).where(Invoice.id == invoice["id"])
     await run(day(39))  # the next run sees the payment
 
     assert (await row(hosting))["status"] == "active"

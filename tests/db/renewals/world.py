@@ -37,9 +37,7 @@ async def organisation(name: str, *, partner: bool = False, country="CH", curren
 async def member(organisation_id: int, email: str, role="legal_representative", billing=False):
     account = await insert_person(email)
     await Membership.insert(
-        Membership(
-            organisation=organisation_id, account=account, role=role, billing_rights=billing
-        )
+        Membership(organisation=organisation_id, account=account, role=role, billing_rights=billing)
     )
     return account
 
@@ -158,5 +156,3 @@ async def audit_actions(organisation_id: int, prefix: str = "renewal.") -> list[
         prefix + "%",
     )
     return [(r["action"], r["subject"]) for r in rows]
-
-
