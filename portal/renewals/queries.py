@@ -226,3 +226,51 @@ async def mark_mailed(notice_ids: Sequence[int]) -> None:
     await RenewalNotice.raw(
         "UPDATE renewal_notice SET mailed_at = now() WHERE id = ANY({})", list(notice_ids)
     )
+
+
+# --- options ------------------------------------------------------------------------------------
+
+OPTION_COLUMNS = ("automatic_renewal", "renewal_warranty")
+
+
+async def set_option(column: str, rows: Sequence[tuple[int, bool, date | None]]) -> None:
+    """(product, value, next check) of many products at once, for COLUMN."""
+    if not rows:
+        return
+    assert column in OPTION_COLUMNS
+    ids, values, checks = (list(c) for c in zip(*rows, strict=True))
+    await Product.raw(
+        f"""UPDATE product p SET {column} = v.value, next_renewal_check = v.next_check
+            FROM unnest({{}}::int[], {{}}::boolean[], {{}}::date[]) AS v(id, value, next_check)
+            WHERE p.id = v.id""",
+        ids,
+        values,
+        checks,
+    )
+
+
+# --- what a person sees -------------------------------------------------------------------------
+
+
+async def products_given(account_id: int, organisation_id: int) -> set[int]:
+    """The products of the organisation given to a plain user."""
+    rows = await Product.raw(
+        "SELECT pa.product FROM product_access pa JOIN membership m ON m.id = pa.membership "
+        "WHERE m.account = {} AND m.organisation = {}",
+        account_id,
+        organisation_id,
+    )
+    return {row["product"] for row in rows}
+
+
+async def clients_seen(partner_id: int, account_id: int, team_ids: frozenset[int]) -> list[int]:
+    """The active clients of the partner given to a collaborator, in person or by a team."""
+    rows = await Product.raw(
+        "SELECT DISTINCT l.client FROM partner_link l JOIN client_assignment a "
+        "ON a.link = l.id WHERE l.partner = {} AND l.status = 'active' "
+        "AND (a.account = {} OR a.team = ANY({})) ORDER BY 1",
+        partner_id,
+        account_id,
+        sorted(team_ids),
+    )
+    return [row["client"] for row in rows]

@@ -12,7 +12,7 @@ from portal.access import Actor, Role
 from portal.accounts.current import Current, OrganisationSummary
 from portal.billing.services import OrderRequest, order
 from portal.billing.tables import LedgerEntry
-from tests.db.renewals.world import (
+from tests.renewals_world import (
     DATE,
     balance,
     deposit,

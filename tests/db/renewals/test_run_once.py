@@ -10,7 +10,7 @@ from decimal import Decimal as D
 from portal.billing.tables import Invoice
 from portal.renewals.rules import Step
 from portal.renewals.run import BATCH, run_renewals
-from tests.db.renewals.world import (
+from tests.renewals_world import (
     DATE,
     SETTINGS,
     at,
