@@ -19,6 +19,7 @@ from portal.billing.rules import add_months, period_end
 from portal.clients import demo as delegation_demo
 from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
+from portal.renewals import demo as renewal_demo
 from portal.tenders import demo as tender_demo
 from portal.webhooks.demo import load_webhooks
 
@@ -186,10 +187,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     catalogue = [
         tuple(row) for row in await connection.fetch("SELECT id, code, family FROM catalogue_item")
     ]
-    plan = DemoPlan(next_id, random.Random(2026), sorted(catalogue))
+    today = datetime.now(UTC).date()
+    plan = DemoPlan(next_id, random.Random(2026), sorted(catalogue), today)
     plan.add_named()
     for number in range(1, size + 1):
         plan.add_generated(number)
+    invoiced = renewal_demo.shape(plan.products, plan.named_clients, today)
     invoices = DemoInvoices(plan, await _programme(connection), next_id["invoice"])
 
     await _copy(
@@ -231,7 +234,13 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
     await _copy(connection, "team_member", plan.team_members, ["team", "account"])
     product_columns = ["id", "organisation", "item", "family", "name", "period", "status"]
-    await _copy(connection, "product", plan.products, [*product_columns, "started_on", "renews_on"])
+    renewal_columns = ["automatic_renewal", "renewal_warranty", "renewal_step"]
+    await _copy(
+        connection,
+        "product",
+        plan.products,
+        [*product_columns, "started_on", "renews_on", *renewal_columns],
+    )
     link_columns = ["id", "partner", "client", "status", "initiated_by", "requested_access"]
     await _copy(
         connection,
@@ -261,6 +270,14 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         "ledger_entry",
         invoices.ledger,
         ["organisation", "currency", "kind", "amount", "invoice", "reference", "details"],
+    )
+    await renewal_demo.load(
+        connection,
+        invoiced,
+        invoices.invoices,
+        invoices.lines,
+        plan.named_clients["Bäckerei Huber AG"],
+        today,
     )
     await _copy(
         connection,
@@ -315,11 +332,15 @@ class DemoPlan:
     PARTNER_EVERY = 20  # one generated organisation in 20 is a partner; the others its clients
     PRODUCTS_PER_CLIENT = 10
 
-    def __init__(self, next_id: dict[str, int], rng: random.Random, catalogue: list[tuple]):
+    def __init__(
+        self, next_id: dict[str, int], rng: random.Random, catalogue: list[tuple], today: date
+    ):
         self.next_id = dict(next_id)
         self.rng = rng
         self.catalogue = catalogue
-        self.products: list[tuple] = []
+        self.today = today
+        self.products: list[list] = []  # see portal/renewals/demo.py for the columns
+        self.named_clients: dict[str, int] = {}
         self.commitments: list[tuple] = []  # the programme's commitments of every partner
         self.links: list[tuple] = []
         self.assignments: list[tuple] = []
@@ -346,6 +367,7 @@ class DemoPlan:
         self._account(STAFF.email, STAFF.name)
         for name, country, currency, partner, access, families in NAMED_CLIENTS:
             client_id = self._organisation(name, country, currency, "", "", "")
+            self.named_clients[name] = client_id
             self.memberships.append(
                 (self._id("membership"), client_id, owner, "legal_representative", True)
             )
@@ -447,10 +469,10 @@ class DemoPlan:
             period = "yearly" if family == "domain" or rng.random() < 0.4 else "monthly"
             started = date(2024, 1, 1) + timedelta(days=rng.randrange(700))
             renews = started
-            while renews < date(2026, 11, 1):  # the calendar, from the day it started
+            while renews < self.today:  # renewed until now, by the calendar from the day it started
                 renews = period_end(started, renews, period)
             self.products.append(
-                (
+                [
                     self._id("product"),
                     organisation_id,
                     item_id,
@@ -460,7 +482,10 @@ class DemoPlan:
                     "active",
                     started,
                     renews,
-                )
+                    None,  # automatic renewal: the family's default
+                    False,  # no renewal warranty
+                    0,  # no renewal step yet
+                ]
             )
 
     def _link(self, partner: int, client: int, access: str, families: list[str]) -> int:
@@ -600,7 +625,7 @@ class DemoInvoices:
 
     def _invoice(self, product, organisations, link, hostings, rates) -> None:
         rules = self.rules
-        product_id, client, item, family, name, period, _, started, renews = product
+        product_id, client, item, family, name, period, _, started, renews, *_ = product
         _, client_name, _, country, currency, *_ = organisations[client]
         public = self.prices.get((item, currency, period))
         if public is None:

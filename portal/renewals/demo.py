@@ -1,0 +1,128 @@
+"""Demo renewals: the named clients' products in every state of their life, dated from the day
+the demo is loaded — due soon with automatic renewal or the warranty, due today, in grace,
+suspended, expired, renewed under the warranty with its invoice open, and suspended for an
+unpaid warranty invoice — and a prepaid balance for tonight's automatic renewal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from portal.renewals.rules import (
+    InvoiceStep,
+    Status,
+    Step,
+    overdue_from,
+    warranty_due_on,
+)
+
+# Product tuples of portal.demo.DemoPlan: (id, organisation, item, family, name, period,
+# status, started_on, renews_on, automatic_renewal, renewal_warranty, renewal_step).
+STATUS, STARTED, RENEWS, AUTOMATIC, WARRANTY, STEP = 6, 7, 8, 9, 10, 11
+HOSTING_GRACE_DAYS = 15  # the suspended demo product is past the longest grace of its family
+BALANCE = Decimal("250.00")  # Bäckerei Huber's prepaid balance, for tonight's renewal
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    renews_in: int  # days from the demo's day
+    status: str = Status.ACTIVE
+    step: Step = Step.NONE
+    automatic: bool | None = None  # None: the family's default
+    warranty: bool = False
+    invoice_step: InvoiceStep | None = None  # a warranty renewal whose invoice is unpaid
+
+
+# The first products of the named clients, in this order.
+SCENARIOS = {
+    "Bäckerei Huber AG": [
+        Scenario("automatic, renewed by tonight's run", 0, automatic=True),
+        Scenario("automatic, due soon", 3, automatic=True),
+        Scenario("warranty, due soon", 12, automatic=False, warranty=True),
+        Scenario("due today", 0, step=Step.DUE, automatic=False),
+        Scenario("in grace", -4, step=Step.GRACE, automatic=False),
+        Scenario("suspended", -(HOSTING_GRACE_DAYS + 6), Status.SUSPENDED, Step.SUSPENDED, False),
+        Scenario("expired", -90, Status.EXPIRED, Step.EXPIRED, False),
+        Scenario("warranty invoice open", 340, warranty=True, invoice_step=InvoiceStep.OPEN),
+        Scenario(
+            "suspended, warranty invoice unpaid",
+            320,
+            Status.SUSPENDED,
+            warranty=True,
+            invoice_step=InvoiceStep.SUSPENDED,
+        ),
+    ],
+    "Hotel Bellevue Sàrl": [
+        Scenario("due soon", 9, automatic=False),
+        Scenario("in grace", -2, step=Step.GRACE, automatic=False),
+    ],
+    "Cabinet Dupont": [Scenario("due soon", 20, automatic=False)],
+}
+
+
+def shape(products: list[list], clients: dict[str, int], today: date) -> dict[int, Scenario]:
+    """Give the named clients' first products their scenario (PRODUCTS are lists, changed in
+    place); the products with a warranty invoice, by id."""
+    invoiced = {}
+    for client_name, scenarios in SCENARIOS.items():
+        owned = [p for p in products if p[1] == clients[client_name]]
+        for product, scenario in zip(owned, scenarios, strict=False):
+            renews = today + timedelta(days=scenario.renews_in)
+            if scenario.invoice_step is not None:
+                product[5] = "yearly"  # renewed for a year some weeks ago
+                product[STARTED] = renews - timedelta(days=365)
+            product[RENEWS] = renews
+            product[STATUS] = scenario.status
+            product[STEP] = scenario.step
+            product[AUTOMATIC] = scenario.automatic
+            product[WARRANTY] = scenario.warranty
+            if scenario.invoice_step is not None:
+                invoiced[product[0]] = scenario
+    return invoiced
+
+
+async def load(
+    connection: asyncpg.Connection,
+    invoiced: dict[int, Scenario],
+    invoices: list[tuple],
+    lines: list[tuple],
+    client_id: int,
+    today: date,
+) -> None:
+    """The warranty renewals of INVOICED products (their last invoice left unpaid), and Bäckerei
+    Huber's prepaid balance."""
+    invoice_of = {line[1]: line[0] for line in lines if line[1] in invoiced}
+    issued = {row[0]: row for row in invoices}
+    for product_id, scenario in invoiced.items():
+        invoice_id = invoice_of[product_id]
+        invoice = issued[invoice_id]
+        issued_on, renewed_from = invoice[6], invoice[6]
+        due_on = warranty_due_on(issued_on)
+        next_check = overdue_from(due_on) if scenario.invoice_step is InvoiceStep.OPEN else today
+        await connection.execute(
+            "UPDATE invoice SET paid_at = NULL, paid_with = '' WHERE id = $1", invoice_id
+        )
+        await connection.execute(
+            """INSERT INTO renewal (product, client, payer, renewed_from, way, invoice, due_on,
+                                    invoice_step, next_check, created_at)
+               VALUES ($1, $2, $3, $4, 'warranty', $5, $6, $7, $8, $9)""",
+            product_id,
+            invoice[3],
+            invoice[2],
+            renewed_from,
+            invoice_id,
+            due_on,
+            int(scenario.invoice_step),
+            next_check,
+            datetime.combine(issued_on, datetime.min.time(), UTC),
+        )
+    await connection.execute(
+        "INSERT INTO ledger_entry (organisation, currency, kind, amount, reference) "
+        "VALUES ($1, 'CHF', 'deposit', $2, 'Deposit')",
+        client_id,
+        BALANCE,
+    )
