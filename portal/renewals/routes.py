@@ -155,7 +155,10 @@ async def _page(
     }
     if errors is not None:
         return form_page(request, "renewals/index.html", context, errors)
-    return page(request, "renewals/index.html", context, fragment="renewals")
+    response = page(request, "renewals/index.html", context, fragment="renewals")
+    # a filter changed in place: the address bar shows the list's own address
+    response.headers["HX-Push-Url"] = f"{base}?{context['query']}" if context["query"] else base
+    return response
 
 
 async def _change(request: Request, current: Current, owner: Owner) -> Response:
