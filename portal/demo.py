@@ -192,7 +192,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     plan.add_named()
     for number in range(1, size + 1):
         plan.add_generated(number)
-    invoiced = renewal_demo.shape(plan.products, plan.named_clients, today)
+    renewals = renewal_demo.shape(plan.products, plan.named_clients, today)
     invoices = DemoInvoices(plan, await _programme(connection), next_id["invoice"])
 
     await _copy(
@@ -234,12 +234,11 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
     await _copy(connection, "team_member", plan.team_members, ["team", "account"])
     product_columns = ["id", "organisation", "item", "family", "name", "period", "status"]
-    renewal_columns = ["automatic_renewal", "renewal_warranty", "renewal_step"]
     await _copy(
         connection,
         "product",
-        plan.products,
-        [*product_columns, "started_on", "renews_on", *renewal_columns],
+        renewals.products(plan.products),
+        [*product_columns, "started_on", "renews_on", *renewal_demo.COLUMNS],
     )
     link_columns = ["id", "partner", "client", "status", "initiated_by", "requested_access"]
     await _copy(
@@ -273,7 +272,7 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     )
     await renewal_demo.load(
         connection,
-        invoiced,
+        renewals,
         invoices.invoices,
         invoices.lines,
         plan.named_clients["Bäckerei Huber AG"],
@@ -333,13 +332,17 @@ class DemoPlan:
     PRODUCTS_PER_CLIENT = 10
 
     def __init__(
-        self, next_id: dict[str, int], rng: random.Random, catalogue: list[tuple], today: date
+        self,
+        next_id: dict[str, int],
+        rng: random.Random,
+        catalogue: list[tuple],
+        today: date | None = None,
     ):
         self.next_id = dict(next_id)
         self.rng = rng
         self.catalogue = catalogue
-        self.today = today
-        self.products: list[list] = []  # see portal/renewals/demo.py for the columns
+        self.today = today or datetime.now(UTC).date()
+        self.products: list[tuple] = []
         self.named_clients: dict[str, int] = {}
         self.commitments: list[tuple] = []  # the programme's commitments of every partner
         self.links: list[tuple] = []
@@ -472,7 +475,7 @@ class DemoPlan:
             while renews < self.today:  # renewed until now, by the calendar from the day it started
                 renews = period_end(started, renews, period)
             self.products.append(
-                [
+                (
                     self._id("product"),
                     organisation_id,
                     item_id,
@@ -482,10 +485,7 @@ class DemoPlan:
                     "active",
                     started,
                     renews,
-                    None,  # automatic renewal: the family's default
-                    False,  # no renewal warranty
-                    0,  # no renewal step yet
-                ]
+                )
             )
 
     def _link(self, partner: int, client: int, access: str, families: list[str]) -> int:
@@ -625,7 +625,7 @@ class DemoInvoices:
 
     def _invoice(self, product, organisations, link, hostings, rates) -> None:
         rules = self.rules
-        product_id, client, item, family, name, period, _, started, renews, *_ = product
+        product_id, client, item, family, name, period, _, started, renews = product
         _, client_name, _, country, currency, *_ = organisations[client]
         public = self.prices.get((item, currency, period))
         if public is None:

@@ -5,7 +5,7 @@ unpaid warranty invoice — and a prepaid balance for tonight's automatic renewa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,8 +20,10 @@ from portal.renewals.rules import (
 )
 
 # Product tuples of portal.demo.DemoPlan: (id, organisation, item, family, name, period,
-# status, started_on, renews_on, automatic_renewal, renewal_warranty, renewal_step).
-STATUS, STARTED, RENEWS, AUTOMATIC, WARRANTY, STEP = 6, 7, 8, 9, 10, 11
+# status, started_on, renews_on); the renewal columns are added when they are copied.
+PERIOD, STATUS, STARTED, RENEWS = 5, 6, 7, 8
+COLUMNS = ["automatic_renewal", "renewal_warranty", "renewal_step"]
+DEFAULTS = (None, False, Step.NONE)  # automatic renewal: the family's default
 HOSTING_GRACE_DAYS = 15  # the suspended demo product is past the longest grace of its family
 BALANCE = Decimal("250.00")  # Bäckerei Huber's prepaid balance, for tonight's renewal
 
@@ -64,37 +66,49 @@ SCENARIOS = {
 }
 
 
-def shape(products: list[list], clients: dict[str, int], today: date) -> dict[int, Scenario]:
-    """Give the named clients' first products their scenario (PRODUCTS are lists, changed in
-    place); the products with a warranty invoice, by id."""
-    invoiced = {}
+@dataclass
+class Shaped:
+    """The named clients' products given their scenarios: their renewal columns, and the
+    scenarios of those with a warranty invoice."""
+
+    options: dict[int, tuple] = field(default_factory=dict)
+    invoiced: dict[int, Scenario] = field(default_factory=dict)
+
+    def products(self, products: list[tuple]) -> list[tuple]:
+        """The rows to copy: each product with its renewal columns."""
+        return [(*p, *self.options.get(p[0], DEFAULTS)) for p in products]
+
+
+def shape(products: list[tuple], clients: dict[str, int], today: date) -> Shaped:
+    """Give the named clients' first products their scenario (PRODUCTS changed in place)."""
+    shaped = Shaped()
     for client_name, scenarios in SCENARIOS.items():
-        owned = [p for p in products if p[1] == clients[client_name]]
-        for product, scenario in zip(owned, scenarios, strict=False):
+        owned = [i for i, p in enumerate(products) if p[1] == clients[client_name]]
+        for index, scenario in zip(owned, scenarios, strict=False):
+            product = list(products[index])
             renews = today + timedelta(days=scenario.renews_in)
             if scenario.invoice_step is not None:
-                product[5] = "yearly"  # renewed for a year some weeks ago
+                product[PERIOD] = "yearly"  # renewed for a year some weeks ago
                 product[STARTED] = renews - timedelta(days=365)
+                shaped.invoiced[product[0]] = scenario
             product[RENEWS] = renews
             product[STATUS] = scenario.status
-            product[STEP] = scenario.step
-            product[AUTOMATIC] = scenario.automatic
-            product[WARRANTY] = scenario.warranty
-            if scenario.invoice_step is not None:
-                invoiced[product[0]] = scenario
-    return invoiced
+            products[index] = tuple(product)
+            shaped.options[product[0]] = (scenario.automatic, scenario.warranty, scenario.step)
+    return shaped
 
 
 async def load(
     connection: asyncpg.Connection,
-    invoiced: dict[int, Scenario],
+    shaped: Shaped,
     invoices: list[tuple],
     lines: list[tuple],
     client_id: int,
     today: date,
 ) -> None:
-    """The warranty renewals of INVOICED products (their last invoice left unpaid), and Bäckerei
-    Huber's prepaid balance."""
+    """The warranty renewals of the SHAPED products (their last invoice left unpaid), and
+    Bäckerei Huber's prepaid balance."""
+    invoiced = shaped.invoiced
     invoice_of = {line[1]: line[0] for line in lines if line[1] in invoiced}
     issued = {row[0]: row for row in invoices}
     for product_id, scenario in invoiced.items():
