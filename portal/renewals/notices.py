@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from portal.formatting import day, money
-from portal.mail.services import Mail, queue_mail
+from portal.mail.services import Mail, queue_mails
 from portal.piccolo_conf import DB
 from portal.renewals import queries
 from portal.settings import Settings
@@ -23,7 +23,7 @@ RENEWALS_PATH = "/renewals"
 PARTNER_RENEWALS_PATH = "/partner/renewals"
 PREPAID_PATH = "/billing/prepaid"
 LINES_PER_MAIL = 200  # a digest names this many products; the page lists the rest
-NOTICES_PER_DIGEST = 5000  # more waiting for one organisation: the next run mails them
+RECIPIENTS_AT_ONCE = 200  # organisations whose digests are queued in one transaction
 
 
 class Kind(StrEnum):
@@ -151,30 +151,40 @@ def digest(
 
 async def send_waiting(settings: Settings) -> int:
     """Mail every organisation the notices written for it and not mailed yet: a digest about
-    its own products, one about the products it manages. A notice is marked mailed in the
-    transaction that queues its mail, and an organisation's notices are taken by one run at
-    a time (SKIP LOCKED)."""
+    its own products, one about the products it manages, to each of its people told. A notice
+    is marked mailed in the transaction that queues its mail; notices are taken by one run at
+    a time (SKIP LOCKED). Organisations go RECIPIENTS_AT_ONCE to a transaction."""
     sent = 0
-    for recipient in await queries.recipients_waiting():
+    recipients = await queries.recipients_waiting()
+    for start in range(0, len(recipients), RECIPIENTS_AT_ONCE):
+        chunk = recipients[start : start + RECIPIENTS_AT_ONCE]
         async with DB.transaction():
-            rows = await queries.lock_waiting_notices(recipient, NOTICES_PER_DIGEST)
+            rows = await queries.lock_waiting_notices(chunk)
             if not rows:
                 continue
-            organisation = await queries.organisation_name(recipient)
-            for client_side in (True, False):
-                told = [row for row in rows if (row["client"] == recipient) is client_side]
-                if not told:
-                    continue
-                subject, body = digest(
-                    settings,
-                    organisation,
-                    client_side,
-                    told[:LINES_PER_MAIL],
-                    len(told) - LINES_PER_MAIL,
-                )
-                for email in await queries.people_told(recipient, client_side):
-                    await queue_mail(Mail(email, subject, body))
-                    sent += 1
+            names = await queries.organisation_names(chunk)
+            people = await queries.people_told(chunk)
+            mails = []
+            for recipient in chunk:
+                for client_side in (True, False):
+                    told = [
+                        row
+                        for row in rows
+                        if row["recipient"] == recipient
+                        and (row["client"] == recipient) is client_side
+                    ]
+                    if not told:
+                        continue
+                    subject, body = digest(
+                        settings,
+                        names[recipient],
+                        client_side,
+                        told[:LINES_PER_MAIL],
+                        len(told) - LINES_PER_MAIL,
+                    )
+                    emails = people.get((recipient, client_side), [])
+                    mails += [Mail(email, subject, body) for email in emails]
+            sent += len(await queue_mails(mails))
             await queries.mark_mailed([row["id"] for row in rows])
     if sent:
         log.info("Queued %d renewal digest mail(s).", sent)

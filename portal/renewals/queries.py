@@ -31,28 +31,41 @@ async def policies() -> dict[str, Policy]:
 # --- the run's work -----------------------------------------------------------------------------
 
 # The clients with a product to look at by TODAY, the one whose earliest renewal date came
-# first first (read from product_renewal_check alone).
+# first first, each with the organisation that pays its renewals (itself, or its full-access
+# partner when the partner pays).
 CLIENTS_WITH_WORK_SQL = """
-SELECT organisation AS client, min(renews_on) AS since
-FROM product WHERE next_renewal_check <= {}
-GROUP BY organisation ORDER BY since, organisation
+SELECT w.client, coalesce(l.partner, w.client) AS payer
+FROM (SELECT organisation AS client, min(renews_on) AS since
+      FROM product WHERE next_renewal_check <= {}
+      GROUP BY organisation) w
+LEFT JOIN partner_link l ON l.client = w.client AND l.status = 'active'
+                        AND l.access = 'full' AND l.billing_mode = 'partner'
+ORDER BY w.since, w.client
 """
 
 
-async def clients_with_work(today: date) -> list[int]:
+async def clients_with_work(today: date) -> list[tuple[int, int]]:
+    """(client, payer) of each client with work, in date order."""
     rows = await Product.raw(CLIENTS_WITH_WORK_SQL, today)
-    return [row["client"] for row in rows]
+    return [(row["client"], row["payer"]) for row in rows]
 
 
 # A batch of one client's products to look at, in the order their dates came, locked until the
-# batch commits (the client is locked first by the caller). A product another run has handled
-# meanwhile no longer matches once its lock is granted, and is left out.
+# batch commits (the client is locked first by the caller), each with the link of the partner
+# managing it. A product another run has handled meanwhile no longer matches once its lock is
+# granted, and is left out.
 PRODUCTS_TO_CHECK_SQL = """
 SELECT p.id, p.name, p.family, p.period, p.status, p.renews_on, p.renewal_step,
        p.automatic_renewal, p.renewal_warranty, p.managed_by, i.name AS offer,
        EXISTS (SELECT 1 FROM renewal r WHERE r.product = p.id AND r.invoice_step IN (1, 2))
-           AS warranty_unpaid
-FROM product p JOIN catalogue_item i ON i.id = p.item
+           AS warranty_unpaid,
+       c.name AS client_name, l.access, l.billing_mode, m.name AS partner_name
+FROM product p
+JOIN catalogue_item i ON i.id = p.item
+JOIN organisation c ON c.id = p.organisation
+LEFT JOIN partner_link l ON l.client = p.organisation AND l.partner = p.managed_by
+                        AND l.status = 'active'
+LEFT JOIN organisation m ON m.id = p.managed_by
 WHERE p.organisation = {} AND p.next_renewal_check <= {}
 ORDER BY p.renews_on, p.id
 LIMIT {}
@@ -64,11 +77,6 @@ async def products_to_check(client_id: int, today: date, limit: int) -> list[dic
     return await Product.raw(PRODUCTS_TO_CHECK_SQL, client_id, today, limit)
 
 
-async def client_of_run(client_id: int) -> dict:
-    rows = await Product.raw("SELECT id, name FROM organisation WHERE id = {}", client_id)
-    return rows[0]
-
-
 async def organisation_names(ids: Sequence[int]) -> dict[int, str]:
     rows = await Product.raw(
         "SELECT id, name FROM organisation WHERE id = ANY({})", sorted(set(ids))
@@ -76,22 +84,42 @@ async def organisation_names(ids: Sequence[int]) -> dict[int, str]:
     return {row["id"]: row["name"] for row in rows}
 
 
-async def record_steps(rows: Sequence[tuple[int, int, str, date | None]]) -> None:
-    """(product, step, status, next check) of many products at once."""
-    if not rows:
+async def record_steps(
+    steps: Sequence[tuple[int, int, str, date | None]],
+    notices: Sequence[tuple[int, int, int, str, date, dict]],
+) -> None:
+    """In one statement: (product, step, status, next check) of many products, and the
+    (recipient, product, client, kind, renews_on, details) notices of a batch."""
+    if not steps and not notices:
         return
-    ids, steps, statuses, checks = (list(column) for column in zip(*rows, strict=True))
+    ids, step_values, statuses, checks = _columns(steps, 4)
+    recipients, products, clients, kinds, dates, details = _columns(notices, 6)
     await Product.raw(
-        """UPDATE product p SET renewal_step = v.step, status = v.status,
-                  next_renewal_check = v.next_check
-           FROM unnest({}::int[], {}::smallint[], {}::text[], {}::date[])
-                AS v(id, step, status, next_check)
-           WHERE p.id = v.id""",
+        """WITH stepped AS (
+               UPDATE product p SET renewal_step = v.step, status = v.status,
+                      next_renewal_check = v.next_check
+               FROM unnest({}::int[], {}::smallint[], {}::text[], {}::date[])
+                    AS v(id, step, status, next_check)
+               WHERE p.id = v.id)
+           INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
+           SELECT recipient, product, client, kind, renews_on, details::jsonb
+           FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
+                AS v(recipient, product, client, kind, renews_on, details)""",
         ids,
-        steps,
+        step_values,
         statuses,
         checks,
+        recipients,
+        products,
+        clients,
+        kinds,
+        dates,
+        [json.dumps(d) for d in details],
     )
+
+
+def _columns(rows: Sequence[tuple], width: int) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 async def insert_renewal(values: dict) -> None:
@@ -158,27 +186,6 @@ async def set_statuses(product_ids: Sequence[int], status: str) -> None:
 # --- notices ----------------------------------------------------------------------------------
 
 
-async def insert_notices(rows: Sequence[tuple[int, int, int, str, date, dict]]) -> None:
-    """(recipient, product, client, kind, renews_on, details) of many notices at once."""
-    if not rows:
-        return
-    recipients, products, clients, kinds, dates, details = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    await RenewalNotice.raw(
-        """INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
-           SELECT recipient, product, client, kind, renews_on, details::jsonb
-           FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
-                AS v(recipient, product, client, kind, renews_on, details)""",
-        recipients,
-        products,
-        clients,
-        kinds,
-        dates,
-        [json.dumps(d) for d in details],
-    )
-
-
 async def recipients_waiting() -> list[int]:
     rows = await RenewalNotice.raw(
         "SELECT DISTINCT recipient FROM renewal_notice WHERE mailed_at IS NULL ORDER BY 1"
@@ -186,15 +193,16 @@ async def recipients_waiting() -> list[int]:
     return [row["recipient"] for row in rows]
 
 
-async def lock_waiting_notices(recipient: int, limit: int) -> list[dict]:
+async def lock_waiting_notices(recipients: Sequence[int]) -> list[dict]:
+    """The notices waiting for RECIPIENTS, oldest first, locked; those another run holds are
+    left to it."""
     rows = await RenewalNotice.raw(
-        """SELECT n.id, n.client, n.kind, n.details, c.name AS client_name
+        """SELECT n.id, n.recipient, n.client, n.kind, n.details, c.name AS client_name
            FROM renewal_notice n JOIN organisation c ON c.id = n.client
-           WHERE n.recipient = {} AND n.mailed_at IS NULL
-           ORDER BY n.id LIMIT {}
+           WHERE n.recipient = ANY({}) AND n.mailed_at IS NULL
+           ORDER BY n.recipient, n.id
            FOR UPDATE OF n SKIP LOCKED""",
-        recipient,
-        limit,
+        list(recipients),
     )
     for row in rows:
         if isinstance(row["details"], str):
@@ -202,24 +210,24 @@ async def lock_waiting_notices(recipient: int, limit: int) -> list[dict]:
     return rows
 
 
-async def organisation_name(organisation_id: int) -> str:
-    rows = await RenewalNotice.raw("SELECT name FROM organisation WHERE id = {}", organisation_id)
-    return rows[0]["name"]
-
-
-async def people_told(organisation_id: int, client_side: bool) -> list[str]:
-    """Who reads an organisation's renewal notices: its managers, and on the client's side
-    its members with billing rights (a partner's other people see only some clients)."""
+async def people_told(organisations: Sequence[int]) -> dict[tuple[int, bool], list[str]]:
+    """Who reads each organisation's renewal notices, by (organisation, client side): its
+    managers, and about its own products its members with billing rights too (a partner's
+    other people see only some of its clients)."""
     rows = await RenewalNotice.raw(
-        """SELECT DISTINCT a.email FROM membership m JOIN account a ON a.id = m.account
-           WHERE m.organisation = {}
-             AND (m.role IN ('legal_representative', 'administrator')
-                  OR ({} AND m.billing_rights))
-           ORDER BY a.email""",
-        organisation_id,
-        client_side,
+        """SELECT m.organisation, a.email, m.billing_rights,
+                  m.role IN ('legal_representative', 'administrator') AS manager
+           FROM membership m JOIN account a ON a.id = m.account
+           WHERE m.organisation = ANY({}) ORDER BY m.organisation, a.email""",
+        list(organisations),
     )
-    return [row["email"] for row in rows]
+    told: dict[tuple[int, bool], list[str]] = {}
+    for row in rows:
+        if row["manager"] or row["billing_rights"]:
+            told.setdefault((row["organisation"], True), []).append(row["email"])
+        if row["manager"]:
+            told.setdefault((row["organisation"], False), []).append(row["email"])
+    return told
 
 
 async def mark_mailed(notice_ids: Sequence[int]) -> None:
