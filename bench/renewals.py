@@ -6,7 +6,7 @@ first night after the data is loaded (every reminder and date come since), the n
 a night after six missed ones. Each transaction holds the locks of one client; the longest is
 reported. The page is measured as bench/README.md says (granian, 2 workers; wrk, then 500
 sequential requests), at its first, middle and last pages, backwards, and under each filter,
-beside the same page of a small partner (the demo's Lumière Digital, a few products).
+beside the same page of a partner of the demo's usual size (about a thousand products).
 
     python -m bench.renewals [--size 105300] [--skip-run] [--skip-page] [--explain]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -22,7 +23,7 @@ from datetime import time as clock
 from bench import harness, pages
 from bench.renewals_data import RENEWALS_PARTNER_EMAIL, add_renewals_partner
 from portal import database
-from portal.demo import DEMO_PASSWORD, ELISE
+from portal.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from portal.piccolo_conf import DB
 from portal.renewals import lists, queries
 from portal.renewals.lists import Filter, Owner, Position
@@ -31,6 +32,8 @@ from portal.settings import Settings
 
 RUN_TARGET_S = 600  # the nightly run for 1,000,000 products: under 10 minutes
 PAGE_TARGET_MS = 25  # any page of the renewals list: p99 under 25 ms
+# The demo's first generated organisation is a partner with about a hundred clients.
+USUAL_PARTNER_EMAIL = f"org00001.0@{DEMO_DOMAIN}"
 NIGHTS = [("first night after loading", 0), ("the next night", 1), ("after 6 missed nights", 8)]
 
 
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         results["products"] = products
         harness.say(f"{products:,} products")
         if not args.skip_run:
-            results["nights"] = asyncio.run(nightly_runs(url))
+            results["nights"] = asyncio.run(nightly_runs(url, postgres.get_pid()))
             print_nights(results["nights"], products)
         if not args.skip_page:
             partner_id = pages.run(add_renewals_partner(url))
@@ -69,7 +72,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 # --- the nightly run --------------------------------------------------------------------------
 
 
-async def nightly_runs(url: str) -> list[dict]:
+async def nightly_runs(url: str, database_pid: int) -> list[dict]:
     database.bind(url)
     await DB.start_connection_pool(min_size=1, max_size=4)
     settings = Settings(secret_key="bench", base_url="http://127.0.0.1:8000")
@@ -80,8 +83,12 @@ async def nightly_runs(url: str) -> list[dict]:
             night = datetime.combine(today + timedelta(days=days), clock(2, 7), UTC)
             harness.say(f"renewal run: {label} ({night.date()})")
             started = time.perf_counter()
+            cpu = harness.cpu_seconds(os.getpid()), harness.cpu_seconds(database_pid)
+            load = os.getloadavg()[0]
             summary = await run_renewals(settings, night)
             seconds = time.perf_counter() - started
+            run_cpu = harness.cpu_seconds(os.getpid()) - cpu[0]
+            database_cpu = harness.cpu_seconds(database_pid) - cpu[1]
             figures.append(
                 {
                     "night": label,
@@ -94,6 +101,9 @@ async def nightly_runs(url: str) -> list[dict]:
                     "mails": summary.mails,
                     "batches": summary.batches,
                     "longest_batch_ms": summary.longest_batch * 1000,
+                    "run_cpu_s": run_cpu,
+                    "database_cpu_s": database_cpu,
+                    "load_average": load,
                 }
             )
             harness.say(f"  {seconds:.1f} s, {summary.products:,} products looked at")
@@ -109,8 +119,8 @@ def print_nights(nights: list[dict], products: int) -> None:
     )
     rows = [
         [n["night"], n["day"], n["products"], n["steps"], n["renewed"], n["mails"], n["batches"],
-         n["longest_batch_ms"], n["seconds"], n["products"] / max(n["seconds"], 0.001),
-         harness.verdict(n["seconds"] < RUN_TARGET_S)]
+         n["longest_batch_ms"], n["seconds"], n["run_cpu_s"], n["database_cpu_s"],
+         n["load_average"], harness.verdict(n["seconds"] < RUN_TARGET_S)]
         for n in nights
     ]  # fmt: skip
     print(
@@ -125,7 +135,9 @@ def print_nights(nights: list[dict], products: int) -> None:
                 "transactions",
                 "longest ms",
                 "seconds",
-                "products/s",
+                "run CPU s",
+                "db CPU s",
+                "load avg",
                 f"< {RUN_TARGET_S} s",
             ],
             rows,
@@ -179,7 +191,7 @@ def measure_pages(url: str, database_pid: int, partner_id: int, args) -> tuple[l
     figures = []
     with harness.granian_server(harness.PORTAL_FACTORY, url) as server:
         big = harness.log_in(server.base_url, RENEWALS_PARTNER_EMAIL, DEMO_PASSWORD)
-        small = harness.log_in(server.base_url, ELISE.email, DEMO_PASSWORD)
+        small = harness.log_in(server.base_url, USUAL_PARTNER_EMAIL, DEMO_PASSWORD)
         for label, path in endpoints:
             request = harness.Request(headers=pages.htmx()) if label == "htmx filter" else None
             marker = 'id="renewals"' if "renewals" in path else "Partner dashboard"
@@ -188,11 +200,11 @@ def measure_pages(url: str, database_pid: int, partner_id: int, args) -> tuple[l
                 server, path, big, marker, database_pid, request or harness.PLAIN_GET
             )
             figures.append({"page": label, "path": path, **measured.as_dict()})
-        harness.say("page: a small partner's first page")
+        harness.say("page: a usual partner's first page")
         measured = harness.measure_endpoint(
             server, "/partner/renewals", small, 'id="renewals"', database_pid
         )
-        figures.append({"page": "small partner, first page", "path": "/partner/renewals",
+        figures.append({"page": "usual partner, first page", "path": "/partner/renewals",
                         **measured.as_dict()})  # fmt: skip
     plans = pages.run(page_plans(url, partner_id, keys)) if args.explain else {}
     return figures, plans
@@ -219,7 +231,7 @@ async def page_plans(url: str, partner_id: int, keys: dict) -> dict[str, str]:
 
 
 def print_pages(figures: list[dict]) -> None:
-    small = next(f for f in figures if f["page"].startswith("small"))
+    small = next(f for f in figures if f["page"].startswith("usual"))
     print("\nThe renewals page of a partner managing 100,000 products (granian, 2 workers)")
     rows = []
     for f in figures:
@@ -237,7 +249,7 @@ def print_pages(figures: list[dict]) -> None:
                 "load p99 ms",
                 "seq p50 ms",
                 "seq p99 ms",
-                "p50 ÷ small",
+                "p50 ÷ usual",
                 "bytes",
                 f"p99 < {PAGE_TARGET_MS} ms",
             ],

@@ -165,6 +165,11 @@ CREATE INDEX product_client_renewal_check ON product (organisation, next_renewal
 CREATE INDEX product_organisation_renews ON product (organisation, renews_on, id);
 CREATE INDEX product_managed_renews ON product (managed_by, renews_on, id)
     WHERE managed_by IS NOT NULL;
+-- the suspended ones, a few of many, in date order (the "suspended" filter)
+CREATE INDEX product_managed_suspended ON product (managed_by, renews_on, id)
+    WHERE status = 'suspended' AND managed_by IS NOT NULL;
+CREATE INDEX product_organisation_suspended ON product (organisation, renews_on, id)
+    WHERE status = 'suspended';
 CREATE UNIQUE INDEX renewal_once ON renewal (product, renewed_from);
 CREATE INDEX renewal_invoice_check ON renewal (next_check) WHERE next_check IS NOT NULL;
 CREATE INDEX renewal_by_invoice ON renewal (invoice);
