@@ -82,24 +82,24 @@ class ManagedRenewalsController(Controller):
     path = "/partner/renewals"
     dependencies = {"current": Provide(provide_current)}
 
-    @get("", name="partner.renewals")
+    @get("", name="renewals.partner")
     async def index(self, request: Request, current: Me) -> Response:
         owner = await services.managed_renewals(current)
         return await _page(request, current, owner)
 
-    @post("/change", name="partner.renewals.change")
+    @post("/change", name="renewals.partner.change")
     async def change(self, request: Request, current: Me) -> Response:
         owner = await services.managed_renewals(current)
         return await _change(request, current, owner)
 
-    @get("/csv", name="partner.renewals.csv")
+    @get("/csv", name="renewals.partner.csv")
     async def csv(self, request: Request, current: Me) -> Stream:
         owner = await services.managed_renewals(current)
         return await _csv(request, owner, "client-renewals.csv")
 
 
 def _names(owner: Owner) -> dict[str, str]:
-    prefix = "partner.renewals" if owner.partner else "renewals"
+    prefix = "renewals.partner" if owner.partner else "renewals"
     return {"page": prefix if owner.partner else "renewals.index", "prefix": prefix}
 
 
@@ -150,7 +150,7 @@ async def _page(
         "today": today,
         "in_programme": current.actor.in_programme,
         "other_url": request.app.route_reverse(
-            "renewals.index" if owner.partner else "partner.renewals"
+            "renewals.index" if owner.partner else "renewals.partner"
         ),
     }
     if errors is not None:

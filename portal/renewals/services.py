@@ -102,6 +102,13 @@ async def managed_renewals(current: Current) -> Owner:
     return Owner(resource.organisation_id, partner=True, only_clients=seen)
 
 
+async def due_counts(current: Current) -> dict[Filter, int]:
+    """How many of the products the acting organisation manages, of the clients the person
+    sees, are due soon, in grace, suspended: the partner dashboard's attention list."""
+    owner = await managed_renewals(current)
+    return await lists.counts(owner, today(), await queries.policies())
+
+
 def may_manage_own(current: Current) -> bool:
     return (
         decide(current.actor, Action.MANAGE_RENEWALS, OrganisationResource(current.organisation.id))
