@@ -23,7 +23,7 @@ from decimal import Decimal
 from portal.audit.services import Who, record_many
 from portal.billing.rules import Orderer
 from portal.clients import queries as link_queries
-from portal.database import retrying_conflicts
+from portal.database import is_unavailable, retrying_conflicts
 from portal.errors import Conflict, FormErrors
 from portal.piccolo_conf import DB
 from portal.renewals import invoicing, notices, queries
@@ -88,6 +88,7 @@ class Summary:
     renewed: Counter = field(default_factory=Counter)
     invoices: Counter = field(default_factory=Counter)
     mails: int = 0
+    failed: int = 0  # clients whose work failed, left for the next run
     batches: int = 0  # transactions, each holding the locks of one client
     longest_batch: float = 0.0  # seconds the longest of them held its locks
 
@@ -96,6 +97,7 @@ class Summary:
         self.steps.update(other.steps)
         self.renewed.update(other.renewed)
         self.invoices.update(other.invoices)
+        self.failed += other.failed
         self.batches += other.batches
         self.longest_batch = max(self.longest_batch, other.longest_batch)
 
@@ -111,10 +113,12 @@ async def run_renewals(settings: Settings, now: datetime) -> Summary:
     lanes: list[list[int]] = [[] for _ in range(LANES)]
     for client_id, payer_id in await queries.clients_with_work(today):
         lanes[payer_id % LANES].append(client_id)
-    for done in await asyncio.gather(*(_work_lane(lane, today, policies) for lane in lanes)):
-        summary.add(done)
+    async with asyncio.TaskGroup() as group:  # a lane that fails stops the others
+        working = [group.create_task(_work_lane(lane, today, policies)) for lane in lanes]
+    for done in working:
+        summary.add(done.result())
     for client_id in await queries.clients_with_invoices_to_check(today):
-        summary.add(await retrying_conflicts(lambda c=client_id: _check_invoices(c, today)))
+        summary.add(await _guarded(client_id, lambda c=client_id: _check_invoices(c, today)))
     summary.mails = await notices.send_waiting(settings)
     log.info(
         "Renewal run for %s: %d product(s) looked at, steps %s, renewed %s, invoices %s, "
@@ -135,8 +139,20 @@ async def _work_lane(clients: list[int], today: date, policies: dict[str, Policy
     """One lane's clients, one after the other, in date order."""
     done = Summary()
     for client_id in clients:
-        done.add(await retrying_conflicts(lambda c=client_id: _look_at_client(c, today, policies)))
+        done.add(await _guarded(client_id, lambda c=client_id: _look_at_client(c, today, policies)))
     return done
+
+
+async def _guarded(client_id: int, work) -> Summary:
+    """A client's WORK; if it fails, it is left for the next run (logged), so that it holds up
+    no other client. Without a database, the run stops."""
+    try:
+        return await retrying_conflicts(work)
+    except Exception as error:
+        if is_unavailable(error):
+            raise
+        log.exception("The renewals of client %s failed; the next run tries again.", client_id)
+        return Summary(failed=1)
 
 
 async def _look_at_client(client_id: int, today: date, policies: dict[str, Policy]) -> Summary:

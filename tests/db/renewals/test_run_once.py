@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 from portal.billing.tables import Invoice
+from portal.renewals import invoicing, queries
 from portal.renewals.rules import Step
 from portal.renewals.run import BATCH, run_renewals
 from tests.renewals_world import (
@@ -104,3 +105,50 @@ async def test_after_an_outage_each_product_is_handled_once_in_date_order(db):
     assert (await run(day(0))).products == 0
     assert (await run(day(1))).products == 1  # the daily retry of the unpaid domain
     assert len(await invoices_of(earlier)) == 1
+
+
+async def test_a_client_whose_work_fails_holds_up_no_other(db, monkeypatch):
+    broken = await organisation("Broken AG")
+    fine = await organisation("Fine AG")
+    failing = await product(broken, "domain-ch", day(0), name="broken.ch")
+    working = await product(fine, "web-pro", day(0), name="fine.example")
+    real = invoicing.issue_renewal_invoice
+
+    async def issue(client_id, product_id, orderer):
+        if product_id == failing:
+            raise RuntimeError("an unexpected failure")
+        return await real(client_id, product_id, orderer)
+
+    monkeypatch.setattr(invoicing, "issue_renewal_invoice", issue)
+
+    summary = await run(day(0))
+
+    assert summary.failed == 1
+    assert (await row(failing))["renewal_step"] == Step.NONE  # left for the next run
+    assert (await row(working))["renewal_step"] == Step.DUE
+    monkeypatch.setattr(invoicing, "issue_renewal_invoice", real)
+    assert (await run(day(0))).failed == 0
+    assert (await row(failing))["renewal_step"] == Step.DUE
+
+
+async def test_a_client_whose_invoices_fail_holds_up_no_other(db, monkeypatch):
+    broken = await organisation("Broken AG")
+    fine = await organisation("Fine AG")
+    failing = await product(broken, "web-pro", day(0), name="broken.example", warranty=True)
+    working = await product(fine, "web-pro", day(0), name="fine.example", warranty=True)
+    await run(day(0))  # both renewed under the warranty, invoices due in 30 days
+    real = queries.warranty_invoices_to_check
+
+    async def to_check(client_id, today):
+        if client_id == broken:
+            raise RuntimeError("an unexpected failure")
+        return await real(client_id, today)
+
+    monkeypatch.setattr(queries, "warranty_invoices_to_check", to_check)
+
+    assert (await run(day(31))).failed == 1
+    assert await kinds(failing) == ["renewed_warranty"]  # left for the next run
+    assert await kinds(working) == ["renewed_warranty", "invoice_overdue"]
+    monkeypatch.setattr(queries, "warranty_invoices_to_check", real)
+    assert (await run(day(31))).failed == 0
+    assert await kinds(failing) == ["renewed_warranty", "invoice_overdue"]
