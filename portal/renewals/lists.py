@@ -271,16 +271,23 @@ def _describe(row: dict, today: date, policies: dict[str, Policy]) -> None:
 # --- counts for the dashboard ---------------------------------------------------------------------
 
 
+COUNTED = (Filter.DUE_SOON, Filter.GRACE, Filter.SUSPENDED)
+
+
+def count_query(owner: Owner, chosen: Filter, today: date, policies: dict[str, Policy]) -> Q:
+    """How many of OWNER's products CHOSEN holds: a sum of index range counts."""
+    parts = [
+        Q("SELECT count(*) AS n FROM product p WHERE {} AND {}", _owned(owner), branch)
+        for branch in _branches(chosen, today, policies)
+    ]
+    return Q("SELECT sum(n)::int AS n FROM ({}) c", _joined(" UNION ALL ", parts))
+
+
 async def counts(owner: Owner, today: date, policies: dict[str, Policy]) -> dict[Filter, int]:
-    """How many products are due soon, in grace, suspended: each an index range count."""
+    """How many products are due soon, in grace, suspended."""
     found = {}
-    for chosen in (Filter.DUE_SOON, Filter.GRACE, Filter.SUSPENDED):
-        parts = [
-            Q("SELECT count(*) AS n FROM product p WHERE {} AND {}", _owned(owner), branch)
-            for branch in _branches(chosen, today, policies)
-        ]
-        query = Q("SELECT sum(n)::int AS n FROM ({}) c", _joined(" UNION ALL ", parts))
-        found[chosen] = (await _fetch(query))[0]["n"] or 0
+    for chosen in COUNTED:
+        found[chosen] = (await _fetch(count_query(owner, chosen, today, policies)))[0]["n"] or 0
     return found
 
 

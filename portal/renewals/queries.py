@@ -17,7 +17,11 @@ from portal.renewals.tables import Renewal, RenewalNotice
 
 async def policies() -> dict[str, Policy]:
     """The renewal policy in force, per family ("*": the others)."""
-    payload = await billing_queries.setting("renewal_policy")
+    return policies_of(await billing_queries.setting("renewal_policy"))
+
+
+def policies_of(payload: dict) -> dict[str, Policy]:
+    """The policies of the programme setting's PAYLOAD."""
     return {
         family: Policy(
             int(values["grace_days"]),
