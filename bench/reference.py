@@ -471,7 +471,7 @@ async def client_page(request: Request, link_id: int) -> Response:
         for key in ("before", "after"):
             if isinstance(event[key], str):
                 event[key] = json.loads(event[key])
-    products = rows["products"][0]
+    products = product_queries.with_states(rows["products"][0])
     context = {
         **_grant_helpers(),
         "current": current_of(session),

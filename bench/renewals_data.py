@@ -12,17 +12,18 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from portal.accounts.passwords import hash_password
+from portal.core.enums import ProductStatus
 from portal.demo import DEMO_DOMAIN, DEMO_PASSWORD, DemoPlan
-from portal.renewals.rules import Status, Step
+from portal.renewals.rules import Step
 
 RENEWALS_PARTNER_NAME = "Bench Renewals Partner AG"
 RENEWALS_PARTNER_EMAIL = f"renewals.partner@{DEMO_DOMAIN}"
 TABLES = ("organisation", "account", "membership", "team", "product", "partner_link", "invoice")
 # (share of products, days from today of the renewal date, status, step)
 LAPSED = [
-    (0.02, -5, Status.ACTIVE, Step.GRACE),
-    (0.02, -25, Status.SUSPENDED, Step.SUSPENDED),
-    (0.01, -80, Status.EXPIRED, Step.EXPIRED),
+    (0.02, -5, ProductStatus.ACTIVE, Step.GRACE),
+    (0.02, -25, ProductStatus.SUSPENDED, Step.SUSPENDED),
+    (0.01, -80, ProductStatus.EXPIRED, Step.EXPIRED),
 ]
 
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import asyncpg
 
+from portal.core.enums import ProductStatus
 from portal.renewals.rules import (
     InvoiceStep,
-    Status,
     Step,
     overdue_from,
     warranty_due_on,
@@ -32,7 +32,7 @@ BALANCE = Decimal("250.00")  # Bäckerei Huber's prepaid balance, for tonight's 
 class Scenario:
     key: str
     renews_in: int  # days from the demo's day
-    status: str = Status.ACTIVE
+    status: str = ProductStatus.ACTIVE
     step: Step = Step.NONE
     automatic: bool | None = None  # None: the family's default
     warranty: bool = False
@@ -47,13 +47,15 @@ SCENARIOS = {
         Scenario("warranty, due soon", 12, automatic=False, warranty=True),
         Scenario("due today", 0, step=Step.DUE, automatic=False),
         Scenario("in grace", -4, step=Step.GRACE, automatic=False),
-        Scenario("suspended", -(HOSTING_GRACE_DAYS + 6), Status.SUSPENDED, Step.SUSPENDED, False),
-        Scenario("expired", -90, Status.EXPIRED, Step.EXPIRED, False),
+        Scenario(
+            "suspended", -(HOSTING_GRACE_DAYS + 6), ProductStatus.SUSPENDED, Step.SUSPENDED, False
+        ),
+        Scenario("expired", -90, ProductStatus.EXPIRED, Step.EXPIRED, False),
         Scenario("warranty invoice open", 340, warranty=True, invoice_step=InvoiceStep.OPEN),
         Scenario(
             "suspended, warranty invoice unpaid",
             320,
-            Status.SUSPENDED,
+            ProductStatus.SUSPENDED,
             warranty=True,
             invoice_step=InvoiceStep.SUSPENDED,
         ),

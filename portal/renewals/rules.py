@@ -13,23 +13,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
+from portal.core.enums import ProductStatus
+from portal.products.lifecycle import State, Step
+
 DUE_SOON_DAYS = 30  # "due soon" on the dashboard and the renewals page's first filter
 WARRANTY_PAYMENT_DAYS = 30  # a renewal under the warranty is invoiced, due in this many days
 WARRANTY_SUSPENSION_DAYS = 7  # unpaid: reminded the day after its due date, suspended 7 later
-
-
-class Step(IntEnum):
-    """What the periodic run has done for the product's current renewal date, in date order.
-    A renewal (a new date) starts again from NONE."""
-
-    NONE = 0
-    REMINDED_30 = 1
-    REMINDED_7 = 2
-    REMINDED_1 = 3
-    DUE = 4
-    GRACE = 5
-    SUSPENDED = 6
-    EXPIRED = 7
 
 
 REMINDER_DAYS = {Step.REMINDED_30: 30, Step.REMINDED_7: 7, Step.REMINDED_1: 1}
@@ -39,41 +28,6 @@ REMINDERS_BY_PERIOD = {
     "monthly": (Step.REMINDED_7, Step.REMINDED_1),
 }
 ALL_REMINDERS = frozenset(REMINDER_DAYS)
-
-
-class State(StrEnum):
-    """The state a person sees."""
-
-    ACTIVE = "active"
-    DUE = "due"
-    GRACE = "grace"
-    SUSPENDED = "suspended"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self]
-
-
-STATE_LABELS = {
-    State.ACTIVE: "Active",
-    State.DUE: "Due",
-    State.GRACE: "In grace",
-    State.SUSPENDED: "Suspended",
-    State.EXPIRED: "Expired",
-    State.CANCELLED: "Cancelled",
-}
-
-
-class Status(StrEnum):
-    """The stored service status of a product (product.status): due and grace are active
-    products whose date has come."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -137,14 +91,14 @@ def state_of(
 ) -> State:
     """What a person sees: the further of the step done and the step the dates say. A run
     that is late does not make a product look better than it is (overdue reads as overdue)."""
-    if status == Status.CANCELLED:
+    if status == ProductStatus.CANCELLED:
         return State.CANCELLED
-    if status == Status.EXPIRED:
+    if status == ProductStatus.EXPIRED:
         return State.EXPIRED
     reached = max(Step(step), reached_step(renews_on, today, policy, period))
     if reached >= Step.EXPIRED:
         return State.EXPIRED
-    if status == Status.SUSPENDED or reached >= Step.SUSPENDED:
+    if status == ProductStatus.SUSPENDED or reached >= Step.SUSPENDED:
         return State.SUSPENDED
     if reached is Step.GRACE:
         return State.GRACE
@@ -198,7 +152,7 @@ def plan(situation: Situation, today: date, policy: Policy) -> Plan:
     """Each step once, in date order; after a run missed days (an outage), the product goes
     straight to where its dates are, and only that is told: a reminder that came and went
     unsent stays unsent."""
-    if situation.status in (Status.EXPIRED, Status.CANCELLED):
+    if situation.status in (ProductStatus.EXPIRED, ProductStatus.CANCELLED):
         return Plan((), situation.step, situation.status, None, None)
     reached = max(
         situation.step, reached_step(situation.renews_on, today, policy, situation.period)
@@ -206,9 +160,9 @@ def plan(situation: Situation, today: date, policy: Policy) -> Plan:
     renew = renewals_to_try(situation, reached)
     status = situation.status
     if reached >= Step.EXPIRED:
-        status = Status.EXPIRED
+        status = ProductStatus.EXPIRED
     elif reached >= Step.SUSPENDED:
-        status = Status.SUSPENDED
+        status = ProductStatus.SUSPENDED
     notice = reached if reached > situation.step else None
     return Plan(renew, reached, status, notice, _next_look(situation, reached, today, policy))
 
@@ -249,7 +203,7 @@ def look_again_after_option_change(
 ) -> date | None:
     """Turning automatic renewal or the warranty on for a product whose date has come makes
     the next run look at it at once."""
-    if status in (Status.EXPIRED, Status.CANCELLED) or renews_on > today:
+    if status in (ProductStatus.EXPIRED, ProductStatus.CANCELLED) or renews_on > today:
         return next_look
     return today if next_look is None else min(next_look, today)
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from portal.audit.services import Who, record_many
 from portal.billing.rules import Orderer
 from portal.clients import queries as link_queries
+from portal.core.enums import ProductStatus
 from portal.database import is_unavailable, retrying_conflicts
 from portal.errors import Conflict, FormErrors
 from portal.piccolo_conf import DB
@@ -32,7 +33,6 @@ from portal.renewals.rules import (
     InvoiceStep,
     Policy,
     Situation,
-    Status,
     Step,
     Way,
     invoice_plan,
@@ -394,11 +394,11 @@ async def _check_invoices(client_id: int, today: date) -> Summary:
             )
             steps.append((row["id"], decided.step, decided.next_look))
             kind, action = None, None
-            if decided.suspend and row["status"] == Status.ACTIVE:
+            if decided.suspend and row["status"] == ProductStatus.ACTIVE:
                 suspend.append(row["product"])
             if (
                 decided.lift
-                and row["status"] == Status.SUSPENDED
+                and row["status"] == ProductStatus.SUSPENDED
                 and row["renewal_step"] < Step.SUSPENDED
             ):
                 lift.append(row["product"])
@@ -421,8 +421,8 @@ async def _check_invoices(client_id: int, today: date) -> Summary:
                 told.append((recipient, row["product"], client_id, kind, row["renews_on"], details))
             audit.append((client_id, action, row["name"], {"invoice": row["invoice"]}))
         await queries.record_invoice_steps(steps)
-        await queries.set_statuses(suspend, Status.SUSPENDED)
-        await queries.set_statuses(lift, Status.ACTIVE)
+        await queries.set_statuses(suspend, ProductStatus.SUSPENDED)
+        await queries.set_statuses(lift, ProductStatus.ACTIVE)
         await queries.record_steps([], told)
         await record_many(RUN, audit)
     summary.timed(started)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.core.enums import ProductStatus
 from portal.renewals.rules import (
     DEFAULT_FAMILY,
     InvoiceStep,
@@ -19,7 +20,6 @@ from portal.renewals.rules import (
     Policy,
     Situation,
     State,
-    Status,
     Step,
     Way,
     first_look,
@@ -189,7 +189,7 @@ def test_automatic_renewal_retries_through_grace_the_warranty_until_expiry():
     warranty = situation(warranty=True, step=Step.GRACE)
     assert plan(warranty, suspended, HOSTING).renew == (Way.WARRANTY,)
     gone = plan(situation(warranty=True, step=Step.EXPIRED, status="expired"), RENEWS, HOSTING)
-    assert gone.renew == () and gone.status == Status.EXPIRED and gone.next_look is None
+    assert gone.renew == () and gone.status == ProductStatus.EXPIRED and gone.next_look is None
 
 
 def test_a_run_back_from_an_outage_tries_once_what_it_would_have_tried_on_time():
@@ -198,7 +198,11 @@ def test_a_run_back_from_an_outage_tries_once_what_it_would_have_tried_on_time()
     late = plan(situation(automatic=True, warranty=True, step=Step.REMINDED_1), much_later, HOSTING)
     assert late.renew == (Way.AUTOMATIC, Way.WARRANTY)
     # not renewed: it is where its dates are
-    assert late.step is Step.EXPIRED and late.status == Status.EXPIRED and late.next_look is None
+    assert (
+        late.step is Step.EXPIRED
+        and late.status == ProductStatus.EXPIRED
+        and late.next_look is None
+    )
     # once the run recorded the suspension, automatic renewal stops; the warranty goes on
     recorded = situation(automatic=True, warranty=True, step=Step.SUSPENDED, status="suspended")
     assert plan(recorded, RENEWS + timedelta(days=20), HOSTING).renew == (Way.WARRANTY,)
@@ -290,7 +294,7 @@ def test_walk_each_step_and_each_renewal_happens_once_in_date_order(
         step, status, next_look = decided.step, decided.status, decided.next_look
         if next_look is not None:
             assert next_look > today or (automatic and next_look == today + timedelta(days=1))
-        if status == Status.EXPIRED:
+        if status == ProductStatus.EXPIRED:
             assert not (automatic or warranty) or not decided.renew
             break
     # a warranty renews at the first run on or after the date: it never lapses

@@ -13,7 +13,7 @@ import pytest
 
 from portal.products.tables import Product
 from tests.helpers import PASSWORD, log_in, logged_in_browser, post_form
-from tests.renewals_world import TODAY, link, member, organisation, product, row
+from tests.renewals_world import TODAY, link, member, organisation, product, row, run
 
 
 async def client_with_products(client) -> dict:
@@ -317,3 +317,64 @@ async def test_all_that_match_changes_the_full_clients_and_says_what_was_left(cl
     page = await client.get(answer.headers["location"])
     assert "left as they were: 1." in page.text
     assert PASSWORD  # the form asks no password: switching options is not a sensitive action
+
+
+async def catalogue_id(code: str) -> int:
+    from portal.products.tables import CatalogueItem
+
+    return (await CatalogueItem.select(CatalogueItem.id).where(CatalogueItem.code == code))[0]["id"]
+
+
+@pytest.mark.parametrize(("ticked", "warranty"), [({"warranty": "on"}, True), ({}, False)])
+async def test_the_warranty_is_chosen_when_ordering(client, db, ticked, warranty):
+    huber = await organisation("Huber AG")
+    await member(huber, "hans@huber.test")
+    await log_in(client, "hans@huber.test")
+    assert 'name="warranty"' in (await client.get("/products")).text
+    form = {"item": str(await catalogue_id("web-pro")), "period": "yearly", "name": "shop"}
+
+    ordered = await post_form(client, "/products/order", form | ticked)
+
+    assert ordered.status_code == 303
+    [bought] = await Product.select().where(Product.organisation == huber)
+    assert bought["renewal_warranty"] is warranty
+
+
+async def test_a_full_access_partner_orders_for_its_client_with_the_warranty(client, db):
+    partner = await organisation("Partner AG", partner=True)
+    await member(partner, "paula@partner.test")
+    huber = await organisation("Huber AG")
+    link_id = await link(partner, huber, access="full")
+    await log_in(client, "paula@partner.test")
+    assert 'name="warranty"' in (await client.get(f"/clients/{link_id}")).text
+    form = {"item": str(await catalogue_id("domain-ch")), "period": "yearly", "name": "huber.ch"}
+
+    ordered = await post_form(client, f"/clients/{link_id}/order", form | {"warranty": "on"})
+
+    assert ordered.status_code == 303
+    [bought] = await Product.select().where(Product.organisation == huber)
+    assert bought["renewal_warranty"] is True
+    assert bought["automatic_renewal"] is True  # on by default for domains
+    assert bought["managed_by"] == partner
+
+
+async def test_the_products_pages_show_the_state_the_run_recorded(client, db):
+    partner = await organisation("Partner AG", partner=True)
+    await member(partner, "paula@partner.test")
+    huber = await client_with_products(client)
+    link_id = await link(partner, huber["huber"], access="full")
+    await run(TODAY)  # takes each product to its step: due, grace, suspended
+
+    def state_in_row(html: str, name: str) -> str | None:
+        for row_html in html.split("<tr")[1:]:
+            if f"<td>{name}</td>" in row_html or f'value="{name}"' in row_html:  # renamable
+                found = re.search(r"<td>(Active|Due|In grace|Suspended)", row_html)
+                return found and found.group(1)
+        return None
+
+    expected = {"huber.com": "Due", "blog": "In grace", "mail": "Suspended", "shop": "Active"}
+    own = (await client.get("/products")).text
+    assert {name: state_in_row(own, name) for name in expected} == expected
+    await log_in(client, "paula@partner.test")
+    managed = (await client.get(f"/clients/{link_id}")).text
+    assert {name: state_in_row(managed, name) for name in expected} == expected
