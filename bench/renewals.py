@@ -31,6 +31,7 @@ from portal.renewals.run import BATCH, run_renewals
 from portal.settings import Settings
 
 RUN_TARGET_S = 600  # the nightly run for 1,000,000 products: under 10 minutes
+RUN_TARGET_PRODUCTS = 1_000_000
 PAGE_TARGET_MS = 25  # any page of the renewals list: p99 under 25 ms
 # The demo's first generated organisation is a partner with about a hundred clients.
 USUAL_PARTNER_EMAIL = f"org00001.0@{DEMO_DOMAIN}"
@@ -117,10 +118,14 @@ def print_nights(nights: list[dict], products: int) -> None:
         f"\nThe nightly renewal run over {products:,} products (one worker, {BATCH} "
         "products at most per transaction, one client each)"
     )
+    # The target is for RUN_TARGET_PRODUCTS: at another size, the run's time scaled to it (the
+    # work grows with the products, not with their square), and the CPU both processes used.
+    scale = RUN_TARGET_PRODUCTS / products
     rows = [
         [n["night"], n["day"], n["products"], n["steps"], n["renewed"], n["mails"], n["batches"],
          n["longest_batch_ms"], n["seconds"], n["run_cpu_s"], n["database_cpu_s"],
-         n["load_average"], harness.verdict(n["seconds"] < RUN_TARGET_S)]
+         n["load_average"], n["seconds"] * scale, (n["run_cpu_s"] + n["database_cpu_s"]) * scale,
+         harness.verdict(n["seconds"] * scale < RUN_TARGET_S)]
         for n in nights
     ]  # fmt: skip
     print(
@@ -138,7 +143,9 @@ def print_nights(nights: list[dict], products: int) -> None:
                 "run CPU s",
                 "db CPU s",
                 "load avg",
-                f"< {RUN_TARGET_S} s",
+                "1M: s",
+                "1M: CPU s",
+                f"1M < {RUN_TARGET_S} s",
             ],
             rows,
         )  # fmt: skip
