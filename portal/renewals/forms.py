@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from portal.clients.rules import FAMILIES
 from portal.errors import FormErrors
 from portal.forms import Form
+from portal.products.rules import FAMILIES
 from portal.renewals.lists import Filter, Position, key_of
 from portal.renewals.services import Change, Selection
 

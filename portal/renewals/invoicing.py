@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from portal.access import Actor
-from portal.accounts.current import Current, OrganisationSummary
 from portal.billing import queries as billing_queries
 from portal.billing import rules as billing_rules
 from portal.billing import services as billing
 from portal.billing.rules import EntryKind, Orderer
 from portal.billing.tables import Invoice
 from portal.clients import queries as link_queries
+from portal.core.current import Current, OrganisationSummary
 from portal.products import queries as product_queries
 from portal.renewals.rules import missing_amount
 

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.response import Stream
 
-from portal.accounts.current import Current, provide_current
-from portal.clients.rules import FAMILIES
+from portal.core.current import Current
 from portal.errors import Conflict, FormErrors
+from portal.products.rules import FAMILIES
 from portal.renewals import forms, lists, queries, services
 from portal.renewals.lists import Filter, Owner
 from portal.renewals.rules import State
@@ -60,7 +60,6 @@ STATE_BADGES = {
 
 class RenewalsController(Controller):
     path = "/renewals"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="renewals.index")
     async def index(self, request: Request, current: Me) -> Response:
@@ -80,7 +79,6 @@ class RenewalsController(Controller):
 
 class ManagedRenewalsController(Controller):
     path = "/partner/renewals"
-    dependencies = {"current": Provide(provide_current)}
 
     @get("", name="renewals.partner")
     async def index(self, request: Request, current: Me) -> Response:

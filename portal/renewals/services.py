@@ -23,10 +23,10 @@ from portal.access import (
     decide,
     require,
 )
-from portal.accounts.current import Current
 from portal.audit.services import record_many, who_of
 from portal.billing import services as billing
 from portal.clients import queries as link_queries
+from portal.core.current import Current
 from portal.errors import Forbidden, FormErrors, NotFound
 from portal.piccolo_conf import DB
 from portal.renewals import lists, queries

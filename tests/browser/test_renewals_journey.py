@@ -15,8 +15,13 @@ from portal.billing.tables import Invoice
 from portal.products.tables import CatalogueItem, Product
 from portal.renewals.run import run_renewals
 from portal.settings import Settings
-from tests.browser.steps import link_with_full_access, sign_up, swiss_money
-from tests.browser.test_delegation_journey import make_programme_partner, organisation_id
+from tests.factories.browser import (
+    link_with_full_access,
+    make_programme_partner,
+    organisation_id,
+    sign_up,
+    swiss_money,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from portal.products.tables import Product
 from portal.renewals import lists, queries
 from portal.renewals.rules import State
 from portal.renewals.run import run_renewals
-from tests.renewals_world import SETTINGS
+from tests.factories.renewals import SETTINGS
 
 
 async def states() -> Counter:

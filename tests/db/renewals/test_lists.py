@@ -8,8 +8,8 @@ from portal.clients.tables import ClientAssignment
 from portal.products.tables import Product
 from portal.renewals import lists, queries
 from portal.renewals.lists import Filter, Owner, Position
-from tests.helpers import insert_person
-from tests.renewals_world import TODAY, link, organisation, product
+from tests.factories.organisations import insert_person
+from tests.factories.renewals import TODAY, link, organisation, product
 
 OFFSETS = [-60, -30, -20, -10, -4, -1, 0, 1, 5, 29, 30, 31, 200]
 

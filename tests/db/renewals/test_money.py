@@ -9,10 +9,10 @@ from decimal import Decimal as D
 import pytest
 
 from portal.access import Actor, Role
-from portal.accounts.current import Current, OrganisationSummary
 from portal.billing.services import OrderRequest, order
 from portal.billing.tables import LedgerEntry
-from tests.renewals_world import (
+from portal.core.current import Current, OrganisationSummary
+from tests.factories.renewals import (
     DATE,
     balance,
     deposit,

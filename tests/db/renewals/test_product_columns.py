@@ -7,7 +7,7 @@ from datetime import timedelta
 from portal.clients.tables import DelegatedProduct, PartnerLink
 from portal.products.tables import Product
 from portal.renewals.rules import first_look
-from tests.renewals_world import DATE, link, organisation, product, row
+from tests.factories.renewals import DATE, link, organisation, product, row
 
 
 async def test_automatic_renewal_is_on_by_default_for_domains_only(db):

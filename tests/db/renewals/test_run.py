@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from portal.billing.tables import Invoice
 from portal.mail.tables import OutboxMail
 from portal.renewals.rules import Step
-from tests.renewals_world import (
+from tests.factories.renewals import (
     DATE,
     audit_actions,
     balance,

@@ -11,7 +11,7 @@ from portal.billing.tables import Invoice
 from portal.renewals import invoicing, queries
 from portal.renewals.rules import Step
 from portal.renewals.run import BATCH, run_renewals
-from tests.renewals_world import (
+from tests.factories.renewals import (
     DATE,
     SETTINGS,
     at,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from portal.products.tables import CatalogueItem, Product
 from portal.renewals import lists, queries
 from portal.renewals.rules import Step, policy_for, state_of
-from tests.renewals_world import TODAY, organisation
+from tests.factories.renewals import TODAY, organisation
 
 
 async def test_sql_and_python_agree_on_every_state(db):

@@ -11,41 +11,15 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.access import (
-    MANAGERS,
-    Action,
-    Actor,
-    ClientProductResource,
-    Decision,
-    OrganisationResource,
-    decide,
-)
-from tests.unit.clients.test_link_access import (
+from portal.access import Action, ClientProductResource, OrganisationResource, decide
+from tests.factories.access import (
     ALL_ACTORS,
     ALL_LINKS,
     ORGANISATIONS,
-    client_product_rights,
+    expected_renewal_decision,
 )
 
-ALLOWED, FORBIDDEN, HIDDEN = Decision.ALLOWED, Decision.FORBIDDEN, Decision.HIDDEN
 RENEWAL_ACTIONS = [Action.VIEW_RENEWALS, Action.MANAGE_RENEWALS]
-
-
-def expected(actor: Actor, action: Action, resource) -> Decision:
-    if actor.organisation_id is None:
-        return HIDDEN
-    if isinstance(resource, ClientProductResource):
-        rights = client_product_rights(actor, resource)
-        if rights is None:
-            return HIDDEN
-        if action is Action.MANAGE_RENEWALS:
-            return ALLOWED if Action.ORDER_FOR_CLIENT in rights else FORBIDDEN
-        return FORBIDDEN
-    if resource.organisation_id != actor.organisation_id or actor.role is None:
-        return HIDDEN
-    if action is Action.VIEW_RENEWALS:
-        return ALLOWED
-    return ALLOWED if actor.role in MANAGERS or actor.billing_rights else FORBIDDEN
 
 
 @settings(max_examples=3000, deadline=None, database=None)
@@ -58,4 +32,4 @@ def expected(actor: Actor, action: Action, resource) -> Decision:
     ),
 )
 def test_decide_agrees_with_the_oracle_on_renewals(actor, action, resource):
-    assert decide(actor, action, resource) is expected(actor, action, resource)
+    assert decide(actor, action, resource) is expected_renewal_decision(actor, action, resource)

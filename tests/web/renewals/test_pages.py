@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from portal.products.tables import Product
-from tests.helpers import PASSWORD, log_in, logged_in_browser, post_form
-from tests.renewals_world import TODAY, link, member, organisation, product, row, run
+from tests.factories.accounts import PASSWORD, log_in, logged_in_browser
+from tests.factories.renewals import TODAY, link, member, organisation, product, row, run
+from tests.factories.web import post_form
 
 
 async def client_with_products(client) -> dict:

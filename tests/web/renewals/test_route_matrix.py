@@ -10,18 +10,23 @@ import pytest
 
 from portal.access import Action, ClientProductResource, Decision, OrganisationResource
 from portal.products.tables import Product
-from tests.helpers import post_form
-from tests.unit.renewals.test_access import expected
-from tests.web.clients.test_route_matrix import (
+from tests.factories.access import expected_renewal_decision as expected
+from tests.factories.clients import (
     ACTIVE_STATES,
+    AWAITING_CLIENT,
+    AWAITING_PARTNER,
     FULL,
     PEOPLE,
-    STATES,
+    RESTRICTED,
+    STOPPED,
     Someone,
     World,
     build_world,
     put_back,
 )
+from tests.factories.web import post_form
+
+STATES = [FULL, RESTRICTED, AWAITING_CLIENT, AWAITING_PARTNER, STOPPED]
 
 PAGES = ["/renewals", "/renewals/csv", "/partner/renewals", "/partner/renewals/csv"]
 CHANGES = [

@@ -13,7 +13,7 @@ from portal.products.tables import CatalogueItem, Product
 from portal.renewals.run import run_renewals
 from portal.renewals.tables import Renewal, RenewalNotice
 from portal.settings import Settings
-from tests.helpers import insert_person
+from tests.factories.organisations import insert_person
 
 SETTINGS = Settings(secret_key="test-secret-key", base_url="https://portal.test")
 # Renewal dates ahead of the real day, so that billing's renewals start from them exactly
