@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from portal.billing import queries as billing_queries
+from portal.billing.rules import SettingKind
 from portal.products.tables import Product
 from portal.renewals.rules import Policy
 from portal.renewals.tables import Renewal, RenewalNotice
@@ -17,7 +18,7 @@ from portal.renewals.tables import Renewal, RenewalNotice
 
 async def policies() -> dict[str, Policy]:
     """The renewal policy in force, per family ("*": the others)."""
-    return policies_of(await billing_queries.setting("renewal_policy"))
+    return policies_of(await billing_queries.setting(SettingKind.RENEWAL_POLICY))
 
 
 def policies_of(payload: dict) -> dict[str, Policy]:
