@@ -374,7 +374,9 @@ class DemoPlan:
             self.memberships.append(
                 (self._id("membership"), client_id, owner, "legal_representative", True)
             )
-            self._products(client_id, 14)  # enough for the named partners to reach a tier
+            # enough for the named partners to reach a tier, even with the products the renewals
+            # demo suspends or lets expire
+            self._products(client_id, 18)
             self._link(organisation_ids[partner], client_id, access, families)
         for person, index, role, billing in NAMED_MEMBERSHIPS:
             self.memberships.append(
