@@ -206,7 +206,7 @@ async def lock_waiting_notices(recipients: Sequence[int]) -> list[dict]:
            FROM renewal_notice n JOIN organisation c ON c.id = n.client
            WHERE n.recipient = ANY({}) AND n.mailed_at IS NULL
            ORDER BY n.recipient, n.id
-           FOR UPDATE OF n SKIP LOCKED""",
+           FOR NO KEY UPDATE OF n SKIP LOCKED""",
         list(recipients),
     )
     for row in rows:
