@@ -167,9 +167,17 @@ async def hosting_count(client_id: int) -> int:
 
 
 async def insert_products(
-    client_id: int, item: dict, period: str, names: list[str], started: date, renews: date
+    client_id: int,
+    item: dict,
+    period: str,
+    names: list[str],
+    started: date,
+    renews: date,
+    *,
+    warranty: bool = False,
 ) -> list[dict]:
-    """New products of one offer, ordered together: their periods share one calendar."""
+    """New products of one offer, ordered together: their periods share one calendar; WARRANTY:
+    their renewal warranty (docs/rules.md, Renewals)."""
     return await Product.insert(
         *[
             Product(
@@ -181,6 +189,7 @@ async def insert_products(
                 status=ProductStatus.ACTIVE,
                 started_on=started,
                 renews_on=renews,
+                renewal_warranty=warranty,
             )
             for name in names
         ]

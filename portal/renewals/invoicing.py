@@ -1,63 +1,44 @@
-"""The one place renewals reach billing. A renewal made by the portal is priced and invoiced
-exactly as a manual renewal (billing.services: the price, the tier and volume discount, who
-pays, cashback or discount, VAT, the invoice and the ledger), then paid from the payer's
-prepaid balance as a person pays an invoice there."""
+"""The one place renewals reach billing. A renewal made by the portal is billing's own
+renewal (billing.invoicing.issue_renewal: the calendar period, the price, the tier and volume
+discount, who pays, cashback or discount, VAT, the invoice and the ledger), as a manual renewal
+by whoever orders under the agreement, then paid from the payer's prepaid balance as a person
+pays an invoice there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portal.access import Actor
+from portal.audit.services import Who
+from portal.billing import invoicing as billing_invoicing
 from portal.billing import queries as billing_queries
 from portal.billing import rules as billing_rules
-from portal.billing import services as billing
 from portal.billing.rules import EntryKind, Orderer
 from portal.billing.tables import Invoice
 from portal.clients import queries as link_queries
-from portal.core.current import Current, OrganisationSummary
-from portal.products import queries as product_queries
+from portal.errors import Conflict
 from portal.renewals.rules import missing_amount
 
 # Who the audit log names for what the portal does by itself.
 RENEWALS_NAME = "Automatic renewals"
-RENEWALS_ADDRESS = "partner portal"
-
-
-def _on_behalf_of(organisation_id: int) -> Current:
-    """Billing's renewal names who acts in the audit log; the periodic run acts for the
-    organisation that orders under the agreement, as no person."""
-    return Current(
-        session_id=0,
-        user_id=None,
-        email=RENEWALS_ADDRESS,
-        full_name=RENEWALS_NAME,
-        totp_enabled=False,
-        second_factor_pending=False,
-        organisation=OrganisationSummary(organisation_id, "", "", ""),
-        organisations=(),
-        actor=Actor(user_id=0, organisation_id=organisation_id, role=None),
-    )
+RENEWAL_RUN = Who(None, RENEWALS_NAME)
 
 
 async def issue_renewal_invoice(client_id: int, product_id: int, orderer: Orderer) -> int:
     """Renew one period of the client's product and issue its invoice, as a manual renewal by
     ORDERER (the client, or its full-access partner when the partner pays); the invoice id.
     Raises billing's Conflict or FormErrors when the product cannot be renewed (no price)."""
-    request = billing.OrderRequest(client_id, None, product_id, "")
-    client = await product_queries.organisation_for_billing(client_id)
-    product, item = await billing._product_and_item(request)
-    links = await link_queries.active_links_of_client(client_id)
-    acting_id = (
-        next(link["partner"] for link in links if link["access"] == "full")
-        if orderer is Orderer.PARTNER
-        else client_id
-    )
-    link = billing._link_for(links, orderer, acting_id, product, item)
-    covered = link is not None and link_queries.grant_of(link).covers(product_id, item["family"])
-    return await billing._invoice(
-        _on_behalf_of(acting_id), client, link, product, item, request, orderer, covered
-    )
+    acting_id = client_id
+    if orderer is Orderer.PARTNER:
+        links = await link_queries.active_links_of_client(client_id)
+        acting_id = next(link["partner"] for link in links if link["access"] == "full")
+    try:
+        [invoice_id, *_] = await billing_invoicing.issue_renewal(
+            client_id, [product_id], orderer=orderer, acting_id=acting_id, who=RENEWAL_RUN
+        )
+    except LookupError as missing:  # the product is no longer the client's
+        raise Conflict(str(missing)) from missing
+    return invoice_id
 
 
 @dataclass(frozen=True)
@@ -81,7 +62,8 @@ async def pay_from_balance(invoiced: Invoiced) -> Decimal:
     billing.services.pay_invoice_from_balance does); what the balance lacks (0: paid)."""
     await billing_queries.lock_account(invoiced.payer)
     balance = await billing_queries.ledger_balance(invoiced.payer, invoiced.currency)
-    if invoiced.gross > 0 and billing_rules.withdrawal_problem(balance, invoiced.gross):
+    short = billing_rules.withdrawal_problem(balance, invoiced.gross, invoiced.currency)
+    if invoiced.gross > 0 and short:
         return missing_amount(balance, invoiced.gross)
     if invoiced.gross > 0:
         await billing_queries.insert_ledger_entry(

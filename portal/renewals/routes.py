@@ -20,7 +20,7 @@ from portal.renewals import forms, lists, queries, services
 from portal.renewals.lists import Filter, Owner
 from portal.renewals.rules import State
 from portal.renewals.services import Change
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, push_url, redirect
 
 Me = NamedDependency[Current]
 
@@ -155,7 +155,7 @@ async def _page(
         return form_page(request, "renewals/index.html", context, errors)
     response = page(request, "renewals/index.html", context, fragment="renewals")
     # a filter changed in place: the address bar shows the list's own address
-    response.headers["HX-Push-Url"] = f"{base}?{context['query']}" if context["query"] else base
+    response.headers.update(push_url(f"{base}?{context['query']}" if context["query"] else base))
     return response
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from portal.audit.services import Who, record_many
+from portal.audit.services import record_many
 from portal.billing.rules import Orderer
 from portal.clients import queries as link_queries
 from portal.core.enums import ProductStatus
@@ -52,7 +52,7 @@ BATCH = 200  # products per transaction, all of one client
 # share a lane, so that renewals drawing on one prepaid balance come in the order of their dates.
 LANES = 3
 MAX_BATCHES_PER_CLIENT = 10_000
-RUN = Who(None, invoicing.RENEWALS_NAME)
+RUN = invoicing.RENEWAL_RUN
 
 STEP_ACTIONS = {
     Step.REMINDED_30: "renewal.reminded",
