@@ -252,12 +252,14 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_seconds(root: int) -> float:
-    """User + system CPU time used so far by ROOT and its live descendants."""
+    """User + system CPU time used so far by ROOT and its descendants, the live ones and those
+    that have ended (a database connection's process that closed counts too)."""
     total = 0
     for pid in process_tree(root):
         with suppress(OSError, IndexError):
             fields = _stat_fields(pid)
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            # utime, stime, and the same of its children already ended (cutime, cstime)
+            total += sum(int(value) for value in fields[11:15])
     return total / CLOCK_TICKS
 
 

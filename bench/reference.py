@@ -51,6 +51,8 @@ from portal.partners.services import Checklist
 from portal.piccolo_conf import DB
 from portal.products import queries as product_queries
 from portal.products import rules as product_rules
+from portal.renewals import lists as renewal_lists
+from portal.renewals import queries as renewal_queries
 from portal.settings import Settings
 from portal.web import build_templates, is_fragment_request
 
@@ -291,9 +293,13 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
             lambda: billing_queries.invoices_paid_by(partner_id, 1, EVERY_CLIENT, 5),
             [(partner_id, 6, 0)],
         ),
-        "attention": (
-            lambda: billing_queries.clients_needing_attention(partner_id, EVERY_CLIENT),
-            [(partner_id, 30, 30), (partner_id,)],
+        "waiting": (
+            lambda: billing_queries.requests_waiting(partner_id, EVERY_CLIENT),
+            [(partner_id,)],
+        ),
+        "renewal_policy": (
+            lambda: billing_queries.setting("renewal_policy"),
+            [("renewal_policy",)],
         ),
     }
 
@@ -320,6 +326,21 @@ def _prepaid_calls(organisation_id: int, currency: str, before: int | None) -> C
             [(organisation_id, 10)],
         ),
     }
+
+
+async def _renewal_counts(connection: asyncpg.Connection, partner_id: int, payload) -> dict:
+    """The dashboard's renewal counts (renewals.services.due_counts for a manager): the same
+    SQL, built by the portal's own query builder and sent with asyncpg."""
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    policies = renewal_queries.policies_of(payload)
+    owner = renewal_lists.Owner(partner_id, partner=True)
+    today = datetime.now(UTC).date()
+    found = {}
+    for chosen in renewal_lists.COUNTED:
+        query = renewal_lists.count_query(owner, chosen, today, policies)
+        text, args = query.compile_string(engine_type="postgres")
+        found[chosen] = (await connection.fetchval(text, *args)) or 0
+    return found
 
 
 def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls:
@@ -450,7 +471,7 @@ async def client_page(request: Request, link_id: int) -> Response:
         for key in ("before", "after"):
             if isinstance(event[key], str):
                 event[key] = json.loads(event[key])
-    products = rows["products"][0]
+    products = product_queries.with_states(rows["products"][0])
     context = {
         **_grant_helpers(),
         "current": current_of(session),
@@ -483,11 +504,12 @@ async def partner_dashboard(request: Request) -> Response:
         currency = session["currency"]
         calls = _partner_dashboard_calls(session["organisation_id"], currency)
         rows = await run_calls(connection, state.page_sql, calls, "dashboard:")
+        payload = rows["renewal_policy"][0][0]["payload"]
+        renewals = await _renewal_counts(connection, session["organisation_id"], payload)
     volume = Decimal(rows["volume"][0][0]["volume"]).quantize(Decimal("0.01"))
     payload = rows["tiers"][0][0]["payload"]
     payload = json.loads(payload) if isinstance(payload, str) else payload
     tiers = [Tier(name, Decimal(rate), Decimal(limit)) for name, rate, limit in payload[currency]]
-    renewing, waiting = rows["attention"]
     context = {
         "current": current_of(session),
         "currency": currency,
@@ -502,7 +524,8 @@ async def partner_dashboard(request: Request) -> Response:
         "sees_invoices": True,
         "balances": rows["balances"][0],
         "recent": rows["recent"][0][:5],
-        "attention": {"renewing": renewing, "waiting": waiting[0]["n"]},
+        "waiting": rows["waiting"][0][0]["n"],
+        "renewals": renewals,
     }
     return render(request, "partners/dashboard.html", context, None)
 

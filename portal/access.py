@@ -46,6 +46,10 @@ class Action(StrEnum):
     VIEW_PROGRAMME_MONEY = "programme.money.view"
     VIEW_REPORT_FILE = "exports.report_file.view"  # a background report: page and download
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
+    # renewals (docs/rules.md, Renewals): the page, and automatic renewal, the warranty and
+    # "renew now" for the organisation's own products or, as ClientProductResource, a client's
+    VIEW_RENEWALS = "renewals.view"
+    MANAGE_RENEWALS = "renewals.manage"
     # delegation (docs/rules.md, Delegation)
     INVITE_CLIENT = "clients.invite"
     ADD_PARTNER = "partners.add"
@@ -362,12 +366,16 @@ def require(actor: Actor, action: Action, resource: Resource) -> None:
 def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
     match action:
         case (
-            Action.VIEW_ORGANISATION | Action.VIEW_MEMBERS | Action.VIEW_TEAM | Action.VIEW_PRODUCTS
+            Action.VIEW_ORGANISATION
+            | Action.VIEW_MEMBERS
+            | Action.VIEW_TEAM
+            | Action.VIEW_PRODUCTS
+            | Action.VIEW_RENEWALS
         ):
             return True
         case Action.MANAGE_LEGAL_REPRESENTATIVES:
             return actor.role is Role.LEGAL_REPRESENTATIVE
-        case Action.VIEW_BILLING | Action.VIEW_PROGRAMME_MONEY:
+        case Action.VIEW_BILLING | Action.VIEW_PROGRAMME_MONEY | Action.MANAGE_RENEWALS:
             return actor.role in MANAGERS or actor.billing_rights
         case Action.MANAGE_TEAM_MEMBERS:
             return actor.role in MANAGERS or _leads(actor, resource)
@@ -509,7 +517,7 @@ def _decide_on_client_product(
         return Decision.HIDDEN
     if action is Action.MANAGE_CLIENT_PRODUCT:
         return Decision.ALLOWED
-    if action is Action.ORDER_FOR_CLIENT:
+    if action in (Action.ORDER_FOR_CLIENT, Action.MANAGE_RENEWALS):  # full access only
         return Decision.ALLOWED if product.may_order else Decision.FORBIDDEN
     return Decision.FORBIDDEN
 

@@ -36,6 +36,7 @@ from portal.organisations.tables import Organisation
 from portal.partners.routes import ROUTES as PARTNER_ROUTES
 from portal.piccolo_conf import DB
 from portal.products.routes import ROUTES as PRODUCT_ROUTES
+from portal.renewals.routes import ROUTES as RENEWAL_ROUTES
 from portal.retries import retry_conflicts
 from portal.settings import Settings
 from portal.tenders.routes import ROUTES as TENDER_ROUTES
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> Litestar:
             *CLIENT_ROUTES,
             *CLIENT_LIFETIME_ROUTES,
             *BILLING_ROUTES,
+            *RENEWAL_ROUTES,
             *PARTNER_ROUTES,
             *TENDER_ROUTES,
             *DIRECTORY_ROUTES,

@@ -6,7 +6,16 @@ from portal.billing.sentences import WRITERS as BILLING
 from portal.clients.sentences import WRITERS as CLIENTS
 from portal.organisations.sentences import WRITERS as ORGANISATIONS
 from portal.partners.sentences import WRITERS as PARTNERS
+from portal.renewals.sentences import WRITERS as RENEWALS
 from portal.tenders.sentences import WRITERS as TENDERS
 from portal.webhooks.sentences import WRITERS as WEBHOOKS
 
-CATALOGUE: Catalogue = {**ORGANISATIONS, **CLIENTS, **BILLING, **PARTNERS, **TENDERS, **WEBHOOKS}
+CATALOGUE: Catalogue = {
+    **ORGANISATIONS,
+    **CLIENTS,
+    **BILLING,
+    **PARTNERS,
+    **RENEWALS,
+    **TENDERS,
+    **WEBHOOKS,
+}

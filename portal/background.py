@@ -13,6 +13,7 @@ from portal.jobs import housekeeping
 from portal.jobs.registry import Job, Periodic
 from portal.mail import jobs as mail_jobs
 from portal.partners import jobs as partner_jobs
+from portal.renewals import jobs as renewal_jobs
 from portal.tenders import jobs as tender_jobs
 from portal.webhooks import delivery as webhook_jobs
 
@@ -28,6 +29,7 @@ def all_periodic() -> list[Periodic]:
         *housekeeping.PERIODIC,
         *client_jobs.PERIODIC,
         *partner_jobs.PERIODIC,
+        *renewal_jobs.PERIODIC,
         *tender_jobs.PERIODIC,
         *directory.PERIODIC,
         *report_jobs.PERIODIC,

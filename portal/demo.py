@@ -19,6 +19,7 @@ from portal.billing.rules import add_months, period_end
 from portal.clients import demo as delegation_demo
 from portal.directory.demo import load_listings
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
+from portal.renewals import demo as renewal_demo
 from portal.tenders import demo as tender_demo
 from portal.webhooks.demo import load_webhooks
 
@@ -186,10 +187,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     catalogue = [
         tuple(row) for row in await connection.fetch("SELECT id, code, family FROM catalogue_item")
     ]
-    plan = DemoPlan(next_id, random.Random(2026), sorted(catalogue))
+    today = datetime.now(UTC).date()
+    plan = DemoPlan(next_id, random.Random(2026), sorted(catalogue), today)
     plan.add_named()
     for number in range(1, size + 1):
         plan.add_generated(number)
+    renewals = renewal_demo.shape(plan.products, plan.named_clients, today)
     invoices = DemoInvoices(plan, await _programme(connection), next_id["invoice"])
 
     await _copy(
@@ -231,7 +234,12 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
     await _copy(connection, "team", plan.teams, ["id", "organisation", "name", "leader"])
     await _copy(connection, "team_member", plan.team_members, ["team", "account"])
     product_columns = ["id", "organisation", "item", "family", "name", "period", "status"]
-    await _copy(connection, "product", plan.products, [*product_columns, "started_on", "renews_on"])
+    await _copy(
+        connection,
+        "product",
+        renewals.products(plan.products),
+        [*product_columns, "started_on", "renews_on", *renewal_demo.COLUMNS],
+    )
     link_columns = ["id", "partner", "client", "status", "initiated_by", "requested_access"]
     await _copy(
         connection,
@@ -261,6 +269,14 @@ async def _load(connection: asyncpg.Connection, size: int) -> None:
         "ledger_entry",
         invoices.ledger,
         ["organisation", "currency", "kind", "amount", "invoice", "reference", "details"],
+    )
+    await renewal_demo.load(
+        connection,
+        renewals,
+        invoices.invoices,
+        invoices.lines,
+        plan.named_clients["Bäckerei Huber AG"],
+        today,
     )
     await _copy(
         connection,
@@ -315,11 +331,19 @@ class DemoPlan:
     PARTNER_EVERY = 20  # one generated organisation in 20 is a partner; the others its clients
     PRODUCTS_PER_CLIENT = 10
 
-    def __init__(self, next_id: dict[str, int], rng: random.Random, catalogue: list[tuple]):
+    def __init__(
+        self,
+        next_id: dict[str, int],
+        rng: random.Random,
+        catalogue: list[tuple],
+        today: date | None = None,
+    ):
         self.next_id = dict(next_id)
         self.rng = rng
         self.catalogue = catalogue
+        self.today = today or datetime.now(UTC).date()
         self.products: list[tuple] = []
+        self.named_clients: dict[str, int] = {}
         self.commitments: list[tuple] = []  # the programme's commitments of every partner
         self.links: list[tuple] = []
         self.assignments: list[tuple] = []
@@ -346,10 +370,13 @@ class DemoPlan:
         self._account(STAFF.email, STAFF.name)
         for name, country, currency, partner, access, families in NAMED_CLIENTS:
             client_id = self._organisation(name, country, currency, "", "", "")
+            self.named_clients[name] = client_id
             self.memberships.append(
                 (self._id("membership"), client_id, owner, "legal_representative", True)
             )
-            self._products(client_id, 14)  # enough for the named partners to reach a tier
+            # enough for the named partners to reach a tier, even with the products the renewals
+            # demo suspends or lets expire
+            self._products(client_id, 18)
             self._link(organisation_ids[partner], client_id, access, families)
         for person, index, role, billing in NAMED_MEMBERSHIPS:
             self.memberships.append(
@@ -447,7 +474,7 @@ class DemoPlan:
             period = "yearly" if family == "domain" or rng.random() < 0.4 else "monthly"
             started = date(2024, 1, 1) + timedelta(days=rng.randrange(700))
             renews = started
-            while renews < date(2026, 11, 1):  # the calendar, from the day it started
+            while renews < self.today:  # renewed until now, by the calendar from the day it started
                 renews = period_end(started, renews, period)
             self.products.append(
                 (

@@ -18,6 +18,7 @@ LAYERS = (
     "products",
     "clients",
     "billing",
+    "renewals",
     "partners",
     "tenders",
     "directory",

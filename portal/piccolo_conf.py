@@ -80,6 +80,7 @@ APP_REGISTRY = AppRegistry(
         "portal.clients.piccolo_app",
         "portal.partners.piccolo_app",
         "portal.billing.piccolo_app",
+        "portal.renewals.piccolo_app",
         "portal.jobs.piccolo_app",
         "portal.tenders.piccolo_app",
         "portal.directory.piccolo_app",

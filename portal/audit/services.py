@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -60,6 +62,27 @@ async def record(
             subject_role=subject_role,
             link_id=link_id,
         )
+    )
+
+
+async def record_many(who: Who, entries: Sequence[tuple[int, str, str, dict | None]]) -> None:
+    """Many entries by WHO in one statement: (organisation, action, subject, after) each."""
+    if not entries:
+        return
+    organisations, actions, subjects, afters = (list(c) for c in zip(*entries, strict=True))
+    await AuditEvent.raw(
+        """INSERT INTO audit_event (organisation, actor, actor_name, acting_for_id, action,
+                                    subject, after)
+           SELECT organisation, {}, {}, {}, action, left(subject, 300), after::jsonb
+           FROM unnest({}::int[], {}::text[], {}::text[], {}::text[])
+                AS v(organisation, action, subject, after)""",
+        who.user_id,
+        who.name[:320],
+        who.acting_for_id,
+        organisations,
+        actions,
+        subjects,
+        [None if after is None else json.dumps(after) for after in afters],
     )
 
 

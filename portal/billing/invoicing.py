@@ -43,6 +43,7 @@ class LineRequest:
     service_to: date
     products: Sequence[dict] = ()  # empty for a new order: created when the invoice is written
     name: str = ""  # a new order's product name
+    warranty: bool = False  # a new order's renewal warranty (docs/rules.md, Renewals)
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,13 @@ async def _products_of(client_id: int, request: LineRequest, today: date) -> lis
         else [f"{request.name or request.item['name']} {n}" for n in range(1, request.quantity + 1)]
     )
     return await product_queries.insert_products(
-        client_id, request.item, request.period, names, request.service_from, request.service_to
+        client_id,
+        request.item,
+        request.period,
+        names,
+        request.service_from,
+        request.service_to,
+        warranty=request.warranty,
     )
 
 
@@ -325,6 +332,7 @@ async def issue_order(
     quantity: int,
     *,
     name: str = "",
+    warranty: bool = False,
     orderer: Orderer = Orderer.CLIENT,
     acting_id: int | None = None,
     who: Who = SYSTEM,
@@ -336,7 +344,7 @@ async def issue_order(
     period = Period(period)
     end = rules.period_end(today, today, period)
     pricing = await pricing_for(client, orderer, acting_id)
-    request = LineRequest(item, period, quantity, today, end, name=name)
+    request = LineRequest(item, period, quantity, today, end, name=name, warranty=warranty)
     [invoice_id] = await issue(pricing, [request], who, "billing.ordered", today)
     return invoice_id
 

@@ -353,46 +353,17 @@ async def mark_paid(invoice_id: int, method: str) -> None:
     )
 
 
-# The links whose next renewal is soonest hold the soonest renewals: at most ten links are
-# opened, whatever the partner's size. Only the links of the clients the person sees.
-RENEWING_SOON_SQL = """
-WITH soon AS (
-    SELECT link, client FROM managed_link m
-    WHERE partner = {partner} AND next_renewal <= current_date + {days}::int {seen}
-    ORDER BY next_renewal LIMIT 10
-)
-SELECT p.id, p.name, p.renews_on, c.name AS client_name, l.id AS link_id
-FROM soon s
-JOIN partner_link l ON l.id = s.link
-JOIN organisation c ON c.id = s.client
-JOIN product p ON p.organisation = s.client AND p.status = 'active'
-                AND p.renews_on <= current_date + {days_again}::int
-WHERE l.access = 'full' OR p.family = ANY(l.families)
-   OR EXISTS (SELECT 1 FROM delegated_product d WHERE d.link = l.id AND d.product = p.id)
-ORDER BY p.renews_on, p.id LIMIT 10
-"""
-
-
-async def clients_needing_attention(partner_id: int, scope: ClientScope, days: int = 30) -> dict:
-    """Products under management that renew soon, and requests still waiting for an answer
-    (counted only for whoever sees every client: a request is nobody else's business), of
-    the clients the person of SCOPE sees."""
-    args, arg = arguments()
-    sql = RENEWING_SOON_SQL.format(
-        partner=arg(partner_id),
-        days=arg(days),
-        seen=seen_filter(scope, "sl.id = m.link", arg),
-        days_again=arg(days),
-    )
-    renewing = await Invoice.raw(sql, *args)
+async def requests_waiting(partner_id: int, scope: ClientScope) -> int:
+    """Link requests still waiting for an answer, counted only for whoever sees every client
+    (a request is nobody else's business)."""
     if not scope.every_client:
-        return {"renewing": renewing, "waiting": 0}
+        return 0
     waiting = await Invoice.raw(
         """SELECT count(*) AS n FROM partner_link
            WHERE partner = {} AND status IN ('awaiting_client', 'awaiting_partner')""",
         partner_id,
     )
-    return {"renewing": renewing, "waiting": waiting[0]["n"]}
+    return waiting[0]["n"]
 
 
 async def referred_orders(affiliate_id: int) -> list[dict]:

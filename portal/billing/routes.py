@@ -163,12 +163,13 @@ async def _order(request: Request, current: Current, client_id: int, back: str) 
     period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
     name = form.name("name", required=False)
     quantity = form.integer("quantity", required=False)
+    warranty = form.checkbox("warranty")
     quantity = 1 if quantity is None else quantity
     if not 1 <= quantity <= rules.ORDER_QUANTITY_MAX:
         form.add("quantity", f"Order from 1 to {rules.ORDER_QUANTITY_MAX} products at once.")
     if form.errors:
         return redirect(request, back, flash=" ".join(form.errors.values()), level="error")
-    order = services.OrderRequest(client_id, item_id, None, period, name, quantity)
+    order = services.OrderRequest(client_id, item_id, None, period, name, quantity, warranty)
     return await _place(request, current, order, back, "Ordered")
 
 

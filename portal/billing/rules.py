@@ -356,6 +356,7 @@ class SettingKind(StrEnum):
     TIERS = "tiers"
     VOLUME_DISCOUNT = "volume_discount"
     VAT_RATES = "vat_rates"
+    RENEWAL_POLICY = "renewal_policy"  # per product family (docs/rules.md, Renewals)
 
 
 class EntryKind(StrEnum):

@@ -39,6 +39,7 @@ class OrderRequest:
     period: str
     name: str = ""
     quantity: int = 1
+    warranty: bool = False  # the new products' renewal warranty (docs/rules.md, Renewals)
 
 
 async def order(current: Current, request: OrderRequest) -> int:
@@ -66,6 +67,7 @@ async def order(current: Current, request: OrderRequest) -> int:
             request.period,
             request.quantity,
             name=request.name,
+            warranty=request.warranty,
             orderer=orderer,
             acting_id=acting_id,
             who=who,

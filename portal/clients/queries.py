@@ -19,6 +19,7 @@ from portal.clients.tables import (
 from portal.core.enums import IN_PROGRAMME
 from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
+from portal.products import queries as product_queries
 
 PAGE_SIZE = 25
 OPEN = (LinkStatus.AWAITING_CLIENT, LinkStatus.AWAITING_PARTNER, LinkStatus.ACTIVE)
@@ -283,7 +284,8 @@ async def links_of_client(client_id: int) -> list[dict]:
 # --- products seen through a link ----------------------------------------------------------
 
 PRODUCTS_SQL = """
-SELECT p.id, p.name, p.family, p.period, p.status, p.started_on, p.renews_on, i.name AS offer
+SELECT p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on, p.renews_on,
+       i.name AS offer
 FROM product p JOIN catalogue_item i ON i.id = p.item
 WHERE p.organisation = {client}
   AND ({full} OR p.family = ANY({families})
@@ -312,7 +314,7 @@ async def delegated_products(
         offset=arg(0 if after else (page - 1) * page_size),
     )
     rows = await PartnerLink.raw(sql, *args)
-    return rows[:page_size], len(rows) > page_size
+    return product_queries.with_states(rows[:page_size]), len(rows) > page_size
 
 
 async def client_products(client_id: int) -> dict[int, str]:

@@ -39,4 +39,5 @@ class ProductStatus(StrEnum):
 
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    EXPIRED = "expired"  # not renewed after its suspension (docs/rules.md, Renewals)
     CANCELLED = "cancelled"

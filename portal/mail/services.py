@@ -22,7 +22,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from piccolo.querystring import QueryString
 
-from portal.jobs.queue import enqueue
+from portal.jobs.queue import enqueue, enqueue_many
 from portal.jobs.rules import AWAITED_MAIL_PRIORITY, MAIL_PRIORITY
 from portal.mail import rules
 from portal.mail.tables import OutboxMail
@@ -77,6 +77,25 @@ async def queue_mail(mail: Mail, *, awaited: bool = False) -> int:
         priority = AWAITED_MAIL_PRIORITY if awaited else MAIL_PRIORITY
         await enqueue(DELIVER_MAIL, {"outbox_id": outbox_id}, priority=priority)
     return outbox_id
+
+
+async def queue_mails(mails: list[Mail]) -> list[int]:
+    """Many mails at once, as `queue_mail` queues one (in the caller's transaction, never
+    sent for a change rolled back): one statement writes them, one queues their deliveries.
+    For digests a periodic job sends, where nobody waits: not AWAITED."""
+    if not mails:
+        return []
+    async with DB.transaction():  # the caller's, when there is one
+        rows = await OutboxMail.raw(
+            """INSERT INTO outbox_mail (recipient, subject, body)
+               SELECT * FROM unnest({}::text[], {}::text[], {}::text[]) RETURNING id""",
+            [mail.recipient for mail in mails],
+            [fitted_subject(mail.subject) for mail in mails],
+            [mail.body for mail in mails],
+        )
+        ids = [row["id"] for row in rows]
+        await enqueue_many(DELIVER_MAIL, [{"outbox_id": i} for i in ids], priority=MAIL_PRIORITY)
+    return ids
 
 
 async def deliver_queued_mail(settings: Settings, outbox_id: int) -> bool:

@@ -19,6 +19,7 @@ from portal.clients.services import expire_overdue_for
 from portal.core.current import Current
 from portal.errors import NotFound
 from portal.partners.rules import VOLUME_THRESHOLDS, volume_progress
+from portal.renewals import services as renewal_services
 from portal.web import page
 
 Me = NamedDependency[Current]
@@ -46,9 +47,11 @@ async def _dashboard_context(current: Current) -> dict:
         "currency": currency,
         "sees_money": may(current.actor, Action.VIEW_PROGRAMME_MONEY, resource),
         "sees_invoices": may(current.actor, Action.VIEW_BILLING, resource),
-        "attention": await billing_queries.clients_needing_attention(partner_id, scope),
+        "waiting": await billing_queries.requests_waiting(partner_id, scope),
         "ending_soon": await _ending_soon(partner_id, scope),
     }
+    sees_renewals = may(current.actor, Action.VIEW_RENEWALS, resource)
+    context["renewals"] = await renewal_services.due_counts(current) if sees_renewals else None
     if context["sees_money"]:
         context |= await _programme_money(partner_id, currency, scope)
     if context["sees_invoices"]:

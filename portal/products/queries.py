@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from portal.core.enums import ProductStatus
 from portal.database import storable_id
+from portal.products.lifecycle import recorded_state
 from portal.products.tables import CatalogueItem, Product, ProductAccess
 
 
@@ -59,7 +60,7 @@ async def product_in(client_id: int, product_id: int) -> dict | None:
 # The organisation's products a person sees: with ONLY_OF_MEMBER (a plain user's account),
 # only the products given to that user.
 PRODUCTS_SEEN_SQL = """
-SELECT p.id, p.name, p.family, p.period, p.status, p.started_on, p.renews_on,
+SELECT p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on, p.renews_on,
        i.name AS offer
 FROM product p JOIN catalogue_item i ON i.id = p.item
 WHERE p.organisation = {organisation}
@@ -100,7 +101,14 @@ async def products_of(
         size + 1,
         0 if after else (page - 1) * size,
     )
-    return rows[:size], len(rows) > size
+    return with_states(rows[:size]), len(rows) > size
+
+
+def with_states(rows: list[dict]) -> list[dict]:
+    """ROWS (with status and renewal_step), each with the state the renewal run recorded."""
+    for row in rows:
+        row["state"] = recorded_state(row["status"], row["renewal_step"])
+    return rows
 
 
 async def product_seen(
@@ -159,9 +167,17 @@ async def hosting_count(client_id: int) -> int:
 
 
 async def insert_products(
-    client_id: int, item: dict, period: str, names: list[str], started: date, renews: date
+    client_id: int,
+    item: dict,
+    period: str,
+    names: list[str],
+    started: date,
+    renews: date,
+    *,
+    warranty: bool = False,
 ) -> list[dict]:
-    """New products of one offer, ordered together: their periods share one calendar."""
+    """New products of one offer, ordered together: their periods share one calendar; WARRANTY:
+    their renewal warranty (docs/rules.md, Renewals)."""
     return await Product.insert(
         *[
             Product(
@@ -173,6 +189,7 @@ async def insert_products(
                 status=ProductStatus.ACTIVE,
                 started_on=started,
                 renews_on=renews,
+                renewal_warranty=warranty,
             )
             for name in names
         ]

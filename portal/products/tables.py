@@ -1,10 +1,12 @@
 """The product catalogue (offers with public prices) and the products clients own."""
 
 from piccolo.columns import (
+    Boolean,
     Date,
     ForeignKey,
     Numeric,
     OnDelete,
+    SmallInt,
     Timestamptz,
     Varchar,
 )
@@ -44,6 +46,14 @@ class Product(Table, tablename="product"):
     started_on = Date()
     renews_on = Date()
     created_at = Timestamptz(default=TimestamptzNow())
+    # Renewals (docs/rules.md, Renewals). Left None, automatic renewal follows the family's
+    # policy (a trigger of the renewals migration decides it, as it keeps the rest current).
+    automatic_renewal = Boolean(null=True, default=None)
+    renewal_warranty = Boolean(default=False)
+    renewal_step = SmallInt(default=0)  # renewals.rules.Step done for this renews_on
+    next_renewal_check = Date(null=True, default=None)  # when the renewal run looks next
+    # the partner whose active link covers the product (kept by triggers)
+    managed_by = ForeignKey(Organisation, on_delete=OnDelete.set_null, null=True, default=None)
 
 
 class ProductAccess(Table, tablename="product_access"):

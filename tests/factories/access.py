@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 from portal.access import (
+    MANAGERS,
     Action,
     Actor,
     ClientProductResource,
@@ -114,3 +117,55 @@ def _on_organisation(actor: Actor, action: Action, resource: OrganisationResourc
     if action is Action.ADD_PARTNER:
         return ALLOWED if actor.role is LEGAL else FORBIDDEN
     return FORBIDDEN  # the link actions are decided on links, not on an organisation
+
+
+# --- the world hypothesis draws from: three organisations, three people, three teams -----------
+
+ORGANISATIONS = (1, 2, 3)
+PEOPLE = (10, 11, 12)
+TEAMS = (20, 21, 22)
+ALL_LINKS = [
+    LinkResource(partner, client, active, open_, by_partner, frozenset(people), frozenset(teams))
+    for (partner, other), client_known, active, open_, by_partner, people, teams in (
+        itertools.product(
+            itertools.permutations(ORGANISATIONS, 2),
+            (True, False),  # False: an emailed invitation, the client not known yet
+            (True, False),
+            (True, False),
+            (True, False),
+            [ids for size in range(3) for ids in itertools.combinations(PEOPLE, size)],
+            [ids for size in range(3) for ids in itertools.combinations(TEAMS, size)],
+        )
+    )
+    for client in [other if client_known else None]
+]
+ALL_ACTORS = [
+    Actor(user_id, organisation, role, billing, frozenset(teams), in_programme, staff)
+    for user_id, organisation, role, billing, teams, in_programme, staff in itertools.product(
+        PEOPLE,
+        (*ORGANISATIONS, None),
+        (LEGAL, ADMIN, USER, None),
+        (True, False),
+        [ids for size in range(3) for ids in itertools.combinations(TEAMS, size)],
+        (True, False),
+        (True, False),
+    )
+]
+
+
+def expected_renewal_decision(actor: Actor, action: Action, resource) -> Decision:
+    """The renewals page and options (docs/rules.md, Renewals; tests/unit/renewals)."""
+    if actor.organisation_id is None:
+        return HIDDEN
+    if isinstance(resource, ClientProductResource):
+        rights = client_product_rights(actor, resource)
+        if rights is None:
+            return HIDDEN
+        if action is Action.MANAGE_RENEWALS:
+            return ALLOWED if Action.ORDER_FOR_CLIENT in rights else FORBIDDEN
+        return FORBIDDEN
+    if resource.organisation_id != actor.organisation_id or actor.role is None:
+        return HIDDEN
+    if action is Action.VIEW_RENEWALS:
+        return ALLOWED
+    return ALLOWED if actor.role in MANAGERS or actor.billing_rights else FORBIDDEN

@@ -7,7 +7,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from portal.access import ClientScope
 from portal.billing import queries
 from portal.clients.tables import DelegatedProduct, PartnerLink
 from portal.database import execute_script
@@ -182,29 +181,6 @@ async def test_a_link_handed_to_another_client_moves_its_volume(db):
     )
     await assert_maintained()
     assert (await queries.managed_volume(partner))[1] == 1
-
-
-async def test_clients_needing_attention_lists_the_soonest_managed_renewals(db):
-    partner = await organisation("Delta Partner", partner=True)
-    soon = date.today() + timedelta(days=3)
-    expected = []
-    for n in range(14):
-        client = await organisation(f"Renewing {n}")
-        await link(partner, client, "restricted", families=["web_hosting"])
-        hosting = await product(client, "web-pro")
-        unmanaged = await product(client, "domain-ch")
-        await Product.update({Product.renews_on: soon + timedelta(days=n % 7)}).where(
-            Product.id.is_in([hosting, unmanaged])
-        )
-        expected.append((soon + timedelta(days=n % 7), hosting))
-    far = await organisation("Far")
-    await link(partner, far, "full", billing="client")
-    await product(far, "web-pro")  # renews in a year: not listed
-
-    every_client = ClientScope(every_client=True, user_id=0)  # a legal representative's
-    renewing = (await queries.clients_needing_attention(partner, every_client))["renewing"]
-
-    assert [(r["renews_on"], r["id"]) for r in renewing] == sorted(expected)[:10]
 
 
 async def test_the_maintained_rows_can_be_rebuilt_from_scratch(db):

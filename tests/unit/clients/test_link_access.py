@@ -43,7 +43,18 @@ from portal.access import (
     require,
 )
 from portal.errors import Forbidden, NotFound
-from tests.factories.access import ADMIN, ALLOWED, FORBIDDEN, HIDDEN, LEGAL, USER, expected_decision
+from tests.factories.access import (
+    ADMIN,
+    ALL_ACTORS,
+    ALL_LINKS,
+    ALLOWED,
+    FORBIDDEN,
+    HIDDEN,
+    LEGAL,
+    ORGANISATIONS,
+    USER,
+    expected_decision,
+)
 
 DELEGATION_ACTIONS = [
     Action.INVITE_CLIENT,
@@ -67,38 +78,6 @@ DELEGATION_ACTIONS = [
 # --- the oracle --------------------------------------------------------------------------------
 
 
-# --- the world hypothesis draws from: three organisations, three people, three teams -----------
-
-ORGANISATIONS = (1, 2, 3)
-PEOPLE = (10, 11, 12)
-TEAMS = (20, 21, 22)
-ALL_LINKS = [
-    LinkResource(partner, client, active, open_, by_partner, frozenset(people), frozenset(teams))
-    for (partner, other), client_known, active, open_, by_partner, people, teams in (
-        itertools.product(
-            itertools.permutations(ORGANISATIONS, 2),
-            (True, False),  # False: an emailed invitation, the client not known yet
-            (True, False),
-            (True, False),
-            (True, False),
-            [ids for size in range(3) for ids in itertools.combinations(PEOPLE, size)],
-            [ids for size in range(3) for ids in itertools.combinations(TEAMS, size)],
-        )
-    )
-    for client in [other if client_known else None]
-]
-ALL_ACTORS = [
-    Actor(user_id, organisation, role, billing, frozenset(teams), in_programme, staff)
-    for user_id, organisation, role, billing, teams, in_programme, staff in itertools.product(
-        PEOPLE,
-        (*ORGANISATIONS, None),
-        (LEGAL, ADMIN, USER, None),
-        (True, False),
-        [ids for size in range(3) for ids in itertools.combinations(TEAMS, size)],
-        (True, False),
-        (True, False),
-    )
-]
 RESOURCES = st.one_of(
     st.sampled_from(ALL_LINKS),
     st.builds(ClientProductResource, st.sampled_from(ALL_LINKS), st.booleans(), st.booleans()),
