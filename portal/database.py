@@ -54,8 +54,25 @@ UNAVAILABLE = (
 
 
 def is_unavailable(error: BaseException) -> bool:
+    """True when ERROR, or what it was raised from or while handling, is the database being
+    out of reach: a failure that follows from a lost connection is answered as that."""
+    return any(_lost_the_database(cause) for cause in _causes(error))
+
+
+def _lost_the_database(error: BaseException) -> bool:
     closed = isinstance(error, asyncpg.InterfaceError) and "is closed" in str(error)
     return closed or isinstance(error, UNAVAILABLE)
+
+
+def _causes(error: BaseException, depth: int = 0):
+    """ERROR, the errors of a group, and the chain each was raised from (a bounded walk)."""
+    if error is None or depth > 8:
+        return
+    yield error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _causes(inner, depth + 1)
+    yield from _causes(error.__cause__ or error.__context__, depth + 1)
 
 
 async def retrying_conflicts(work: Callable[[], Awaitable[T]]) -> T:

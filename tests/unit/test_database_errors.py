@@ -40,3 +40,34 @@ def test_a_bug_is_not_mistaken_for_a_database_away(error):
 )
 def test_deadlocks_and_serialisation_failures_are_conflicts(error):
     assert is_conflict(error) and not is_unavailable(error)
+
+
+def _raised_while_handling(away: BaseException) -> Exception:
+    try:
+        try:
+            raise away
+        except BaseException:
+            raise RuntimeError("the rollback failed too")  # noqa: B904 (the implicit context)
+    except RuntimeError as error:
+        return error
+
+
+def test_a_failure_raised_while_the_database_was_away_is_the_database_away():
+    assert is_unavailable(_raised_while_handling(DatabaseUnavailable("cannot connect")))
+    explicit = ValueError("no answer")
+    explicit.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection")
+    assert is_unavailable(explicit)
+
+
+def test_a_group_with_the_database_away_in_it_is_the_database_away():
+    group = ExceptionGroup("lanes", [ValueError("a bug"), TimeoutError()])
+    assert is_unavailable(group)
+    assert not is_unavailable(ExceptionGroup("lanes", [ValueError("a bug")]))
+
+
+def test_a_bug_raised_on_its_own_stays_a_bug_after_an_earlier_outage_was_handled():
+    try:
+        raise DatabaseUnavailable("cannot connect")
+    except DatabaseUnavailable:
+        pass
+    assert not is_unavailable(ValueError("a bug"))
