@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from portal.access import ApiArea, ApiLevel, scope
-from portal.accounts import queries, rules, services
+from portal.access import ApiArea, ApiLevel
+from portal.accounts import forms, queries, rules, services
 from portal.accounts.sessions import DEVICE_COOKIE, end_previous_session, logged_in
 from portal.core.current import (
     SESSION_COOKIE,
@@ -18,7 +18,7 @@ from portal.core.current import (
     load_current,
 )
 from portal.errors import FormErrors, NotFound, TooManyAttempts
-from portal.forms import Form, has_control_characters
+from portal.forms import Form
 from portal.web import (
     PUBLIC,
     client_of,
@@ -26,18 +26,8 @@ from portal.web import (
     fragment_or_redirect,
     page,
     redirect,
-    safe_next,
     set_cookie,
 )
-
-
-def _target(raw: object) -> str:
-    """Where to go after logging in: a path on this site. Browsers drop tabs and line breaks
-    from URLs (`/\t/evil.example` becomes `//evil.example`), so any control character means
-    home; so does anything that is not text (a file upload)."""
-    if not isinstance(raw, str) or has_control_characters(raw):
-        return "/"
-    return safe_next(raw)
 
 
 class LoginController(Controller):
@@ -45,21 +35,20 @@ class LoginController(Controller):
 
     @get("/login", name="accounts.login")
     async def show(self, request: Request, next: FromQuery[str] = "/") -> Response:
-        return page(request, "accounts/login.html", {"next": _target(next)})
+        return page(request, "accounts/login.html", {"next": forms.next_path(next)})
 
     @post("/login", name="accounts.login.submit")
     async def submit(self, request: Request) -> Response:
         form = Form(await request.form())
-        email = form.text("email", required=True, max_length=320, label="Your email address")
-        password = form.password("password")
-        target = _target(form.value("next"))
-        context = {"form": {"email": email}, "next": target}
+        login = forms.login_from(form)
+        target = login.next
+        context = {"form": {"email": login.email}, "next": target}
         try:
             form.check()
             outcome = await services.log_in(
                 request.app.state.settings,
-                email,
-                password,
+                login.email,
+                login.password,
                 client_of(request),
                 request.cookies.get(DEVICE_COOKIE),
             )
@@ -85,7 +74,7 @@ class LoginController(Controller):
         current = await load_current(request)
         if current is None or not current.second_factor_pending:
             return redirect(request, "/login")
-        return page(request, "accounts/second_factor.html", {"next": _target(next)})
+        return page(request, "accounts/second_factor.html", {"next": forms.next_path(next)})
 
     @post("/login/second-factor", name="accounts.second_factor.submit")
     async def second_factor_submit(self, request: Request) -> Response:
@@ -95,12 +84,12 @@ class LoginController(Controller):
                 request, "/login", flash="Your login expired; start again.", level="warning"
             )
         form = Form(await request.form())
-        target = _target(form.value("next"))
-        code = form.raw_text("code")
+        entered = forms.second_factor_from(form)
+        target = entered.next
         try:
             form.check()
             token = await services.complete_second_factor(
-                current.session_id, current.user_id, code, client_of(request)
+                current.session_id, current.user_id, entered.code, client_of(request)
             )
         except FormErrors as error:
             return form_page(request, "accounts/second_factor.html", {"next": target}, error.errors)
@@ -161,9 +150,7 @@ class PasswordResetController(Controller):
         if not await services.password_reset_is_usable(token):
             return _link_gone(request, token)  # say so before any complaint about the form
         form = Form(await request.form())
-        password = form.password("password")
-        if password != form.raw_text("password_again"):
-            form.add("password_again", "The two passwords are not the same.")
+        password = forms.new_password_from(form)
         context = {"token": token, "expired": False}
         try:
             form.check()
@@ -193,14 +180,15 @@ class SecurityController(Controller):
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
         form = Form(await request.form())
-        old = form.password("current_password")
-        new = form.password("new_password")
-        if new != form.raw_text("new_password_again"):
-            form.add("new_password_again", "The two new passwords are not the same.")
+        change = forms.password_change_from(form)
         try:
             form.check()
             await services.change_password(
-                request.app.state.settings, current.user_id, current.session_id, old, new
+                request.app.state.settings,
+                current.user_id,
+                current.session_id,
+                change.current,
+                change.new,
             )
         except FormErrors as error:
             return form_page(
@@ -226,11 +214,12 @@ class SecurityController(Controller):
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
         form = Form(await request.form())
-        code = form.raw_text("code")
+        confirmation = forms.confirmation_from(form, with_code=True)
         try:
-            password = form.raw_text("password")
             form.check()
-            codes = await services.confirm_totp_setup(current.user_id, password, code)
+            codes = await services.confirm_totp_setup(
+                current.user_id, confirmation.password, confirmation.code
+            )
         except FormErrors as error:
             account = await queries.account_by_id(current.user_id)
             secret = account["totp_pending_secret"]
@@ -254,10 +243,12 @@ class SecurityController(Controller):
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
         form = Form(await request.form())
-        password = form.raw_text("password")
+        confirmation = forms.confirmation_from(form)
         try:
             form.check()
-            await services.disable_totp(request.app.state.settings, current.user_id, password)
+            await services.disable_totp(
+                request.app.state.settings, current.user_id, confirmation.password
+            )
         except FormErrors as error:
             return form_page(
                 request,
@@ -274,10 +265,10 @@ class SecurityController(Controller):
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
         form = Form(await request.form())
-        password = form.raw_text("password")
+        confirmation = forms.confirmation_from(form)
         try:
             form.check()
-            codes = await services.regenerate_backup_codes(current.user_id, password)
+            codes = await services.regenerate_backup_codes(current.user_id, confirmation.password)
         except FormErrors as error:
             return form_page(
                 request,
@@ -335,19 +326,18 @@ class SecurityController(Controller):
     @post("/tokens", name="accounts.tokens.create")
     async def create_token(self, request: Request, current: NamedDependency[Current]) -> Response:
         form = Form(await request.form())
-        token_request = _token_request(form)
-        password = form.raw_text("token_password")
-        code = form.raw_text("token_code") if current.totp_enabled else ""
+        entered = forms.new_token_from(form, with_code=current.totp_enabled)
+        token_request = entered.request
         try:
             form.check()
             token = await services.create_api_token(
                 current.user_id,
                 token_request,
                 {organisation_id for organisation_id, _ in current.organisations},
-                confirmed_by=(password, code),
+                confirmed_by=(entered.confirmation.password, entered.confirmation.code),
             )
         except FormErrors as error:
-            errors = {TOKEN_FIELDS.get(k, k): v for k, v in error.errors.items()}
+            errors = {forms.TOKEN_FIELDS.get(k, k): v for k, v in error.errors.items()}
             context = await _security_context(current)
             return form_page(
                 request, "accounts/security.html", {**context, "token_form": form.data}, errors
@@ -370,28 +360,6 @@ class SecurityController(Controller):
             flash="The token is revoked: it no longer works.",
             level="info",
         )
-
-
-# The token form's fields, where a service names them otherwise (the password and code fields
-# of the security page's other forms have the plain names).
-TOKEN_FIELDS = {"password": "token_password", "code": "token_code", "name": "token_name"}
-
-
-def _token_request(form: Form) -> services.TokenRequest:
-    name = form.name("token_name", max_length=rules.API_TOKEN_NAME_MAX, label="The token's name")
-    organisation_id = form.integer("organisation") or 0
-    expiry = form.choice("expires", rules.API_TOKEN_EXPIRIES, label="when the token expires")
-    scopes = set()
-    for area in ApiArea:
-        level = form.choice(f"scope_{area}", ("", *ApiLevel), label="an access level")
-        if level:
-            scopes.add(scope(area, ApiLevel(level)))
-    return services.TokenRequest(
-        name=name,
-        organisation_id=organisation_id,
-        expires_in_days=rules.API_TOKEN_EXPIRIES.get(expiry),
-        scopes=frozenset(scopes),
-    )
 
 
 async def _security_context(current: Current) -> dict:

@@ -80,6 +80,16 @@ async def test_a_token_needs_a_scope_and_one_of_the_persons_organisations(client
     assert await scalar("SELECT count(*) FROM api_token") == 0
 
 
+async def test_an_access_level_the_list_does_not_offer_is_a_field_error(client, db):
+    await sign_up(client)
+    organisation = await scalar("SELECT id FROM organisation ORDER BY id LIMIT 1")
+    data = {**FORM, "organisation": str(organisation), "token_password": PASSWORD}
+    refused = await post_form(client, "/account/tokens", {**data, "scope_clients": "admin"})
+    assert refused.status_code == 422
+    assert "Choose an access level from the list." in refused.text
+    assert await scalar("SELECT count(*) FROM api_token") == 0
+
+
 async def test_a_removed_members_token_stops_at_once(client, db):
     await sign_up(client, organisation="Muster Web AG")
     async with colleague(client, "bea@example.ch", role="administrator") as bea:
