@@ -16,7 +16,7 @@ from portal.access import (
     may,
     require,
 )
-from portal.billing import queries, rules, services
+from portal.billing import forms, queries, services
 from portal.billing.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.billing.staff_routes import ROUTES as STAFF_MONEY_ROUTES
 from portal.clients.services import load_link
@@ -59,11 +59,9 @@ class BillingController(Controller):
     async def pay_selected(self, request: Request, current: Me) -> Response:
         """Several open invoices paid from the balance at once: all or none."""
         form = Form(await request.form())
-        chosen = form.values("invoice")
-        ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 10]
+        ids = forms.invoice_ids_from(form)
         try:
-            if len(ids) != len(chosen):
-                raise FormErrors({"invoices": "Choose the invoices to pay from the list."})
+            form.check()
             await services.pay_invoices_from_balance(current, ids)
         except (FormErrors, Conflict) as error:
             found = error.errors if isinstance(error, FormErrors) else {"invoices": error.detail}
@@ -159,17 +157,9 @@ async def _products_context(request: Request, current: Current) -> dict:
 
 async def _order(request: Request, current: Current, client_id: int, back: str) -> Response:
     form = Form(await request.form())
-    item_id = form.integer("item")
-    period = form.choice("period", ("monthly", "yearly"), label="monthly or yearly")
-    name = form.name("name", required=False)
-    quantity = form.integer("quantity", required=False)
-    warranty = form.checkbox("warranty")
-    quantity = 1 if quantity is None else quantity
-    if not 1 <= quantity <= rules.ORDER_QUANTITY_MAX:
-        form.add("quantity", f"Order from 1 to {rules.ORDER_QUANTITY_MAX} products at once.")
+    order = forms.order_from(form, client_id)
     if form.errors:
         return redirect(request, back, flash=" ".join(form.errors.values()), level="error")
-    order = services.OrderRequest(client_id, item_id, None, period, name, quantity, warranty)
     return await _place(request, current, order, back, "Ordered")
 
 

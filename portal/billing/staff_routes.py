@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, StaffResource, require
-from portal.billing import credit_notes, queries, rules, services
+from portal.billing import credit_notes, forms, queries, rules, services
 from portal.core.current import Current
 from portal.core.reference import countries
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.forms import Form, read_amount
+from portal.forms import Form
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -34,19 +33,11 @@ class VatRatesController(Controller):
         require(current.actor, Action.EDIT_PROGRAMME_SETTINGS, StaffResource())
         data = await request.form()
         form = Form(data)
-        country = form.choice("country", sorted(rules.EU_COUNTRIES), label="an EU country")
-        raw_rate = form.text("rate", required=True, max_length=20, label="The rate")
-        rate = read_amount(raw_rate, decimals=2) if raw_rate else Decimal(0)
-        if isinstance(rate, str):
-            form.add("rate", rate)
-        day = form.day("effective_from")
-        if day is None:
-            form.add("effective_from", "Enter the first day of the rate as YYYY-MM-DD.")
-        note = form.text("note", max_length=300)
+        entered = forms.vat_rate_from(form)
+        country, day = entered.country, entered.effective_from
         try:
             form.check()
-            percent = (rate / 100).quantize(Decimal("0.0001"))
-            await services.add_vat_rate(current, rules.VatRate(country, percent, day), note)
+            await services.add_vat_rate(current, entered.as_rule(), entered.note)
         except FormErrors as error:
             context = {**await _vat_context(current), "form": data}
             return form_page(request, VAT_PAGE, context, error.errors)
@@ -110,18 +101,11 @@ class StaffInvoicesController(Controller):
     async def credit(self, request: Request, current: Me, invoice_id: FromPath[int]) -> Response:
         require(current.actor, Action.CREDIT_INVOICES, StaffResource())
         form = Form(await request.form())
-        chosen = form.values("line")
-        line_ids = [int(v) for v in chosen if v.isascii() and v.isdigit() and len(v) < 10]
-        if len(line_ids) != len(chosen):
-            form.add("lines", "Choose lines of this invoice.")
-        whole = form.checkbox("whole")
-        if not whole and not line_ids:
-            form.add("lines", "Choose the lines to credit, or the whole invoice.")
-        reason = form.text("reason", required=True, max_length=300, label="The reason")
+        credit = forms.credit_from(form)
         try:
             form.check()
             note_id = await credit_notes.issue_credit_note(
-                current, invoice_id, [] if whole else line_ids, reason
+                current, invoice_id, list(credit.line_ids), credit.reason
             )
         except (FormErrors, Conflict, NotFound) as error:
             if isinstance(error, NotFound):

@@ -6,14 +6,13 @@ from __future__ import annotations
 import secrets
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from schwifty import IBAN
 
 from portal.access import Action, StaffResource, client_scope, require
 from portal.billing import queries, rules, services
-from portal.billing.payments import qr
+from portal.billing.payments import forms, qr
 from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.camt import MAX_FILE_BYTES
@@ -26,8 +25,7 @@ from portal.web import form_page, page, redirect
 Me = NamedDependency[Current]
 PREPAID = "billing/prepaid.html"
 STAFF_PAYMENTS = "billing/staff_payments.html"
-METHODS = {"iban": "Bank account (IBAN)", "paypal": "PayPal"}
-SUBMISSION_MAX = 40  # a form's key: the same form sent twice asks once
+METHODS = forms.METHODS
 
 
 class PrepaidController(Controller):
@@ -42,13 +40,16 @@ class PrepaidController(Controller):
         services.billing_scope(current)  # 404 without an organisation whose money one sees
         data = await request.form()
         form = Form(data)
-        amount = form.amount("amount")
-        currency = form.choice("currency", rules.CURRENCIES, label="CHF or EUR")
-        submission = form.text("submission", max_length=SUBMISSION_MAX)
+        deposit = forms.deposit_from(form)
+        amount, currency = deposit.amount, deposit.currency
         try:
             form.check()
             request_id = await payments.request_deposit(
-                request.app.state.settings.host_account, current, amount, currency, submission
+                request.app.state.settings.host_account,
+                current,
+                amount,
+                currency,
+                deposit.submission,
             )
         except FormErrors as error:
             context = {**await _prepaid_context(request, current), "form": data}
@@ -89,20 +90,13 @@ class PrepaidController(Controller):
         services.billing_scope(current)
         data = await request.form()
         form = Form(data)
-        payout = payments.PayoutRequest(
-            amount=form.amount("payout_amount"),
-            currency=form.choice("payout_currency", rules.CURRENCIES, label="CHF or EUR"),
-            method=form.choice("method", METHODS, label="IBAN or PayPal"),
-            destination=form.text(
-                "destination", required=True, max_length=100, label="The destination"
-            ),
-            holder=form.name("holder", required=False, max_length=140),
-        )
-        password, code = form.password("password"), form.text("code", max_length=20)
-        submission = form.text("submission", max_length=SUBMISSION_MAX)
+        entered = forms.payout_from(form)
+        payout = entered.request
         try:
             form.check()
-            await payments.request_payout(current, payout, password, code, submission)
+            await payments.request_payout(
+                current, payout, entered.password, entered.code, entered.submission
+            )
         except FormErrors as error:
             found = {("payout_amount" if k == "amount" else k): v for k, v in error.errors.items()}
             context = {**await _prepaid_context(request, current), "form": data}
@@ -192,9 +186,7 @@ class StaffPaymentsController(Controller):
     async def import_statement(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
-        upload = form.value("file")
-        if not isinstance(upload, UploadFile):
-            form.add("file", "Choose a camt.053 or camt.054 file.")
+        upload = forms.statement_from(form)
         try:
             form.check()
             result = await payments.import_statement(
@@ -212,13 +204,14 @@ class StaffPaymentsController(Controller):
     async def assign(self, request: Request, current: Me, entry_id: FromPath[int]) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
-        organisation_id = form.integer("organisation")
-        note = form.text("note", max_length=300)
+        assignment = forms.assignment_from(form)
         return await _staff_write(
             request,
             current,
             form,
-            lambda: payments.assign_bank_entry(current, entry_id, organisation_id, note),
+            lambda: payments.assign_bank_entry(
+                current, entry_id, assignment.organisation_id, assignment.note
+            ),
             "The payment is credited to the organisation's prepaid account.",
         )
 
@@ -226,7 +219,7 @@ class StaffPaymentsController(Controller):
     async def refund(self, request: Request, current: Me, entry_id: FromPath[int]) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
-        note = form.text("note", max_length=300)
+        note = forms.note_from(form)
         return await _staff_write(
             request,
             current,
@@ -247,14 +240,13 @@ class StaffPaymentsController(Controller):
     async def export(self, request: Request, current: Me) -> Response:
         require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
         form = Form(await request.form())
-        method = form.choice("method", METHODS, label="a bank or PayPal export")
-        currency = form.choice("currency", rules.CURRENCIES, label="CHF or EUR")
+        chosen = forms.payout_export_from(form)
         host = request.app.state.settings.host_account
         return await _staff_write(
             request,
             current,
             form,
-            lambda: payments.export_payouts(host, current, method, currency),
+            lambda: payments.export_payouts(host, current, chosen.method, chosen.currency),
             "The file is ready: download it below and hand it to the bank or PayPal.",
         )
 
@@ -268,7 +260,7 @@ class StaffPaymentsController(Controller):
 async def _decide(request: Request, current: Current, payout_id: int, approve: bool) -> Response:
     require(current.actor, Action.MANAGE_PAYMENTS, StaffResource())
     form = Form(await request.form())
-    note = form.text("note", max_length=300)
+    note = forms.note_from(form)
     settings = request.app.state.settings
     done = "The payout is approved." if approve else "The payout is rejected; the amount is back."
     return await _staff_write(
