@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.response import Stream
 
 from portal.access import Action, OrganisationResource, require
+from portal.audit import forms
 from portal.audit.services import (
     EXPORT_BATCH,
     AuditFilter,
@@ -23,7 +24,7 @@ from portal.audit.services import (
 )
 from portal.core.current import Current
 from portal.errors import FormErrors
-from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form, has_control_characters, page_number
+from portal.forms import page_number
 from portal.web import page
 
 # What the log's filter offers: the beginning of the event codes of each kind of change.
@@ -58,22 +59,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _audit_filter(request: Request) -> tuple[AuditFilter, dict[str, str]]:
-    form = Form(request.query_params)
-    where = AuditFilter(
-        action=form.text("action", max_length=60),
-        actor=form.text("actor", max_length=100),
-        day_from=form.day("from"),
-        day_to=form.day("to"),
-    )
-    if where.day_from and where.day_to and where.day_from > where.day_to:
-        form.add("to", "The end date is before the start date.")
-    for name in ("action", "actor"):
-        if has_control_characters(form.data.get(name, "")):
-            form.add(name, CONTROL_CHARACTERS_PROBLEM)
-    return where, form.errors
-
-
 def _organisation(current: Current) -> OrganisationResource:
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_AUDIT, resource)
@@ -86,7 +71,7 @@ class AuditController(Controller):
     @get("", name="audit.log")
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
-        where, errors = _audit_filter(request)
+        where, errors = forms.audit_filter_from(request.query_params)
         page_no = page_number(request.query_params.get("page"))
         events, has_next = (
             ([], False) if errors else await events_of(resource.organisation_id, where, page_no)
@@ -113,7 +98,7 @@ class AuditController(Controller):
     @get("/export.csv", name="audit.csv")
     async def export(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
-        where, errors = _audit_filter(request)
+        where, errors = forms.audit_filter_from(request.query_params)
         if errors:
             raise FormErrors(errors)
         catalogue = request.app.state.audit_sentences

@@ -11,10 +11,10 @@ from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.forms import Form, page_number
 from portal.web import form_page, page, redirect
-from portal.webhooks import rules, services
+from portal.webhooks import forms, services
 
 Me = NamedDependency[Current]
-EVENT_CHOICES = {event.value: event.label for event in rules.EventType}
+EVENT_CHOICES = forms.EVENT_CHOICES
 
 
 class WebhooksController(Controller):
@@ -28,11 +28,7 @@ class WebhooksController(Controller):
     async def create(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
-        entered = services.EndpointInput(
-            url=form.text("url", required=True, max_length=rules.URL_MAX, label="The address"),
-            description=form.text("description", max_length=rules.DESCRIPTION_MAX),
-            event_types=tuple(form.values("event_types", EVENT_CHOICES, label="events")),
-        )
+        entered = forms.endpoint_from(form)
         try:
             form.check()
             endpoint_id, secret = await services.create_endpoint(
