@@ -10,7 +10,7 @@ from portal.core import reference
 from portal.forms import CONTROL_CHARACTERS_PROBLEM, Form
 from portal.organisations import rules
 from portal.organisations.rules import OrganisationDetails
-from portal.organisations.services import InvitationRequest
+from portal.organisations.services import InvitationRequest, team_name_problem
 
 
 def details_context(form: dict) -> dict:
@@ -98,3 +98,22 @@ def member_rights_from(form: Form) -> tuple[Role, bool]:
     """A member's new role and whether they may see billing."""
     role = form.choice("role", ROLE_LABELS, label="a role")
     return Role(role) if role in ROLE_LABELS else Role.USER, form.checkbox("billing_rights")
+
+
+@dataclass(frozen=True)
+class InvitedSignUp:
+    """An invited person's account: the address is the invitation's."""
+
+    full_name: str
+    password: str
+
+
+def invited_sign_up_from(form: Form) -> InvitedSignUp:
+    return InvitedSignUp(form.name("full_name", label="Your name"), form.password("password"))
+
+
+def team_name_from(form: Form) -> str:
+    """A new team's name, or a team's new name."""
+    name = form.name("name", required=False, max_length=100)
+    form.add("name", team_name_problem(name))
+    return name

@@ -328,12 +328,12 @@ class InvitationController(Controller):
         invitation = await services.open_invitation(token)
         data = await request.form()
         form = Form(data)
-        full_name = form.name("full_name", label="Your name")
-        password = form.password("password")
+        entered = forms.invited_sign_up_from(form)
+        full_name = entered.full_name
         try:
             form.check()
             account_id = await account_services.sign_up_invited(
-                full_name, invitation["email"], password, client_of(request)
+                full_name, invitation["email"], entered.password, client_of(request)
             )
         except FormErrors as error:
             return form_page(
@@ -368,8 +368,7 @@ class TeamsController(Controller):
     async def create(self, request: Request, current: NamedDependency[Current]) -> Response:
         data = await request.form()
         form = Form(data)
-        name = form.name("name", required=False, max_length=100)
-        form.add("name", services.team_name_problem(name))
+        name = forms.team_name_from(form)
         try:
             form.check()
             team_id = await services.create_team(current, name)
@@ -399,8 +398,7 @@ class TeamsController(Controller):
     ) -> Response:
         data = await request.form()
         form = Form(data)
-        name = form.name("name", required=False, max_length=100)
-        form.add("name", services.team_name_problem(name))
+        name = forms.team_name_from(form)
         try:
             form.check()
             await services.rename_team(current, team_id, name)
