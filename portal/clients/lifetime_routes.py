@@ -12,14 +12,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import Action, require
-from portal.clients import queries, requests, rules, services, transfers
+from portal.clients import forms, queries, requests, rules, services, transfers
 from portal.clients.forms import (
-    elevation_length_from,
     ending_form_values,
     ending_from,
     grant_form_values,
     grant_from,
-    is_id,
 )
 from portal.clients.routes import client_context, clients_context, partner_context
 from portal.clients.rules import Access, Grant, RequestKind
@@ -92,11 +90,15 @@ class ClientLifetimeController(Controller):
             return _problem(request, back, Conflict("This request no longer exists."))
         try:
             if asked["kind"] == RequestKind.ELEVATION:
-                password = form.password("password")
-                code = form.text("code", max_length=20)
+                confirmation = forms.confirmation_from(form)
                 form.check()
                 await requests.approve_elevation(
-                    request.app.state.settings, current, link_id, request_id, password, code
+                    request.app.state.settings,
+                    current,
+                    link_id,
+                    request_id,
+                    confirmation.password,
+                    confirmation.code,
                 )
                 flash = f"{link['partner_name']} has full access until it ends by itself."
             elif asked["kind"] == RequestKind.EXTENSION:
@@ -136,12 +138,8 @@ class ClientLifetimeController(Controller):
     async def create_transfer(self, request: Request, current: Me, link_id: LinkId) -> Response:
         data = await request.form()
         form = Form(data)
-        text = form.text("q", max_length=100)
-        chosen = form.integer("partner", required=False)
-        keep = form.text("keep_grant") != "no"
-        grant = None if keep else grant_from(form)
-        if keep:
-            form.errors.pop("access", None)
+        entered = forms.transfer_request_from(form)
+        text, chosen, grant = entered.search, entered.partner_id, entered.grant
         found = []
         if chosen is None:
             searchable = len(text) >= 2 and not has_control_characters(text)
@@ -249,19 +247,12 @@ class PartnerLifetimeController(Controller):
     @post("/{link_id:int}/elevation", name="clients.elevation.request")
     async def ask_elevation(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
-        length = elevation_length_from(form)
-        reason = form.text(
-            "reason",
-            required=True,
-            max_length=rules.REASON_LONGEST,
-            multiline=True,
-            label="The reason",
-        )
+        asked = forms.elevation_request_from(form)
         back = _url(request, "clients.show", link_id=link_id)
         try:
             form.check()
             await requests.request_elevation(
-                request.app.state.settings, current, link_id, length, reason
+                request.app.state.settings, current, link_id, asked.length, asked.reason
             )
         except FormErrors as error:
             return await _client_page_with_errors(request, current, link_id, error, form.data)
@@ -295,9 +286,7 @@ class PartnerLifetimeController(Controller):
     @post("/{link_id:int}/change-request", name="clients.change.request")
     async def ask_change(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
-        wanted = grant_from(form)
-        form.errors.pop("products", None)
-        form.errors.pop("billing_mode", None)
+        wanted = forms.asked_grant_from(form)
         back = _url(request, "clients.show", link_id=link_id)
         try:
             form.check()
@@ -322,30 +311,23 @@ class PartnerLifetimeController(Controller):
         """The same request to each ticked client: a later end date, or other access."""
         require(current.actor, Action.INVITE_CLIENT, current.organisation_resource())
         form = Form(await request.form())
-        raw_links = form.values("links")
-        if not all(is_id(v) for v in raw_links):
-            form.add("links", "Tick the clients to ask.")
-        kind = form.choice("kind", {"extension": "", "change": ""}, label="what to ask")
-        days = form.integer("days") if kind == "extension" else None
-        template = form.text("template") if kind == "change" else ""
-        if kind == "change" and template != "full" and not is_id(template):
-            form.add("template", "Choose the access to ask for from the list.")
+        asked = forms.many_request_from(form)
         back = _url(request, "clients.index")
         try:
             form.check()
             wanted = None
-            if kind == "change":  # full access, or the categories of a template
+            if asked.kind == "change":  # full access, or the categories of a template
                 wanted = (
                     Grant(Access.FULL)
-                    if template == "full"
-                    else await requests.template_grant(current, int(template))
+                    if asked.template == "full"
+                    else await requests.template_grant(current, int(asked.template))
                 )
             outcome = await requests.request_for_many(
                 request.app.state.settings,
                 current,
-                [int(v) for v in raw_links],
-                RequestKind(kind),
-                days=days,
+                list(asked.link_ids),
+                RequestKind(asked.kind),
+                days=asked.days,
                 wanted=wanted,
             )
         except FormErrors as error:
@@ -365,8 +347,8 @@ class PartnerLifetimeController(Controller):
     async def create_template(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
-        name = form.name("name", max_length=100)
-        families = frozenset(form.values("families", rules.FAMILIES, label="categories"))
+        template = forms.template_from(form)
+        name, families = template.name, template.families
         try:
             form.check()
             await requests.create_template(current, name, families)
@@ -396,7 +378,7 @@ class PartnerLifetimeController(Controller):
     async def transfer(self, request: Request, current: Me) -> Response:
         """A transfer code typed in: what it moves, to confirm."""
         form = Form(request.query_params)
-        code = form.text("code", max_length=40)
+        code = forms.transfer_code_from(form)
         try:
             form.check()
             found = await transfers.find_transfer(current, code)
@@ -415,7 +397,7 @@ class PartnerLifetimeController(Controller):
     @post("/transfer", name="clients.transfer.redeem")
     async def redeem(self, request: Request, current: Me) -> Response:
         form = Form(await request.form())
-        code = form.text("code", max_length=40)
+        code = forms.transfer_code_from(form)
         try:
             form.check()
             link_id = await transfers.redeem_transfer(request.app.state.settings, current, code)

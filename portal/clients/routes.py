@@ -12,14 +12,12 @@ from litestar.params import FromPath
 
 from portal.access import Action, client_scope, may, require
 from portal.audit.services import AuditFilter, events_of, with_sentences
-from portal.clients import queries, requests, rules, services
+from portal.clients import forms, queries, requests, rules, services
 from portal.clients.forms import (
     ending_form_values,
     ending_from,
     grant_form_values,
     grant_from,
-    is_id,
-    optional_days,
 )
 from portal.clients.link_pages import ENDING_SOON, ended_context, lifetime_context
 from portal.clients.rules import Access, LinkStatus, Side
@@ -32,9 +30,6 @@ from portal.products.rules import FAMILIES
 from portal.web import form_page, fragment_or_redirect, page, redirect
 
 Me = NamedDependency[Current]
-NO_COLLABORATOR = (
-    "Tick the collaborators or teams who act for this client, or remove them all with its button."
-)
 LinkId = FromPath[int]
 
 
@@ -66,24 +61,19 @@ class ClientsController(Controller):
     async def invite(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
-        email = form.email()
-        message = form.text("message", max_length=1000, multiline=True)
-        requested_days = optional_days(form, "requested_days")
-        template = form.text("template")
-        grant = grant_from(form)
-        # a partner asks for categories only (the client picks products, and who pays): the
-        # form has no such fields, so an error there could not even be shown
-        form.errors.pop("products", None)
-        form.errors.pop("billing_mode", None)
+        invitation = forms.client_invitation_from(form)
+        email, grant = invitation.email, invitation.grant
         try:
-            if template:  # a saved set of categories stands for the ticked ones
-                if not is_id(template):
-                    raise FormErrors({"template": "Choose a template from the list."})
-                form.errors.pop("families", None)
-                grant = await requests.template_grant(current, int(template))
             form.check()
+            if invitation.template_id is not None:
+                grant = await requests.template_grant(current, invitation.template_id)
             await services.invite_client(
-                request.app.state.settings, current, email, grant, message, requested_days
+                request.app.state.settings,
+                current,
+                email,
+                grant,
+                invitation.message,
+                invitation.requested_days,
             )
         except FormErrors as error:
             context = await clients_context(request, current)
@@ -130,14 +120,8 @@ class ClientsController(Controller):
     async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.load_link(current, link_id, Action.ASSIGN_COLLABORATORS)  # 404 first
         form = Form(await request.form())
-        people, teams = form.values("people"), form.values("teams")
-        if form.errors or not all(is_id(value) for value in [*people, *teams]):
-            # never read garbage as "nobody"
-            raise FormErrors({"collaborators": "Choose collaborators and teams from the list."})
-        if not form.whole_set("collaborators", [*people, *teams], problem=NO_COLLABORATOR):
-            people, teams = [], []  # emptied by its button; an empty submission fails below
+        people, teams = forms.collaborators_from(form)
         form.check()
-        people, teams = {int(v) for v in people}, {int(v) for v in teams}
         partner_id = current.organisation.id if current.organisation else 0
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
         own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}
@@ -360,14 +344,17 @@ class PartnersController(Controller):
     async def add(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
-        partner_id = form.integer("partner")
-        message = form.text("message", max_length=1000, multiline=True)
-        grant = grant_from(form)
-        ending = ending_from(form)
+        entered = forms.partner_request_from(form)
+        grant = entered.grant
         try:
             form.check()
             await services.request_partner(
-                request.app.state.settings, current, partner_id, grant, message, ending
+                request.app.state.settings,
+                current,
+                entered.partner_id,
+                grant,
+                entered.message,
+                entered.ending,
             )
         except FormErrors as error:
             context = await _partners_context(request, current)
@@ -392,18 +379,12 @@ class PartnersController(Controller):
     @post("/{link_id:int}/change", name="clients.partner.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
-        grant = grant_from(form)
-        answering = form.text("request")
-        if answering and not is_id(answering):
-            form.add("request", "This request no longer exists.")
+        change = forms.grant_change_from(form)
+        grant = change.grant
         try:
             form.check()
             await services.change_grant(
-                request.app.state.settings,
-                current,
-                link_id,
-                grant,
-                int(answering) if answering else None,
+                request.app.state.settings, current, link_id, grant, change.answering
             )
         except (FormErrors, Conflict) as error:
             context = await partner_context(request, current, link_id)
@@ -533,7 +514,7 @@ def _change_request_answered(request: Request, lifetime: dict) -> dict | None:
     """The partner's request for other access the client reviews (?answer=ID): the change
     form shows what was asked."""
     raw = request.query_params.get("answer") or ""
-    if not lifetime["can_change"] or not is_id(raw):
+    if not lifetime["can_change"] or not forms.is_id(raw):
         return None
     return next(
         (r for r in lifetime["pending_requests"] if r["id"] == int(raw) and r["kind"] == "change"),
