@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from litestar.datastructures import UploadFile
+
 from portal.core.reference import CANTONS, LANGUAGES, countries
 from portal.directory.rules import DESCRIPTION_MAX, SPECIALITIES
 from portal.forms import Form
@@ -89,3 +91,10 @@ def form_values(listing: dict | None, organisation: dict) -> dict:
 
 def entered_values(entered: ListingInput) -> dict:
     return entered.values()
+
+
+def logo_from(form: Form) -> UploadFile | None:
+    """The uploaded logo; none (text where a file belongs) is refused by the service, which
+    checks the image itself."""
+    upload = form.value("logo")
+    return upload if isinstance(upload, UploadFile) else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.utils.scope.state import ScopeState
@@ -23,7 +22,7 @@ from portal.core.current import SESSION_COOKIE, Current, load_current
 from portal.core.enums import IN_PROGRAMME
 from portal.core.reference import countries
 from portal.directory import cache, queries, rules, services
-from portal.directory.forms import entered_values, form_values, listing_from
+from portal.directory.forms import entered_values, form_values, listing_from, logo_from
 from portal.directory.logos import LARGEST_SIDE, LogoRefused
 from portal.errors import Forbidden, FormErrors, NotFound
 from portal.forms import Form
@@ -242,8 +241,8 @@ class ListingController(Controller):
     async def upload_logo(self, request: Request, current: Me) -> Response:
         listing, organisation = await services.listing_for_editing(current)
         form = Form(await request.form())
-        upload = form.value("logo")
-        data = await upload.read() if isinstance(upload, UploadFile) else b""
+        upload = logo_from(form)
+        data = await upload.read() if upload is not None else b""
         try:
             form.check()
             await services.upload_logo(current, data)

@@ -95,3 +95,13 @@ def quarter_choices(today: date, count: int = 12) -> list[str]:
         choices.append(f"{year}-Q{quarter}")
         year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
     return choices
+
+
+FORMAT_LABELS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
+
+
+def monthly_delivery_from(form: Form) -> str | None:
+    """The format of last month's report mailed on the 1st; None: no monthly mail."""
+    if not form.checkbox("monthly"):
+        return None
+    return form.choice("file_format", FORMAT_LABELS, label="a format")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from portal.billing import rules as billing_rules
 from portal.forms import Form, read_amount
 from portal.organisations.rules import registration_number_problem, vat_number_problem
-from portal.partners.rules import COMMITMENTS, website_address
+from portal.partners.rules import COMMITMENTS, StaffVerdict, website_address
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,23 @@ def volume_steps(form: Form) -> list[billing_rules.VolumeStep]:
             billing_rules.VolumeStep(_whole(form, "steps", count), _percent(form, "steps", rate))
         )
     return form.whole_set("steps", steps, problem=NO_VOLUME_STEP)
+
+
+REASON_MAX = 1000
+VERDICTS = frozenset(verdict.value for verdict in StaffVerdict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The staff's decision on an application, with the reason told to the organisation."""
+
+    decision: StaffVerdict | None
+    reason: str
+
+
+def verdict_from(form: Form) -> Verdict:
+    decision = form.choice(
+        "decision", {v.value: v for v in StaffVerdict}, label="approve or reject"
+    )
+    reason = form.text("reason", max_length=REASON_MAX, label="The reason")
+    return Verdict(StaffVerdict(decision) if decision in VERDICTS else None, reason)

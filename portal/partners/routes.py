@@ -12,12 +12,12 @@ from portal.core.current import Current
 from portal.core.enums import STATUS_LABELS, PartnerStatus
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form
-from portal.partners import services, website
+from portal.partners import forms, services, website
 from portal.partners.affiliates import AffiliateController
 from portal.partners.dashboard import DashboardController
 from portal.partners.forms import Entered, application_from, form_values
 from portal.partners.programme_settings import ProgrammeSettingsController
-from portal.partners.rules import COMMITMENTS, TERMS_VERSION, StaffVerdict
+from portal.partners.rules import COMMITMENTS, TERMS_VERSION
 from portal.web import form_page, page, redirect
 
 Me = NamedDependency[Current]
@@ -160,14 +160,11 @@ class StaffController(Controller):
         settings = request.app.state.settings
         data = await request.form()
         form = Form(data)
-        decision = form.choice(
-            "decision", {v.value: v for v in StaffVerdict}, label="approve or reject"
-        )
-        reason = form.text("reason", max_length=1000, label="The reason")
+        verdict = forms.verdict_from(form)
         try:
             form.check()
             status = await services.decide(
-                settings, current, organisation_id, StaffVerdict(decision), reason
+                settings, current, organisation_id, verdict.decision, verdict.reason
             )
         except FormErrors as error:
             context = await _staff_context(current, organisation_id)

@@ -183,3 +183,9 @@ def settings_from(data) -> tuple[SettingsInput, dict[str, str]]:
         chosen[name] = sorted(set(values))
     categories = form.whole_set("categories", chosen["categories"], problem=NO_CATEGORY)
     return SettingsInput(categories, chosen["languages"], chosen["regions"]), form.errors
+
+
+def seen_version_from(form: Form) -> str:
+    """The version of the quote the author saw when accepting it: accepting a quote changed
+    meanwhile is refused (rules.QuoteChanged)."""
+    return form.raw_text("version")

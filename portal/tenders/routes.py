@@ -22,6 +22,7 @@ from portal.tenders import notifications, rules, services
 from portal.tenders.forms import (
     quote_form_values,
     quote_from,
+    seen_version_from,
     settings_from,
     tender_form_values,
     tender_from,
@@ -204,7 +205,7 @@ async def _accept(request: Request, author: services.Author, tender_id, quote_id
     settings = request.app.state.settings
     back = _back(author, tender_id)
     form = Form(await request.form())
-    seen_version = form.raw_text("version")
+    seen_version = seen_version_from(form)
     form.check()
     try:
         chosen = await services.accept_quote(settings, author, tender_id, quote_id, seen_version)

@@ -17,13 +17,13 @@ from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.feed import services as feed_services
+from portal.exports.forms import FORMAT_LABELS, monthly_delivery_from
 from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
 from portal.web import PUBLIC, form_page, page, polled, redirect
 
 Me = NamedDependency[Current]
 
-FORMAT_LABELS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV (.csv)"}
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -41,10 +41,7 @@ class ReportsController(Controller):
     async def monthly_delivery(self, request: Request, current: Me) -> Response:
         data = await request.form()
         form = Form(data)
-        wanted = form.checkbox("monthly")
-        file_format = (
-            form.choice("file_format", FORMAT_LABELS, label="a format") if wanted else None
-        )
+        file_format = monthly_delivery_from(form)
         try:
             form.check()
         except FormErrors as error:
@@ -58,7 +55,7 @@ class ReportsController(Controller):
         await services.set_monthly_delivery(current, file_format)
         flash = (
             "You will receive last month's report by email on the 1st of every month."
-            if wanted
+            if file_format is not None
             else "You will no longer receive the monthly report by email."
         )
         return redirect(request, "/exports/reports", flash=flash)

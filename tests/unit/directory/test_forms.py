@@ -1,15 +1,19 @@
 """The listing form's one table of fields (review item 5): what the form reads, shows and
 stores all follow ListingInput."""
 
+from litestar.datastructures import UploadFile
+
 from portal.directory.forms import (
     LISTING_FIELDS,
     ListingInput,
     entered_values,
     form_values,
     listing_from,
+    logo_from,
 )
 from portal.directory.queries import LISTING_COLUMNS
 from portal.directory.tables import DirectoryListing
+from portal.forms import Form
 
 ENTERED = ListingInput(
     True,
@@ -57,3 +61,10 @@ def test_the_form_shows_the_saved_listing_or_defaults_with_the_same_fields():
         "https://x.example",
         True,
     )
+
+
+def test_a_logo_is_an_uploaded_file_and_text_is_no_logo():
+    upload = UploadFile(content_type="image/png", filename="logo.png")
+    assert logo_from(Form({"logo": upload})) is upload
+    assert logo_from(Form({"logo": "data:image/png;base64,AAAA"})) is None
+    assert logo_from(Form({})) is None
