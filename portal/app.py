@@ -68,14 +68,6 @@ async def health() -> Response:
     return Response({"status": "ok" if rows[0]["ok"] == 1 else "degraded"})
 
 
-async def keep_session_state(connection) -> None:
-    """asyncpg resets a connection's session state on release (a second round trip after every
-    query). The portal sets no session state — no SET, LISTEN or session advisory locks on
-    pooled connections — so only the rollback of an open transaction, which asyncpg still
-    does, is needed."""
-    return None
-
-
 # No page waits longer for one statement (a database that stopped answering answers 503).
 STATEMENT_TIMEOUT = 60
 
@@ -92,7 +84,6 @@ def create_app(settings: Settings) -> Litestar:
                 # none at start: a server worker starts even while the database is down
                 min_size=0,
                 max_size=settings.database_pool_size,
-                reset=keep_session_state,
                 command_timeout=STATEMENT_TIMEOUT,
             )
         try:

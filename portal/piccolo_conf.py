@@ -19,6 +19,14 @@ CONNECT_TIMEOUT = 5
 ACQUIRE_TIMEOUT = 10
 
 
+async def keep_session_state(connection: asyncpg.Connection) -> None:
+    """asyncpg resets a connection's session state on release (a second round trip after every
+    transaction or pooled query). The portal sets no session state — no SET, LISTEN or session
+    advisory locks on pooled connections — so only the rollback of an open transaction, which
+    asyncpg still does, is needed."""
+    return None
+
+
 class PortalEngine(PostgresEngine):
     """Piccolo asks the server's version when an engine is built, which would connect at
     import time; the address is only bound at start-up, so that check is skipped."""
@@ -28,7 +36,8 @@ class PortalEngine(PostgresEngine):
 
     async def start_connection_pool(self, **options) -> None:
         """A pool that heals: a connection the server closed (a restart) is replaced when it
-        is next taken, and one that cannot be made raises DatabaseUnavailable."""
+        is next taken, and one that cannot be made raises DatabaseUnavailable. Connections
+        go back to it without a reset (keep_session_state), in the server and the workers."""
         if self.pool is not None:
             raise RuntimeError("The connection pool is already started.")
         self.pool = await BoundedPool(
@@ -42,6 +51,7 @@ class PortalEngine(PostgresEngine):
                 "record_class": asyncpg.Record,
                 "connect": connect_or_unavailable,
                 "timeout": CONNECT_TIMEOUT,
+                "reset": keep_session_state,
                 **self.config,
                 **options,
             }

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from piccolo.querystring import QueryString
+
 from portal.audit.sentences import Catalogue, Names, product_ids_of, sentence
 from portal.audit.tables import AuditEvent
 
@@ -67,10 +69,17 @@ async def record(
 
 async def record_many(who: Who, entries: Sequence[tuple[int, str, str, dict | None]]) -> None:
     """Many entries by WHO in one statement: (organisation, action, subject, after) each."""
-    if not entries:
-        return
-    organisations, actions, subjects, afters = (list(c) for c in zip(*entries, strict=True))
-    await AuditEvent.raw(
+    if entries:
+        await AuditEvent.raw("{}", insert_many(who, entries))
+
+
+def insert_many(who: Who, entries: Sequence[tuple[int, str, str, dict | None]]) -> QueryString:
+    """The statement record_many runs, for a caller that writes it with others at once (as
+    the last part of a WITH)."""
+    organisations, actions, subjects, afters = (
+        [list(c) for c in zip(*entries, strict=True)] if entries else [[], [], [], []]
+    )
+    return QueryString(
         """INSERT INTO audit_event (organisation, actor, actor_name, acting_for_id, action,
                                     subject, after)
            SELECT organisation, {}, {}, {}, action, left(subject, 300), after::jsonb

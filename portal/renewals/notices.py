@@ -149,6 +149,11 @@ def digest(
     return subject, body
 
 
+def _digest_order(item: tuple[tuple[int, bool], list]) -> tuple[int, bool]:
+    (recipient, client_side), _ = item
+    return recipient, not client_side
+
+
 async def send_waiting(settings: Settings) -> int:
     """Mail every organisation the notices written for it and not mailed yet: a digest about
     its own products, one about the products it manages, to each of its people told. A notice
@@ -164,26 +169,22 @@ async def send_waiting(settings: Settings) -> int:
                 continue
             names = await queries.organisation_names(chunk)
             people = await queries.people_told(chunk)
+            told: dict[tuple[int, bool], list[dict]] = {}
+            for row in rows:  # in recipient then notice order
+                client_side = row["client"] == row["recipient"]
+                told.setdefault((row["recipient"], client_side), []).append(row)
             mails = []
-            for recipient in chunk:
-                for client_side in (True, False):
-                    told = [
-                        row
-                        for row in rows
-                        if row["recipient"] == recipient
-                        and (row["client"] == recipient) is client_side
-                    ]
-                    if not told:
-                        continue
-                    subject, body = digest(
-                        settings,
-                        names[recipient],
-                        client_side,
-                        told[:LINES_PER_MAIL],
-                        len(told) - LINES_PER_MAIL,
-                    )
-                    emails = people.get((recipient, client_side), [])
-                    mails += [Mail(email, subject, body) for email in emails]
+            # each recipient's digest about its own products first, then the partner's
+            for (recipient, client_side), lines in sorted(told.items(), key=_digest_order):
+                subject, body = digest(
+                    settings,
+                    names[recipient],
+                    client_side,
+                    lines[:LINES_PER_MAIL],
+                    len(lines) - LINES_PER_MAIL,
+                )
+                emails = people.get((recipient, client_side), [])
+                mails += [Mail(email, subject, body) for email in emails]
             sent += len(await queue_mails(mails))
             await queries.mark_mailed([row["id"] for row in rows])
     if sent:

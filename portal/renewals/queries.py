@@ -7,6 +7,8 @@ import json
 from collections.abc import Sequence
 from datetime import date
 
+from piccolo.querystring import QueryString as Q
+
 from portal.billing import queries as billing_queries
 from portal.billing.rules import SettingKind
 from portal.products.tables import Product
@@ -92,10 +94,12 @@ async def organisation_names(ids: Sequence[int]) -> dict[int, str]:
 async def record_steps(
     steps: Sequence[tuple[int, int, str, date | None]],
     notices: Sequence[tuple[int, int, int, str, date, dict]],
+    audit: Q | None = None,
 ) -> None:
-    """In one statement: (product, step, status, next check) of many products, and the
-    (recipient, product, client, kind, renews_on, details) notices of a batch."""
-    if not steps and not notices:
+    """In one statement: (product, step, status, next check) of many products, the
+    (recipient, product, client, kind, renews_on, details) notices of a batch, and AUDIT (an
+    INSERT of audit entries, audit.services.insert_many)."""
+    if not steps and not notices and audit is None:
         return
     ids, step_values, statuses, checks = _columns(steps, 4)
     recipients, products, clients, kinds, dates, details = _columns(notices, 6)
@@ -105,11 +109,13 @@ async def record_steps(
                       next_renewal_check = v.next_check
                FROM unnest({}::int[], {}::smallint[], {}::text[], {}::date[])
                     AS v(id, step, status, next_check)
-               WHERE p.id = v.id)
-           INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
-           SELECT recipient, product, client, kind, renews_on, details::jsonb
-           FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
-                AS v(recipient, product, client, kind, renews_on, details)""",
+               WHERE p.id = v.id),
+           told AS (
+               INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
+               SELECT recipient, product, client, kind, renews_on, details::jsonb
+               FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
+                    AS v(recipient, product, client, kind, renews_on, details))
+           {}""",
         ids,
         step_values,
         statuses,
@@ -120,6 +126,7 @@ async def record_steps(
         kinds,
         dates,
         [json.dumps(d) for d in details],
+        audit if audit is not None else Q("SELECT 1"),
     )
 
 

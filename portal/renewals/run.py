@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from portal.audit.services import record_many
+from portal.audit.services import insert_many
 from portal.billing.rules import Orderer
 from portal.clients import queries as link_queries
 from portal.core.enums import ProductStatus
@@ -226,8 +226,7 @@ async def _look_at_batch(
     for row in rows:
         product = Product(row, client_id, policy_for(policies, row["family"]))
         await _look_at(product, today, batch)
-    await queries.record_steps(batch.steps, batch.notices)
-    await record_many(RUN, batch.audit)
+    await queries.record_steps(batch.steps, batch.notices, insert_many(RUN, batch.audit))
     return batch
 
 
@@ -423,7 +422,6 @@ async def _check_invoices(client_id: int, today: date) -> Summary:
         await queries.record_invoice_steps(steps)
         await queries.set_statuses(suspend, ProductStatus.SUSPENDED)
         await queries.set_statuses(lift, ProductStatus.ACTIVE)
-        await queries.record_steps([], told)
-        await record_many(RUN, audit)
+        await queries.record_steps([], told, insert_many(RUN, audit))
     summary.timed(started)
     return summary
