@@ -335,12 +335,10 @@ async def _renewal_counts(connection: asyncpg.Connection, partner_id: int, paylo
     policies = renewal_queries.policies_of(payload)
     owner = renewal_lists.Owner(partner_id, partner=True)
     today = datetime.now(UTC).date()
-    found = {}
-    for chosen in renewal_lists.COUNTED:
-        query = renewal_lists.count_query(owner, chosen, today, policies)
-        text, args = query.compile_string(engine_type="postgres")
-        found[chosen] = (await connection.fetchval(text, *args)) or 0
-    return found
+    query = renewal_lists.counts_query(owner, today, policies)
+    text, args = query.compile_string(engine_type="postgres")
+    row = await connection.fetchrow(text, *args)
+    return {chosen: row[chosen.value] or 0 for chosen in renewal_lists.COUNTED}
 
 
 def _checklist_calls(organisation_id: int, currency: str, website: str) -> Calls:

@@ -120,6 +120,7 @@ async def run_renewals(settings: Settings, now: datetime) -> Summary:
     for client_id in await queries.clients_with_invoices_to_check(today):
         summary.add(await _guarded(client_id, lambda c=client_id: _check_invoices(c, today)))
     summary.mails = await notices.send_waiting(settings)
+    await queries.compact_day_counts(today)
     log.info(
         "Renewal run for %s: %d product(s) looked at, steps %s, renewed %s, invoices %s, "
         "%d mail(s); %d batch(es), the longest %.3f s.",
