@@ -71,14 +71,15 @@ async def lock_link(link_id: int, client_id: int | None) -> dict | None:
     )
 
 
+# In SQL: the renewal run takes it once per transaction, and building it with Piccolo's
+# select cost more than the lock itself.
+LOCK_CLIENT_SQL = f"SELECT id FROM organisation WHERE id = {{}} FOR {CHANGE_LOCK.value}"
+
+
 async def lock_client(client_id: int) -> None:
     """Serialise every delegation change of one client, so that coexistence checks (one full
     partner; one partner per product) see each other's results."""
-    await (
-        Organisation.select(Organisation.id)
-        .where(Organisation.id == client_id)
-        .lock_rows(CHANGE_LOCK)
-    )
+    await Organisation.raw(LOCK_CLIENT_SQL, client_id)
 
 
 def grant_of(link: dict) -> Grant | None:
