@@ -232,6 +232,10 @@ async def page_plans(url: str, partner_id: int, keys: dict) -> dict[str, str]:
             query = lists._page_query(owner, chosen, "", today, policies, position, 51)
             text, arguments = query.compile_string(engine_type="postgres")
             plans[label] = await harness.explain(url, text, tuple(arguments))
+        text, arguments = lists.counts_query(owner, today, policies).compile_string(
+            engine_type="postgres"
+        )
+        plans["the dashboard's counts"] = await harness.explain(url, text, tuple(arguments))
         return plans
     finally:
         await DB.close_connection_pool()

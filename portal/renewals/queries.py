@@ -94,13 +94,19 @@ async def organisation_names(ids: Sequence[int]) -> dict[int, str]:
 async def record_steps(
     steps: Sequence[tuple[int, int, str, date | None]],
     notices: Sequence[tuple[int, int, int, str, date, dict]],
-    audit: Q | None = None,
+    audit: Q,
+    *,
+    durable: bool = True,
 ) -> None:
     """In one statement: (product, step, status, next check) of many products, the
     (recipient, product, client, kind, renews_on, details) notices of a batch, and AUDIT (an
-    INSERT of audit entries, audit.services.insert_many)."""
-    if not steps and not notices and audit is None:
-        return
+    INSERT of audit entries, audit.services.insert_many).
+
+    Not DURABLE: the transaction's commit does not wait for the disk (synchronous_commit off
+    for it alone). A crash of the database may then lose it, whole, as if it had not run —
+    the next run takes the same steps again — but never anything committed after it, nor
+    what others saw: a durable commit writes every earlier one to disk, and the notices are
+    mailed (and the mail queued) by a durable transaction."""
     ids, step_values, statuses, checks = _columns(steps, 4)
     recipients, products, clients, kinds, dates, details = _columns(notices, 6)
     await Product.raw(
@@ -114,8 +120,9 @@ async def record_steps(
                INSERT INTO renewal_notice (recipient, product, client, kind, renews_on, details)
                SELECT recipient, product, client, kind, renews_on, details::jsonb
                FROM unnest({}::int[], {}::int[], {}::int[], {}::text[], {}::date[], {}::text[])
-                    AS v(recipient, product, client, kind, renews_on, details))
-           {}""",
+                    AS v(recipient, product, client, kind, renews_on, details)),
+           audited AS ({})
+           SELECT set_config('synchronous_commit', {}, true)""",
         ids,
         step_values,
         statuses,
@@ -126,7 +133,8 @@ async def record_steps(
         kinds,
         dates,
         [json.dumps(d) for d in details],
-        audit if audit is not None else Q("SELECT 1"),
+        audit,
+        "on" if durable else "off",
     )
 
 

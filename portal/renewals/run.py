@@ -227,7 +227,13 @@ async def _look_at_batch(
     for row in rows:
         product = Product(row, client_id, policy_for(policies, row["family"]))
         await _look_at(product, today, batch)
-    await queries.record_steps(batch.steps, batch.notices, insert_many(RUN, batch.audit))
+    # A batch that renewed nothing has moved steps only, which the next run would take again
+    # after a crash: its commit need not wait for the disk (queries.record_steps). A renewal's
+    # invoice may be told to a webhook at once: it waits.
+    durable = bool(batch.summary.renewed)
+    await queries.record_steps(
+        batch.steps, batch.notices, insert_many(RUN, batch.audit), durable=durable
+    )
     return batch
 
 
