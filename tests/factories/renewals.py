@@ -156,3 +156,24 @@ async def audit_actions(organisation_id: int, prefix: str = "renewal.") -> list[
         prefix + "%",
     )
     return [(r["action"], r["subject"]) for r in rows]
+
+
+LIST_OFFSETS = [-60, -30, -20, -10, -4, -1, 0, 1, 5, 29, 30, 31, 200]
+
+
+async def partner_with_clients() -> tuple[int, list[int], list[int]]:
+    """A partner with full access to three clients, each with products renewing around today
+    (LIST_OFFSETS days away); the partner, its clients and their links."""
+    partner = await organisation("Partner AG", partner=True)
+    clients, links = [], []
+    for number in range(3):
+        client = await organisation(f"Client {number}")
+        clients.append(client)
+        links.append(await link(partner, client, "full"))
+        for offset in LIST_OFFSETS:
+            for code in ("domain-ch", "web-pro"):
+                await product(client, code, TODAY + timedelta(days=offset))
+    # one suspended for an unpaid warranty invoice, its date ahead
+    ahead = await product(clients[0], "web-pro", TODAY + timedelta(days=300))
+    await Product.update({Product.status: "suspended"}).where(Product.id == ahead)
+    return partner, clients, links

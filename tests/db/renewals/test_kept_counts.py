@@ -9,8 +9,7 @@ from portal.clients.tables import PartnerLink
 from portal.products.tables import Product
 from portal.renewals import lists, queries
 from portal.renewals.lists import Filter, Owner
-from tests.db.renewals.test_lists import partner_with_clients
-from tests.factories.renewals import TODAY, run
+from tests.factories.renewals import TODAY, partner_with_clients, run
 
 
 async def kept_and_listed(partner: int, day=TODAY) -> tuple[int, int]:

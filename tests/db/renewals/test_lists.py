@@ -2,32 +2,12 @@
 filtered lists, a collaborator's list holds only the clients given to them, and a page of the
 list ends where the next one starts, in both directions, under every filter."""
 
-from datetime import timedelta
-
 from portal.clients.tables import ClientAssignment
 from portal.products.tables import Product
 from portal.renewals import lists, queries
 from portal.renewals.lists import Filter, Owner, Position
 from tests.factories.organisations import insert_person
-from tests.factories.renewals import TODAY, link, organisation, product
-
-OFFSETS = [-60, -30, -20, -10, -4, -1, 0, 1, 5, 29, 30, 31, 200]
-
-
-async def partner_with_clients() -> tuple[int, list[int], list[int]]:
-    partner = await organisation("Partner AG", partner=True)
-    clients, links = [], []
-    for number in range(3):
-        client = await organisation(f"Client {number}")
-        clients.append(client)
-        links.append(await link(partner, client, "full"))
-        for offset in OFFSETS:
-            for code in ("domain-ch", "web-pro"):
-                await product(client, code, TODAY + timedelta(days=offset))
-    # one suspended for an unpaid warranty invoice, its date ahead
-    ahead = await product(clients[0], "web-pro", TODAY + timedelta(days=300))
-    await Product.update({Product.status: "suspended"}).where(Product.id == ahead)
-    return partner, clients, links
+from tests.factories.renewals import LIST_OFFSETS, TODAY, partner_with_clients
 
 
 async def every_page(owner: Owner, chosen: Filter, size: int = 7) -> list[int]:
@@ -85,4 +65,4 @@ async def test_a_collaborator_sees_only_the_clients_given_to_them(db):
 
     owners = {r["organisation"] for r in await Product.select().where(Product.id.is_in(listed))}
     assert seen == [clients[1]] and owners == {clients[1]}
-    assert len(listed) == 2 * len(OFFSETS)
+    assert len(listed) == 2 * len(LIST_OFFSETS)

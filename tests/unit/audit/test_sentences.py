@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[3]
 # the functions that write audit entries, and the position of the code among their arguments
 # (billing's `issue` makes invoices and writes their entries)
 ACTION_ARGUMENT = {"record": 2, "record_both": 2, "issue": 3}
+# the functions that write many entries from rows of (organisation, code, subject, after):
+# record_many, and insert_many, its statement for a caller that writes it with others
+MANY_ROWS = {"record_many", "insert_many"}
 FILLED_IN = {
     "link": [kind.value for kind in RequestKind],
     "prepaid": [PayoutStatus.APPROVED.value, PayoutStatus.REJECTED.value],
@@ -38,7 +41,7 @@ def _builds_rows_elsewhere(tree: ast.AST) -> bool:
     """A module that hands record_many rows it built elsewhere (the renewal run's steps)."""
     return any(
         isinstance(node, ast.Call)
-        and getattr(node.func, "id", getattr(node.func, "attr", "")) == "record_many"
+        and getattr(node.func, "id", getattr(node.func, "attr", "")) in MANY_ROWS
         and not any(CODE.match(c) for c in _constants(node))
         for node in ast.walk(tree)
     )
@@ -61,7 +64,7 @@ def written_codes() -> set[str]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name == "record_many":  # rows of (organisation, code, subject)
+            if name in MANY_ROWS:  # rows of (organisation, code, subject)
                 found |= {c for c in _constants(node) if CODE.match(c)}
                 continue
             position = ACTION_ARGUMENT.get(name)
