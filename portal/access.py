@@ -50,6 +50,12 @@ class Action(StrEnum):
     # "renew now" for the organisation's own products or, as ClientProductResource, a client's
     VIEW_RENEWALS = "renewals.view"
     MANAGE_RENEWALS = "renewals.manage"
+    # the partner's own space: its dashboard and its clients (team guests: the clients of
+    # their teams)
+    VIEW_PARTNER_DASHBOARD = "partners.dashboard"
+    VIEW_CLIENTS = "clients.view"
+    VIEW_PARTNERS = "clients.partners.view"  # a client organisation's partners
+    VIEW_AFFILIATE = "affiliate.view"  # an affiliate's referrals and commissions
     # delegation (docs/rules.md, Delegation)
     INVITE_CLIENT = "clients.invite"
     ADD_PARTNER = "partners.add"
@@ -84,6 +90,9 @@ class Action(StrEnum):
     VIEW_TENDER = "tenders.view"  # a partner the tender was routed to
     ANSWER_TENDER = "tenders.answer"
     VIEW_OWN_TENDER = "tenders.view_own"  # the author
+    VIEW_POSTED_TENDERS = "tenders.posted"  # the tenders a client organisation posted
+    # a partner's tender pages (inbox and settings): an applicant sees what it prepares
+    VIEW_PARTNER_TENDERS = "tenders.partner"
     DECIDE_TENDER = "tenders.decide"
     # the public partner directory (docs/rules.md, Directory)
     MANAGE_LISTING = "directory.manage_listing"
@@ -113,6 +122,7 @@ class Actor:
     billing_rights: bool = False
     team_ids: frozenset[int] = frozenset()
     in_programme: bool = False  # the organisation is an applicant or partner of the programme
+    is_affiliate: bool = False  # the organisation is an affiliate (never also a partner)
     is_staff: bool = False  # a person of the host: decides applications in the staff area
     # An API token's scopes (`area:read`, `area:write`): what its owner may do is narrowed to
     # them. None: a person in a browser, not narrowed.
@@ -391,6 +401,12 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS
         case Action.POST_TENDER:
             return True
+        case Action.VIEW_PARTNER_DASHBOARD | Action.VIEW_CLIENTS | Action.VIEW_PARTNER_TENDERS:
+            return actor.in_programme
+        case Action.VIEW_PARTNERS | Action.VIEW_POSTED_TENDERS:
+            return not actor.in_programme
+        case Action.VIEW_AFFILIATE:
+            return actor.is_affiliate and (actor.role in MANAGERS or actor.billing_rights)
         case Action.VIEW_TENDER_SETTINGS:  # an applicant prepares them before it is active
             return actor.in_programme
         case Action.MANAGE_TENDER_SETTINGS:
@@ -454,6 +470,12 @@ class ClientScope:
             self.team_ids & link.assigned_team_ids
         )
         return assigned and link.active
+
+
+def sees_every_product(actor: Actor) -> bool:
+    """Legal representatives and administrators see all of the organisation's products; a
+    plain user only those given to them."""
+    return actor.role in MANAGERS
 
 
 def client_scope(actor: Actor) -> ClientScope:
@@ -535,7 +557,17 @@ def _decide_for_team_guest(actor: Actor, action: Action, resource: Resource) -> 
         if action is Action.INVITE_TO_TEAM and leads_a_team_without_clients:
             return Decision.ALLOWED
         return Decision.FORBIDDEN
-    return Decision.ALLOWED if action is Action.VIEW_ORGANISATION else Decision.HIDDEN
+    if action in GUEST_ORGANISATION_ACTIONS:
+        return Decision.ALLOWED
+    if action in GUEST_PARTNER_ACTIONS and actor.in_programme:
+        return Decision.ALLOWED
+    return Decision.HIDDEN
+
+
+# A team guest sees the organisation's details and, in a partner, the clients given to their
+# teams (its dashboard and client list); nothing else of the organisation.
+GUEST_ORGANISATION_ACTIONS = frozenset({Action.VIEW_ORGANISATION})
+GUEST_PARTNER_ACTIONS = frozenset({Action.VIEW_PARTNER_DASHBOARD, Action.VIEW_CLIENTS})
 
 
 def _leads(actor: Actor, resource: Resource) -> bool:
@@ -620,3 +652,13 @@ def _decide_for_staff(actor: Actor, action: Action) -> Decision:
     if actor.is_staff and action in STAFF_ACTIONS:
         return Decision.ALLOWED
     return Decision.HIDDEN
+
+
+def may_here(actor: Actor, action: Action) -> bool:
+    """May ACTOR do ACTION where they stand: in the staff area for a staff action, else in the
+    organisation they act in (none: nothing). What the navigation and the pages' links ask."""
+    if action in STAFF_ACTIONS:
+        return may(actor, action, StaffResource())
+    if actor.organisation_id is None:
+        return False
+    return may(actor, action, OrganisationResource(actor.organisation_id))

@@ -32,6 +32,8 @@ from litestar.types import Empty, Message, Scope
 from litestar.utils.scope.state import ScopeState
 
 from portal import database, formatting
+from portal.access import VISITOR, Action, may, may_here
+from portal.core.navigation import menu_for
 from portal.core.origin import Origin
 from portal.errors import PortalError, TooManyAttempts
 from portal.proxies import client_address
@@ -156,16 +158,53 @@ def form_page(
 
 def _base_context(request: Request) -> dict[str, Any]:
     state = request.state
+    current = state.get("current")
     return {
         "request": request,
         "csrf_token": csrf_token(request),
-        "current": state.get("current"),
+        "current": current,
+        "can": _can(current),
+        "menu": lambda: _menu(request, current),
         "flashes": read_flashes(request),
         "errors": {},
         "form": {},
         "settings": request.app.state.settings,
         "url_for": request.app.route_reverse,
     }
+
+
+def _can(current) -> Any:
+    """Templates ask access.py: `can("billing.view")` where the person stands (their
+    organisation, or the staff area), or `can(action, resource)` for a resource in hand."""
+    actor = current.actor if current is not None else VISITOR
+
+    def can(action: str, resource: Any = None) -> bool:
+        if resource is None:
+            return may_here(actor, Action(action))
+        return may(actor, Action(action), resource)
+
+    return can
+
+
+def _menu(request: Request, current) -> tuple:
+    if current is None or current.second_factor_pending:
+        return ()
+    app = request.app
+    return menu_for(current.actor, request.url.path, app.route_reverse, route_names(app))
+
+
+def route_names(app) -> frozenset[str]:
+    """The names of the app's routes (read once: routes do not change after start)."""
+    names = app.state.get("route_names")
+    if names is None:
+        names = frozenset(
+            handler.name
+            for route in app.routes
+            for handler in getattr(route, "route_handlers", ())
+            if handler.name
+        )
+        app.state.route_names = names
+    return names
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):

@@ -9,12 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from portal.access import (
-    MANAGERS,
     Action,
     OrganisationResource,
     client_scope,
     may,
     require,
+    sees_every_product,
 )
 from portal.billing import forms, queries, services
 from portal.billing.payments.routes import ROUTES as PAYMENT_ROUTES
@@ -142,7 +142,7 @@ async def _products_context(request: Request, current: Current) -> dict:
     resource = OrganisationResource(current.organisation.id)
     require(current.actor, Action.VIEW_PRODUCTS, resource)
     page_no = page_number(request.query_params.get("page"))
-    only_of = None if current.role in MANAGERS else current.user_id
+    only_of = None if sees_every_product(current.actor) else current.user_id
     products, has_next = await product_queries.products_of(
         resource.organisation_id, page_no, only_of_member=only_of
     )

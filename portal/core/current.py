@@ -67,7 +67,7 @@ SELECT who.session_id, who.second_factor_pending, who.last_seen_at,
        a.id AS user_id, a.email, a.full_name, a.totp_secret IS NOT NULL AS totp_enabled,
        a.is_staff,
        o.id AS organisation_id, o.name AS organisation_name, o.currency, o.country,
-       o.partner_status,
+       o.partner_status, coalesce(o.is_affiliate, false) AS is_affiliate,
        m.role, coalesce(m.billing_rights, false) AS billing_rights,
        ARRAY(SELECT tm.team FROM team_member tm JOIN team t ON t.id = tm.team
              WHERE tm.account = a.id AND t.organisation = who.organisation_id) AS team_ids,
@@ -159,6 +159,7 @@ def _current(row: dict, scopes: frozenset[str] | None = None) -> Current:
         billing_rights=row["billing_rights"],
         team_ids=team_ids,
         in_programme=bool(organisation) and row["partner_status"] in IN_PROGRAMME,
+        is_affiliate=bool(organisation) and row["is_affiliate"],
         is_staff=row["is_staff"],
         scopes=scopes,
     )

@@ -19,7 +19,6 @@ from portal.access import Action, ListingResource, require_as_visitor
 from portal.build import build_id
 from portal.core import reference
 from portal.core.current import SESSION_COOKIE, Current, load_current
-from portal.core.enums import IN_PROGRAMME
 from portal.core.reference import countries
 from portal.directory import cache, queries, rules, services
 from portal.directory.forms import entered_values, form_values, listing_from, logo_from
@@ -287,8 +286,7 @@ def _context(listing: dict | None, organisation: dict, form: dict) -> dict:
 
 
 def _not_a_partner(request: Request, current: Current) -> Response:
-    organisation = current.organisation
-    if organisation is not None and organisation.partner_status in IN_PROGRAMME:
+    if current.actor.in_programme:
         reason = "Only the organisation's legal representatives and administrators edit it."
         show_programme = False
     else:

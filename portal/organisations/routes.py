@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.access import Action, Role, may, require
+from portal.access import Action, Role, may, may_here, require
 from portal.accounts import services as account_services
 from portal.accounts.queries import switch_session_organisation
 from portal.accounts.sessions import end_previous_session, logged_in
@@ -43,6 +43,8 @@ class HomeController(Controller):
         if current is None:
             return page(request, "home_public.html")
         if current.organisation is None:
+            if may_here(current.actor, Action.STAFF_REVIEW):  # staff land on their area
+                return redirect(request, request.app.route_reverse("partners.staff"))
             return page(request, "organisations/none.html")
         organisation_id = current.organisation.id
         member = current.actor.is_member  # a team guest sees their own teams, not the rest

@@ -56,7 +56,8 @@ async def crawl(client, start: str = "/") -> dict[str, str]:
         path = queue.pop(0)
         if path in pages:
             continue
-        response = await client.get(path)
+        # the overview may send a person on to their area (staff land on theirs)
+        response = await client.get(path, follow_redirects=path == start)
         if response.status_code != 200 or "text/html" not in response.headers["content-type"]:
             continue
         pages[path] = response.text

@@ -20,13 +20,14 @@ SECOND = {
 
 
 def selected_organisation(page: str) -> str:
-    match = re.search(r'<option value="\d+" selected>([^<]*)</option>', page)
+    match = re.search(r'value="\d+" class="link" aria-current="true">([^<]*)</button>', page)
     assert match, "no organisation selected in the switcher"
+    assert text_by_testid(page, "organisation-name") == match.group(1)
     return match.group(1)
 
 
 def organisation_ids(page: str) -> dict[str, int]:
-    switcher = page.split('id="organisation-switch"', 1)[1].split("</select>", 1)[0]
+    switcher = page.split('id="organisation-switch"', 1)[1].split("</form>", 1)[0]
     return {name: int(id_) for id_, name in re.findall(r'value="(\d+)"[^>]*>([^<]*)<', switcher)}
 
 

@@ -140,6 +140,8 @@ async def test_a_staff_member_without_an_organisation_reaches_the_staff_area(cli
         ]
     )
     await log_in(client, "sam@host.example")
-    home = await client.get("/")
-    assert 'href="/staff"' in home.text and 'href="/programme"' not in home.text
-    assert (await client.get("/staff")).status_code == 200
+    home = await client.get("/")  # staff land on their area
+    assert home.status_code == 303 and home.headers["location"] == "/staff"
+    staff = await client.get("/staff")
+    assert staff.status_code == 200
+    assert 'href="/staff"' in staff.text and 'href="/programme"' not in staff.text
