@@ -472,10 +472,20 @@ class ClientScope:
         return assigned and link.active
 
 
-def sees_every_product(actor: Actor) -> bool:
+def sees_every_product(role: Role | str | None) -> bool:
     """Legal representatives and administrators see all of the organisation's products; a
     plain user only those given to them."""
-    return actor.role in MANAGERS
+    return role is not None and Role(role) in MANAGERS
+
+
+def may_change_member(actor: Actor, organisation_id: int, member_role: Role | str) -> bool:
+    """Managers change the organisation's members; a legal representative's role and rights
+    only another legal representative."""
+    resource = OrganisationResource(organisation_id)
+    if not may(actor, Action.MANAGE_MEMBERS, resource):
+        return False
+    legal = Role(member_role) is Role.LEGAL_REPRESENTATIVE
+    return not legal or may(actor, Action.MANAGE_LEGAL_REPRESENTATIVES, resource)
 
 
 def client_scope(actor: Actor) -> ClientScope:

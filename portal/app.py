@@ -23,6 +23,7 @@ from portal.billing.routes import ROUTES as BILLING_ROUTES
 from portal.clients.lifetime_routes import ROUTES as CLIENT_LIFETIME_ROUTES
 from portal.clients.routes import ROUTES as CLIENT_ROUTES
 from portal.clients.routes import inbox_context
+from portal.core import urls
 from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
@@ -70,6 +71,40 @@ async def health() -> Response:
 
 # No page waits longer for one statement (a database that stopped answering answers 503).
 STATEMENT_TIMEOUT = 60
+
+
+# The portal's pages, whatever the settings (development pages and static files aside).
+PAGES = [
+    health,
+    *ACCOUNT_ROUTES,
+    *ORGANISATION_ROUTES,
+    *PRODUCT_ROUTES,
+    *AUDIT_ROUTES,
+    *CLIENT_ROUTES,
+    *BILLING_ROUTES,
+    *PARTNER_ROUTES,
+    *TENDER_ROUTES,
+    *DIRECTORY_ROUTES,
+    *EXPORT_ROUTES,
+    *REPORT_ROUTES,
+    *FEED_ROUTES,
+    *WEBHOOK_ROUTES,
+]
+
+
+# the person behind the request (portal/core/current.py): `current` for pages behind login,
+# `current_or_none` for public pages that greet a logged-in person
+DEPENDENCIES = {
+    "current": Provide(provide_current),
+    "current_or_none": Provide(provide_current_or_none),
+}
+
+
+def install_page_addresses() -> None:
+    """For a process that writes mails without serving pages (`portal worker`, the commands):
+    the pages' paths come from their route names, as in the app."""
+    pages = Litestar(route_handlers=PAGES, dependencies=DEPENDENCIES, openapi_config=None)
+    urls.install(pages.route_reverse)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -122,12 +157,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database_pool],
-        # the person behind the request (portal/core/current.py): `current` for pages behind
-        # login, `current_or_none` for public pages that greet a logged-in person
-        dependencies={
-            "current": Provide(provide_current),
-            "current_or_none": Provide(provide_current_or_none),
-        },
+        dependencies=DEPENDENCIES,
         plugins=[HTMXPlugin()],
         request_class=FormRequest,  # litestar-htmx's HTMXRequest, reading forms strictly
         template_config=template_config(build_templates()),
@@ -164,6 +194,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.audit_sentences = CATALOGUE  # how each audit entry reads
     # What the overview shows from domains above organisations: the client's inbox.
     app.state.home_sections = [inbox_context]
+    urls.install(app.route_reverse)  # the links in the mails it writes
     return app
 
 

@@ -79,8 +79,10 @@ def _run(args: argparse.Namespace) -> int:
         asyncio.run(_migrate())
     elif args.command == "worker":
         from portal import background
+        from portal.app import install_page_addresses
         from portal.jobs.process import run_worker_process
 
+        install_page_addresses()  # the links in the mails the jobs write
         asyncio.run(_migrate())
         stopped_by = run_worker_process(background.all_jobs(), background.all_periodic())
         if stopped_by == signal.SIGINT:
@@ -89,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
         asyncio.run(_migrate())
         _load_demo(args.size)
     elif args.command == "review-partners":
+        from portal.app import install_page_addresses
+
+        install_page_addresses()  # the links in the mails the review writes
         asyncio.run(_review_partners())
     elif args.command == "api-token":
         return asyncio.run(_create_api_token(args))

@@ -8,6 +8,7 @@ template support (jinja2-fragments' `HTMXBlockTemplate`) with the environment be
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -169,7 +170,7 @@ def _base_context(request: Request) -> dict[str, Any]:
         "errors": {},
         "form": {},
         "settings": request.app.state.settings,
-        "url_for": request.app.route_reverse,
+        "url_for": reverse_routes(request.app),
     }
 
 
@@ -190,7 +191,7 @@ def _menu(request: Request, current) -> tuple:
     if current is None or current.second_factor_pending:
         return ()
     app = request.app
-    return menu_for(current.actor, request.url.path, app.route_reverse, route_names(app))
+    return menu_for(current.actor, request.url.path, reverse_routes(app), route_names(app))
 
 
 def route_names(app) -> frozenset[str]:
@@ -205,6 +206,22 @@ def route_names(app) -> frozenset[str]:
         )
         app.state.route_names = names
     return names
+
+
+def url_for(request: Request, name: str, **path_parameters: Any) -> str:
+    """The path of the route NAME (e.g. "clients.show", link_id=3): the portal never types
+    its own URLs (tests/unit/test_typed_urls.py)."""
+    return reverse_routes(request.app)(name, **path_parameters)
+
+
+def reverse_routes(app) -> Any:
+    """The app's route reverse, remembering the paths it made: a list page asks for the same
+    few addresses once per row."""
+    reverse = app.state.get("reverse_routes")
+    if reverse is None:
+        reverse = functools.lru_cache(maxsize=8192)(app.route_reverse)
+        app.state.reverse_routes = reverse
+    return reverse
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, level: str = "success"):
@@ -359,8 +376,8 @@ def login_redirect(request: Request, exc: Exception) -> Response:
     if request.url.query and len(target) + len(request.url.query) < NEXT_MAX:
         target += "?" + request.url.query
     if len(target) >= NEXT_MAX:
-        target = "/"
-    url = "/login?next=" + quote(target, safe="")
+        target = url_for(request, "organisations.home")
+    url = url_for(request, "accounts.login") + "?next=" + quote(target, safe="")
     return client_redirect(url) if request.htmx else Redirect(url, status_code=303)
 
 
@@ -486,7 +503,7 @@ async def add_strict_transport_security(message: Message, scope: Scope) -> None:
 PUBLIC = {"public": True}  # route opt: reachable without logging in (checked by a test)
 
 
-def safe_next(target: str | None) -> str:
+def safe_next(target: str | None, home: str) -> str:
     """Only a path on this site may be a post-login destination (no open redirect): printable
     ASCII (what the login redirect sends, percent-encoded), starting with one slash. Browsers
     drop tabs and read a backslash as a slash (`/\\evil` is `//evil`); other spaces and odd
@@ -500,7 +517,7 @@ def safe_next(target: str | None) -> str:
         and all("!" <= c <= "~" for c in target)
     ):
         return target
-    return "/"
+    return home
 
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:

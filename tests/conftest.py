@@ -74,6 +74,15 @@ def _drop_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def page_addresses():
+    """Services and jobs called without an app write the links of their mails from the
+    route names, as `portal worker` does."""
+    from portal.app import install_page_addresses
+
+    install_page_addresses()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     """argon2id still, with test-sized costs: hashing is exercised, not benchmarked."""
     passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

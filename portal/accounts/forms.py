@@ -20,13 +20,13 @@ LEVELS = frozenset(level.value for level in ApiLevel)
 TOKEN_FIELDS = {"password": "token_password", "code": "token_code", "name": "token_name"}
 
 
-def next_path(raw: object) -> str:
-    """Where to go after logging in: a path on this site. Browsers drop tabs and line breaks
-    from URLs (`/\t/evil.example` becomes `//evil.example`), so any control character means
-    home; so does anything that is not text (a file upload)."""
+def next_path(raw: object, home: str) -> str:
+    """Where to go after logging in: a path on this site, else HOME. Browsers drop tabs and
+    line breaks from URLs (`/\t/evil.example` becomes `//evil.example`), so any control
+    character means home; so does anything that is not text (a file upload)."""
     if not isinstance(raw, str) or has_control_characters(raw):
-        return "/"
-    return safe_next(raw)
+        return home
+    return safe_next(raw, home)
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,11 @@ class Login:
     next: str
 
 
-def login_from(form: Form) -> Login:
+def login_from(form: Form, home: str) -> Login:
     return Login(
         email=form.text("email", required=True, max_length=320, label="Your email address"),
         password=form.password("password"),
-        next=next_path(form.value("next")),
+        next=next_path(form.value("next"), home),
     )
 
 
@@ -50,9 +50,9 @@ class SecondFactor:
     next: str
 
 
-def second_factor_from(form: Form) -> SecondFactor:
+def second_factor_from(form: Form, home: str) -> SecondFactor:
     """The code is checked by the service (a TOTP or a backup code, spaces allowed)."""
-    return SecondFactor(code=form.raw_text("code"), next=next_path(form.value("next")))
+    return SecondFactor(code=form.raw_text("code"), next=next_path(form.value("next"), home))
 
 
 def new_password_from(form: Form) -> str:

@@ -27,6 +27,7 @@ from portal.web import (
     page,
     redirect,
     set_cookie,
+    url_for,
 )
 
 
@@ -34,13 +35,14 @@ class LoginController(Controller):
     opt = PUBLIC
 
     @get("/login", name="accounts.login")
-    async def show(self, request: Request, next: FromQuery[str] = "/") -> Response:
-        return page(request, "accounts/login.html", {"next": forms.next_path(next)})
+    async def show(self, request: Request, next: FromQuery[str | None] = None) -> Response:
+        home = url_for(request, "organisations.home")
+        return page(request, "accounts/login.html", {"next": forms.next_path(next, home)})
 
     @post("/login", name="accounts.login.submit")
     async def submit(self, request: Request) -> Response:
         form = Form(await request.form())
-        login = forms.login_from(form)
+        login = forms.login_from(form, url_for(request, "organisations.home"))
         target = login.next
         context = {"form": {"email": login.email}, "next": target}
         try:
@@ -65,26 +67,31 @@ class LoginController(Controller):
             return response
         await end_previous_session(request)
         if outcome.second_factor_pending:
-            second_factor = "/login/second-factor?next=" + quote(target, safe="/")
+            second_factor = url_for(request, "accounts.second_factor")
+            second_factor += "?next=" + quote(target, safe="/")
             return logged_in(request, outcome.token, second_factor)
         return logged_in(request, outcome.token, target, account_id=outcome.account_id)
 
     @get("/login/second-factor", name="accounts.second_factor")
-    async def second_factor(self, request: Request, next: FromQuery[str] = "/") -> Response:
+    async def second_factor(self, request: Request, next: FromQuery[str | None] = None) -> Response:
         current = await load_current(request)
         if current is None or not current.second_factor_pending:
-            return redirect(request, "/login")
-        return page(request, "accounts/second_factor.html", {"next": forms.next_path(next)})
+            return redirect(request, url_for(request, "accounts.login"))
+        home = url_for(request, "organisations.home")
+        return page(request, "accounts/second_factor.html", {"next": forms.next_path(next, home)})
 
     @post("/login/second-factor", name="accounts.second_factor.submit")
     async def second_factor_submit(self, request: Request) -> Response:
         current = await load_current(request)
         if current is None or not current.second_factor_pending:
             return redirect(
-                request, "/login", flash="Your login expired; start again.", level="warning"
+                request,
+                url_for(request, "accounts.login"),
+                flash="Your login expired; start again.",
+                level="warning",
             )
         form = Form(await request.form())
-        entered = forms.second_factor_from(form)
+        entered = forms.second_factor_from(form, url_for(request, "organisations.home"))
         target = entered.next
         try:
             form.check()
@@ -109,7 +116,9 @@ class LoginController(Controller):
         current = await load_current(request)
         if current is not None:
             await services.log_out(current.session_id)
-        response = redirect(request, "/login", flash="You are logged out.", level="info")
+        response = redirect(
+            request, url_for(request, "accounts.login"), flash="You are logged out.", level="info"
+        )
         # Not response.delete_cookie: without Secure, browsers ignore it for a __Host- cookie.
         set_cookie(response, SESSION_COOKIE, "", max_age=0)
         return response
@@ -159,7 +168,11 @@ class PasswordResetController(Controller):
             if "token" in error.errors:  # used meanwhile by another request
                 return _link_gone(request, token)
             return form_page(request, "accounts/reset.html", context, error.errors)
-        return redirect(request, "/login", flash="Your password is changed. Log in with it.")
+        return redirect(
+            request,
+            url_for(request, "accounts.login"),
+            flash="Your password is changed. Log in with it.",
+        )
 
 
 def _link_gone(request: Request, token: str) -> Response:
@@ -196,7 +209,7 @@ class SecurityController(Controller):
             )
         return redirect(
             request,
-            "/account/security",
+            url_for(request, "accounts.security"),
             flash="Your password is changed; your other sessions were ended.",
         )
 
@@ -205,7 +218,7 @@ class SecurityController(Controller):
         self, request: Request, current: NamedDependency[Current]
     ) -> Response:
         if current.totp_enabled:
-            return redirect(request, "/account/security")
+            return redirect(request, url_for(request, "accounts.security"))
         secret = await services.begin_totp_setup(current.user_id)
         return page(request, "accounts/two_factor_setup.html", _setup_context(current, secret))
 
@@ -226,7 +239,7 @@ class SecurityController(Controller):
             if not secret:  # no setup begun: a refused confirmation must not begin one
                 return redirect(
                     request,
-                    "/account/security",
+                    url_for(request, "accounts.security"),
                     flash="Start setting up two-factor authentication from this page.",
                     level="error",
                 )
@@ -257,7 +270,10 @@ class SecurityController(Controller):
                 {"disable_password": error.errors["password"]},
             )
         return redirect(
-            request, "/account/security", flash="Two-factor authentication is off.", level="warning"
+            request,
+            url_for(request, "accounts.security"),
+            flash="Two-factor authentication is off.",
+            level="warning",
         )
 
     @post("/two-factor/backup-codes", name="accounts.two_factor.backup_codes")
@@ -306,7 +322,7 @@ class SecurityController(Controller):
             "accounts/sessions.html",
             "sessions",
             lambda: _sessions_context(request, current),
-            url="/account/sessions",
+            url=url_for(request, "accounts.sessions"),
             flash="The session was ended.",
         )
 
@@ -319,7 +335,7 @@ class SecurityController(Controller):
         )
         return redirect(
             request,
-            "/account/sessions",
+            url_for(request, "accounts.sessions"),
             flash=f"{count} other session{'s' if count != 1 else ''} ended.",
         )
 

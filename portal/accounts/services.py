@@ -11,6 +11,7 @@ from portal.accounts import queries, rules
 from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
+from portal.core.urls import page_url
 from portal.database import storable_id
 from portal.errors import FormErrors, NotFound, TooManyAttempts
 from portal.mail.services import Mail, queue_mail
@@ -145,7 +146,7 @@ async def request_password_reset(settings: Settings, email: str) -> None:
     if not rules.may_send_reset_link(recent):
         return  # no flood of mail to the owner; the page says the same
     token = new_token()
-    link = f"{settings.base_url}/password/reset/{token}"
+    link = page_url(settings, "accounts.password.reset", token=token)
     async with DB.transaction():  # the link is mailed exactly when it exists
         await queries.lock_account(account["id"])
         await queries.use_password_resets(account["id"], _now())  # the newest link only
@@ -217,7 +218,7 @@ async def _mail_password_changed(settings: Settings, account: dict) -> None:
             "Your Partner Portal password was changed",
             f"Hello {account['full_name']},\n\nThe password of your Partner Portal account was "
             f"just changed, and your other sessions were ended. If this was not you, reset "
-            f"your password now: {settings.base_url}/password/forgot\n",
+            f"your password now: {page_url(settings, 'accounts.password.forgot')}\n",
         )
     )
 
@@ -308,7 +309,7 @@ async def disable_totp(settings: Settings, account_id: int, password: str) -> No
                 "Two-factor authentication is off",
                 "Two-factor authentication was turned off for your Partner Portal account. "
                 "If this was not you, reset your password now: "
-                f"{settings.base_url}/password/forgot\n",
+                f"{page_url(settings, 'accounts.password.forgot')}\n",
             )
         )
 

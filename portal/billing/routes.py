@@ -24,7 +24,7 @@ from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form, page_number
 from portal.products import queries as product_queries
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 
@@ -120,7 +120,10 @@ class ProductsController(Controller):
     @post("/order", name="billing.products.order")
     async def order(self, request: Request, current: Me) -> Response:
         return await _order(
-            request, current, current.organisation.id if current.organisation else 0, "/products"
+            request,
+            current,
+            current.organisation.id if current.organisation else 0,
+            url_for(request, "billing.products"),
         )
 
     @post("/{product_id:int}/renew", name="billing.products.renew")
@@ -130,7 +133,7 @@ class ProductsController(Controller):
             current,
             current.organisation.id if current.organisation else 0,
             product_id,
-            "/products",
+            url_for(request, "billing.products"),
         )
 
 
@@ -142,7 +145,7 @@ async def _products_context(request: Request, current: Current) -> dict:
     resource = OrganisationResource(current.organisation.id)
     require(current.actor, Action.VIEW_PRODUCTS, resource)
     page_no = page_number(request.query_params.get("page"))
-    only_of = None if sees_every_product(current.actor) else current.user_id
+    only_of = None if sees_every_product(current.role) else current.user_id
     products, has_next = await product_queries.products_of(
         resource.organisation_id, page_no, only_of_member=only_of
     )
@@ -192,14 +195,22 @@ class PartnerOrderController(Controller):
     @post("/order", name="billing.client.order")
     async def order(self, request: Request, current: Me, link_id: FromPath[int]) -> Response:
         link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
-        return await _order(request, current, link["client"], f"/clients/{link_id}")
+        return await _order(
+            request, current, link["client"], url_for(request, "clients.show", link_id=link_id)
+        )
 
     @post("/products/{product_id:int}/renew", name="billing.client.renew")
     async def renew(
         self, request: Request, current: Me, link_id: FromPath[int], product_id: FromPath[int]
     ) -> Response:
         link = await load_link(current, link_id, Action.ACT_FOR_CLIENT)
-        return await _renew(request, current, link["client"], product_id, f"/clients/{link_id}")
+        return await _renew(
+            request,
+            current,
+            link["client"],
+            product_id,
+            url_for(request, "clients.show", link_id=link_id),
+        )
 
 
 ROUTES = [

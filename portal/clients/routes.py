@@ -27,7 +27,7 @@ from portal.forms import Form, has_control_characters, page_number
 from portal.organisations import queries as organisation_queries
 from portal.products import queries as product_queries
 from portal.products.rules import FAMILIES
-from portal.web import form_page, fragment_or_redirect, page, redirect
+from portal.web import form_page, fragment_or_redirect, page, redirect, url_for
 
 Me = NamedDependency[Current]
 LinkId = FromPath[int]
@@ -83,7 +83,9 @@ class ClientsController(Controller):
                 {**context, "form": {**dict(data), **grant_form_values(grant)}},
                 error.errors,
             )
-        return redirect(request, "/clients", flash=f"Your request was sent to {email}.")
+        return redirect(
+            request, url_for(request, "clients.index"), flash=f"Your request was sent to {email}."
+        )
 
     @get("/{link_id:int}", name="clients.show")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -99,22 +101,36 @@ class ClientsController(Controller):
         try:
             await services.answer_request(request.app.state.settings, current, link_id, True)
         except (FormErrors, Conflict) as error:
-            return _problem(request, f"/clients/{link_id}", error)
-        return redirect(request, f"/clients/{link_id}", flash="You are now this client's partner.")
+            return _problem(request, url_for(request, "clients.show", link_id=link_id), error)
+        return redirect(
+            request,
+            url_for(request, "clients.show", link_id=link_id),
+            flash="You are now this client's partner.",
+        )
 
     @post("/{link_id:int}/refuse", name="clients.refuse")
     async def refuse(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.answer_request(request.app.state.settings, current, link_id, False)
-        return redirect(request, "/clients", flash="The request was refused.", level="info")
+        return redirect(
+            request,
+            url_for(request, "clients.index"),
+            flash="The request was refused.",
+            level="info",
+        )
 
     @post("/{link_id:int}/withdraw", name="clients.withdraw")
     async def withdraw(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.withdraw_request(current, link_id)
-        return redirect(request, "/clients", flash="Your request was withdrawn.", level="info")
+        return redirect(
+            request,
+            url_for(request, "clients.index"),
+            flash="Your request was withdrawn.",
+            level="info",
+        )
 
     @post("/{link_id:int}/stop", name="clients.stop")
     async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return await _stop(request, current, link_id, "/clients")
+        return await _stop(request, current, link_id, url_for(request, "clients.index"))
 
     @post("/{link_id:int}/collaborators", name="clients.collaborators")
     async def collaborators(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -126,7 +142,9 @@ class ClientsController(Controller):
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
         own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}
         await services.assign_collaborators(current, link_id, people, teams, members, own_teams)
-        return redirect(request, f"/clients/{link_id}", flash="Collaborators saved.")
+        return redirect(
+            request, url_for(request, "clients.show", link_id=link_id), flash="Collaborators saved."
+        )
 
     @post("/{link_id:int}/people/invite", name="clients.people.invite")
     async def invite_user(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -140,7 +158,7 @@ class ClientsController(Controller):
             return form_page(request, "clients/show.html", context, error.errors)
         return redirect(
             request,
-            f"/clients/{link_id}",
+            url_for(request, "clients.show", link_id=link_id),
             flash=f"{email} is invited into the client's organisation.",
         )
 
@@ -167,7 +185,7 @@ class ClientsController(Controller):
             "clients/show.html",
             "products",
             lambda: client_context(request, current, link_id),
-            url=f"/clients/{link_id}",
+            url=url_for(request, "clients.show", link_id=link_id),
             flash="The product is renamed.",
         )
 
@@ -366,7 +384,7 @@ class PartnersController(Controller):
             )
         return redirect(
             request,
-            "/organisation/partners",
+            url_for(request, "clients.partners"),
             flash="Your request was sent; the partner will accept or refuse it.",
         )
 
@@ -397,7 +415,7 @@ class PartnersController(Controller):
             )
         return redirect(
             request,
-            f"/organisation/partners/{link_id}",
+            url_for(request, "clients.partner", link_id=link_id),
             flash="The access is changed; the partner was told.",
         )
 
@@ -413,10 +431,10 @@ class PartnersController(Controller):
                 request.app.state.settings, current, link_id, product_id
             )
         except FormErrors as error:
-            return _problem(request, f"/organisation/partners/{link_id}", error)
+            return _problem(request, url_for(request, "clients.partner", link_id=link_id), error)
         return redirect(
             request,
-            f"/organisation/partners/{link_id}",
+            url_for(request, "clients.partner", link_id=link_id),
             flash="The product is withdrawn from the partner.",
         )
 
@@ -424,12 +442,15 @@ class PartnersController(Controller):
     async def withdraw_request(self, request: Request, current: Me, link_id: LinkId) -> Response:
         await services.withdraw_request(current, link_id)
         return redirect(
-            request, "/organisation/partners", flash="Your request was withdrawn.", level="info"
+            request,
+            url_for(request, "clients.partners"),
+            flash="Your request was withdrawn.",
+            level="info",
         )
 
     @post("/{link_id:int}/stop", name="clients.partner.stop")
     async def stop(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return await _stop(request, current, link_id, "/organisation/partners")
+        return await _stop(request, current, link_id, url_for(request, "clients.partners"))
 
 
 async def _partners_context(request: Request, current: Current) -> dict:
@@ -569,7 +590,7 @@ class InvitationController(Controller):
             )
         return redirect(
             request,
-            f"/organisation/partners/{link_id}",
+            url_for(request, "clients.partner", link_id=link_id),
             flash="The partner now manages what you granted.",
         )
 
@@ -577,7 +598,10 @@ class InvitationController(Controller):
     async def decline(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         await services.decline_invitation(current, token)
         return redirect(
-            request, "/organisation/partners", flash="You declined the request.", level="info"
+            request,
+            url_for(request, "clients.partners"),
+            flash="You declined the request.",
+            level="info",
         )
 
 

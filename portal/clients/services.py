@@ -28,6 +28,7 @@ from portal.clients.rules import (
 )
 from portal.core.current import Current
 from portal.core.tokens import new_token, token_hash
+from portal.core.urls import page_url
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import CONTROL_CHARACTERS_PROBLEM, has_control_characters
 from portal.mail.services import Mail, queue_mail
@@ -151,8 +152,8 @@ def _covered(grant: Grant | None, products: dict[int, str]) -> set[int]:
 
 
 def link_url(settings: Settings, link: dict, side: Side) -> str:
-    path = "/clients/" if side is Side.PARTNER else "/organisation/partners/"
-    return f"{settings.base_url}{path}{link['id']}"
+    page = "clients.show" if side is Side.PARTNER else "clients.partner"
+    return page_url(settings, page, link_id=link["id"])
 
 
 # --- a partner invites a client ------------------------------------------------------------
@@ -234,7 +235,7 @@ async def invite_client(
                 "requested. Review the request here (a legal representative of your "
                 "organisation must answer; the link is valid for "
                 f"{rules.INVITATION_LIFETIME.days} days):\n\n"
-                f"{settings.base_url}/links/invitations/{token}\n",
+                f"{page_url(settings, 'clients.invitation', token=token)}\n",
             ),
             awaited=True,  # the link is the only way to the request
         )
@@ -1125,7 +1126,8 @@ async def invite_client_user(
                 f"You are invited to {link['client_name']} on the Partner Portal",
                 f"Hello,\n\n{current.full_name} of {link['partner_name']}, partner of "
                 f"{link['client_name']}, invites you to join {link['client_name']} on the "
-                f"Partner Portal.\n\nAccept here:\n{settings.base_url}/invitations/{token}\n",
+                f"Partner Portal.\n\nAccept here:\n"
+                f"{page_url(settings, 'organisations.invitation', token=token)}\n",
             ),
             awaited=True,  # the link is the way in
         )

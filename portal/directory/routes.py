@@ -36,6 +36,7 @@ from portal.web import (
     redirect,
     render_text,
     templates,
+    url_for,
 )
 
 Me = NamedDependency[Current]
@@ -65,7 +66,7 @@ class DirectoryController(Controller):
             key=parsed.search.query_string(),
             render=lambda: _render_search(request, parsed, fragment=fragment),
             status=422 if parsed.errors else 200,
-            headers=push_url(parsed.search.url()) if fragment else {},
+            headers=push_url(parsed.search.url(request.url.path)) if fragment else {},
         )
 
     @get("/{slug:str}", name="directory.profile", opt=PUBLIC_PAGE)
@@ -74,7 +75,11 @@ class DirectoryController(Controller):
             found = await queries.slug_of_organisation(int(slug)) if len(slug) < 11 else None
             if found is None:
                 raise NotFound()
-            return Response(None, status_code=301, headers={"Location": f"/directory/{found}"})
+            return Response(
+                None,
+                status_code=301,
+                headers={"Location": url_for(request, "directory.profile", slug=found)},
+            )
         return await _public(
             request,
             variant="profile",
@@ -101,11 +106,11 @@ class OldDirectoryAddresses(Controller):
 
     @get("", name="directory.old_index", opt=PUBLIC_PAGE)
     async def index(self, request: Request) -> Response:
-        return _moved(request, "/directory")
+        return _moved(request, url_for(request, "directory.index"))
 
     @get("/{rest:path}", name="directory.old_page", opt=PUBLIC_PAGE)
     async def page(self, request: Request, rest: FromPath[str]) -> Response:
-        return _moved(request, "/directory" + quote(rest))
+        return _moved(request, url_for(request, "directory.index") + quote(rest))
 
 
 def _moved(request: Request, path: str) -> Response:
@@ -234,7 +239,7 @@ class ListingController(Controller):
             if entered.published
             else "Your listing is saved; it is hidden from the directory."
         )
-        return redirect(request, "/directory/listing", flash=message)
+        return redirect(request, url_for(request, "directory.listing"), flash=message)
 
     @post("/logo", name="directory.listing.logo")
     async def upload_logo(self, request: Request, current: Me) -> Response:
@@ -249,12 +254,16 @@ class ListingController(Controller):
             problem = refused.errors["logo"] if isinstance(refused, FormErrors) else str(refused)
             context = _context(listing, organisation, form_values(listing, organisation))
             return form_page(request, TEMPLATE, context, {"logo": problem})
-        return redirect(request, "/directory/listing", flash="Your new logo is in place.")
+        return redirect(
+            request, url_for(request, "directory.listing"), flash="Your new logo is in place."
+        )
 
     @post("/logo/delete", name="directory.listing.logo.delete")
     async def remove_logo(self, request: Request, current: Me) -> Response:
         await services.remove_logo(current)
-        return redirect(request, "/directory/listing", flash="Your logo is removed.")
+        return redirect(
+            request, url_for(request, "directory.listing"), flash="Your logo is removed."
+        )
 
     @get("/logo", name="directory.listing.logo.preview")
     async def preview_logo(self, request: Request, current: Me) -> Response:

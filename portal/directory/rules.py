@@ -77,9 +77,10 @@ class Search:
         ]
         return urlencode([(key, value) for key, value in pairs if value])
 
-    def url(self, *, page: int | None = None) -> str:
+    def url(self, base: str, *, page: int | None = None) -> str:
+        """The search's address on the directory page at BASE (its route's path)."""
         query = self.query_string(page=page)
-        return "/directory" + (f"?{query}" if query else "")
+        return base + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from portal.exports.offload import remove, write_to_temporary_file
 from portal.exports.reports.rules import runs_in_background
 from portal.exports.reports.services import start_report
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 CLIENTS_SHOWN = 50  # a big partner searches; the page lists this many at once
@@ -82,7 +82,7 @@ async def deliver_report(
         report_id = await start_report(current, report_request)
         return redirect(
             request,
-            f"/exports/reports/{report_id}",
+            url_for(request, "exports.report", report_id=report_id),
             flash="This report is large: it is being written in the background.",
             level="info",
         )

@@ -8,7 +8,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.access import Action, Role, may, may_here, require
+from portal.access import (
+    Action,
+    Role,
+    may,
+    may_change_member,
+    may_here,
+    require,
+    sees_every_product,
+)
 from portal.accounts import services as account_services
 from portal.accounts.queries import switch_session_organisation
 from portal.accounts.sessions import end_previous_session, logged_in
@@ -29,6 +37,7 @@ from portal.web import (
     redirect,
     safe_next,
     set_cookie,
+    url_for,
 )
 
 ROLE_CHOICES = {role.value: role.label for role in Role}
@@ -74,7 +83,8 @@ class SignUpController(Controller):
         """NEXT: where the new person was going (an emailed invitation, say): they go on
         there once signed up."""
         referral = forms.referral(request.query_params.get("ref"))
-        target = safe_next(request.query_params.get("next") or "/")
+        home = url_for(request, "organisations.home")
+        target = safe_next(request.query_params.get("next"), home)
         defaults = {"currency": "CHF", "country": "CH", "ref": referral or "", "next": target}
         return page(request, "organisations/signup.html", forms.sign_up_context(defaults))
 
@@ -98,7 +108,8 @@ class SignUpController(Controller):
             return form_page(request, "organisations/signup.html", context, error.errors)
         await end_previous_session(request)
         welcome = f"Welcome, {signup.full_name}. {signup.organisation.name} is ready."
-        return logged_in(request, token, safe_next(form.value("next") or "/"), flash=welcome)
+        home = url_for(request, "organisations.home")
+        return logged_in(request, token, safe_next(form.value("next"), home), flash=welcome)
 
 
 class OrganisationController(Controller):
@@ -127,7 +138,11 @@ class OrganisationController(Controller):
                 request, "organisations/new.html", forms.details_context(data), error.errors
             )
         await switch_session_organisation(current.session_id, organisation_id)
-        return redirect(request, "/", flash=f"{details.name} is created; you now act in it.")
+        return redirect(
+            request,
+            url_for(request, "organisations.home"),
+            flash=f"{details.name} is created; you now act in it.",
+        )
 
     @post("/switch", name="organisations.switch")
     async def switch(self, request: Request, current: NamedDependency[Current]) -> Response:
@@ -137,7 +152,12 @@ class OrganisationController(Controller):
             raise NotFound()
         await switch_session_organisation(current.session_id, organisation_id)
         name = dict(current.organisations)[organisation_id]
-        return redirect(request, "/", flash=f"You now act in {name}.", level="info")
+        return redirect(
+            request,
+            url_for(request, "organisations.home"),
+            flash=f"You now act in {name}.",
+            level="info",
+        )
 
 
 class SettingsController(Controller):
@@ -182,7 +202,9 @@ class SettingsController(Controller):
                 {"organisation": organisation, "form": data, "can_edit": True},
                 error.errors,
             )
-        return redirect(request, "/organisation/settings", flash="The details are saved.")
+        return redirect(
+            request, url_for(request, "organisations.settings"), flash="The details are saved."
+        )
 
 
 class MembersController(Controller):
@@ -211,7 +233,9 @@ class MembersController(Controller):
                 request, "organisations/members.html", {**context, "form": data}, error.errors
             )
         return redirect(
-            request, "/organisation/members", flash=f"An invitation was sent to {invitation.email}."
+            request,
+            url_for(request, "organisations.members"),
+            flash=f"An invitation was sent to {invitation.email}.",
         )
 
     @post("/{membership_id:int}", name="organisations.members.change")
@@ -230,7 +254,11 @@ class MembersController(Controller):
                 await _members_context(current, 1),
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
-        return redirect(request, "/organisation/members", flash="The member's rights are saved.")
+        return redirect(
+            request,
+            url_for(request, "organisations.members"),
+            flash="The member's rights are saved.",
+        )
 
     @post("/{membership_id:int}/remove", name="organisations.members.remove")
     async def remove(
@@ -246,7 +274,9 @@ class MembersController(Controller):
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
         return redirect(
-            request, "/organisation/members", flash=f"{member['full_name']} is no longer a member."
+            request,
+            url_for(request, "organisations.members"),
+            flash=f"{member['full_name']} is no longer a member.",
         )
 
     @post("/invitations/{invitation_id:int}/resend", name="organisations.invitations.resend")
@@ -254,7 +284,11 @@ class MembersController(Controller):
         self, request: Request, current: NamedDependency[Current], invitation_id: FromPath[int]
     ) -> Response:
         await services.resend_invitation(request.app.state.settings, current, invitation_id)
-        return redirect(request, "/organisation/members", flash="The invitation was sent again.")
+        return redirect(
+            request,
+            url_for(request, "organisations.members"),
+            flash="The invitation was sent again.",
+        )
 
     @post("/invitations/{invitation_id:int}/withdraw", name="organisations.invitations.withdraw")
     async def withdraw(
@@ -262,7 +296,10 @@ class MembersController(Controller):
     ) -> Response:
         await services.revoke_invitation(current, invitation_id)
         return redirect(
-            request, "/organisation/members", flash="The invitation is withdrawn.", level="info"
+            request,
+            url_for(request, "organisations.members"),
+            flash="The invitation is withdrawn.",
+            level="info",
         )
 
 
@@ -271,8 +308,16 @@ async def _members_context(current: Current, page_no: int) -> dict:
     require(current.actor, Action.VIEW_MEMBERS, resource)
     members, has_next = await queries.members(resource.organisation_id, page_no)
     can_manage = may(current.actor, Action.MANAGE_MEMBERS, resource)
+    organisation_id = resource.organisation_id
     return {
         "members": members,
+        # whose role and rights this person may change, and whose products choose
+        "changeable": {
+            m["id"] for m in members if may_change_member(current.actor, organisation_id, m["role"])
+        },
+        "given_products": {
+            m["id"] for m in members if can_manage and not sees_every_product(m["role"])
+        },
         "page_no": page_no,
         "has_next": has_next,
         "invitations": await queries.pending_invitations(
@@ -313,12 +358,17 @@ class InvitationController(Controller):
     ) -> Response:
         current = current_or_none
         if current is None:
-            return redirect(request, f"/login?next=/invitations/{token}")
+            invitation = url_for(request, "organisations.invitation", token=token)
+            return redirect(request, url_for(request, "accounts.login") + "?next=" + invitation)
         organisation_id = await services.accept_invitation(
             token, current.user_id, current.email, current.full_name
         )
         await switch_session_organisation(current.session_id, organisation_id)
-        return redirect(request, "/", flash="Welcome: you joined the organisation.")
+        return redirect(
+            request,
+            url_for(request, "organisations.home"),
+            flash="Welcome: you joined the organisation.",
+        )
 
     @post("/signup", name="organisations.invitation.signup")
     async def sign_up(
@@ -350,7 +400,9 @@ class InvitationController(Controller):
         session = await account_services.start_session(
             account_id, client_of(request), organisation_id=organisation_id
         )
-        response = redirect(request, "/", flash=f"Welcome, {full_name}.")
+        response = redirect(
+            request, url_for(request, "organisations.home"), flash=f"Welcome, {full_name}."
+        )
         set_cookie(response, SESSION_COOKIE, session)
         return response
 
@@ -381,7 +433,11 @@ class TeamsController(Controller):
                 {**await _teams_context(current, 1), "form": data},
                 error.errors,
             )
-        return redirect(request, f"/organisation/teams/{team_id}", flash=f"Team {name} created.")
+        return redirect(
+            request,
+            url_for(request, "organisations.teams.show", team_id=team_id),
+            flash=f"Team {name} created.",
+        )
 
     @get("/{team_id:int}", name="organisations.teams.show")
     async def show(
@@ -411,14 +467,23 @@ class TeamsController(Controller):
                 {**await _team_context(current, team_id), "form": data},
                 error.errors,
             )
-        return redirect(request, f"/organisation/teams/{team_id}", flash="The team is renamed.")
+        return redirect(
+            request,
+            url_for(request, "organisations.teams.show", team_id=team_id),
+            flash="The team is renamed.",
+        )
 
     @post("/{team_id:int}/delete", name="organisations.teams.delete")
     async def delete(
         self, request: Request, current: NamedDependency[Current], team_id: FromPath[int]
     ) -> Response:
         await services.delete_team(current, team_id)
-        return redirect(request, "/organisation/teams", flash="The team is deleted.", level="info")
+        return redirect(
+            request,
+            url_for(request, "organisations.teams"),
+            flash="The team is deleted.",
+            level="info",
+        )
 
     @post("/{team_id:int}/members", name="organisations.teams.members.add")
     async def add_member(
@@ -468,7 +533,11 @@ class TeamsController(Controller):
                 await _team_context(current, team_id),
                 error.errors,
             )
-        return redirect(request, f"/organisation/teams/{team_id}", flash="The leader is saved.")
+        return redirect(
+            request,
+            url_for(request, "organisations.teams.show", team_id=team_id),
+            flash="The leader is saved.",
+        )
 
     @post("/{team_id:int}/invite", name="organisations.teams.invite")
     async def invite_external(
@@ -493,7 +562,7 @@ class TeamsController(Controller):
             )
         return redirect(
             request,
-            f"/organisation/teams/{team_id}",
+            url_for(request, "organisations.teams.show", team_id=team_id),
             flash=f"An invitation to the team was sent to {email}.",
         )
 
@@ -505,7 +574,7 @@ class TeamsController(Controller):
             "organisations/team.html",
             "team_members",
             lambda: _team_context(current, team_id),
-            url=f"/organisation/teams/{team_id}",
+            url=url_for(request, "organisations.teams.show", team_id=team_id),
             flash=message,
         )
 

@@ -19,6 +19,7 @@ from portal.audit.services import Who, record
 from portal.core.current import Current, actor_in
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
+from portal.core.urls import page_url
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import CONTROL_CHARACTERS_PROBLEM
 from portal.mail.services import Mail, queue_mail
@@ -232,7 +233,8 @@ async def _mail_invitation(
             f"{inviter} invites you to {' '.join(organisation.split())} on the Partner Portal",
             f"Hello,\n\n{current.full_name} ({current.email}) invites you to join {where} on the "
             f"Partner Portal.\n{note}\nAccept the invitation here (valid for "
-            f"{INVITATION_LIFETIME.days} days):\n\n{settings.base_url}/invitations/{token}\n\n"
+            f"{INVITATION_LIFETIME.days} days):\n\n"
+            f"{page_url(settings, 'organisations.invitation', token=token)}\n\n"
             f"If you do not know this person, ignore this message.\n",
         ),
         awaited=True,  # the link is the way in

@@ -16,7 +16,7 @@ from portal.errors import Conflict
 from portal.partners import queries, services
 from portal.partners.rules import may_become_affiliate
 from portal.products import queries as product_queries
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 
@@ -52,8 +52,7 @@ class AffiliateController(Controller):
                 "payout_due": billing_rules.affiliate_payout_due(earned - paid),
                 "rate": billing_rules.affiliate_rate(earned),
                 "referrals": await billing_queries.referrals_of(resource.organisation_id),
-                "referral_link": f"{request.app.state.settings.base_url}/signup?ref="
-                f"{resource.organisation_id}",
+                "referral_link": _referral_link(request, resource.organisation_id),
             },
         )
 
@@ -66,9 +65,15 @@ class AffiliateController(Controller):
             return form_page(request, "partners/affiliate.html", context, {"join": error.detail})
         return redirect(
             request,
-            "/affiliate",
+            url_for(request, "partners.affiliate"),
             flash="Welcome to the affiliate programme. Share your referral link to start earning.",
         )
+
+
+def _referral_link(request: Request, affiliate_id: int) -> str:
+    """Sign-up through this link records the affiliate's referral."""
+    signup = url_for(request, "organisations.signup")
+    return f"{request.app.state.settings.base_url}{signup}?ref={affiliate_id}"
 
 
 async def _joining_context(current: Current) -> dict:

@@ -13,7 +13,7 @@ from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.forms import Form
 from portal.partners import forms
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 
@@ -42,7 +42,9 @@ class ProgrammeSettingsController(Controller):
                 await _settings_context(current),
                 error.errors,
             )
-        return redirect(request, "/staff/programme", flash="The new tier table is in force.")
+        return redirect(
+            request, url_for(request, "partners.settings"), flash="The new tier table is in force."
+        )
 
     @post("/volume-discount", name="partners.settings.volume")
     async def volume(self, request: Request, current: Me) -> Response:
@@ -60,7 +62,9 @@ class ProgrammeSettingsController(Controller):
                 error.errors,
             )
         return redirect(
-            request, "/staff/programme", flash="The new volume-discount table is in force."
+            request,
+            url_for(request, "partners.settings"),
+            flash="The new volume-discount table is in force.",
         )
 
 

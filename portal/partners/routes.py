@@ -18,7 +18,7 @@ from portal.partners.dashboard import DashboardController
 from portal.partners.forms import Entered, application_from, form_values
 from portal.partners.programme_settings import ProgrammeSettingsController
 from portal.partners.rules import COMMITMENTS, TERMS_VERSION
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 TEMPLATE = "partners/apply.html"
@@ -61,7 +61,7 @@ class ProgrammeController(Controller):
             checklist = await services.checklist_of(current, entered, settings, start_checks=False)
             return form_page(request, TEMPLATE, _context(current, checklist, entered), error.errors)
         message, level = _outcome_message(checklist)
-        return redirect(request, "/programme", flash=message, level=level)
+        return redirect(request, url_for(request, "partners.programme"), flash=message, level=level)
 
 
 def _may_apply(current: Current) -> bool:
@@ -177,13 +177,13 @@ class StaffController(Controller):
         except Conflict as conflict:
             return redirect(
                 request,
-                f"/staff/organisations/{organisation_id}",
+                url_for(request, "partners.staff.organisation", organisation_id=organisation_id),
                 flash=conflict.detail,
                 level="error",
             )
         return redirect(
             request,
-            "/staff",
+            url_for(request, "partners.staff"),
             flash=f"Decided: the organisation is now {status.label.lower()}.",
         )
 

@@ -17,6 +17,7 @@ from portal.audit.services import who_of as _who
 from portal.billing.queries import managed_clients, managed_volume
 from portal.core.current import Current
 from portal.core.enums import PartnerStatus
+from portal.core.urls import page_url
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.formatting import money
 from portal.mail.services import Mail, queue_mail
@@ -320,7 +321,7 @@ async def _announce(
             "{name} reaches the programme's volume threshold again: the flag is cleared.",
         )
     body = text.format(name=organisation["name"], **{"reason": "", **values})
-    body += f"\n\n{settings.base_url}/programme\n"
+    body += f"\n\n{page_url(settings, 'partners.programme')}\n"
     for email in await queries.legal_representative_emails(organisation["id"]):
         await queue_mail(Mail(email, subject, body))
 

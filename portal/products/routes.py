@@ -7,14 +7,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from portal.access import ROLE_LABELS, Action, require
+from portal.access import ROLE_LABELS, Action, require, sees_every_product
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.forms import Form
 from portal.organisations import queries as organisation_queries
 from portal.products import forms, queries, services
 from portal.products.rules import FAMILIES
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 
 class MemberProductsController(Controller):
@@ -47,7 +47,11 @@ class MemberProductsController(Controller):
                 {**context, "given": chosen},
                 error.errors,
             )
-        return redirect(request, "/organisation/members", flash="The member's products are saved.")
+        return redirect(
+            request,
+            url_for(request, "organisations.members"),
+            flash="The member's products are saved.",
+        )
 
 
 async def _member_products_context(current: Current, membership_id: int) -> dict:
@@ -58,6 +62,7 @@ async def _member_products_context(current: Current, membership_id: int) -> dict
         raise NotFound()
     return {
         "member": member,
+        "sees_every_product": sees_every_product(member["role"]),
         "products": await queries.product_choices(resource.organisation_id),
         "given": await queries.products_given(membership_id),
         "roles": ROLE_LABELS,

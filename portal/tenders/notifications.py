@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.core import reference
+from portal.core.urls import page_url
 from portal.formatting import excerpt, money
 from portal.mail.services import Mail
 from portal.settings import Settings
@@ -30,7 +31,7 @@ def confirm_your_tender(settings: Settings, entered: TenderInput, token: str) ->
         f"Hello {entered.author_name},\n\n"
         f"You asked partners of our programme for quotes: «{entered.title}».\n"
         "Confirm your email address to publish it (nothing is shown to partners before):\n"
-        f"{settings.base_url}/tenders/confirm/{token}\n\n"
+        f"{page_url(settings, 'tenders.confirm', token=token)}\n\n"
         f"An unconfirmed tender is deleted after {rules.UNCONFIRMED_KEPT.days} days. "
         "If you did not post it, ignore this mail.\n",
     )
@@ -45,7 +46,7 @@ def tender_published(settings: Settings, tender: dict, recipients: int, manage: 
         f"{partners_count(recipients)}.\n"
         "Follow it, compare the quotes side by side, accept one or withdraw the tender "
         "through your private link (keep it to yourself):\n"
-        f"{settings.base_url}/tenders/manage/{manage}\n\n"
+        f"{page_url(settings, 'tenders.manage', token=manage)}\n\n"
         f"Quotes are accepted until {deadline_text(tender['deadline'])}"
         " (end of the day, Swiss time).\n",
     )
@@ -66,14 +67,14 @@ def new_tender(settings: Settings, tender: dict, email: str) -> Mail:
         f"Deadline: {deadline_text(tender['deadline'])}\n\n"
         f"{excerpt(tender['description'], rules.EXCERPT_LENGTH)}\n\n"
         f"Read the whole request and answer with a quote:\n"
-        f"{settings.base_url}/partner/tenders/{tender['id']}\n\n"
+        f"{page_url(settings, 'tenders.inbox.show', tender_id=tender['id'])}\n\n"
         "The author's contact details are shared with you if they accept your quote.\n",
     )
 
 
 def author_news(settings: Settings, tender: dict, subject: str, news: str) -> Mail:
     where = (
-        f"{settings.base_url}/tenders/mine/{tender['id']}"
+        page_url(settings, "tenders.mine.show", tender_id=tender["id"])
         if tender["author_organisation"]
         else "the private link we sent you when you confirmed the tender"
     )
@@ -135,7 +136,7 @@ def quote_accepted(settings: Settings, tender: dict, chosen: dict, email: str) -
         f"Their contact details:\n{author_contact(tender)}\n\n"
         "Please get in touch with them. Remember your commitment: for this contract you "
         "use only the host's products.\n"
-        f"{settings.base_url}/partner/tenders/{tender['id']}\n",
+        f"{page_url(settings, 'tenders.inbox.show', tender_id=tender['id'])}\n",
     )
 
 
@@ -145,7 +146,7 @@ def another_quote_chosen(settings: Settings, tender: dict, email: str) -> Mail:
         f"Another quote was chosen: {tender['title']}",
         f"The author of «{tender['title']}» chose another partner's quote. Thank you "
         "for answering; your quote is closed.\n"
-        f"{settings.base_url}/partner/tenders/{tender['id']}\n",
+        f"{page_url(settings, 'tenders.inbox.show', tender_id=tender['id'])}\n",
     )
 
 
@@ -161,7 +162,7 @@ def you_accepted(tender: dict, chosen: dict, partner_name: str) -> Mail:
 
 def quote_closed(settings: Settings, tender: dict, email: str, subject: str, body: str) -> Mail:
     """To a partner whose quote was waiting when the tender closed without choosing it."""
-    link = f"{settings.base_url}/partner/tenders/{tender['id']}"
+    link = page_url(settings, "tenders.inbox.show", tender_id=tender["id"])
     return Mail(email, subject, f"{body}\n{link}\n")
 
 
@@ -191,5 +192,5 @@ def tender_expired_to_author(settings: Settings, tender: dict) -> Mail:
         f"Your tender closed at its deadline: {tender['title']}",
         f"Hello {tender['author_name']},\n\nYour tender «{tender['title']}» reached its "
         "deadline without a decision and is now closed. You may post a new one at any "
-        f"time: {settings.base_url}/tenders/new\n",
+        f"time: {page_url(settings, 'tenders.new')}\n",
     )

@@ -4,6 +4,8 @@ and the visitor's private link (/tenders/manage/…). A logged-in client's tende
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
@@ -28,7 +30,7 @@ from portal.tenders.forms import (
     tender_from,
 )
 from portal.tenders.rules import DEADLINE_ZONE, TenderStatus
-from portal.web import PUBLIC, client_of, form_page, page, redirect
+from portal.web import PUBLIC, client_of, form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 MaybeMe = NamedDependency[Current | None]
@@ -114,11 +116,11 @@ class PostingController(Controller):
         if posted.opened:
             return redirect(
                 request,
-                f"/tenders/mine/{posted.tender_id}",
+                url_for(request, "tenders.mine.show", tender_id=posted.tender_id),
                 flash=f"Your tender is published and was sent to "
                 f"{notifications.partners_count(posted.recipients)}.",
             )
-        return redirect(request, "/tenders/sent")
+        return redirect(request, url_for(request, "tenders.sent"))
 
     @get("/sent", name="tenders.sent", opt=PUBLIC)
     async def sent(self, request: Request) -> Response:
@@ -143,10 +145,15 @@ class PostingController(Controller):
         try:
             confirmation = await services.confirm(request.app.state.settings, token)
         except rules.TenderClosed as closed:  # confirmed already, or past its deadline
-            return redirect(request, f"/tenders/confirm/{token}", flash=closed.detail, level="info")
+            return redirect(
+                request,
+                url_for(request, "tenders.confirm", token=token),
+                flash=closed.detail,
+                level="info",
+            )
         return redirect(
             request,
-            f"/tenders/manage/{confirmation.manage_token}",
+            url_for(request, "tenders.manage", token=confirmation.manage_token),
             flash="Your tender is published. We mailed you this page's private link: "
             "keep it to follow the quotes.",
         )
@@ -159,7 +166,6 @@ async def _author_page(
     request: Request,
     author: services.Author,
     tender_id: int | None,
-    base,
     *,
     refusal: str | None = None,
     status: int = 200,
@@ -173,7 +179,7 @@ async def _author_page(
             **CHOICES,
             "view": view,
             "tender": view.tender,
-            "base": base,
+            "urls": _author_urls(request, author, tender_id),
             "decidable": view.status is TenderStatus.OPEN,
             "refusal": refusal,
             "quote_version": rules.quote_version,
@@ -188,9 +194,7 @@ class PrivateLinkController(Controller):
 
     @get("", name="tenders.manage", opt=PUBLIC)
     async def show(self, request: Request, token: Token) -> Response:
-        return await _author_page(
-            request, services.Author(token=token), None, f"/tenders/manage/{token}"
-        )
+        return await _author_page(request, services.Author(token=token), None)
 
     @post("/quotes/{quote_id:int}/accept", name="tenders.manage.accept", opt=PUBLIC)
     async def accept(self, request: Request, token: Token, quote_id: QuoteId) -> Response:
@@ -203,16 +207,14 @@ class PrivateLinkController(Controller):
 
 async def _accept(request: Request, author: services.Author, tender_id, quote_id: int):
     settings = request.app.state.settings
-    back = _back(author, tender_id)
+    back = _back(request, author, tender_id)
     form = Form(await request.form())
     seen_version = seen_version_from(form)
     form.check()
     try:
         chosen = await services.accept_quote(settings, author, tender_id, quote_id, seen_version)
     except rules.QuoteChanged as changed:  # the page again, showing the quote as it is now
-        return await _author_page(
-            request, author, tender_id, back, refusal=changed.detail, status=409
-        )
+        return await _author_page(request, author, tender_id, refusal=changed.detail, status=409)
     except rules.TenderClosed as closed:
         return redirect(request, back, flash=closed.detail, level="error")
     return redirect(
@@ -225,7 +227,7 @@ async def _accept(request: Request, author: services.Author, tender_id, quote_id
 
 async def _withdraw(request: Request, author: services.Author, tender_id):
     settings = request.app.state.settings
-    back = _back(author, tender_id)
+    back = _back(request, author, tender_id)
     try:
         await services.withdraw_tender(settings, author, tender_id)
     except rules.TenderClosed as closed:
@@ -233,10 +235,37 @@ async def _withdraw(request: Request, author: services.Author, tender_id):
     return redirect(request, back, flash="Your tender is withdrawn.", level="info")
 
 
-def _back(author: services.Author, tender_id: int | None) -> str:
+def _back(request: Request, author: services.Author, tender_id: int | None) -> str:
+    return _author_urls(request, author, tender_id).page
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorUrls:
+    """Where the author's page and its forms are: under the private link, or the client's
+    own list."""
+
+    page: str
+    withdraw: str
+    accept: Callable[[int], str]  # a quote's id -> the address accepting it
+
+
+def _author_urls(request: Request, author: services.Author, tender_id: int | None) -> AuthorUrls:
     if author.token is not None:
-        return f"/tenders/manage/{author.token}"
-    return f"/tenders/mine/{tender_id}"
+        token = author.token
+        return AuthorUrls(
+            url_for(request, "tenders.manage", token=token),
+            url_for(request, "tenders.manage.withdraw", token=token),
+            lambda quote_id: url_for(
+                request, "tenders.manage.accept", token=token, quote_id=quote_id
+            ),
+        )
+    return AuthorUrls(
+        url_for(request, "tenders.mine.show", tender_id=tender_id),
+        url_for(request, "tenders.mine.withdraw", tender_id=tender_id),
+        lambda quote_id: url_for(
+            request, "tenders.mine.accept", tender_id=tender_id, quote_id=quote_id
+        ),
+    )
 
 
 class ClientTendersController(Controller):
@@ -255,9 +284,7 @@ class ClientTendersController(Controller):
 
     @get("/{tender_id:int}", name="tenders.mine.show")
     async def show(self, request: Request, current: Me, tender_id: TenderId) -> Response:
-        return await _author_page(
-            request, services.Author(current=current), tender_id, f"/tenders/mine/{tender_id}"
-        )
+        return await _author_page(request, services.Author(current=current), tender_id)
 
     @post("/{tender_id:int}/quotes/{quote_id:int}/accept", name="tenders.mine.accept")
     async def accept(
@@ -302,7 +329,7 @@ class PartnerTendersController(Controller):
             )
         await services.save_preferences(current, entered)
         return redirect(
-            request, "/partner/tenders/settings", flash="Your tender settings are saved."
+            request, url_for(request, "tenders.settings"), flash="Your tender settings are saved."
         )
 
     @get("/{tender_id:int}", name="tenders.inbox.show")
@@ -323,7 +350,7 @@ class PartnerTendersController(Controller):
 
     @post("/{tender_id:int}/quote/withdraw", name="tenders.quote.withdraw")
     async def withdraw(self, request: Request, current: Me, tender_id: TenderId) -> Response:
-        back = f"/partner/tenders/{tender_id}"
+        back = url_for(request, "tenders.inbox.show", tender_id=tender_id)
         try:
             await services.withdraw_quote(request.app.state.settings, current, tender_id)
         except rules.TenderClosed as closed:
@@ -349,7 +376,7 @@ def _not_taking_part(current: Current) -> dict:
 async def _save_quote(request: Request, current: Current, tender_id: int, save, done: str):
     data = await request.form()
     entered, errors = quote_from(data)
-    back = f"/partner/tenders/{tender_id}"
+    back = url_for(request, "tenders.inbox.show", tender_id=tender_id)
     try:
         if errors:
             raise FormErrors(errors)

@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from portal.core.urls import page_url
 from portal.errors import FormErrors, PortalError
 from portal.exports.billing_report import ReportRequest, load_report, write_report
 from portal.exports.reports import queries, rules
@@ -175,7 +176,7 @@ def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:
     the file behind login and its expiry), or why it could not be made."""
     month = report["period_start"].strftime("%B %Y")
     period = f"{report['period_start'].isoformat()} to {report['period_end'].isoformat()}"
-    link = f"{settings.base_url}/exports/reports/{report['id']}"
+    link = page_url(settings, "exports.report", report_id=report["id"])
     greeting = f"Hello {person['full_name']},\n\n"
     if report["status"] == rules.Status.READY:
         return Mail(
@@ -188,8 +189,8 @@ def monthly_mail(settings: Settings, report: dict, person: dict) -> Mail:
                 f"Download it after logging in: {link}\n"
                 f"It is kept until {report['expires_at'].strftime('%d %B %Y')}.\n\n"
                 "You receive this because you asked for the previous month's report on the "
-                f"1st of every month. To stop, change the setting on {settings.base_url}"
-                "/exports/reports\n"
+                f"1st of every month. To stop, change the setting on "
+                f"{page_url(settings, 'exports.reports')}\n"
             ),
         )
     return Mail(

@@ -20,7 +20,7 @@ from portal.exports.feed import services as feed_services
 from portal.exports.forms import FORMAT_LABELS, monthly_delivery_from
 from portal.exports.reports import rules, services
 from portal.forms import Form, page_number
-from portal.web import PUBLIC, form_page, page, polled, redirect
+from portal.web import PUBLIC, form_page, page, polled, redirect, url_for
 
 Me = NamedDependency[Current]
 
@@ -58,7 +58,7 @@ class ReportsController(Controller):
             if file_format is not None
             else "You will no longer receive the monthly report by email."
         )
-        return redirect(request, "/exports/reports", flash=flash)
+        return redirect(request, url_for(request, "exports.reports"), flash=flash)
 
     @get("/{report_id:int}", name="exports.report")
     async def report(self, request: Request, current: Me, report_id: FromPath[int]) -> Response:
@@ -93,7 +93,9 @@ class ReportsController(Controller):
         _check_id(report_id)
         await services.retry_report(current, report_id)
         queued = "The report is queued again."
-        return redirect(request, f"/exports/reports/{report_id}", flash=queued)
+        return redirect(
+            request, url_for(request, "exports.report", report_id=report_id), flash=queued
+        )
 
 
 class OldReportAddresses(Controller):
@@ -105,12 +107,13 @@ class OldReportAddresses(Controller):
     opt = PUBLIC
 
     @get("", name="exports.reports.old_index")
-    async def index(self) -> Response:
-        return Response(None, status_code=301, headers={"Location": "/exports/reports"})
+    async def index(self, request: Request) -> Response:
+        location = url_for(request, "exports.reports")
+        return Response(None, status_code=301, headers={"Location": location})
 
     @get("/{rest:path}", name="exports.reports.old_page")
-    async def page(self, rest: FromPath[str]) -> Response:
-        location = "/exports/reports" + quote(rest)
+    async def page(self, request: Request, rest: FromPath[str]) -> Response:
+        location = url_for(request, "exports.reports") + quote(rest)
         return Response(None, status_code=301, headers={"Location": location})
 
 

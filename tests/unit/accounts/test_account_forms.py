@@ -12,17 +12,20 @@ from portal.accounts import forms
 from portal.forms import CONTROL_CHARACTERS, GIVEN_TWICE, NOT_TEXT, Form
 
 A_FILE = UploadFile(content_type="text/plain", filename="notes.txt")
+HOME = "/"  # the overview's path, which the routes pass
 
 
 def test_a_login_reads_email_password_and_where_to_go_next():
     form = Form({"email": " anna@example.ch ", "password": " s3cret pass ", "next": "/clients"})
-    assert forms.login_from(form) == forms.Login("anna@example.ch", " s3cret pass ", "/clients")
+    assert forms.login_from(form, HOME) == forms.Login(
+        "anna@example.ch", " s3cret pass ", "/clients"
+    )
     assert form.errors == {}
 
 
 def test_a_login_with_nothing_filled_names_both_fields():
     form = Form({})
-    assert forms.login_from(form).next == "/"
+    assert forms.login_from(form, HOME).next == HOME
     assert form.errors == {
         "email": "Your email address is required.",
         "password": "Enter the password.",
@@ -31,7 +34,7 @@ def test_a_login_with_nothing_filled_names_both_fields():
 
 def test_a_login_refuses_an_overlong_email_and_control_characters():
     form = Form({"email": "a" * 321, "password": "pass\x00word"})
-    forms.login_from(form)
+    forms.login_from(form, HOME)
     assert form.errors == {
         "email": "Use at most 320 characters.",
         "password": CONTROL_CHARACTERS,
@@ -40,20 +43,20 @@ def test_a_login_refuses_an_overlong_email_and_control_characters():
 
 def test_where_to_go_next_stays_on_this_site():
     for raw in ("//evil.example", "/\t/evil.example", "https://evil.example/", A_FILE, None):
-        assert forms.next_path(raw) == "/", raw
-    assert forms.next_path("/billing?page=2") == "/billing?page=2"
+        assert forms.next_path(raw, HOME) == HOME, raw
+    assert forms.next_path("/billing?page=2", HOME) == "/billing?page=2"
 
 
 def test_a_file_or_a_repeated_field_where_text_belongs_is_a_field_error():
     form = Form(FormMultiDict([("email", A_FILE), ("password", "a"), ("password", "b")]))
-    forms.login_from(form)
+    forms.login_from(form, HOME)
     assert form.errors == {"email": NOT_TEXT, "password": GIVEN_TWICE}
 
 
 def test_a_json_body_read_as_a_form_gives_field_errors_not_an_exception():
     body = json.loads('{"email": 42, "password": {"plain": "x"}, "next": ["/a", "/b"]}')
     form = Form(body)
-    forms.login_from(form)
+    forms.login_from(form, HOME)
     assert form.errors == {
         "email": NOT_TEXT,
         "password": NOT_TEXT,
@@ -63,7 +66,9 @@ def test_a_json_body_read_as_a_form_gives_field_errors_not_an_exception():
 
 def test_the_second_factor_code_is_taken_as_typed():
     form = Form({"code": " 123 456 ", "next": "/account/security"})
-    assert forms.second_factor_from(form) == forms.SecondFactor(" 123 456 ", "/account/security")
+    assert forms.second_factor_from(form, HOME) == forms.SecondFactor(
+        " 123 456 ", "/account/security"
+    )
     assert form.errors == {}
 
 

@@ -143,8 +143,10 @@ def test_synonyms_are_written_as_the_index_holds_words():
 def test_the_canonical_query_string_is_ordered_and_leaves_out_what_is_empty():
     search = Search("  web   shop ", "", "CH-GE", "fr", "", 1)
     assert search.query_string() == "q=web+shop&region=CH-GE&language=fr"
-    assert search.url(page=3) == "/directory?q=web+shop&region=CH-GE&language=fr&page=3"
-    assert Search().url() == "/directory"
+    assert (
+        search.url("/directory", page=3) == "/directory?q=web+shop&region=CH-GE&language=fr&page=3"
+    )
+    assert Search().url("/directory") == "/directory"
     assert parse(language="fr", q="web").search.query_string() == (
         parse(q="web", language="fr", country="").search.query_string()
     )

@@ -1,0 +1,122 @@
+"""The portal never types its own URLs: templates build them with `url_for("route.name")`,
+Python with `portal.web.url_for(request, ...)` and mails with `portal.core.urls.page_url`, so
+that renaming or moving a page is one change, checked by the route names."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+PORTAL = ROOT / "portal"
+
+# An attribute holding an address, whose value starts with "/", or a quoted path inside a
+# Jinja expression ("/clients" passed to a macro).
+TYPED_IN_TEMPLATE = re.compile(
+    r"""(?:\b(?:href|src|action|formaction|hx-(?:get|post|put|patch|delete|push-url))\s*=\s*["']/)"""
+    r"""|(?:\{[{%][^}]*["']/[a-z])"""
+)
+
+# Literals that look like paths but are no page of the portal's, each with why.
+ALLOWED = {
+    ("portal/database.py", "/postgres?"): "the database's name in PostgreSQL's URL",
+    ("portal/database.py", "/{"): "the database's name in PostgreSQL's URL",
+    ("portal/core/navigation.py", "/"): "the site's root, which every path continues",
+}
+# "/" as a separator, in text operations: rstrip("/"), startswith("/")...
+TEXT_METHODS = {"startswith", "endswith", "strip", "rstrip", "lstrip", "split", "rsplit"}
+
+
+def typed_in_templates() -> list[str]:
+    found = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for match in TYPED_IN_TEMPLATE.finditer(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    return found
+
+
+def route_declarations(tree: ast.AST) -> set[int]:
+    """The ids of the string nodes that declare routes' paths: @get("/x"), path = "/x",
+    path="/x" (a router), which are where URLs are defined, not typed; and of "/" cutting
+    text."""
+    declared = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in TEXT_METHODS
+        ):
+            declared.update(id(argument) for argument in node.args)
+        if isinstance(node, ast.Call):
+            is_route = isinstance(node.func, ast.Name) and node.func.id in {
+                "get",
+                "post",
+                "route",
+            }
+            if is_route and node.args:
+                declared.add(id(node.args[0]))
+            for keyword in node.keywords:
+                if keyword.arg in {"path", "safe"}:  # a router's path; quote(safe="/")
+                    declared.add(id(keyword.value))
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "path" for target in node.targets
+        ):
+            declared.add(id(node.value))
+    return declared
+
+
+def leading_text(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        if isinstance(first, ast.Constant):
+            return first.value + ("{" if len(node.values) > 1 else "")
+        return "{"
+    return None
+
+
+def typed_in_python() -> list[str]:
+    found = []
+    for path in sorted(PORTAL.rglob("*.py")):
+        if "piccolo_migrations" in path.parts:
+            continue
+        relative = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text())
+        declared = route_declarations(tree)
+        inside_fstring = {
+            id(part)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.JoinedStr)
+            for part in node.values
+        }
+        for node in ast.walk(tree):
+            if id(node) in declared or id(node) in inside_fstring:
+                continue
+            text = leading_text(node)
+            if text is None or not re.match(r"/(?:[a-z{]|$)", text):
+                continue
+            if (relative, text) in ALLOWED:
+                continue
+            found.append(f"{relative}:{node.lineno}: {text!r}")
+    return found
+
+
+def test_no_template_types_an_internal_url():
+    assert typed_in_templates() == []
+
+
+def test_no_python_module_types_an_internal_url():
+    assert typed_in_python() == []
+
+
+def test_the_check_finds_typed_urls():
+    assert TYPED_IN_TEMPLATE.search('<a href="/clients">')
+    assert TYPED_IN_TEMPLATE.search("{{ m.pager(page_no, has_next, '/clients') }}")
+    assert not TYPED_IN_TEMPLATE.search("""<a href="{{ url_for('clients.index') }}">""")
+    tree = ast.parse('redirect(request, f"/clients/{link_id}")\n@get("/clients")\ndef f(): ...')
+    texts = [leading_text(n) for n in ast.walk(tree) if id(n) not in route_declarations(tree)]
+    assert "/clients/{" in texts and "/clients" not in texts
