@@ -16,7 +16,7 @@ import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.logging.config import LoggingConfig
 
-from bench.reference import POOL_SIZE, TEMPLATES, dollar_placeholders
+from bench.reference import POOL_SIZE, TEMPLATES, URL_FOR, dollar_placeholders
 from portal.core.reference import countries
 from portal.directory import queries, rules
 from portal.directory.routes import page_labels
@@ -37,6 +37,7 @@ async def partners(request: Request) -> Response:
     parsed = rules.parse_search(request.query_params, countries())
     results = await search(request.app.state.pool, parsed.search)
     html = TEMPLATES.get_template("directory/_results.html").render(
+        url_for=URL_FOR,
         search=parsed.search,
         results=results,
         errors=parsed.errors,

@@ -10,6 +10,7 @@ DATABASE_URL set.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -28,7 +29,8 @@ from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.logging.config import LoggingConfig
 from litestar.plugins.htmx import HTMXRequest
 
-from portal.access import ClientScope, Role
+from portal.access import VISITOR, Action, Actor, ClientScope, Role, may, may_here
+from portal.app import DEPENDENCIES, PAGES
 from portal.audit.services import AuditFilter, events_of, recent_events
 from portal.billing import charts
 from portal.billing import queries as billing_queries
@@ -39,6 +41,7 @@ from portal.clients import rules as client_rules
 from portal.clients.forms import grant_form_values
 from portal.core.current import SESSION_SQL as CURRENT_SQL
 from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
+from portal.core.navigation import menu_for
 from portal.core.tokens import token_hash
 from portal.organisations import queries
 from portal.organisations import queries as organisation_queries
@@ -54,7 +57,7 @@ from portal.products import rules as product_rules
 from portal.renewals import lists as renewal_lists
 from portal.renewals import queries as renewal_queries
 from portal.settings import Settings
-from portal.web import build_templates, is_fragment_request
+from portal.web import build_templates, is_fragment_request, route_names
 
 FACTORY = "bench.reference:create_app"
 SESSION_COOKIE = "__Host-session"
@@ -168,19 +171,43 @@ def current_of(session: asyncpg.Record) -> SimpleNamespace:
             partner_status=row["partner_status"],
         ),
     }
-    actor = {**plain, "in_programme": row["partner_status"] in IN_PROGRAMME}
-    return SimpleNamespace(**plain, actor=SimpleNamespace(**actor))
+    actor = Actor(
+        user_id=row["user_id"],
+        organisation_id=row["organisation_id"],
+        role=plain["role"],
+        billing_rights=row["billing_rights"],
+        team_ids=plain["team_ids"],
+        in_programme=row["partner_status"] in IN_PROGRAMME,
+        is_affiliate=row["is_affiliate"],
+        is_staff=row["is_staff"],
+    )
+    return SimpleNamespace(**plain, actor=actor)
 
 
 TEMPLATES = build_templates()  # the portal's own environment: its settings and filters
+# The portal's pages, for the addresses and the menu the templates build from route names.
+PORTAL_PAGES = Litestar(route_handlers=PAGES, dependencies=DEPENDENCIES, openapi_config=None)
+URL_FOR = functools.lru_cache(maxsize=8192)(PORTAL_PAGES.route_reverse)
+ROUTE_NAMES = route_names(PORTAL_PAGES)
 
 
-def _route_reverse():
-    """The portal's own URL builder (templates build internal URLs from route names): taken
-    from the portal's route table once, at start-up."""
-    from portal.app import create_app
+def person_extras(request: Request, current) -> dict:
+    """What the templates ask of the person (portal/web.py: _base_context): `can` and the menu,
+    decided by access.py as in the portal."""
+    actor = current.actor if current is not None else VISITOR
 
-    return create_app(Settings(secret_key="reference")).route_reverse
+    def can(action: str, resource=None) -> bool:
+        if resource is None:
+            return may_here(actor, Action(action))
+        return may(actor, Action(action), resource)
+
+    return {
+        "url_for": URL_FOR,
+        "can": can,
+        "menu": lambda: (
+            menu_for(actor, request.url.path, URL_FOR, ROUTE_NAMES) if current is not None else ()
+        ),
+    }
 
 
 PAGE_EXTRAS = {
@@ -189,7 +216,6 @@ PAGE_EXTRAS = {
     "errors": {},
     "form": {},
     "settings": SimpleNamespace(development=True, smtp_host=None, host_account=None),
-    "url_for": _route_reverse(),
 }
 
 
@@ -201,7 +227,7 @@ async def dashboard(request: Request) -> Response:
     if data is None:
         return Response("no session", status_code=401, media_type=MediaType.TEXT)
     html = TEMPLATES.get_template("organisations/home.html").render(
-        request=request, **PAGE_EXTRAS, **data
+        request=request, **PAGE_EXTRAS, **person_extras(request, data["current"]), **data
     )
     return Response(html, media_type=MediaType.HTML)
 
@@ -394,7 +420,8 @@ async def run_calls(
 
 def render(request: Request, template: str, context: dict, fragment: str | None) -> Response:
     """The whole page, or only FRAGMENT for an htmx request (portal/web.py: page)."""
-    full = {"request": request, **PAGE_EXTRAS, **context}
+    extras = person_extras(request, context.get("current"))
+    full = {"request": request, **PAGE_EXTRAS, **extras, **context}
     if fragment and is_fragment_request(request):
         html = render_block(TEMPLATES, template, fragment, **full)
     else:

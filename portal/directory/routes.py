@@ -35,6 +35,7 @@ from portal.web import (
     push_url,
     redirect,
     render_text,
+    reverse_routes,
     templates,
     url_for,
 )
@@ -171,7 +172,7 @@ async def _render_search(request: Request, parsed: rules.ParsedSearch, *, fragme
     results_html = (
         templates(request)
         .get_template("directory/_results.html")
-        .render(request=request, **context)
+        .render(request=request, url_for=reverse_routes(request.app), **context)
     )
     if fragment:
         return results_html
