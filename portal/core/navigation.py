@@ -57,6 +57,9 @@ MENU = (
         (
             Entry("Applications", "partners.staff", Action.STAFF_REVIEW),
             Entry("Programme settings", "partners.settings", Action.EDIT_PROGRAMME_SETTINGS),
+            Entry("VAT rates", "billing.staff.vat", Action.EDIT_PROGRAMME_SETTINGS),
+            Entry("Payments", "billing.staff.payments", Action.MANAGE_PAYMENTS),
+            Entry("Invoices", "billing.staff.invoices", Action.CREDIT_INVOICES),
             Entry("Outbox", "mail.outbox", Action.READ_MAIL_OUTBOX),
         ),
     ),

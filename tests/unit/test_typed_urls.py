@@ -69,14 +69,25 @@ def route_declarations(tree: ast.AST) -> set[int]:
 
 
 def leading_text(node: ast.AST) -> str | None:
+    """A string's text, or an f-string's text up to its first value ("{" for a value)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr) and node.values:
-        first = node.values[0]
-        if isinstance(first, ast.Constant):
-            return first.value + ("{" if len(node.values) > 1 else "")
+        parts = node.values
+        if _is_base_url(parts[0]) and len(parts) > 1:  # f"{settings.base_url}/billing"
+            parts = parts[1:]
+        if isinstance(parts[0], ast.Constant):
+            return parts[0].value + ("{" if len(parts) > 1 else "")
         return "{"
     return None
+
+
+def _is_base_url(part: ast.AST) -> bool:
+    return (
+        isinstance(part, ast.FormattedValue)
+        and isinstance(part.value, ast.Attribute)
+        and part.value.attr == "base_url"
+    )
 
 
 def typed_in_python() -> list[str]:
@@ -120,3 +131,5 @@ def test_the_check_finds_typed_urls():
     tree = ast.parse('redirect(request, f"/clients/{link_id}")\n@get("/clients")\ndef f(): ...')
     texts = [leading_text(n) for n in ast.walk(tree) if id(n) not in route_declarations(tree)]
     assert "/clients/{" in texts and "/clients" not in texts
+    mail = ast.parse('link = f"{settings.base_url}/billing/prepaid"')
+    assert "/billing/prepaid" in [leading_text(n) for n in ast.walk(mail)]

@@ -144,6 +144,9 @@ async def test_staff_land_on_their_area_with_every_staff_page_linked(client):
     assert links == {
         "Applications": "/staff",
         "Programme settings": "/staff/programme",
+        "VAT rates": "/staff/vat-rates",
+        "Payments": "/staff/payments",
+        "Invoices": "/staff/invoices",
         "Outbox": "/dev/outbox",  # development mode, as in the tests
     }
 

@@ -29,6 +29,7 @@ from portal.billing.payments import queries as payment_queries
 from portal.billing.rules import EntryKind, PayoutStatus, Unmatched
 from portal.billing.services import billing_scope
 from portal.core.current import Current
+from portal.core.urls import page_url
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.mail.services import Mail, queue_mail
 from portal.money import money
@@ -443,7 +444,7 @@ def _payout_mail(settings: Settings, payout: dict, approve: bool, note: str, amo
         amount=amount,
         destination=payout["destination"],
         note=note,
-        link=f"{settings.base_url}/billing/prepaid",
+        link=page_url(settings, "billing.prepaid"),
     )
     subject = "Your payout was approved" if approve else "Your payout was not approved"
     return Mail(payout["requested_by_email"], subject, body)
