@@ -49,6 +49,7 @@ async def test_client_grants_other_rights_then_ends_the_collaboration(
     # The partner signs up; its organisation joins the programme.
     await sign_up(partner, PARTNER_EMAIL, name="Paula Partner", organisation=PARTNER_ORGANISATION)
     await make_programme_partner(PARTNER_ORGANISATION)
+    await partner.reload()  # the menu offers a partner's pages once it is one
 
     # The client signs up; its organisation owns web hosting, a domain and mail.
     await sign_up(client, CLIENT_EMAIL, name="Carl Client", organisation=CLIENT_ORGANISATION)
