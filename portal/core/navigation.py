@@ -49,6 +49,7 @@ MENU = (
             Entry("Members", "organisations.members", Action.VIEW_MEMBERS),
             Entry("Teams", "organisations.teams", Action.VIEW_ORGANISATION),
             Entry("Audit log", "audit.log", Action.VIEW_AUDIT),
+            Entry("Webhooks", "webhooks.index", Action.MANAGE_WEBHOOKS),
             Entry("Settings", "organisations.settings", Action.VIEW_ORGANISATION),
         ),
     ),

@@ -24,6 +24,9 @@ ALLOWED = {
     ("portal/database.py", "/postgres?"): "the database's name in PostgreSQL's URL",
     ("portal/database.py", "/{"): "the database's name in PostgreSQL's URL",
     ("portal/core/navigation.py", "/"): "the site's root, which every path continues",
+    ("portal/api/router.py", "/api/v1"): "the API's prefix, where its routes are declared",
+    ("portal/api/router.py", "/openapi.json"): "the API schema's path, declared with the API",
+    ("portal/api/router.py", "/"): "the API router's own path",
 }
 # "/" as a separator, in text operations: rstrip("/"), startswith("/")...
 TEXT_METHODS = {"startswith", "endswith", "strip", "rstrip", "lstrip", "split", "rsplit"}
@@ -54,6 +57,9 @@ def route_declarations(tree: ast.AST) -> set[int]:
             is_route = isinstance(node.func, ast.Name) and node.func.id in {
                 "get",
                 "post",
+                "put",
+                "patch",
+                "delete",
                 "route",
             }
             if is_route and node.args:

@@ -27,7 +27,7 @@ KINDS = {
     "affiliate": {"is_affiliate": True},
 }
 WORK_OF_A_PARTNER = {"Dashboard", "Clients", "Reports", "Directory listing"}
-MANAGERS_ONLY = {"Programme", "Directory listing", "Audit log"}
+MANAGERS_ONLY = {"Programme", "Directory listing", "Audit log", "Webhooks"}
 MONEY = {"Billing", "Reports", "Affiliate"}
 # What each kind shows to its legal representative (others see part of it).
 EXPECTED = {
@@ -44,6 +44,7 @@ EXPECTED = {
         "Members",
         "Teams",
         "Audit log",
+        "Webhooks",
         "Settings",
     },
     "client": {
@@ -56,6 +57,7 @@ EXPECTED = {
         "Members",
         "Teams",
         "Audit log",
+        "Webhooks",
         "Settings",
     },
 }
