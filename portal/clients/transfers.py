@@ -24,6 +24,7 @@ from portal.clients.services import (
 )
 from portal.core.current import Current
 from portal.core.tokens import token_hash
+from portal.core.urls import page_url
 from portal.database import storable_id
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.piccolo_conf import DB
@@ -97,7 +98,7 @@ async def create_transfer(
             f"your organisation becomes their partner in place of their current one. Ask them "
             f"for the code, then enter it on your Clients page (a legal representative of your "
             f"organisation does it; the code is valid for {rules.TRANSFER_LIFETIME.days} days)."
-            f"\n\n{settings.base_url}/clients\n",
+            f"\n\n{page_url(settings, 'clients.index')}\n",
         )
     return NewTransfer(transfer_id, code, partner["name"])
 

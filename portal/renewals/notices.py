@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from portal.core.urls import page_url
 from portal.formatting import day, money
 from portal.mail.services import Mail, queue_mails
 from portal.piccolo_conf import DB
@@ -19,9 +20,6 @@ from portal.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RENEWALS_PATH = "/renewals"
-PARTNER_RENEWALS_PATH = "/partner/renewals"
-PREPAID_PATH = "/billing/prepaid"
 LINES_PER_MAIL = 200  # a digest names this many products; the page lists the rest
 RECIPIENTS_AT_ONCE = 200  # organisations whose digests are queued in one transaction
 
@@ -135,7 +133,7 @@ def digest(
 ) -> tuple[str, str]:
     """The subject and body of ORGANISATION's digest of ROWS (and MORE not listed): about its
     own products (CLIENT_SIDE), or about the products it manages for its clients."""
-    prepaid_url = settings.base_url + PREPAID_PATH
+    prepaid_url = page_url(settings, "billing.prepaid")
     body = (GREETING if client_side else PARTNER_GREETING).format(organisation=organisation)
     for row in rows:
         body += LINE.format(
@@ -143,8 +141,8 @@ def digest(
         )
     if more > 0:
         body += MORE_LINES.format(count=more)
-    path = RENEWALS_PATH if client_side else PARTNER_RENEWALS_PATH
-    body += CLOSING.format(renewals_url=settings.base_url + path, prepaid_url=prepaid_url)
+    renewals_url = page_url(settings, "renewals.index" if client_side else "renewals.partner")
+    body += CLOSING.format(renewals_url=renewals_url, prepaid_url=prepaid_url)
     subject = (CLIENT_SUBJECT if client_side else PARTNER_SUBJECT).format(organisation=organisation)
     return subject, body
 

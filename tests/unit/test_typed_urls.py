@@ -12,11 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 PORTAL = ROOT / "portal"
 
-# An attribute holding an address, whose value starts with "/", or a quoted path inside a
-# Jinja expression ("/clients" passed to a macro).
+# An attribute holding an address, whose value starts with "/", a quoted path inside a
+# Jinja expression ("/clients" passed to a macro), or a path typed as where to go next.
 TYPED_IN_TEMPLATE = re.compile(
     r"""(?:\b(?:href|src|action|formaction|hx-(?:get|post|put|patch|delete|push-url))\s*=\s*["']/)"""
     r"""|(?:\{[{%][^}]*["']/[a-z])"""
+    r"""|(?:[?&]next=/)"""
 )
 
 # Literals that look like paths but are no page of the portal's, each with why.
@@ -88,6 +89,21 @@ def leading_text(node: ast.AST) -> str | None:
     return None
 
 
+def paths_after_base_url(node: ast.AST) -> list[str]:
+    """The paths typed right after the base URL anywhere in an f-string:
+    f"Enter it on:\n{settings.base_url}/clients"."""
+    if not isinstance(node, ast.JoinedStr):
+        return []
+    parts = node.values
+    return [
+        after.value
+        for before, after in zip(parts, parts[1:], strict=False)
+        if _is_base_url(before)
+        and isinstance(after, ast.Constant)
+        and str(after.value).startswith("/")
+    ]
+
+
 def _is_base_url(part: ast.AST) -> bool:
     return (
         isinstance(part, ast.FormattedValue)
@@ -113,12 +129,13 @@ def typed_in_python() -> list[str]:
         for node in ast.walk(tree):
             if id(node) in declared or id(node) in inside_fstring:
                 continue
-            text = leading_text(node)
-            if text is None or not re.match(r"/(?:[a-z{]|$)", text):
-                continue
-            if (relative, text) in ALLOWED:
-                continue
-            found.append(f"{relative}:{node.lineno}: {text!r}")
+            texts = dict.fromkeys([leading_text(node), *paths_after_base_url(node)])
+            for text in texts:
+                if text is None or not re.match(r"/(?:[a-z{]|$)", text):
+                    continue
+                if (relative, text) in ALLOWED:
+                    continue
+                found.append(f"{relative}:{node.lineno}: {text!r}")
     return found
 
 
@@ -134,8 +151,11 @@ def test_the_check_finds_typed_urls():
     assert TYPED_IN_TEMPLATE.search('<a href="/clients">')
     assert TYPED_IN_TEMPLATE.search("{{ m.pager(page_no, has_next, '/clients') }}")
     assert not TYPED_IN_TEMPLATE.search("""<a href="{{ url_for('clients.index') }}">""")
+    assert TYPED_IN_TEMPLATE.search("""{{ url_for('accounts.login') }}?next=/invitations/{{ t }}""")
     tree = ast.parse('redirect(request, f"/clients/{link_id}")\n@get("/clients")\ndef f(): ...')
     texts = [leading_text(n) for n in ast.walk(tree) if id(n) not in route_declarations(tree)]
     assert "/clients/{" in texts and "/clients" not in texts
     mail = ast.parse('link = f"{settings.base_url}/billing/prepaid"')
     assert "/billing/prepaid" in [leading_text(n) for n in ast.walk(mail)]
+    inside = ast.parse('body = f"Enter it on your page:\\n{settings.base_url}/clients\\n"')
+    assert ["/clients\n"] in [paths_after_base_url(n) for n in ast.walk(inside)]
