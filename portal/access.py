@@ -49,6 +49,7 @@ class Action(StrEnum):
     # renewals (docs/rules.md, Renewals): the page, and automatic renewal, the warranty and
     # "renew now" for the organisation's own products or, as ClientProductResource, a client's
     VIEW_RENEWALS = "renewals.view"
+    VIEW_CLIENT_RENEWALS = "renewals.clients.view"  # a partner's: its clients' products
     MANAGE_RENEWALS = "renewals.manage"
     # the partner's own space: its dashboard and its clients (team guests: the clients of
     # their teams)
@@ -401,7 +402,12 @@ def _role_allows(actor: Actor, action: Action, resource: Resource) -> bool:
             return actor.role in MANAGERS
         case Action.POST_TENDER:
             return True
-        case Action.VIEW_PARTNER_DASHBOARD | Action.VIEW_CLIENTS | Action.VIEW_PARTNER_TENDERS:
+        case (
+            Action.VIEW_PARTNER_DASHBOARD
+            | Action.VIEW_CLIENTS
+            | Action.VIEW_PARTNER_TENDERS
+            | Action.VIEW_CLIENT_RENEWALS
+        ):
             return actor.in_programme
         case Action.VIEW_PARTNERS | Action.VIEW_POSTED_TENDERS:
             return not actor.in_programme

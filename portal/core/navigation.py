@@ -34,7 +34,11 @@ MENU = (
             Entry("Clients", "clients.index", Action.VIEW_CLIENTS),
             Entry("Partners", "clients.partners", Action.VIEW_PARTNERS),
             Entry("Products", "billing.products", Action.VIEW_PRODUCTS),
+            Entry("Renewals", "renewals.index", Action.VIEW_RENEWALS),
+            Entry("Client renewals", "renewals.partner", Action.VIEW_CLIENT_RENEWALS),
             Entry("Billing", "billing.invoices", Action.VIEW_BILLING),
+            # deposits and payouts
+            Entry("Prepaid account", "billing.prepaid", Action.VIEW_BILLING),
             Entry("Reports", "exports.index", Action.EXPORT_BILLING),
             Entry("Tenders", "tenders.inbox", Action.VIEW_PARTNER_TENDERS),
             Entry("Tenders", "tenders.mine", Action.VIEW_POSTED_TENDERS),

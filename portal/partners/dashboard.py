@@ -50,7 +50,7 @@ async def _dashboard_context(current: Current) -> dict:
         "waiting": await billing_queries.requests_waiting(partner_id, scope),
         "ending_soon": await _ending_soon(partner_id, scope),
     }
-    sees_renewals = may(current.actor, Action.VIEW_RENEWALS, resource)
+    sees_renewals = may(current.actor, Action.VIEW_CLIENT_RENEWALS, resource)
     context["renewals"] = await renewal_services.due_counts(current) if sees_renewals else None
     if context["sees_money"]:
         context |= await _programme_money(partner_id, currency, scope)

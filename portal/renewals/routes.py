@@ -146,10 +146,6 @@ async def _page(
         "state_badges": STATE_BADGES,
         "may_change": any(row["manageable"] for row in listed.rows),
         "today": today,
-        "in_programme": current.actor.in_programme,
-        "other_url": request.app.route_reverse(
-            "renewals.index" if owner.partner else "renewals.partner"
-        ),
     }
     if errors is not None:
         return form_page(request, "renewals/index.html", context, errors)

@@ -90,7 +90,7 @@ async def own_renewals(current: Current) -> Owner:
 async def managed_renewals(current: Current) -> Owner:
     """The products the acting organisation manages for the clients the person sees."""
     resource = current.organisation_resource()
-    require(current.actor, Action.VIEW_RENEWALS, resource)
+    require(current.actor, Action.VIEW_CLIENT_RENEWALS, resource)
     scope = client_scope(current.actor)
     seen = None
     if not scope.every_client:

@@ -168,4 +168,6 @@ def expected_renewal_decision(actor: Actor, action: Action, resource) -> Decisio
         return HIDDEN
     if action is Action.VIEW_RENEWALS:
         return ALLOWED
+    if action is Action.VIEW_CLIENT_RENEWALS:  # a partner's page: the clients' products
+        return ALLOWED if actor.in_programme else FORBIDDEN
     return ALLOWED if actor.role in MANAGERS or actor.billing_rights else FORBIDDEN

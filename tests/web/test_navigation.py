@@ -26,9 +26,8 @@ KINDS = {
     "client": {},
     "affiliate": {"is_affiliate": True},
 }
-WORK_OF_A_PARTNER = {"Dashboard", "Clients", "Reports", "Directory listing"}
 MANAGERS_ONLY = {"Programme", "Directory listing", "Audit log", "Webhooks"}
-MONEY = {"Billing", "Reports", "Affiliate"}
+MONEY = {"Billing", "Prepaid account", "Reports", "Affiliate"}
 # What each kind shows to its legal representative (others see part of it).
 EXPECTED = {
     "active partner": {
@@ -36,7 +35,10 @@ EXPECTED = {
         "Dashboard",
         "Clients",
         "Products",
+        "Renewals",
+        "Client renewals",
         "Billing",
+        "Prepaid account",
         "Reports",
         "Tenders",
         "Programme",
@@ -51,7 +53,9 @@ EXPECTED = {
         "Overview",
         "Partners",
         "Products",
+        "Renewals",
         "Billing",
+        "Prepaid account",
         "Tenders",
         "Programme",
         "Members",
@@ -158,7 +162,9 @@ async def test_the_section_of_a_deeper_page_is_current(client):
     browser = await logged_in_browser(client, emails["legal representative"], organisation_id)
     try:
         for path, section in {
-            "/billing/prepaid": "/billing",
+            "/billing/prepaid": "/billing/prepaid",
+            "/renewals?state=due": "/renewals",
+            "/partner/renewals": "/partner/renewals",
             "/exports/reports": "/exports",
             "/partner/tenders/settings": "/partner/tenders",
             "/account/security": None,

@@ -1,7 +1,8 @@
 """access.decide on renewals (docs/rules.md, Renewals), against an oracle written from the rules:
 
 - the renewals page of an organisation: every member sees it (a plain user, the products given
-  to them; a collaborator of a partner, the clients given to them); a team guest does not;
+  to them); a team guest does not; the page of a partner's clients' products likewise, in a
+  partner only (a collaborator, the clients given to them);
 - its own products' renewals (automatic renewal, the warranty, renew now): its managers and
   members with billing rights;
 - a client's product, through a link: as ordering for the client — only a partner that may act
@@ -19,7 +20,7 @@ from tests.factories.access import (
     expected_renewal_decision,
 )
 
-RENEWAL_ACTIONS = [Action.VIEW_RENEWALS, Action.MANAGE_RENEWALS]
+RENEWAL_ACTIONS = [Action.VIEW_RENEWALS, Action.VIEW_CLIENT_RENEWALS, Action.MANAGE_RENEWALS]
 
 
 @settings(max_examples=3000, deadline=None, database=None)

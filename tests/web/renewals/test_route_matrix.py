@@ -38,10 +38,18 @@ CHANGES = [
 ]
 
 
-def page_status(world: World, someone: Someone) -> int:
+STATUS = {Decision.ALLOWED: 200, Decision.FORBIDDEN: 403, Decision.HIDDEN: 404}
+
+
+def viewing(path: str) -> Action:
+    """What a renewals page asks: the organisation's own products, or its clients'."""
+    return Action.VIEW_CLIENT_RENEWALS if path.startswith("/partner/") else Action.VIEW_RENEWALS
+
+
+def page_status(world: World, someone: Someone, path: str) -> int:
     actor = world.actor(someone)
     own = OrganisationResource(actor.organisation_id)
-    return 200 if expected(actor, Action.VIEW_RENEWALS, own) is Decision.ALLOWED else 404
+    return STATUS[expected(actor, viewing(path), own)]
 
 
 def sees_client(world: World, someone: Someone) -> bool:
@@ -60,8 +68,8 @@ def sees_client(world: World, someone: Someone) -> bool:
 def change_status(world: World, someone: Someone, path: str, product: str) -> int:
     actor = world.actor(someone)
     own = OrganisationResource(actor.organisation_id)
-    if expected(actor, Action.VIEW_RENEWALS, own) is not Decision.ALLOWED:
-        return 404
+    if (decision := expected(actor, viewing(path), own)) is not Decision.ALLOWED:
+        return STATUS[decision]
     if path == "/renewals/change":
         if expected(actor, Action.MANAGE_RENEWALS, own) is Decision.FORBIDDEN:
             return 403
@@ -102,7 +110,7 @@ async def test_every_person_on_every_renewals_route(client, closing, state):
     for someone in PEOPLE:
         browser = world.browsers[someone.key]
         for path in PAGES:
-            status = page_status(world, someone)
+            status = page_status(world, someone, path)
             answer = await browser.get(path)
             if answer.status_code != status:
                 problems.append(f"{someone.key} → GET {path}: {answer.status_code}, not {status}")
