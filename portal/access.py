@@ -48,6 +48,7 @@ class Action(StrEnum):
     VIEW_PRODUCTS = "products.view"  # plain users: only the products given to them
     # renewals (docs/rules.md, Renewals): the page, and automatic renewal, the warranty and
     # "renew now" for the organisation's own products or, as ClientProductResource, a client's
+    END_SESSION = "accounts.session.end"  # another of the person's own logged-in sessions
     VIEW_RENEWALS = "renewals.view"
     VIEW_CLIENT_RENEWALS = "renewals.clients.view"  # a partner's: its clients' products
     MANAGE_RENEWALS = "renewals.manage"
@@ -228,6 +229,19 @@ class ReportFileResource:
     requested_by: int
 
 
+@dataclass(frozen=True, slots=True)
+class SessionResource:
+    """A logged-in session: the person it belongs to (None: no live session of that id), and
+    whether it is the one making the request."""
+
+    owner_id: int | None
+    in_use: bool = False
+
+    @property
+    def organisation_id(self) -> int | None:
+        return None
+
+
 Resource = (
     OrganisationResource
     | TeamResource
@@ -237,6 +251,7 @@ Resource = (
     | TenderResource
     | ListingResource
     | ReportFileResource
+    | SessionResource
 )
 
 # --- API tokens: what a token's scopes let it do (docs/rules.md, The API) -------------------
@@ -345,6 +360,8 @@ def _decide(actor: Actor, action: Action, resource: Resource) -> Decision:
         return _decide_on_tender(actor, action, resource)
     if isinstance(resource, ListingResource):  # public: the same for everyone
         return decide_for_visitor(action, resource)
+    if isinstance(resource, SessionResource):  # the person's own, in whichever organisation
+        return _decide_on_session(actor, action, resource)
     if actor.organisation_id is None:
         return Decision.HIDDEN
     if isinstance(resource, LinkResource):
@@ -537,6 +554,15 @@ def _decide_as_client(actor: Actor, action: Action, link: LinkResource) -> Decis
     ):
         return _legal(actor)
     return Decision.FORBIDDEN
+
+
+def _decide_on_session(actor: Actor, action: Action, session: SessionResource) -> Decision:
+    """A person ends their other sessions; the one in use ends by logging out. Another
+    person's session does not exist for them."""
+    own = session.owner_id is not None and session.owner_id == actor.user_id
+    if own and action is Action.END_SESSION and not session.in_use:
+        return Decision.ALLOWED
+    return Decision.HIDDEN
 
 
 def _legal(actor: Actor) -> Decision:

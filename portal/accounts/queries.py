@@ -81,6 +81,19 @@ async def end_sessions_of(account_id: int, now: datetime, *, keep: int | None = 
     return len(rows)
 
 
+async def live_session(session_id: int, idle: timedelta, absolute: timedelta) -> dict | None:
+    """The live session SESSION_ID (id and account), whoever's it is: access.py decides."""
+    rows = await WebSession.raw(
+        """SELECT id, account FROM web_session
+           WHERE id = {} AND ended_at IS NULL AND NOT second_factor_pending
+             AND last_seen_at > now() - {}::interval AND created_at > now() - {}::interval""",
+        session_id,
+        idle,
+        absolute,
+    )
+    return rows[0] if rows else None
+
+
 async def live_sessions_of(account_id: int, idle: timedelta, absolute: timedelta) -> list[dict]:
     return await WebSession.raw(
         """SELECT id, user_agent, ip_address, created_at, last_seen_at FROM web_session

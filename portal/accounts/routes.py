@@ -17,7 +17,7 @@ from portal.core.current import (
     Current,
     load_current,
 )
-from portal.errors import FormErrors, NotFound, TooManyAttempts
+from portal.errors import FormErrors, TooManyAttempts
 from portal.forms import Form
 from portal.web import (
     PUBLIC,
@@ -307,16 +307,7 @@ class SecurityController(Controller):
     async def end_session(
         self, request: Request, current: NamedDependency[Current], session_id: FromPath[int]
     ) -> Response:
-        settings = request.app.state.settings
-        mine = {
-            s["id"]
-            for s in await queries.live_sessions_of(
-                current.user_id, settings.session_idle, settings.session_absolute
-            )
-        }
-        if session_id not in mine or session_id == current.session_id:
-            raise NotFound()
-        await services.log_out(session_id)
+        await services.end_other_session(request.app.state.settings, current, session_id)
         return await fragment_or_redirect(
             request,
             "accounts/sessions.html",

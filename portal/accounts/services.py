@@ -7,8 +7,10 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from portal.access import Action, SessionResource, require
 from portal.accounts import queries, rules
 from portal.accounts.passwords import hash_password, spend_verification_time, verify_password
+from portal.core.current import Current
 from portal.core.origin import Origin
 from portal.core.tokens import new_token, token_hash
 from portal.core.urls import page_url
@@ -132,6 +134,17 @@ async def _second_factor_accepted(account: dict, code: str, now: datetime) -> bo
 
 async def log_out(session_id: int) -> None:
     await queries.end_session(session_id, _now())
+
+
+async def end_other_session(settings: Settings, current: Current, session_id: int) -> None:
+    """End another of the person's live sessions (404 for anyone else's, or none)."""
+    found = await queries.live_session(session_id, settings.session_idle, settings.session_absolute)
+    session = SessionResource(
+        owner_id=found["account"] if found else None,
+        in_use=session_id == current.session_id,
+    )
+    require(current.actor, Action.END_SESSION, session)
+    await log_out(session_id)
 
 
 # --- password reset and change -------------------------------------------------------------

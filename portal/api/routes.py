@@ -14,7 +14,6 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import File
 
 from portal.access import (
-    MANAGERS,
     Action,
     ApiArea,
     ApiLevel,
@@ -22,6 +21,7 @@ from portal.access import (
     client_scope,
     may,
     require,
+    sees_every_product,
 )
 from portal.api import paging, schemas
 from portal.api.auth import needs, token_use
@@ -275,7 +275,7 @@ class ProductsController(Controller):
         organisation = current.organisation_resource()
         require(current.actor, Action.VIEW_PRODUCTS, organisation)
         # a plain user sees only the products given to them (docs/rules.md, Roles and rights)
-        return organisation, None if current.role in MANAGERS else current.user_id
+        return organisation, None if sees_every_product(current.role) else current.user_id
 
     @get(
         "",

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from portal.access import (
-    MANAGERS,
     Action,
     ClientProductResource,
     Decision,
@@ -22,6 +21,7 @@ from portal.access import (
     client_scope,
     decide,
     require,
+    sees_every_product,
 )
 from portal.audit.services import record_many, who_of
 from portal.billing import services as billing
@@ -80,7 +80,7 @@ async def own_renewals(current: Current) -> Owner:
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_RENEWALS, resource)
     given = None
-    if current.role not in MANAGERS:
+    if not sees_every_product(current.role):
         given = tuple(
             sorted(await queries.products_given(current.user_id, current.organisation.id))
         )
