@@ -56,7 +56,18 @@ async def test_the_menu_folds_and_the_whole_organisation_name_shows_on_a_phone(
         await link.inner_text(): await link.get_attribute("href")
         for link in await menu.get_by_role("link").all()
     }
-    assert {"Dashboard", "Clients", "Billing", "Reports", "Tenders", "Members"} <= set(sections)
+    assert {
+        "Dashboard",
+        "Clients",
+        "Renewals",
+        "Client renewals",
+        "Billing",
+        "Prepaid account",
+        "Reports",
+        "Tenders",
+        "Members",
+        "Webhooks",
+    } <= set(sections)
 
     for label, url in sections.items():
         response = await page.goto(url)
