@@ -58,11 +58,12 @@ class HomeController(Controller):
         organisation_id = current.organisation.id
         member = current.actor.is_member  # a team guest sees their own teams, not the rest
         summary = await queries.dashboard_summary(organisation_id, datetime.now(UTC))
+        sees_members = may(current.actor, Action.VIEW_MEMBERS, current.organisation_resource())
         sees_audit = may(current.actor, Action.VIEW_AUDIT, current.organisation_resource())
         recent = await recent_events(organisation_id) if sees_audit else []
         context = {
             "organisation": summary,
-            "role_counts": summary["role_counts"] if member else {},
+            "role_counts": summary["role_counts"] if sees_members else {},
             "team_count": summary["team_count"] if member else len(current.actor.team_ids),
             "recent": await with_sentences(recent, request.app.state.audit_sentences),
             "pending_invitations": summary["pending_invitations"] if sees_audit else None,
