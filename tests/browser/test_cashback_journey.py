@@ -94,7 +94,8 @@ async def test_a_client_renewal_credits_the_partner_with_cashback(
     await expect(stat_card(partner, "Prepaid balance")).to_have_text(swiss_money(Decimal(0)))
     await screenshots.take(partner, "partner-dashboard-before")
 
-    await partner.get_by_role("link", name="Prepaid account").click()
+    # the dashboard's link (the menu has one too)
+    await partner.get_by_role("main").get_by_role("link", name="Prepaid account").click()
     await partner.wait_for_url("**/billing/prepaid")
     await expect(partner.get_by_test_id("balance-CHF")).to_have_text(swiss_money(Decimal(0)))
     await expect(partner.locator("#entries .empty")).to_contain_text("No entry yet.")

@@ -74,7 +74,8 @@ async def test_a_client_turns_on_the_warranty_for_all_its_domains_in_one_step(
         ("mail-5", "mail.client.ch", TODAY + timedelta(days=90)),
     )
 
-    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Renewals").click()
+    menu = page.get_by_role("navigation", name="Main")
+    await menu.get_by_role("link", name="Renewals", exact=True).click()
     await page.wait_for_url(re.compile(r"/renewals$"))
     await expect(page.get_by_test_id("renewal-row")).to_have_count(4)
     await expect(page.get_by_test_id("warranty")).to_have_text(["Off"] * 4)
