@@ -23,7 +23,7 @@ from piccolo.querystring import QueryString
 from portal.access import ClientScope
 from portal.api import paging, schemas
 from portal.api.routes import client_item, report_line
-from portal.clients.queries import clients_query
+from portal.clients.queries import CLIENT_ORDER, clients_query
 from portal.exports.queries import CLIENT_LINKS_SQL, LINES_AFTER, LINES_PAGE_SQL
 
 POOL: dict[str, asyncpg.Pool] = {}
@@ -48,17 +48,15 @@ def _json(body) -> Response:
 
 @get("/api/v1/clients")
 async def clients(cursor: str | None = None, limit: int = 50) -> Response:
-    template, args = clients_query(
-        _partner(), 1, scope=ClientScope(True, 0), after=paging.decode(cursor, str, int), size=limit
-    )
-    sql, values = QueryString(template, *args).compile_string()
+    window = CLIENT_ORDER.window(paging.position(cursor, str, int), limit)
+    template, args = clients_query(_partner(), window, scope=ClientScope(True, 0))
+    sql, values = QueryString(template, *args, *window.arguments).compile_string()
     async with POOL["pool"].acquire() as connection:
-        rows = [dict(row) for row in await connection.fetch(sql, *values)]
-    page, more = rows[:limit], len(rows) > limit
+        page = window.page([dict(row) for row in await connection.fetch(sql, *values)])
     return _json(
         schemas.ClientPage(
             data=[client_item(row) for row in page],
-            next_cursor=paging.next_cursor(page, more, "client_name", "id"),
+            next_cursor=paging.page_cursor(page, "client_name", "id"),
         )
     )
 

@@ -5,8 +5,9 @@ The interface other parts build on (web download, command line, background jobs)
 
     ReportRequest                                   what to export, for whom, by whom
     await count_report_lines(who, request) -> int   authorized and scoped, like the report
-    await load_report(who, request) -> Report       the lines (a DataFrame) and title info
-    write_report(report, path, progress=None)       synchronous: xlsx or csv, streamed
+    await load_report(who, request) -> Report       the lines (in a file) and title info
+    write_report(report, path, progress=None)       synchronous: xlsx or csv, written
+                                                    forward as the lines are read
 
 WHO is the web request's Current, an Actor, or None to rebuild the actor of
 `request.requested_by` fresh from the database (a background job, the command line): rights
@@ -14,12 +15,11 @@ are checked again on each run, so a revoked role or link stops the next report."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import anyio.to_thread
 import pandas as pd
 
 from portal.access import Action, Actor, OrganisationResource, Role, may, require
@@ -29,7 +29,7 @@ from portal.core.current import actor_in
 from portal.core.enums import IN_PROGRAMME
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries
-from portal.exports.frames import prepare
+from portal.exports.frames import prepare, whole_invoices
 from portal.exports.rules import FORMATS, Period, period_problems, report_filename
 
 Progress = Callable[[int, int], None]
@@ -76,11 +76,16 @@ class ReportRequest:
 
 @dataclass(frozen=True, eq=False)
 class Report:
+    """A report ready to be written: its lines wait in files (queries.LinesFile), read chunk
+    by chunk by the writers, so that memory does not grow with the number of lines."""
+
     request: ReportRequest
     partner_name: str
     partner_currency: str
     generated_at: datetime
-    lines: pd.DataFrame = field(repr=False)
+    source: queries.LinesFile = field(repr=False)  # by date: the Lines sheet, the CSV
+    measure: dict = field(repr=False)  # queries.MEASURE_SQL: the longest texts, largest sums
+    by_client: queries.LinesFile | None = field(default=None, repr=False)  # client sheets
 
     @property
     def period(self) -> Period:
@@ -88,13 +93,27 @@ class Report:
 
     @property
     def line_count(self) -> int:
-        return len(self.lines)
+        return self.source.rows
 
     @property
     def filename(self) -> str:
         return report_filename(
             self.partner_name, self.period, self.request.format, self.generated_at
         )
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The lines by date, a chunk of whole invoices at a time, with their VAT."""
+        return map(prepare, whole_invoices(self.source.chunks()))
+
+    def client_chunks(self) -> Iterator[pd.DataFrame]:
+        """The lines client after client (in the Summary's order), as chunks() gives them."""
+        assert self.by_client is not None, "loaded without sheet_per_client"
+        return map(prepare, whole_invoices(self.by_client.chunks()))
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        """Every line in one frame, with its VAT: for a small report (or a test)."""
+        return prepare(self.source.frame())
 
 
 @dataclass(frozen=True)
@@ -156,7 +175,9 @@ async def report_scope(who, request: ReportRequest) -> Scope:
     clients = {link["client"]: link for link in await exportable_clients(actor, partner["id"])}
     if any(client_id not in clients for client_id in request.client_ids):
         raise NotFound()  # another partner's client, or none: the same answer
-    chosen = request.client_ids or tuple(clients)
+    # by name, as the form lists them and the Summary shows them
+    wanted = set(request.client_ids) or set(clients)
+    chosen = tuple(client for client in clients if client in wanted)
     full = tuple(
         client_id
         for client_id in chosen
@@ -181,15 +202,46 @@ async def count_report_lines(who, request: ReportRequest) -> int:
 
 
 async def load_report(who, request: ReportRequest) -> Report:
+    """The report with its lines copied: ready to be written."""
     scope = await report_scope(who, request)
-    frame = await queries.lines_frame(*_query_arguments(request, scope))
-    return Report(
+    report, copying = await report_to_copy(scope, request, await measure_report(scope, request))
+    await copying
+    return report
+
+
+async def measure_report(scope: Scope, request: ReportRequest) -> dict:
+    """How many lines, the longest texts and the largest sums (queries.MEASURE_SQL)."""
+    return await queries.measure_lines(*_query_arguments(request, scope))
+
+
+async def report_to_copy(
+    scope: Scope, request: ReportRequest, measure: dict
+) -> tuple[Report, Awaitable[None]]:
+    """The report, and the copy of its lines still to await: a writer may start on the report
+    at once (it waits for the lines), so that its first bytes do not wait for the query."""
+    arguments = _query_arguments(request, scope)
+    source = queries.lines_file(measure["lines"])
+    by_client = None
+    copies = [queries.copy_into(source, *arguments)]
+    if request.sheet_per_client and request.format == "xlsx":
+        by_client = queries.lines_file(measure["lines"])
+        copies.append(queries.copy_into(by_client, *arguments, client_order=list(scope.client_ids)))
+    report = Report(
         request=request,
         partner_name=scope.partner["name"],
         partner_currency=scope.partner["currency"],
         generated_at=datetime.now(UTC),
-        lines=await anyio.to_thread.run_sync(prepare, frame),
+        source=source,
+        measure=measure,
+        by_client=by_client,
     )
+    files = [source] if by_client is None else [source, by_client]
+    return report, _copied(list(zip(copies, files, strict=True)))
+
+
+async def _copied(copies: list[tuple[Awaitable[int], queries.LinesFile]]) -> None:
+    for copy, lines in copies:
+        lines.rows = await copy
 
 
 def _query_arguments(request: ReportRequest, scope: Scope) -> tuple:

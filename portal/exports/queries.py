@@ -1,22 +1,26 @@
 """Reads of billing reports, scoped by the partner and by the clients the actor may export.
 
 The lines come out of PostgreSQL with COPY … TO (CSV) into a temporary file that pandas parses
-in C: a million rows never exist as a million Python records (asyncpg's fetch would build them,
-several hundred MB), so memory holds only the DataFrame."""
+in C, a chunk at a time: a million rows never exist as a million Python records (asyncpg's
+fetch would build them, several hundred MB), nor as one DataFrame."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 
 import anyio.to_thread
 import pandas as pd
 
 from portal.database import storable_id
-from portal.exports.frames import frame_from_csv
+from portal.exports.frames import READ_ROWS, frame_from_csv, read_chunks
 from portal.organisations.tables import Organisation
 from portal.piccolo_conf import DB
 
@@ -88,9 +92,42 @@ SELECT i.issued_on,
        CASE WHEN v.shown THEN round(i.vat * 100)::bigint ELSE 0 END AS invoice_vat,
        i.currency, (i.payer = $1)::int AS partner_paid, v.shown::int AS shown, l.position
 """
+# The Lines sheet and the CSV: by date, then invoice (an invoice's lines stay together).
 LINES_ORDER = "ORDER BY i.issued_on, i.id, l.position"
 LINES_SQL = LINES_COLUMNS + LINES_FROM + LINES_ORDER
+# Each client's sheet: the clients in the order given ($6, the Summary's), then by date.
+CLIENT_LINES_SQL = (
+    LINES_COLUMNS
+    + LINES_FROM.replace(
+        "JOIN organisation c ON c.id = i.client",
+        "JOIN organisation c ON c.id = i.client\n"
+        "JOIN unnest($6::int[]) WITH ORDINALITY AS o(client, rank) ON o.client = i.client",
+    )
+    + "ORDER BY o.rank, i.currency, i.issued_on, i.id, l.position"
+)
 COUNT_SQL = "SELECT count(*) " + LINES_FROM
+# What the writers need to know before the first line: how many lines, and how wide each
+# column of the Lines sheet must be (its widths come before its rows in the file).
+MEASURE_SQL = (
+    """
+SELECT count(*) AS lines,
+       coalesce(max(length(c.name)), 0) AS client_name,
+       coalesce(max(length(l.description)), 0) AS product,
+       coalesce(max(length(i.number)) FILTER (WHERE v.shown), 0) AS invoice_number,
+       coalesce(array_agg(DISTINCT l.family), '{}') AS families,
+       coalesce(array_agg(DISTINCT i.vat_rule) FILTER (WHERE v.shown), '{}') AS vat_rules,
+       coalesce(array_agg(DISTINCT i.currency), '{}') AS currencies,
+       coalesce(array_agg(DISTINCT i.payer = $1), '{}') AS payers,
+       coalesce(round(max(abs(l.public_price)) FILTER (WHERE v.shown) * 100), 0)::bigint
+           AS public_price,
+       coalesce(round(max(abs(l.amount)) FILTER (WHERE v.shown) * 100), 0)::bigint AS amount,
+       coalesce(round(max(abs(l.discount)) FILTER (WHERE v.shown) * 100), 0)::bigint
+           AS discount,
+       coalesce(round(max(abs(l.cashback)) * 100), 0)::bigint AS cashback,
+       coalesce(round(max(abs(i.vat)) FILTER (WHERE v.shown) * 100), 0)::bigint AS vat
+"""
+    + LINES_FROM
+)
 
 DATES = ["issued_on", "service_from", "service_to"]
 DTYPES = {
@@ -144,39 +181,116 @@ async def count_lines(partner_id, start, end, client_ids, full_client_ids) -> in
         )
 
 
-async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd.DataFrame:
-    """The report's lines as a DataFrame: amounts in integer cents, rates in ten-thousandths."""
-    handle, path = tempfile.mkstemp(prefix="portal-report-", suffix=".csv")
+async def measure_lines(partner_id, start, end, client_ids, full_client_ids) -> dict:
+    """How many lines, the longest texts and the largest amounts (MEASURE_SQL)."""
+    async with _connection() as connection:
+        row = await connection.fetchrow(
+            MEASURE_SQL, *_arguments(partner_id, start, end, client_ids, full_client_ids)
+        )
+    return dict(row)
+
+
+PART, FAILED = ".part", ".failed"
+COPY_TIMEOUT = 600  # seconds a writer waits for the lines
+
+
+@dataclass(eq=False)
+class LinesFile:
+    """A report's lines as PostgreSQL wrote them (COPY … TO, CSV with a header), in a file of
+    the machine: read chunk by chunk, they never need to be in memory at once. The file takes
+    its name once complete, so a writer may start before the lines are all there (a download
+    starts at once) and waits for them. The process that made the file removes it when the
+    object goes (the object sent to a writer process is a copy, which removes nothing)."""
+
+    path: str
+    rows: int  # known from the query that counted them until the copy says
+
+    def __post_init__(self):
+        weakref.finalize(self, _remove, self.path, self.path + PART, self.path + FAILED)
+
+    def chunks(self, chunk_rows: int = READ_ROWS) -> Iterator[pd.DataFrame]:
+        """The lines, CHUNK_ROWS at a time (texts as categories)."""
+        self.wait()
+        return read_chunks(self.path, DTYPES, DATES, chunk_rows, **CSV_OPTIONS)
+
+    def frame(self) -> pd.DataFrame:
+        """All the lines in one frame (a small report, or a test)."""
+        self.wait()
+        return frame_from_csv(self.path, self.rows, DTYPES, DATES, **CSV_OPTIONS)
+
+    def wait(self, timeout: float = COPY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.path):
+            if os.path.exists(self.path + FAILED) or time.monotonic() > deadline:
+                raise RuntimeError("the report's lines could not be read from the database")
+            time.sleep(0.005)
+
+
+def _remove(*paths: str) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def lines_file(rows: int) -> LinesFile:
+    """A new file's name, for ROWS lines still to be copied (copy_into)."""
+    handle, part = tempfile.mkstemp(prefix="portal-report-", suffix=".csv" + PART)
     os.close(handle)
+    return LinesFile(part.removesuffix(PART), rows)
+
+
+async def copy_into(
+    lines: LinesFile,
+    partner_id,
+    start,
+    end,
+    client_ids,
+    full_client_ids,
+    *,
+    client_order: list[int] | None = None,
+) -> int:
+    """The report's lines into LINES' file, by date; with CLIENT_ORDER, client after client in
+    that order: amounts in integer cents, rates in ten-thousandths. How many were copied."""
+    arguments = _arguments(partner_id, start, end, client_ids, full_client_ids)
+    sql = LINES_SQL
+    if client_order is not None:
+        sql, arguments = CLIENT_LINES_SQL, (*arguments, list(client_order))
     try:
         async with _connection() as connection:
             status = await connection.copy_from_query(
-                LINES_SQL,
-                *_arguments(partner_id, start, end, client_ids, full_client_ids),
-                output=path,
-                format="csv",
-                header=True,
+                sql, *arguments, output=lines.path + PART, format="csv", header=True
             )
-        # pandas parses in C and lets go of the interpreter lock: in a thread, the event
-        # loop keeps answering other requests meanwhile
-        rows = int(status.split()[-1])  # 'COPY 1000000'
-        return await anyio.to_thread.run_sync(read_lines_csv, path, rows)
-    finally:
-        os.unlink(path)
+    except BaseException:
+        with open(lines.path + FAILED, "w"):  # a writer waiting for the lines stops
+            pass
+        raise
+    os.replace(lines.path + PART, lines.path)
+    return int(status.split()[-1])  # 'COPY 1000000'
 
 
-def read_lines_csv(path: str, rows: int) -> pd.DataFrame:
-    return frame_from_csv(
-        path,
-        rows,
-        DTYPES,
-        DATES,
-        date_format="%Y-%m-%d",
-        keep_default_na=False,
-        na_filter=False,
-        true_values=["1"],
-        false_values=["0"],
-    )
+async def copy_lines(*arguments, client_order: list[int] | None = None) -> LinesFile:
+    """The report's lines in a file, once copied (copy_into's arguments)."""
+    lines = lines_file(0)
+    lines.rows = await copy_into(lines, *arguments, client_order=client_order)
+    return lines
+
+
+async def lines_frame(partner_id, start, end, client_ids, full_client_ids) -> pd.DataFrame:
+    """The report's lines as one DataFrame: amounts in integer cents, rates in
+    ten-thousandths."""
+    lines = await copy_lines(partner_id, start, end, client_ids, full_client_ids)
+    # pandas parses in C and lets go of the interpreter lock: in a thread, the event loop
+    # keeps answering other requests meanwhile
+    return await anyio.to_thread.run_sync(lines.frame)
+
+
+CSV_OPTIONS = {
+    "date_format": "%Y-%m-%d",
+    "keep_default_na": False,
+    "na_filter": False,
+    "true_values": ["1"],
+    "false_values": ["0"],
+}
 
 
 # The same lines, a page at a time, after the key (issue date, invoice, line) of the last line

@@ -18,8 +18,9 @@ from portal.core.current import (
     Current,
 )
 from portal.errors import FormErrors, NotFound
-from portal.forms import Form, page_number
+from portal.forms import Form
 from portal.organisations import forms, queries, services
+from portal.paging import FIRST, Position, position_of
 from portal.web import (
     PUBLIC,
     client_of,
@@ -191,7 +192,7 @@ class MembersController(Controller):
         return page(
             request,
             "organisations/members.html",
-            await _members_context(current, page_number(request.query_params.get("page"))),
+            await _members_context(current, position_of(request.query_params)),
             fragment="members",
         )
 
@@ -204,7 +205,7 @@ class MembersController(Controller):
             form.check()
             await services.invite(request.app.state.settings, current, invitation)
         except FormErrors as error:
-            context = await _members_context(current, 1)
+            context = await _members_context(current, FIRST)
             return form_page(
                 request, "organisations/members.html", {**context, "form": data}, error.errors
             )
@@ -225,7 +226,7 @@ class MembersController(Controller):
             return form_page(
                 request,
                 "organisations/members.html",
-                await _members_context(current, 1),
+                await _members_context(current, FIRST),
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
         return redirect(request, "/organisation/members", flash="The member's rights are saved.")
@@ -240,7 +241,7 @@ class MembersController(Controller):
             return form_page(
                 request,
                 "organisations/members.html",
-                await _members_context(current, 1),
+                await _members_context(current, FIRST),
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
         return redirect(
@@ -264,15 +265,13 @@ class MembersController(Controller):
         )
 
 
-async def _members_context(current: Current, page_no: int) -> dict:
+async def _members_context(current: Current, position: Position) -> dict:
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_MEMBERS, resource)
-    members, has_next = await queries.members(resource.organisation_id, page_no)
+    members = await queries.members(resource.organisation_id, position)
     can_manage = may(current.actor, Action.MANAGE_MEMBERS, resource)
     return {
         "members": members,
-        "page_no": page_no,
-        "has_next": has_next,
         "invitations": await queries.pending_invitations(
             resource.organisation_id, datetime.now(UTC)
         )
@@ -361,7 +360,7 @@ class TeamsController(Controller):
         return page(
             request,
             "organisations/teams.html",
-            await _teams_context(current, page_number(request.query_params.get("page"))),
+            await _teams_context(current, position_of(request.query_params)),
         )
 
     @post("", name="organisations.teams.create")
@@ -376,7 +375,7 @@ class TeamsController(Controller):
             return form_page(
                 request,
                 "organisations/teams.html",
-                {**await _teams_context(current, 1), "form": data},
+                {**await _teams_context(current, FIRST), "form": data},
                 error.errors,
             )
         return redirect(request, f"/organisation/teams/{team_id}", flash=f"Team {name} created.")
@@ -508,16 +507,14 @@ class TeamsController(Controller):
         )
 
 
-async def _teams_context(current: Current, page_no: int) -> dict:
+async def _teams_context(current: Current, position: Position) -> dict:
     """Members see every team; a team guest sees only the teams they are in."""
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, resource)
     only = None if current.actor.is_member else current.actor.team_ids
-    teams, has_next = await queries.teams(resource.organisation_id, page_no, only)
+    teams = await queries.teams(resource.organisation_id, position, only)
     return {
         "teams": teams,
-        "page_no": page_no,
-        "has_next": has_next,
         "can_manage": may(current.actor, Action.MANAGE_TEAMS, resource),
     }
 
