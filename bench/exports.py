@@ -322,13 +322,16 @@ def _column_values(chunk, column) -> list:
 
 async def _frame(partner: int, start: date, end: date):
     from portal.exports import queries
-    from portal.exports.billing_report import ReportRequest, partner_view, report_scope
+    from portal.exports.billing_report import (
+        ReportRequest,
+        partner_view,
+        report_lines,
+        report_scope,
+    )
 
     request = ReportRequest(partner, start, end)
     scope = await report_scope(await partner_view(partner), request)
-    return await queries.lines_frame(
-        partner, start, end, list(scope.client_ids), list(scope.full_client_ids)
-    )
+    return await queries.lines_frame(report_lines(request, scope))
 
 
 async def _to_excel(partner: int, start: date, end: date, output: str) -> dict:
@@ -589,24 +592,13 @@ async def _migrate(url: str) -> None:
 
 async def _plan(url: str, partner: dict) -> str:
     from bench.harness import explain
-    from portal.exports.queries import LINES_SQL
+    from portal.access import ClientScope
+    from portal.exports.queries import LINES_SQL, Lines
 
     start, end = period_of(partner["lines"])
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        clients = [
-            r["client"]
-            for r in await connection.fetch(
-                "SELECT client FROM partner_link WHERE partner = $1", partner["partner"]
-            )
-        ]
-    finally:
-        await connection.close()
-    full = clients  # the plan's shape does not depend on which are full
-    plan = await explain(url, LINES_SQL, (partner["partner"], start, end, clients, full))
-    return plan
+    every_client = ClientScope(every_client=True, user_id=0)
+    lines = Lines(partner["partner"], start, end, every_client)
+    return await explain(url, LINES_SQL, lines.arguments())
 
 
 def report(results: dict) -> None:

@@ -35,7 +35,7 @@ from portal.clients import services as link_services
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries as export_queries
-from portal.exports.billing_report import ReportRequest, report_scope
+from portal.exports.billing_report import ReportRequest, report_lines, report_scope
 from portal.exports.feed import rules as feed_rules
 from portal.exports.feed import services as feed_services
 from portal.exports.feed.routes import feed_file
@@ -507,15 +507,8 @@ class ReportsController(Controller):
             requested_by=current.user_id,
         )
         scope = await report_scope(current, request)
-        after = paging.decode(cursor, date, int, int)
         rows, has_next = await export_queries.lines_page(
-            scope.partner["id"],
-            period_from,
-            period_to,
-            list(scope.client_ids),
-            list(scope.full_client_ids),
-            after=after,
-            size=limit,
+            report_lines(request, scope), after=paging.decode(cursor, date, int, int), size=limit
         )
         return schemas.ReportLinePage(
             data=[report_line(row) for row in rows],

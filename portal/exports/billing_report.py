@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from portal.access import Action, Actor, OrganisationResource, Role, may, require
-from portal.clients.rules import Access, LinkStatus
-from portal.clients.services import link_resource
+from portal.access import Actor, ClientScope, OrganisationResource, Role, export_scope
 from portal.core.current import actor_in
 from portal.core.enums import IN_PROGRAMME
+from portal.database import storable_id
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries
 from portal.exports.frames import prepare, whole_invoices
@@ -118,12 +117,12 @@ class Report:
 
 @dataclass(frozen=True)
 class Scope:
-    """What the actor may export of the partner: the clients, and which of them show their
-    client-paid invoices in full (an active full-access link)."""
+    """What the actor may export of the partner: the clients of CLIENTS (access.py's
+    `export_scope`, applied by the queries), narrowed to CHOSEN when a selection was made."""
 
     partner: dict
-    client_ids: tuple[int, ...]
-    full_client_ids: tuple[int, ...]
+    clients: ClientScope
+    chosen: tuple[int, ...] | None = None
 
 
 async def partner_view(partner_id: int) -> Actor:
@@ -155,9 +154,9 @@ async def resolve_actor(who, request: ReportRequest) -> Actor:
 
 async def exportable_clients(actor: Actor, partner_id: int) -> list[dict]:
     """The clients ACTOR may put in a report of PARTNER_ID, by name (for the form too)."""
-    require(actor, Action.EXPORT_BILLING, OrganisationResource(partner_id))
-    links = await queries.client_links(partner_id)
-    return [link for link in links if may(actor, Action.EXPORT_BILLING, link_resource(link))]
+    return await queries.scope_clients(
+        partner_id, export_scope(actor, OrganisationResource(partner_id))
+    )
 
 
 async def report_scope(who, request: ReportRequest) -> Scope:
@@ -172,19 +171,15 @@ async def report_scope(who, request: ReportRequest) -> Scope:
     partner = await queries.organisation(request.partner_id)
     if partner is None:
         raise NotFound()
-    clients = {link["client"]: link for link in await exportable_clients(actor, partner["id"])}
-    if any(client_id not in clients for client_id in request.client_ids):
+    clients = export_scope(actor, OrganisationResource(partner["id"]))
+    if not request.client_ids:
+        return Scope(partner, clients)
+    chosen = tuple(dict.fromkeys(request.client_ids))
+    if not all(storable_id(client_id) for client_id in chosen) or len(
+        await queries.scope_clients(partner["id"], clients, chosen)
+    ) != len(chosen):
         raise NotFound()  # another partner's client, or none: the same answer
-    # by name, as the form lists them and the Summary shows them
-    wanted = set(request.client_ids) or set(clients)
-    chosen = tuple(client for client in clients if client in wanted)
-    full = tuple(
-        client_id
-        for client_id in chosen
-        if clients[client_id]["status"] == LinkStatus.ACTIVE
-        and clients[client_id]["access"] == Access.FULL
-    )
-    return Scope(partner, tuple(chosen), full)
+    return Scope(partner, clients, chosen)
 
 
 def request_problems(request: ReportRequest) -> dict[str, str]:
@@ -196,9 +191,7 @@ def request_problems(request: ReportRequest) -> dict[str, str]:
 
 async def count_report_lines(who, request: ReportRequest) -> int:
     scope = await report_scope(who, request)
-    if not scope.client_ids:
-        return 0
-    return await queries.count_lines(*_query_arguments(request, scope))
+    return await queries.count_lines(report_lines(request, scope))
 
 
 async def load_report(who, request: ReportRequest) -> Report:
@@ -211,7 +204,7 @@ async def load_report(who, request: ReportRequest) -> Report:
 
 async def measure_report(scope: Scope, request: ReportRequest) -> dict:
     """How many lines, the longest texts and the largest sums (queries.MEASURE_SQL)."""
-    return await queries.measure_lines(*_query_arguments(request, scope))
+    return await queries.measure_lines(report_lines(request, scope))
 
 
 async def report_to_copy(
@@ -219,13 +212,15 @@ async def report_to_copy(
 ) -> tuple[Report, Awaitable[None]]:
     """The report, and the copy of its lines still to await: a writer may start on the report
     at once (it waits for the lines), so that its first bytes do not wait for the query."""
-    arguments = _query_arguments(request, scope)
+    lines = report_lines(request, scope)
     source = queries.lines_file(measure["lines"])
     by_client = None
-    copies = [queries.copy_into(source, *arguments)]
+    copies = [queries.copy_into(source, lines)]
     if request.sheet_per_client and request.format == "xlsx":
         by_client = queries.lines_file(measure["lines"])
-        copies.append(queries.copy_into(by_client, *arguments, client_order=list(scope.client_ids)))
+        clients = await queries.scope_clients(scope.partner["id"], scope.clients, scope.chosen)
+        order = [client["client"] for client in clients]  # by name, as the Summary
+        copies.append(queries.copy_into(by_client, lines, client_order=order))
     report = Report(
         request=request,
         partner_name=scope.partner["name"],
@@ -244,13 +239,10 @@ async def _copied(copies: list[tuple[Awaitable[int], queries.LinesFile]]) -> Non
         lines.rows = await copy
 
 
-def _query_arguments(request: ReportRequest, scope: Scope) -> tuple:
-    return (
-        request.partner_id,
-        request.period_start,
-        request.period_end,
-        list(scope.client_ids),
-        list(scope.full_client_ids),
+def report_lines(request: ReportRequest, scope: Scope) -> queries.Lines:
+    """The lines REQUEST asks for, as far as SCOPE lets it."""
+    return queries.Lines(
+        request.partner_id, request.period_start, request.period_end, scope.clients, scope.chosen
     )
 
 
