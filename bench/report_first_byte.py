@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         url = harness.demo_database(postgres, args.size)
         partner_id = harness_run(big_partner.add_big_partner(url))
         lines = harness_run(add_report_lines(url, partner_id))
-        harness.say(f"big partner {partner_id}: {lines:,} lines in the period (a few are older)")
+        harness.say(f"big partner {partner_id}: {lines:,} lines in the period")
         with ExitStack() as stack:
             servers = {
                 name: stack.enter_context(

@@ -222,7 +222,7 @@ async def clients_of_partner(
     scope: ClientScope,
     access: str = "",
     search: str = "",
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> Page:
     """The page of the partner's active clients that the person of SCOPE sees, at
     POSITION."""
@@ -231,7 +231,7 @@ async def clients_of_partner(
         sql, args = clients_query(partner_id, window, scope=scope, access=access, search=search)
         return await PartnerLink.raw(sql, *args, *window.arguments)
 
-    return await read_page(CLIENT_ORDER.window(position, size), fetch)
+    return await read_page(CLIENT_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 def clients_query(
@@ -288,7 +288,7 @@ ORDER BY {outer_order}
 
 
 async def links_of_client(
-    client_id: int, position: Position = FIRST, size: int = PAGE_SIZE
+    client_id: int, position: Position = FIRST, size: int | None = None
 ) -> Page:
     """The page of the client's partners (active, or asked and waiting) at POSITION."""
 
@@ -301,7 +301,7 @@ async def links_of_client(
         )
         return await PartnerLink.raw(sql, client_id, *window.arguments)
 
-    return await read_page(PARTNER_ORDER.window(position, size), fetch)
+    return await read_page(PARTNER_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 async def all_links_of_client(client_id: int) -> list[dict]:

@@ -220,7 +220,7 @@ ORDER BY {outer_order}
 """
 
 
-async def inbox(partner_id: int, position: Position = FIRST, size: int = PAGE_SIZE) -> Page:
+async def inbox(partner_id: int, position: Position = FIRST, size: int | None = None) -> Page:
     """The tenders routed to PARTNER_ID, newest first, with its own quote's status."""
 
     async def fetch(window: Window) -> list[dict]:
@@ -233,7 +233,7 @@ async def inbox(partner_id: int, position: Position = FIRST, size: int = PAGE_SI
         )
         return await Tender.raw(sql, partner_id, *window.arguments)
 
-    return await read_page(INBOX_ORDER.window(position, size), fetch)
+    return await read_page(INBOX_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 async def tender_for_partner(partner_id: int, tender_id: int) -> dict | None:

@@ -642,9 +642,7 @@ async def takes_part_in_tenders(current: Current) -> bool:
     return _routed_resource(current).partner_active
 
 
-async def inbox(
-    current: Current, position: Position = FIRST, size: int = queries.PAGE_SIZE
-) -> Inbox:
+async def inbox(current: Current, position: Position = FIRST, size: int | None = None) -> Inbox:
     """The tenders routed to the partner, newest first, and its record (received, answered,
     won): an active partner's only."""
     organisation = current.organisation_resource()

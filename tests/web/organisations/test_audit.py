@@ -246,7 +246,8 @@ async def test_a_long_log_downloads_whole(client):
     )
     rows = await download(client, action="member.changed")
     assert len(rows) == 1 + 100_050
-    assert rows[1][3] == "Member 100050" and rows[-1][3] == "Member 1"
+    subject = rows[0].index("subject")
+    assert rows[1][subject] == "Member 100050" and rows[-1][subject] == "Member 1"
 
 
 async def test_the_pager_keeps_the_filters_from_page_to_page(client):
@@ -271,7 +272,7 @@ async def test_the_pager_keeps_the_filters_from_page_to_page(client):
     while True:
         assert page.status_code == 200
         assert set(actions_on(page.text)) == {"team.created"}
-        seen += re.findall(r"<td>(Entry \d+)</td>", page.text)
+        seen += re.findall(r"\bEntry \d+\b", page.text)
         following = pager_link(page.text, "next")
         if following is None:
             break
@@ -281,5 +282,5 @@ async def test_the_pager_keeps_the_filters_from_page_to_page(client):
     last = await client.get(
         pager_link((await client.get("/organisation/audit?action=team.")).text, "last")
     )
-    assert re.findall(r"<td>(Entry \d+)</td>", last.text)[-1] == "Entry 2"
+    assert re.findall(r"\bEntry \d+\b", last.text)[-1] == "Entry 2"
     assert pager_link(last.text, "next") is None and pager_link(last.text, "prev")
