@@ -331,7 +331,7 @@ async def _frame(partner: int, start: date, end: date):
 
     request = ReportRequest(partner, start, end)
     scope = await report_scope(await partner_view(partner), request)
-    return await queries.lines_frame(report_lines(request, scope))
+    return await queries.lines_frame(report_lines(request, scope.clients, scope.chosen))
 
 
 async def _to_excel(partner: int, start: date, end: date, output: str) -> dict:

@@ -35,7 +35,7 @@ from portal.clients import services as link_services
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries as export_queries
-from portal.exports.billing_report import ReportRequest, report_lines, report_scope
+from portal.exports.billing_report import ReportRequest, lines_scope, report_lines
 from portal.exports.feed import rules as feed_rules
 from portal.exports.feed import services as feed_services
 from portal.exports.feed.routes import feed_file
@@ -506,9 +506,11 @@ class ReportsController(Controller):
             format="csv",
             requested_by=current.user_id,
         )
-        scope = await report_scope(current, request)
+        clients, chosen = await lines_scope(current, request)
         rows, has_next = await export_queries.lines_page(
-            report_lines(request, scope), after=paging.decode(cursor, date, int, int), size=limit
+            report_lines(request, clients, chosen),
+            after=paging.decode(cursor, date, int, int),
+            size=limit,
         )
         return schemas.ReportLinePage(
             data=[report_line(row) for row in rows],

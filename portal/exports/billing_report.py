@@ -160,26 +160,34 @@ async def exportable_clients(actor: Actor, partner_id: int) -> list[dict]:
 
 
 async def report_scope(who, request: ReportRequest) -> Scope:
+    """Authorize REQUEST for WHO (`lines_scope`), with the partner's name and currency for
+    the file."""
+    clients, chosen = await lines_scope(who, request)
+    partner = await queries.organisation(request.partner_id)
+    if partner is None:
+        raise NotFound()
+    return Scope(partner, clients, chosen)
+
+
+async def lines_scope(who, request: ReportRequest) -> tuple[ClientScope, tuple | None]:
     """Authorize REQUEST for WHO: the partner must be the organisation acted in, the actor may
-    export, every client asked for is one of theirs (else 404), the period is valid (422)."""
+    export, every client asked for is one of theirs (else 404), the period is valid (422).
+    The clients WHO may export, and those chosen (None: all of them)."""
     actor = await resolve_actor(who, request)
     if actor.organisation_id != request.partner_id:
         raise NotFound()
     problems = request_problems(request)
     if problems:
         raise FormErrors(problems)
-    partner = await queries.organisation(request.partner_id)
-    if partner is None:
-        raise NotFound()
-    clients = export_scope(actor, OrganisationResource(partner["id"]))
+    clients = export_scope(actor, OrganisationResource(request.partner_id))
     if not request.client_ids:
-        return Scope(partner, clients)
+        return clients, None
     chosen = tuple(dict.fromkeys(request.client_ids))
     if not all(storable_id(client_id) for client_id in chosen) or len(
-        await queries.scope_clients(partner["id"], clients, chosen)
+        await queries.scope_clients(request.partner_id, clients, chosen)
     ) != len(chosen):
         raise NotFound()  # another partner's client, or none: the same answer
-    return Scope(partner, clients, chosen)
+    return clients, chosen
 
 
 def request_problems(request: ReportRequest) -> dict[str, str]:
@@ -191,7 +199,7 @@ def request_problems(request: ReportRequest) -> dict[str, str]:
 
 async def count_report_lines(who, request: ReportRequest) -> int:
     scope = await report_scope(who, request)
-    return await queries.count_lines(report_lines(request, scope))
+    return await queries.count_lines(report_lines(request, scope.clients, scope.chosen))
 
 
 async def load_report(who, request: ReportRequest) -> Report:
@@ -204,7 +212,7 @@ async def load_report(who, request: ReportRequest) -> Report:
 
 async def measure_report(scope: Scope, request: ReportRequest) -> dict:
     """How many lines, the longest texts and the largest sums (queries.MEASURE_SQL)."""
-    return await queries.measure_lines(report_lines(request, scope))
+    return await queries.measure_lines(report_lines(request, scope.clients, scope.chosen))
 
 
 async def report_to_copy(
@@ -212,7 +220,7 @@ async def report_to_copy(
 ) -> tuple[Report, Awaitable[None]]:
     """The report, and the copy of its lines still to await: a writer may start on the report
     at once (it waits for the lines), so that its first bytes do not wait for the query."""
-    lines = report_lines(request, scope)
+    lines = report_lines(request, scope.clients, scope.chosen)
     source = queries.lines_file(measure["lines"])
     by_client = None
     copies = [queries.copy_into(source, lines)]
@@ -239,10 +247,12 @@ async def _copied(copies: list[tuple[Awaitable[int], queries.LinesFile]]) -> Non
         lines.rows = await copy
 
 
-def report_lines(request: ReportRequest, scope: Scope) -> queries.Lines:
-    """The lines REQUEST asks for, as far as SCOPE lets it."""
+def report_lines(
+    request: ReportRequest, clients: ClientScope, chosen: tuple | None = None
+) -> queries.Lines:
+    """The lines REQUEST asks for, of the CLIENTS its person may export (of CHOSEN, if any)."""
     return queries.Lines(
-        request.partner_id, request.period_start, request.period_end, scope.clients, scope.chosen
+        request.partner_id, request.period_start, request.period_end, clients, chosen
     )
 
 

@@ -201,21 +201,25 @@ DTYPES = {
 
 
 @asynccontextmanager
-async def _connection() -> AsyncIterator:
+async def _connection(custom_plans: bool = True) -> AsyncIterator:
     """A pooled connection in the web app; a connection of its own in the command line or a
     worker, which have no pool. Its statements are planned for their values each time: after
     five runs a prepared statement may fall back to a generic plan, which cannot see that a
     manager's scope (`$4`) or the absence of a selection (`$7`) leaves nothing to check, and
     reads every link of the partner for each invoice (a count of 10 ms became 40-80 ms). The
-    pool resets the setting when the connection goes back."""
+    pool resets the setting when the connection goes back. A page of lines (CUSTOM_PLANS
+    false) keeps its generic plan: it reads a page's invoices by index either way, and planning
+    each time cost more than it saved."""
     if DB.pool is not None:
         async with DB.pool.acquire() as connection:
-            await connection.execute(CUSTOM_PLANS)
+            if custom_plans:
+                await connection.execute(CUSTOM_PLANS)
             yield connection
         return
     connection = await DB.get_new_connection()
     try:
-        await connection.execute(CUSTOM_PLANS)
+        if custom_plans:
+            await connection.execute(CUSTOM_PLANS)
         yield connection
     finally:
         await connection.close()
@@ -346,7 +350,7 @@ async def lines_page(
     else:
         sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$11")
         values = (*lines.arguments(), *after, size + 1)
-    async with _connection() as connection:
+    async with _connection(custom_plans=False) as connection:
         rows = [dict(row) for row in await connection.fetch(sql, *values)]
     return rows[:size], len(rows) > size
 

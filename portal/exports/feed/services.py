@@ -86,7 +86,7 @@ async def publish(settings: Settings, partner_id: int, start, *, now: datetime |
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / rules.file_name(start, version, "csv")
     rows, through = await line_queries.copy_feed_lines(
-        str(csv_path), report_lines(request, scope), first_published
+        str(csv_path), report_lines(request, scope.clients, scope.chosen), first_published
     )
     parquet_path = folder / rules.file_name(start, version, "parquet")
     corrections = await anyio.to_thread.run_sync(_write_parquet, csv_path, parquet_path)
