@@ -93,7 +93,7 @@ async def scope_clients(
     """The partner's clients in SCOPE (of CHOSEN, when given) by name: what a report may
     cover, for the form, the check of a selection and the per-client sheets."""
     arguments = (scope.every_client, scope.user_id, sorted(scope.team_ids))
-    async with _connection() as connection:
+    async with _planned_for_values() as connection:
         rows = await connection.fetch(
             SCOPE_CLIENTS_SQL, partner_id, *arguments, None if chosen is None else list(chosen)
         )
@@ -201,41 +201,42 @@ DTYPES = {
 
 
 @asynccontextmanager
-async def _connection(custom_plans: bool = True) -> AsyncIterator:
+async def _connection() -> AsyncIterator:
     """A pooled connection in the web app; a connection of its own in the command line or a
-    worker, which have no pool. Its statements are planned for their values each time: after
-    five runs a prepared statement may fall back to a generic plan, which cannot see that a
-    manager's scope (`$4`) or the absence of a selection (`$7`) leaves nothing to check, and
-    reads every link of the partner for each invoice (a count of 10 ms became 40-80 ms). The
-    pool resets the setting when the connection goes back. A page of lines (CUSTOM_PLANS
-    false) keeps its generic plan: it reads a page's invoices by index either way, and planning
-    each time cost more than it saved."""
+    worker, which have no pool."""
     if DB.pool is not None:
         async with DB.pool.acquire() as connection:
-            if custom_plans:
-                await connection.execute(CUSTOM_PLANS)
             yield connection
         return
     connection = await DB.get_new_connection()
     try:
-        if custom_plans:
-            await connection.execute(CUSTOM_PLANS)
         yield connection
     finally:
         await connection.close()
 
 
-CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
+@asynccontextmanager
+async def _planned_for_values() -> AsyncIterator:
+    """A connection whose statements are planned for their values each time, in a transaction
+    of their own (pooled connections keep no session state): after five runs a prepared
+    statement may fall back to a generic plan, which cannot see that a manager's scope (`$4`)
+    or the absence of a selection (`$7`) leaves nothing to check, and tests every link of the
+    partner (a count of 10 ms became 40-80 ms). COPY needs none: its values are written into
+    the statement. A page of lines keeps its generic plan: it reads a page's invoices by index
+    either way, and planning each time cost more than it saved."""
+    async with _connection() as connection, connection.transaction():
+        await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield connection
 
 
 async def count_lines(lines: Lines) -> int:
-    async with _connection() as connection:
+    async with _planned_for_values() as connection:
         return await connection.fetchval(COUNT_SQL, *lines.arguments())
 
 
 async def measure_lines(lines: Lines) -> dict:
     """How many lines, the longest texts and the largest amounts (MEASURE_SQL)."""
-    async with _connection() as connection:
+    async with _planned_for_values() as connection:
         row = await connection.fetchrow(MEASURE_SQL, *lines.arguments())
     return dict(row)
 
@@ -350,7 +351,7 @@ async def lines_page(
     else:
         sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$11")
         values = (*lines.arguments(), *after, size + 1)
-    async with _connection(custom_plans=False) as connection:
+    async with _connection() as connection:
         rows = [dict(row) for row in await connection.fetch(sql, *values)]
     return rows[:size], len(rows) > size
 
