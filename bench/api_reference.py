@@ -1,7 +1,7 @@
 """The API's floor reference: a bare Litestar app answering GET /api/v1/clients and GET
 /api/v1/reports/lines for one partner (BENCH_PARTNER_ID) with the portal's own SQL
-(`clients_query`, LINES_PAGE_SQL) on raw asyncpg, encoded with msgspec into the same
-structures — no token, rate limit, authorization or ORM.
+(`clients_query`, LINES_PAGE_SQL with a manager's client scope) on raw asyncpg, encoded with
+msgspec into the same structures — no token, rate limit, authorization or ORM.
 
     DATABASE_URL=... BENCH_PARTNER_ID=... granian --interface asgi --factory \\
         bench.api_reference:create_app
@@ -23,10 +23,11 @@ from piccolo.querystring import QueryString
 from portal.access import ClientScope
 from portal.api import paging, schemas
 from portal.api.routes import client_item, report_line
-from portal.clients.queries import clients_query
-from portal.exports.queries import CLIENT_LINKS_SQL, LINES_AFTER, LINES_PAGE_SQL
+from portal.clients.queries import CLIENT_ORDER, clients_query
+from portal.exports.queries import LINES_AFTER, LINES_PAGE_SQL, Lines
 
 POOL: dict[str, asyncpg.Pool] = {}
+EVERY_CLIENT = ClientScope(every_client=True, user_id=0)  # the partner's managers' scope
 
 
 @asynccontextmanager
@@ -48,17 +49,15 @@ def _json(body) -> Response:
 
 @get("/api/v1/clients")
 async def clients(cursor: str | None = None, limit: int = 50) -> Response:
-    template, args = clients_query(
-        _partner(), 1, scope=ClientScope(True, 0), after=paging.decode(cursor, str, int), size=limit
-    )
-    sql, values = QueryString(template, *args).compile_string()
+    window = CLIENT_ORDER.window(paging.position(cursor, str, int), limit)
+    template, args = clients_query(_partner(), window, scope=ClientScope(True, 0))
+    sql, values = QueryString(template, *args, *window.arguments).compile_string()
     async with POOL["pool"].acquire() as connection:
-        rows = [dict(row) for row in await connection.fetch(sql, *values)]
-    page, more = rows[:limit], len(rows) > limit
+        page = window.page([dict(row) for row in await connection.fetch(sql, *values)])
     return _json(
         schemas.ClientPage(
             data=[client_item(row) for row in page],
-            next_cursor=paging.next_cursor(page, more, "client_name", "id"),
+            next_cursor=paging.page_cursor(page, "client_name", "id"),
         )
     )
 
@@ -70,22 +69,14 @@ async def lines(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Response:
-    links_sql, links_args = QueryString(CLIENT_LINKS_SQL, _partner()).compile_string()
+    lines = Lines(_partner(), period_from, period_to, EVERY_CLIENT)
+    after = paging.decode(cursor, date, int, int)
+    if after is None:
+        sql, values = LINES_PAGE_SQL.format(after="", limit="$8"), (*lines.arguments(), limit + 1)
+    else:
+        sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$11")
+        values = (*lines.arguments(), *after, limit + 1)
     async with POOL["pool"].acquire() as connection:
-        links = await connection.fetch(links_sql, *links_args)
-        client_ids = [link["client"] for link in links]
-        full = [
-            link["client"]
-            for link in links
-            if link["status"] == "active" and link["access"] == "full"
-        ]
-        after = paging.decode(cursor, date, int, int)
-        arguments = (_partner(), period_from, period_to, client_ids, full)
-        if after is None:
-            sql, values = LINES_PAGE_SQL.format(after="", limit="$6"), (*arguments, limit + 1)
-        else:
-            sql = LINES_PAGE_SQL.format(after=LINES_AFTER, limit="$9")
-            values = (*arguments, *after, limit + 1)
         rows = [dict(row) for row in await connection.fetch(sql, *values)]
     page, more = rows[:limit], len(rows) > limit
     return _json(

@@ -149,11 +149,12 @@ class RunningServer:
 
 @contextmanager
 def granian_server(
-    factory: str, database_url: str, *, job_worker: bool = False
+    factory: str, database_url: str, *, job_worker: bool = False, root: Path = ROOT
 ) -> Iterator[RunningServer]:
     """Serve the app FACTORY as production does (granian, 2 workers, no access log); yields
     it once /health answers, and stops it afterwards. With JOB_WORKER, a `portal worker`
-    runs beside it (as `portal serve` starts one) for the jobs it queues."""
+    runs beside it (as `portal serve` starts one) for the jobs it queues. ROOT: the checkout
+    of the portal to serve (another version's, to compare two side by side)."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     command = [
@@ -163,10 +164,11 @@ def granian_server(
     with tempfile.TemporaryDirectory(prefix="portal-bench-server-") as folder:
         log_path = Path(folder) / "server.log"
         environment = server_environment(database_url, base_url, Path(folder))
+        environment["PYTHONPATH"] = str(root)
         with log_path.open("wb") as log, ExitStack() as stack:
             process = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=root,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -176,7 +178,7 @@ def granian_server(
             if job_worker:
                 worker = subprocess.Popen(
                     [sys.executable, "-m", "portal.cli", "worker"],
-                    cwd=ROOT,
+                    cwd=root,
                     env=environment,
                     stdout=log,
                     stderr=subprocess.STDOUT,

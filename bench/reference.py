@@ -45,6 +45,7 @@ from portal.core.navigation import menu_for
 from portal.core.tokens import token_hash
 from portal.organisations import queries
 from portal.organisations import queries as organisation_queries
+from portal.paging import FIRST
 from portal.partners import queries as programme_queries
 from portal.partners import rules as programme_rules
 from portal.partners import website
@@ -254,9 +255,9 @@ def _clients_calls(partner_id: int, access: str) -> Calls:
     return {
         "clients": (
             lambda: client_queries.clients_of_partner(
-                partner_id, 1, scope=EVERY_CLIENT, access=access
+                partner_id, FIRST, scope=EVERY_CLIENT, access=access
             ),
-            [(partner_id, *([access] if access else []), client_queries.PAGE_SIZE + 1, 0)],
+            [(partner_id, *([access] if access else []))],
         ),
         "pending": (lambda: client_queries.pending_for_partner(partner_id), [(partner_id,)]),
     }
@@ -282,16 +283,13 @@ def _client_calls(organisation_id: int, link: dict) -> Calls:
     families = list(link["families"] or [])
     return {
         "products": (
-            lambda: client_queries.delegated_products(link, 1),
-            [(client, link["access"] == "full", families, link["id"], 51, 0)],
+            lambda: client_queries.delegated_products(link, FIRST),
+            [(client, link["access"] == "full", families, link["id"])],
         ),
         "members": (lambda: organisation_queries.member_choices(partner), [(partner,)]),
-        "teams": (
-            lambda: organisation_queries.teams(partner, 1),
-            [(partner, True, [], organisation_queries.PAGE_SIZE + 1, 0)],
-        ),
+        "teams": (lambda: organisation_queries.team_choices(partner), [(partner,)]),
         "events": (
-            lambda: events_of(organisation_id, AuditFilter(subject=link["client_name"]), 1),
+            lambda: events_of(organisation_id, AuditFilter(subject=link["client_name"]), size=20),
             [(organisation_id, link["client_name"])],
         ),
         "catalogue": (lambda: product_queries.catalogue(currency), [(currency,)]),
@@ -316,8 +314,8 @@ def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
             [(partner_id,)],
         ),
         "recent": (
-            lambda: billing_queries.invoices_paid_by(partner_id, 1, EVERY_CLIENT, 5),
-            [(partner_id, 6, 0)],
+            lambda: billing_queries.invoices_paid_by(partner_id, EVERY_CLIENT, size=5),
+            [(partner_id,)],
         ),
         "waiting": (
             lambda: billing_queries.requests_waiting(partner_id, EVERY_CLIENT),
@@ -459,15 +457,13 @@ async def clients_page(request: Request) -> Response:
         calls = _clients_calls(session["organisation_id"], access)
         rows = await run_calls(connection, state.page_sql, calls, f"{access}:")
     found = rows["clients"][0]
-    filters = {"access": access, "search": "", "page_no": 1}
+    filters = {"access": access, "search": ""}
     context = {
         **_grant_helpers(),
         "current": current_of(session),
-        "clients": found[: client_queries.PAGE_SIZE],
-        "has_next": len(found) > client_queries.PAGE_SIZE,
+        "clients": client_queries.CLIENT_ORDER.window(FIRST, client_queries.PAGE_SIZE).page(found),
         "filters": filters,
         "query": urlencode({"access": access} if access else {}),
-        "page_no": 1,
         "pending": rows["pending"][0],
         "can_invite": True,
         "in_programme": session["partner_status"] in IN_PROGRAMME,
@@ -501,9 +497,7 @@ async def client_page(request: Request, link_id: int) -> Response:
         **_grant_helpers(),
         "current": current_of(session),
         "link": link,
-        "products": products[:50],
-        "has_next": len(products) > 50,
-        "page_no": 1,
+        "products": client_queries.PRODUCT_ORDER.window(FIRST, 50).page(products),
         "grant": client_queries.grant_of(link),
         "requested": client_queries.requested_grant_of(link),
         "can_decide": False,
@@ -511,10 +505,11 @@ async def client_page(request: Request, link_id: int) -> Response:
         "can_stop": True,
         "can_assign": True,
         "members": rows["members"][0],
-        "teams": rows["teams"][0][: organisation_queries.PAGE_SIZE],
+        "teams": rows["teams"][0],
         "events": events[:20],
         "catalogue": rows["catalogue"][0],
         "people": {"members": rows["people"][0], "teams": rows["people"][1]},
+        "can_invite_people": True,
     }
     return render(request, "clients/show.html", context, "products")
 

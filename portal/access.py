@@ -517,6 +517,16 @@ def client_scope(actor: Actor) -> ClientScope:
     return ClientScope(actor.role in MANAGERS, actor.user_id, actor.team_ids)
 
 
+def export_scope(actor: Actor, partner: OrganisationResource) -> ClientScope:
+    """The partner's clients whose billing ACTOR may export (docs/rules.md, Billing reports):
+    refused as `require` refuses when the actor may not export at all; else every client, past
+    ones included, for managers, and the active clients assigned to them for anyone else —
+    for the partner's links, `scope.sees(link)` is `may(actor, EXPORT_BILLING, link)`. The
+    report's queries apply it in SQL (portal/exports/queries.py, IN_SCOPE)."""
+    require(actor, Action.EXPORT_BILLING, partner)
+    return client_scope(actor)
+
+
 def _decide_as_partner(actor: Actor, action: Action, link: LinkResource) -> Decision:
     """Legal representatives and administrators see every client; a collaborator only the
     active clients given to them, in person or through a team."""

@@ -294,3 +294,32 @@ def page_number(raw: str | None) -> int:
     if not (raw and raw.isascii() and raw.isdigit() and len(raw) < 6):
         return 1
     return int(raw) if 0 < int(raw) < 100_000 else 1
+
+
+# --- the product search of forms that offer products to tick (templates/_product_choices.html)
+
+PRODUCT_SEARCH = "products_q"
+SEARCH_LENGTH = 100
+
+
+def search_text(raw) -> str:
+    """A name typed to search, as the search reads it: trimmed, its first 100 characters; text
+    with control or invisible characters finds nothing to match, so it searches nothing."""
+    text = raw.strip()[:SEARCH_LENGTH] if isinstance(raw, str) else ""
+    unreadable = has_control_characters(text) or has_invisible_characters(text)
+    return "" if unreadable else text
+
+
+def product_search(params: Mapping) -> tuple[str, list[int] | None]:
+    """What a form's product search sent: the name typed, and the products ticked at that
+    moment, to keep ticked (None when the page was not asked by the search)."""
+    if PRODUCT_SEARCH not in params:
+        return "", None
+    ticked = params.getall("products", []) if hasattr(params, "getall") else []
+    ids = {int(v) for v in ticked if isinstance(v, str) and _short_digits(v)}
+    return search_text(params.get(PRODUCT_SEARCH)), sorted(ids)
+
+
+def _short_digits(text: str) -> bool:
+    """ASCII digits ("²".isdigit() is true, and int() refuses it), short enough for int()."""
+    return text.isascii() and text.isdigit() and len(text) < 12

@@ -14,7 +14,8 @@ from portal.accounts.tables import (
     PasswordReset,
     WebSession,
 )
-from portal.database import CHANGE_LOCK
+from portal.database import CHANGE_LOCK, storable_id
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 
 
 async def account_by_email(email: str) -> dict | None:
@@ -83,6 +84,8 @@ async def end_sessions_of(account_id: int, now: datetime, *, keep: int | None = 
 
 async def live_session(session_id: int, idle: timedelta, absolute: timedelta) -> dict | None:
     """The live session SESSION_ID (id and account), whoever's it is: access.py decides."""
+    if not storable_id(session_id):
+        return None
     rows = await WebSession.raw(
         """SELECT id, account FROM web_session
            WHERE id = {} AND ended_at IS NULL AND NOT second_factor_pending
@@ -94,16 +97,34 @@ async def live_session(session_id: int, idle: timedelta, absolute: timedelta) ->
     return rows[0] if rows else None
 
 
-async def live_sessions_of(account_id: int, idle: timedelta, absolute: timedelta) -> list[dict]:
-    return await WebSession.raw(
-        """SELECT id, user_agent, ip_address, created_at, last_seen_at FROM web_session
-           WHERE account = {} AND ended_at IS NULL AND NOT second_factor_pending
-             AND last_seen_at > now() - {}::interval AND created_at > now() - {}::interval
-           ORDER BY last_seen_at DESC""",
-        account_id,
-        idle,
-        absolute,
-    )
+# Most recently active first; web_session_live (account, last_seen_at DESC, id DESC, for the
+# sessions not ended) reads any page directly.
+LIVE_ORDER = Order(("last_seen_at", "id"), ("last_seen_at", "id"), (Kind.TIME, Kind.ID), True)
+LIVE_SQL = """
+SELECT id, user_agent, ip_address, created_at, last_seen_at FROM web_session
+WHERE account = {{}} AND ended_at IS NULL AND NOT second_factor_pending
+  AND last_seen_at > now() - {{}}::interval AND created_at > now() - {{}}::interval {keyset}
+ORDER BY {order} LIMIT {limit}
+"""
+SESSIONS_SHOWN = 50
+
+
+async def live_sessions_of(
+    account_id: int,
+    idle: timedelta,
+    absolute: timedelta,
+    position: Position = FIRST,
+    size: int = SESSIONS_SHOWN,
+) -> Page:
+    """The page of the person's live sessions (not ended, idle or too old) at POSITION."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = LIVE_SQL.format(
+            keyset=window.and_condition(), order=window.order_by, limit=window.limit
+        )
+        return await WebSession.raw(sql, account_id, idle, absolute, *window.arguments)
+
+    return await read_page(LIVE_ORDER.window(position, size), fetch)
 
 
 async def switch_session_organisation(session_id: int, organisation_id: int) -> None:

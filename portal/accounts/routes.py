@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from portal.core.current import (
 )
 from portal.errors import FormErrors, TooManyAttempts
 from portal.forms import Form
+from portal.paging import position_of
 from portal.web import (
     PUBLIC,
     client_of,
@@ -400,13 +402,15 @@ def _setup_context(current: Current, secret: str) -> dict:
 async def _sessions_context(request: Request, current: Current) -> dict:
     settings = request.app.state.settings
     sessions = await queries.live_sessions_of(
-        current.user_id, settings.session_idle, settings.session_absolute
+        current.user_id,
+        settings.session_idle,
+        settings.session_absolute,
+        position_of(request.query_params),
     )
-    return {
-        "sessions": [
-            {**session, "device": rules.device_label(session["user_agent"])} for session in sessions
-        ]
-    }
+    devices = [
+        {**session, "device": rules.device_label(session["user_agent"])} for session in sessions
+    ]
+    return {"sessions": replace(sessions, rows=devices)}
 
 
 ROUTES = [LoginController, PasswordResetController, SecurityController]

@@ -15,6 +15,7 @@ from litestar.params import QueryParameter
 
 from portal.database import MAX_ID
 from portal.errors import FormErrors
+from portal.paging import FIRST, Page, Position
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -70,3 +71,15 @@ def next_cursor(rows: list[dict], has_next: bool, *keys: str) -> str | None:
     if not has_next or not rows:
         return None
     return encode(*(rows[-1][key] for key in keys))
+
+
+def position(cursor: str | None, *kinds: type) -> Position:
+    """Where a page of a portal list (portal/paging.py) starts: after the cursor's key, checked
+    as `decode` checks it; the first page without a cursor."""
+    key = decode(cursor, *kinds)
+    return FIRST if key is None else Position("after", encode(*key))
+
+
+def page_cursor(page: Page, *keys: str) -> str | None:
+    """The `next_cursor` of a page of a portal list."""
+    return next_cursor(page.rows, not page.at_end, *keys)

@@ -35,7 +35,7 @@ from portal.clients import services as link_services
 from portal.core.current import Current
 from portal.errors import FormErrors, NotFound
 from portal.exports import queries as export_queries
-from portal.exports.billing_report import ReportRequest, report_scope
+from portal.exports.billing_report import ReportRequest, lines_scope, report_lines
 from portal.exports.feed import rules as feed_rules
 from portal.exports.feed import services as feed_services
 from portal.exports.feed.routes import feed_file
@@ -155,17 +155,16 @@ class ClientsController(Controller):
     ) -> schemas.ClientPage:
         partner = current.organisation_resource()
         require(current.actor, Action.VIEW_ORGANISATION, partner)
-        rows, has_next = await link_queries.clients_of_partner(
+        clients = await link_queries.clients_of_partner(
             partner.organisation_id,
-            1,
+            paging.position(cursor, str, int),
             scope=client_scope(current.actor),
             access=access or "",
-            after=paging.decode(cursor, str, int),
             size=limit,
         )
         return schemas.ClientPage(
-            data=[client_item(row) for row in rows],
-            next_cursor=paging.next_cursor(rows, has_next, "client_name", "id"),
+            data=[client_item(row) for row in clients],
+            next_cursor=paging.page_cursor(clients, "client_name", "id"),
         )
 
 
@@ -189,7 +188,7 @@ class PartnersController(Controller):
         await link_services.expire_overdue_for(client.organisation_id)
         rows = [
             {**row, "client_name": current.organisation.name, "ended_at": None}
-            for row in await link_queries.links_of_client(client.organisation_id)
+            for row in await link_queries.all_links_of_client(client.organisation_id)
             if may(current.actor, Action.VIEW_LINK, link_services.link_resource(row))
         ]
         return schemas.LinkPage(data=[_link(row) for row in rows], next_cursor=None)
@@ -227,12 +226,12 @@ class LinksController(Controller):
         link = await link_services.load_link(current, link_id, Action.ACT_FOR_CLIENT)
         if link["partner"] != current.organisation.id or link["status"] != "active":
             raise NotFound()
-        rows, has_next = await link_queries.delegated_products(
-            link, 1, limit, after=paging.decode(cursor, str, str, int)
+        products = await link_queries.delegated_products(
+            link, paging.position(cursor, str, str, int), limit
         )
         return schemas.ProductPage(
-            data=[_product(row) for row in rows],
-            next_cursor=paging.next_cursor(rows, has_next, "family", "name", "id"),
+            data=[_product(row) for row in products],
+            next_cursor=paging.page_cursor(products, "family", "name", "id"),
         )
 
     @patch(
@@ -255,9 +254,7 @@ class LinksController(Controller):
         async def work():
             await link_services.rename_client_product(current, link_id, product_id, data.name)
             link = await link_queries.link_seen_by(current.organisation.id, link_id)
-            rows, _ = await link_queries.delegated_products(link, 1, 1_000_000)
-            product = next(row for row in rows if row["id"] == product_id)
-            return 200, _product(product)
+            return 200, _product(await product_queries.product_seen(link["client"], product_id))
 
         return await idempotent(request, token_use(request).token_id, work)
 
@@ -291,16 +288,15 @@ class ProductsController(Controller):
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.ProductPage:
         organisation, only_of = self._seen_by(current)
-        rows, has_next = await product_queries.products_of(
+        products = await product_queries.products_of(
             organisation.organisation_id,
-            1,
+            paging.position(cursor, str, str, int),
             limit,
             only_of_member=only_of,
-            after=paging.decode(cursor, str, str, int),
         )
         return schemas.ProductPage(
-            data=[_product(row) for row in rows],
-            next_cursor=paging.next_cursor(rows, has_next, "family", "name", "id"),
+            data=[_product(row) for row in products],
+            next_cursor=paging.page_cursor(products, "family", "name", "id"),
         )
 
     @get(
@@ -357,16 +353,15 @@ class InvoicesController(Controller):
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.InvoicePage:
         organisation = billing_scope(current)
-        rows, has_next = await billing_queries.invoices_paid_by(
+        invoices = await billing_queries.invoices_paid_by(
             organisation.organisation_id,
-            1,
             client_scope(current.actor),
+            paging.position(cursor, date, int),
             limit,
-            before=paging.decode(cursor, date, int),
         )
         return schemas.InvoicePage(
-            data=[schemas.Invoice(**_invoice(row)) for row in rows],
-            next_cursor=paging.next_cursor(rows, has_next, "issued_on", "id"),
+            data=[schemas.Invoice(**_invoice(row)) for row in invoices],
+            next_cursor=paging.page_cursor(invoices, "issued_on", "id"),
         )
 
     @get(
@@ -511,15 +506,10 @@ class ReportsController(Controller):
             format="csv",
             requested_by=current.user_id,
         )
-        scope = await report_scope(current, request)
-        after = paging.decode(cursor, date, int, int)
+        clients, chosen = await lines_scope(current, request)
         rows, has_next = await export_queries.lines_page(
-            scope.partner["id"],
-            period_from,
-            period_to,
-            list(scope.client_ids),
-            list(scope.full_client_ids),
-            after=after,
+            report_lines(request, clients, chosen),
+            after=paging.decode(cursor, date, int, int),
             size=limit,
         )
         return schemas.ReportLinePage(
@@ -610,16 +600,13 @@ class TendersController(Controller):
         cursor: paging.Cursor = None,
         limit: paging.Limit = paging.DEFAULT_LIMIT,
     ) -> schemas.TenderPage:
-        key = paging.decode(cursor, int)
-        inbox = await tender_services.inbox(
-            current, 1, before_id=key[0] if key else None, size=limit
-        )
+        inbox = await tender_services.inbox(current, paging.position(cursor, int), limit)
         return schemas.TenderPage(
             data=[
                 schemas.Tender(**_tender(row, new=row["new"], quote_status=row["quote_status"]))
                 for row in inbox.tenders
             ],
-            next_cursor=paging.next_cursor(inbox.tenders, inbox.has_next, "id"),
+            next_cursor=paging.page_cursor(inbox.tenders, "id"),
         )
 
     @get(

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
@@ -24,7 +25,7 @@ from portal.audit.services import (
 )
 from portal.core.current import Current
 from portal.errors import FormErrors
-from portal.forms import page_number
+from portal.paging import NO_ROWS, position_of, without_position
 from portal.web import page
 
 # What the log's filter offers: the beginning of the event codes of each kind of change.
@@ -72,10 +73,8 @@ class AuditController(Controller):
     async def index(self, request: Request, current: NamedDependency[Current]) -> Response:
         resource = _organisation(current)
         where, errors = forms.audit_filter_from(request.query_params)
-        page_no = page_number(request.query_params.get("page"))
-        events, has_next = (
-            ([], False) if errors else await events_of(resource.organisation_id, where, page_no)
-        )
+        position = position_of(request.query_params)
+        events = NO_ROWS if errors else await events_of(resource.organisation_id, where, position)
         kinds = dict(KINDS)
         if where.action and where.action not in kinds:  # a prefix typed into the address
             kinds[where.action] = where.action
@@ -83,9 +82,10 @@ class AuditController(Controller):
             request,
             "audit/index.html",
             {
-                "events": await with_sentences(events, request.app.state.audit_sentences),
-                "has_next": has_next,
-                "page_no": page_no,
+                "events": replace(
+                    events,
+                    rows=await with_sentences(events.rows, request.app.state.audit_sentences),
+                ),
                 "form": dict(request.query_params),
                 "errors": errors,
                 "kinds": kinds,
@@ -167,7 +167,7 @@ def _cell(value) -> str:
 
 def _filters_query(request: Request) -> str:
     """The filters on screen, as the pager and the download carry them."""
-    return urlencode({k: v for k, v in request.query_params.items() if k != "page" and v})
+    return urlencode(without_position(request.query_params))
 
 
 ROUTES = [AuditController]

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from portal.audit.sentences import Catalogue, Names, product_ids_of, sentence
 from portal.audit.tables import AuditEvent
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 
 if TYPE_CHECKING:
     from portal.core.current import Current
@@ -119,7 +121,7 @@ EVENT_COLUMNS = (
 )
 
 
-def _filtered(organisation_id: int, where: AuditFilter):
+def _filtered(organisation_id: int, where: AuditFilter, ascending: bool = False):
     query = AuditEvent.select(*EVENT_COLUMNS).where(AuditEvent.organisation == organisation_id)
     if where.action:
         query = query.where(AuditEvent.action.like(_literally(where.action) + "%"))
@@ -132,20 +134,26 @@ def _filtered(organisation_id: int, where: AuditFilter):
     if where.day_to and where.day_to < date.max:
         end = datetime.combine(where.day_to + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.created_at < end)
-    return query.order_by(AuditEvent.created_at, ascending=False).order_by(
-        AuditEvent.id, ascending=False
-    )
+    return query.order_by(AuditEvent.created_at, AuditEvent.id, ascending=ascending)
 
 
-async def events_of(organisation_id: int, where: AuditFilter, page: int) -> tuple[list[dict], bool]:
-    """One page of the organisation's log, newest first; and whether a next page exists."""
-    rows = await (
-        _filtered(organisation_id, where)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-        .output(load_json=True)
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+# Newest first; the id breaks ties between entries of the same microsecond. The index
+# audit_event_organisation_time (organisation, created_at DESC, id DESC) reads any page directly.
+ORDER = Order(("created_at", "id"), ("created_at", "id"), (Kind.TIME, Kind.ID), descending=True)
+
+
+async def events_of(
+    organisation_id: int, where: AuditFilter, position: Position = FIRST, size: int = PAGE_SIZE
+) -> Page:
+    """The page of the organisation's log at POSITION, newest first."""
+
+    async def fetch(window: Window) -> list[dict]:
+        query = _filtered(organisation_id, where, ascending=window.ascending)
+        if window.condition:
+            query = query.where(WhereRaw(window.condition, *window.arguments))
+        return await query.limit(window.limit).output(load_json=True)
+
+    return await read_page(ORDER.window(position, size), fetch)
 
 
 async def events_after(

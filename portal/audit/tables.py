@@ -13,12 +13,11 @@ class AuditEvent(Table, tablename="audit_event"):
     organisation = ForeignKey(
         LazyTableReference("Organisation", module_path="portal.organisations.tables"),
         on_delete=OnDelete.cascade,
-        index=True,
     )
     actor = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     actor_name = Varchar(length=320, default="")  # kept even if the account goes
     acting_for_id = Integer(null=True, default=None)  # the organisation the actor acted for
-    action = Varchar(length=60, index=True)
+    action = Varchar(length=60)
     subject = Varchar(length=300, default="")
     before = JSONB(null=True, default=None)
     after = JSONB(null=True, default=None)

@@ -22,7 +22,8 @@ from portal.billing.staff_routes import ROUTES as STAFF_MONEY_ROUTES
 from portal.clients.services import load_link
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.forms import Form, page_number
+from portal.forms import Form
+from portal.paging import position_of
 from portal.products import queries as product_queries
 from portal.web import form_page, page, redirect, url_for
 
@@ -76,14 +77,11 @@ class BillingController(Controller):
 
 async def _invoices_context(request: Request, current: Current) -> dict:
     resource = services.billing_scope(current)
-    page_no = page_number(request.query_params.get("page"))
-    invoices, has_next = await queries.invoices_paid_by(
-        resource.organisation_id, page_no, client_scope(current.actor)
+    invoices = await queries.invoices_paid_by(
+        resource.organisation_id, client_scope(current.actor), position_of(request.query_params)
     )
     return {
         "invoices": invoices,
-        "has_next": has_next,
-        "page_no": page_no,
         "balances": await queries.balances(resource.organisation_id),
     }
 
@@ -144,15 +142,12 @@ async def _products_context(request: Request, current: Current) -> dict:
         raise NotFound()
     resource = OrganisationResource(current.organisation.id)
     require(current.actor, Action.VIEW_PRODUCTS, resource)
-    page_no = page_number(request.query_params.get("page"))
     only_of = None if sees_every_product(current.role) else current.user_id
-    products, has_next = await product_queries.products_of(
-        resource.organisation_id, page_no, only_of_member=only_of
+    products = await product_queries.products_of(
+        resource.organisation_id, position_of(request.query_params), only_of_member=only_of
     )
     return {
         "products": products,
-        "has_next": has_next,
-        "page_no": page_no,
         "can_order": may(current.actor, Action.VIEW_BILLING, resource),
         "catalogue": await product_queries.catalogue(current.organisation.currency),
     }

@@ -49,11 +49,9 @@ class Invoice(Table, tablename="invoice"):
     of kind 'credit_note' with negative amounts, pointing at the invoice it `credits`."""
 
     number = Varchar(length=30, unique=True)
-    payer = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
+    payer = ForeignKey(Organisation, on_delete=OnDelete.restrict)
     client = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
-    partner = ForeignKey(
-        Organisation, on_delete=OnDelete.restrict, null=True, default=None, index=True
-    )
+    partner = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True, default=None)
     currency = Varchar(length=3)
     issued_on = Date()
     vat_rule = Varchar(length=30, choices=VatRule)
@@ -94,7 +92,7 @@ class InvoiceLine(Table, tablename="invoice_line"):
 class LedgerEntry(Table, tablename="ledger_entry"):
     """The prepaid account: never updated nor deleted; a correction is a new entry."""
 
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict)
     currency = Varchar(length=3)
     kind = Varchar(length=20, choices=EntryKind)
     amount = Numeric(digits=MONEY)  # positive credits, negative debits

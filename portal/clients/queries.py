@@ -3,7 +3,7 @@ link: rows are found through the actor's organisation, never by id alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from portal.access import ClientScope
@@ -19,7 +19,9 @@ from portal.clients.tables import (
 from portal.core.enums import IN_PROGRAMME
 from portal.database import CHANGE_LOCK, storable_id
 from portal.organisations.tables import Organisation
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 from portal.products import queries as product_queries
+from portal.products.queries import ProductChoices, product_choices
 
 PAGE_SIZE = 25
 OPEN = (LinkStatus.AWAITING_CLIENT, LinkStatus.AWAITING_PARTNER, LinkStatus.ACTIVE)
@@ -190,64 +192,63 @@ def arguments() -> tuple[list, Callable[[object], str]]:
 
 # --- the partner's clients page --------------------------------------------------------------
 
+# By client name; the link id orders namesakes. The page's links are chosen first; their
+# product counts and collaborators are then looked up for those rows only.
+CLIENT_ORDER = Order(("c.name", "l.id"), ("client_name", "id"), (Kind.TEXT, Kind.ID))
 CLIENTS_SQL = """
-SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, l.ends_at, c.id AS client_id,
-       c.name AS client_name, c.country AS client_country,
-       (SELECT count(*) FROM product p WHERE p.organisation = l.client AND p.status <> 'cancelled'
+SELECT l.*,
+       (SELECT count(*) FROM product p WHERE p.organisation = l.client_id
+          AND p.status <> 'cancelled'
           AND (l.access = 'full' OR p.family = ANY(l.families)
                OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = l.id)))
            AS product_count,
        ARRAY(SELECT coalesce(ac.full_name, t.name) FROM client_assignment a
                LEFT JOIN account ac ON ac.id = a.account LEFT JOIN team t ON t.id = a.team
              WHERE a.link = l.id ORDER BY 1) AS collaborators
-FROM partner_link l JOIN organisation c ON c.id = l.client
-WHERE l.partner = {partner} AND l.status = 'active'
-  {seen} {access_filter} {search_filter} {after}
-ORDER BY c.name, l.id
-LIMIT {limit} OFFSET {offset}
+FROM (SELECT l.id, l.access, l.billing_mode, l.families, l.decided_at, l.ends_at,
+             c.id AS client_id, c.name AS client_name, c.country AS client_country
+      FROM partner_link l JOIN organisation c ON c.id = l.client
+      WHERE l.partner = {partner} AND l.status = 'active'
+        {seen} {access_filter} {search_filter} {keyset}
+      ORDER BY {order} LIMIT {limit}) l
+ORDER BY {outer_order}
 """
 
 
 async def clients_of_partner(
     partner_id: int,
-    page: int,
+    position: Position = FIRST,
     *,
     scope: ClientScope,
     access: str = "",
     search: str = "",
-    after: tuple[str, int] | None = None,
-    size: int = PAGE_SIZE,
-) -> tuple[list[dict], bool]:
-    """One page of the partner's active clients that the person of SCOPE sees: page number
-    PAGE, or the SIZE clients that follow AFTER (a client's name and link id, the order's
-    key: the API's cursor)."""
-    sql, args = clients_query(
-        partner_id, page, scope=scope, access=access, search=search, after=after, size=size
-    )
-    rows = await PartnerLink.raw(sql, *args)
-    return rows[:size], len(rows) > size
+    size: int | None = None,
+) -> Page:
+    """The page of the partner's active clients that the person of SCOPE sees, at
+    POSITION."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql, args = clients_query(partner_id, window, scope=scope, access=access, search=search)
+        return await PartnerLink.raw(sql, *args, *window.arguments)
+
+    return await read_page(CLIENT_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 def clients_query(
-    partner_id: int,
-    page: int,
-    *,
-    scope: ClientScope,
-    access: str = "",
-    search: str = "",
-    after: tuple[str, int] | None = None,
-    size: int = PAGE_SIZE,
+    partner_id: int, window: Window, *, scope: ClientScope, access: str = "", search: str = ""
 ) -> tuple[str, list]:
-    """The SQL of `clients_of_partner` (with Piccolo's {} placeholders) and its arguments."""
+    """The SQL of a page of `clients_of_partner` (with Piccolo's {} placeholders) and its
+    arguments, the window's own arguments to follow."""
     args, arg = arguments()
     sql = CLIENTS_SQL.format(
         partner=arg(partner_id),
         seen=seen_filter(scope, "sl.id = l.id", arg),
         access_filter=f"AND l.access = {arg(access)}" if access else "",
         search_filter=f"AND c.name ILIKE {arg('%' + _escape_like(search) + '%')}" if search else "",
-        after=f"AND (c.name, l.id) > ({arg(after[0])}, {arg(after[1])})" if after else "",
-        limit=arg(size + 1),
-        offset=arg(0 if after else (page - 1) * size),
+        keyset=window.and_condition(),
+        order=window.order_by,
+        limit=window.limit,
+        outer_order=window.order_by_keys("l"),
     )
     return sql, args
 
@@ -268,54 +269,95 @@ async def pending_for_partner(partner_id: int) -> list[dict]:
     )
 
 
-async def links_of_client(client_id: int) -> list[dict]:
-    return await PartnerLink.raw(
-        """SELECT l.id, l.partner, l.client, l.status, l.initiated_by, l.access, l.families,
-                  l.billing_mode, l.requested_access, l.requested_families,
-                  l.requested_products, l.created_at, l.decided_at, l.ends_at, l.auto_extend,
-                  p.name AS partner_name,
-                  (SELECT count(*) FROM delegated_product d WHERE d.link = l.id) AS product_count
-           FROM partner_link l JOIN organisation p ON p.id = l.partner
-           WHERE l.client = {} AND l.status IN ('awaiting_partner', 'active')
-           ORDER BY l.status, p.name""",
-        client_id,
-    )
+# Active links first ('active' sorts before 'awaiting_partner'), then by partner name and id.
+PARTNER_ORDER = Order(
+    ("l.status", "p.name", "l.id"),
+    ("status", "partner_name", "id"),
+    (Kind.TEXT, Kind.TEXT, Kind.ID),
+)
+PARTNERS_SQL = """
+SELECT l.*, (SELECT count(*) FROM delegated_product d WHERE d.link = l.id) AS product_count
+FROM (SELECT l.id, l.partner, l.client, l.status, l.initiated_by, l.access, l.families,
+             l.billing_mode, l.requested_access, l.requested_families, l.requested_products,
+             l.created_at, l.decided_at, l.ends_at, l.auto_extend, p.name AS partner_name
+      FROM partner_link l JOIN organisation p ON p.id = l.partner
+      WHERE l.client = {{}} AND l.status IN ('awaiting_partner', 'active') {keyset}
+      ORDER BY {order} LIMIT {limit}) l
+ORDER BY {outer_order}
+"""
+
+
+async def links_of_client(
+    client_id: int, position: Position = FIRST, size: int | None = None
+) -> Page:
+    """The page of the client's partners (active, or asked and waiting) at POSITION."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = PARTNERS_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("l"),
+        )
+        return await PartnerLink.raw(sql, client_id, *window.arguments)
+
+    return await read_page(PARTNER_ORDER.window(position, size or PAGE_SIZE), fetch)
+
+
+async def all_links_of_client(client_id: int) -> list[dict]:
+    """Every link of `links_of_client`, page after page (a client has few partners)."""
+    links, position = [], FIRST
+    while True:
+        page = await links_of_client(client_id, position, size=200)
+        links += page.rows
+        if page.at_end:
+            return links
+        position = Position("after", page.after)
 
 
 # --- products seen through a link ----------------------------------------------------------
 
+# By family, name, then id (product_organisation_family_name reads it in this order).
+PRODUCT_ORDER = Order(
+    ("p.family", "p.name", "p.id"), ("family", "name", "id"), (Kind.TEXT, Kind.TEXT, Kind.ID)
+)
 PRODUCTS_SQL = """
-SELECT p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on, p.renews_on,
-       i.name AS offer
-FROM product p JOIN catalogue_item i ON i.id = p.item
-WHERE p.organisation = {client}
-  AND ({full} OR p.family = ANY({families})
-       OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = {link}))
-  {after}
-ORDER BY p.family, p.name, p.id
-LIMIT {limit} OFFSET {offset}
+SELECT p.*, i.name AS offer
+FROM (SELECT p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on,
+             p.renews_on, p.item
+      FROM product p
+      WHERE p.organisation = {{}}
+        AND ({{}} OR p.family = ANY({{}})
+             OR p.id IN (SELECT d.product FROM delegated_product d WHERE d.link = {{}}))
+        {keyset}
+      ORDER BY {order} LIMIT {limit}) p
+JOIN catalogue_item i ON i.id = p.item
+ORDER BY {outer_order}
 """
 
 
-async def delegated_products(
-    link: dict, page: int, page_size: int = 50, *, after: tuple[str, str, int] | None = None
-) -> tuple[list, bool]:
+async def delegated_products(link: dict, position: Position = FIRST, size: int = 50) -> Page:
     """The client's products that LINK delegates: all for full access, else its families and
-    named products. Page number PAGE, or the products that follow AFTER (family, name, id)."""
-    args, arg = arguments()
-    sql = PRODUCTS_SQL.format(
-        client=arg(link["client"]),
-        full=arg(link["access"] == Access.FULL),
-        families=arg(list(link["families"] or [])),
-        link=arg(link["id"]),
-        after=f"AND (p.family, p.name, p.id) > ({arg(after[0])}, {arg(after[1])}, {arg(after[2])})"
-        if after
-        else "",
-        limit=arg(page_size + 1),
-        offset=arg(0 if after else (page - 1) * page_size),
-    )
-    rows = await PartnerLink.raw(sql, *args)
-    return product_queries.with_states(rows[:page_size]), len(rows) > page_size
+    named products."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = PRODUCTS_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("p"),
+        )
+        rows = await PartnerLink.raw(
+            sql,
+            link["client"],
+            link["access"] == Access.FULL,
+            list(link["families"] or []),
+            link["id"],
+            *window.arguments,
+        )
+        return product_queries.with_states(rows)
+
+    return await read_page(PRODUCT_ORDER.window(position, size), fetch)
 
 
 async def client_products(client_id: int) -> dict[int, str]:
@@ -327,16 +369,18 @@ async def client_products(client_id: int) -> dict[int, str]:
     return {row["id"]: row["family"] for row in rows}
 
 
-async def client_product_list(client_id: int) -> list[dict]:
-    return await PartnerLink.raw(
-        """SELECT p.id, p.name, p.family, i.name AS offer,
-                  (SELECT o.name FROM delegated_product d JOIN partner_link l ON l.id = d.link
-                     JOIN organisation o ON o.id = l.partner WHERE d.product = p.id) AS partner_name
-           FROM product p JOIN catalogue_item i ON i.id = p.item
-           WHERE p.organisation = {} AND p.status <> 'cancelled'
-           ORDER BY p.family, p.name LIMIT 1000""",
-        client_id,
-    )
+# Each product of the grant form says which partner manages it.
+MANAGED_BY = """, (SELECT o.name FROM delegated_product d JOIN partner_link l ON l.id = d.link
+                  JOIN organisation o ON o.id = l.partner WHERE d.product = p.id LIMIT 1)
+                AS partner_name"""
+
+
+async def client_product_choices(
+    client_id: int, chosen: Iterable[int] = (), text: str = "", limit: int | None = None
+) -> ProductChoices:
+    """The client's products the grant form offers (products.queries.product_choices), each
+    with the partner managing it."""
+    return await product_choices(client_id, chosen, text, limit, columns=MANAGED_BY)
 
 
 async def product_of_client(client_id: int, product_id: int) -> dict | None:

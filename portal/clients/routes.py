@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -23,8 +24,16 @@ from portal.clients.link_pages import ENDING_SOON, ended_context, lifetime_conte
 from portal.clients.rules import Access, LinkStatus, Side
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
-from portal.forms import Form, has_control_characters, page_number
+from portal.forms import (
+    PRODUCT_SEARCH,
+    Form,
+    has_control_characters,
+    page_number,
+    product_search,
+    search_text,
+)
 from portal.organisations import queries as organisation_queries
+from portal.paging import FIRST, NO_ROWS, Page, Position, position_of
 from portal.products import queries as product_queries
 from portal.products.rules import FAMILIES
 from portal.web import form_page, fragment_or_redirect, page, redirect, url_for
@@ -140,7 +149,7 @@ class ClientsController(Controller):
         form.check()
         partner_id = current.organisation.id if current.organisation else 0
         members = {m["id"] for m in await organisation_queries.member_choices(partner_id)}
-        own_teams = {t["id"] for t in (await organisation_queries.teams(partner_id, 1))[0]}
+        own_teams = {t["id"] for t in await organisation_queries.team_choices(partner_id)}
         await services.assign_collaborators(current, link_id, people, teams, members, own_teams)
         return redirect(
             request, url_for(request, "clients.show", link_id=link_id), flash="Collaborators saved."
@@ -196,7 +205,6 @@ def _clients_filters(request: Request) -> dict:
     return {
         "access": access if access in set(Access) else "",
         "search": (params.get("search") or "")[:100],
-        "page_no": page_number(params.get("page")),
     }
 
 
@@ -205,9 +213,9 @@ async def clients_context(request: Request, current: Current) -> dict:
     require(current.actor, Action.VIEW_ORGANISATION, partner)
     filters = _clients_filters(request)
     scope = client_scope(current.actor)  # collaborators see only the clients given to them
-    clients, has_next = await queries.clients_of_partner(
+    clients = await queries.clients_of_partner(
         partner.organisation_id,
-        filters["page_no"],
+        position_of(request.query_params),
         scope=scope,
         access=filters["access"],
         search=filters["search"],
@@ -226,10 +234,8 @@ async def clients_context(request: Request, current: Current) -> dict:
         "extension_choices": rules.EXTENSION_CHOICES,
         "transfer_code": "",
         "clients": clients,
-        "has_next": has_next,
         "filters": filters,
         "query": query,
-        "page_no": filters["page_no"],
         "pending": await queries.pending_for_partner(partner.organisation_id)
         if scope.every_client
         else [],
@@ -244,10 +250,9 @@ async def client_context(request: Request, current: Current, link_id: int) -> di
     if link["partner"] != current.organisation.id:  # the client's page is under /organisation
         raise NotFound()
     resource = services.link_resource(link)
-    page_no = page_number(request.query_params.get("page"))
-    products, has_next = ([], False)
+    products = NO_ROWS
     if link["status"] == LinkStatus.ACTIVE and may(current.actor, Action.ACT_FOR_CLIENT, resource):
-        products, has_next = await queries.delegated_products(link, page_no)
+        products = await queries.delegated_products(link, position_of(request.query_params))
     can_assign = may(current.actor, Action.ASSIGN_COLLABORATORS, resource)
     partner_id = link["partner"]
     return {
@@ -255,8 +260,6 @@ async def client_context(request: Request, current: Current, link_id: int) -> di
         **await lifetime_context(current, link),
         "link": link,
         "products": products,
-        "has_next": has_next,
-        "page_no": page_no,
         "grant": queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None,
         "requested": queries.requested_grant_of(link),
         "can_decide": link["status"] == LinkStatus.AWAITING_PARTNER
@@ -267,7 +270,7 @@ async def client_context(request: Request, current: Current, link_id: int) -> di
         and may(current.actor, Action.STOP_LINK, resource),
         "can_assign": can_assign,
         "members": await organisation_queries.member_choices(partner_id) if can_assign else [],
-        "teams": (await organisation_queries.teams(partner_id, 1))[0] if can_assign else [],
+        "teams": await organisation_queries.team_choices(partner_id) if can_assign else [],
         "events": await _link_events(request, current, link),
         "catalogue": await product_queries.catalogue(link["client_currency"] or "CHF"),
         "can_invite_people": link["status"] == LinkStatus.ACTIVE
@@ -288,8 +291,8 @@ async def _link_events(request: Request, current: Current, link: dict) -> list[d
     )
     if not other:
         return []
-    events, _ = await events_of(current.organisation.id, AuditFilter(subject=other), 1)
-    return await with_sentences(events[:20], request.app.state.audit_sentences)
+    events = await events_of(current.organisation.id, AuditFilter(subject=other), size=20)
+    return await with_sentences(events.rows, request.app.state.audit_sentences)
 
 
 def _problem(request: Request, back: str, error: Exception) -> Response:
@@ -326,7 +329,15 @@ class PartnersController(Controller):
 
     @get("", name="clients.partners")
     async def index(self, request: Request, current: Me) -> Response:
-        return page(request, "clients/partners.html", await _partners_context(request, current))
+        text, ticked = product_search(request.query_params)
+        context = await _partners_context(
+            request,
+            current,
+            position_of(request.query_params),
+            chosen=ticked or (),
+            products_text=text,
+        )
+        return page(request, "clients/partners.html", context)
 
     @get("/search", name="clients.partners.search")
     async def search(self, request: Request, current: Me) -> Response:
@@ -350,7 +361,12 @@ class PartnersController(Controller):
             "message": form.text("message", max_length=1000, multiline=True),
             **grant_form_values(grant_from(form)),
         }
-        context = await _partners_context(request, current)
+        context = await _partners_context(
+            request,
+            current,
+            chosen=chosen["products"],
+            products_text=form.data.get(PRODUCT_SEARCH, ""),
+        )
         if "q" in form.errors:  # the request's own fields are checked when it is sent
             return form_page(
                 request, "clients/partners.html", {**context, "form": chosen}, form.errors
@@ -375,7 +391,9 @@ class PartnersController(Controller):
                 entered.ending,
             )
         except FormErrors as error:
-            context = await _partners_context(request, current)
+            context = await _partners_context(
+                request, current, chosen=grant_form_values(grant)["products"]
+            )
             return form_page(
                 request,
                 "clients/partners.html",
@@ -390,9 +408,16 @@ class PartnersController(Controller):
 
     @get("/{link_id:int}", name="clients.partner")
     async def show(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        return page(
-            request, "clients/partner.html", await partner_context(request, current, link_id)
+        text, ticked = product_search(request.query_params)
+        context = await partner_context(
+            request,
+            current,
+            link_id,
+            position_of(request.query_params),
+            chosen=ticked,
+            products_text=text,
         )
+        return page(request, "clients/partner.html", context)
 
     @post("/{link_id:int}/change", name="clients.partner.change")
     async def change(self, request: Request, current: Me, link_id: LinkId) -> Response:
@@ -405,7 +430,9 @@ class PartnersController(Controller):
                 request.app.state.settings, current, link_id, grant, change.answering
             )
         except (FormErrors, Conflict) as error:
-            context = await partner_context(request, current, link_id)
+            context = await partner_context(
+                request, current, link_id, chosen=grant_form_values(grant)["products"]
+            )
             found = error.errors if isinstance(error, FormErrors) else {"access": error.detail}
             return form_page(
                 request,
@@ -453,7 +480,14 @@ class PartnersController(Controller):
         return await _stop(request, current, link_id, url_for(request, "clients.partners"))
 
 
-async def _partners_context(request: Request, current: Current) -> dict:
+async def _partners_context(
+    request: Request,
+    current: Current,
+    position: Position = FIRST,
+    *,
+    chosen: Iterable[int] = (),
+    products_text: str = "",
+) -> dict:
     client = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, client)
     can_manage = may(current.actor, Action.ADD_PARTNER, client)
@@ -468,16 +502,12 @@ async def _partners_context(request: Request, current: Current) -> dict:
         "ending_soon_before": datetime.now(UTC) + ENDING_SOON,
         "elevations": await queries.running_elevations_of(client.organisation_id),
         **ended,
-        "links": [  # the client's plain users and team guests may not view its links
-            link
-            for link in await queries.links_of_client(client.organisation_id)
-            if may(current.actor, Action.VIEW_LINK, services.link_resource(link))
-        ],
-        "products": await queries.client_product_list(client.organisation_id),
+        "links": await _visible_links(current, client.organisation_id, position),
+        "products": await _product_choices(client.organisation_id, chosen, products_text),
         "can_manage": can_manage,
         "found": [],
         "q": "",
-        "form": grant_form_values(None),
+        "form": {**grant_form_values(None), "products": sorted(chosen)},
     }
 
 
@@ -489,13 +519,36 @@ async def _found_partners(current: Current, text: str) -> dict:
     return {"found": found, "q": text}
 
 
-async def partner_context(request: Request, current: Current, link_id: int) -> dict:
+async def _visible_links(current: Current, client_id: int, position: Position) -> Page:
+    """The client's plain users and team guests may not view its links (a decision that is
+    the same for every link of the page: all are shown, or none)."""
+    links = await queries.links_of_client(client_id, position)
+    visible = all(
+        may(current.actor, Action.VIEW_LINK, services.link_resource(link)) for link in links
+    )
+    return links if visible else NO_ROWS
+
+
+async def _product_choices(client_id: int, chosen: Iterable[int], text: str):
+    """The products the grant form offers; TEXT (typed in the form) narrows them by name."""
+    return await queries.client_product_choices(client_id, chosen, search_text(text))
+
+
+async def partner_context(
+    request: Request,
+    current: Current,
+    link_id: int,
+    position: Position = FIRST,
+    *,
+    chosen: Iterable[int] | None = None,
+    products_text: str = "",
+) -> dict:
     link = await services.load_link(current, link_id, Action.VIEW_LINK)
     if link["client"] != current.organisation.id:
         raise NotFound()
     resource = services.link_resource(link)
     grant = queries.grant_of(link) if link["status"] == LinkStatus.ACTIVE else None
-    delegated, _ = await queries.delegated_products(link, 1, 500) if grant else ([], False)
+    delegated = await queries.delegated_products(link, position) if grant else NO_ROWS
     invitation = (
         link["status"] == LinkStatus.AWAITING_CLIENT and link["initiated_by"] == Side.PARTNER
     )
@@ -506,6 +559,9 @@ async def partner_context(request: Request, current: Current, link_id: int) -> d
     answering = _change_request_answered(request, lifetime)
     if answering is not None:
         form = grant_form_values(queries.requested_grant_of(answering))
+    if chosen is None:
+        chosen = form["products"]
+    form["products"] = sorted(chosen)
     return {
         **_base(current),
         **lifetime,
@@ -514,7 +570,7 @@ async def partner_context(request: Request, current: Current, link_id: int) -> d
         "grant": grant,
         "requested": queries.requested_grant_of(link),
         "delegated": delegated,
-        "products": await queries.client_product_list(link["client"]),
+        "products": await _product_choices(link["client"], chosen, products_text),
         "form": form,
         "can_answer_invitation": invitation
         and may(current.actor, Action.DECIDE_AS_CLIENT, resource),
@@ -570,7 +626,9 @@ class InvitationController(Controller):
     @get("", name="clients.invitation")
     async def show(self, request: Request, current: Me, token: FromPath[str]) -> Response:
         await services.deliver_invitation(current, token)  # it waits in this client's inbox
-        return page(request, "clients/invitation.html", await _invitation_context(current, token))
+        text, ticked = product_search(request.query_params)
+        context = await _invitation_context(current, token, chosen=ticked, products_text=text)
+        return page(request, "clients/invitation.html", context)
 
     @post("/grant", name="clients.invitation.grant")
     async def grant(self, request: Request, current: Me, token: FromPath[str]) -> Response:
@@ -583,7 +641,9 @@ class InvitationController(Controller):
                 request.app.state.settings, current, token, grant, ending
             )
         except FormErrors as error:
-            context = await _invitation_context(current, token)
+            context = await _invitation_context(
+                current, token, chosen=grant_form_values(grant)["products"]
+            )
             chosen = grant_form_values(grant) | ending_form_values(ending)
             return form_page(
                 request, "clients/invitation.html", {**context, "form": chosen}, error.errors
@@ -605,17 +665,23 @@ class InvitationController(Controller):
         )
 
 
-async def _invitation_context(current: Current, token: str) -> dict:
+async def _invitation_context(
+    current: Current, token: str, *, chosen: Iterable[int] | None = None, products_text: str = ""
+) -> dict:
     invitation = await services.open_invitation(token)
     client = current.organisation_resource()
     requested = queries.requested_grant_of(invitation)
+    form = grant_form_values(requested)
+    if chosen is None:
+        chosen = form["products"]
+    form["products"] = sorted(chosen)
     return {
         **_base(current),
         "invitation": invitation,
         "token": token,
         "requested": requested,
-        "products": await queries.client_product_list(client.organisation_id),
-        "form": grant_form_values(requested)
+        "products": await _product_choices(client.organisation_id, chosen, products_text),
+        "form": form
         | ending_form_values(rules.NO_END, invitation["requested_days"], datetime.now(UTC)),
         "can_decide": may(current.actor, Action.ADD_PARTNER, client)
         and invitation["partner"] != client.organisation_id,

@@ -25,10 +25,8 @@ class PartnerLink(Table, tablename="partner_link"):
     """One collaboration, from request to stop. The client may be unknown until it answers a
     partner's emailed invitation."""
 
-    partner = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
-    client = ForeignKey(
-        Organisation, on_delete=OnDelete.cascade, null=True, default=None, index=True
-    )
+    partner = ForeignKey(Organisation, on_delete=OnDelete.cascade)
+    client = ForeignKey(Organisation, on_delete=OnDelete.cascade, null=True, default=None)
     status = Varchar(length=20, choices=LinkStatus)
     initiated_by = Varchar(length=10, choices=Side)
     invited_email = Varchar(length=320, default="")

@@ -58,6 +58,18 @@ LINE_COLUMNS = (
 )
 
 
+def family_labels(families) -> list[str]:
+    return [FAMILIES.get(family, family) for family in families]
+
+
+def vat_rule_labels(rules) -> list[str]:
+    return [VAT_RULES.get(rule, rule) for rule in rules]
+
+
+def payer_labels(partner_paid) -> list[str]:
+    return [payer_label(bool(paid)) for paid in partner_paid]
+
+
 def labelled(lines: pd.DataFrame) -> pd.DataFrame:
     """Readable product types, VAT rules and payers (on categories: once per distinct value)."""
     lines = lines.copy(deep=False)  # copy-on-write: the columns are shared, not copied

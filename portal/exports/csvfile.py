@@ -18,16 +18,22 @@ CHUNK = 10_000
 
 
 def write_csv(report, path, progress: Progress | None = None) -> None:
-    lines = cols.labelled(report.lines)
-    total = len(lines)
+    """The lines chunk by chunk, as they come from the report's file: memory stays flat."""
+    total, done = report.line_count, 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([column.title for column in LINE_COLUMNS])
-        for start in range(0, total, CHUNK):
-            chunk = lines.iloc[start : start + CHUNK]
-            writer.writerows(zip(*(_texts(chunk, column) for column in LINE_COLUMNS), strict=True))
-            if progress:
-                progress(min(start + CHUNK, total), total)
+        handle.flush()  # the first bytes leave at once when the file is streamed
+        for lines in report.chunks():
+            lines = cols.labelled(lines)
+            for start in range(0, len(lines), CHUNK):
+                chunk = lines.iloc[start : start + CHUNK]
+                writer.writerows(
+                    zip(*(_texts(chunk, column) for column in LINE_COLUMNS), strict=True)
+                )
+                done += len(chunk)
+                if progress:
+                    progress(min(done, total), total)
     if progress:
         progress(total, total)
 

@@ -7,7 +7,7 @@ only when writing a cell."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,47 @@ def frame_from_csv(
     header = pd.read_csv(path, nrows=0).columns
     # copy=False: the arrays become the frame's columns as they are (no copy, no consolidation)
     return pd.DataFrame({name: _finished(columns[name]) for name in header}, copy=False)
+
+
+def read_chunks(
+    path: str, dtypes: dict[str, str], dates: list[str], chunk_rows: int = READ_ROWS, **options
+) -> Iterator[pd.DataFrame]:
+    """The CSV's rows, CHUNK_ROWS at a time, typed as DTYPES (texts as categories)."""
+    read_as = {name: "object" if dtype == "category" else dtype for name, dtype in dtypes.items()}
+    texts = [name for name, dtype in dtypes.items() if dtype == "category"]
+    chunks = pd.read_csv(path, dtype=read_as, parse_dates=dates, chunksize=chunk_rows, **options)
+    for chunk in chunks:
+        for name in texts:
+            chunk[name] = chunk[name].astype("category")
+        yield chunk
+
+
+def whole_invoices(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The same lines, each chunk ending with an invoice's last line: the lines of the last
+    invoice of a chunk may go on in the next one (the query keeps an invoice's lines
+    together), so they wait for it."""
+    waiting: pd.DataFrame | None = None
+    for chunk in chunks:
+        if waiting is not None and len(waiting):
+            chunk = _joined(waiting, chunk)
+        invoices = chunk["invoice_id"].to_numpy()
+        if len(invoices) == 0:
+            continue
+        different = invoices[::-1] != invoices[-1]
+        start = len(invoices) - int(np.argmax(different)) if different.any() else 0
+        if start:
+            yield chunk.iloc[:start].reset_index(drop=True)
+        waiting = chunk.iloc[start:]
+    if waiting is not None and len(waiting):
+        yield waiting.reset_index(drop=True)
+
+
+def _joined(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    texts = [name for name in second.columns if isinstance(second[name].dtype, pd.CategoricalDtype)]
+    joined = pd.concat([first, second], ignore_index=True)
+    for name in texts:
+        joined[name] = joined[name].astype("category")
+    return joined
 
 
 def _finished(column):
@@ -150,16 +191,41 @@ SUMMARY_KEYS = ["client_id", "client_name", "currency"]
 SUMMARY_ROWS = 50_000
 
 
+class Summary:
+    """The Summary built as the lines go by, chunk after chunk: each chunk's sums per client
+    and currency, summed at the end (a few rows per client, whatever the number of lines)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, lines: pd.DataFrame) -> None:
+        if lines.empty:
+            return
+        self.parts.append(_sums(lines))
+        if len(self.parts) >= 64:  # the parts so far, summed into one
+            self.parts = [pd.concat(self.parts).groupby(level=SUMMARY_KEYS, sort=False).sum()]
+
+    def frame(self) -> pd.DataFrame:
+        return _summary_of(self.parts)
+
+
 def summarise(lines: pd.DataFrame, slice_rows: int = SUMMARY_ROWS) -> pd.DataFrame:
     """One row per client and currency: lines, sums in cents, and who paid. Summed a slice of
     lines at a time, then the slices' sums summed: a group-by over a million lines at once
     would hold copies of every summed column."""
-    columns = ["client_id", "client_name", "currency", "lines", *SUMMED, "total", "paid_by"]
-    if lines.empty:
-        return pd.DataFrame(columns=columns)
     parts = [
         _sums(lines.iloc[start : start + slice_rows]) for start in range(0, len(lines), slice_rows)
     ]
+    return _summary_of(parts)
+
+
+SUMMARY_COLUMNS = ["client_id", "client_name", "currency", "lines", *SUMMED, "total", "paid_by"]
+
+
+def _summary_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    columns = SUMMARY_COLUMNS
+    if not parts:
+        return pd.DataFrame(columns=columns)
     summary = pd.concat(parts).groupby(level=SUMMARY_KEYS, observed=True, sort=False).sum()
     summary["paid_by"] = np.select(
         [summary["partner_paid"] == summary["lines"], summary["partner_paid"] > 0],

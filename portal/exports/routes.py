@@ -5,20 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
-from litestar.response import File
+from litestar.response import Stream
 
 from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.exports import forms
 from portal.exports.billing_report import (
     ReportRequest,
-    count_report_lines,
     exportable_clients,
-    load_report,
+    measure_report,
+    report_scope,
+    report_to_copy,
 )
-from portal.exports.offload import remove, write_to_temporary_file
+from portal.exports.offload import written_chunks
 from portal.exports.reports.rules import runs_in_background
 from portal.exports.reports.services import start_report
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
@@ -76,9 +76,12 @@ class ExportsController(Controller):
 async def deliver_report(
     request: Request, current: Current, report_request: ReportRequest
 ) -> Response:
-    """A report comes straight back as a download, written in a process of its own; a large
-    one goes to the background queue, and the browser to the page of its progress."""
-    if runs_in_background(await count_report_lines(current, report_request)):
+    """A report comes straight back as a download, written in a process of its own and sent
+    as it is written; a large one goes to the background queue, and the browser to the page
+    of its progress."""
+    scope = await report_scope(current, report_request)
+    measure = await measure_report(scope, report_request)
+    if runs_in_background(measure["lines"]):
         report_id = await start_report(current, report_request)
         return redirect(
             request,
@@ -86,14 +89,11 @@ async def deliver_report(
             flash="This report is large: it is being written in the background.",
             level="info",
         )
-    report = await load_report(current, report_request)
-    path = await write_to_temporary_file(report)
-    return File(
-        path=path,
-        filename=report.filename,
+    report, copying = await report_to_copy(scope, report_request, measure)
+    return Stream(
+        written_chunks(report, copying),
         media_type=MEDIA_TYPES[report_request.format],
         headers={"content-disposition": content_disposition(report.filename)},
-        background=BackgroundTask(remove, path),
     )
 
 

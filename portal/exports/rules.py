@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from portal.download_rules import FORMULA_TRIGGERS, content_disposition  # noqa: F401
+
 MAX_YEARS = 10
 FORMATS = ("xlsx", "csv")
 
@@ -112,7 +114,6 @@ def period_problems(start: date, end: date) -> dict[str, str]:
 
 # --- text that never becomes a formula ---------------------------------------------------------
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # What XML 1.0 cannot carry (openpyxl refuses it): control characters but tab, LF and CR.
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -168,15 +169,6 @@ def report_filename(partner_name: str, period: Period, file_format: str, now: da
         f"billing-{ascii_slug(partner_name)}-{period.start.isoformat()}-to-"
         f"{period.end.isoformat()}-{stamp}.{file_format}"
     )
-
-
-def content_disposition(filename: str, display_name: str | None = None) -> str:
-    """RFC 6266: an ASCII fallback and the UTF-8 name (RFC 5987 percent-encoding)."""
-    from urllib.parse import quote
-
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    encoded = quote(display_name or filename, safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 # --- money as exact text -----------------------------------------------------------------------

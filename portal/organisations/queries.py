@@ -17,6 +17,7 @@ from portal.organisations.tables import (
     Team,
     TeamMember,
 )
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 
 PAGE_SIZE = 50
 
@@ -52,21 +53,35 @@ async def update_organisation(organisation_id: int, values: dict) -> None:
 
 # --- members -------------------------------------------------------------------------------
 
+# By name; the account id orders namesakes. The page's rows are chosen first, and their teams
+# looked up for those rows only.
+MEMBER_ORDER = Order(("a.full_name", "a.id"), ("full_name", "account_id"), (Kind.TEXT, Kind.ID))
 MEMBERS_SQL = """
-SELECT m.id, m.role, m.billing_rights, m.created_at, a.id AS account_id, a.email, a.full_name,
-       a.totp_secret IS NOT NULL AS totp_enabled,
+SELECT m.*, a.totp_secret IS NOT NULL AS totp_enabled,
        ARRAY(SELECT t.name FROM team_member tm JOIN team t ON t.id = tm.team
-             WHERE tm.account = a.id AND t.organisation = m.organisation ORDER BY t.name) AS teams
-FROM membership m JOIN account a ON a.id = m.account
-WHERE m.organisation = {}
-ORDER BY a.full_name, a.id
-LIMIT {} OFFSET {}
+             WHERE tm.account = m.account_id AND t.organisation = m.organisation
+             ORDER BY t.name) AS teams
+FROM (SELECT m.id, m.organisation, m.role, m.billing_rights, m.created_at,
+             a.id AS account_id, a.email, a.full_name
+      FROM membership m JOIN account a ON a.id = m.account
+      WHERE m.organisation = {{}} {keyset}
+      ORDER BY {order} LIMIT {limit}) m
+JOIN account a ON a.id = m.account_id
+ORDER BY {outer_order}
 """
 
 
-async def members(organisation_id: int, page: int) -> tuple[list[dict], bool]:
-    rows = await Membership.raw(MEMBERS_SQL, organisation_id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+async def members(organisation_id: int, position: Position = FIRST) -> Page:
+    async def fetch(window: Window) -> list[dict]:
+        sql = MEMBERS_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("m"),
+        )
+        return await Membership.raw(sql, organisation_id, *window.arguments)
+
+    return await read_page(MEMBER_ORDER.window(position, PAGE_SIZE), fetch)
 
 
 async def member_choices(organisation_id: int) -> list[dict]:
@@ -241,29 +256,45 @@ async def renew_invitation(invitation_id: int, token_hash: str, expires_at: date
 
 # --- teams ---------------------------------------------------------------------------------
 
+# By name (unique in an organisation whatever the case), then id.
+TEAM_ORDER = Order(("lower(t.name)", "t.id"), ("sort_name", "id"), (Kind.TEXT, Kind.ID))
 TEAMS_SQL = """
-SELECT t.id, t.name, t.created_at, t.leader AS leader_id, l.full_name AS leader_name,
+SELECT t.*, l.full_name AS leader_name,
        (SELECT count(*) FROM team_member tm WHERE tm.team = t.id) AS member_count
-FROM team t LEFT JOIN account l ON l.id = t.leader
-WHERE t.organisation = {} AND ({} OR t.id = ANY({}::int[]))
-ORDER BY lower(t.name)
-LIMIT {} OFFSET {}
+FROM (SELECT t.id, t.name, lower(t.name) AS sort_name, t.created_at, t.leader AS leader_id
+      FROM team t
+      WHERE t.organisation = {{}} AND ({{}} OR t.id = ANY({{}}::int[])) {keyset}
+      ORDER BY {order} LIMIT {limit}) t
+LEFT JOIN account l ON l.id = t.leader_id
+ORDER BY {outer_order}
 """
 
 
 async def teams(
-    organisation_id: int, page: int, only: frozenset[int] | None = None
-) -> tuple[list[dict], bool]:
+    organisation_id: int, position: Position = FIRST, only: frozenset[int] | None = None
+) -> Page:
     """A page of the organisation's teams; ONLY: just these (a team guest sees their own)."""
-    rows = await Team.raw(
-        TEAMS_SQL,
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = TEAMS_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("t"),
+        )
+        return await Team.raw(
+            sql, organisation_id, only is None, list(only or ()), *window.arguments
+        )
+
+    return await read_page(TEAM_ORDER.window(position, PAGE_SIZE), fetch)
+
+
+async def team_choices(organisation_id: int) -> list[dict]:
+    """Every team of the organisation, by name: what a form offers to choose from."""
+    return await Team.raw(
+        "SELECT id, name FROM team WHERE organisation = {} ORDER BY lower(name), id",
         organisation_id,
-        only is None,
-        list(only or ()),
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE,
     )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 async def team(organisation_id: int, team_id: int) -> dict | None:

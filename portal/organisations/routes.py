@@ -26,8 +26,9 @@ from portal.core.current import (
     Current,
 )
 from portal.errors import FormErrors, NotFound
-from portal.forms import Form, page_number
+from portal.forms import Form
 from portal.organisations import forms, queries, services
+from portal.paging import FIRST, Position, position_of
 from portal.web import (
     PUBLIC,
     client_of,
@@ -216,7 +217,7 @@ class MembersController(Controller):
         return page(
             request,
             "organisations/members.html",
-            await _members_context(current, page_number(request.query_params.get("page"))),
+            await _members_context(current, position_of(request.query_params)),
             fragment="members",
         )
 
@@ -229,7 +230,7 @@ class MembersController(Controller):
             form.check()
             await services.invite(request.app.state.settings, current, invitation)
         except FormErrors as error:
-            context = await _members_context(current, 1)
+            context = await _members_context(current, FIRST)
             return form_page(
                 request, "organisations/members.html", {**context, "form": data}, error.errors
             )
@@ -252,7 +253,7 @@ class MembersController(Controller):
             return form_page(
                 request,
                 "organisations/members.html",
-                await _members_context(current, 1),
+                await _members_context(current, FIRST),
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
         return redirect(
@@ -271,7 +272,7 @@ class MembersController(Controller):
             return form_page(
                 request,
                 "organisations/members.html",
-                await _members_context(current, 1),
+                await _members_context(current, FIRST),
                 {f"member-{membership_id}": " ".join(error.errors.values())},
             )
         return redirect(
@@ -304,10 +305,10 @@ class MembersController(Controller):
         )
 
 
-async def _members_context(current: Current, page_no: int) -> dict:
+async def _members_context(current: Current, position: Position) -> dict:
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_MEMBERS, resource)
-    members, has_next = await queries.members(resource.organisation_id, page_no)
+    members = await queries.members(resource.organisation_id, position)
     can_manage = may(current.actor, Action.MANAGE_MEMBERS, resource)
     organisation_id = resource.organisation_id
     return {
@@ -319,8 +320,6 @@ async def _members_context(current: Current, page_no: int) -> dict:
         "given_products": {
             m["id"] for m in members if can_manage and not sees_every_product(m["role"])
         },
-        "page_no": page_no,
-        "has_next": has_next,
         "invitations": await queries.pending_invitations(
             resource.organisation_id, datetime.now(UTC)
         )
@@ -416,7 +415,7 @@ class TeamsController(Controller):
         return page(
             request,
             "organisations/teams.html",
-            await _teams_context(current, page_number(request.query_params.get("page"))),
+            await _teams_context(current, position_of(request.query_params)),
         )
 
     @post("", name="organisations.teams.create")
@@ -431,7 +430,7 @@ class TeamsController(Controller):
             return form_page(
                 request,
                 "organisations/teams.html",
-                {**await _teams_context(current, 1), "form": data},
+                {**await _teams_context(current, FIRST), "form": data},
                 error.errors,
             )
         return redirect(
@@ -580,16 +579,14 @@ class TeamsController(Controller):
         )
 
 
-async def _teams_context(current: Current, page_no: int) -> dict:
+async def _teams_context(current: Current, position: Position) -> dict:
     """Members see every team; a team guest sees only the teams they are in."""
     resource = current.organisation_resource()
     require(current.actor, Action.VIEW_ORGANISATION, resource)
     only = None if current.actor.is_member else current.actor.team_ids
-    teams, has_next = await queries.teams(resource.organisation_id, page_no, only)
+    teams = await queries.teams(resource.organisation_id, position, only)
     return {
         "teams": teams,
-        "page_no": page_no,
-        "has_next": has_next,
         "can_manage": may(current.actor, Action.MANAGE_TEAMS, resource),
     }
 

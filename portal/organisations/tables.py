@@ -28,7 +28,7 @@ class Organisation(Table, tablename="organisation"):
 class Membership(Table, tablename="membership"):
     """A user's place in an organisation. Product-level access of plain users hangs off it."""
 
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=30, choices=Role)
     billing_rights = Boolean(default=False)
@@ -36,7 +36,7 @@ class Membership(Table, tablename="membership"):
 
 
 class Team(Table, tablename="team"):
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     name = Varchar(length=100)
     leader = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -45,7 +45,7 @@ class Team(Table, tablename="team"):
 class TeamMember(Table, tablename="team_member"):
     """A team's member; an external user is one with no membership in the organisation."""
 
-    team = ForeignKey(Team, on_delete=OnDelete.cascade, index=True)
+    team = ForeignKey(Team, on_delete=OnDelete.cascade)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
 

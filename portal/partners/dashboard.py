@@ -55,7 +55,7 @@ async def _dashboard_context(current: Current) -> dict:
     if context["sees_money"]:
         context |= await _programme_money(partner_id, currency, scope)
     if context["sees_invoices"]:
-        context["recent"] = (await billing_queries.invoices_paid_by(partner_id, 1, scope, 5))[0]
+        context["recent"] = (await billing_queries.invoices_paid_by(partner_id, scope, size=5)).rows
     return context
 
 

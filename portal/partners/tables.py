@@ -17,7 +17,7 @@ from portal.partners.rules import ReviewDecision
 
 
 class CommitmentAcceptance(Table, tablename="commitment_acceptance"):
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     commitment = Varchar(length=40)
     terms_version = Varchar(length=20)
     accepted_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
@@ -25,7 +25,7 @@ class CommitmentAcceptance(Table, tablename="commitment_acceptance"):
 
 
 class WebsiteCheck(Table, tablename="website_check"):
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     url = Varchar(length=300)
     answered = Boolean(default=False)
     detail = Varchar(length=200, default="")

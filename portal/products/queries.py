@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from portal.core.enums import ProductStatus
 from portal.database import storable_id
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 from portal.products.lifecycle import recorded_state
 from portal.products.tables import CatalogueItem, Product, ProductAccess
 
@@ -57,51 +60,56 @@ async def product_in(client_id: int, product_id: int) -> dict | None:
     )
 
 
-# The organisation's products a person sees: with ONLY_OF_MEMBER (a plain user's account),
-# only the products given to that user.
-PRODUCTS_SEEN_SQL = """
-SELECT p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on, p.renews_on,
-       i.name AS offer
-FROM product p JOIN catalogue_item i ON i.id = p.item
-WHERE p.organisation = {organisation}
-  AND ({member}::int IS NULL OR p.id IN (
-        SELECT pa.product FROM product_access pa JOIN membership m ON m.id = pa.membership
-        WHERE m.account = {member_again} AND m.organisation = p.organisation))
-  {condition}
-ORDER BY p.family, p.name, p.id LIMIT {limit} OFFSET {offset}
+# By family, name, then id: product_organisation_family_name reads any page directly.
+PRODUCT_ORDER = Order(
+    ("p.family", "p.name", "p.id"), ("family", "name", "id"), (Kind.TEXT, Kind.TEXT, Kind.ID)
+)
+# The organisation's products a person sees: with the member's account given (a plain
+# user's), only the products given to that user.
+PRODUCTS_SEEN = """
+      FROM product p
+      WHERE p.organisation = {{}}
+        AND ({{}}::int IS NULL OR p.id IN (
+              SELECT pa.product FROM product_access pa JOIN membership m ON m.id = pa.membership
+              WHERE m.account = {{}} AND m.organisation = p.organisation))"""
+PRODUCT_COLUMNS = (
+    "p.id, p.name, p.family, p.period, p.status, p.renewal_step, p.started_on, p.renews_on, p.item"
+)
+PRODUCTS_SQL = (
+    "SELECT p.*, i.name AS offer FROM (SELECT "
+    + PRODUCT_COLUMNS
+    + PRODUCTS_SEEN
+    + """ {keyset}
+      ORDER BY {order} LIMIT {limit}) p
+JOIN catalogue_item i ON i.id = p.item
+ORDER BY {outer_order}
 """
+)
+PRODUCT_SEEN_SQL = (
+    "SELECT p.*, i.name AS offer FROM (SELECT "
+    + PRODUCT_COLUMNS
+    + PRODUCTS_SEEN.replace("{{}}", "{}")
+    + " AND p.id = {}) p JOIN catalogue_item i ON i.id = p.item"
+)
 
 
 async def products_of(
-    client_id: int,
-    page: int,
-    size: int = 50,
-    *,
-    only_of_member: int | None = None,
-    after: tuple[str, str, int] | None = None,
-) -> tuple[list[dict], bool]:
+    client_id: int, position: Position = FIRST, size: int = 50, *, only_of_member: int | None = None
+) -> Page:
     """The organisation's products; with ONLY_OF_MEMBER (a plain user's account), only the
-    products given to that user. Page number PAGE, or those after AFTER (family, name, id)."""
-    condition, values = "", ()
-    if after:
-        condition, values = "AND (p.family, p.name, p.id) > ({}, {}, {})", tuple(after)
-    rows = await Product.raw(
-        PRODUCTS_SEEN_SQL.format(
-            organisation="{}",
-            member="{}",
-            member_again="{}",
-            condition=condition,
-            limit="{}",
-            offset="{}",
-        ),
-        client_id,
-        only_of_member,
-        only_of_member,
-        *values,
-        size + 1,
-        0 if after else (page - 1) * size,
-    )
-    return with_states(rows[:size]), len(rows) > size
+    products given to that user."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = PRODUCTS_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("p"),
+        )
+        rows = await Product.raw(sql, client_id, only_of_member, only_of_member, *window.arguments)
+        return with_states(rows)
+
+    return await read_page(PRODUCT_ORDER.window(position, size), fetch)
 
 
 def with_states(rows: list[dict]) -> list[dict]:
@@ -118,20 +126,9 @@ async def product_seen(
     if not storable_id(product_id):
         return None
     rows = await Product.raw(
-        PRODUCTS_SEEN_SQL.format(
-            organisation="{}",
-            member="{}",
-            member_again="{}",
-            condition="AND p.id = {}",
-            limit="1",
-            offset="0",
-        ),
-        organisation_id,
-        only_of_member,
-        only_of_member,
-        product_id,
+        PRODUCT_SEEN_SQL, organisation_id, only_of_member, only_of_member, product_id
     )
-    return rows[0] if rows else None
+    return with_states(rows)[0] if rows else None
 
 
 async def products_given(membership_id: int) -> set[int]:
@@ -141,12 +138,85 @@ async def products_given(membership_id: int) -> set[int]:
     return {row["product"] for row in rows}
 
 
-async def product_choices(organisation_id: int) -> list[dict]:
-    return await Product.raw(
-        """SELECT p.id, p.name, p.family FROM product p WHERE p.organisation = {}
-           AND p.status <> 'cancelled' ORDER BY p.family, p.name LIMIT 1000""",
+# A form offering products to tick lists this many (and those already ticked); a name typed in
+# the form finds the others. An organisation with thousands of products keeps a light page.
+PRODUCT_CHOICES = 100
+CHOICES_SQL = """
+SELECT p.id, p.name, p.family {columns}
+FROM (SELECT p.id, p.name, p.family FROM product p
+      WHERE p.organisation = {{}} AND p.status <> 'cancelled' {filter}
+      ORDER BY p.family, p.name, p.id LIMIT {limit}) p
+ORDER BY p.family, p.name, p.id
+"""
+
+
+@dataclass(frozen=True)
+class ProductChoices:
+    """The products a form offers: ROWS; MORE when the organisation has others (matching
+    TEXT, when given) that are not listed."""
+
+    rows: list[dict]
+    more: bool
+    text: str = ""
+    limit: int = PRODUCT_CHOICES
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def like_pattern(text: str) -> str:
+    """An ILIKE pattern for names that hold TEXT literally (no wildcard, no dangling escape)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def product_choices(
+    organisation_id: int,
+    chosen: Iterable[int] = (),
+    text: str = "",
+    limit: int | None = None,
+    *,
+    columns: str = "",
+) -> ProductChoices:
+    """The organisation's products a form offers, by family and name (read from
+    product_organisation_family_name): the first LIMIT, only those whose name holds TEXT when
+    it is given, and always those already CHOSEN. COLUMNS: more SQL columns of `p`."""
+    limit = limit or PRODUCT_CHOICES
+    args: list = [organisation_id]
+    name_filter = ""
+    if text:
+        name_filter = "AND p.name ILIKE {}"
+        args.append(like_pattern(text))
+    sql = CHOICES_SQL.format(columns=columns, filter=name_filter, limit=limit + 1)
+    rows = await Product.raw(sql, *args)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    listed = {row["id"] for row in rows}
+    missing = sorted({product for product in chosen if storable_id(product)} - listed)
+    if missing:
+        sql = CHOICES_SQL.format(columns=columns, filter="AND p.id = ANY({})", limit=len(missing))
+        rows += await Product.raw(sql, organisation_id, missing)
+        rows.sort(key=lambda row: (row["family"], row["name"], row["id"]))
+    return ProductChoices(rows, more, text, limit)
+
+
+async def owned_products(organisation_id: int, product_ids: Iterable[int]) -> set[int]:
+    """Those of PRODUCT_IDS that are the organisation's products (cancelled ones excepted)."""
+    ids = sorted({product for product in product_ids if storable_id(product)})
+    if not ids:
+        return set()
+    rows = await Product.raw(
+        """SELECT id FROM product
+           WHERE organisation = {} AND id = ANY({}) AND status <> 'cancelled'""",
         organisation_id,
+        ids,
     )
+    return {row["id"] for row in rows}
 
 
 async def give_products(membership_id: int, product_ids: list[int]) -> None:

@@ -22,7 +22,7 @@ async def give_products(current: Current, membership_id: int, product_ids: set[i
         raise FormErrors(
             {"products": "Legal representatives and administrators see every product already."}
         )
-    own = {p["id"] for p in await queries.product_choices(resource.organisation_id)}
+    own = await queries.owned_products(resource.organisation_id, product_ids)
     if not product_ids <= own:
         raise FormErrors({"products": "Choose products of this organisation."})
     before = await queries.products_given(membership_id)

@@ -28,7 +28,7 @@ class CatalogueItem(Table, tablename="catalogue_item"):
 class CataloguePrice(Table, tablename="catalogue_price"):
     """Public price of an offer, per currency and billing period: data, not code."""
 
-    item = ForeignKey(CatalogueItem, on_delete=OnDelete.cascade, index=True)
+    item = ForeignKey(CatalogueItem, on_delete=OnDelete.cascade)
     currency = Varchar(length=3)
     period = Varchar(length=10)  # monthly | yearly
     amount = Numeric(digits=(12, 2))
@@ -37,7 +37,7 @@ class CataloguePrice(Table, tablename="catalogue_price"):
 class Product(Table, tablename="product"):
     """A product instance; it always lives in (is owned by) the client's organisation."""
 
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     item = ForeignKey(CatalogueItem, on_delete=OnDelete.restrict)
     family = Varchar(length=40)  # copied from the item: delegation filters by it
     name = Varchar(length=200)

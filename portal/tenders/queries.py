@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from portal.database import CHANGE_LOCK, storable_id
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 from portal.tenders.rules import (
     POSTING_LIMITS,
     Preferences,
@@ -206,26 +207,33 @@ async def save_preferences(
 # --- the partner's side ------------------------------------------------------------------------
 
 
-async def inbox(
-    partner_id: int, page_no: int, *, before_id: int | None = None, size: int = PAGE_SIZE
-) -> tuple[list[dict], bool]:
-    """The tenders routed to PARTNER_ID, newest first, with its own quote's status: page
-    number PAGE_NO, or the SIZE tenders older than BEFORE_ID."""
-    older, values = ("AND r.tender < {}", (before_id,)) if before_id else ("", ())
-    rows = await Tender.raw(
-        f"""SELECT {PUBLIC_COLUMNS}, r.read_at, q.status AS quote_status, q.id AS quote_id,
-                   q.price AS quote_price, q.currency AS quote_currency
-            FROM tender_recipient r
-            JOIN tender t ON t.id = r.tender
-            LEFT JOIN quote q ON q.tender = r.tender AND q.partner = r.partner
-            WHERE r.partner = {{}} {older}
-            ORDER BY r.tender DESC LIMIT {{}} OFFSET {{}}""",
-        partner_id,
-        *values,
-        size + 1,
-        0 if before_id else (page_no - 1) * size,
-    )
-    return rows[:size], len(rows) > size
+# Newest first: tender_recipient_inbox (partner, tender DESC) reads any page directly.
+INBOX_ORDER = Order(("r.tender",), ("id",), (Kind.ID,), descending=True)
+INBOX_SQL = """
+SELECT {columns}, r.read_at, q.status AS quote_status, q.id AS quote_id,
+       q.price AS quote_price, q.currency AS quote_currency
+FROM (SELECT r.tender, r.partner, r.read_at FROM tender_recipient r
+      WHERE r.partner = {{}} {keyset} ORDER BY {order} LIMIT {limit}) r
+JOIN tender t ON t.id = r.tender
+LEFT JOIN quote q ON q.tender = r.tender AND q.partner = r.partner
+ORDER BY {outer_order}
+"""
+
+
+async def inbox(partner_id: int, position: Position = FIRST, size: int | None = None) -> Page:
+    """The tenders routed to PARTNER_ID, newest first, with its own quote's status."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = INBOX_SQL.format(
+            columns=PUBLIC_COLUMNS,
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by,
+        )
+        return await Tender.raw(sql, partner_id, *window.arguments)
+
+    return await read_page(INBOX_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 async def tender_for_partner(partner_id: int, tender_id: int) -> dict | None:
@@ -280,19 +288,38 @@ async def update_quote(quote_id: int, values: dict) -> None:
 # --- the author's side -------------------------------------------------------------------------
 
 
-async def tenders_of_organisation(organisation_id: int, page_no: int) -> tuple[list[dict], bool]:
-    rows = await Tender.raw(
-        f"""SELECT {PUBLIC_COLUMNS}, t.author_account,
-                   (SELECT count(*) FROM quote q
-                    WHERE q.tender = t.id AND q.status IN ('submitted', 'accepted'))
-                       AS quote_count
-            FROM tender t WHERE t.author_organisation = {{}}
-            ORDER BY t.id DESC LIMIT {{}} OFFSET {{}}""",
-        organisation_id,
-        PAGE_SIZE + 1,
-        (page_no - 1) * PAGE_SIZE,
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+# Newest first: tender_author_organisation (author_organisation, id) reads any page directly.
+AUTHOR_ORDER = Order(("t.id",), ("id",), (Kind.ID,), descending=True)
+AUTHOR_SQL = """
+SELECT {columns}, t.author_account,
+       (SELECT count(*) FROM quote q
+        WHERE q.tender = t.id AND q.status IN ('submitted', 'accepted')) AS quote_count
+FROM (SELECT t.id FROM tender t
+      WHERE t.author_organisation = {{}} AND ({{}}::int IS NULL OR t.author_account = {{}})
+        {keyset}
+      ORDER BY {order} LIMIT {limit}) page
+JOIN tender t ON t.id = page.id
+ORDER BY {order}
+"""
+
+
+async def tenders_of_organisation(
+    organisation_id: int, position: Position = FIRST, *, author_account: int | None = None
+) -> Page:
+    """The organisation's tenders, newest first; with AUTHOR_ACCOUNT, only that person's."""
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = AUTHOR_SQL.format(
+            columns=PUBLIC_COLUMNS,
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+        )
+        return await Tender.raw(
+            sql, organisation_id, author_account, author_account, *window.arguments
+        )
+
+    return await read_page(AUTHOR_ORDER.window(position, PAGE_SIZE), fetch)
 
 
 async def tender_of_organisation(organisation_id: int, tender_id: int) -> dict | None:
@@ -312,21 +339,36 @@ async def tender_by_id(tender_id: int) -> dict | None:
     return await Tender.select().where(Tender.id == tender_id).first()
 
 
-async def quotes_for_author(tender_id: int) -> list[dict]:
+# Cheapest first, then by id (quote_tender_price reads any page directly). Each partner's
+# tenders won are counted for the page's partners only (quote_partner), not for every partner
+# as the partner_tender_record view would.
+QUOTE_ORDER = Order(("q.price", "q.id"), ("price", "id"), (Kind.DECIMAL, Kind.ID))
+QUOTE_PAGE_SIZE = 20
+QUOTES_SQL = """
+SELECT q.*, o.name AS partner_name, o.country AS partner_country,
+       o.website AS partner_website, o.partner_status = 'active' AS partner_active,
+       (SELECT count(*) FROM quote w WHERE w.partner = q.partner AND w.status = 'accepted')
+           AS partner_won
+FROM (SELECT q.id, q.status, q.price, q.currency, q.timeline, q.message, q.commitment_at,
+             q.created_at, q.updated_at, q.partner
+      FROM quote q WHERE q.tender = {{}} AND q.status <> 'withdrawn' {keyset}
+      ORDER BY {order} LIMIT {limit}) q
+JOIN organisation o ON o.id = q.partner
+ORDER BY {order}
+"""
+
+
+async def quotes_for_author(tender_id: int, position: Position = FIRST) -> Page:
     """The quotes the author compares: live ones (submitted or accepted, and declined ones once
     decided), cheapest first, with who sent them. Withdrawn quotes are not shown."""
-    return await Quote.raw(
-        """SELECT q.id, q.status, q.price, q.currency, q.timeline, q.message, q.commitment_at,
-                  q.created_at, q.updated_at, q.partner, o.name AS partner_name,
-                  o.country AS partner_country, o.website AS partner_website,
-                  o.partner_status = 'active' AS partner_active,
-                  coalesce(r.won, 0) AS partner_won
-           FROM quote q JOIN organisation o ON o.id = q.partner
-           LEFT JOIN partner_tender_record r ON r.partner = q.partner
-           WHERE q.tender = {} AND q.status <> 'withdrawn'
-           ORDER BY q.price, q.id""",
-        tender_id,
-    )
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = QUOTES_SQL.format(
+            keyset=window.and_condition(), order=window.order_by, limit=window.limit
+        )
+        return await Quote.raw(sql, tender_id, *window.arguments)
+
+    return await read_page(QUOTE_ORDER.window(position, QUOTE_PAGE_SIZE), fetch)
 
 
 async def lock_quotes(tender_id: int) -> list[dict]:

@@ -19,7 +19,8 @@ from portal.core.enums import PartnerStatus
 from portal.core.reference import countries
 from portal.errors import FormErrors, TooManyAttempts
 from portal.formatting import money
-from portal.forms import Form, page_number
+from portal.forms import Form
+from portal.paging import position_of
 from portal.tenders import notifications, rules, services
 from portal.tenders.forms import (
     quote_form_values,
@@ -171,7 +172,9 @@ async def _author_page(
     status: int = 200,
 ):
     settings = request.app.state.settings
-    view = await services.author_view(settings, author, tender_id)
+    view = await services.author_view(
+        settings, author, tender_id, position_of(request.query_params)
+    )
     return page(
         request,
         "tenders/author.html",
@@ -273,12 +276,11 @@ class ClientTendersController(Controller):
 
     @get("", name="tenders.mine")
     async def index(self, request: Request, current: Me) -> Response:
-        page_no = page_number(request.query_params.get("page"))
-        tenders, has_next = await services.tenders_of_client(current, page_no)
+        tenders = await services.tenders_of_client(current, position_of(request.query_params))
         return page(
             request,
             "tenders/mine.html",
-            {**CHOICES, "tenders": tenders, "has_next": has_next, "page_no": page_no},
+            {**CHOICES, "tenders": tenders},
             fragment="tender_list",
         )
 
@@ -307,12 +309,11 @@ class PartnerTendersController(Controller):
     async def index(self, request: Request, current: Me) -> Response:
         if not await services.takes_part_in_tenders(current):  # say why, not a bare 404
             return page(request, "tenders/inbox.html", _not_taking_part(current))
-        page_no = page_number(request.query_params.get("page"))
-        inbox = await services.inbox(current, page_no)
+        inbox = await services.inbox(current, position_of(request.query_params))
         return page(
             request,
             "tenders/inbox.html",
-            {**CHOICES, "inbox": inbox, "page_no": page_no},
+            {**CHOICES, "inbox": inbox},
             fragment="inbox",
         )
 
@@ -365,7 +366,6 @@ def _not_taking_part(current: Current) -> dict:
     return {
         **CHOICES,
         "inbox": None,
-        "page_no": 1,
         "status_label": status.label,
         "may_prepare": may(
             current.actor, Action.VIEW_TENDER_SETTINGS, current.organisation_resource()

@@ -9,7 +9,7 @@ each is delivered once."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from portal.access import VISITOR, Action, TenderResource, may, require
@@ -22,6 +22,7 @@ from portal.errors import Conflict, NotFound, TooManyAttempts
 from portal.jobs.queue import enqueue
 from portal.jobs.rules import MAIL_PRIORITY
 from portal.mail.services import queue_mail
+from portal.paging import FIRST, Page, Position
 from portal.partners import queries as partner_queries
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -462,13 +463,15 @@ async def _author_tender(settings: Settings, author: Author, tender_id: int | No
 class AuthorView:
     tender: dict
     status: TenderStatus
-    quotes: list[dict]
+    quotes: Page
     recipients: int
 
 
-async def author_view(settings: Settings, author: Author, tender_id: int | None) -> AuthorView:
+async def author_view(
+    settings: Settings, author: Author, tender_id: int | None, position: Position = FIRST
+) -> AuthorView:
     tender = await _author_tender(settings, author, tender_id)
-    quotes = await queries.quotes_for_author(tender["id"])
+    quotes = await queries.quotes_for_author(tender["id"], position)
     return AuthorView(
         tender=tender,
         status=_status_now(tender, _now()),
@@ -598,23 +601,29 @@ async def _queue_for_quoting_partners(
             await queue_mail(mail(settings, tender, email))
 
 
-async def tenders_of_client(current: Current, page_no: int) -> tuple[list[dict], bool]:
-    """The tenders of the organisation acted in that this person may open."""
-
+async def tenders_of_client(current: Current, position: Position = FIRST) -> Page:
+    """The page of the tenders of the organisation acted in that this person may open (their
+    managers: all; anyone else: their own), newest first."""
     organisation = current.organisation_resource()
     require(current.actor, Action.POST_TENDER, organisation)
-    rows, has_next = await queries.tenders_of_organisation(organisation.organisation_id, page_no)
+    anyone_else = TenderResource(organisation.organisation_id, None)
+    sees_all = may(current.actor, Action.VIEW_OWN_TENDER, anyone_else)
+    found = await queries.tenders_of_organisation(
+        organisation.organisation_id,
+        position,
+        author_account=None if sees_all else current.user_id,
+    )
     now = _now()
-    visible = [
+    rows = [
         {**row, "status_now": _status_now(row, now)}
-        for row in rows
+        for row in found
         if may(
             current.actor,
             Action.VIEW_OWN_TENDER,
             TenderResource(organisation.organisation_id, row["author_account"]),
         )
     ]
-    return visible, has_next
+    return replace(found, rows=rows)
 
 
 # --- the partner's inbox and settings ----------------------------------------------------------
@@ -622,8 +631,7 @@ async def tenders_of_client(current: Current, page_no: int) -> tuple[list[dict],
 
 @dataclass(frozen=True)
 class Inbox:
-    tenders: list[dict]
-    has_next: bool
+    tenders: Page
     record: rules.TenderRecord
     unread: int
 
@@ -634,27 +642,25 @@ async def takes_part_in_tenders(current: Current) -> bool:
     return _routed_resource(current).partner_active
 
 
-async def inbox(
-    current: Current, page_no: int, *, before_id: int | None = None, size: int = queries.PAGE_SIZE
-) -> Inbox:
+async def inbox(current: Current, position: Position = FIRST, size: int | None = None) -> Inbox:
     """The tenders routed to the partner, newest first, and its record (received, answered,
-    won): an active partner's only. Page number PAGE_NO, or the tenders before BEFORE_ID."""
+    won): an active partner's only."""
     organisation = current.organisation_resource()
     require(current.actor, Action.VIEW_TENDER_INBOX, _routed_resource(current))
-    rows, has_next = await queries.inbox(
-        organisation.organisation_id, page_no, before_id=before_id, size=size
-    )
+    found = await queries.inbox(organisation.organisation_id, position, size)
     now = _now()
     return Inbox(
-        tenders=[
-            {
-                **row,
-                "status_now": _status_now(row, now),
-                "new": rules.is_new(row["read_at"], row["quote_status"]),
-            }
-            for row in rows
-        ],
-        has_next=has_next,
+        tenders=replace(
+            found,
+            rows=[
+                {
+                    **row,
+                    "status_now": _status_now(row, now),
+                    "new": rules.is_new(row["read_at"], row["quote_status"]),
+                }
+                for row in found
+            ],
+        ),
         record=await queries.tender_record(organisation.organisation_id),
         unread=await queries.unread_count(organisation.organisation_id),
     )

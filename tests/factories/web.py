@@ -3,6 +3,7 @@ browsers."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,3 +66,9 @@ def set_cookie_headers(response) -> dict[str, str]:
     """Each cookie name the response sets → its whole Set-Cookie header."""
     headers = response.headers.get_list("set-cookie")
     return {header.split("=", 1)[0]: header for header in headers}
+
+
+def pager_link(page: str, rel: str) -> str | None:
+    """The path of the pager's link REL (first, prev, next, last) on PAGE; None if absent."""
+    found = re.search(r'<a href="([^"]+)" rel="' + rel + '"', page)
+    return html.unescape(found.group(1)) if found else None

@@ -29,6 +29,7 @@ from portal.access import (
     TeamResource,
     client_scope,
     decide,
+    export_scope,
     may,
     require,
 )
@@ -251,3 +252,35 @@ def test_only_legal_representatives_and_administrators_see_every_client(role, ev
     assert scope.sees(given_through_team) and scope.sees(given_in_person)
     assert scope.sees(not_given) is every_client
     assert scope.sees(stopped) is every_client
+
+
+PARTNER_LINKS = [
+    LinkResource(
+        1, 2, active, assigned_user_ids=frozenset(users), assigned_team_ids=frozenset(teams)
+    )
+    for active, users, teams in itertools.product(
+        (False, True), [(), (1,), (2, 3)], [(), (1,), (2, 3)]
+    )
+]
+
+
+@pytest.mark.parametrize("actor", [a for a in ALL_ACTORS if a.organisation_id == 1])
+def test_the_export_scope_sees_the_links_access_lets_export(actor):
+    """The queries filter a report's clients by the scope export_scope gives (in SQL); that
+    scope must agree, link by link, with the decision on each link."""
+    for in_programme in (False, True):
+        who = Actor(
+            actor.user_id,
+            1,
+            actor.role,
+            actor.billing_rights,
+            actor.team_ids,
+            in_programme=in_programme,
+        )
+        if not may(who, Action.EXPORT_BILLING, OrganisationResource(1)):
+            with pytest.raises((Forbidden, NotFound)):
+                export_scope(who, OrganisationResource(1))
+            continue
+        scope = export_scope(who, OrganisationResource(1))
+        for link in PARTNER_LINKS:
+            assert scope.sees(link) is may(who, Action.EXPORT_BILLING, link), (who, link)

@@ -8,6 +8,7 @@ import secrets
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.response import Stream
 from schwifty import IBAN
 
 from portal.access import Action, StaffResource, client_scope, require
@@ -17,6 +18,7 @@ from portal.billing.payments import queries as payment_queries
 from portal.billing.payments import services as payments
 from portal.billing.payments.camt import MAX_FILE_BYTES
 from portal.core.current import Current
+from portal.downloads import csv_download
 from portal.errors import Conflict, FormErrors
 from portal.forms import Form
 from portal.money import money
@@ -34,6 +36,19 @@ class PrepaidController(Controller):
     @get("", name="billing.prepaid")
     async def prepaid(self, request: Request, current: Me) -> Response:
         return page(request, PREPAID, await _prepaid_context(request, current), fragment="entries")
+
+    @get("/export.csv", name="billing.prepaid.csv")
+    async def prepaid_csv(self, request: Request, current: Me) -> Stream:
+        """Every entry of the account in one currency, newest first, streamed: nothing is cut
+        off."""
+        resource = services.billing_scope(current)
+        default = current.organisation.currency
+        chosen = str(request.query_params.get("currency") or default)
+        currency = chosen if chosen in rules.CURRENCIES else default
+        sql, arguments = queries.ledger_export_query(
+            resource.organisation_id, currency, client_scope(current.actor)
+        )
+        return csv_download(sql, arguments, f"prepaid-account-{currency.lower()}.csv")
 
     @post("/deposit", name="billing.prepaid.deposit")
     async def deposit(self, request: Request, current: Me) -> Response:

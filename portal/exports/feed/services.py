@@ -22,7 +22,7 @@ from portal.core.current import Current
 from portal.core.enums import IN_PROGRAMME
 from portal.errors import NotFound, PortalError
 from portal.exports import queries as line_queries
-from portal.exports.billing_report import ReportRequest, partner_view, report_scope
+from portal.exports.billing_report import ReportRequest, partner_view, report_lines, report_scope
 from portal.exports.feed import rules
 from portal.piccolo_conf import DB
 from portal.settings import Settings
@@ -86,13 +86,7 @@ async def publish(settings: Settings, partner_id: int, start, *, now: datetime |
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / rules.file_name(start, version, "csv")
     rows, through = await line_queries.copy_feed_lines(
-        str(csv_path),
-        partner_id,
-        start,
-        end,
-        list(scope.client_ids),
-        list(scope.full_client_ids),
-        first_published,
+        str(csv_path), report_lines(request, scope.clients, scope.chosen), first_published
     )
     parquet_path = folder / rules.file_name(start, version, "parquet")
     corrections = await anyio.to_thread.run_sync(_write_parquet, csv_path, parquet_path)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns.combination import WhereRaw
 
 from portal.exports.reports.rules import PAGE_SIZE, ReportKind, Status, Subscription
 from portal.exports.reports.tables import ReportFile, ReportSubscription
 from portal.organisations.tables import Membership
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 
 COLUMNS = (
     ReportFile.id,
@@ -73,20 +75,26 @@ async def report_by_id(report_id: int) -> dict | None:
     )
 
 
+# Newest first: report_file_mine (organisation, requested_by, id DESC) reads any page directly.
+MINE_ORDER = Order(("id",), ("id",), (Kind.ID,), descending=True)
+
+
 async def reports_of_person(
-    organisation_id: int, account_id: int, page_no: int
-) -> tuple[list[dict], bool]:
-    rows = (
-        await ReportFile.select(*COLUMNS)
-        .where(
+    organisation_id: int, account_id: int, position: Position = FIRST
+) -> Page:
+    async def fetch(window: Window) -> list[dict]:
+        query = ReportFile.select(*COLUMNS).where(
             (ReportFile.organisation == organisation_id) & (ReportFile.requested_by == account_id)
         )
-        .order_by(ReportFile.id, ascending=False)
-        .limit(PAGE_SIZE + 1)
-        .offset((page_no - 1) * PAGE_SIZE)
-        .output(load_json=True)
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+        if window.condition:  # (Piccolo's where adds to the query it is called on)
+            query = query.where(WhereRaw(window.condition, *window.arguments))
+        return await (
+            query.order_by(ReportFile.id, ascending=window.ascending)
+            .limit(window.limit)
+            .output(load_json=True)
+        )
+
+    return await read_page(MINE_ORDER.window(position, PAGE_SIZE), fetch)
 
 
 async def mark_running(report_id: int, attempt: int, now: datetime) -> bool:

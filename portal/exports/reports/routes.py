@@ -4,6 +4,7 @@ one. The old addresses under /my-reports (in mails already sent) redirect here."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -19,7 +20,8 @@ from portal.errors import Conflict, FormErrors, NotFound
 from portal.exports.feed import services as feed_services
 from portal.exports.forms import FORMAT_LABELS, monthly_delivery_from
 from portal.exports.reports import rules, services
-from portal.forms import Form, page_number
+from portal.forms import Form
+from portal.paging import position_of
 from portal.web import PUBLIC, form_page, page, polled, redirect, url_for
 
 Me = NamedDependency[Current]
@@ -156,17 +158,14 @@ def _report_context(report: dict) -> dict:
 
 
 async def _list_context(request: Request, current: Current) -> dict:
-    page_no = page_number(request.query_params.get("page"))
-    reports, has_next = await services.my_reports(current, page_no)
+    reports = await services.my_reports(current, position_of(request.query_params))
     subscription = await services.monthly_subscription(current)
     feed = []
     if may(current.actor, Action.VIEW_BILLING_FEED, current.organisation_resource()):
         feed, _ = await feed_services.versions(current, size=24)
     return {
         "feed_versions": feed,
-        "reports": [_report_context(report) for report in reports],
-        "has_next": has_next,
-        "page_no": page_no,
+        "reports": replace(reports, rows=[_report_context(report) for report in reports]),
         "subscription": subscription,
         "format_labels": FORMAT_LABELS,
         "form": {

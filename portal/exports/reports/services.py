@@ -11,6 +11,7 @@ from portal.errors import Conflict, NotFound
 from portal.exports.reports import queries
 from portal.exports.reports.rules import Status, may_retry
 from portal.jobs.queue import enqueue
+from portal.paging import FIRST, Page, Position
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 
@@ -67,10 +68,10 @@ async def retry_report(current: Current, report_id: int) -> None:
         await queries.set_job(report_id, await enqueue(WRITE_REPORT, {"report_id": report_id}))
 
 
-async def my_reports(current: Current, page_no: int) -> tuple[list[dict], bool]:
+async def my_reports(current: Current, position: Position = FIRST) -> Page:
     organisation = current.organisation_resource()
     require(current.actor, Action.EXPORT_BILLING, organisation)
-    return await queries.reports_of_person(organisation.organisation_id, current.user_id, page_no)
+    return await queries.reports_of_person(organisation.organisation_id, current.user_id, position)
 
 
 async def monthly_subscription(current: Current) -> dict | None:

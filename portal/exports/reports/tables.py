@@ -23,7 +23,7 @@ class ReportFile(Table, tablename="report_file"):
     """One background report of a partner: what was asked, how far the worker is, and where
     the file is kept (under the data folder) until it expires."""
 
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     requested_by = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=10, default=ReportKind.ON_DEMAND, choices=ReportKind)
     parameters = JSONB()  # the report request, as the form gave it
@@ -49,7 +49,7 @@ class ReportFile(Table, tablename="report_file"):
 class ReportSubscription(Table, tablename="report_subscription"):
     """A person of a partner who gets the previous month's report by email on the 1st."""
 
-    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
     file_format = Varchar(length=4, default="xlsx")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -234,3 +234,35 @@ async def test_an_overdue_renewal_reads_as_overdue(client):
     assert '<a href="/partner/renewals?state=grace">In grace: 0</a>' in dashboard
     # 32 days late, past a cloud server's 15 days of grace: suspended, whatever its status says
     assert '<a href="/partner/renewals?state=suspended">Suspended: 1</a>' in dashboard
+
+
+async def test_the_prepaid_account_downloads_as_csv_for_those_who_see_the_money(client):
+    import csv
+    import io
+
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+    from tests.factories.organisations import colleague
+
+    await sign_up(client, "anna@muster.ch", organisation="Muster Web AG")
+    for amount in ("100.00", "0.10", "9999.00"):  # deposits as a bank statement books them
+        await DB.run_querystring(
+            QueryString(
+                """INSERT INTO ledger_entry (organisation, currency, kind, amount, reference)
+                   SELECT id, 'CHF', 'deposit', {}, 'Bank transfer' FROM organisation
+                   WHERE name = 'Muster Web AG'""",
+                amount,
+            )
+        )
+    page = await client.get("/billing/prepaid")
+    assert 'href="/billing/prepaid/export.csv?currency=CHF"' in page.text
+    response = await client.get("/billing/prepaid/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0] == ["time_utc", "kind", "reference", "invoice", "amount", "currency"]
+    assert [row[4] for row in rows[1:]] == ["9999.00", "0.10", "100.00"]  # newest first
+    async with colleague(client, "ueli@muster.ch", "user") as ueli:
+        assert (await ueli.get("/billing/prepaid/export.csv")).status_code == 403

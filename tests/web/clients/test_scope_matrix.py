@@ -103,6 +103,12 @@ PAGES = [
     Page("clients, full only", "/clients?access=full", frozenset({ALPHA, DELTA}), pending=True),
     Page("invoices", "/billing", frozenset({ALPHA}), status_for_money_pages),
     Page("prepaid account", "/billing/prepaid", frozenset({BETA, DELTA}), status_for_money_pages),
+    Page(
+        "prepaid account, CSV",
+        "/billing/prepaid/export.csv",
+        frozenset({BETA, DELTA}),
+        status_for_money_pages,
+    ),
     Page("reports", "/exports", ACTIVE_CLIENTS, status_for_money_pages),
     Page(
         "report client picker",

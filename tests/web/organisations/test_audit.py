@@ -219,3 +219,68 @@ async def test_only_legal_representatives_and_administrators_read_the_log(client
     async with colleague(client, "adam@example.ch", "administrator") as adam:
         assert (await adam.get("/organisation/audit")).status_code == 200
         assert (await adam.get("/organisation/audit/export.csv")).status_code == 200
+
+
+async def organisation_id(name: str = "Muster Web AG") -> int:
+    from portal.organisations.tables import Organisation
+
+    found = await Organisation.select(Organisation.id).where(Organisation.name == name).first()
+    return found["id"]
+
+
+async def test_a_long_log_downloads_whole(client):
+    """The download used to stop at 100,000 entries without a word; it holds every entry."""
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+
+    await sign_up(client)
+    await DB.run_querystring(
+        QueryString(
+            """INSERT INTO audit_event (organisation, actor_name, action, subject, created_at)
+               SELECT {}, 'Anna Muster', 'member.changed', 'Member ' || n,
+                      timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second'
+               FROM generate_series(1, 100050) AS n""",
+            await organisation_id(),
+        )
+    )
+    rows = await download(client, action="member.changed")
+    assert len(rows) == 1 + 100_050
+    subject = rows[0].index("subject")
+    assert rows[1][subject] == "Member 100050" and rows[-1][subject] == "Member 1"
+
+
+async def test_the_pager_keeps_the_filters_from_page_to_page(client):
+    from piccolo.querystring import QueryString
+
+    from portal.piccolo_conf import DB
+    from tests.factories.web import pager_link
+
+    await sign_up(client)
+    await DB.run_querystring(
+        QueryString(
+            """INSERT INTO audit_event (organisation, actor_name, action, subject, created_at)
+               SELECT {}, 'Anna Muster', CASE WHEN n % 2 = 0 THEN 'team.created'
+                                              ELSE 'member.joined' END,
+                      'Entry ' || n, timestamptz '2026-01-01 00:00:00+00' + (n / 3) * interval '1 s'
+               FROM generate_series(1, 130) AS n""",
+            await organisation_id(),
+        )
+    )
+    seen: list[str] = []
+    page = await client.get("/organisation/audit", params={"action": "team."})
+    while True:
+        assert page.status_code == 200
+        assert set(actions_on(page.text)) == {"team.created"}
+        seen += re.findall(r"\bEntry \d+\b", page.text)
+        following = pager_link(page.text, "next")
+        if following is None:
+            break
+        assert "action=team." in following
+        page = await client.get(following)
+    assert sorted(seen) == sorted(f"Entry {n}" for n in range(2, 131, 2))  # none twice, none lost
+    last = await client.get(
+        pager_link((await client.get("/organisation/audit?action=team.")).text, "last")
+    )
+    assert re.findall(r"\bEntry \d+\b", last.text)[-1] == "Entry 2"
+    assert pager_link(last.text, "next") is None and pager_link(last.text, "prev")

@@ -9,7 +9,7 @@ from portal.formatting import money
 from portal.tenders.tables import Quote, Tender, TenderRecipient
 from tests.factories.accounts import logged_in_browser
 from tests.factories.tenders import QUOTE, mails_to, partner, published
-from tests.factories.web import post_form
+from tests.factories.web import pager_link, post_form
 
 FRAGMENT = {"HX-Request": "true"}
 
@@ -74,14 +74,15 @@ async def test_the_inbox_pages_by_twenty_newest_first(client):
     try:
         first = await lea.get("/partner/tenders")
         assert "Tender number 20" in first.text and "Tender number 01" in first.text
-        assert "Tender number 00" not in first.text and "page=2" in first.text
-        second = await lea.get("/partner/tenders?page=2", headers=FRAGMENT)
+        assert "Tender number 00" not in first.text
+        second = await lea.get(pager_link(first.text, "next"), headers=FRAGMENT)
         assert second.status_code == 200
         assert "Tender number 00" in second.text and "<html" not in second.text
+        assert "Tender number 01" not in second.text and pager_link(second.text, "next") is None
         assert 'data-testid="received">21<' in first.text
-        empty = await lea.get("/partner/tenders?page=3")
-        assert "No more tenders." in empty.text
-        odd = await lea.get("/partner/tenders?page=²")
+        back = await lea.get(pager_link(second.text, "prev"))
+        assert "Tender number 20" in back.text and "Tender number 00" not in back.text
+        odd = await lea.get("/partner/tenders?after=²")
         assert odd.status_code == 200 and "Tender number 20" in odd.text
     finally:
         await lea.aclose()
