@@ -28,7 +28,7 @@ from portal.core.current import provide_current, provide_current_or_none
 from portal.directory.routes import ROUTES as DIRECTORY_ROUTES
 from portal.errors import LoginRequired, PortalError
 from portal.exports.feed.routes import ROUTES as FEED_ROUTES
-from portal.exports.offload import stop_writer_process, warm_writer_pool
+from portal.exports.offload import stop_writer_process
 from portal.exports.reports.routes import ROUTES as REPORT_ROUTES
 from portal.exports.routes import ROUTES as EXPORT_ROUTES
 from portal.mail.routes import DEVELOPMENT_ROUTES
@@ -149,7 +149,6 @@ def create_app(settings: Settings) -> Litestar:
         request_class=FormRequest,  # litestar-htmx's HTMXRequest, reading forms strictly
         template_config=template_config(build_templates()),
         guards=[readable_address, form_bodies_only],
-        on_startup=[warm_writer_pool],
         on_shutdown=[stop_writer_process],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

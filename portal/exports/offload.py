@@ -29,9 +29,12 @@ def _writer_pool() -> ProcessPoolExecutor:
 
 
 def warm_writer_pool() -> None:
-    """Start the writer process (and its imports) with the web worker, not with its first
-    download: a download's first bytes must not wait for a process to start."""
-    _writer_pool().submit(_ready)
+    """Start the writer process (and its imports) when the export form is shown, not with the
+    download it leads to: a download's first bytes must not wait for a process to start. Not
+    with the web worker itself: a Ctrl-C while `portal serve` starts would leave a writer
+    behind that the worker had no time to stop."""
+    if _pool is None:
+        _writer_pool().submit(_ready)
 
 
 def _ready() -> None:

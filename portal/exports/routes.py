@@ -18,7 +18,7 @@ from portal.exports.billing_report import (
     report_scope,
     report_to_copy,
 )
-from portal.exports.offload import written_chunks
+from portal.exports.offload import warm_writer_pool, written_chunks
 from portal.exports.reports.rules import runs_in_background
 from portal.exports.reports.services import start_report
 from portal.exports.rules import PERIOD_LABELS, PeriodKind, content_disposition
@@ -39,6 +39,7 @@ class ExportsController(Controller):
     async def index(self, request: Request, current: Me) -> Response:
         defaults = {"period": PeriodKind.LAST_QUARTER, "format": "xlsx", "clients": "all"}
         context = await _form_context(request, current, defaults)
+        warm_writer_pool()  # for the download this form leads to
         return page(request, "exports/index.html", context, fragment="clients")
 
     @get("/clients", name="exports.clients")
