@@ -24,7 +24,7 @@ from tests.factories.servers import ROOT
 
 pytestmark = pytest.mark.browser
 
-BULK_LINES = 30_000
+BULK_LINES = 120_000  # enough writing to be seen part way at one poll a second
 
 
 @pytest.fixture

@@ -60,6 +60,7 @@ class Command:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_ctrl_c_as_from_a_terminal,
             )
         return self
 
@@ -104,6 +105,14 @@ class Command:
             os.killpg(self.process.pid, signal.SIGKILL)
         if postmaster := self.postmaster():
             postmaster.kill()
+
+
+def _ctrl_c_as_from_a_terminal() -> None:
+    """A shell starts a command with Ctrl-C handled by default and not blocked. A child
+    inherits both from the test process, where an earlier test's code may have left them
+    otherwise (ignored on its way out, or blocked while an embedded database started)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _process_group(pid: int) -> int | None:
