@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import anyio.to_thread
 import pandas as pd
@@ -302,8 +303,7 @@ async def copy_into(into: LinesFile, lines: Lines, *, client_order: list[int] | 
                 sql, *arguments, output=into.path + PART, format="csv", header=True
             )
     except BaseException:
-        with open(into.path + FAILED, "w"):  # a writer waiting for the lines stops
-            pass
+        Path(into.path + FAILED).touch()  # a writer waiting for the lines stops
         raise
     os.replace(into.path + PART, into.path)
     return int(status.split()[-1])  # 'COPY 1000000'
