@@ -43,6 +43,7 @@ from portal.products import queries as product_queries
 from portal.tenders import services as tender_services
 from portal.tenders.forms import quote_from
 from portal.tenders.rules import QuoteStatus, is_new
+from portal.web import url_for
 
 Me = NamedDependency[Current]
 Id = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
@@ -692,8 +693,8 @@ def _feed_version(request: Request, row: dict) -> schemas.FeedVersion:
         files=[
             schemas.FeedFile(
                 format=f["format"],
-                url=request.app.route_reverse(
-                    f"api.feed.{f['format']}", period=period, version=row["version"]
+                url=url_for(
+                    request, f"api.feed.{f['format']}", period=period, version=row["version"]
                 ),
                 bytes=f["bytes"],
                 sha256=f["sha256"],

@@ -52,7 +52,7 @@ class BillingController(Controller):
             )
         return redirect(
             request,
-            request.app.route_reverse("billing.invoice", invoice_id=invoice_id),
+            url_for(request, "billing.invoice", invoice_id=invoice_id),
             flash="The invoice is paid from your prepaid balance.",
         )
 
@@ -70,7 +70,7 @@ class BillingController(Controller):
             return form_page(request, "billing/invoices.html", context, found)
         return redirect(
             request,
-            request.app.route_reverse("billing.invoices"),
+            url_for(request, "billing.invoices"),
             flash="The invoices are paid from your prepaid balance.",
         )
 

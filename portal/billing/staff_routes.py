@@ -14,7 +14,7 @@ from portal.core.current import Current
 from portal.core.reference import countries
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.forms import Form
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 VAT_PAGE = "billing/staff_vat.html"
@@ -43,7 +43,7 @@ class VatRatesController(Controller):
             return form_page(request, VAT_PAGE, context, error.errors)
         return redirect(
             request,
-            request.app.route_reverse("billing.staff.vat"),
+            url_for(request, "billing.staff.vat"),
             flash=f"The rate of {countries().get(country, country)} from {day:%d %b %Y} is saved.",
         )
 
@@ -86,7 +86,7 @@ class StaffInvoicesController(Controller):
         if number:
             invoice_id = await queries.invoice_id_by_number(number)
             if invoice_id is not None:
-                target = request.app.route_reverse("billing.staff.invoice", invoice_id=invoice_id)
+                target = url_for(request, "billing.staff.invoice", invoice_id=invoice_id)
                 return redirect(request, target)
             errors = {"number": "No invoice has this number."}
             return form_page(request, INVOICE_PAGE, {"found": None, "number": number}, errors)
@@ -115,7 +115,7 @@ class StaffInvoicesController(Controller):
             return form_page(request, INVOICE_PAGE, {**context, "number": ""}, found)
         return redirect(
             request,
-            request.app.route_reverse("billing.staff.invoice", invoice_id=note_id),
+            url_for(request, "billing.staff.invoice", invoice_id=note_id),
             flash="The credit note is issued; cashback on it is reversed.",
         )
 

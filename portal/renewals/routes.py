@@ -20,7 +20,7 @@ from portal.renewals import forms, lists, queries, services
 from portal.renewals.lists import Filter, Owner
 from portal.renewals.rules import State
 from portal.renewals.services import Change
-from portal.web import form_page, page, push_url, redirect
+from portal.web import form_page, page, push_url, redirect, url_for
 
 Me = NamedDependency[Current]
 
@@ -125,7 +125,7 @@ async def _page(
         )
     query = {"state": filters["state"].value, "family": filters["family"]}
     query = {k: v for k, v in query.items() if v and v != Filter.ALL}
-    base = request.app.route_reverse(names["page"])
+    base = url_for(request, names["page"])
     context = {
         "partner_side": owner.partner,
         "rows": listed.rows,
@@ -140,8 +140,8 @@ async def _page(
         "previous_url": f"{base}?{urlencode({**query, 'before': listed.previous_token})}"
         if listed.previous_token
         else None,
-        "change_url": request.app.route_reverse(names["prefix"] + ".change"),
-        "csv_url": f"{request.app.route_reverse(names['prefix'] + '.csv')}?{urlencode(query)}",
+        "change_url": url_for(request, names["prefix"] + ".change"),
+        "csv_url": f"{url_for(request, names['prefix'] + '.csv')}?{urlencode(query)}",
         "changes": list(Change),
         "state_badges": STATE_BADGES,
         "may_change": any(row["manageable"] for row in listed.rows),
@@ -171,7 +171,7 @@ async def _change(request: Request, current: Current, owner: Owner) -> Response:
         message += " " + LEFT_ALONE.format(count=outcome.left)
     query = {"state": filters["state"].value, "family": filters["family"]}
     query = {k: v for k, v in query.items() if v and v != Filter.ALL}
-    target = request.app.route_reverse(_names(owner)["page"])
+    target = url_for(request, _names(owner)["page"])
     return redirect(request, f"{target}?{urlencode(query)}" if query else target, flash=message)
 
 
