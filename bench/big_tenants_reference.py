@@ -24,6 +24,7 @@ from decimal import Decimal
 import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.logging.config import LoggingConfig
+from litestar.plugins.htmx import HTMXRequest
 
 from bench import reference
 from bench.reference import (
@@ -580,6 +581,7 @@ def create_app() -> Litestar:
             health,
         ],  # fmt: skip
         lifespan=[database_pool],
+        request_class=HTMXRequest,  # request.htmx, as the portal's page-or-fragment reads it
         logging_config=LoggingConfig(log_exceptions="always"),
         debug=False,
     )

@@ -30,14 +30,18 @@ from litestar.logging.config import LoggingConfig
 from litestar.plugins.htmx import HTMXRequest
 
 from portal.access import VISITOR, Action, Actor, ClientScope, Role, may, may_here
-from portal.app import DEPENDENCIES, PAGES
+from portal.app import DEPENDENCIES, PAGES, static_files
+from portal.audit.sentences import Names, product_ids_of, sentence
 from portal.audit.services import AuditFilter, events_of, recent_events
+from portal.audit_catalogue import CATALOGUE
 from portal.billing import charts
 from portal.billing import queries as billing_queries
 from portal.billing import rules as billing_rules
 from portal.billing.rules import Tier
 from portal.clients import queries as client_queries
+from portal.clients import requests as client_requests
 from portal.clients import rules as client_rules
+from portal.clients import services as client_services
 from portal.clients.forms import grant_form_values
 from portal.core.current import SESSION_SQL as CURRENT_SQL
 from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
@@ -91,23 +95,63 @@ def _dashboard_calls(organisation_id: int, now: datetime) -> dict[str, tuple[Cal
             lambda: queries.dashboard_summary(organisation_id, now),
             (now, organisation_id),
         ),
-        "recent_events": (lambda: recent_events(organisation_id), (organisation_id, 8)),
+        "recent_events": (lambda: recent_events(organisation_id), (organisation_id,)),
     }
+
+
+# What the inbox section's template reads besides its rows (inbox_context).
+INBOX_HELPERS = {
+    "describe": client_rules.describe,
+    "requested_grant_of": client_queries.requested_grant_of,
+    "request_names": client_requests.REQUEST_NAMES,
+    "hours_text": client_requests.hours_text,
+}
+PROBE_ORGANISATION = -7
+PROBE_NOW = datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 async def capture_dashboard_sql() -> dict[str, str]:
     """The exact SQL text the portal sends for each dashboard query, caught before it reaches
     a database: the reference runs the same SQL however the portal builds it."""
-    probes = _dashboard_calls(-7, datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC))
+    probes = _dashboard_calls(PROBE_ORGANISATION, PROBE_NOW)
     return {name: await _sent_sql(call, args) for name, (call, args) in probes.items()}
+
+
+async def capture_inbox_statements() -> list[tuple[str, list]]:
+    """The statements of the overview's inbox section (portal/clients/routes.py:
+    inbox_context, for a manager), with the probe's organisation and time in their arguments:
+    the links brought up to date, then the inbox and the open transfer codes."""
+
+    async def inbox() -> None:
+        await client_services.expire_overdue_for(PROBE_ORGANISATION)
+        await client_queries.inbox_of_client(PROBE_ORGANISATION, PROBE_NOW)
+        await client_queries.open_transfers_of_client(PROBE_ORGANISATION, PROBE_NOW)
+
+    original_now = client_services.utc_now
+    client_services.utc_now = lambda: PROBE_NOW  # the probe's time in what it sends
+    try:
+        return await _sent_statements(inbox, None)
+    finally:
+        client_services.utc_now = original_now
+
+
+def bound(arguments: list, organisation_id: int, now: datetime) -> tuple:
+    """A caught statement's arguments with the probe's organisation and time replaced."""
+    values = {PROBE_ORGANISATION: organisation_id, PROBE_NOW: now}
+    return tuple(values.get(value, value) if _probe_key(value) else value for value in arguments)
+
+
+def _probe_key(value: object) -> bool:
+    return isinstance(value, int | datetime) and not isinstance(value, bool)
 
 
 async def _sent_sql(call: Callable[[], Awaitable], expected_args: tuple) -> str:
     return (await _sent_statements(call, [expected_args]))[0]
 
 
-async def _sent_statements(call: Callable[[], Awaitable], expected: list[tuple]) -> list[str]:
-    """The SQL texts of the statements CALL sends, checked against their EXPECTED arguments."""
+async def _sent_statements(call: Callable[[], Awaitable], expected: list[tuple] | None):
+    """The SQL texts of the statements CALL sends, checked against their EXPECTED arguments
+    (None: the texts with their arguments, unchecked)."""
     sent: list[tuple[str, list]] = []
 
     async def record(querystring, in_pool: bool = True) -> list:
@@ -120,6 +164,8 @@ async def _sent_statements(call: Callable[[], Awaitable], expected: list[tuple])
             await call()
     finally:
         del DB.run_querystring
+    if expected is None:
+        return sent
     if [tuple(args) for _, args in sent] != expected:
         raise RuntimeError(f"expected statements with {expected}, caught {sent}")
     return [text for text, _ in sent]
@@ -143,16 +189,49 @@ async def load_dashboard(
     session = await connection.fetchrow(session_sql, *session_args)
     if session is None or session["organisation_id"] is None:
         return None
-    work = dashboard_queries(sql, session["organisation_id"], datetime.now(UTC))
+    now = datetime.now(UTC)
+    work = dashboard_queries(sql, session["organisation_id"], now)
     rows = {name: await connection.fetch(text, *args) for name, (text, args) in work.items()}
+    inbox = [
+        await connection.fetch(text, *bound(args, session["organisation_id"], now))
+        for text, args in sql["inbox"]
+    ]
     return {
+        **INBOX_HELPERS,
+        "inbox": inbox[-2],
+        "open_transfers": inbox[-1],
         "current": current_of(session),
         "organisation": rows["summary"][0],
         "role_counts": json.loads(rows["summary"][0]["role_counts"]),
         "team_count": rows["summary"][0]["team_count"],
-        "recent": rows["recent_events"],
+        "recent": await events_with_sentences(connection, rows["recent_events"]),
         "pending_invitations": rows["summary"][0]["pending_invitations"],
     }
+
+
+async def events_with_sentences(connection: asyncpg.Connection, rows: list) -> list[dict]:
+    """The overview's entries with their sentences (portal/audit/services.py with_sentences:
+    the same lookups of the names they refer to by id)."""
+    events = [{**row, "before": _json(row["before"]), "after": _json(row["after"])} for row in rows]
+    product_ids = sorted(set().union(*(product_ids_of(event) for event in events)))
+    organisation_ids = sorted({e["acting_for_id"] for e in events if e.get("acting_for_id")})
+    products, organisations = {}, {}
+    if product_ids:
+        found = await connection.fetch(
+            "SELECT id, name FROM product WHERE id = ANY($1)", product_ids
+        )
+        products = {row["id"]: row["name"] for row in found}
+    if organisation_ids:
+        found = await connection.fetch(
+            "SELECT id, name FROM organisation WHERE id = ANY($1)", organisation_ids
+        )
+        organisations = {row["id"]: row["name"] for row in found}
+    names = Names(products, organisations)
+    return [{**event, "sentence": sentence(event, CATALOGUE, names)} for event in events]
+
+
+def _json(value: str | None) -> object:
+    return json.loads(value) if value is not None else None
 
 
 def current_of(session: asyncpg.Record) -> SimpleNamespace:
@@ -187,7 +266,9 @@ def current_of(session: asyncpg.Record) -> SimpleNamespace:
 
 TEMPLATES = build_templates()  # the portal's own environment: its settings and filters
 # The portal's pages, for the addresses and the menu the templates build from route names.
-PORTAL_PAGES = Litestar(route_handlers=PAGES, dependencies=DEPENDENCIES, openapi_config=None)
+PORTAL_PAGES = Litestar(
+    route_handlers=[*PAGES, static_files()], dependencies=DEPENDENCIES, openapi_config=None
+)
 URL_FOR = functools.lru_cache(maxsize=8192)(PORTAL_PAGES.route_reverse)
 ROUTE_NAMES = route_names(PORTAL_PAGES)
 
@@ -663,7 +744,7 @@ async def health(request: Request) -> dict[str, str]:
 
 @asynccontextmanager
 async def database_pool(app: Litestar) -> AsyncIterator[None]:
-    app.state.sql = await capture_dashboard_sql()
+    app.state.sql = {**await capture_dashboard_sql(), "inbox": await capture_inbox_statements()}
     app.state.page_sql = await capture_page_sql()
     app.state.pool = await asyncpg.create_pool(
         dsn=os.environ["DATABASE_URL"], min_size=1, max_size=POOL_SIZE

@@ -135,13 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             api_router(),
             ApiDocsController,
             *(DEVELOPMENT_ROUTES if settings.development else []),
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC_DIR],
-                name="static",
-                opt={"public": True},
-                cache_control=CacheControlHeader(max_age=3600, public=True),
-            ),
+            static_files(),
         ],
         lifespan=[database_pool],
         dependencies=DEPENDENCIES,
@@ -188,3 +182,14 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_environment() -> Litestar:
     """The factory the production server's workers call."""
     return create_app(Settings.from_env())
+
+
+def static_files():
+    """The router of /static, named "static" for url_for."""
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        opt={"public": True},
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )

@@ -365,7 +365,7 @@ class SecurityController(Controller):
         await services.revoke_api_token(current.user_id, token_id)
         return redirect(
             request,
-            request.app.route_reverse("accounts.security"),
+            url_for(request, "accounts.security"),
             flash="The token is revoked: it no longer works.",
             level="info",
         )

@@ -24,7 +24,7 @@ from portal.clients.rules import Access, Grant, RequestKind
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors
 from portal.forms import Form, has_control_characters
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 LinkId = FromPath[int]
@@ -33,10 +33,6 @@ RequestId = FromPath[int]
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _url(request: Request, name: str, **params) -> str:
-    return request.app.route_reverse(name, **params)
 
 
 def _problem(request: Request, back: str, error: Exception) -> Response:
@@ -54,7 +50,7 @@ class ClientLifetimeController(Controller):
     async def ending(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         ending = ending_from(form)
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         try:
             form.check()
             await services.set_ending(current, link_id, ending)
@@ -68,7 +64,7 @@ class ClientLifetimeController(Controller):
     async def extend(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         days = form.integer("days")
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         try:
             form.check()
             await services.extend_link(current, link_id, days)
@@ -83,7 +79,7 @@ class ClientLifetimeController(Controller):
         """Temporary full access (with the password, and the second factor when on) or a
         later end date. Other access is answered with the change form."""
         form = Form(await request.form())
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         link = await services.load_link(current, link_id, Action.CHANGE_LINK)
         asked = await queries.request_of_link(link_id, request_id)
         if asked is None:
@@ -116,7 +112,7 @@ class ClientLifetimeController(Controller):
     async def refuse(
         self, request: Request, current: Me, link_id: LinkId, request_id: RequestId
     ) -> Response:
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         try:
             await requests.refuse_request(current, link_id, request_id)
         except Conflict as error:
@@ -127,7 +123,7 @@ class ClientLifetimeController(Controller):
 
     @post("/elevation/end", name="clients.partner.elevation.end")
     async def end_elevation(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         try:
             await requests.end_elevation_early(current, link_id)
         except Conflict as error:
@@ -157,7 +153,7 @@ class ClientLifetimeController(Controller):
             extra = {"found": found, "q": text, "transfer_form": dict(data)}
             return await _partner_page_with_errors(request, current, link_id, error, extra=extra)
         except Conflict as error:
-            return _problem(request, _url(request, "clients.partner", link_id=link_id), error)
+            return _problem(request, url_for(request, "clients.partner", link_id=link_id), error)
         context = await _transfer_made_context(current, link_id, made)
         return page(request, "clients/transfer_code.html", context)
 
@@ -165,7 +161,7 @@ class ClientLifetimeController(Controller):
     async def cancel_transfer(
         self, request: Request, current: Me, link_id: LinkId, transfer_id: FromPath[int]
     ) -> Response:
-        back = _url(request, "clients.partner", link_id=link_id)
+        back = url_for(request, "clients.partner", link_id=link_id)
         try:
             await transfers.cancel_transfer(current, link_id, transfer_id)
         except Conflict as error:
@@ -188,10 +184,10 @@ class ClientLifetimeController(Controller):
                 request, current, link_id, error, grant=grant, ending=ending
             )
         except Conflict as error:
-            return _problem(request, _url(request, "clients.partners"), error)
+            return _problem(request, url_for(request, "clients.partners"), error)
         return redirect(
             request,
-            _url(request, "clients.partner", link_id=link_id),
+            url_for(request, "clients.partner", link_id=link_id),
             flash="The partner now manages what you granted.",
         )
 
@@ -200,10 +196,10 @@ class ClientLifetimeController(Controller):
         try:
             await services.decline_delivered_invitation(current, link_id)
         except Conflict as error:
-            return _problem(request, _url(request, "clients.partners"), error)
+            return _problem(request, url_for(request, "clients.partners"), error)
         return redirect(
             request,
-            _url(request, "clients.partners"),
+            url_for(request, "clients.partners"),
             flash="You declined the request.",
             level="info",
         )
@@ -248,7 +244,7 @@ class PartnerLifetimeController(Controller):
     async def ask_elevation(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         asked = forms.elevation_request_from(form)
-        back = _url(request, "clients.show", link_id=link_id)
+        back = url_for(request, "clients.show", link_id=link_id)
         try:
             form.check()
             await requests.request_elevation(
@@ -264,7 +260,7 @@ class PartnerLifetimeController(Controller):
 
     @post("/{link_id:int}/elevation/end", name="clients.elevation.end")
     async def end_elevation(self, request: Request, current: Me, link_id: LinkId) -> Response:
-        back = _url(request, "clients.show", link_id=link_id)
+        back = url_for(request, "clients.show", link_id=link_id)
         try:
             await requests.end_elevation_early(current, link_id)
         except Conflict as error:
@@ -275,7 +271,7 @@ class PartnerLifetimeController(Controller):
     async def ask_extension(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         days = form.integer("days")
-        back = _url(request, "clients.show", link_id=link_id)
+        back = url_for(request, "clients.show", link_id=link_id)
         try:
             form.check()
             await requests.request_extension(request.app.state.settings, current, link_id, days)
@@ -287,7 +283,7 @@ class PartnerLifetimeController(Controller):
     async def ask_change(self, request: Request, current: Me, link_id: LinkId) -> Response:
         form = Form(await request.form())
         wanted = forms.asked_grant_from(form)
-        back = _url(request, "clients.show", link_id=link_id)
+        back = url_for(request, "clients.show", link_id=link_id)
         try:
             form.check()
             await requests.request_change(request.app.state.settings, current, link_id, wanted)
@@ -299,7 +295,7 @@ class PartnerLifetimeController(Controller):
     async def withdraw(
         self, request: Request, current: Me, link_id: LinkId, request_id: RequestId
     ) -> Response:
-        back = _url(request, "clients.show", link_id=link_id)
+        back = url_for(request, "clients.show", link_id=link_id)
         try:
             await requests.withdraw_link_request(current, link_id, request_id)
         except Conflict as error:
@@ -312,7 +308,7 @@ class PartnerLifetimeController(Controller):
         require(current.actor, Action.INVITE_CLIENT, current.organisation_resource())
         form = Form(await request.form())
         asked = forms.many_request_from(form)
-        back = _url(request, "clients.index")
+        back = url_for(request, "clients.index")
         try:
             form.check()
             wanted = None
@@ -359,7 +355,7 @@ class PartnerLifetimeController(Controller):
                 request, "clients/templates.html", {**context, "form": chosen}, error.errors
             )
         return redirect(
-            request, _url(request, "clients.templates"), flash=f"The template {name} is saved."
+            request, url_for(request, "clients.templates"), flash=f"The template {name} is saved."
         )
 
     @post("/templates/{template_id:int}/delete", name="clients.templates.delete")
@@ -369,7 +365,7 @@ class PartnerLifetimeController(Controller):
         template = await requests.delete_template(current, template_id)
         return redirect(
             request,
-            _url(request, "clients.templates"),
+            url_for(request, "clients.templates"),
             flash=f"The template {template['name']} is deleted.",
             level="info",
         )
@@ -402,10 +398,10 @@ class PartnerLifetimeController(Controller):
             form.check()
             link_id = await transfers.redeem_transfer(request.app.state.settings, current, code)
         except (FormErrors, Conflict) as error:
-            return _problem(request, _url(request, "clients.index"), error)
+            return _problem(request, url_for(request, "clients.index"), error)
         return redirect(
             request,
-            _url(request, "clients.show", link_id=link_id),
+            url_for(request, "clients.show", link_id=link_id),
             flash="The client is now yours; its previous partner was told.",
         )
 

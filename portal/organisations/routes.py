@@ -54,7 +54,7 @@ class HomeController(Controller):
             return page(request, "home_public.html")
         if current.organisation is None:
             if may_here(current.actor, Action.STAFF_REVIEW):  # staff land on their area
-                return redirect(request, request.app.route_reverse("partners.staff"))
+                return redirect(request, url_for(request, "partners.staff"))
             return page(request, "organisations/none.html")
         organisation_id = current.organisation.id
         member = current.actor.is_member  # a team guest sees their own teams, not the rest

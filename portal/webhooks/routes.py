@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from portal.core.current import Current
 from portal.errors import FormErrors
 from portal.forms import Form, page_number
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 from portal.webhooks import forms, services
 
 Me = NamedDependency[Current]
@@ -80,7 +80,7 @@ class WebhooksController(Controller):
         await services.remove(current, endpoint_id)
         return redirect(
             request,
-            request.app.route_reverse("webhooks.index"),
+            url_for(request, "webhooks.index"),
             flash="The endpoint is removed.",
             level="info",
         )
@@ -94,7 +94,7 @@ class WebhooksController(Controller):
 
 
 def _back(request: Request, endpoint_id: int, flash: str) -> Response:
-    url = request.app.route_reverse("webhooks.show", endpoint_id=endpoint_id)
+    url = url_for(request, "webhooks.show", endpoint_id=endpoint_id)
     return redirect(request, url, flash=flash)
 
 

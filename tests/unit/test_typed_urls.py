@@ -159,3 +159,22 @@ def test_the_check_finds_typed_urls():
     assert "/billing/prepaid" in [leading_text(n) for n in ast.walk(mail)]
     inside = ast.parse('body = f"Enter it on your page:\\n{settings.base_url}/clients\\n"')
     assert ["/clients\n"] in [paths_after_base_url(n) for n in ast.walk(inside)]
+
+
+def route_reverse_callers() -> list[str]:
+    """Modules that reverse routes through the app themselves instead of url_for (cached,
+    portal/web.py) or the mails' urls (portal/core/urls.py)."""
+    doors = {"portal/web.py", "portal/core/urls.py", "portal/app.py"}
+    found = []
+    for path in sorted(PORTAL.rglob("*.py")):
+        relative = str(path.relative_to(ROOT))
+        if relative in doors:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "route_reverse":
+                found.append(f"{relative}:{node.lineno}")
+    return found
+
+
+def test_routes_make_urls_through_url_for():
+    assert route_reverse_callers() == []

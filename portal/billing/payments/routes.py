@@ -22,7 +22,7 @@ from portal.downloads import csv_download
 from portal.errors import Conflict, FormErrors
 from portal.forms import Form
 from portal.money import money
-from portal.web import form_page, page, redirect
+from portal.web import form_page, page, redirect, url_for
 
 Me = NamedDependency[Current]
 PREPAID = "billing/prepaid.html"
@@ -71,7 +71,7 @@ class PrepaidController(Controller):
             return form_page(request, PREPAID, context, error.errors)
         return redirect(
             request,
-            request.app.route_reverse("billing.prepaid.request", request_id=request_id),
+            url_for(request, "billing.prepaid.request", request_id=request_id),
             flash=f"Pay {money(amount, currency)} with the QR-bill below: your account is "
             "credited once the payment reaches the host's bank.",
         )
@@ -118,7 +118,7 @@ class PrepaidController(Controller):
             return form_page(request, PREPAID, context, found)
         return redirect(
             request,
-            request.app.route_reverse("billing.prepaid"),
+            url_for(request, "billing.prepaid"),
             flash=f"Your payout of {money(payout.amount, payout.currency)} is reserved on your "
             "account and waits for the host's approval.",
         )
@@ -211,7 +211,7 @@ class StaffPaymentsController(Controller):
             return form_page(request, STAFF_PAYMENTS, await _staff_context(current), error.errors)
         return redirect(
             request,
-            request.app.route_reverse("billing.staff.payments"),
+            url_for(request, "billing.staff.payments"),
             flash=f"Statement imported: {result.summary}",
         )
 
@@ -295,7 +295,7 @@ async def _staff_write(request: Request, current: Current, form: Form, work, don
     except (FormErrors, Conflict) as error:
         found = error.errors if isinstance(error, FormErrors) else {"payments": error.detail}
         return form_page(request, STAFF_PAYMENTS, await _staff_context(current), found)
-    return redirect(request, request.app.route_reverse("billing.staff.payments"), flash=done)
+    return redirect(request, url_for(request, "billing.staff.payments"), flash=done)
 
 
 async def _staff_context(current: Current) -> dict:
