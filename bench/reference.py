@@ -120,17 +120,17 @@ async def capture_dashboard_sql() -> dict[str, str]:
 async def capture_inbox_statements() -> list[tuple[str, list]]:
     """The statements of the overview's inbox section (portal/clients/routes.py:
     inbox_context, for a manager), with the probe's organisation and time in their arguments:
-    the links brought up to date, then the inbox and the open transfer codes."""
-
-    async def inbox() -> None:
-        await client_services.expire_overdue_for(PROBE_ORGANISATION)
-        await client_queries.inbox_of_client(PROBE_ORGANISATION, PROBE_NOW)
-        await client_queries.open_transfers_of_client(PROBE_ORGANISATION, PROBE_NOW)
-
+    whether anything on the links fell due (nothing, as on most reads), then the inbox and
+    the open transfer codes."""
+    calls = [
+        lambda: client_services.expire_overdue_for(PROBE_ORGANISATION),
+        lambda: client_queries.inbox_of_client(PROBE_ORGANISATION, PROBE_NOW),
+        lambda: client_queries.open_transfers_of_client(PROBE_ORGANISATION, PROBE_NOW),
+    ]
     original_now = client_services.utc_now
     client_services.utc_now = lambda: PROBE_NOW  # the probe's time in what it sends
     try:
-        return await _sent_statements(inbox, None)
+        return [statement for call in calls for statement in await _sent_statements(call, None)]
     finally:
         client_services.utc_now = original_now
 

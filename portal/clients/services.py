@@ -61,8 +61,9 @@ async def expire_overdue_for(organisation_id: int) -> None:
     time expire, and what fell due ends (temporary full access, end dates) even if the
     periodic job has not run yet — access never outlives its end by a minute."""
     now = utc_now()
-    await queries.expire_overdue(organisation_id, now)
-    await settle_due(now, organisation_id)
+    if await queries.anything_due(organisation_id, now):
+        await queries.expire_overdue(organisation_id, now)
+        await settle_due(now, organisation_id)
 
 
 async def load_link(current: Current, link_id: int, action: Action) -> dict:
