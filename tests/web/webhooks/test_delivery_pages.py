@@ -32,7 +32,8 @@ async def endpoint_with_deliveries(settings, email: str, organisation: str, coun
         QueryString(
             """WITH events AS (
                    INSERT INTO webhook_event (public_id, organisation, event_type, payload)
-                   SELECT 'evt_' || {} || '_' || n, {}, 'invoice.issued', '{}'::jsonb
+                   SELECT 'evt_' || {}::integer || '_' || n, {}, 'invoice.issued',
+                          jsonb_build_object()
                    FROM generate_series(1, {}) n RETURNING id)
                INSERT INTO webhook_delivery (event, endpoint, status, last_error)
                SELECT id, {}, 'delivered', '' FROM events ORDER BY id""",
@@ -91,10 +92,19 @@ async def test_an_odd_position_shows_the_first_page(client, settings):
     browser = await demo_browser(client, ALICE)
     base = f"/organisation/webhooks/{endpoint_id}"
     try:
-        for odd in ("after=²", "before=WzFd%00", "after=" + "A" * 7000, "after=WyJ4Il0", "page=3"):
+        odd_positions = (
+            "after=²",
+            "after=" + "A" * 7000,
+            "after=WyJ4Il0",  # ["x"]: not an id
+            "before=W3RydWVd",  # [true]
+            "after=WzEsMl0",  # [1,2]: a key of another list
+            "page=3",  # a numbered page of an old link
+        )
+        for odd in odd_positions:
             answer = await browser.get(f"{base}?{odd}")
             assert answer.status_code == 200, odd
             assert shown(answer.text) == expected[:PAGE], odd
+        assert (await browser.get(f"{base}?after=WzFd%00")).status_code == 400
     finally:
         await browser.aclose()
 
