@@ -42,13 +42,13 @@ class WebhooksController(Controller):
 
     @get("/{endpoint_id:int}", name="webhooks.show")
     async def show(self, request: Request, current: Me, endpoint_id: FromPath[int]) -> Response:
-        position = position_of(request.query_params)
-        deliveries = await services.deliveries(current, endpoint_id, position)
+        endpoint = await services.endpoint(current, endpoint_id)
+        deliveries = await services.deliveries(endpoint, position_of(request.query_params))
         return page(
             request,
             "webhooks/show.html",
             {
-                "endpoint": await services.endpoint(current, endpoint_id),
+                "endpoint": endpoint,
                 "deliveries": deliveries,
                 "events": EVENT_CHOICES,
             },

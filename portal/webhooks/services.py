@@ -176,10 +176,10 @@ ORDER BY {outer_order}
 """
 
 
-async def deliveries(current: Current, endpoint_id: int, position: Position = FIRST) -> Page:
-    """The page at POSITION of the endpoint's deliveries, newest first, each with its attempts
-    (answers kept)."""
-    await endpoint(current, endpoint_id)
+async def deliveries(found: dict, position: Position = FIRST) -> Page:
+    """The page at POSITION of the deliveries of FOUND (an endpoint as `endpoint` gave it to
+    its actor), newest first, each with its attempts (answers kept)."""
+    endpoint_id = found["id"]
 
     async def fetch(window: Window) -> list[dict]:
         sql = DELIVERIES_SQL.format(
