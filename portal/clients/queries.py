@@ -675,20 +675,20 @@ async def inbox_of_client(client_id: int, now: datetime) -> list[dict]:
 
 
 # Newest first; the link id orders collaborations that ended at the same moment. The page is
-# read from the side's index of ended links (partner_link_partner_ended, _client_ended) and the
-# names are joined for its rows only.
+# read from the side's index of ended links (partner_link_partner_ended, _client_ended), then
+# the names are looked up by primary key for its rows only (a join read the whole
+# organisation table).
 ENDED_ORDER = Order(("l.ended_at", "l.id"), ("ended_at", "id"), (Kind.TIME, Kind.ID), True)
 ENDED_SQL = """
 SELECT l.id, l.status, l.decided_at, l.ended_at, l.ended_by, l.access, l.families,
-       l.billing_mode, p.name AS partner_name, c.name AS client_name,
-       a.full_name AS ended_by_name, e.name AS ended_by_organisation
+       l.billing_mode,
+       (SELECT name FROM organisation WHERE id = l.partner) AS partner_name,
+       (SELECT name FROM organisation WHERE id = l.client) AS client_name,
+       (SELECT full_name FROM account WHERE id = l.ended_by_account) AS ended_by_name,
+       (SELECT name FROM organisation WHERE id = l.ended_by) AS ended_by_organisation
 FROM (SELECT l.* FROM partner_link l
       WHERE l.{side} = {{}} AND l.status IN ('stopped', 'ended', 'transferred') {keyset}
       ORDER BY {order} LIMIT {limit}) l
-JOIN organisation p ON p.id = l.partner
-LEFT JOIN organisation c ON c.id = l.client
-LEFT JOIN account a ON a.id = l.ended_by_account
-LEFT JOIN organisation e ON e.id = l.ended_by
 ORDER BY {outer_order}
 """
 

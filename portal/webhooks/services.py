@@ -112,15 +112,21 @@ async def endpoint(current: Current, endpoint_id: int) -> dict:
     organisation_id = _organisation(current)
     if not storable_id(endpoint_id):
         raise NotFound()
+    found = await endpoint_of(organisation_id, endpoint_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def endpoint_of(organisation_id: int, endpoint_id: int) -> dict | None:
+    """The organisation's endpoint ENDPOINT_ID; None when it has none of that id."""
     rows = await _run(
         "SELECT id, url, description, event_types, active, created_at, previous_until "
         "FROM webhook_endpoint WHERE id = {} AND organisation = {}",
         endpoint_id,
         organisation_id,
     )
-    if not rows:
-        raise NotFound()
-    return rows[0]
+    return rows[0] if rows else None
 
 
 async def rotate_secret(settings: Settings, current: Current, endpoint_id: int) -> str:
