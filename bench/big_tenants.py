@@ -67,6 +67,7 @@ class ListPage:
     query: str  # the reference's ListQuery (its order)
     rows_from: str
     args: tuple[str, ...]
+    prefix: str = ""  # of its paging parameters, for a page's second list
 
 
 LISTS = [
@@ -101,6 +102,12 @@ LISTS = [
     ListPage("sessions", "client", "/account/sessions", "<h1>My sessions</h1>", "sessions",
              "FROM web_session WHERE account = $1 AND ended_at IS NULL "
              "AND NOT second_factor_pending", ("big_client_account",)),
+    ListPage("ended collaborations", "partner", "/clients", 'id="ended"', "ended",
+             "FROM partner_link l WHERE l.partner = $1 "
+             "AND l.status IN ('stopped', 'ended', 'transferred')", ("big_partner",), "ended_"),
+    ListPage("webhook deliveries", "client", "/organisation/webhooks/{endpoint}",
+             'id="deliveries"', "deliveries", "FROM webhook_delivery d WHERE d.endpoint = $1",
+             ("endpoint",)),
 ]  # fmt: skip
 LOGINS = {
     "partner": data.big_partner.BIG_PARTNER_EMAIL,
@@ -149,7 +156,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--lists", type=lambda text: set(text.split(",")), default=set(),
         help="only these lists (clients, link_products, partners, products, invoices, "
-        "audit, tenders, quotes, inbox, reports, members, teams, sessions)",
+        "audit, tenders, quotes, inbox, reports, members, teams, sessions, ended, "
+        "deliveries)",
     )  # fmt: skip
     parser.add_argument("--no-load", action="store_true", help="no wrk, sequential runs only")
     parser.add_argument("--no-plans", action="store_true", help="no EXPLAIN")
@@ -161,7 +169,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def path_of(entry: ListPage, ids: data.BigTenants) -> str:
-    return entry.path.format(link=ids.link, tender=ids.first_tender)
+    return entry.path.format(link=ids.link, tender=ids.first_tender, endpoint=ids.endpoint)
 
 
 async def list_sizes(url: str, ids: data.BigTenants, chosen: list[ListPage]) -> dict:
@@ -194,9 +202,9 @@ async def list_sizes(url: str, ids: data.BigTenants, chosen: list[ListPage]) -> 
 def page_path(entry: ListPage, ids, counts: dict, page: str) -> str:
     base = path_of(entry, ids)
     if page == "middle":
-        return f"{base}?{urlencode({'after': counts[entry.name]['middle']})}"
+        return f"{base}?{urlencode({entry.prefix + 'after': counts[entry.name]['middle']})}"
     if page == "last":
-        return f"{base}?last=1"
+        return f"{base}?{entry.prefix}last=1"
     return base
 
 
@@ -332,7 +340,7 @@ def _ids_for(entry: ListPage, ids: data.BigTenants, link: dict) -> dict:
     }[entry.who]
     return {
         "organisation": owner[0], "account": owner[1], "currency": "CHF",
-        "tender": ids.first_tender, "link_row": link,
+        "tender": ids.first_tender, "link_row": link, "endpoint": ids.endpoint,
     }  # fmt: skip
 
 

@@ -5,6 +5,8 @@
   of the big partner: 1,000,000 audit events, 100,000 ledger entries, 50,000 invoices it paid,
   20,000 products, 2,000 members, 1,000 teams, 1,000 restricted partners, 5,000 tenders (the
   first with 1,000 quotes) and 1,000 live sessions of its legal representative;
+- 20,000 collaborations of the big partner that ended (four per client), and a webhook endpoint
+  of the big client with 100,000 deliveries (one attempt each);
 - an active partner (INBOX_PARTNER_EMAIL) that received the 5,000 tenders and asked for 3,000
   background reports.
 
@@ -57,6 +59,8 @@ class Sizes:
     partner_clients: int = 5_000
     products_per_partner_client: int = 20
     report_lines: int = 5_000  # the big partner's billing lines in REPORT_PERIOD, at most 5,000
+    ended_links: int = 20_000  # the big partner's collaborations that ended
+    deliveries: int = 100_000  # to the big client's webhook endpoint
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class BigTenants:
     inbox_partner: int
     inbox_account: int
     first_tender: int  # the big client's tender with the quotes
+    endpoint: int  # the big client's webhook endpoint with the deliveries
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -113,9 +118,12 @@ async def _found(connection: asyncpg.Connection, big_partner_id: int) -> BigTena
     first_tender = await connection.fetchval(
         "SELECT min(id) FROM tender WHERE author_organisation = $1", client["id"]
     )
+    endpoint = await connection.fetchval(
+        "SELECT min(id) FROM webhook_endpoint WHERE organisation = $1", client["id"]
+    )
     return BigTenants(
         big_partner_id, client["id"], client["account"], link, inbox["id"], inbox["account"],
-        first_tender,
+        first_tender, endpoint,
     )  # fmt: skip
 
 
@@ -176,6 +184,8 @@ class _Loader:
         await self._tenders(client, client_account, inbox, partners)
         await self._sessions(client, client_account)
         await self._partner_report()
+        await self._ended_links()
+        await self._webhooks(client)
         await self.copy(
             "report_file",
             ["organisation", "requested_by", "file_format", "status", "period_start",
@@ -186,7 +196,9 @@ class _Loader:
                 for n in range(sizes.reports)
             ],
         )  # fmt: skip
-        for table in ("organisation", "account", "product", "partner_link", "invoice", "tender"):
+        tables = ("organisation", "account", "product", "partner_link", "invoice", "tender",
+                  "webhook_endpoint", "webhook_event", "webhook_delivery")  # fmt: skip
+        for table in tables:
             await self.connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
@@ -338,6 +350,60 @@ class _Loader:
              "public_price", "volume_rate", "partner_rate", "amount", "cashback", "discount",
              "position"],
             lines,
+        )  # fmt: skip
+
+    async def _ended_links(self) -> None:
+        """The big partner's collaborations that ended, newest every minute, two at a time."""
+        clients = await self.connection.fetch(
+            "SELECT client FROM partner_link WHERE partner = $1 AND status = 'active' "
+            "ORDER BY client",
+            self.big_partner,
+        )
+        decided = datetime(2024, 1, 15, tzinfo=UTC)
+        links = (
+            (self.big_partner, clients[n % len(clients)]["client"], "stopped", "partner",
+             "restricted", "restricted", ["domain"], decided, decided,
+             NOW - timedelta(minutes=n // 2), self.big_partner)
+            for n in range(self.sizes.ended_links)
+        )  # fmt: skip
+        await self.copy(
+            "partner_link",
+            ["partner", "client", "status", "initiated_by", "access", "requested_access",
+             "families", "expires_at", "decided_at", "ended_at", "ended_by"],
+            links,
+        )  # fmt: skip
+
+    async def _webhooks(self, client: int) -> None:
+        """An endpoint of the big client with one event per delivery, each tried once."""
+        endpoint = await self.next_id("webhook_endpoint")
+        await self.copy(
+            "webhook_endpoint",
+            ["id", "organisation", "url", "description", "event_types", "secret"],
+            [(endpoint, client, "https://crm.big-client.example/in", "CRM",
+              ["invoice.issued"], "sealed")],
+        )  # fmt: skip
+        count = self.sizes.deliveries
+        event = await self.next_id("webhook_event")
+        delivery = await self.next_id("webhook_delivery")
+        await self.copy(
+            "webhook_event",
+            ["id", "public_id", "organisation", "event_type", "payload", "created_at"],
+            ((event + n, f"evt_bench_{n:07d}", client, "invoice.issued", "{}",
+              NOW - timedelta(seconds=count - n)) for n in range(count)),
+        )  # fmt: skip
+        await self.copy(
+            "webhook_delivery",
+            ["id", "event", "endpoint", "status", "attempts", "first_attempt_at",
+             "delivered_at", "last_status_code", "last_error", "created_at"],
+            ((delivery + n, event + n, endpoint, "delivered", 1,
+              NOW - timedelta(seconds=count - n), NOW - timedelta(seconds=count - n), 200, "",
+              NOW - timedelta(seconds=count - n)) for n in range(count)),
+        )  # fmt: skip
+        await self.copy(
+            "webhook_attempt",
+            ["delivery", "started_at", "duration_ms", "status_code", "response", "error"],
+            ((delivery + n, NOW - timedelta(seconds=count - n), 40 + n % 200, 200,
+              '{"ok": true}', "") for n in range(count)),
         )  # fmt: skip
 
     async def _sessions(self, client: int, account: int) -> None:

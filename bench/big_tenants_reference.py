@@ -40,7 +40,9 @@ from portal.accounts import rules as account_rules
 from portal.audit import services as audit
 from portal.billing import queries as billing_queries
 from portal.clients import queries as client_queries
+from portal.clients import rules as client_rules
 from portal.clients.forms import grant_form_values
+from portal.clients.link_pages import ENDED_PREFIX, ENDING_SOON, how_it_ended
 from portal.core.enums import IN_PROGRAMME
 from portal.exports.reports import queries as report_queries
 from portal.exports.reports import rules as report_rules
@@ -54,9 +56,14 @@ from portal.tenders import queries as tender_queries
 from portal.tenders import rules as tender_rules
 from portal.tenders.routes import CHOICES
 from portal.tenders.services import AuthorView, Inbox, _status_now
+from portal.webhooks import services as webhook_services
+from portal.webhooks.forms import EVENT_CHOICES
 
 FACTORY = "bench.big_tenants_reference:create_app"
-PROBE = {"organisation": -7, "account": -8, "link": -9, "tender": -10, "currency": "CHF"}
+PROBE = {
+    "organisation": -7, "account": -8, "link": -9, "tender": -10, "endpoint": -12,
+    "currency": "CHF",
+}  # fmt: skip
 PROBE_LINK = {**reference.PROBE_LINK, "id": -9, "client": -8}
 PROBE_VALUES = {
     Kind.TEXT: "probe",
@@ -71,12 +78,14 @@ IDLE, ABSOLUTE = Settings.session_idle, Settings.session_absolute
 @dataclass(frozen=True)
 class ListQuery:
     """A list's query function: CALL(ids, position) as a handler awaits it, the arguments it
-    sends before the key (FIXED(ids)), its order and page size."""
+    sends before the key (FIXED(ids)), its order and page size, and the prefix of its paging
+    parameters (a page's second list)."""
 
     call: Callable[[dict, Position], Awaitable]
     fixed: Callable[[dict], tuple]
     order: Order
     size: int
+    prefix: str = ""
 
 
 LISTS: dict[str, ListQuery] = {
@@ -160,6 +169,19 @@ LISTS: dict[str, ListQuery] = {
         account_queries.LIVE_ORDER,
         account_queries.SESSIONS_SHOWN,
     ),
+    "ended": ListQuery(
+        lambda ids, at: client_queries.ended_links("partner", ids["organisation"], at),
+        lambda ids: (ids["organisation"],),
+        client_queries.ENDED_ORDER,
+        client_queries.PAGE_SIZE,
+        ENDED_PREFIX,
+    ),
+    "deliveries": ListQuery(
+        lambda ids, at: webhook_services.deliveries({"id": ids["endpoint"]}, at),
+        lambda ids: (ids["endpoint"],),
+        webhook_services.DELIVERY_ORDER,
+        webhook_services.PAGE_SIZE,
+    ),
 }
 DIRECTIONS = ("first", "after", "before", "last")
 
@@ -190,7 +212,7 @@ async def capture_list_sql() -> dict[tuple[str, str], str]:
 async def read_list(connection: asyncpg.Connection, name: str, ids: dict, request: Request) -> Page:
     """The page of list NAME the query string asks for, read with the portal's SQL."""
     query = LISTS[name]
-    window = query.order.window(position_of(request.query_params), query.size)
+    window = query.order.window(position_of(request.query_params, query.prefix), query.size)
     direction = window.position.direction
     sql = request.app.state.list_sql[name, direction]
     rows = await connection.fetch(sql, *query.fixed(ids), *window.arguments)
@@ -215,6 +237,11 @@ def _extra_calls(ids: dict, now: datetime) -> Calls:
             lambda: client_queries.pending_for_partner(organisation),
             [(organisation,)],
         ),
+        "elevations": (
+            lambda: client_queries.running_elevations_of(organisation),
+            [(organisation, organisation)],
+        ),
+        "templates": (lambda: client_queries.templates_of(organisation), [(organisation,)]),
         "expire": (
             lambda: client_queries.expire_overdue(organisation, now),
             [(organisation, organisation, now)],
@@ -245,6 +272,10 @@ def _extra_calls(ids: dict, now: datetime) -> Calls:
         "invitations": (
             lambda: organisation_queries.pending_invitations(organisation, now),
             [(organisation, now)],
+        ),
+        "endpoint": (
+            lambda: webhook_services.endpoint_of(organisation, ids.get("endpoint")),
+            [(ids.get("endpoint"), organisation)],
         ),
     }
 
@@ -292,7 +323,23 @@ async def clients_page(request: Request) -> Response:
             return NO_SESSION
         clients = await read_list(connection, "clients", ids, request)
         pending = (await run_extra(connection, request, "pending", ids))[0]
+        ended = await read_list(connection, "ended", ids, request)
+        elevations = (await run_extra(connection, request, "elevations", ids))[0]
+        templates = (await run_extra(connection, request, "templates", ids))[0]
+    shown = [{**row, "other_name": row["client_name"], "how": how_it_ended(row, "partner")}
+             for row in ended]  # fmt: skip
+    now = datetime.now(UTC)
     context = {
+        "now": now,
+        "ending_soon_before": now + ENDING_SOON,
+        "elevations": {row["link"]: row for row in elevations},
+        "templates": templates,
+        "extension_choices": client_rules.EXTENSION_CHOICES,
+        "transfer_code": "",
+        "ended": replace(ended, rows=shown),
+        "ended_list": "clients.index",
+        "ended_route": "clients.show",
+        "ended_other": "Client",
         **_grant_helpers(),
         "clients": clients,
         "filters": {"access": "", "search": ""},
@@ -542,6 +589,22 @@ async def sessions_page(request: Request) -> Response:
     return _page(request, session, "accounts/sessions.html", context, "sessions")
 
 
+@get("/organisation/webhooks/{endpoint_id:int}", media_type=MediaType.HTML)
+async def deliveries_page(request: Request, endpoint_id: int) -> Response:
+    async with request.app.state.pool.acquire() as connection:
+        session, ids = await _start(connection, request)
+        if session is None:
+            return NO_SESSION
+        ids["endpoint"] = endpoint_id
+        found = (await run_extra(connection, request, "endpoint", ids))[0]
+        if not found:
+            return Response("no such endpoint", status_code=404, media_type=MediaType.TEXT)
+        deliveries = await read_list(connection, "deliveries", ids, request)
+    shown = replace(deliveries, rows=[webhook_services._shown_delivery(d) for d in deliveries])
+    context = {"endpoint": found[0], "deliveries": shown, "events": EVENT_CHOICES}
+    return _page(request, session, "webhooks/show.html", context, "deliveries")
+
+
 @get("/health", media_type=MediaType.JSON)
 async def health(request: Request) -> dict[str, str]:
     ok = await request.app.state.pool.fetchval("SELECT 1 AS ok")
@@ -578,6 +641,7 @@ def create_app() -> Litestar:
             members_page,
             teams_page,
             sessions_page,
+            deliveries_page,
             health,
         ],  # fmt: skip
         lifespan=[database_pool],

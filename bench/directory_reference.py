@@ -20,7 +20,7 @@ from bench.reference import POOL_SIZE, TEMPLATES, URL_FOR, dollar_placeholders
 from portal.core.reference import countries
 from portal.directory import queries, rules
 from portal.directory.routes import page_labels
-from portal.directory.services import Results
+from portal.directory.services import Results, results_of
 
 FACTORY = "bench.directory_reference:create_app"
 
@@ -28,8 +28,7 @@ FACTORY = "bench.directory_reference:create_app"
 async def search(pool: asyncpg.Pool, search: rules.Search) -> Results:
     sql, values = queries.search_sql(search)
     rows = await pool.fetch(dollar_placeholders(sql), *values)
-    partners = [dict(row) for row in rows[: rules.PAGE_SIZE]]
-    return Results(search, partners, len(rows) > rules.PAGE_SIZE)
+    return results_of(search, [dict(row) for row in rows])
 
 
 @get("/directory", media_type=MediaType.HTML)

@@ -289,13 +289,6 @@ class Form:
             raise FormErrors(self.errors)
 
 
-def page_number(raw: str | None) -> int:
-    """A page number from the query string; anything odd means the first page."""
-    if not (raw and raw.isascii() and raw.isdigit() and len(raw) < 6):
-        return 1
-    return int(raw) if 0 < int(raw) < 100_000 else 1
-
-
 # --- the product search of forms that offer products to tick (templates/_product_choices.html)
 
 PRODUCT_SEARCH = "products_q"

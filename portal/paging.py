@@ -56,13 +56,14 @@ FIRST = Position()
 LAST = Position("last")
 
 
-def position_of(params: Mapping[str, str]) -> Position:
-    """The position asked for by a query string; anything odd means the first page."""
+def position_of(params: Mapping[str, str], prefix: str = "") -> Position:
+    """The position asked for by a query string; anything odd means the first page. A page
+    with a second list names that list's parameters with PREFIX (`ended_after=...`)."""
     for direction in ("after", "before"):
-        token = params.get(direction) or ""
+        token = params.get(prefix + direction) or ""
         if token and len(token) <= MAX_TOKEN_LENGTH:
             return Position(direction, token)
-    if params.get("last") == "1":
+    if params.get(prefix + "last") == "1":
         return LAST
     return FIRST
 

@@ -4,12 +4,14 @@ what the actor may do about them (asked of access.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from portal.access import Action, may
 from portal.clients import queries, requests, rules, services
 from portal.clients.forms import ending_form_values
 from portal.core.current import Current
+from portal.paging import NO_ROWS, Position
 
 ENDING_SOON = timedelta(days=30)
 
@@ -61,6 +63,7 @@ async def lifetime_context(current: Current, link: dict) -> dict:
 
 # --- the collaborations that ended ------------------------------------------------------------
 
+ENDED_PREFIX = "ended_"  # the list's paging parameters: ended_after=, ended_before=, ended_last=
 ENDED_AT_END_DATE = "Reached its end date"
 CLIENT_MOVED_AWAY = "The client moved to another partner"
 MOVED_BY = "Moved to another partner by {name}"
@@ -83,17 +86,15 @@ def how_it_ended(link: dict, side: str) -> str:
     return ENDED_BY_ORGANISATION.format(organisation=link["ended_by_organisation"] or "")
 
 
-async def ended_context(side: str, organisation_id: int, page: int, shown: bool) -> dict:
-    """One page of SIDE's ended collaborations (for whoever sees them: SHOWN), each with the
-    other side's name and how it ended."""
-    rows, more = await queries.ended_links(side, organisation_id, page) if shown else ([], False)
+async def ended_context(side: str, organisation_id: int, position: Position, shown: bool) -> dict:
+    """The page at POSITION of SIDE's ended collaborations (for whoever sees them: SHOWN),
+    each with the other side's name and how it ended."""
+    page = await queries.ended_links(side, organisation_id, position) if shown else NO_ROWS
     other = "client_name" if side == "partner" else "partner_name"
+    rows = [{**row, "other_name": row[other], "how": how_it_ended(row, side)} for row in page]
     return {
-        "ended": [
-            {**row, "other_name": row[other], "how": how_it_ended(row, side)} for row in rows
-        ],
-        "more_ended": more,
-        "ended_page": page,
+        "ended": replace(page, rows=rows),
+        "ended_list": "clients.index" if side == "partner" else "clients.partners",
         "ended_route": "clients.show" if side == "partner" else "clients.partner",
         "ended_other": "Client" if side == "partner" else "Partner",
     }

@@ -705,31 +705,43 @@ async def inbox_of_client(client_id: int, now: datetime) -> list[dict]:
     return await PartnerLink.raw(sql, client_id, now, client_id, now)
 
 
+# Newest first; the link id orders collaborations that ended at the same moment. The page is
+# read from the side's index of ended links (partner_link_partner_ended, _client_ended), then
+# the names are looked up by primary key for its rows only (a join read the whole
+# organisation table).
+ENDED_ORDER = Order(("l.ended_at", "l.id"), ("ended_at", "id"), (Kind.TIME, Kind.ID), True)
 ENDED_SQL = """
 SELECT l.id, l.status, l.decided_at, l.ended_at, l.ended_by, l.access, l.families,
-       l.billing_mode, p.name AS partner_name, c.name AS client_name,
-       a.full_name AS ended_by_name, e.name AS ended_by_organisation
-FROM partner_link l JOIN organisation p ON p.id = l.partner
-LEFT JOIN organisation c ON c.id = l.client
-LEFT JOIN account a ON a.id = l.ended_by_account
-LEFT JOIN organisation e ON e.id = l.ended_by
-WHERE l.{side} = {{}} AND l.status IN ('stopped', 'ended', 'transferred')
-ORDER BY l.ended_at DESC, l.id DESC
-LIMIT {{}} OFFSET {{}}
+       l.billing_mode,
+       (SELECT name FROM organisation WHERE id = l.partner) AS partner_name,
+       (SELECT name FROM organisation WHERE id = l.client) AS client_name,
+       (SELECT full_name FROM account WHERE id = l.ended_by_account) AS ended_by_name,
+       (SELECT name FROM organisation WHERE id = l.ended_by) AS ended_by_organisation
+FROM (SELECT l.* FROM partner_link l
+      WHERE l.{side} = {{}} AND l.status IN ('stopped', 'ended', 'transferred') {keyset}
+      ORDER BY {order} LIMIT {limit}) l
+ORDER BY {outer_order}
 """
 
 
-async def ended_links(side: str, organisation_id: int, page: int) -> tuple[list[dict], bool]:
-    """One page of the collaborations that ended, newest first, of the organisation as SIDE
-    ("partner" or "client")."""
+async def ended_links(
+    side: str, organisation_id: int, position: Position = FIRST, size: int | None = None
+) -> Page:
+    """The page at POSITION of the collaborations that ended, newest first, of the
+    organisation as SIDE ("partner" or "client")."""
     assert side in {"partner", "client"}
-    rows = await PartnerLink.raw(
-        ENDED_SQL.format(side=side),
-        organisation_id,
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE,
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = ENDED_SQL.format(
+            side=side,
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("l"),
+        )
+        return await PartnerLink.raw(sql, organisation_id, *window.arguments)
+
+    return await read_page(ENDED_ORDER.window(position, size or PAGE_SIZE), fetch)
 
 
 ENDING_SOON_SQL = f"""

@@ -20,7 +20,12 @@ from portal.clients.forms import (
     grant_form_values,
     grant_from,
 )
-from portal.clients.link_pages import ENDING_SOON, ended_context, lifetime_context
+from portal.clients.link_pages import (
+    ENDED_PREFIX,
+    ENDING_SOON,
+    ended_context,
+    lifetime_context,
+)
 from portal.clients.rules import Access, LinkStatus, Side
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
@@ -28,7 +33,6 @@ from portal.forms import (
     PRODUCT_SEARCH,
     Form,
     has_control_characters,
-    page_number,
     product_search,
     search_text,
 )
@@ -199,6 +203,11 @@ class ClientsController(Controller):
         )
 
 
+def _ended_position(request: Request) -> Position:
+    """Where the page's second list, the ended collaborations, starts (its own parameters)."""
+    return position_of(request.query_params, prefix=ENDED_PREFIX)
+
+
 def _clients_filters(request: Request) -> dict:
     params = request.query_params
     access = params.get("access", "")
@@ -221,8 +230,9 @@ async def clients_context(request: Request, current: Current) -> dict:
         search=filters["search"],
     )
     query = urlencode({k: filters[k] for k in ("access", "search") if filters[k]})
-    ended_page = page_number(request.query_params.get("ended_page"))
-    ended = await ended_context("partner", partner.organisation_id, ended_page, scope.every_client)
+    ended = await ended_context(
+        "partner", partner.organisation_id, _ended_position(request), scope.every_client
+    )
     can_invite = may(current.actor, Action.INVITE_CLIENT, partner)
     return {
         **_base(current),
@@ -493,8 +503,9 @@ async def _partners_context(
     can_manage = may(current.actor, Action.ADD_PARTNER, client)
     await services.expire_overdue_for(client.organisation_id)
     sees_links = may(current.actor, Action.VIEW_AUDIT, client)  # managers: as VIEW_LINK asks
-    ended_page = page_number(request.query_params.get("ended_page"))
-    ended = await ended_context("client", client.organisation_id, ended_page, sees_links)
+    ended = await ended_context(
+        "client", client.organisation_id, _ended_position(request), sees_links
+    )
     return {
         **_base(current),
         **await inbox_context(current),

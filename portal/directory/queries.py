@@ -18,45 +18,67 @@ from portal.directory.tables import DirectoryListing, DirectoryLogo, DirectorySt
 SHOWN = "published AND partner_active"
 CARD_COLUMNS = """organisation AS id, slug, name, left(description, 400) AS description,
        country, region, languages, specialities, website, logo_version, verified, tier,
-       active_clients"""
-RANKING_KEY = "rank_score DESC, rank_tiebreak, organisation"
+       active_clients, rank_window, rank_score, rank_tiebreak"""
+FORWARD = "rank_score DESC, rank_tiebreak, organisation"
+BACKWARD = "rank_score, rank_tiebreak DESC, organisation DESC"
 
 
 def search_sql(search: Search) -> tuple[str, list]:
-    """One page of results, and one row more to know whether a next page exists; every
+    """One page of results, and one row more to know whether another page follows; every
     value from the visitor a bound parameter, never SQL text.
 
-    The directory's order is the ranking window, then the ranking key. A search reads the
-    windows one after the other (UNION ALL under the LIMIT: once the page is full the later
-    windows are never read), each through its window's GIN index over the words and every
-    filter's token: the database reads only the index entries and rows of the windows it
-    needs, however many partners the directory holds. Without words or filters the
-    ranking index is read in order."""
-    page = [PAGE_SIZE + 1, search.offset]
-    facets = search_facets(search)
-    if not search.words and not facets:
-        sql = (
-            f"SELECT {CARD_COLUMNS} FROM directory_listing WHERE {SHOWN} "
-            f"ORDER BY rank_window, {RANKING_KEY} LIMIT {{}} OFFSET {{}}"
-        )
-        return sql, page
+    The directory's order is the ranking window, then the ranking key (FORWARD). A page reads
+    the slices of that order from its place on (rank_slices), one after the other (UNION ALL
+    under the LIMIT: once the page is full the later slices are never read), each through
+    its window's index: the GIN index over the words and every filter's token for a search,
+    the ranking index read in order without one. The database reads only the index entries
+    and rows of the slices it needs, however many partners the directory holds and however
+    deep the page. A page before a place reads the same slices backwards."""
     conditions, values = [], []
     if search.words:
         conditions.append("search_document @@ {}::tsquery")
         values.append(tsquery_text(search.words))
+    facets = search_facets(search)
     if facets:
         conditions.append("facets @> {}::text[]")
         values.append(facets)
-    where = " AND ".join(conditions)
-    # The window is written in the SQL (a number of ours, never the visitor's): the planner
-    # must see it to pick that window's partial index.
-    branches = [
-        f"(SELECT {CARD_COLUMNS} FROM directory_listing "
-        f"WHERE {SHOWN} AND rank_window = {window:d} AND {where} ORDER BY {RANKING_KEY})"
-        for window in range(1, LAST_WINDOW + 1)
-    ]
-    sql = " UNION ALL ".join(branches) + " LIMIT {} OFFSET {}"
-    return sql, [*values * LAST_WINDOW, *page]
+    matching = "".join(f" AND {condition}" for condition in conditions)
+    branches, arguments = [], []
+    for condition, slice_values, order in rank_slices(search):
+        branches.append(
+            f"(SELECT {CARD_COLUMNS} FROM directory_listing "
+            f"WHERE {SHOWN} AND {condition}{matching} ORDER BY {order})"
+        )
+        arguments += [*slice_values, *values]
+    sql = " UNION ALL ".join(branches) + " LIMIT {}"
+    return sql, [*arguments, PAGE_SIZE + 1]
+
+
+def rank_slices(search: Search) -> list[tuple[str, list, str]]:
+    """The slices of the directory's order a page reads, in reading order: (condition, its
+    values, order). The window is written in the SQL (a number of ours, checked when the
+    place was read, never the visitor's text): the planner must see it to pick that
+    window's partial index."""
+    if search.before is not None:
+        window, score, tiebreak, organisation = search.before
+        return [
+            (f"rank_window = {window:d} AND rank_score = {{}} "
+             "AND (rank_tiebreak, organisation) < ({}, {})",
+             [score, tiebreak, organisation], BACKWARD),
+            (f"rank_window = {window:d} AND rank_score > {{}}", [score], BACKWARD),
+            *[(f"rank_window = {w:d}", [], BACKWARD) for w in range(window - 1, 0, -1)],
+        ]  # fmt: skip
+    if search.after is not None:
+        window, score, tiebreak, organisation = search.after
+        return [
+            (f"rank_window = {window:d} AND rank_score = {{}} "
+             "AND (rank_tiebreak, organisation) > ({}, {})",
+             [score, tiebreak, organisation], FORWARD),
+            (f"rank_window = {window:d} AND rank_score < {{}}", [score], FORWARD),
+            *[(f"rank_window = {w:d}", [], FORWARD)
+              for w in range(window + 1, LAST_WINDOW + 1)],
+        ]  # fmt: skip
+    return [(f"rank_window = {w:d}", [], FORWARD) for w in range(1, LAST_WINDOW + 1)]
 
 
 async def search(search: Search) -> list[dict]:

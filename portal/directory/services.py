@@ -246,21 +246,36 @@ async def countries_listed() -> dict[str, str]:
 @dataclass(frozen=True)
 class Results:
     """One page of a search. No total: counting every match would grow with the directory,
-    and a visitor needs the page, and whether there is a next one."""
+    and a visitor needs the page, and whether others come before and after it."""
 
     search: rules.Search
     partners: list[dict]
+    has_previous: bool
     has_next: bool
 
     @property
-    def first(self) -> int:
-        return self.search.offset + 1
+    def previous(self) -> rules.Search:
+        return self.search.moved(before=rules.place_of(self.partners[0]))
 
     @property
-    def last(self) -> int:
-        return self.search.offset + len(self.partners)
+    def next(self) -> rules.Search:
+        return self.search.moved(after=rules.place_of(self.partners[-1]))
+
+
+def results_of(search: rules.Search, rows: list[dict]) -> Results:
+    """The page of SEARCH made of ROWS as queries.search_sql returned them."""
+    rows = list(rows)
+    more = len(rows) > rules.PAGE_SIZE
+    rows = rows[: rules.PAGE_SIZE]
+    if search.before is not None:
+        rows.reverse()
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = search.after is not None, more
+    if not rows:
+        has_previous = has_next = False
+    return Results(search, rows, has_previous, has_next)
 
 
 async def search(search: rules.Search) -> Results:
-    rows = await queries.search(search)
-    return Results(search, rows[: rules.PAGE_SIZE], len(rows) > rules.PAGE_SIZE)
+    return results_of(search, await queries.search(search))

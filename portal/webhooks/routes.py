@@ -9,7 +9,8 @@ from litestar.params import FromPath
 
 from portal.core.current import Current
 from portal.errors import FormErrors
-from portal.forms import Form, page_number
+from portal.forms import Form
+from portal.paging import position_of
 from portal.web import form_page, page, redirect, url_for
 from portal.webhooks import forms, services
 
@@ -41,18 +42,17 @@ class WebhooksController(Controller):
 
     @get("/{endpoint_id:int}", name="webhooks.show")
     async def show(self, request: Request, current: Me, endpoint_id: FromPath[int]) -> Response:
-        page_no = page_number(request.query_params.get("page"))
-        deliveries, has_next = await services.deliveries(current, endpoint_id, page_no)
+        endpoint = await services.endpoint(current, endpoint_id)
+        deliveries = await services.deliveries(endpoint, position_of(request.query_params))
         return page(
             request,
             "webhooks/show.html",
             {
-                "endpoint": await services.endpoint(current, endpoint_id),
+                "endpoint": endpoint,
                 "deliveries": deliveries,
-                "has_next": has_next,
-                "page_no": page_no,
                 "events": EVENT_CHOICES,
             },
+            fragment="deliveries",
         )
 
     @post("/{endpoint_id:int}/rotate", name="webhooks.rotate")

@@ -5,7 +5,7 @@ removed; their deliveries listed with the endpoint's answers, and sent again. Ma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from piccolo.querystring import QueryString
@@ -15,6 +15,7 @@ from portal.audit.services import record, who_of
 from portal.core.current import Current
 from portal.database import storable_id
 from portal.errors import FormErrors, NotFound
+from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
 from portal.piccolo_conf import DB
 from portal.settings import Settings
 from portal.webhooks import rules
@@ -111,15 +112,21 @@ async def endpoint(current: Current, endpoint_id: int) -> dict:
     organisation_id = _organisation(current)
     if not storable_id(endpoint_id):
         raise NotFound()
+    found = await endpoint_of(organisation_id, endpoint_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def endpoint_of(organisation_id: int, endpoint_id: int) -> dict | None:
+    """The organisation's endpoint ENDPOINT_ID; None when it has none of that id."""
     rows = await _run(
         "SELECT id, url, description, event_types, active, created_at, previous_until "
         "FROM webhook_endpoint WHERE id = {} AND organisation = {}",
         endpoint_id,
         organisation_id,
     )
-    if not rows:
-        raise NotFound()
-    return rows[0]
+    return rows[0] if rows else None
 
 
 async def rotate_secret(settings: Settings, current: Current, endpoint_id: int) -> str:
@@ -156,31 +163,52 @@ async def remove(current: Current, endpoint_id: int) -> None:
         await record(current.organisation.id, who_of(current), "webhook.removed", found["url"])
 
 
-async def deliveries(current: Current, endpoint_id: int, page_no: int) -> tuple[list, bool]:
-    """The endpoint's deliveries, newest first, each with its attempts (answers kept)."""
-    await endpoint(current, endpoint_id)
-    rows = await _run(
-        """SELECT d.id, d.status, d.attempts, d.redelivery_of, d.created_at, d.delivered_at,
-                  d.next_attempt_at, d.last_status_code, d.last_error,
-                  e.public_id AS event_id, e.event_type,
-                  coalesce((SELECT json_agg(json_build_object(
-                       'started_at', a.started_at, 'status_code', a.status_code,
-                       'duration_ms', a.duration_ms, 'response', a.response, 'error', a.error)
-                     ORDER BY a.id)
-                   FROM webhook_attempt a WHERE a.delivery = d.id), '[]') AS attempts_made
-           FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event
-           WHERE d.endpoint = {} ORDER BY d.id DESC LIMIT {} OFFSET {}""",
-        endpoint_id,
-        PAGE_SIZE + 1,
-        (page_no - 1) * PAGE_SIZE,
-    )
-    for row in rows:
-        if isinstance(row["attempts_made"], str):
-            row["attempts_made"] = json.loads(row["attempts_made"])
-        retrying = row["status"] == rules.DeliveryStatus.RETRYING
-        row["next_try"] = row["next_attempt_at"] if retrying else None
-        row["status"] = _status_label(row["status"])
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+# Newest first by id, read from the endpoint's index (webhook_delivery_of_endpoint); each
+# delivery's attempts are gathered for the page's rows only.
+DELIVERY_ORDER = Order(("d.id",), ("id",), (Kind.ID,), descending=True)
+DELIVERIES_SQL = """
+SELECT d.id, d.status, d.attempts, d.redelivery_of, d.created_at, d.delivered_at,
+       d.next_attempt_at, d.last_status_code, d.last_error,
+       e.public_id AS event_id, e.event_type,
+       coalesce((SELECT json_agg(json_build_object(
+            'started_at', a.started_at, 'status_code', a.status_code,
+            'duration_ms', a.duration_ms, 'response', a.response, 'error', a.error)
+          ORDER BY a.id)
+        FROM webhook_attempt a WHERE a.delivery = d.id), '[]') AS attempts_made
+FROM (SELECT d.* FROM webhook_delivery d WHERE d.endpoint = {{}} {keyset}
+      ORDER BY {order} LIMIT {limit}) d
+JOIN webhook_event e ON e.id = d.event
+ORDER BY {outer_order}
+"""
+
+
+async def deliveries(found: dict, position: Position = FIRST) -> Page:
+    """The page at POSITION of the deliveries of FOUND (an endpoint as `endpoint` gave it to
+    its actor), newest first, each with its attempts (answers kept)."""
+    endpoint_id = found["id"]
+
+    async def fetch(window: Window) -> list[dict]:
+        sql = DELIVERIES_SQL.format(
+            keyset=window.and_condition(),
+            order=window.order_by,
+            limit=window.limit,
+            outer_order=window.order_by_keys("d"),
+        )
+        return await _run(sql, endpoint_id, *window.arguments)
+
+    page = await read_page(DELIVERY_ORDER.window(position, PAGE_SIZE), fetch)
+    return replace(page, rows=[_shown_delivery(row) for row in page])
+
+
+def _shown_delivery(row: dict) -> dict:
+    if isinstance(row["attempts_made"], str):
+        row["attempts_made"] = json.loads(row["attempts_made"])
+    retrying = row["status"] == rules.DeliveryStatus.RETRYING
+    return {
+        **row,
+        "next_try": row["next_attempt_at"] if retrying else None,
+        "status": _status_label(row["status"]),
+    }
 
 
 async def redeliver(current: Current, delivery_id: int) -> int:

@@ -43,9 +43,9 @@ async def test_a_fresh_demo_shows_every_part_of_a_delegation_life(db):
     soon = await queries.ending_soon_for_partner(alpine, everyone, now + timedelta(days=30))
     assert [link["client_name"] for link in soon] == ["Hotel Bellevue Sàrl"]
     assert await queries.running_elevations_of(dupont)
-    ended_for_client = (await queries.ended_links("client", bellevue, 1))[0]
+    ended_for_client = (await queries.ended_links("client", bellevue)).rows
     assert [link["status"] for link in ended_for_client] == ["stopped"]
-    ended_for_partner = (await queries.ended_links("partner", alpine, 1))[0]
+    ended_for_partner = (await queries.ended_links("partner", alpine)).rows
     assert [link["status"] for link in ended_for_partner] == ["transferred"]
     assert await queries.templates_of(alpine) and await queries.templates_of(lumiere)
     generated_soon = await scalar(

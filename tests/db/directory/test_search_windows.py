@@ -1,7 +1,7 @@
 """The search's GIN index and ranking windows against the real database: the facets column
 equals the pure rule's, a full refresh puts each listing in the window of its place, a save
 puts a listing in the window of its place among the others, and a search reads the windows
-in order, across page boundaries, with and without words and filters."""
+in order, across page boundaries both ways, with and without words and filters."""
 
 from portal.directory import queries, rules, services
 from portal.directory.rules import Search
@@ -91,9 +91,11 @@ async def test_a_search_reads_the_windows_in_order_across_pages(monkeypatch):
     searches = (Search(), Search(text="shops"), Search(language="de"), Search("web", "CH"))
     for search in searches:
         first = await services.search(search)
-        second = await services.search(Search(**{**search.__dict__, "page": 2}))
+        second = await services.search(first.next)
         assert [row["id"] for row in first.partners + second.partners] == expected, search
-        assert first.has_next and not second.has_next
+        assert first.has_next and not second.has_next and second.has_previous
+        back = await services.search(second.previous)
+        assert back.partners == first.partners and not back.has_previous and back.has_next
 
 
 async def test_every_ranking_window_has_its_search_index():

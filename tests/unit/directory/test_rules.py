@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from portal.core.reference import countries
 from portal.directory.rules import (
-    LAST_PAGE,
     LAST_WINDOW,
     MAX_SCORE,
     PREFIX_MAX,
@@ -53,7 +52,7 @@ def parse(**params):
 def test_known_filters_are_kept():
     parsed = parse(q="web shop", country="CH", region="CH-VD", language="fr", speciality="e_shop")
     assert parsed.errors == {}
-    assert parsed.search == Search("web shop", "CH", "CH-VD", "fr", "e_shop", 1)
+    assert parsed.search == Search("web shop", "CH", "CH-VD", "fr", "e_shop")
 
 
 @pytest.mark.parametrize(
@@ -81,17 +80,26 @@ def test_a_canton_names_its_country_and_must_agree_with_the_chosen_one():
     assert "not in France" in parsed.errors["region"]
 
 
-@pytest.mark.parametrize("raw", ["0", "-1", "abc", "²", "1.5", "9999999", " "])
-def test_odd_page_numbers_mean_the_first_page(raw):
-    parsed = parse(page=raw)
-    assert parsed.search.page == 1
-    assert raw.strip() == "" or "page" in parsed.errors
+@pytest.mark.parametrize(
+    "raw",
+    ["abc", "1.2.3", "1.2.3.4.5", "0.1.2.3", "5.1.2.3", "1.-1.2.3", "².1.2.3", "1.1.1.99999999999",
+     "1.1.1.2147483648", "1..2.3", " "],
+)  # fmt: skip
+def test_odd_places_mean_the_first_page(raw):
+    for name in ("after", "before"):
+        parsed = parse(**{name: raw})
+        assert parsed.search.at_start
+        assert raw.strip() == "" or "page" in parsed.errors
 
 
-def test_pages_past_the_last_one_are_capped_with_a_word():
-    parsed = parse(page=str(LAST_PAGE + 1))
-    assert parsed.search.page == LAST_PAGE
-    assert "at most" in parsed.errors["page"]
+def test_a_place_is_read_back_as_the_pager_writes_it():
+    parsed = parse(q="web", after="2.9.123.45")
+    assert parsed.search.after == (2, 9, 123, 45) and not parsed.errors
+    assert parsed.search.query_string() == "q=web&after=2.9.123.45"
+    assert parse(before="1.0.7.8").search.before == (1, 0, 7, 8)
+    both = parse(after="1.2.3.4", before="1.0.7.8").search
+    assert both.after == (1, 2, 3, 4) and both.before is None
+    assert parse(page="3").search.at_start  # the numbered pages of old links: the first
 
 
 def test_a_long_or_controlled_search_is_explained():
@@ -141,10 +149,10 @@ def test_synonyms_are_written_as_the_index_holds_words():
 
 
 def test_the_canonical_query_string_is_ordered_and_leaves_out_what_is_empty():
-    search = Search("  web   shop ", "", "CH-GE", "fr", "", 1)
+    search = Search("  web   shop ", "", "CH-GE", "fr", "")
     assert search.query_string() == "q=web+shop&region=CH-GE&language=fr"
-    assert (
-        search.url("/directory", page=3) == "/directory?q=web+shop&region=CH-GE&language=fr&page=3"
+    assert search.moved(after=(1, 9, 5, 7)).url("/directory") == (
+        "/directory?q=web+shop&region=CH-GE&language=fr&after=1.9.5.7"
     )
     assert Search().url("/directory") == "/directory"
     assert parse(language="fr", q="web").search.query_string() == (
@@ -279,10 +287,6 @@ def test_etags_are_strong_and_change_with_version_variant_and_query():
     assert etag_matches(f'"other", {tag}', tag)
     assert etag_matches("*", tag)
     assert not etag_matches(None, tag) and not etag_matches(f"W/{tag}", tag)
-
-
-def test_the_last_page_is_a_deep_but_bounded_one():
-    assert 20 <= LAST_PAGE <= 100
 
 
 def test_ranking_windows_follow_the_places():
