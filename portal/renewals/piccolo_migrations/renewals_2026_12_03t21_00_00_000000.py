@@ -1,11 +1,11 @@
 """Renewals: the products' managing partner refreshed by a join on the clients of a statement.
 
-`refresh_managed_by` found the products with `organisation = ANY(clients)`. Under a generic plan
-(a trigger run many times on one connection) that is a scan of every product comparing it with
-every client of the array: one statement linking 100,000 clients (a partner's import, the demo's
-load) took hours. Joining on the clients as a set costs the same per client however many there
-are. The managing partner is the same as `managing_partner` computes (docs/rules.md,
-Delegation), read for each product by an index lookup of its client's links.
+`refresh_managed_by` found the products with `organisation = ANY(clients)`, which a plan can run
+as a scan comparing every product with every client of the array (an array of parameters is not
+hashed): one statement linking 100,000 clients (a partner's import, the demo's load) did not
+finish in a quarter of an hour. Joining on the clients as a set costs the same per client
+however many there are. The managing partner is the same as `managing_partner` computes
+(docs/rules.md, Delegation), read for each product by an index lookup of its client's links.
 
 The trigger after an update of links found the changed links by joining the old rows to the
 new ones, which grew faster than the statement; now a link whose columns changed is one that
