@@ -23,6 +23,7 @@ from datetime import time as clock
 from bench import harness, pages
 from bench.renewals_data import RENEWALS_PARTNER_EMAIL, add_renewals_partner
 from portal import database
+from portal.app import install_page_addresses
 from portal.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from portal.piccolo_conf import DB
 from portal.renewals import lists, queries
@@ -74,6 +75,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def nightly_runs(url: str, database_pid: int) -> list[dict]:
+    install_page_addresses()  # the notices' mails link to pages, as in `portal worker`
     database.bind(url)
     await DB.start_connection_pool(min_size=1, max_size=4)
     settings = Settings(secret_key="bench", base_url="http://127.0.0.1:8000")
