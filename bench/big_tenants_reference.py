@@ -370,6 +370,7 @@ async def client_page(request: Request, link_id: int) -> Response:
             return Response("no such link", status_code=404, media_type=MediaType.TEXT)
         link = first["link"][0][0]
         products = await read_list(connection, "link_products", {**ids, "link_row": link}, request)
+        product_queries.with_states(products.rows)  # as the portal's page does
         calls = reference._client_calls(organisation_id, link)
         del calls["products"]
         rows = await reference.run_calls(connection, state.page_sql, calls)
@@ -394,6 +395,7 @@ async def client_page(request: Request, link_id: int) -> Response:
         "catalogue": rows["catalogue"][0],
         "people": {"members": rows["people"][0], "teams": rows["people"][1]},
         "can_invite_people": True,
+        **reference.lifetime_of(session, link, rows),
     }
     return _page(request, session, "clients/show.html", context, "products")
 
@@ -428,6 +430,7 @@ async def products_page(request: Request) -> Response:
         if session is None:
             return NO_SESSION
         products = await read_list(connection, "products", ids, request)
+        product_queries.with_states(products.rows)  # as the portal's page does
         catalogue = (await run_extra(connection, request, "catalogue", ids))[0]
     context = {"products": products, "can_order": True, "catalogue": catalogue}
     return _page(request, session, "billing/products.html", context)

@@ -43,6 +43,7 @@ from portal.clients import requests as client_requests
 from portal.clients import rules as client_rules
 from portal.clients import services as client_services
 from portal.clients.forms import grant_form_values
+from portal.clients.link_pages import lifetime_view
 from portal.core.current import SESSION_SQL as CURRENT_SQL
 from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
 from portal.core.navigation import menu_for
@@ -375,7 +376,22 @@ def _client_calls(organisation_id: int, link: dict) -> Calls:
         ),
         "catalogue": (lambda: product_queries.catalogue(currency), [(currency,)]),
         "people": (lambda: client_queries.client_people(client), [(client,), (client,)]),
+        "running": (
+            lambda: client_queries.running_elevation(link["id"]),
+            [(link["id"], "active")],
+        ),
+        "history": (lambda: client_queries.requests_of_link(link["id"]), [(link["id"], 20)]),
     }
+
+
+def lifetime_of(session: asyncpg.Record, link: dict, rows: dict) -> dict:
+    """What a link's page shows of its life (portal/clients/link_pages.py), from the rows of
+    _client_calls, for the partner's side (no transfer code)."""
+    running = rows["running"][0][0] if rows["running"][0] else None
+    if running is not None and isinstance(running["previous"], str):  # .output(load_json=True)
+        running = {**running, "previous": json.loads(running["previous"])}
+    history = rows["history"][0]
+    return lifetime_view(current_of(session), link, running, history, None, datetime.now(UTC))
 
 
 def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
@@ -591,6 +607,7 @@ async def client_page(request: Request, link_id: int) -> Response:
         "catalogue": rows["catalogue"][0],
         "people": {"members": rows["people"][0], "teams": rows["people"][1]},
         "can_invite_people": True,
+        **lifetime_of(session, link, rows),
     }
     return render(request, "clients/show.html", context, "products")
 

@@ -23,11 +23,26 @@ def _now() -> datetime:
 async def lifetime_context(current: Current, link: dict) -> dict:
     """A link's end date, temporary full access, requests and transfer code, with what the
     actor may do about them (asked of access.py)."""
-    resource = services.link_resource(link)
     active = link["status"] == "active"
-    now = _now()
     running = await queries.running_elevation(link["id"]) if active else None
     history = await queries.requests_of_link(link["id"])
+    as_client = current.organisation.id == link["client"]
+    transfer = await queries.open_transfer_of_link(link["id"]) if as_client and active else None
+    return lifetime_view(current, link, running, history, transfer, _now())
+
+
+def lifetime_view(
+    current: Current,
+    link: dict,
+    running: dict | None,
+    history: list[dict],
+    transfer: dict | None,
+    now: datetime,
+) -> dict:
+    """lifetime_context from its rows: the running temporary full access, the link's
+    requests (newest first) and its open transfer code."""
+    resource = services.link_resource(link)
+    active = link["status"] == "active"
     pending = [r for r in history if r["status"] == "pending" and r["expires_at"] > now]
     ends_at = link.get("ends_at")
     as_client = current.organisation.id == link["client"]
@@ -53,9 +68,7 @@ async def lifetime_context(current: Current, link: dict) -> dict:
         and not as_client
         and may(current.actor, Action.REQUEST_ON_LINK, resource),
         "can_end_elevation": bool(running) and may(current.actor, Action.END_ELEVATION, resource),
-        "transfer": await queries.open_transfer_of_link(link["id"])
-        if as_client and active
-        else None,
+        "transfer": transfer,
         "ending_form": ending_form_values(rules.ending_of(link)),
         "elevation_form": {"length": "2", "unit": "hours", "reason": ""},
     }
