@@ -29,6 +29,7 @@ from portal.api.idempotency import idempotent
 from portal.api.problems import TOKEN_PROBLEMS, problems
 from portal.api.schemas import money, rate
 from portal.billing import queries as billing_queries
+from portal.billing.records import Invoice
 from portal.billing.services import billing_scope
 from portal.clients import queries as link_queries
 from portal.clients import services as link_services
@@ -320,18 +321,18 @@ class ProductsController(Controller):
 # --- invoices and the prepaid ledger ----------------------------------------------------------
 
 
-def _invoice(row: dict) -> dict:
+def _invoice(invoice: Invoice) -> dict:
     return {
-        "id": row["id"],
-        "number": row["number"],
-        "kind": row["kind"],
-        "issued_on": row["issued_on"],
-        "client": schemas.OrganisationRef(id=row["client"], name=row["client_name"]),
-        "currency": row["currency"],
-        "net": money(row["net"]),
-        "vat": money(row["vat"]),
-        "gross": money(row["gross"]),
-        "vat_rule": row["vat_rule"],
+        "id": invoice.id,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "issued_on": invoice.issued_on,
+        "client": schemas.OrganisationRef(id=invoice.client_id, name=invoice.client_name),
+        "currency": invoice.currency,
+        "net": money(invoice.net),
+        "vat": money(invoice.vat),
+        "gross": money(invoice.gross),
+        "vat_rule": invoice.vat_rule.value,
     }
 
 
@@ -381,7 +382,7 @@ class InvoicesController(Controller):
             raise NotFound()
         lines = await billing_queries.invoice_lines(invoice_id)
         return schemas.InvoiceDetail(
-            **_invoice(row),
+            **_invoice(Invoice.from_row(row)),
             vat_rate=rate(row["vat_rate"]),
             paid_at=row["paid_at"],
             lines=[
