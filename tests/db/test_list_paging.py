@@ -358,7 +358,7 @@ async def test_an_authors_tenders_and_a_partners_inbox_page_newest_first(db, sma
         newest_first,
     )
     await check_list(
-        lambda at: tender_queries.inbox(partner, at), lambda row: row["id"], newest_first
+        lambda at: tender_queries.inbox(partner, NOW, at), lambda row: row.id, newest_first
     )
 
 
