@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -49,13 +48,13 @@ def test_a_paid_invoice_keeps_its_payment_time():
 
 
 def test_an_unknown_vat_rule_is_refused_not_carried():
-    with pytest.raises(ValueError):
+    with pytest.raises(KeyError):
         Invoice.from_row({**ROW, "vat_rule": "no_vat"})
 
 
-def test_an_invoice_record_is_frozen_and_slotted():
+def test_an_invoice_record_is_immutable_and_slotted():
     invoice = Invoice.from_row(ROW)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         invoice.gross = Decimal("0")  # type: ignore[misc]
     assert not hasattr(invoice, "__dict__")
 
