@@ -140,7 +140,7 @@ LISTS: dict[str, ListQuery] = {
         tender_queries.QUOTE_PAGE_SIZE,
     ),
     "inbox": ListQuery(
-        lambda ids, at: tender_queries.inbox(ids["organisation"], at),
+        lambda ids, at: tender_queries.inbox(ids["organisation"], datetime.now(UTC), at),
         lambda ids: (ids["organisation"],),
         tender_queries.INBOX_ORDER,
         tender_queries.PAGE_SIZE,

@@ -7,7 +7,7 @@ change. With --profile, cProfile shows where the portal's time goes. With --chec
 request is the programme's live checklist (POST /programme/checklist as htmx sends it).
 
     python -m bench.inprocess [--path / | --checklist] [--size 2000] [--requests 800]
-                              [--rounds 3] [--profile]
+                              [--rounds 3] [--profile] [--portal-only]
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the portal's requests")
     parser.add_argument(
+        "--portal-only",
+        action="store_true",
+        help="measure the portal alone, for pages the reference does not serve",
+    )
+    parser.add_argument(
         "--checklist", action="store_true", help="POST /programme/checklist (htmx) instead"
     )
     args = parser.parse_args(argv)
@@ -99,6 +104,8 @@ def measure(
     from portal.app import app_from_environment
 
     factories = {"portal": app_from_environment, "reference": reference.create_app}
+    if args.portal_only:
+        del factories["reference"]
     profile = cProfile.Profile() if args.profile else None
     runs: dict[str, list[CpuPerRequest]] = {name: [] for name in factories}
     for round_number in range(args.rounds):
@@ -184,6 +191,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[CpuPerRequest]]) -> No
     headers = ["app", "path", "app CPU ms/req", "db CPU ms/req", "total CPU ms/req", "wall ms/req"]
     print(harness.format_table(headers, rows))
     total = {name: m.app_ms + m.database_ms for name, m in medians.items()}
+    if "reference" not in total:
+        return
     print(f"CPU per request portal ÷ reference: {total['portal'] / total['reference']:.2f}")
 
 

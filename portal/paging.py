@@ -78,8 +78,9 @@ class Order:
     kinds: tuple[Kind, ...]
     descending: bool = False
 
-    def token(self, row: Mapping[str, Any]) -> str:
-        values = [_plain(row[key], kind) for key, kind in zip(self.keys, self.kinds, strict=True)]
+    def token(self, row: Any) -> str:
+        pairs = zip(self.keys, self.kinds, strict=True)
+        values = [_plain(field_of(row, key), kind) for key, kind in pairs]
         text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -201,6 +202,11 @@ async def read_page(window: Window, fetch: Callable[[Window], Any]) -> Page:
     turned = FIRST if window.position.direction == "before" else LAST
     retry = window.order.window(turned, window.size)
     return retry.page(await fetch(retry))
+
+
+def field_of(row: Any, key: str) -> Any:
+    """A value of a row, whether the row is a query's mapping or a typed record."""
+    return row[key] if isinstance(row, Mapping) else getattr(row, key)
 
 
 def _plain(value: Any, kind: Kind) -> Any:

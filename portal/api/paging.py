@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 
 from portal.database import MAX_ID
 from portal.errors import FormErrors
-from portal.paging import FIRST, Page, Position
+from portal.paging import FIRST, Page, Position, field_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -67,10 +67,10 @@ def _typed(value: object, kind: type) -> object:
     return date.fromisoformat(value) if kind is date else value
 
 
-def next_cursor(rows: list[dict], has_next: bool, *keys: str) -> str | None:
+def next_cursor(rows: list, has_next: bool, *keys: str) -> str | None:
     if not has_next or not rows:
         return None
-    return encode(*(rows[-1][key] for key in keys))
+    return encode(*(field_of(rows[-1], key) for key in keys))
 
 
 def position(cursor: str | None, *kinds: type) -> Position:

@@ -5,7 +5,7 @@ structures. Lists page by cursor (paging.py); writes honour an Idempotency-Key."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -29,6 +29,7 @@ from portal.api.idempotency import idempotent
 from portal.api.problems import TOKEN_PROBLEMS, problems
 from portal.api.schemas import money, rate
 from portal.billing import queries as billing_queries
+from portal.billing.records import Invoice
 from portal.billing.services import billing_scope
 from portal.clients import queries as link_queries
 from portal.clients import services as link_services
@@ -42,7 +43,7 @@ from portal.exports.feed.routes import feed_file
 from portal.products import queries as product_queries
 from portal.tenders import services as tender_services
 from portal.tenders.forms import quote_from
-from portal.tenders.rules import QuoteStatus, is_new
+from portal.tenders.records import RoutedTender
 from portal.web import url_for
 
 Me = NamedDependency[Current]
@@ -320,18 +321,18 @@ class ProductsController(Controller):
 # --- invoices and the prepaid ledger ----------------------------------------------------------
 
 
-def _invoice(row: dict) -> dict:
+def _invoice(invoice: Invoice) -> dict:
     return {
-        "id": row["id"],
-        "number": row["number"],
-        "kind": row["kind"],
-        "issued_on": row["issued_on"],
-        "client": schemas.OrganisationRef(id=row["client"], name=row["client_name"]),
-        "currency": row["currency"],
-        "net": money(row["net"]),
-        "vat": money(row["vat"]),
-        "gross": money(row["gross"]),
-        "vat_rule": row["vat_rule"],
+        "id": invoice.id,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "issued_on": invoice.issued_on,
+        "client": schemas.OrganisationRef(id=invoice.client_id, name=invoice.client_name),
+        "currency": invoice.currency,
+        "net": money(invoice.net),
+        "vat": money(invoice.vat),
+        "gross": money(invoice.gross),
+        "vat_rule": invoice.vat_rule.value,
     }
 
 
@@ -381,7 +382,7 @@ class InvoicesController(Controller):
             raise NotFound()
         lines = await billing_queries.invoice_lines(invoice_id)
         return schemas.InvoiceDetail(
-            **_invoice(row),
+            **_invoice(Invoice.from_row(row)),
             vat_rate=rate(row["vat_rate"]),
             paid_at=row["paid_at"],
             lines=[
@@ -548,21 +549,21 @@ def report_line(row: dict) -> schemas.ReportLine:
 # --- tenders ----------------------------------------------------------------------------------
 
 
-def _tender(row: dict, *, new: bool, quote_status: str | None) -> dict:
+def _tender(tender: RoutedTender) -> dict:
     return {
-        "id": row["id"],
-        "title": row["title"],
-        "category": row["category"],
-        "budget_min": money(row["budget_min"]) if row["budget_min"] is not None else None,
-        "budget_max": money(row["budget_max"]) if row["budget_max"] is not None else None,
-        "currency": row["currency"],
-        "language": row["language"],
-        "country": row["country"],
-        "region": row["region"] or "",
-        "deadline": row["deadline"],
-        "status": str(row["status_now"]),
-        "new": new,
-        "quote_status": quote_status,
+        "id": tender.id,
+        "title": tender.title,
+        "category": tender.category,
+        "budget_min": money(tender.budget_min) if tender.budget_min is not None else None,
+        "budget_max": money(tender.budget_max) if tender.budget_max is not None else None,
+        "currency": tender.currency,
+        "language": tender.language,
+        "country": tender.country,
+        "region": tender.region,
+        "deadline": tender.deadline,
+        "status": tender.status_now.value,
+        "new": tender.new,
+        "quote_status": tender.quote_status.value if tender.quote_status else None,
     }
 
 
@@ -603,10 +604,7 @@ class TendersController(Controller):
     ) -> schemas.TenderPage:
         inbox = await tender_services.inbox(current, paging.position(cursor, int), limit)
         return schemas.TenderPage(
-            data=[
-                schemas.Tender(**_tender(row, new=row["new"], quote_status=row["quote_status"]))
-                for row in inbox.tenders
-            ],
+            data=[schemas.Tender(**_tender(tender)) for tender in inbox.tenders],
             next_cursor=paging.page_cursor(inbox.tenders, "id"),
         )
 
@@ -660,14 +658,20 @@ class TendersController(Controller):
 
 async def _tender_detail(current: Current, tender_id: int) -> schemas.TenderDetail:
     view = await tender_services.partner_view(current, tender_id)
-    row = {**view.tender, "status_now": view.status}
     quote = view.quote
+    # The tender as its inbox row would show it, with the partner's quote.
+    tender = RoutedTender.from_row(
+        {
+            **view.tender,
+            "status": view.status,
+            "quote_status": quote["status"] if quote else None,
+            "quote_price": quote["price"] if quote else None,
+            "quote_currency": quote["currency"] if quote else None,
+        },
+        datetime.now(UTC),
+    )
     return schemas.TenderDetail(
-        **_tender(
-            row,
-            new=is_new(view.tender["read_at"], quote["status"] if quote else None),
-            quote_status=QuoteStatus(quote["status"]).value if quote else None,
-        ),
+        **_tender(tender),
         description=view.tender["description"],
         may_answer=view.may_answer,
         quote=_quote(quote),

@@ -17,6 +17,7 @@ from portal.audit.services import Who, record
 from portal.billing import queries, rules
 from portal.billing.rules import EntryKind, OrderContext, Orderer, Payer, Period, PricedLine
 from portal.clients import queries as link_queries
+from portal.clients.records import Link
 from portal.errors import Conflict, FormErrors
 from portal.products import queries as product_queries
 from portal.webhooks.events import emit
@@ -62,18 +63,16 @@ class Pricing:
     client: dict
     orderer: Orderer
     acting_id: int | None
-    links: list[dict]
+    links: list[Link]
     hostings: int
     steps: list[rules.VolumeStep]
     partner_tiers: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
 
-    def link_for(self, product_id: int, family: str) -> dict | None:
+    def link_for(self, product_id: int, family: str) -> Link | None:
         """The ordering partner's own link; else the link managing this product."""
         if self.orderer is Orderer.PARTNER:
-            return next((k for k in self.links if k["partner"] == self.acting_id), None)
-        return next(
-            (k for k in self.links if link_queries.grant_of(k).covers(product_id, family)), None
-        )
+            return next((k for k in self.links if k.partner_id == self.acting_id), None)
+        return next((k for k in self.links if k.grant.covers(product_id, family)), None)
 
 
 async def pricing_for(client: dict, orderer: Orderer, acting_id: int | None) -> Pricing:
@@ -87,11 +86,11 @@ async def pricing_for(client: dict, orderer: Orderer, acting_id: int | None) -> 
     )
 
 
-async def _partner_rate(pricing: Pricing, link: dict) -> tuple[Decimal, str]:
-    partner_id = link["partner"]
+async def _partner_rate(pricing: Pricing, link: Link) -> tuple[Decimal, str]:
+    partner_id = link.partner_id
     if partner_id not in pricing.partner_tiers:
         volume, _ = await queries.managed_volume(partner_id)
-        tier = rules.tier_for(await queries.tiers(link["partner_currency"]), volume)
+        tier = rules.tier_for(await queries.tiers(link.partner_currency), volume)
         pricing.partner_tiers[partner_id] = (tier.rate, tier.name) if tier else (rules.ZERO, "")
     return pricing.partner_tiers[partner_id]
 
@@ -107,7 +106,7 @@ async def price_request(pricing: Pricing, request: LineRequest) -> PricedRequest
         )
     first_product = request.products[0]["id"] if request.products else 0
     link = pricing.link_for(first_product, item["family"])
-    grant = link_queries.grant_of(link) if link else None
+    grant = link.grant if link else None
     covered = grant is not None and grant.covers(first_product, item["family"])
     partner_rate, tier = (rules.ZERO, "")
     if covered:
@@ -119,15 +118,15 @@ async def price_request(pricing: Pricing, request: LineRequest) -> PricedRequest
         volume_rate = rules.volume_discount_rate(pricing.steps, count)
     context = OrderContext(
         pricing.orderer,
-        link["access"] if covered else None,
-        link["billing_mode"] if covered else None,
+        link.access if covered else None,
+        link.billing_mode if covered else None,
         covered,
     )
     try:
         priced = rules.price_order_line(unit, request.quantity, context, partner_rate, volume_rate)
     except rules.NotAllowed as refusal:
         raise Conflict(str(refusal)) from refusal
-    partner_id = link["partner"] if covered else None
+    partner_id = link.partner_id if covered else None
     pays_partner = priced.settlement.payer is Payer.PARTNER
     return PricedRequest(
         request, priced, partner_id, tier, partner_id if pays_partner else client["id"]

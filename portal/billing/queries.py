@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.access import ClientScope
+from portal.billing import records
 from portal.billing.rules import Tier, VatRate, VolumeStep
 from portal.billing.tables import Invoice, InvoiceLine, LedgerEntry, ProgrammeSetting
 from portal.clients.queries import arguments, seen_filter
@@ -310,7 +311,7 @@ async def invoices_paid_by(
     plan (even a prepared statement's generic one) never joins every invoice before the
     LIMIT."""
 
-    async def fetch(window: Window) -> list[dict]:
+    async def fetch(window: Window) -> list[records.Invoice]:
         args, arg = arguments()
         sql = f"""SELECT i.*, c.name AS client_name
                   FROM (SELECT i.id, i.number, i.issued_on, i.currency, i.net, i.vat, i.gross,
@@ -321,7 +322,8 @@ async def invoices_paid_by(
                         ORDER BY {window.order_by} LIMIT {window.limit}) i
                   JOIN organisation c ON c.id = i.client
                   ORDER BY {window.order_by_keys("i")}"""
-        return await Invoice.raw(sql, *args, *window.arguments)
+        rows = await Invoice.raw(sql, *args, *window.arguments)
+        return [records.Invoice.from_row(row) for row in rows]
 
     return await read_page(INVOICE_ORDER.window(position, size), fetch)
 

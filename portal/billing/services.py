@@ -20,7 +20,6 @@ from portal.audit.services import who_of as _who
 from portal.billing import invoicing, queries, rules
 from portal.billing.rules import EntryKind, Orderer
 from portal.clients import queries as link_queries
-from portal.clients.services import link_resource
 from portal.core.current import Current
 from portal.errors import Conflict, FormErrors, NotFound
 from portal.piccolo_conf import DB
@@ -83,15 +82,15 @@ async def _authorise_order(
         require(current.actor, Action.VIEW_BILLING, OrganisationResource(client_id))
         return
     links = await link_queries.active_links_of_client(client_id)
-    link = next((k for k in links if k["partner"] == current.organisation.id), None)
+    link = next((k for k in links if k.partner_id == current.organisation.id), None)
     if link is None:
         raise NotFound()
-    grant = link_queries.grant_of(link)
+    grant = link.grant
     covered = grant.covers(product["id"] if product else 0, item["family"])
     require(
         current.actor,
         Action.ORDER_FOR_CLIENT,
-        ClientProductResource(link_resource(link), covered, grant.may_order),
+        ClientProductResource(link.resource, covered, grant.may_order),
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from portal.access import ClientScope
+from portal.clients.records import Link
 from portal.clients.rules import Access, BillingMode, Grant, LinkStatus
 from portal.clients.tables import (
     ClientAssignment,
@@ -468,9 +469,9 @@ async def client_people(client_id: int) -> dict:
     return {"members": members, "teams": teams}
 
 
-async def active_links_of_client(client_id: int) -> list[dict]:
+async def active_links_of_client(client_id: int) -> list[Link]:
     """The client's live links, as billing needs them (grant, payer rule, partner currency)."""
-    return await PartnerLink.raw(
+    rows = await PartnerLink.raw(
         """SELECT l.*, p.currency AS partner_currency, p.name AS partner_name,
                   ARRAY(SELECT product FROM delegated_product d WHERE d.link = l.id) AS product_ids,
                   ARRAY(SELECT account FROM client_assignment a
@@ -481,6 +482,7 @@ async def active_links_of_client(client_id: int) -> list[dict]:
            WHERE l.client = {} AND l.status = 'active'""",
         client_id,
     )
+    return [Link.from_row(row) for row in rows]
 
 
 # --- names, for the audit log's snapshots ----------------------------------------------------

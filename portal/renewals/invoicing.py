@@ -16,6 +16,7 @@ from portal.billing import rules as billing_rules
 from portal.billing.rules import EntryKind, Orderer
 from portal.billing.tables import Invoice
 from portal.clients import queries as link_queries
+from portal.clients.rules import Access
 from portal.errors import Conflict
 from portal.renewals.rules import missing_amount
 
@@ -31,7 +32,7 @@ async def issue_renewal_invoice(client_id: int, product_id: int, orderer: Ordere
     acting_id = client_id
     if orderer is Orderer.PARTNER:
         links = await link_queries.active_links_of_client(client_id)
-        acting_id = next(link["partner"] for link in links if link["access"] == "full")
+        acting_id = next(link.partner_id for link in links if link.access is Access.FULL)
     try:
         [invoice_id, *_] = await billing_invoicing.issue_renewal(
             client_id, [product_id], orderer=orderer, acting_id=acting_id, who=RENEWAL_RUN

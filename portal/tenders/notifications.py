@@ -63,7 +63,7 @@ def new_tender(settings: Settings, tender: dict, email: str) -> Mail:
         f"Budget: {money(tender['budget_min'], tender['currency'])} to "
         f"{money(tender['budget_max'], tender['currency'])}\n"
         f"Language: {reference.LANGUAGES[tender['language']]}\n"
-        f"Location: {rules.location(tender)}\n"
+        f"Location: {rules.location(tender['country'], tender['region'])}\n"
         f"Deadline: {deadline_text(tender['deadline'])}\n\n"
         f"{excerpt(tender['description'], rules.EXCERPT_LENGTH)}\n\n"
         f"Read the whole request and answer with a quote:\n"

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from portal.database import CHANGE_LOCK, storable_id
 from portal.paging import FIRST, Kind, Order, Page, Position, Window, read_page
+from portal.tenders.records import RoutedTender
 from portal.tenders.rules import (
     POSTING_LIMITS,
     Preferences,
@@ -220,10 +221,13 @@ ORDER BY {outer_order}
 """
 
 
-async def inbox(partner_id: int, position: Position = FIRST, size: int | None = None) -> Page:
-    """The tenders routed to PARTNER_ID, newest first, with its own quote's status."""
+async def inbox(
+    partner_id: int, now: datetime, position: Position = FIRST, size: int | None = None
+) -> Page:
+    """The tenders routed to PARTNER_ID, newest first, with its own quote's status, as they
+    stand at NOW."""
 
-    async def fetch(window: Window) -> list[dict]:
+    async def fetch(window: Window) -> list[RoutedTender]:
         sql = INBOX_SQL.format(
             columns=PUBLIC_COLUMNS,
             keyset=window.and_condition(),
@@ -231,7 +235,8 @@ async def inbox(partner_id: int, position: Position = FIRST, size: int | None = 
             limit=window.limit,
             outer_order=window.order_by,
         )
-        return await Tender.raw(sql, partner_id, *window.arguments)
+        rows = await Tender.raw(sql, partner_id, *window.arguments)
+        return [RoutedTender.from_row(row, now) for row in rows]
 
     return await read_page(INBOX_ORDER.window(position, size or PAGE_SIZE), fetch)
 

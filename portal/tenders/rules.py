@@ -63,12 +63,12 @@ def deadline_problem(day: date, today: date) -> str | None:
     return None
 
 
-def location(tender: dict) -> str:
+def location(country: str, region: str | None) -> str:
     """Where the work is, in words: the canton (if any) and the country."""
-    country = countries().get(tender["country"], tender["country"])
-    if tender["region"]:
-        return f"{CANTONS.get(tender['region'], tender['region'])}, {country}"
-    return country
+    country_name = countries().get(country, country)
+    if region:
+        return f"{CANTONS.get(region, region)}, {country_name}"
+    return country_name
 
 
 def budget_problem(minimum: Decimal, maximum: Decimal) -> dict[str, str]:

@@ -647,20 +647,8 @@ async def inbox(current: Current, position: Position = FIRST, size: int | None =
     won): an active partner's only."""
     organisation = current.organisation_resource()
     require(current.actor, Action.VIEW_TENDER_INBOX, _routed_resource(current))
-    found = await queries.inbox(organisation.organisation_id, position, size)
-    now = _now()
     return Inbox(
-        tenders=replace(
-            found,
-            rows=[
-                {
-                    **row,
-                    "status_now": _status_now(row, now),
-                    "new": rules.is_new(row["read_at"], row["quote_status"]),
-                }
-                for row in found
-            ],
-        ),
+        tenders=await queries.inbox(organisation.organisation_id, _now(), position, size),
         record=await queries.tender_record(organisation.organisation_id),
         unread=await queries.unread_count(organisation.organisation_id),
     )

@@ -250,8 +250,8 @@ async def test_invoices_page_newest_first_with_days_in_common(db):
     payer = await organisation("Payer AG")
     for number in range(13):
         await sql(
-            """INSERT INTO invoice (number, payer, client, currency, issued_on)
-               VALUES ({}, {}, {}, 'CHF', {})""",
+            """INSERT INTO invoice (number, payer, client, currency, issued_on, vat_rule)
+               VALUES ({}, {}, {}, 'CHF', {}, 'swiss_vat')""",
             f"INV-{number:04d}",
             payer,
             payer,
@@ -262,7 +262,7 @@ async def test_invoices_page_newest_first_with_days_in_common(db):
     )
     await check_list(
         lambda at: billing_queries.invoices_paid_by(payer, EVERY_CLIENT, at, size=4),
-        lambda row: row["id"],
+        lambda invoice: invoice.id,
         [row["id"] for row in everything],
     )
 
@@ -358,7 +358,7 @@ async def test_an_authors_tenders_and_a_partners_inbox_page_newest_first(db, sma
         newest_first,
     )
     await check_list(
-        lambda at: tender_queries.inbox(partner, at), lambda row: row["id"], newest_first
+        lambda at: tender_queries.inbox(partner, NOW, at), lambda row: row.id, newest_first
     )
 
 
@@ -489,8 +489,8 @@ async def test_a_collaborator_pages_through_the_invoices_and_clients_given_to_th
     seen_clients = {clients_of[link] for link in given}
     for number, (_link, client) in enumerate(sorted(clients_of.items()) * 2):
         invoice = await one(
-            """INSERT INTO invoice (number, payer, client, currency, issued_on)
-               VALUES ({}, {}, {}, 'CHF', {})""",
+            """INSERT INTO invoice (number, payer, client, currency, issued_on, vat_rule)
+               VALUES ({}, {}, {}, 'CHF', {}, 'swiss_vat')""",
             f"INV-{number:04d}",
             partner,
             partner if number % 5 == 0 else client,  # a few for the partner's own products
@@ -513,7 +513,7 @@ async def test_a_collaborator_pages_through_the_invoices_and_clients_given_to_th
     assert 0 < len(theirs) < len(everything)
     await check_list(
         lambda at: billing_queries.invoices_paid_by(partner, scope, at, size=4),
-        lambda row: row["id"],
+        lambda invoice: invoice.id,
         theirs,
     )
 
