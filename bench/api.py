@@ -48,7 +48,7 @@ async def add_month_of_lines(url: str, partner_id: int) -> int:
                 INSERT INTO invoice (number, payer, client, partner, currency, issued_on,
                                      vat_rule, vat_rate, net, vat, gross)
                 SELECT 'INV-BENCH-' || g, $1, c.client, $1, 'CHF',
-                       $2::date + (g % 28), 'ch', 0.081, 500, 40.50, 540.50
+                       $2::date + (g % 28), 'swiss_vat', 0.081, 500, 40.50, 540.50
                 FROM generate_series(1, $3) g
                 JOIN clients c ON c.n = 1 + g % (SELECT count(*) FROM clients)
                 RETURNING id

@@ -153,7 +153,7 @@ def _invoices(plan: DemoPlan, partner_id: int, first_id: int) -> tuple[list, lis
                 (
                     invoice_id, f"BENCH-{invoice_id:07d}", partner_id,
                     clients[(month * INVOICES_PER_MONTH + seat) % len(clients)], partner_id,
-                    "CHF", day + timedelta(days=seat % 27), "ch_vat", Decimal("0.081"), net, vat,
+                    "CHF", day + timedelta(days=seat % 27), "swiss_vat", Decimal("0.081"), net, vat,
                     net + vat,
                 )
             )  # fmt: skip

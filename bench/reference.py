@@ -43,7 +43,7 @@ from portal.clients import requests as client_requests
 from portal.clients import rules as client_rules
 from portal.clients import services as client_services
 from portal.clients.forms import grant_form_values
-from portal.clients.link_pages import lifetime_view
+from portal.clients.link_pages import ENDING_SOON, lifetime_view
 from portal.core.current import SESSION_SQL as CURRENT_SQL
 from portal.core.enums import IN_PROGRAMME, STATUS_LABELS
 from portal.core.navigation import menu_for
@@ -394,9 +394,20 @@ def lifetime_of(session: asyncpg.Record, link: dict, rows: dict) -> dict:
     return lifetime_view(current_of(session), link, running, history, None, datetime.now(UTC))
 
 
-def _partner_dashboard_calls(partner_id: int, currency: str) -> Calls:
+def _partner_dashboard_calls(partner_id: int, currency: str, now: datetime = PROBE_NOW) -> Calls:
     """DashboardController.dashboard for a user who may see the money."""
+    p = partner_id
     return {
+        "due": (  # nothing due on the links, as on most reads
+            lambda: client_queries.anything_due(partner_id, now),
+            [(now, p, p, now, p, p, now, p, p, now, p, p)],
+        ),
+        "ending_soon": (
+            lambda: client_queries.ending_soon_for_partner(
+                partner_id, EVERY_CLIENT, now + ENDING_SOON
+            ),
+            [(partner_id, now + ENDING_SOON)],
+        ),
         "volume": (
             lambda: billing_queries.managed_volume(partner_id),
             [(partner_id,)],
@@ -620,7 +631,7 @@ async def partner_dashboard(request: Request) -> Response:
         if session is None:
             return NO_SESSION
         currency = session["currency"]
-        calls = _partner_dashboard_calls(session["organisation_id"], currency)
+        calls = _partner_dashboard_calls(session["organisation_id"], currency, datetime.now(UTC))
         rows = await run_calls(connection, state.page_sql, calls, "dashboard:")
         payload = rows["renewal_policy"][0][0]["payload"]
         renewals = await _renewal_counts(connection, session["organisation_id"], payload)
@@ -644,6 +655,7 @@ async def partner_dashboard(request: Request) -> Response:
         "recent": rows["recent"][0][:5],
         "waiting": rows["waiting"][0][0]["n"],
         "renewals": renewals,
+        "ending_soon": rows["ending_soon"][0],
     }
     return render(request, "partners/dashboard.html", context, None)
 
