@@ -504,6 +504,27 @@ def run_sequential_paired(
     return [_sequential_figures(kept) for kept in timings]
 
 
+def run_sequential_interleaved(
+    base_url: str, targets: list[tuple[str, str | None]], block: int = SEQUENTIAL_BLOCK
+) -> list[SequentialFigures]:
+    """run_sequential_paired for several (path, cookie) TARGETS of one server: BLOCK requests
+    to each in turn until each has had SEQUENTIAL_REQUESTS, so that a big tenant's page and
+    a usual one live through the same moments of the machine."""
+    connection = _connection(base_url)
+    timings: list[list[float]] = [[] for _ in targets]
+    try:
+        for path, cookie in targets:
+            headers = PLAIN_GET.all_headers(cookie)
+            _timed_requests(connection, path, headers, PLAIN_GET, SEQUENTIAL_WARM_UP)
+        for _ in range(0, SEQUENTIAL_REQUESTS, block):
+            for (path, cookie), kept in zip(targets, timings, strict=True):
+                headers = PLAIN_GET.all_headers(cookie)
+                kept += _timed_requests(connection, path, headers, PLAIN_GET, block)
+    finally:
+        connection.close()
+    return [_sequential_figures(kept) for kept in timings]
+
+
 def _timed_requests(
     connection: http.client.HTTPConnection, path: str, headers: dict, request: Request, count: int
 ) -> list[float]:
