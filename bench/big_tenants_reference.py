@@ -30,20 +30,24 @@ from bench import reference
 from bench.reference import (
     EVERY_CLIENT,
     NO_SESSION,
+    URL_FOR,
     _grant_helpers,
     _sent_statements,
     _session,
     current_of,
 )
+from portal.access import sees_every_product
 from portal.accounts import queries as account_queries
 from portal.accounts import rules as account_rules
 from portal.audit import services as audit
+from portal.audit.routes import KINDS
 from portal.billing import queries as billing_queries
 from portal.clients import queries as client_queries
 from portal.clients import rules as client_rules
 from portal.clients.forms import grant_form_values
-from portal.clients.link_pages import ENDED_PREFIX, ENDING_SOON, how_it_ended
+from portal.clients.link_pages import ENDED_PREFIX, ENDING_SOON, ended_view
 from portal.core.enums import IN_PROGRAMME
+from portal.exports.feed import services as feed_services
 from portal.exports.reports import queries as report_queries
 from portal.exports.reports import rules as report_rules
 from portal.exports.reports.routes import FORMAT_LABELS, _report_context
@@ -54,7 +58,7 @@ from portal.products import queries as product_queries
 from portal.settings import Settings
 from portal.tenders import queries as tender_queries
 from portal.tenders import rules as tender_rules
-from portal.tenders.routes import CHOICES
+from portal.tenders.routes import CHOICES, AuthorUrls
 from portal.tenders.services import AuthorView, Inbox, _status_now
 from portal.webhooks import services as webhook_services
 from portal.webhooks.forms import EVENT_CHOICES
@@ -176,6 +180,13 @@ LISTS: dict[str, ListQuery] = {
         client_queries.PAGE_SIZE,
         ENDED_PREFIX,
     ),
+    "ended_client": ListQuery(
+        lambda ids, at: client_queries.ended_links("client", ids["organisation"], at),
+        lambda ids: (ids["organisation"],),
+        client_queries.ENDED_ORDER,
+        client_queries.PAGE_SIZE,
+        ENDED_PREFIX,
+    ),
     "deliveries": ListQuery(
         lambda ids, at: webhook_services.deliveries({"id": ids["endpoint"]}, at),
         lambda ids: (ids["endpoint"],),
@@ -242,14 +253,12 @@ def _extra_calls(ids: dict, now: datetime) -> Calls:
             [(organisation, organisation)],
         ),
         "templates": (lambda: client_queries.templates_of(organisation), [(organisation,)]),
-        "expire": (
-            lambda: client_queries.expire_overdue(organisation, now),
-            [(organisation, organisation, now)],
-        ),
         "client_products": (
             lambda: client_queries.client_product_choices(organisation),
             [(organisation,)],
         ),
+        "balances": (lambda: billing_queries.balances(organisation), [(organisation,)]),
+        "feed": (lambda: _feed_versions(organisation), [(organisation, FEED_SHOWN + 1)]),
         "catalogue": (lambda: product_queries.catalogue("CHF"), [("CHF",)]),
         "balance": (
             lambda: billing_queries.ledger_balance(organisation, "CHF"),
@@ -278,6 +287,20 @@ def _extra_calls(ids: dict, now: datetime) -> Calls:
             [(ids.get("endpoint"), organisation)],
         ),
     }
+
+
+FEED_SHOWN = 24  # the billing feed's versions on the reports' page
+
+
+async def _feed_versions(organisation_id: int) -> None:
+    """The feed's versions as the reports' page reads them (portal/exports/reports/routes.py),
+    for ORGANISATION_ID's reader (the reference decides nothing)."""
+    reader = feed_services._reader
+    feed_services._reader = lambda _current: organisation_id
+    try:
+        await feed_services.versions(None, size=FEED_SHOWN)
+    finally:
+        feed_services._reader = reader
 
 
 async def capture_extra_sql() -> dict[str, list[str]]:
@@ -326,8 +349,6 @@ async def clients_page(request: Request) -> Response:
         ended = await read_list(connection, "ended", ids, request)
         elevations = (await run_extra(connection, request, "elevations", ids))[0]
         templates = (await run_extra(connection, request, "templates", ids))[0]
-    shown = [{**row, "other_name": row["client_name"], "how": how_it_ended(row, "partner")}
-             for row in ended]  # fmt: skip
     now = datetime.now(UTC)
     context = {
         "now": now,
@@ -336,10 +357,7 @@ async def clients_page(request: Request) -> Response:
         "templates": templates,
         "extension_choices": client_rules.EXTENSION_CHOICES,
         "transfer_code": "",
-        "ended": replace(ended, rows=shown),
-        "ended_list": "clients.index",
-        "ended_route": "clients.show",
-        "ended_other": "Client",
+        **ended_view("partner", ended),
         **_grant_helpers(),
         "clients": clients,
         "filters": {"access": "", "search": ""},
@@ -402,25 +420,44 @@ async def client_page(request: Request, link_id: int) -> Response:
 
 @get("/organisation/partners", media_type=MediaType.HTML)
 async def partners_page(request: Request) -> Response:
+    """PartnersController.index (portal/clients/routes.py: _partners_context) for a manager."""
     async with request.app.state.pool.acquire() as connection:
         session, ids = await _start(connection, request)
         if session is None:
             return NO_SESSION
-        await run_extra(connection, request, "expire", ids)
+        now = datetime.now(UTC)
+        due, *_ = request.app.state.inbox_sql  # whether anything fell due: nothing, as a rule
+        await _run_bound(connection, [due], ids, now)
+        ended = await read_list(connection, "ended_client", ids, request)
+        inbox = await _run_bound(connection, request.app.state.inbox_sql, ids, now)
+        elevations = (await run_extra(connection, request, "elevations", ids))[0]
         links = await read_list(connection, "partners", ids, request)
         rows = (await run_extra(connection, request, "client_products", ids))[0]
     limit = product_queries.PRODUCT_CHOICES
-    products = product_queries.ProductChoices(rows[:limit], len(rows) > limit)
+    products = product_queries.ProductChoices(rows[:limit], len(rows) > limit, "", limit)
     context = {
         **_grant_helpers(),
+        **reference.INBOX_HELPERS,
+        "inbox": inbox[-2],
+        "open_transfers": inbox[-1],
+        "now": now,
+        "ending_soon_before": now + ENDING_SOON,
+        "elevations": {row["link"]: row for row in elevations},
+        **ended_view("client", ended),
         "links": links,
         "products": products,
         "can_manage": True,
         "found": [],
         "q": "",
-        "form": grant_form_values(None),
+        "form": {**grant_form_values(None), "products": []},
     }
     return _page(request, session, "clients/partners.html", context)
+
+
+async def _run_bound(connection, statements: list, ids: dict, now: datetime) -> list[list[dict]]:
+    """Statements caught with the probe's organisation and time, for IDS's at NOW."""
+    bound = [(text, reference.bound(args, ids["organisation"], now)) for text, args in statements]
+    return [[dict(row) for row in await connection.fetch(text, *args)] for text, args in bound]
 
 
 @get("/products", media_type=MediaType.HTML)
@@ -443,7 +480,9 @@ async def invoices_page(request: Request) -> Response:
         if session is None:
             return NO_SESSION
         invoices = await read_list(connection, "invoices", ids, request)
-    return _page(request, session, "billing/invoices.html", {"invoices": invoices})
+        balances = (await run_extra(connection, request, "balances", ids))[0]
+    context = {"invoices": invoices, "balances": balances}
+    return _page(request, session, "billing/invoices.html", context)
 
 
 @get("/organisation/audit", media_type=MediaType.HTML)
@@ -453,11 +492,14 @@ async def audit_page(request: Request) -> Response:
         if session is None:
             return NO_SESSION
         events = await read_list(connection, "audit", ids, request)
-    for event in events:  # .output(load_json=True)
-        for key in ("before", "after"):
-            if isinstance(event[key], str):
-                event[key] = json.loads(event[key])
-    context = {"events": events, "form": {}, "errors": {}, "query": ""}
+        shown = await reference.events_with_sentences(connection, events.rows)
+    context = {
+        "events": replace(events, rows=shown),
+        "form": dict(request.query_params),
+        "errors": {},
+        "kinds": dict(KINDS),
+        "query": "",
+    }
     return _page(request, session, "audit/index.html", context, "events")
 
 
@@ -493,12 +535,21 @@ async def quotes_page(request: Request, tender_id: int) -> Response:
         **CHOICES,
         "view": view,
         "tender": tender,
-        "base": f"/tenders/mine/{tender_id}",
+        "urls": _author_urls(tender_id),
         "decidable": view.status is tender_rules.TenderStatus.OPEN,
         "refusal": None,
         "quote_version": tender_rules.quote_version,
     }
     return _page(request, session, "tenders/author.html", context, "quotes")
+
+
+def _author_urls(tender_id: int) -> AuthorUrls:
+    """portal/tenders/routes.py's addresses of a client's own tender."""
+    return AuthorUrls(
+        URL_FOR("tenders.mine.show", tender_id=tender_id),
+        URL_FOR("tenders.mine.withdraw", tender_id=tender_id),
+        lambda quote_id: URL_FOR("tenders.mine.accept", tender_id=tender_id, quote_id=quote_id),
+    )
 
 
 @get("/partner/tenders", media_type=MediaType.HTML)
@@ -534,11 +585,16 @@ async def reports_page(request: Request) -> Response:
             return NO_SESSION
         reports = await read_list(connection, "reports", ids, request)
         found = (await run_extra(connection, request, "subscription", ids))[0]
+        feed = (await run_extra(connection, request, "feed", ids))[0]
     for report in reports:  # .output(load_json=True)
         if isinstance(report["parameters"], str):
             report["parameters"] = json.loads(report["parameters"])
+    for version in feed:
+        if isinstance(version["manifest"], str):
+            version["manifest"] = json.loads(version["manifest"])
     subscription = found[0] if found else None
     context = {
+        "feed_versions": feed[:FEED_SHOWN],
         "reports": replace(reports, rows=[_report_context(report) for report in reports]),
         "subscription": subscription,
         "format_labels": FORMAT_LABELS,
@@ -562,6 +618,9 @@ async def members_page(request: Request) -> Response:
         invitations = (await run_extra(connection, request, "invitations", ids))[0]
     context = {
         "members": members,
+        # the reader may change everyone; products are chosen for those not seeing them all
+        "changeable": {member["id"] for member in members},
+        "given_products": {m["id"] for m in members if not sees_every_product(m["role"])},
         "invitations": invitations,
         "can_manage": True,
         "can_manage_legal": True,
@@ -618,6 +677,7 @@ async def health(request: Request) -> dict[str, str]:
 async def database_pool(app: Litestar) -> AsyncIterator[None]:
     app.state.list_sql = await capture_list_sql()
     app.state.extra_sql = await capture_extra_sql()
+    app.state.inbox_sql = await reference.capture_inbox_statements()
     app.state.page_sql = await reference.capture_page_sql()
     app.state.pool = await asyncpg.create_pool(
         dsn=os.environ["DATABASE_URL"], min_size=1, max_size=reference.POOL_SIZE

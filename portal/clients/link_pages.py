@@ -11,7 +11,7 @@ from portal.access import Action, may
 from portal.clients import queries, requests, rules, services
 from portal.clients.forms import ending_form_values
 from portal.core.current import Current
-from portal.paging import NO_ROWS, Position
+from portal.paging import NO_ROWS, Page, Position
 
 ENDING_SOON = timedelta(days=30)
 
@@ -103,6 +103,12 @@ async def ended_context(side: str, organisation_id: int, position: Position, sho
     """The page at POSITION of SIDE's ended collaborations (for whoever sees them: SHOWN),
     each with the other side's name and how it ended."""
     page = await queries.ended_links(side, organisation_id, position) if shown else NO_ROWS
+    return ended_view(side, page)
+
+
+def ended_view(side: str, page: Page) -> dict:
+    """What the ended list shows of PAGE, SIDE's ended collaborations: each with the other
+    side's name and how it ended, and where its rows and pager lead."""
     other = "client_name" if side == "partner" else "partner_name"
     rows = [{**row, "other_name": row[other], "how": how_it_ended(row, side)} for row in page]
     return {

@@ -163,3 +163,29 @@ async def test_a_tender_is_new_in_the_inbox_until_opened_or_quoted(client):
     finally:
         await lea.aclose()
         await remi.aclose()
+
+
+async def test_the_authors_quotes_page_by_page(client, monkeypatch):
+    from portal.tenders import queries as tender_queries
+
+    monkeypatch.setattr(tender_queries, "QUOTE_PAGE_SIZE", 1)
+    await partner("Léman Web SA", "lea@leman-web.ch")
+    await partner("Rhône Code Sàrl", "remi@rhone-code.ch")
+    tender_id, manage = await published(client)
+    for email, price in (("lea@leman-web.ch", "3000"), ("remi@rhone-code.ch", "4000")):
+        browser = await logged_in_browser(client, email)
+        try:
+            quoted = await post_form(browser, f"/partner/tenders/{tender_id}/quote",
+                                     {**QUOTE, "price": price})  # fmt: skip
+            assert quoted.status_code == 303
+        finally:
+            await browser.aclose()
+
+    first = await client.get(manage)
+    assert first.status_code == 200, first.text
+    assert "Léman Web SA" in first.text and "Rhône Code Sàrl" not in first.text
+    following = pager_link(first.text, "next")
+    assert following is not None and following.startswith(f"{manage}?after=")
+    second = await client.get(following, headers=FRAGMENT)
+    assert second.status_code == 200 and "Rhône Code Sàrl" in second.text
+    assert "Léman Web SA" not in second.text and pager_link(second.text, "next") is None
